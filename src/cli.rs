@@ -1,0 +1,103 @@
+//! Command-line definitions (clap derive). Only the shape of the interface lives here; `main.rs` maps each
+//! command to the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "feedmill",
+    version,
+    about = "Aggregate RSS, Atom and JSON feeds into combined RSS 2.0, Atom 1.0 and JSON Feed files per category",
+    long_about = "feedmill reads the sources listed in a feeds.toml, normalizes and deduplicates their entries, \
+                  and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
+                  plus output/index.html and output/sources.opml.\n\n\
+                  Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config or nothing could be written."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Debug, Args)]
+pub struct Verbosity {
+    /// Print only errors: no progress bar, no summary table.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail on stderr: -v explains decisions (encodings, duplicates), -vv traces everything.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every source once and write the outputs (cron-friendly).
+    Run {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Write outputs here instead of `[output] dir`.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Fetch every source now, even those not due yet (their schedule, backoff, skipHours/skipDays).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Keep running: fetch each source when it is due and rewrite what changed; stop with Ctrl-C or SIGTERM.
+    Watch {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Write outputs here instead of `[output] dir`.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// How often to fetch sources that give no schedule of their own.
+        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+        every: std::time::Duration,
+    },
+    /// Show each source's state: last success, last error, failures in a row, next due, entries kept.
+    Status {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Validate the config and print every problem; exit 2 if there are errors.
+    Check {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Show how feedmill understands one feed (a debugging aid): format, encoding, entries, warnings.
+    Parse {
+        /// A file path or an http(s):// / file:// URL.
+        #[arg(value_name = "FILE|URL")]
+        input: String,
+        /// Print the normalized entries as JSON instead of a readable listing.
+        #[arg(long)]
+        json: bool,
+        /// Time zone for dates that carry none (IANA name).
+        #[arg(long, value_name = "ZONE", default_value = "UTC")]
+        timezone: chrono_tz::Tz,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// The config file; relative paths inside it are resolved against its folder.
+    #[arg(short, long, value_name = "FILE", default_value = "feeds.toml")]
+    pub config: PathBuf,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
+    let n: u64 = number.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 15m, 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{s}`: use s, m or h")),
+    };
+    if secs == 0 {
+        return Err("the interval must be greater than zero".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}

@@ -1,0 +1,461 @@
+//! Config: `feeds.toml` → a validated [`Config`].
+//!
+//! Two steps, as in zola and mdBook: [`Config::parse`] is pure (text in, config or diagnostics out, no
+//! I/O) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
+//! a cron job started from `/` reads the same sources as a user in the project folder.
+//!
+//! Everything wrong with a file is reported at once: unknown keys (with the closest valid key), then
+//! type errors, then semantic errors (duplicate source names, unknown categories, bad URLs, bad time
+//! zones, bad durations). Each [`Diagnostic`] carries the span it is about, so messages name the file,
+//! line and column. A config with errors yields no `Config`, so nothing is fetched or written.
+
+mod diagnostic;
+mod fields;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use url::Url;
+
+pub use diagnostic::{Diagnostic, Severity};
+
+use crate::fetch::{FetchSettings, Location};
+use crate::schedule::Bounds;
+
+/// The name of the category every entry belongs to.
+pub const ALL: &str = "all";
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    pub output: OutputConfig,
+    pub fetch: FetchSettings,
+    /// How many sources are fetched at once.
+    pub concurrency: usize,
+    /// Bounds on how often sources are fetched (see `schedule`).
+    pub schedule: Bounds,
+    /// The state database; absolute once read through `from_file`.
+    pub state_path: PathBuf,
+    /// Every category an output is written for, `all` excluded, in slug order.
+    pub categories: Vec<Category>,
+    /// In config order.
+    pub sources: Vec<Source>,
+    /// Problems that do not stop a run (a declared category no source uses).
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OutputConfig {
+    /// Where outputs are written; absolute once read through `from_file`.
+    pub dir: PathBuf,
+    /// Public URL `dir` is served at, with a trailing slash; gives self links and feed ids.
+    pub base_url: Option<Url>,
+    pub max_items: usize,
+    pub title: String,
+    pub description: Option<String>,
+    pub language: Option<String>,
+    /// How long an entry stays after it was last seen in its source's feed.
+    pub retention: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub slug: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Source {
+    pub name: String,
+    /// The URL or path as written in the config (shown in reports and OPML).
+    pub url: String,
+    pub location: Location,
+    /// Category slugs, `all` not included.
+    pub categories: Vec<String>,
+    /// Zone for dates that carry none.
+    pub timezone: Tz,
+    /// Overrides `[fetch] min_interval` for this source.
+    pub min_interval: Option<Duration>,
+}
+
+impl Source {
+    /// The scheduling bounds for this source.
+    pub fn bounds(&self, global: Bounds) -> Bounds {
+        Bounds { min_interval: self.min_interval.or(global.min_interval), ..global }
+    }
+}
+
+/// All the problems of one config file, with the text they point into so they can be rendered.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors {
+    /// The file name as the user gave it (or `<string>`).
+    pub origin: String,
+    pub text: String,
+    /// Errors first, then warnings, each in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}", d.render(&self.origin, &self.text))?;
+        }
+        let errors = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        if errors > 0 {
+            write!(f, "\n{}: {errors} error{} found", self.origin, if errors == 1 { "" } else { "s" })?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Box<ConfigErrors>),
+}
+
+impl Config {
+    /// Reads and validates a config file. Relative paths in it are resolved against its folder.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        Config::parse(&text, &path.display().to_string(), &dir).map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// Validates config text. `origin` names it in messages; `base_dir` anchors relative paths.
+    /// Does no I/O: paths are resolved but not checked for existence (a missing file is a source
+    /// failure at run time, not a config error).
+    pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
+        let fail = |diagnostics| ConfigErrors { origin: origin.to_owned(), text: text.to_owned(), diagnostics };
+        let raw = raw::parse(text).map_err(fail)?;
+        let mut v = Validator::default();
+        let config = v.validate(raw, base_dir);
+        v.diagnostics.sort_by_key(|d| (d.severity == Severity::Warning, d.span.as_ref().map(|s| s.start)));
+        match config {
+            Some(mut config) if !v.has_errors() => {
+                config.warnings = v.diagnostics;
+                Ok(config)
+            }
+            _ => Err(fail(v.diagnostics)),
+        }
+    }
+
+    /// The category's metadata, or defaults for `all`.
+    pub fn category(&self, slug: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.slug == slug)
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Validator {
+    fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    fn error(&mut self, message: impl Into<String>, span: std::ops::Range<usize>) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic::error(message, Some(span)));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    fn validate(&mut self, raw: raw::RawConfig, base_dir: &Path) -> Option<Config> {
+        let output = self.output(raw.output, base_dir);
+        let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
+        let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
+
+        let declared: BTreeMap<String, Category> = raw
+            .categories
+            .iter()
+            .filter_map(|(slug, c)| {
+                let span = c.span.clone();
+                if !self.check_slug(slug, span) {
+                    return None;
+                }
+                let title = c.title.clone().unwrap_or_else(|| default_title(slug));
+                Some((slug.clone(), Category { slug: slug.clone(), title, description: c.description.clone() }))
+            })
+            .collect();
+
+        let mut sources: Vec<Source> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut used = BTreeMap::<String, Category>::new();
+        for (i, s) in raw.sources.into_iter().enumerate() {
+            let n = i + 1;
+            let name = s.name.get_ref().trim().to_owned();
+            if name.is_empty() {
+                self.error(format!("source #{n} has an empty name"), s.name.span());
+            } else if let Some(first) = names.iter().position(|o| *o == name) {
+                self.error(format!("duplicate source name `{name}`"), s.name.span()).help =
+                    Some(format!("source #{} already uses it; names must be unique", first + 1));
+            }
+            names.push(name.clone());
+            let location = match Location::parse(s.url.get_ref(), base_dir) {
+                Ok(loc) => Some(loc),
+                Err(e) => {
+                    self.error(format!("source `{name}`: bad url: {e}"), s.url.span());
+                    None
+                }
+            };
+            let timezone = match &s.timezone {
+                None => Some(Tz::UTC),
+                Some(tz) => match tz.get_ref().parse::<Tz>() {
+                    Ok(tz) => Some(tz),
+                    Err(_) => {
+                        let d = self.error(format!("source `{name}`: unknown time zone `{}`", tz.get_ref()), tz.span());
+                        d.help = Some(match suggest_timezone(tz.get_ref()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "use an IANA name such as `Asia/Almaty` or `Europe/Moscow`".into(),
+                        });
+                        None
+                    }
+                },
+            };
+            let mut categories = Vec::new();
+            for c in s.categories.unwrap_or_default() {
+                let slug = c.get_ref().clone();
+                if slug == ALL {
+                    self.error("every entry is already in `all`; do not list it", c.span());
+                    continue;
+                }
+                if !self.check_slug(&slug, c.span()) {
+                    continue;
+                }
+                // Declared categories guard against typos; with none declared, any slug is fine and
+                // gets a default title (DESIGN.md §6).
+                if !declared.is_empty() && !declared.contains_key(&slug) {
+                    let d = self.error(format!("source `{name}`: unknown category `{slug}`"), c.span());
+                    d.help = Some(match diagnostic::closest(&slug, declared.keys().map(String::as_str)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("declare it with a [categories.{slug}] table"),
+                    });
+                    continue;
+                }
+                if !categories.contains(&slug) {
+                    let cat = declared.get(&slug).cloned().unwrap_or_else(|| Category {
+                        slug: slug.clone(),
+                        title: default_title(&slug),
+                        description: None,
+                    });
+                    used.insert(slug.clone(), cat);
+                    categories.push(slug);
+                }
+            }
+            let min_interval = self.duration(s.min_interval, "min_interval");
+            if let (Some(location), Some(timezone), Ok(min_interval)) = (location, timezone, min_interval) {
+                sources.push(Source { name, url: s.url.into_inner(), location, categories, timezone, min_interval });
+            }
+        }
+        for (slug, raw_cat) in &raw.categories {
+            if declared.contains_key(slug) && !used.contains_key(slug) {
+                self.diagnostics.push(Diagnostic::warning(
+                    format!("category `{slug}` is declared but no source uses it; it gets no output"),
+                    Some(raw_cat.span.clone()),
+                ));
+            }
+        }
+        if sources.is_empty() && !self.has_errors() {
+            self.diagnostics.push(
+                Diagnostic::error("no sources configured", None)
+                    .with_help("add a [[sources]] table with `name` and `url`"),
+            );
+        }
+        Some(Config {
+            output: output?,
+            fetch: fetch?,
+            concurrency,
+            schedule: schedule?,
+            state_path,
+            categories: used.into_values().collect(),
+            sources,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn check_slug(&mut self, slug: &str, span: std::ops::Range<usize>) -> bool {
+        let ok = !slug.is_empty()
+            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !ok {
+            self.error(format!("category `{slug}` is not a valid slug"), span).help =
+                Some("use lowercase ASCII letters, digits, `-` and `_`: it becomes a folder name".into());
+        }
+        ok
+    }
+
+    fn output(&mut self, o: raw::RawOutput, base_dir: &Path) -> Option<OutputConfig> {
+        let dir = o.dir.map_or_else(|| "output".to_owned(), |d| d.into_inner());
+        let base_url = match o.base_url {
+            None => None,
+            Some(u) => match Url::parse(u.get_ref()) {
+                Ok(mut url) if matches!(url.scheme(), "http" | "https") => {
+                    if !url.path().ends_with('/') {
+                        let path = format!("{}/", url.path());
+                        url.set_path(&path);
+                    }
+                    Some(url)
+                }
+                Ok(_) => {
+                    self.error("`base_url` must be an http or https URL", u.span());
+                    None
+                }
+                Err(e) => {
+                    self.error(format!("`base_url` is not a valid URL: {e}"), u.span());
+                    None
+                }
+            },
+        };
+        let max_items = match o.max_items {
+            None => 100,
+            Some(n) if *n.get_ref() >= 1 => *n.get_ref() as usize,
+            Some(n) => {
+                self.error("`max_items` must be at least 1", n.span());
+                return None;
+            }
+        };
+        let retention = self.duration(o.retention, "retention").ok()?.unwrap_or(Duration::from_secs(30 * 86_400));
+        Some(OutputConfig {
+            retention,
+            dir: base_dir.join(dir),
+            base_url,
+            max_items,
+            title: o.title.unwrap_or_else(|| "feedmill".into()),
+            description: o.description,
+            language: o.language,
+        })
+    }
+
+    /// A duration value, checked; `Err` when it was reported as an error.
+    fn duration(
+        &mut self,
+        value: Option<toml::Spanned<raw::DurationValue>>,
+        key: &str,
+    ) -> Result<Option<Duration>, ()> {
+        let Some(value) = value else { return Ok(None) };
+        match value.get_ref().to_duration() {
+            Ok(d) if !d.is_zero() => Ok(Some(d)),
+            Ok(_) => {
+                self.error(format!("`{key}` must be greater than zero"), value.span());
+                Err(())
+            }
+            Err(e) => {
+                self.error(format!("`{key}`: {e}"), value.span()).help =
+                    Some("write a number of seconds or a duration like \"30s\", \"500ms\", \"2m\", \"1d\"".into());
+                Err(())
+            }
+        }
+    }
+
+    fn fetch(&mut self, f: raw::RawFetch) -> (Option<FetchSettings>, usize, Option<Bounds>) {
+        let mut s = FetchSettings::default();
+        let mut ok = true;
+        for (value, key, into) in [
+            (f.timeout, "timeout", &mut s.timeout),
+            (f.connect_timeout, "connect_timeout", &mut s.connect_timeout),
+            (f.read_timeout, "read_timeout", &mut s.read_timeout),
+            (f.retry_after_cap, "retry_after_cap", &mut s.retry_after_cap),
+        ] {
+            match self.duration(value, key) {
+                Ok(Some(d)) => *into = d,
+                Ok(None) => {}
+                Err(()) => ok = false,
+            }
+        }
+        let min_interval = self.duration(f.min_interval, "min_interval");
+        let max_interval = self.duration(f.max_interval, "max_interval");
+        let schedule = match (min_interval, max_interval) {
+            (Ok(min_interval), Ok(max)) => {
+                Some(Bounds { min_interval, max_interval: max.unwrap_or(Duration::from_secs(86_400)) })
+            }
+            _ => None,
+        };
+        if let Some(size) = f.max_body_size {
+            match size.get_ref().to_bytes() {
+                Ok(n) if n > 0 => s.max_body_bytes = n,
+                Ok(_) => {
+                    self.error("`max_body_size` must be greater than zero", size.span());
+                    ok = false;
+                }
+                Err(e) => {
+                    self.error(format!("`max_body_size`: {e}"), size.span()).help =
+                        Some("write a number of bytes or a size like \"20MiB\", \"512KiB\"".into());
+                    ok = false;
+                }
+            }
+        }
+        let mut count =
+            |v: &mut Validator, value: Option<toml::Spanned<i64>>, key: &str, min: i64, max: i64| -> Option<usize> {
+                let value = value?;
+                let n = *value.get_ref();
+                if (min..=max).contains(&n) {
+                    Some(n as usize)
+                } else {
+                    v.error(format!("`{key}` must be between {min} and {max}"), value.span());
+                    ok = false;
+                    None
+                }
+            };
+        if let Some(n) = count(self, f.tries, "tries", 1, 10) {
+            s.tries = n as u32;
+        }
+        if let Some(n) = count(self, f.per_host, "per_host", 1, 64) {
+            s.per_host = n;
+        }
+        let concurrency = count(self, f.concurrency, "concurrency", 1, 1024).unwrap_or(16);
+        if let Some(ua) = f.user_agent {
+            s.user_agent = ua;
+        }
+        (ok.then_some(s), concurrency, schedule)
+    }
+}
+
+fn default_title(slug: &str) -> String {
+    let mut words: Vec<String> = slug.split(['-', '_']).filter(|w| !w.is_empty()).map(|w| w.to_owned()).collect();
+    if let Some(first) = words.first_mut() {
+        let mut chars = first.chars();
+        if let Some(c) = chars.next() {
+            *first = c.to_uppercase().chain(chars).collect();
+        }
+    }
+    words.join(" ")
+}
+
+fn suggest_timezone(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    // Users write the city alone ("Almaty") or the zone in the wrong case ("asia/almaty").
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name())
+        .find(|n| n.to_lowercase() == lower || n.rsplit('/').next().is_some_and(|city| city.to_lowercase() == lower))
+        .or_else(|| diagnostic::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! The config file's wire shape: serde structs that mirror `feeds.toml`, and the checks that must run
+//! before serde sees it (syntax, every unknown key).
+//!
+//! Values that a later check may complain about are `Spanned`, so that complaint can point at them.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml_edit::{ImDocument, Item, TableLike};
+
+use super::diagnostic::{closest, Diagnostic};
+use super::fields;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub output: RawOutput,
+    #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
+    pub state: RawState,
+    #[serde(default)]
+    pub categories: BTreeMap<String, RawCategory>,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub dir: Option<Spanned<String>>,
+    pub base_url: Option<Spanned<String>>,
+    pub max_items: Option<Spanned<i64>>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub language: Option<String>,
+    pub retention: Option<Spanned<DurationValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFetch {
+    pub timeout: Option<Spanned<DurationValue>>,
+    pub connect_timeout: Option<Spanned<DurationValue>>,
+    pub read_timeout: Option<Spanned<DurationValue>>,
+    pub retry_after_cap: Option<Spanned<DurationValue>>,
+    pub max_body_size: Option<Spanned<SizeValue>>,
+    pub tries: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub per_host: Option<Spanned<i64>>,
+    pub user_agent: Option<String>,
+    pub min_interval: Option<Spanned<DurationValue>>,
+    pub max_interval: Option<Spanned<DurationValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCategoryFields {
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A `[categories.X]` table and where it stands.
+#[derive(Debug)]
+pub struct RawCategory {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub span: Range<usize>,
+}
+
+impl<'de> Deserialize<'de> for RawCategory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<RawCategoryFields>::deserialize(d)?;
+        let span = spanned.span();
+        let f = spanned.into_inner();
+        Ok(RawCategory { title: f.title, description: f.description, span })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub name: Spanned<String>,
+    pub url: Spanned<String>,
+    pub categories: Option<Vec<Spanned<String>>>,
+    pub timezone: Option<Spanned<String>>,
+    pub min_interval: Option<Spanned<DurationValue>>,
+}
+
+/// `30`, `"30s"`, `"500ms"`, `"2m"`, `"1h"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DurationValue {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationValue {
+    pub fn to_duration(&self) -> Result<Duration, String> {
+        match self {
+            DurationValue::Seconds(s) => Ok(Duration::from_secs(*s)),
+            DurationValue::Text(t) => {
+                let (number, unit) = split_number(t);
+                let n: f64 = number.parse().map_err(|_| format!("`{t}` is not a duration"))?;
+                let secs = match unit {
+                    "ms" => n / 1000.0,
+                    "" | "s" => n,
+                    "m" | "min" => n * 60.0,
+                    "h" => n * 3600.0,
+                    "d" => n * 86400.0,
+                    _ => return Err(format!("`{t}` has an unknown unit `{unit}` (use ms, s, m, h or d)")),
+                };
+                Duration::try_from_secs_f64(secs).map_err(|_| format!("`{t}` is out of range"))
+            }
+        }
+    }
+}
+
+/// `1048576`, `"20MiB"`, `"512KiB"`, `"1GB"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl SizeValue {
+    pub fn to_bytes(&self) -> Result<u64, String> {
+        match self {
+            SizeValue::Bytes(b) => Ok(*b),
+            SizeValue::Text(t) => {
+                let (number, unit) = split_number(t);
+                let n: f64 = number.parse().map_err(|_| format!("`{t}` is not a size"))?;
+                let mult = match unit.to_ascii_lowercase().as_str() {
+                    "" | "b" => 1.0,
+                    "kb" => 1e3,
+                    "kib" | "k" => 1024.0,
+                    "mb" => 1e6,
+                    "mib" | "m" => 1024.0 * 1024.0,
+                    "gb" => 1e9,
+                    "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
+                    _ => return Err(format!("`{t}` has an unknown unit `{unit}` (use B, KiB, MiB or GiB)")),
+                };
+                Ok((n * mult) as u64)
+            }
+        }
+    }
+}
+
+fn split_number(t: &str) -> (&str, &str) {
+    let t = t.trim();
+    let at = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    (&t[..at], t[at..].trim())
+}
+
+/// Syntax, then every unknown key, then types: the first stage with errors stops the parse, because
+/// later stages would only repeat the earlier errors in a more confusing way.
+pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
+    let doc = ImDocument::parse(text)
+        .map_err(|e| vec![Diagnostic::error(format!("invalid TOML: {}", first_line(e.message())), e.span())])?;
+    let mut unknown = Vec::new();
+    check_keys(doc.as_table(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, item, out| match key {
+        "output" => check_item(item, fields::of::<RawOutput>(), "[output]", out),
+        "fetch" => check_item(item, fields::of::<RawFetch>(), "[fetch]", out),
+        "categories" => {
+            if let Some(t) = item.as_table_like() {
+                for (slug, cat) in t.iter() {
+                    check_item(cat, fields::of::<RawCategoryFields>(), &format!("[categories.{slug}]"), out);
+                }
+            }
+        }
+        "sources" => {
+            if let Some(arr) = item.as_array_of_tables() {
+                for (i, t) in arr.iter().enumerate() {
+                    let what = format!("[[sources]] #{}", i + 1);
+                    check_keys(t, fields::of::<RawSource>(), &what, out, |_, _, _| {});
+                }
+            }
+        }
+        _ => {}
+    });
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    toml::from_str(text).map_err(|e| vec![Diagnostic::error(first_line(e.message()), e.span())])
+}
+
+fn check_item(item: &Item, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
+    if let Some(t) = item.as_table_like() {
+        check_keys(t, known, what, out, |_, _, _| {});
+    }
+}
+
+fn check_keys(
+    table: &dyn TableLike,
+    known: &[&str],
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+    mut nested: impl FnMut(&str, &Item, &mut Vec<Diagnostic>),
+) {
+    for (key, item) in table.iter() {
+        if known.contains(&key) {
+            nested(key, item, out);
+            continue;
+        }
+        let span = table.get_key_value(key).and_then(|(k, _)| k.span());
+        let mut d = Diagnostic::error(format!("unknown key `{key}` in {what}"), span);
+        d = match closest(key, known.iter().copied()) {
+            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+            None => d.with_help(format!(
+                "expected one of {}",
+                known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            )),
+        };
+        out.push(d);
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_owned()
+}

@@ -1,0 +1,161 @@
+//! Config error messages are part of the user interface: they are pinned here exactly.
+
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigErrors> {
+    Config::parse(text, "feeds.toml", Path::new("/srv/feeds"))
+}
+
+fn errors(text: &str) -> String {
+    match parse(text) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const GOOD: &str = r#"
+[output]
+dir = "public"
+base_url = "https://feeds.example.org/planet"
+max_items = 50
+title = "Kazakh planet"
+
+[fetch]
+timeout = "20s"
+max_body_size = "5MiB"
+per_host = 3
+
+[categories.kz-news]
+title = "Kazakh news"
+description = "News from Kazakhstan"
+
+[[sources]]
+name = "abai"
+url = "https://abai.kz/rss"
+categories = ["kz-news"]
+timezone = "Asia/Almaty"
+
+[[sources]]
+name = "local"
+url = "examples/feeds/a.xml"
+"#;
+
+#[test]
+fn parses_a_complete_config() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!(c.output.dir, Path::new("/srv/feeds/public"));
+    assert_eq!(c.output.base_url.as_ref().unwrap().as_str(), "https://feeds.example.org/planet/");
+    assert_eq!(c.output.max_items, 50);
+    assert_eq!(c.fetch.timeout, Duration::from_secs(20));
+    assert_eq!(c.fetch.max_body_bytes, 5 * 1024 * 1024);
+    assert_eq!(c.fetch.per_host, 3);
+    assert_eq!(c.sources.len(), 2);
+    assert_eq!(c.sources[0].timezone, chrono_tz::Asia::Almaty);
+    assert_eq!(c.sources[1].timezone, chrono_tz::UTC);
+    assert!(matches!(&c.sources[1].location, Location::File(p) if p == Path::new("/srv/feeds/examples/feeds/a.xml")));
+    assert_eq!(
+        c.categories,
+        vec![Category {
+            slug: "kz-news".into(),
+            title: "Kazakh news".into(),
+            description: Some("News from Kazakhstan".into())
+        }]
+    );
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn undeclared_categories_get_default_titles_when_none_are_declared() {
+    let c = parse("[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ncategories = [\"ru-news\"]\n").unwrap();
+    assert_eq!(c.categories[0].title, "Ru news");
+    assert_eq!(c.output.title, "feedmill");
+    assert_eq!(c.output.max_items, 100);
+}
+
+#[test]
+fn unknown_keys_are_all_reported_with_suggestions() {
+    let text = "[output]\ndirr = \"x\"\n\n[[sources]]\nnmae = \"abai\"\nurl = \"https://abai.kz/rss\"\nzzz = 1\n";
+    assert_eq!(
+        errors(text),
+        "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
+         error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`\n\n\
+         feeds.toml: 3 errors found"
+    );
+}
+
+#[test]
+fn syntax_errors_point_at_the_place() {
+    assert_eq!(
+        errors("[output\ndir = 1\n"),
+        "error: invalid TOML: invalid table header\n --> feeds.toml:1:8\n  |\n1 | [output\n  |        ^\n\nfeeds.toml: 1 error found"
+    );
+}
+
+#[test]
+fn type_errors_point_at_the_value() {
+    assert_eq!(
+        errors("[output]\nmax_items = \"many\"\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n"),
+        "error: invalid type: string \"many\", expected i64\n --> feeds.toml:2:13\n  |\n2 | max_items = \"many\"\n  |             ^^^^^^\n\nfeeds.toml: 1 error found"
+    );
+}
+
+#[test]
+fn semantic_errors_are_reported_together() {
+    let text = r#"[categories.kz-news]
+title = "KZ"
+
+[[sources]]
+name = "abai"
+url = "https://abai.kz/rss"
+categories = ["kz-nwes"]
+timezone = "Almaty"
+
+[[sources]]
+name = "abai"
+url = "gopher://old.example/"
+"#;
+    assert_eq!(
+        errors(text),
+        "error: source `abai`: unknown category `kz-nwes`\n --> feeds.toml:7:15\n  |\n7 | categories = [\"kz-nwes\"]\n  |               ^^^^^^^^^ did you mean `kz-news`?\n\n\
+         error: source `abai`: unknown time zone `Almaty`\n --> feeds.toml:8:12\n  |\n8 | timezone = \"Almaty\"\n  |            ^^^^^^^^ did you mean `Asia/Almaty`?\n\n\
+         error: duplicate source name `abai`\n  --> feeds.toml:11:8\n   |\n11 | name = \"abai\"\n   |        ^^^^^^ source #1 already uses it; names must be unique\n\n\
+         error: source `abai`: bad url: `gopher://old.example/`: unsupported scheme `gopher:` (use http://, https://, file:// or a path)\n  --> feeds.toml:12:7\n   |\n12 | url = \"gopher://old.example/\"\n   |       ^^^^^^^^^^^^^^^^^^^^^^^\n\n\
+         warning: category `kz-news` is declared but no source uses it; it gets no output\n --> feeds.toml:1:1\n  |\n1 | [categories.kz-news]\n  | ^^^^^^^^^^^^^^^^^^^^\n\n\
+         feeds.toml: 4 errors found"
+    );
+}
+
+#[test]
+fn bad_durations_sizes_and_slugs() {
+    let text = "[fetch]\ntimeout = \"3 fortnights\"\nmax_body_size = \"big\"\ntries = 0\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ncategories = [\"Kz News\"]\n";
+    let e = errors(text);
+    assert!(
+        e.contains("error: `timeout`: `3 fortnights` has an unknown unit `fortnights` (use ms, s, m, h or d)"),
+        "{e}"
+    );
+    assert!(e.contains("error: `max_body_size`: `big` is not a size"), "{e}");
+    assert!(e.contains("error: `tries` must be between 1 and 10"), "{e}");
+    assert!(e.contains("error: category `Kz News` is not a valid slug"), "{e}");
+    assert!(e.ends_with("4 errors found"), "{e}");
+}
+
+#[test]
+fn empty_config_says_what_to_add() {
+    assert_eq!(
+        errors(""),
+        "error: no sources configured\n --> feeds.toml\n  = help: add a [[sources]] table with `name` and `url`\n\nfeeds.toml: 1 error found"
+    );
+}
+
+#[test]
+fn durations_and_sizes_parse() {
+    use raw::{DurationValue as D, SizeValue as S};
+    assert_eq!(D::Text("500ms".into()).to_duration(), Ok(Duration::from_millis(500)));
+    assert_eq!(D::Text("2m".into()).to_duration(), Ok(Duration::from_secs(120)));
+    assert_eq!(D::Seconds(7).to_duration(), Ok(Duration::from_secs(7)));
+    assert_eq!(S::Text("20MiB".into()).to_bytes(), Ok(20 * 1024 * 1024));
+    assert_eq!(S::Text("1 KB".into()).to_bytes(), Ok(1000));
+}

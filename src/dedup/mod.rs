@@ -1,0 +1,232 @@
+//! Dedup: decide each entry's identity, then collapse the same story seen twice.
+//!
+//! Layers (DESIGN.md §4), strongest first:
+//! 1. the source's own id (guid / Atom id / JSON id), but only when the source's ids are trustworthy:
+//!    a source whose ids are blank or repeated in more than 5% of its entries is downgraded, and says so;
+//! 2. the canonical URL ([`crate::normalize::urls::canonical`]): http/https, `www.`, tracking
+//!    parameters, fragment and query order do not matter; a URL shared by several entries of one source
+//!    (a feed whose every `<link>` is the home page) is not used as a key;
+//! 3. a content fingerprint: SHA-256 of the case-folded title and text.
+//!
+//! [`identify`] works on one source (ids, duplicates inside the feed); [`merge`] works across sources in
+//! config order and keeps one entry per story, listing the other sources in `via`. The entry kept is
+//! the richest (longest content), then the earliest, then the first in config order.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::model::{Entry, Via};
+use crate::normalize::{text, urls, Candidate};
+
+/// Share of blank or repeated ids above which a source's ids are not trusted.
+const MAX_BAD_ID_SHARE: f64 = 0.05;
+/// Below this many characters of title + text, a fingerprint would merge unrelated short entries.
+const MIN_FINGERPRINT_CHARS: usize = 24;
+
+/// One source's entries with ids assigned and in-feed duplicates removed.
+#[derive(Debug, Clone)]
+pub struct Identified {
+    pub entries: Vec<Entry>,
+    /// Entries dropped because an earlier entry of the same feed was the same.
+    pub duplicates: usize,
+    /// Why the source's ids were not trusted, when they were not.
+    pub downgraded: Option<String>,
+}
+
+/// Assigns ids to one source's candidates and drops in-feed duplicates (first occurrence wins: feeds
+/// list newest first).
+pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
+    let total = candidates.len();
+    let mut seen_guids: HashMap<&str, usize> = HashMap::new();
+    let mut blank = 0;
+    for c in &candidates {
+        match c.guid.as_deref() {
+            Some(g) => *seen_guids.entry(g).or_default() += 1,
+            None => blank += 1,
+        }
+    }
+    let repeated: usize = seen_guids.values().filter(|n| **n > 1).map(|n| n - 1).sum();
+    let bad = blank + repeated;
+    let trusted = total == 0 || (bad as f64) / (total as f64) <= MAX_BAD_ID_SHARE;
+    let downgraded = (!trusted).then(|| {
+        format!("ids not trusted: {blank} blank and {repeated} repeated among {total} entries; identifying entries by link and content")
+    });
+
+    let mut out = Identified { entries: Vec::with_capacity(total), duplicates: 0, downgraded };
+    let mut ids = HashMap::new();
+    let mut prints = HashMap::new();
+    for Candidate { guid, mut entry } in candidates {
+        let print = fingerprint(&entry);
+        entry.id = match guid.filter(|_| trusted) {
+            Some(g) if is_absolute_uri(&g) => g,
+            Some(g) => derived_id(source, &g),
+            None => match (&entry.url, &print) {
+                (Some(url), _) => url.clone(),
+                (None, Some(p)) => derived_id(source, p),
+                // Nothing to identify it by but its title: hash that, it is what a reader would see.
+                (None, None) => derived_id(source, &entry.title),
+            },
+        };
+        let dup_id = ids.insert(entry.id.clone(), ()).is_some();
+        let dup_print = print.is_some_and(|p| prints.insert(p, ()).is_some());
+        if dup_id || dup_print {
+            tracing::debug!(source, id = %entry.id, by = if dup_id { "id" } else { "fingerprint" }, "duplicate inside the feed");
+            out.duplicates += 1;
+        } else {
+            out.entries.push(entry);
+        }
+    }
+    out
+}
+
+/// One story: the entry kept, and the indexes (into the config's sources) of every source that carried it.
+#[derive(Debug, Clone)]
+pub struct Story {
+    pub entry: Entry,
+    /// Winner's source first, then the others in config order.
+    pub sources: Vec<usize>,
+}
+
+/// Collapses stories carried by several sources. `per_source` is in config order; returns the stories
+/// and, per input position, how many of that source's entries were folded into another source's.
+pub fn merge(per_source: Vec<(usize, Vec<Entry>)>) -> (Vec<Story>, Vec<usize>) {
+    let mut stories: Vec<Story> = Vec::new();
+    let mut vias: Vec<Vec<(usize, Via)>> = Vec::new();
+    let mut by_key: HashMap<Key, usize> = HashMap::new();
+    let mut folded = vec![0; per_source.len()];
+
+    for (pos, (source, entries)) in per_source.into_iter().enumerate() {
+        let shared_urls = urls_used_more_than_once(&entries);
+        for entry in entries {
+            let keys = keys(&entry, &shared_urls);
+            let found = keys.iter().find_map(|k| by_key.get(k).copied());
+            let Some(i) = found.filter(|i| !stories[*i].sources.contains(&source)) else {
+                let i = stories.len();
+                for k in keys {
+                    by_key.entry(k).or_insert(i);
+                }
+                stories.push(Story { entry, sources: vec![source] });
+                vias.push(Vec::new());
+                continue;
+            };
+            folded[pos] += 1;
+            for k in keys {
+                by_key.entry(k).or_insert(i);
+            }
+            let story = &mut stories[i];
+            tracing::debug!(kept = %story.entry.id, dropped = %entry.id, "same story in two sources");
+            let (winner, loser, loser_source) = if richer(&entry, &story.entry) {
+                let old = std::mem::replace(&mut story.entry, entry);
+                let old_source = story.sources[0];
+                story.sources.insert(0, source);
+                (&story.entry, old, old_source)
+            } else {
+                story.sources.push(source);
+                (&story.entry, entry, source)
+            };
+            debug_assert!(winner.source != loser.source);
+            vias[i].push((loser_source, Via { source: loser.source, url: loser.url }));
+        }
+    }
+    for (story, mut via) in stories.iter_mut().zip(vias) {
+        via.sort_by_key(|(source, _)| *source);
+        story.entry.via = via.into_iter().map(|(_, v)| v).collect();
+        let winner = story.sources[0];
+        story.sources[1..].sort_unstable();
+        story.sources.dedup();
+        debug_assert_eq!(story.sources[0], winner);
+    }
+    (stories, folded)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Id(String),
+    Url(String),
+    Print([u8; 32]),
+}
+
+fn keys(entry: &Entry, shared_urls: &HashMap<String, usize>) -> Vec<Key> {
+    let mut keys = Vec::with_capacity(3);
+    // A derived urn is only meaningful inside its source; an absolute URI id is global by design.
+    if !entry.id.starts_with("urn:feedmill:") {
+        keys.push(Key::Id(entry.id.clone()));
+    }
+    if let Some(c) = canonical_url(entry) {
+        if shared_urls.get(&c).is_none_or(|n| *n <= 1) {
+            keys.push(Key::Url(c));
+        }
+    }
+    if let Some(p) = fingerprint(entry) {
+        keys.push(Key::Print(p));
+    }
+    keys
+}
+
+fn urls_used_more_than_once(entries: &[Entry]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for c in entries.iter().filter_map(canonical_url) {
+        *counts.entry(c).or_insert(0) += 1;
+    }
+    counts.retain(|_, n| *n > 1);
+    counts
+}
+
+/// The entry's canonical URL ([`urls::canonical`]), when it has a link.
+pub fn canonical_url(entry: &Entry) -> Option<String> {
+    entry.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| urls::canonical(&u))
+}
+
+/// SHA-256 over the case-folded title and text; `None` when there is too little text to tell entries apart.
+pub fn fingerprint(entry: &Entry) -> Option<[u8; 32]> {
+    let body =
+        entry.content_html.as_deref().or(entry.summary_html.as_deref()).map(text::html_to_text).unwrap_or_default();
+    let title = entry.title.to_lowercase();
+    let body = body.to_lowercase();
+    if title.chars().count() + body.chars().count() < MIN_FINGERPRINT_CHARS {
+        return None;
+    }
+    let mut h = Sha256::new();
+    h.update(title.as_bytes());
+    h.update(b"\n");
+    h.update(body.as_bytes());
+    Some(h.finalize().into())
+}
+
+/// The richer of two copies of a story: more text wins, then the earlier date.
+fn richer(candidate: &Entry, kept: &Entry) -> bool {
+    let size = |e: &Entry| e.content_html.as_deref().or(e.summary_html.as_deref()).map_or(0, str::len);
+    let (a, b) = (size(candidate), size(kept));
+    // Copies within 10% of each other are equally rich: the earlier one is the original.
+    if a > b + b / 10 {
+        true
+    } else if b > a + a / 10 {
+        false
+    } else {
+        candidate.sort_date() < kept.sort_date()
+    }
+}
+
+fn is_absolute_uri(s: &str) -> bool {
+    !s.contains(char::is_whitespace) && Url::parse(s).is_ok_and(|u| u.scheme().len() > 1)
+}
+
+/// `urn:feedmill:<source>:<hash>`: stable for as long as the source keeps its name and the key.
+fn derived_id(source: &str, key: impl AsRef<[u8]>) -> String {
+    let slug: String = source
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let mut h = Sha256::new();
+    h.update(source.as_bytes());
+    h.update(b"\0");
+    h.update(key.as_ref());
+    let digest = h.finalize();
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("urn:feedmill:{slug}:{hex}")
+}
+
+#[cfg(test)]
+mod tests;

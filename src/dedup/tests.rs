@@ -1,0 +1,137 @@
+use chrono::{DateTime, Utc};
+
+use super::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn entry(source: &str, url: Option<&str>, title: &str, content: &str) -> Entry {
+    Entry {
+        id: String::new(),
+        source: source.into(),
+        url: url.map(String::from),
+        title: title.into(),
+        summary_html: None,
+        content_html: (!content.is_empty()).then(|| content.to_owned()),
+        authors: vec![],
+        categories: vec![],
+        published: Some(at("2019-07-11T06:20:00Z")),
+        updated: None,
+        first_seen: at("2024-11-23T10:00:00Z"),
+        language: None,
+        enclosures: vec![],
+        image: None,
+        via: vec![],
+    }
+}
+
+fn cand(guid: Option<&str>, e: Entry) -> Candidate {
+    Candidate { guid: guid.map(String::from), entry: e }
+}
+
+#[test]
+fn trusted_guids_become_ids() {
+    let out = identify(
+        "abai",
+        vec![
+            cand(
+                Some("https://abai.kz/post/1"),
+                entry("abai", Some("https://abai.kz/post/1"), "Бірінші мақала тақырыбы", ""),
+            ),
+            cand(Some("95211"), entry("abai", Some("https://abai.kz/post/2"), "Екінші мақала тақырыбы", "")),
+        ],
+    );
+    assert_eq!(out.downgraded, None);
+    assert_eq!(out.entries[0].id, "https://abai.kz/post/1");
+    assert!(out.entries[1].id.starts_with("urn:feedmill:abai:"), "{}", out.entries[1].id);
+    assert_eq!(out.entries[1].id.len(), "urn:feedmill:abai:".len() + 24);
+    // Derived ids are stable: same source, same guid, same id.
+    let again = identify("abai", vec![cand(Some("95211"), entry("abai", None, "x", ""))]);
+    assert_eq!(again.entries[0].id, out.entries[1].id);
+}
+
+#[test]
+fn repeated_guids_downgrade_the_source_to_links() {
+    let out = identify(
+        "bad",
+        vec![
+            cand(Some("1"), entry("bad", Some("https://bad.example/a"), "Алғашқы жаңалықтың тақырыбы", "")),
+            cand(Some("1"), entry("bad", Some("https://bad.example/b"), "Екінші жаңалықтың тақырыбы", "")),
+            cand(None, entry("bad", Some("https://bad.example/c"), "Үшінші жаңалықтың тақырыбы", "")),
+        ],
+    );
+    assert!(out.downgraded.as_deref().unwrap().contains("1 blank and 1 repeated among 3 entries"));
+    let ids: Vec<_> = out.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["https://bad.example/a", "https://bad.example/b", "https://bad.example/c"]);
+    assert_eq!(out.duplicates, 0);
+}
+
+#[test]
+fn in_feed_duplicates_by_id_and_by_fingerprint_are_dropped() {
+    let out = identify(
+        "s",
+        vec![
+            cand(Some("a"), entry("s", Some("https://s.example/1"), "Байбек айтысты қолға алады", "<p>Мәтін</p>")),
+            cand(Some("a"), entry("s", Some("https://s.example/1"), "Байбек айтысты қолға алады", "<p>Мәтін</p>")),
+            cand(
+                Some("b"),
+                entry("s", Some("https://s.example/1?utm_source=x"), "Байбек айтысты қолға алады", "<p>Мәтін</p>"),
+            ),
+        ],
+    );
+    // The repeated "a" would normally downgrade trust (1 of 3 repeated); either way two are duplicates.
+    assert_eq!(out.entries.len(), 1);
+    assert_eq!(out.duplicates, 2);
+}
+
+#[test]
+fn the_same_story_from_two_sources_is_kept_once_with_via() {
+    let mut a = entry("abai", Some("https://abai.kz/post/95211?utm_source=tg"), "Байбек айтыс туралы", "<p>қысқа</p>");
+    a.id = "https://abai.kz/post/95211".into();
+    let mut b = entry(
+        "mirror",
+        Some("http://www.abai.kz/post/95211"),
+        "Байбек айтыс туралы (толық)",
+        "<p>толық мәтін, әлдеқайда ұзағырақ мақала</p>",
+    );
+    b.id = "urn:feedmill:mirror:00".into();
+    let mut c = entry("other", Some("https://other.kz/1"), "Мүлдем басқа жаңалық", "<p>басқа</p>");
+    c.id = "https://other.kz/1".into();
+    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b, c])]);
+    assert_eq!(stories.len(), 2);
+    assert_eq!(folded, vec![0, 1]);
+    let s = &stories[0];
+    // The mirror's copy is richer, so it wins; abai goes to via.
+    assert_eq!(s.entry.source, "mirror");
+    assert_eq!(s.sources, vec![1, 0]);
+    assert_eq!(
+        s.entry.via,
+        vec![Via { source: "abai".into(), url: Some("https://abai.kz/post/95211?utm_source=tg".into()) }]
+    );
+    assert!(stories[1].entry.via.is_empty());
+}
+
+#[test]
+fn a_url_shared_by_a_whole_feed_does_not_merge_stories() {
+    let mut a1 = entry("home", Some("https://home.example/"), "Бірінші тақырып, ұзын мәтін", "");
+    a1.id = "urn:feedmill:home:1".into();
+    let mut a2 = entry("home", Some("https://home.example/"), "Екінші тақырып, ұзын мәтін", "");
+    a2.id = "urn:feedmill:home:2".into();
+    let mut b = entry("b", Some("https://home.example/"), "Үшінші тақырып, ұзын мәтін", "");
+    b.id = "urn:feedmill:b:3".into();
+    let (stories, _) = merge(vec![(0, vec![a1, a2]), (1, vec![b])]);
+    assert_eq!(stories.len(), 3);
+}
+
+#[test]
+fn equally_rich_copies_keep_the_earliest() {
+    let mut a = entry("a", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>бірдей</p>");
+    a.id = "https://a.example/x".into();
+    a.published = Some(at("2019-07-11T08:00:00Z"));
+    let mut b = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>бірдей</p>");
+    b.id = "https://a.example/x".into();
+    let (stories, _) = merge(vec![(0, vec![a]), (1, vec![b])]);
+    assert_eq!(stories[0].entry.source, "b");
+    assert_eq!(stories[0].entry.via[0].source, "a");
+}

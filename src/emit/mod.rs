@@ -1,0 +1,96 @@
+//! Emit: the model → bytes, and the one place that writes files.
+//!
+//! Every emitter is a pure function from a document description to a `String`: no clock, no I/O, no
+//! randomness, so the same input always gives byte-identical output (readers and caches rely on it, and
+//! an unchanged file is then not rewritten). `write` alone touches the disk, atomically.
+//!
+//! Entries arrive already sorted (newest first, ties by id) and already cut to `max_items`; emitters
+//! keep that order.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Entry;
+
+pub mod atom;
+mod fmt;
+pub mod index_html;
+pub mod json_feed;
+pub mod opml;
+pub mod rss;
+#[cfg(test)]
+mod test_support;
+pub mod write;
+
+/// The name and version written into `<generator>` elements.
+pub const GENERATOR: &str = concat!("feedmill ", env!("CARGO_PKG_VERSION"));
+
+/// The two halves of [`GENERATOR`], for Atom's `<generator version="…">feedmill</generator>`.
+pub const GENERATOR_NAME: &str = "feedmill";
+pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Absolute URLs of the three files of one output feed; known only when `[output] base_url` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedUrls {
+    pub rss: String,
+    pub atom: String,
+    pub json: String,
+}
+
+/// One output feed (a category, or `all`).
+#[derive(Debug, Clone)]
+pub struct FeedDoc<'a> {
+    /// Category slug: `all` or a configured slug; also the folder name under `output/`.
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    /// The site the feeds are published on (`[output] base_url`), used as the feed's home link.
+    pub home_url: Option<&'a str>,
+    /// Self links; `None` when no `base_url` is configured (then no self link is written).
+    pub urls: Option<&'a FeedUrls>,
+    /// Feed-level language (BCP 47), when all sources agree or the config says so.
+    pub language: Option<&'a str>,
+    /// Feed-level `updated` / `lastBuildDate`: the newest `Entry::last_modified` of the entries, or the
+    /// Unix epoch for an empty feed. Never the wall clock, so output stays byte-stable.
+    pub updated: DateTime<Utc>,
+    /// A stable feed id (Atom `<id>`): `base_url` + slug + `/atom.xml` when known, else `urn:feedmill:feed:<slug>`.
+    pub id: &'a str,
+    pub entries: &'a [Entry],
+}
+
+/// One source as listed in `sources.opml` and `index.html`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    pub name: String,
+    /// The feed's title as read on this run, when known.
+    pub title: Option<String>,
+    /// The URL or path feedmill reads (`xmlUrl`).
+    pub feed_url: String,
+    /// The site's home page (`htmlUrl`), when the feed states one.
+    pub site_url: Option<String>,
+}
+
+/// One category as listed in `sources.opml` and `index.html`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRef {
+    pub slug: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Paths of the three feeds relative to `output/` (`kz-news/rss.xml`, …), always with `/`.
+    pub rss_path: String,
+    pub atom_path: String,
+    pub json_path: String,
+    pub entry_count: usize,
+    /// Sources in config order. Empty for `all`'s entry in index.html is fine: it lists every source.
+    pub sources: Vec<SourceRef>,
+}
+
+/// `index.html` and `sources.opml` both describe the whole output.
+#[derive(Debug, Clone)]
+pub struct SiteDoc<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    /// `all` first, then categories in slug order.
+    pub categories: &'a [CategoryRef],
+    /// Newest entry date over all feeds (epoch when empty): the "updated" shown; never the wall clock.
+    pub updated: DateTime<Utc>,
+}

@@ -1,0 +1,90 @@
+//! OPML 2.0 (`sources.opml`): a [`SiteDoc`] in, the subscription list out, so a reader can import every
+//! source feedmill follows, grouped as it is.
+//!
+//! Each category becomes a folder outline (`text` = its title) holding one `type="rss"` outline per
+//! source: `text` and `title` = the feed's title when known, else the source's name; `xmlUrl` = the URL
+//! or path feedmill reads; `htmlUrl` = the site, when known and `http(s)` (it comes from the feed, and importers may
+//! make it a link). `all` is not a folder, since it would repeat
+//! every source: only its sources that appear in no other category are listed, at the top level, so
+//! none is lost. `dateModified` is `site.updated` (the newest entry), never the clock.
+
+use std::collections::HashSet;
+
+use super::fmt::{element, push_attr, push_rfc822, web_url};
+use super::{SiteDoc, SourceRef};
+
+/// Renders `site` as an OPML 2.0 document, ending in a newline.
+pub fn render(site: &SiteDoc) -> String {
+    let mut out = String::with_capacity(1024 + site.categories.len() * 1024);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str("<opml version=\"2.0\">\n");
+    out.push_str("  <head>\n");
+    element(&mut out, "    ", "title", site.title);
+    out.push_str("    <dateModified>");
+    push_rfc822(&mut out, site.updated);
+    out.push_str("</dateModified>\n");
+    out.push_str("  </head>\n");
+    out.push_str("  <body>\n");
+    let (all, folders): (Vec<_>, Vec<_>) = site.categories.iter().partition(|c| c.slug == "all");
+    for category in &folders {
+        out.push_str("    <outline text=\"");
+        push_attr(&mut out, &category.title);
+        out.push_str("\">\n");
+        for source in &category.sources {
+            outline(&mut out, "      ", source);
+        }
+        out.push_str("    </outline>\n");
+    }
+    // A set only answers membership; the output order is the categories' order.
+    let in_folder: HashSet<&str> = folders.iter().flat_map(|c| &c.sources).map(|s| s.feed_url.as_str()).collect();
+    for source in all.iter().flat_map(|c| &c.sources).filter(|s| !in_folder.contains(s.feed_url.as_str())) {
+        outline(&mut out, "    ", source);
+    }
+    out.push_str("  </body>\n");
+    out.push_str("</opml>\n");
+    out
+}
+
+fn outline(out: &mut String, indent: &str, source: &SourceRef) {
+    let text = source.title.as_deref().unwrap_or(&source.name);
+    out.push_str(indent);
+    out.push_str("<outline type=\"rss\" text=\"");
+    push_attr(out, text);
+    out.push_str("\" title=\"");
+    push_attr(out, text);
+    out.push_str("\" xmlUrl=\"");
+    push_attr(out, &source.feed_url);
+    out.push('"');
+    if let Some(site_url) = source.site_url.as_deref().and_then(web_url) {
+        out.push_str(" htmlUrl=\"");
+        push_attr(out, site_url);
+        out.push('"');
+    }
+    out.push_str("/>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::test_support::{assert_well_formed, categories, site};
+
+    #[test]
+    fn site_outline() {
+        let categories = categories();
+        let out = render(&site(&categories));
+        assert_well_formed(&out);
+        assert_eq!(out, render(&site(&categories)), "byte-stable");
+        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("opml_basic", out);
+        });
+    }
+
+    #[test]
+    fn all_is_no_folder_but_loses_no_source() {
+        let categories = categories();
+        let out = render(&site(&categories));
+        assert!(!out.contains("text=\"All\""));
+        assert_eq!(out.matches("xmlUrl=").count(), 4, "{out}");
+        assert_eq!(out.matches("xmlUrl=\"https://abai.kz/rss\"").count(), 1);
+    }
+}

@@ -1,0 +1,258 @@
+//! One attempt at an http(s) location: redirects followed hop by hop, the response classified, the body
+//! streamed under its cap. Every HTTP rule of the fetcher lives here, in the spirit of Miniflux's
+//! request builder / response handler pair: which validators are sent, what a status means, which
+//! headers are kept for the scheduler.
+//!
+//! An attempt returns the outcome, or a [`Failure`] that says whether trying again could help; the retry
+//! loop in `mod.rs` decides whether to. The whole-attempt timeout spans all hops but not the time spent
+//! waiting for a host permit: queueing behind our own limit is not the server being slow.
+
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::Response;
+use tokio::time::Instant;
+use url::Url;
+
+use super::retry::{self, Retry};
+use super::{Body, Failure, FetchError, FetchMeta, Fetched, Fetcher, Validators};
+
+/// What one request of a redirect chain led to.
+enum Hop {
+    Redirect { to: Url, permanent: bool },
+    Done(Fetched),
+}
+
+impl Fetcher {
+    /// One attempt: follows redirects from `url` and reads the final body.
+    pub(super) async fn attempt(&self, url: &Url, validators: &Validators) -> Result<Fetched, Failure> {
+        let mut current = url.clone();
+        let mut redirects = 0;
+        let mut all_permanent = true;
+        let mut budget = self.settings.timeout;
+        loop {
+            let permit = self.host_permit(&current).await;
+            let hop_started = Instant::now();
+            let hop = tokio::time::timeout(budget, self.hop(&current, validators)).await;
+            drop(permit);
+            budget = budget.saturating_sub(hop_started.elapsed());
+            let hop = hop.map_err(|_| Failure {
+                error: FetchError::Timeout { url: current.clone(), after: self.settings.timeout, attempts: 0 },
+                retry: Retry::Backoff,
+            })??;
+            match hop {
+                Hop::Done(mut fetched) => {
+                    let meta = fetched.meta_mut();
+                    meta.final_url = Some(current);
+                    meta.redirected_permanently = redirects > 0 && all_permanent;
+                    return Ok(fetched);
+                }
+                Hop::Redirect { to, permanent } => {
+                    redirects += 1;
+                    if redirects > self.settings.max_redirects {
+                        return Err(Failure {
+                            error: FetchError::TooManyRedirects {
+                                url: url.clone(),
+                                limit: self.settings.max_redirects,
+                                attempts: 0,
+                            },
+                            retry: Retry::No,
+                        });
+                    }
+                    tracing::debug!(from = %current, to = %to, permanent, "redirect");
+                    all_permanent &= permanent;
+                    current = to;
+                }
+            }
+        }
+    }
+
+    async fn hop(&self, url: &Url, validators: &Validators) -> Result<Hop, Failure> {
+        let mut request = self.client.get(url.clone());
+        // A validator that is not a valid header value cannot have come from a server; skip it.
+        if let Some(etag) = validators.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = validators.last_modified.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            request = request.header(header::IF_MODIFIED_SINCE, date);
+        }
+        let mut response = request.send().await.map_err(|source| send_failure(url, source))?;
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        match status {
+            301 | 302 | 303 | 307 | 308 => {
+                let to = redirect_target(url, headers).map_err(|reason| Failure {
+                    error: FetchError::BadRedirect { url: url.clone(), reason, attempts: 0 },
+                    retry: Retry::No,
+                })?;
+                return Ok(Hop::Redirect { to, permanent: matches!(status, 301 | 308) });
+            }
+            304 => {
+                let sent = validators;
+                let fresh = validators_of(headers);
+                let validators = Validators {
+                    etag: fresh.etag.or_else(|| sent.etag.clone()),
+                    last_modified: fresh.last_modified.or_else(|| sent.last_modified.clone()),
+                };
+                return Ok(Hop::Done(Fetched::NotModified { validators, meta: meta_of(status, headers) }));
+            }
+            200..=299 => {}
+            _ => return Err(self.status_failure(url, status, headers)),
+        }
+        let content_type = header_str(headers, header::CONTENT_TYPE).map(str::to_owned);
+        let validators = validators_of(headers);
+        let meta = meta_of(status, headers);
+        let bytes = self.read_body(url, &mut response).await?;
+        Ok(Hop::Done(Fetched::Body(Body { bytes, content_type, validators, meta })))
+    }
+
+    fn status_failure(&self, url: &Url, status: u16, headers: &HeaderMap) -> Failure {
+        let error = FetchError::Status { url: url.clone(), status, attempts: 0 };
+        if !retry::status_is_retryable(status) {
+            return Failure { error, retry: Retry::No };
+        }
+        let asked = retry::honours_retry_after(status)
+            .then(|| header_str(headers, header::RETRY_AFTER))
+            .flatten()
+            .and_then(|value| retry::parse_retry_after(value, header_str(headers, header::DATE)));
+        match asked {
+            Some(wait) if wait > self.settings.retry_after_cap => Failure {
+                error: FetchError::RetryAfterTooLong {
+                    url: url.clone(),
+                    wait,
+                    cap: self.settings.retry_after_cap,
+                    attempts: 0,
+                },
+                retry: Retry::No,
+            },
+            Some(wait) => Failure { error, retry: Retry::After(wait) },
+            None => Failure { error, retry: Retry::Backoff },
+        }
+    }
+
+    /// Reads the body chunk by chunk (after content decoding), failing as soon as it passes the cap or
+    /// the server goes quiet for longer than `read_timeout`.
+    async fn read_body(&self, url: &Url, response: &mut Response) -> Result<Vec<u8>, Failure> {
+        let limit = self.settings.max_body_bytes;
+        let too_large =
+            || Failure { error: FetchError::TooLarge { url: url.clone(), limit, attempts: 0 }, retry: Retry::No };
+        // Known only for bodies that are not content-encoded: reqwest drops it when it decodes.
+        let declared = response.content_length();
+        if declared.is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(declared.unwrap_or(0)).unwrap_or(0));
+        loop {
+            let chunk = match tokio::time::timeout(self.settings.read_timeout, response.chunk()).await {
+                Err(_) => {
+                    return Err(Failure {
+                        error: FetchError::Stalled { url: url.clone(), idle: self.settings.read_timeout, attempts: 0 },
+                        retry: Retry::Backoff,
+                    })
+                }
+                Ok(Err(source)) => {
+                    return Err(Failure {
+                        error: FetchError::Body { url: url.clone(), attempts: 0, source },
+                        retry: Retry::Backoff,
+                    })
+                }
+                Ok(Ok(None)) => return Ok(bytes),
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+}
+
+fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
+    // A builder error (a URL reqwest refuses) is the only one that asking again cannot fix.
+    let retry = if source.is_builder() { Retry::No } else { Retry::Backoff };
+    let error = if source.is_connect() {
+        FetchError::Connect { url: url.clone(), attempts: 0, source }
+    } else {
+        FetchError::Request { url: url.clone(), attempts: 0, source }
+    };
+    Failure { error, retry }
+}
+
+/// The absolute http(s) URL a redirect points to. Other schemes are refused: a remote server must not
+/// be able to send the fetcher to `file:///etc/passwd`.
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, String> {
+    let location = header_str(headers, header::LOCATION).ok_or("no usable Location header")?;
+    let to = from.join(location).map_err(|e| format!("Location `{location}`: {e}"))?;
+    match to.scheme() {
+        "http" | "https" => Ok(to),
+        scheme => Err(format!("Location `{location}`: scheme `{scheme}:` is not followed")),
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name)?.to_str().ok().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn validators_of(headers: &HeaderMap) -> Validators {
+    Validators {
+        etag: header_str(headers, header::ETAG).map(str::to_owned),
+        last_modified: header_str(headers, header::LAST_MODIFIED).map(str::to_owned),
+    }
+}
+
+fn meta_of(status: u16, headers: &HeaderMap) -> FetchMeta {
+    FetchMeta {
+        status: Some(status),
+        final_url: None,
+        redirected_permanently: false,
+        attempts: 0,
+        elapsed: Duration::ZERO,
+        cache_control_max_age: max_age(headers),
+        expires: header_str(headers, header::EXPIRES).map(str::to_owned),
+        date: header_str(headers, header::DATE).map(str::to_owned),
+    }
+}
+
+/// `max-age` from every `Cache-Control` header (a server may send several, or one with a list).
+fn max_age(headers: &HeaderMap) -> Option<Duration> {
+    headers.get_all(header::CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()).find_map(|value| {
+        value.split(',').find_map(|directive| {
+            let (name, secs) = directive.split_once('=')?;
+            if !name.trim().eq_ignore_ascii_case("max-age") {
+                return None;
+            }
+            secs.trim().trim_matches('"').parse().ok().map(Duration::from_secs)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn max_age_from_any_cache_control_header() {
+        let h = headers(&[("cache-control", "public"), ("cache-control", "no-transform, Max-Age=\"300\"")]);
+        assert_eq!(max_age(&h), Some(Duration::from_secs(300)));
+        assert_eq!(max_age(&headers(&[("cache-control", "s-maxage=60, no-cache")])), None);
+        assert_eq!(max_age(&headers(&[("cache-control", "max-age=soon")])), None);
+    }
+
+    #[test]
+    fn redirect_targets_resolve_and_stay_on_http() {
+        let from = Url::parse("https://example.org/blog/feed").unwrap();
+        let to = redirect_target(&from, &headers(&[("location", "../rss.xml")]));
+        assert_eq!(to.map(String::from), Ok("https://example.org/rss.xml".to_owned()));
+        let err = redirect_target(&from, &headers(&[("location", "file:///etc/passwd")]));
+        assert!(err.is_err_and(|e| e.contains("file:")));
+        assert!(redirect_target(&from, &HeaderMap::new()).is_err());
+    }
+}

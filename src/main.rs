@@ -1,0 +1,327 @@
+//! The `feedmill` binary: parse the command line, call the library, map the outcome to an exit code.
+
+mod cli;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use feedmill::config::{Config, ConfigError};
+use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
+use feedmill::normalize;
+use feedmill::pipeline::{self, RunOptions};
+use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
+use feedmill::store::Store;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.verbosity);
+    match execute(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn init_logging(v: &cli::Verbosity) {
+    let filter = match (v.quiet, v.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,feedmill=debug",
+        (false, _) => "debug,feedmill=trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FEEDMILL_LOG").unwrap_or_else(|_| filter.into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+fn execute(cli: Cli) -> anyhow::Result<u8> {
+    let quiet = cli.verbosity.quiet;
+    match cli.command {
+        Command::Check { config } => check(&config.config, quiet),
+        Command::Run { config, output, force } => {
+            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            run(&config, output, force, quiet)
+        }
+        Command::Watch { config, output, every } => {
+            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            watch(&config, output, every, quiet)
+        }
+        Command::Status { config } => {
+            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            status(&config)
+        }
+        Command::Parse { input, json, timezone } => parse(&input, json, timezone),
+    }
+}
+
+/// Reads the config, printing its problems; `None` when it has errors.
+fn load(path: &Path) -> anyhow::Result<Option<Config>> {
+    match Config::from_file(path) {
+        Ok(config) => {
+            if !config.warnings.is_empty() {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                for w in &config.warnings {
+                    eprint!("{}", w.render(&path.display().to_string(), &text));
+                }
+            }
+            Ok(Some(config))
+        }
+        Err(ConfigError::Invalid(errors)) => {
+            eprintln!("{errors}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
+    let Some(config) = load(path)? else { return Ok(EXIT_FATAL) };
+    if !quiet {
+        println!(
+            "{}: ok — {} sources, {} categories, output to {}",
+            path.display(),
+            config.sources.len(),
+            config.categories.len(),
+            config.output.dir.display()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// The wall clock, read here and nowhere else: the library takes time as an argument.
+#[allow(clippy::disallowed_methods)]
+fn clock() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+static PROGRESS: OnceLock<ProgressBar> = OnceLock::new();
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Ok(Store::open(&config.state_path)?)
+}
+
+fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> anyhow::Result<u8> {
+    let mut store = open_store(config)?;
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    if show_progress {
+        let bar = ProgressBar::new(config.sources.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let _ = PROGRESS.set(bar);
+    }
+    let opts = RunOptions {
+        output_dir: output,
+        now: clock(),
+        force,
+        default_interval: None,
+        on_source_done: show_progress.then_some(progress_tick as fn(&SourceReport)),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let report = runtime.block_on(pipeline::run(config, &mut store, &opts));
+    if let Some(bar) = PROGRESS.get() {
+        bar.finish_and_clear();
+    }
+    if !quiet {
+        eprintln!("{}", report.table());
+    } else {
+        for s in report.sources.iter().filter(|s| s.failed()) {
+            if let report::Status::Failed { error } = &s.status {
+                eprintln!("error: {}: {error}", s.name);
+            }
+        }
+        if let Some(e) = &report.output_error {
+            eprintln!("error: {e}");
+        }
+    }
+    Ok(report.exit_code())
+}
+
+/// The refresh loop: a run whenever some source is due, until SIGINT or SIGTERM. A signal during a run
+/// lets the run finish (its writes are atomic and its store transaction commits or not at all), then
+/// the loop exits and the store is closed.
+fn watch(config: &Config, output: Option<PathBuf>, every: Duration, quiet: bool) -> anyhow::Result<u8> {
+    let mut store = open_store(config)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(shutdown_signal(Arc::clone(&stop)));
+        let stopped = stop.notified();
+        tokio::pin!(stopped);
+        loop {
+            let opts = RunOptions {
+                output_dir: output.clone(),
+                now: clock(),
+                force: false,
+                default_interval: Some(every),
+                on_source_done: None,
+            };
+            let report = pipeline::run(config, &mut store, &opts).await;
+            if !quiet {
+                eprintln!("{} {}", opts.now.format("%Y-%m-%d %H:%M:%S"), report.summary_line());
+            }
+            for s in report.sources.iter().filter(|s| s.failed()) {
+                if let report::Status::Failed { error } = &s.status {
+                    eprintln!("error: {}: {error}", s.name);
+                }
+            }
+            let wait = next_wake(config, &store, every)?;
+            tracing::debug!(?wait, "sleeping until the next source is due");
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut stopped => break,
+            }
+        }
+        if !quiet {
+            eprintln!("stopped");
+        }
+        Ok(EXIT_OK)
+    })
+}
+
+/// How long until the earliest source is due, between 1 s and `every`, plus up to 10% jitter so many
+/// feedmills started together do not hit servers in step.
+fn next_wake(config: &Config, store: &Store, every: Duration) -> anyhow::Result<Duration> {
+    let now = clock();
+    let states = store.sources()?;
+    let next = config
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let st = states.get(&s.name)?;
+            st.next_fetch.or_else(|| Some(st.last_fetch? + every))
+        })
+        .min();
+    let wait =
+        next.map_or(every, |n| (n - now).to_std().unwrap_or(Duration::ZERO)).clamp(Duration::from_secs(1), every);
+    Ok(wait.mul_f64(1.0 + fastrand::f64() / 10.0))
+}
+
+async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+                stop.notify_one();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    stop.notify_one();
+}
+
+fn status(config: &Config) -> anyhow::Result<u8> {
+    let store = open_store(config)?;
+    let states = store.sources()?;
+    let counts = store.entry_counts()?;
+    print!("{}", report::status_table(&config.sources, &states, &counts, clock()));
+    Ok(EXIT_OK)
+}
+
+fn progress_tick(source: &SourceReport) {
+    if let Some(bar) = PROGRESS.get() {
+        bar.set_message(source.name.clone());
+        bar.inc(1);
+    }
+}
+
+fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let location = Location::parse(input, &cwd)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let fetcher = Fetcher::new(Default::default())?;
+    let fetched = runtime.block_on(fetcher.fetch(&location, &Validators::default()))?;
+    let Fetched::Body(body) = fetched else {
+        anyhow::bail!("{input}: server answered 304 Not Modified to an unconditional request");
+    };
+    let doc_url = match &location {
+        Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
+        Location::File(path) => url::Url::from_file_path(path).ok(),
+    };
+    let cx = normalize::Context { source: "parse", doc_url: doc_url.as_ref(), timezone, now: clock() };
+    let u = pipeline::understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref(), &cx)
+        .with_context(|| format!("{input}: not a feed feedmill can read"))?;
+    let identified = feedmill::dedup::identify("parse", u.normalized.candidates);
+    if json {
+        let out = serde_json::json!({
+            "format": pipeline::format_label(&u.raw),
+            "encoding": u.decoded_as,
+            "title": u.normalized.title,
+            "site_url": u.normalized.site_url,
+            "warnings": u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded).collect::<Vec<_>>(),
+            "entries": identified.entries,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(EXIT_OK);
+    }
+    println!("format:   {}", pipeline::format_label(&u.raw));
+    println!("encoding: {}", u.decoded_as);
+    println!("title:    {}", u.normalized.title.as_deref().unwrap_or("-"));
+    println!("site:     {}", u.normalized.site_url.as_deref().unwrap_or("-"));
+    println!(
+        "entries:  {} ({} read, {} duplicates)",
+        identified.entries.len(),
+        u.raw.entries.len(),
+        identified.duplicates
+    );
+    for w in u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded) {
+        println!("warning:  {w}");
+    }
+    for e in &identified.entries {
+        println!();
+        println!("- {}", e.title);
+        println!("  id:        {}", e.id);
+        println!("  url:       {}", e.url.as_deref().unwrap_or("-"));
+        println!("  published: {}", e.published.map_or_else(|| "-".into(), |d| d.to_rfc3339()));
+        if let Some(updated) = e.updated {
+            println!("  updated:   {}", updated.to_rfc3339());
+        }
+        let authors: Vec<_> = e.authors.iter().filter_map(|a| a.name.as_deref().or(a.email.as_deref())).collect();
+        if !authors.is_empty() {
+            println!("  authors:   {}", authors.join(", "));
+        }
+        if !e.categories.is_empty() {
+            println!("  tags:      {}", e.categories.join(", "));
+        }
+        for enc in &e.enclosures {
+            println!("  enclosure: {} ({})", enc.url, enc.mime.as_deref().unwrap_or("?"));
+        }
+        let text = e
+            .content_html
+            .as_deref()
+            .or(e.summary_html.as_deref())
+            .map(normalize::text::html_to_text)
+            .unwrap_or_default();
+        if !text.is_empty() {
+            println!("  text:      {}", normalize::text::truncate_words(&text, 160));
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,1379 @@
+//! Lenient dates: one date string as a feed or a page wrote it, plus a [`DateContext`] (the source's
+//! zone and the fetch time), in; an instant in UTC or a [`DateError`] out. A string that cannot be read
+//! is an error, never "now": the caller keeps the entry's first-seen time and logs why.
+//!
+//! Shape. Nearly every feed date is RFC 3339 or RFC 822, so two byte-level fast paths that allocate
+//! nothing go first. Everything else takes one lenient path: the string is cut into numbers, words and
+//! punctuation; each word is classified once against data tables (months, weekdays, zones, relative
+//! words; English, Russian, Kazakh); then a table of layouts is tried at every token position, so junk
+//! around the date ("Опубликовано: …", "Posted on …") is stepped over. Layouts need a day, a month and a
+//! year (or a month name for year-less dates), so stray numbers such as view counters never become
+//! dates. A new language or format is new table rows, not new code.
+//!
+//! Rules worth knowing:
+//! - A date without a zone is wall time in `cx.tz`. A wall time that happens twice (DST fall-back)
+//!   takes the earlier instant; one that never happens (spring-forward gap) is read with the offset in
+//!   force before the gap, so 02:30 becomes 03:30 summer time (java.time does the same).
+//! - Zone names are fixed offsets from `ZONES` (`ALMT` is +06, `IST` is India). A numeric offset next
+//!   to a name wins: `GMT+6`, `UTC+5`, `MST -0700`.
+//! - Numeric dates are day first: `11.07.2019`, `11-07-2019` and `11/07/2019` are 11 July, because the
+//!   sources we serve (Kazakhstan, Russia, most of the world) write them so. Slashes fall back to
+//!   month first only when day first is impossible (`07/31/2019`). A four-digit first number is a
+//!   year (`2019/07/11`).
+//! - Two-digit years land in the 100 years ending 20 years after `cx.now`.
+//! - Years outside 1900–2199 are rejected: they are sentinels (`0001-01-01`) or counters, not dates.
+//! - A day and month without a year ("11 июля, 12:20") take the year of `cx.now` in `cx.tz`, or the
+//!   year before if that would put them more than a day in the future.
+//! - Relative dates ("2 часа назад", "кеше 12:20", "today 3 PM") count back from `cx.now`; a bare
+//!   "вчера"/"today" is that day's midnight in `cx.tz`.
+//! - An impossible time anywhere in the string (`25:00`, `+25:00`) makes it an error, rather than a
+//!   date silently stripped of its time.
+//! - A bare number is a date only as a Unix timestamp: 10 digits (seconds) or 13 (milliseconds).
+
+use std::iter::Peekable;
+use std::ops::RangeInclusive;
+use std::str::CharIndices;
+
+use chrono::{
+    DateTime, Datelike, Days, FixedOffset, MappedLocalTime, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeDelta, TimeZone, Utc,
+};
+use chrono_tz::Tz;
+
+/// Where and when a date string is read.
+#[derive(Debug, Clone, Copy)]
+pub struct DateContext {
+    /// Zone for dates that carry none: the source's configured `timezone`, UTC by default.
+    pub tz: Tz,
+    /// Fetch time: the anchor for relative dates and for years that are abbreviated or left out.
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DateError {
+    #[error("empty date")]
+    Empty,
+    /// Holds the trimmed input, cut to `EXCERPT_CHARS` (120) characters so a runaway field can't flood a log.
+    #[error("unrecognized date {0:?}")]
+    Unrecognized(String),
+}
+
+/// Parses one date string; see the module docs for the rules.
+pub fn parse_date(input: &str, cx: &DateContext) -> Result<DateTime<Utc>, DateError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(DateError::Empty);
+    }
+    unix_timestamp(s)
+        .or_else(|| fast_rfc3339(s).or_else(|| fast_rfc822(s, cx)).and_then(|stamp| stamp.resolve(cx.tz)))
+        .or_else(|| lenient(s, cx))
+        .filter(|t| YEARS.contains(&t.year()))
+        .ok_or_else(|| DateError::Unrecognized(excerpt(s)))
+}
+
+const EXCERPT_CHARS: usize = 120;
+const YEARS: RangeInclusive<i32> = 1900..=2199;
+
+// ---------------------------------------------------------------------------------------------------
+// Tables. Keys are lowercase. Words are compared case-insensitively, and non-ASCII words through
+// `fold`, so the Kazakh rows also match their usual Russian-keyboard spellings (Кантар for Қаңтар,
+// Шилде for Шілде) and Latin look-alikes (ə, i) without listing every variant.
+// ---------------------------------------------------------------------------------------------------
+
+/// Month names: English; Russian nominative, genitive and abbreviations; Kazakh Cyrillic (full and
+/// three-letter) and Kazakh Latin (2021 alphabet).
+#[rustfmt::skip]
+const MONTHS: &[(&str, u32)] = &[
+    ("january", 1), ("jan", 1), ("february", 2), ("feb", 2), ("march", 3), ("mar", 3),
+    ("april", 4), ("apr", 4), ("may", 5), ("june", 6), ("jun", 6), ("july", 7), ("jul", 7),
+    ("august", 8), ("aug", 8), ("september", 9), ("sep", 9), ("sept", 9), ("october", 10),
+    ("oct", 10), ("november", 11), ("nov", 11), ("december", 12), ("dec", 12),
+    ("январь", 1), ("января", 1), ("янв", 1), ("февраль", 2), ("февраля", 2), ("фев", 2),
+    ("февр", 2), ("март", 3), ("марта", 3), ("мар", 3), ("апрель", 4), ("апреля", 4), ("апр", 4),
+    ("май", 5), ("мая", 5), ("июнь", 6), ("июня", 6), ("июн", 6), ("июль", 7), ("июля", 7),
+    ("июл", 7), ("август", 8), ("августа", 8), ("авг", 8), ("сентябрь", 9), ("сентября", 9),
+    ("сен", 9), ("сент", 9), ("октябрь", 10), ("октября", 10), ("окт", 10), ("ноябрь", 11),
+    ("ноября", 11), ("ноя", 11), ("нояб", 11), ("декабрь", 12), ("декабря", 12), ("дек", 12),
+    ("қаңтар", 1), ("қаң", 1), ("ақпан", 2), ("ақп", 2), ("наурыз", 3), ("нау", 3),
+    ("сәуір", 4), ("сәу", 4), ("мамыр", 5), ("мам", 5), ("маусым", 6), ("мау", 6),
+    ("шілде", 7), ("шіл", 7), ("тамыз", 8), ("там", 8), ("қыркүйек", 9), ("қыр", 9),
+    ("қазан", 10), ("қаз", 10), ("қараша", 11), ("қар", 11), ("желтоқсан", 12), ("жел", 12),
+    ("qañtar", 1), ("aqpan", 2), ("nauryz", 3), ("säuır", 4), ("mamyr", 5), ("mausym", 6),
+    ("şılde", 7), ("tamyz", 8), ("qyrküiek", 9), ("qazan", 10), ("qaraşa", 11), ("jeltoqsan", 12),
+];
+
+/// Weekday names and abbreviations. Only recognised so they can be skipped: a wrong weekday is
+/// common in feeds and is ignored, never checked.
+#[rustfmt::skip]
+const WEEKDAYS: &[&str] = &[
+    "monday", "mon", "tuesday", "tue", "tues", "wednesday", "wed", "thursday", "thu", "thur",
+    "thurs", "friday", "fri", "saturday", "sat", "sunday", "sun",
+    "понедельник", "пн", "вторник", "вт", "среда", "ср", "четверг", "чт", "пятница", "пт",
+    "суббота", "сб", "воскресенье", "вс",
+    "дүйсенбі", "дс", "сейсенбі", "сс", "сәрсенбі", "бейсенбі", "бс", "жұма", "жм", "сенбі",
+    "сн", "жексенбі", "жс",
+];
+
+/// Zone abbreviations as fixed offsets in minutes east of UTC. Ambiguous abbreviations take the
+/// reading feeds use: `CST` is US Central (not China), `IST` is India, `BST` is British Summer Time.
+/// Abbreviations too ambiguous to guess (`AST`, `AMT`) are left out.
+#[rustfmt::skip]
+const ZONES: &[(&str, i32)] = &[
+    ("ut", 0), ("utc", 0), ("gmt", 0), ("z", 0), ("wet", 0), ("west", 60), ("bst", 60),
+    ("cet", 60), ("cest", 120), ("met", 60), ("mest", 120), ("eet", 120), ("eest", 180),
+    ("msk", 180), ("мск", 180), ("msd", 240), ("trt", 180), ("samt", 240), ("gst", 240),
+    ("azt", 240), ("get", 240), ("irst", 210), ("aft", 270), ("ist", 330), ("npt", 345),
+    ("aqtt", 300), ("orat", 300), ("yekt", 300), ("uzt", 300), ("tjt", 300), ("tmt", 300),
+    ("pkt", 300), ("almt", 360), ("kgt", 360), ("omst", 360), ("novt", 420), ("krat", 420),
+    ("ict", 420), ("wib", 420), ("irkt", 480), ("hkt", 480), ("sgt", 480), ("myt", 480),
+    ("pht", 480), ("awst", 480), ("yakt", 540), ("jst", 540), ("kst", 540), ("acst", 570),
+    ("acdt", 630), ("vlat", 600), ("aest", 600), ("aedt", 660), ("magt", 660), ("pett", 720),
+    ("nzst", 720), ("nzdt", 780), ("wat", 60), ("cat", 120), ("sast", 120), ("eat", 180),
+    ("hst", -600), ("akst", -540), ("akdt", -480), ("pst", -480), ("pdt", -420), ("mst", -420),
+    ("mdt", -360), ("cst", -360), ("cdt", -300), ("est", -300), ("edt", -240), ("adt", -180),
+    ("nst", -210), ("ndt", -150), ("brt", -180), ("art", -180),
+];
+
+/// Words that mark the number before them as a year: "2019 г.", "2019 года", "2019 ж.", "2019 жылғы".
+const YEAR_MARKS: &[&str] = &["г", "гг", "год", "года", "ж", "жыл", "жылы", "жылғы"];
+
+/// Words that may sit between a date and its time: "в 12:20", "at 3 PM", "сағат 12:20", ISO's `T`.
+const CONNECTORS: &[&str] = &["at", "t", "в", "во", "сағат"];
+
+/// Punctuation that may sit between a date and its time: "11.07.2019 - 12:20", "… | 12:20".
+const FILLER_PUNCT: &[char] = &['-', '–', '—', '|', '@', '/', '·', '•', '(', '['];
+
+/// English ordinal suffixes glued to a day ("11th"), dropped while cutting tokens.
+const ORDINALS: &[&str] = &["st", "nd", "rd", "th"];
+
+/// Units of relative dates, every inflection a count can take.
+#[rustfmt::skip]
+const UNITS: &[(&str, Unit)] = &[
+    ("second", Unit::Second), ("seconds", Unit::Second), ("sec", Unit::Second),
+    ("secs", Unit::Second), ("секунда", Unit::Second), ("секунду", Unit::Second),
+    ("секунды", Unit::Second), ("секунд", Unit::Second), ("сек", Unit::Second),
+    ("minute", Unit::Minute), ("minutes", Unit::Minute), ("min", Unit::Minute),
+    ("mins", Unit::Minute), ("минута", Unit::Minute), ("минуту", Unit::Minute),
+    ("минуты", Unit::Minute), ("минут", Unit::Minute), ("мин", Unit::Minute),
+    ("hour", Unit::Hour), ("hours", Unit::Hour), ("hr", Unit::Hour), ("hrs", Unit::Hour),
+    ("час", Unit::Hour), ("часа", Unit::Hour), ("часов", Unit::Hour), ("ч", Unit::Hour),
+    ("сағат", Unit::Hour),
+    ("day", Unit::Day), ("days", Unit::Day), ("день", Unit::Day), ("дня", Unit::Day),
+    ("дней", Unit::Day), ("сутки", Unit::Day), ("суток", Unit::Day), ("күн", Unit::Day),
+    ("week", Unit::Week), ("weeks", Unit::Week), ("неделя", Unit::Week), ("неделю", Unit::Week),
+    ("недели", Unit::Week), ("недель", Unit::Week), ("апта", Unit::Week),
+    ("month", Unit::Month), ("months", Unit::Month), ("месяц", Unit::Month),
+    ("месяца", Unit::Month), ("месяцев", Unit::Month), ("ай", Unit::Month),
+    ("year", Unit::Year), ("years", Unit::Year), ("год", Unit::Year), ("года", Unit::Year),
+    ("лет", Unit::Year), ("жыл", Unit::Year),
+];
+
+/// Words standing for a count of one: "an hour ago", "одну минуту назад".
+const COUNTS: &[(&str, u32)] = &[("a", 1), ("an", 1), ("one", 1), ("один", 1), ("одна", 1), ("одну", 1), ("бір", 1)];
+
+/// Words that close a relative date: "3 hours ago", "2 часа назад", "2 сағат бұрын".
+const AGO: &[&str] = &["ago", "назад", "бұрын"];
+
+/// Named days, as days back from today.
+#[rustfmt::skip]
+const RELATIVE_DAYS: &[(&str, u64)] = &[
+    ("today", 0), ("yesterday", 1), ("сегодня", 0), ("вчера", 1), ("позавчера", 2),
+    ("бүгін", 0), ("кеше", 1),
+];
+
+/// AM/PM markers (`true` = PM). The dotted forms "a.m."/"p.m." are matched in [`meridiem_at`].
+const MERIDIEMS: &[(&str, bool)] = &[("am", false), ("pm", true)];
+
+/// Layouts with a full date, tried at every token position, earliest position first, then in this
+/// order. After a layout, an optional time and zone are read (see [`date_with`]).
+const FULL_DATES: &[Layout] = &[
+    Layout::new(&[Part::Year4, Part::Sep('-'), Part::MonthNum, Part::Sep('-'), Part::Day]),
+    Layout::new(&[Part::Year4, Part::Sep('/'), Part::MonthNum, Part::Sep('/'), Part::Day]),
+    Layout::new(&[Part::Year4, Part::Sep('.'), Part::MonthNum, Part::Sep('.'), Part::Day]),
+    Layout::new(&[Part::Day, Part::Sep('.'), Part::MonthNum, Part::Sep('.'), Part::Year]),
+    Layout::swappable(&[Part::Day, Part::Sep('/'), Part::MonthNum, Part::Sep('/'), Part::Year]),
+    Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthNum, Part::Sep('-'), Part::Year]),
+    Layout::new(&[Part::Day, Part::DayTail, Part::MonthName, Part::Year]),
+    Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthName, Part::Sep('-'), Part::Year]),
+    Layout::new(&[Part::MonthName, Part::Day, Part::Year]),
+    // ANSI C and Unix `date`: "Thu Jul 11 12:20:00 [MSK] 2019".
+    Layout::new(&[Part::MonthName, Part::Day, Part::Clock, Part::Year]),
+    Layout::new(&[Part::Year4, Part::OptYearMark, Part::Day, Part::MonthName]),
+    Layout::new(&[Part::Year4, Part::OptYearMark, Part::MonthName, Part::Day]),
+];
+
+/// Layouts without a year, tried only when no full date is found anywhere. A number right after
+/// them (other than a time) means the string holds something else, so they refuse it.
+const YEARLESS_DATES: &[Layout] = &[
+    Layout::new(&[Part::Day, Part::DayTail, Part::MonthName, Part::NoNumberNext]),
+    Layout::new(&[Part::MonthName, Part::Day, Part::NoNumberNext]),
+];
+
+// ---------------------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------------------
+
+/// A calendar date with a wall time, and the offset if the string gave one.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    date: NaiveDate,
+    time: NaiveTime,
+    offset: Option<FixedOffset>,
+}
+
+impl Stamp {
+    fn resolve(self, tz: Tz) -> Option<DateTime<Utc>> {
+        let local = self.date.and_time(self.time);
+        match self.offset {
+            Some(offset) => offset.from_local_datetime(&local).single().map(|t| t.to_utc()),
+            None => in_zone(tz, local),
+        }
+    }
+}
+
+/// Wall time in `tz` → instant, choosing rather than failing around DST changes (see module docs).
+fn in_zone(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&local) {
+        MappedLocalTime::Single(t) => Some(t.to_utc()),
+        MappedLocalTime::Ambiguous(a, b) => Some(a.min(b).to_utc()),
+        MappedLocalTime::None => {
+            let before = tz.offset_from_utc_datetime(&local.checked_sub_days(Days::new(1))?).fix();
+            before.from_local_datetime(&local).single().map(|t| t.to_utc())
+        }
+    }
+}
+
+fn ymd(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    YEARS.contains(&year).then(|| NaiveDate::from_ymd_opt(year, month, day))?
+}
+
+/// A leap second (`:60`) is kept as the last ordinary second: feeds never mean it.
+fn hms(hour: u32, min: u32, sec: u32, nanos: u32) -> Option<NaiveTime> {
+    (sec <= 60).then(|| NaiveTime::from_hms_nano_opt(hour, min, sec.min(59), nanos))?
+}
+
+fn offset(negative: bool, hours: u32, minutes: u32) -> Option<FixedOffset> {
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    let secs = i32::try_from(hours * 3600 + minutes * 60).ok()?;
+    FixedOffset::east_opt(if negative { -secs } else { secs })
+}
+
+fn zone_offset(minutes: i32) -> Option<FixedOffset> {
+    FixedOffset::east_opt(minutes.checked_mul(60)?)
+}
+
+fn widen_year(yy: u32, now: DateTime<Utc>) -> i32 {
+    let this = now.year();
+    // `yy` < 100 by construction (two digits).
+    let year = this - this.rem_euclid(100) + i32::try_from(yy).unwrap_or(0);
+    if year > this + 20 {
+        year - 100
+    } else {
+        year
+    }
+}
+
+/// Value of an ASCII digit run; callers bound the length, saturation only guards the impossible.
+fn digits_value(digits: &[u8]) -> u32 {
+    digits.iter().fold(0u32, |acc, &d| acc.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+}
+
+/// Fraction digits → nanoseconds (first nine digits count, the rest is noise).
+fn nanos(digits: &[u8]) -> u32 {
+    (0..9).fold(0, |acc, i| acc * 10 + digits.get(i).map_or(0, |&d| u32::from(d - b'0')))
+}
+
+fn unix_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match s.len() {
+        10 => DateTime::from_timestamp(s.parse().ok()?, 0),
+        13 => DateTime::from_timestamp_millis(s.parse().ok()?),
+        _ => None,
+    }
+}
+
+fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fast paths: exact RFC 3339 and RFC 822 shapes, byte by byte, no allocation. Anything that does not
+// fit exactly falls through to the lenient path, which reads the same shapes (and their breakages).
+// ---------------------------------------------------------------------------------------------------
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Self {
+        Cursor { bytes: s.as_bytes(), at: 0 }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let hit = self.peek() == Some(b);
+        self.at += usize::from(hit);
+        hit
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.eat(b).then_some(())
+    }
+
+    fn eat_any(&mut self, set: &[u8]) -> Option<u8> {
+        let b = self.peek().filter(|b| set.contains(b))?;
+        self.at += 1;
+        Some(b)
+    }
+
+    /// One or more spaces.
+    fn gap(&mut self) -> Option<()> {
+        let start = self.at;
+        while self.eat(b' ') {}
+        (self.at > start).then_some(())
+    }
+
+    fn run(&mut self, keep: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.at;
+        while self.peek().is_some_and(&keep) {
+            self.at += 1;
+        }
+        &self.bytes[start..self.at]
+    }
+
+    /// `min..=max` digits, reading no more than `max`; returns the value and the digit count.
+    fn number(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
+        let start = self.at;
+        while self.at - start < max && self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+        let digits = &self.bytes[start..self.at];
+        (digits.len() >= min).then(|| (digits_value(digits), digits.len()))
+    }
+
+    fn word(&mut self) -> Option<&'a str> {
+        let w = self.run(|b| b.is_ascii_alphabetic());
+        if w.is_empty() {
+            return None;
+        }
+        std::str::from_utf8(w).ok()
+    }
+}
+
+/// `2019-07-11`, `2019-07-11T12:20[:00[.000]][Z|+06[:]00]`, with `t` or a space for `T`.
+fn fast_rfc3339(s: &str) -> Option<Stamp> {
+    let mut c = Cursor::new(s);
+    let (year, _) = c.number(4, 4)?;
+    c.expect(b'-')?;
+    let (month, _) = c.number(2, 2)?;
+    c.expect(b'-')?;
+    let (day, _) = c.number(2, 2)?;
+    let date = ymd(i32::try_from(year).ok()?, month, day)?;
+    if c.done() {
+        return Some(Stamp { date, time: NaiveTime::MIN, offset: None });
+    }
+    c.eat_any(b"Tt ")?;
+    let (hour, _) = c.number(2, 2)?;
+    c.expect(b':')?;
+    let (min, _) = c.number(2, 2)?;
+    let sec = if c.eat(b':') { c.number(2, 2)?.0 } else { 0 };
+    let frac = if c.eat_any(b".,").is_some() {
+        let digits = c.run(|b| b.is_ascii_digit());
+        if digits.is_empty() {
+            return None;
+        }
+        nanos(digits)
+    } else {
+        0
+    };
+    let time = hms(hour, min, sec, frac)?;
+    let offset = match c.eat_any(b"Zz+-") {
+        None => None,
+        Some(b'Z' | b'z') => zone_offset(0),
+        Some(sign) => {
+            let (hours, _) = c.number(2, 2)?;
+            let minutes = if c.done() {
+                0
+            } else {
+                c.eat(b':');
+                c.number(2, 2)?.0
+            };
+            Some(offset(sign == b'-', hours, minutes)?)
+        }
+    };
+    c.done().then_some(Stamp { date, time, offset })
+}
+
+/// `[Thu, ]11 Jul 2019 12:20[:00] (+0600|GMT|ALMT|…)`, any case, one or more spaces between fields.
+fn fast_rfc822(s: &str, cx: &DateContext) -> Option<Stamp> {
+    let mut c = Cursor::new(s);
+    if c.peek()?.is_ascii_alphabetic() {
+        Probe::Ascii(c.word()?).any(WEEKDAYS).then_some(())?;
+        c.eat(b',');
+        while c.eat(b' ') {}
+    }
+    let (day, _) = c.number(1, 2)?;
+    c.gap()?;
+    let month = Probe::Ascii(c.word()?).lookup(MONTHS)?;
+    c.gap()?;
+    let year = match c.number(2, 4)? {
+        (y, 4) => i32::try_from(y).ok()?,
+        (y, 2) => widen_year(y, cx.now),
+        _ => return None,
+    };
+    c.gap()?;
+    let (hour, _) = c.number(1, 2)?;
+    c.expect(b':')?;
+    let (min, _) = c.number(2, 2)?;
+    let sec = if c.eat(b':') { c.number(2, 2)?.0 } else { 0 };
+    c.gap()?;
+    let offset = match c.eat_any(b"+-") {
+        Some(sign) => {
+            let (hhmm, _) = c.number(4, 4)?;
+            offset(sign == b'-', hhmm / 100, hhmm % 100)?
+        }
+        None => zone_offset(Probe::Ascii(c.word()?).lookup(ZONES)?)?,
+    };
+    c.done().then_some(())?;
+    Some(Stamp { date: ymd(year, month, day)?, time: hms(hour, min, sec, 0)?, offset: Some(offset) })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lenient path: tokens, word classes, layouts.
+// ---------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Unit {
+    fn back(self, from: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
+        let n64 = i64::from(n);
+        let delta = match self {
+            Unit::Second => TimeDelta::try_seconds(n64),
+            Unit::Minute => TimeDelta::try_minutes(n64),
+            Unit::Hour => TimeDelta::try_hours(n64),
+            Unit::Day => TimeDelta::try_days(n64),
+            Unit::Week => TimeDelta::try_weeks(n64),
+            Unit::Month => return from.checked_sub_months(Months::new(n)),
+            Unit::Year => return from.checked_sub_months(Months::new(n.checked_mul(12)?)),
+        };
+        from.checked_sub_signed(delta?)
+    }
+}
+
+/// What a word can mean; one word can have several roles ("года" is a year mark and a unit).
+#[derive(Debug, Clone, Copy, Default)]
+struct WordInfo {
+    month: Option<u32>,
+    zone: Option<i32>,
+    unit: Option<Unit>,
+    days_back: Option<u64>,
+    count: Option<u32>,
+    pm: Option<bool>,
+    year_mark: bool,
+    /// Weekday, year mark or connector: may stand between a date and its time.
+    filler: bool,
+    ago: bool,
+}
+
+fn classify(w: &str) -> WordInfo {
+    // Lowercasing never shortens a word, so anything longer than every key is nobody's key.
+    if w.chars().nth(LONGEST_KEY).is_some() {
+        return WordInfo::default();
+    }
+    let p = Probe::new(w);
+    WordInfo {
+        month: p.lookup(MONTHS),
+        zone: p.lookup(ZONES),
+        unit: p.lookup(UNITS),
+        days_back: p.lookup(RELATIVE_DAYS),
+        count: p.lookup(COUNTS),
+        pm: p.lookup(MERIDIEMS),
+        year_mark: p.any(YEAR_MARKS),
+        filler: p.any(WEEKDAYS) || p.any(YEAR_MARKS) || p.any(CONNECTORS),
+        ago: p.any(AGO),
+    }
+}
+
+/// Characters in the longest table key (a test keeps this honest).
+const LONGEST_KEY: usize = 11;
+
+/// A word ready for case-insensitive lookups against lowercase keys: ASCII words compare in place,
+/// others are lowercased and folded once.
+enum Probe<'a> {
+    Ascii(&'a str),
+    Folded(String),
+}
+
+impl<'a> Probe<'a> {
+    fn new(word: &'a str) -> Self {
+        if word.is_ascii() {
+            Probe::Ascii(word)
+        } else {
+            Probe::Folded(word.chars().flat_map(char::to_lowercase).map(fold).collect())
+        }
+    }
+
+    fn is(&self, key: &str) -> bool {
+        match self {
+            Probe::Ascii(w) => w.eq_ignore_ascii_case(key),
+            Probe::Folded(w) => key.chars().map(fold).eq(w.chars()),
+        }
+    }
+
+    fn lookup<T: Copy>(&self, table: &[(&str, T)]) -> Option<T> {
+        table.iter().find(|(key, _)| self.is(key)).map(|&(_, v)| v)
+    }
+
+    fn any(&self, table: &[&str]) -> bool {
+        table.iter().any(|key| self.is(key))
+    }
+}
+
+/// Folds Kazakh-specific letters onto the Russian letters people type for them, and Latin
+/// look-alikes onto Cyrillic, so one table row covers the usual spellings.
+fn fold(c: char) -> char {
+    match c {
+        'ә' | 'ə' => 'а',
+        'ғ' => 'г',
+        'қ' => 'к',
+        'ң' => 'н',
+        'ө' => 'о',
+        'ұ' | 'ү' => 'у',
+        'һ' => 'х',
+        'і' | 'i' => 'и',
+        'ё' => 'е',
+        _ => c,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Tok<'a> {
+    /// A run of ASCII digits.
+    Num(&'a str),
+    Word(&'a str, WordInfo),
+    Punct(char),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    tok: Tok<'a>,
+    /// No space or comma before it: `12:20` is a time, `12 : 20` is not.
+    glued: bool,
+    /// Exactly one comma before it, no space: the decimal comma of `12:20:00,5`.
+    after_comma: bool,
+}
+
+/// Cuts the string into digit runs, letter runs and single punctuation marks; spaces and commas only
+/// separate. Works on `char_indices`, so every slice falls on a char boundary.
+fn tokenize(s: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    // Separator characters since the last token, and whether they are a single comma.
+    let (mut gap, mut comma) = (0, false);
+    let mut chars = s.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c.is_whitespace() || c == ',' {
+            gap += 1;
+            comma = gap == 1 && c == ',';
+            continue;
+        }
+        let tok = if c.is_ascii_digit() {
+            let end = take_while(&mut chars, s.len(), |c| c.is_ascii_digit());
+            skip_ordinal(s, &mut chars);
+            Tok::Num(&s[start..end])
+        } else if c.is_alphabetic() {
+            let end = take_while(&mut chars, s.len(), char::is_alphabetic);
+            let word = &s[start..end];
+            Tok::Word(word, classify(word))
+        } else {
+            Tok::Punct(c)
+        };
+        let is_word = matches!(tok, Tok::Word(..));
+        out.push(Token { tok, glued: gap == 0, after_comma: gap == 1 && comma });
+        (gap, comma) = (0, false);
+        // An abbreviation's dot ("янв.", "г.", "a.m.") belongs to the word, not to a layout.
+        if is_word && chars.next_if(|&(_, c)| c == '.').is_some() {
+            gap = 1;
+        }
+    }
+    out
+}
+
+fn take_while(chars: &mut Peekable<CharIndices<'_>>, end: usize, keep: impl Fn(char) -> bool) -> usize {
+    while let Some(&(at, c)) = chars.peek() {
+        if !keep(c) {
+            return at;
+        }
+        chars.next();
+    }
+    end
+}
+
+fn skip_ordinal(s: &str, chars: &mut Peekable<CharIndices<'_>>) {
+    let mut look = chars.clone();
+    let Some(&(start, c)) = look.peek() else { return };
+    if !c.is_ascii_alphabetic() {
+        return;
+    }
+    let end = take_while(&mut look, s.len(), char::is_alphabetic);
+    if ORDINALS.iter().any(|o| s[start..end].eq_ignore_ascii_case(o)) {
+        *chars = look;
+    }
+}
+
+fn num(t: &[Token], i: usize, len: RangeInclusive<usize>) -> Option<(u32, usize)> {
+    match t.get(i)?.tok {
+        Tok::Num(n) if len.contains(&n.len()) => Some((digits_value(n.as_bytes()), n.len())),
+        _ => None,
+    }
+}
+
+fn word<'a>(t: &[Token<'a>], i: usize) -> Option<(&'a str, WordInfo)> {
+    match t.get(i)?.tok {
+        Tok::Word(w, info) => Some((w, info)),
+        _ => None,
+    }
+}
+
+/// Punctuation `c` at `i`, glued to what precedes it.
+fn punct(t: &[Token], i: usize, c: char) -> bool {
+    matches!(t.get(i), Some(Token { tok: Tok::Punct(p), glued: true, .. }) if *p == c)
+}
+
+fn glued(t: &[Token], i: usize) -> bool {
+    t.get(i).is_some_and(|x| x.glued)
+}
+
+fn skip_fillers(t: &[Token], mut i: usize) -> usize {
+    while let Some(x) = t.get(i) {
+        let filler = match x.tok {
+            Tok::Word(_, w) => w.filler,
+            Tok::Punct(c) => FILLER_PUNCT.contains(&c),
+            Tok::Num(_) => false,
+        };
+        if !filler {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// A time (and the zone right after it) that the string gave.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    time: NaiveTime,
+    offset: Option<FixedOffset>,
+}
+
+/// Shaped like a time or zone, but impossible (`25:00`, `+25:00`).
+struct Bad;
+
+/// A clock can't start right after a colon: in `10:45:30`, `45:30` is not a time.
+fn clock_start(t: &[Token], i: usize) -> bool {
+    i == 0 || !matches!(t[i - 1].tok, Tok::Punct(':'))
+}
+
+/// `H:MM[:SS[.fff]] [AM|PM|a.m.|p.m.] [zone]` at `i`.
+fn clock_at(t: &[Token], i: usize) -> Result<Option<(Clock, usize)>, Bad> {
+    let (Some((hour, _)), true, true, Some((min, _))) =
+        (num(t, i, 1..=2), punct(t, i + 1, ':'), glued(t, i + 2), num(t, i + 2, 1..=2))
+    else {
+        return Ok(None);
+    };
+    let mut j = i + 3;
+    let (mut sec, mut frac) = (0, 0);
+    if punct(t, j, ':') && glued(t, j + 1) {
+        if let Some((s, _)) = num(t, j + 1, 1..=2) {
+            sec = s;
+            j += 2;
+            let dot = punct(t, j, '.') && glued(t, j + 1);
+            match (t.get(j), t.get(j + 1)) {
+                (Some(&Token { tok: Tok::Num(f), after_comma: true, .. }), _) => {
+                    frac = nanos(f.as_bytes());
+                    j += 1;
+                }
+                (_, Some(&Token { tok: Tok::Num(f), .. })) if dot => {
+                    frac = nanos(f.as_bytes());
+                    j += 2;
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut hour24 = hour;
+    if let Some((pm, next)) = meridiem_at(t, j) {
+        j = next;
+        // "15:04 PM" happens; keep such hours as written.
+        if (1..=12).contains(&hour) {
+            hour24 = hour % 12 + if pm { 12 } else { 0 };
+        }
+    }
+    let time = hms(hour24, min, sec, frac).ok_or(Bad)?;
+    let (offset, end) = match zone_at(t, j)? {
+        Some((offset, next)) => (Some(offset), next),
+        None => (None, j),
+    };
+    Ok(Some((Clock { time, offset }, end)))
+}
+
+fn meridiem_at(t: &[Token], i: usize) -> Option<(bool, usize)> {
+    let (w, info) = word(t, i)?;
+    if let Some(pm) = info.pm {
+        return Some((pm, i + 1));
+    }
+    // "a.m." / "p.m." arrive as two words once their dots are dropped.
+    let pm = if w.eq_ignore_ascii_case("p") {
+        true
+    } else if w.eq_ignore_ascii_case("a") {
+        false
+    } else {
+        return None;
+    };
+    word(t, i + 1).filter(|(m, _)| m.eq_ignore_ascii_case("m")).map(|_| (pm, i + 2))
+}
+
+/// `[NAME][±H|±HH|±HMM|±HHMM|±HH:MM]` at `i`; the numeric part wins over the name.
+fn zone_at(t: &[Token], i: usize) -> Result<Option<(FixedOffset, usize)>, Bad> {
+    let mut j = i;
+    let mut minutes = None;
+    if let Some(zone) = word(t, j).and_then(|(_, w)| w.zone) {
+        minutes = Some(zone);
+        j += 1;
+    }
+    let sign = match t.get(j).map(|x| x.tok) {
+        Some(Tok::Punct(c @ ('+' | '-' | '−'))) if glued(t, j + 1) => Some(c != '+'),
+        _ => None,
+    };
+    if let (Some(negative), Some(Tok::Num(n))) = (sign, t.get(j + 1).map(|x| x.tok)) {
+        let v = digits_value(n.as_bytes());
+        let (hours, mins, next) = match n.len() {
+            1 | 2 => match num(t, j + 3, 2..=2) {
+                Some((m, _)) if punct(t, j + 2, ':') && glued(t, j + 3) => (v, m, j + 4),
+                _ => (v, 0, j + 2),
+            },
+            3 | 4 => (v / 100, v % 100, j + 2),
+            _ => return Err(Bad),
+        };
+        let fixed = offset(negative, hours, mins).ok_or(Bad)?;
+        minutes = Some(fixed.local_minus_utc() / 60);
+        j = next;
+    }
+    match minutes {
+        Some(m) => Ok(Some((zone_offset(m).ok_or(Bad)?, j))),
+        None => Ok(None),
+    }
+}
+
+/// One element of a layout.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// 1–2 digits, 1–31.
+    Day,
+    /// 1–2 digits; checked against the calendar once the layout matched.
+    MonthNum,
+    MonthName,
+    /// 4 digits, or 2 (widened, see module docs).
+    Year,
+    Year4,
+    /// This punctuation, glued on both sides (`11.07.2019`, not `11 . 07`).
+    Sep(char),
+    /// Optional "." or "of" between a day and a month name: "2. January", "11th of July".
+    DayTail,
+    OptYearMark,
+    /// A time with its zone, inside the layout.
+    Clock,
+    /// Lookahead: no plain number follows (a time may).
+    NoNumberNext,
+}
+
+struct Layout {
+    parts: &'static [Part],
+    /// Read month first when day first is impossible (`07/31/2019`).
+    swap: bool,
+}
+
+impl Layout {
+    const fn new(parts: &'static [Part]) -> Self {
+        Layout { parts, swap: false }
+    }
+
+    const fn swappable(parts: &'static [Part]) -> Self {
+        Layout { parts, swap: true }
+    }
+}
+
+/// Numbers as read by a layout, with their digit counts (0 for a month name).
+#[derive(Default)]
+struct Fields {
+    day: Option<(u32, usize)>,
+    month: Option<(u32, usize)>,
+    year: Option<(u32, usize)>,
+    clock: Option<Clock>,
+}
+
+/// A number that is part of a date, not the hour of a time.
+fn date_num(t: &[Token], i: usize, len: RangeInclusive<usize>) -> Option<(u32, usize)> {
+    num(t, i, len).filter(|_| !punct(t, i + 1, ':'))
+}
+
+fn match_layout(t: &[Token], mut i: usize, layout: &Layout) -> Option<(Fields, usize)> {
+    let mut f = Fields::default();
+    for part in layout.parts {
+        match *part {
+            Part::Day | Part::MonthNum => {
+                let n = date_num(t, i, 1..=2).filter(|&(v, _)| (1..=31).contains(&v))?;
+                if matches!(part, Part::Day) {
+                    f.day = Some(n);
+                } else {
+                    f.month = Some(n);
+                }
+                i += 1;
+            }
+            Part::MonthName => {
+                f.month = Some((word(t, i)?.1.month?, 0));
+                i += 1;
+            }
+            Part::Year => {
+                f.year = Some(date_num(t, i, 2..=4).filter(|&(_, len)| len != 3)?);
+                i += 1;
+            }
+            Part::Year4 => {
+                f.year = Some(date_num(t, i, 4..=4)?);
+                i += 1;
+            }
+            Part::Sep(c) => {
+                if !(punct(t, i, c) && glued(t, i + 1)) {
+                    return None;
+                }
+                i += 1;
+            }
+            Part::DayTail => {
+                i += usize::from(punct(t, i, '.') || word(t, i).is_some_and(|(w, _)| w.eq_ignore_ascii_case("of")));
+            }
+            Part::OptYearMark => i += usize::from(word(t, i).is_some_and(|(_, w)| w.year_mark)),
+            Part::Clock => {
+                let (clock, next) = clock_at(t, i).ok()??;
+                f.clock = Some(clock);
+                i = next;
+            }
+            Part::NoNumberNext => {
+                if matches!(t.get(i).map(|x| x.tok), Some(Tok::Num(_))) && !punct(t, i + 1, ':') {
+                    return None;
+                }
+            }
+        }
+    }
+    Some((f, i))
+}
+
+fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDate> {
+    let (mut day, day_len) = f.day?;
+    let (mut month, month_len) = f.month?;
+    if layout.swap && month > 12 && day <= 12 {
+        std::mem::swap(&mut day, &mut month);
+    }
+    match f.year {
+        Some((year, 4)) => ymd(i32::try_from(year).ok()?, month, day),
+        Some((yy, _)) => {
+            // "1.2.30" is more likely a version than a date; "01.02.30" is a date.
+            let numeric = month_len > 0;
+            if numeric && (day_len != 2 || month_len != 2) {
+                return None;
+            }
+            ymd(widen_year(yy, cx.now), month, day)
+        }
+        None => {
+            let today = cx.now.with_timezone(&cx.tz).date_naive();
+            let soon = today.checked_add_days(Days::new(1))?;
+            ymd(today.year(), month, day).filter(|d| *d <= soon).or_else(|| ymd(today.year() - 1, month, day))
+        }
+    }
+}
+
+/// A layout at `i`, then its time (inside the layout, given before it as `lead`, or after it past
+/// fillers), then a zone (after the time, else right after the date).
+fn date_with(t: &[Token], i: usize, layout: &Layout, lead: Option<Clock>, cx: &DateContext) -> Option<Stamp> {
+    let (fields, mut end) = match_layout(t, i, layout)?;
+    let date = fields_date(&fields, layout, cx)?;
+    let mut clock = fields.clock.or(lead);
+    if clock.is_none() {
+        if let Ok(Some((c, next))) = clock_at(t, skip_fillers(t, end)) {
+            clock = Some(c);
+            end = next;
+        }
+    }
+    let offset = match clock.and_then(|c| c.offset) {
+        Some(offset) => Some(offset),
+        None => zone_at(t, end).ok()?.map(|(offset, _)| offset),
+    };
+    Some(Stamp { date, time: clock.map_or(NaiveTime::MIN, |c| c.time), offset })
+}
+
+/// Any layout at `i`, date first ("11.07.2019 12:20") or time first ("12:20 11.07.2019").
+fn date_at(t: &[Token], i: usize, layouts: &[Layout], cx: &DateContext) -> Option<Stamp> {
+    let lead = match clock_at(t, i) {
+        Ok(Some((clock, next))) if clock_start(t, i) => Some((clock, skip_fillers(t, next))),
+        _ => None,
+    };
+    layouts.iter().find_map(|layout| {
+        date_with(t, i, layout, None, cx).or_else(|| {
+            let (clock, k) = lead?;
+            date_with(t, k, layout, Some(clock), cx)
+        })
+    })
+}
+
+/// "вчера в 12:20", "today", or "[N] unit [N unit …] ago" at `i`.
+fn relative_at(t: &[Token], i: usize, cx: &DateContext) -> Option<DateTime<Utc>> {
+    let Some(back) = word(t, i).and_then(|(_, w)| w.days_back) else {
+        return ago_at(t, i, cx.now);
+    };
+    let today = cx.now.with_timezone(&cx.tz).date_naive();
+    let date = today.checked_sub_days(Days::new(back))?;
+    let clock = clock_at(t, skip_fillers(t, i + 1)).ok()?.map(|(c, _)| c);
+    Stamp { date, time: clock.map_or(NaiveTime::MIN, |c| c.time), offset: clock.and_then(|c| c.offset) }.resolve(cx.tz)
+}
+
+/// Parts of a relative date ("1 day 2 hours ago" has two); the bound keeps a scan over
+/// "1 hour 1 hour 1 hour …" linear.
+const MAX_RELATIVE_PARTS: usize = 4;
+
+fn ago_at(t: &[Token], mut i: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut at = now;
+    for _ in 0..MAX_RELATIVE_PARTS {
+        let count = match t.get(i)?.tok {
+            Tok::Num(n) if n.len() <= 9 => Some(digits_value(n.as_bytes())),
+            Tok::Word(_, w) => w.count,
+            _ => None,
+        };
+        i += usize::from(count.is_some());
+        let unit = word(t, i)?.1.unit?;
+        i += 1;
+        at = unit.back(at, count.unwrap_or(1))?;
+        if word(t, i).is_some_and(|(_, w)| w.ago) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+fn lenient(s: &str, cx: &DateContext) -> Option<DateTime<Utc>> {
+    let t = tokenize(s);
+    if (0..t.len()).any(|i| clock_start(&t, i) && clock_at(&t, i).is_err()) {
+        return None;
+    }
+    [FULL_DATES, YEARLESS_DATES]
+        .iter()
+        .find_map(|layouts| (0..t.len()).find_map(|i| date_at(&t, i, layouts, cx)))
+        .and_then(|stamp| stamp.resolve(cx.tz))
+        .or_else(|| (0..t.len()).find_map(|i| relative_at(&t, i, cx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fetch time of every test: Saturday 2025-03-15, 15:00 in Almaty (+05), 13:00 in Moscow.
+    const NOW: &str = "2025-03-15T10:00:00Z";
+
+    fn cx(tz: &str) -> DateContext {
+        DateContext {
+            tz: tz.parse().expect("test zone"),
+            now: DateTime::parse_from_rfc3339(NOW).expect("test now").to_utc(),
+        }
+    }
+
+    const UTC: &str = "UTC";
+    const ALA: &str = "Asia/Almaty";
+    const MSK: &str = "Europe/Moscow";
+    const NYC: &str = "America/New_York";
+
+    /// (input, zone for zone-less dates, expected instant).
+    const CASES: &[(&str, &str, &str)] = &[
+        // RFC 822 / 2822 and its breakages.
+        ("Thu, 11 Jul 2019 12:20:00 +0600", UTC, "2019-07-11T06:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 ALMT", UTC, "2019-07-11T06:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20 GMT+6", UTC, "2019-07-11T06:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 GMT+06:00", UTC, "2019-07-11T06:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 UTC+5", UTC, "2019-07-11T07:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 +06:00", UTC, "2019-07-11T06:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 Z", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 UT", UTC, "2019-07-11T12:20:00Z"),
+        ("Mon, 11 Jul 2019 12:20:00 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("11 Jul 2019 12:20:00 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu, 1 Aug 2019 08:05:00 GMT", UTC, "2019-08-01T08:05:00Z"),
+        ("Thu, 11 Jul 19 12:20:00 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Wed, 10 JUL 2019 23:00:00 -0000", UTC, "2019-07-10T23:00:00Z"),
+        ("thu, 11 jul 2019 12:20:00 gmt", UTC, "2019-07-11T12:20:00Z"),
+        ("Thursday, 11 July 2019 12:20:00 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu,  11   Jul  2019   12:20:00   GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu, 11 Jul 2019, 12:20:00 GMT", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu 11 Jul 2019 12:20:00 EST", UTC, "2019-07-11T17:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 EDT", UTC, "2019-07-11T16:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 CST", UTC, "2019-07-11T18:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 MST", UTC, "2019-07-11T19:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 PDT", UTC, "2019-07-11T19:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 MSK", ALA, "2019-07-11T09:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 MSD", UTC, "2019-07-11T08:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 AQTT", UTC, "2019-07-11T07:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 CEST", UTC, "2019-07-11T10:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 EEST", UTC, "2019-07-11T09:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 BST", UTC, "2019-07-11T11:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 IST", UTC, "2019-07-11T06:50:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 JST", UTC, "2019-07-11T03:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 AEST", UTC, "2019-07-11T02:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 NZST", UTC, "2019-07-11T00:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 HKT", UTC, "2019-07-11T04:20:00Z"),
+        ("Sun, 15 Dec 2019 12:20:00 CET", UTC, "2019-12-15T11:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 -0700", UTC, "2019-07-11T19:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 +0530", UTC, "2019-07-11T06:50:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00", ALA, "2019-07-11T06:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 МСК", UTC, "2019-07-11T09:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 +0000 GMT", ALA, "2019-07-11T12:20:00Z"),
+        ("Thu, 11 Jul 2019 12:20:00 MST -0700", UTC, "2019-07-11T19:20:00Z"),
+        ("Thu Jul 11 2019 12:20:00 GMT+0600 (Almaty Standard Time)", UTC, "2019-07-11T06:20:00Z"),
+        ("Thu Jul 11 12:20:00 2019", UTC, "2019-07-11T12:20:00Z"),
+        ("Thu Jul 11 12:20:00 MSK 2019", UTC, "2019-07-11T09:20:00Z"),
+        // RFC 3339 / ISO 8601 and its breakages.
+        ("2019-07-11T12:20:00+06:00", UTC, "2019-07-11T06:20:00Z"),
+        ("2019-07-11T12:20:00Z", ALA, "2019-07-11T12:20:00Z"),
+        ("2019-07-11T12:20:00.000+06:00", UTC, "2019-07-11T06:20:00Z"),
+        ("2019-07-11T12:20:00.123456789Z", UTC, "2019-07-11T12:20:00.123456789Z"),
+        ("2019-07-11 12:20:00+06:00", UTC, "2019-07-11T06:20:00Z"),
+        ("2019-07-11T12:20:00+0600", UTC, "2019-07-11T06:20:00Z"),
+        ("2019-07-11T12:20:00+06", UTC, "2019-07-11T06:20:00Z"),
+        ("2019-07-11T12:20:00", ALA, "2019-07-11T06:20:00Z"),
+        ("2019-07-11T12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("2019-07-11", ALA, "2019-07-10T18:00:00Z"),
+        ("2019-07-11", UTC, "2019-07-11T00:00:00Z"),
+        ("2019-07-11T12:20Z", UTC, "2019-07-11T12:20:00Z"),
+        ("2019-07-11t12:20:00z", UTC, "2019-07-11T12:20:00Z"),
+        ("2019-07-11 12:20:00 UTC", ALA, "2019-07-11T12:20:00Z"),
+        ("2019-07-11T12:20:00.5-05:00", UTC, "2019-07-11T17:20:00.5Z"),
+        ("2019-07-11T12:20:00,5Z", UTC, "2019-07-11T12:20:00.5Z"),
+        ("2019-07-11 12:20", MSK, "2019-07-11T09:20:00Z"),
+        ("2019-7-11 12:20:00", UTC, "2019-07-11T12:20:00Z"),
+        ("2019/07/11 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("2019-07-11T12:20:00-0700", UTC, "2019-07-11T19:20:00Z"),
+        ("2019-07-11T12:20:00.000000Z ", UTC, "2019-07-11T12:20:00Z"),
+        ("  2019-07-11T12:20:00+06:00\n", UTC, "2019-07-11T06:20:00Z"),
+        ("2019-07-11 at 12:20", ALA, "2019-07-11T06:20:00Z"),
+        // Unix timestamps.
+        ("1562826000", ALA, "2019-07-11T06:20:00Z"),
+        ("1562826000123", UTC, "2019-07-11T06:20:00.123Z"),
+        // Russian.
+        ("11 июля 2019, 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("11 июля 2019 г. в 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("11 июля 2019 года в 12:20", MSK, "2019-07-11T09:20:00Z"),
+        ("Опубликовано: 11 июля 2019, 12:20", MSK, "2019-07-11T09:20:00Z"),
+        ("11 Июля 2019", MSK, "2019-07-10T21:00:00Z"),
+        ("11 ИЮЛЯ 2019 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("11 янв. 2019 12:20", UTC, "2019-01-11T12:20:00Z"),
+        ("11 янв 2019", UTC, "2019-01-11T00:00:00Z"),
+        ("1 мая 2019", UTC, "2019-05-01T00:00:00Z"),
+        ("5 май 2019", UTC, "2019-05-05T00:00:00Z"),
+        ("четверг, 11 июля 2019, 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("Чт, 11 июля 2019 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("11 июля 2019г.", UTC, "2019-07-11T00:00:00Z"),
+        ("11 сент. 2019", UTC, "2019-09-11T00:00:00Z"),
+        ("11 декабря 2019 г.", UTC, "2019-12-11T00:00:00Z"),
+        ("12:20, 11 июля 2019", MSK, "2019-07-11T09:20:00Z"),
+        ("11 июля 2019 12:20 МСК", ALA, "2019-07-11T09:20:00Z"),
+        ("Просмотров: 2534 · 11 июля 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("11.07.2019 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("11.07.2019", ALA, "2019-07-10T18:00:00Z"),
+        ("11.07.2019 в 12:20", MSK, "2019-07-11T09:20:00Z"),
+        ("12:20 11.07.2019", UTC, "2019-07-11T12:20:00Z"),
+        ("11.07.19", UTC, "2019-07-11T00:00:00Z"),
+        ("11.07.2019 - 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("11-07-2019 12:20:00", UTC, "2019-07-11T12:20:00Z"),
+        ("2 часа назад", MSK, "2025-03-15T08:00:00Z"),
+        ("5 минут назад", MSK, "2025-03-15T09:55:00Z"),
+        ("час назад", UTC, "2025-03-15T09:00:00Z"),
+        ("2 дня назад", UTC, "2025-03-13T10:00:00Z"),
+        ("вчера в 12:20", ALA, "2025-03-14T07:20:00Z"),
+        ("Сегодня, 12:20", MSK, "2025-03-15T09:20:00Z"),
+        ("позавчера", MSK, "2025-03-12T21:00:00Z"),
+        ("11 июля, 12:20", MSK, "2024-07-11T09:20:00Z"),
+        ("3 марта в 12:20", MSK, "2025-03-03T09:20:00Z"),
+        // Kazakh.
+        ("11 Шілде, 2019 сағат 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("Сенбі, 23 Қараша 2024", ALA, "2024-11-22T19:00:00Z"),
+        ("2019 жылғы 11 шілде", ALA, "2019-07-10T18:00:00Z"),
+        ("2019 ж. 11 шілде, 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("11 шілде 2019 ж. 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("11 ШІЛДЕ 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("11 Кантар 2020", UTC, "2020-01-11T00:00:00Z"),
+        ("5 Акпан 2020", UTC, "2020-02-05T00:00:00Z"),
+        ("1 Сəуiр 2020", UTC, "2020-04-01T00:00:00Z"),
+        ("Бейсенбі, 11 шілде 2019, 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("25 Желтоқсан 2019 10:00", ALA, "2019-12-25T04:00:00Z"),
+        ("Жексенбі, 1 қыркүйек 2024", ALA, "2024-08-31T19:00:00Z"),
+        ("11 Şılde 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("2 сағат бұрын", ALA, "2025-03-15T08:00:00Z"),
+        ("15 минут бұрын", ALA, "2025-03-15T09:45:00Z"),
+        ("кеше 12:20", ALA, "2025-03-14T07:20:00Z"),
+        ("бүгін, 12:20", ALA, "2025-03-15T07:20:00Z"),
+        // English.
+        ("July 11, 2019 12:20 PM", UTC, "2019-07-11T12:20:00Z"),
+        ("July 11, 2019 12:20 AM", UTC, "2019-07-11T00:20:00Z"),
+        ("July 11, 2019 3:04 PM", UTC, "2019-07-11T15:04:00Z"),
+        ("Jul 11 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("11 Jul 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("Posted on July 11, 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("Posted on July 11, 2019 by admin", ALA, "2019-07-10T18:00:00Z"),
+        ("Jul. 11, 2019, 3:04 p.m.", UTC, "2019-07-11T15:04:00Z"),
+        ("Thursday, July 11, 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("July 11th, 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("11th July 2019 at 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("Thursday the 11th of July, 2019", UTC, "2019-07-11T00:00:00Z"),
+        ("July 11, 2019 at 12:20 PM EDT", UTC, "2019-07-11T16:20:00Z"),
+        ("Jul 11, 2019 12:20:00 pm", UTC, "2019-07-11T12:20:00Z"),
+        ("11-Jul-2019 12:20", UTC, "2019-07-11T12:20:00Z"),
+        ("11/07/2019", UTC, "2019-07-11T00:00:00Z"),
+        ("07/31/2019", UTC, "2019-07-31T00:00:00Z"),
+        ("11/07/2019 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("Monday, 2. January 2006 - 15:04", UTC, "2006-01-02T15:04:00Z"),
+        ("2006 January 02", UTC, "2006-01-02T00:00:00Z"),
+        ("3 hours ago", UTC, "2025-03-15T07:00:00Z"),
+        ("an hour ago", UTC, "2025-03-15T09:00:00Z"),
+        ("1 week ago", UTC, "2025-03-08T10:00:00Z"),
+        ("2 months ago", UTC, "2025-01-15T10:00:00Z"),
+        ("1 hour 30 minutes ago", UTC, "2025-03-15T08:30:00Z"),
+        ("yesterday at 3:04 pm", UTC, "2025-03-14T15:04:00Z"),
+        ("Today, 12:20", UTC, "2025-03-15T12:20:00Z"),
+        // Zone-less wall times around DST changes: the gap reads with the earlier offset, the
+        // repeated hour takes its earlier instant; Almaty moved from +06 to +05 on 2024-03-01.
+        ("2019-03-10 02:30", NYC, "2019-03-10T07:30:00Z"),
+        ("2019-11-03 01:30", NYC, "2019-11-03T05:30:00Z"),
+        ("2024-02-29 23:30", ALA, "2024-02-29T17:30:00Z"),
+        ("2024-03-01 12:00", ALA, "2024-03-01T07:00:00Z"),
+    ];
+
+    fn expected(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("expected instant").to_utc()
+    }
+
+    #[test]
+    fn real_world_dates() {
+        assert!(CASES.len() >= 100, "only {} cases", CASES.len());
+        let mut failures = Vec::new();
+        for &(input, tz, want) in CASES {
+            match parse_date(input, &cx(tz)) {
+                Ok(got) if got == expected(want) => {}
+                other => failures.push(format!("{input:?} in {tz}: want {want}, got {other:?}")),
+            }
+        }
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    #[test]
+    fn fast_paths_agree_with_lenient_path() {
+        for &(input, tz, want) in CASES {
+            let s = input.trim();
+            let cx = cx(tz);
+            if let Some(stamp) = fast_rfc3339(s).or_else(|| fast_rfc822(s, &cx)) {
+                assert_eq!(stamp.resolve(cx.tz), Some(expected(want)), "fast path on {input:?}");
+                assert_eq!(lenient(s, &cx), Some(expected(want)), "lenient path on {input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_take_the_common_shapes() {
+        assert!(fast_rfc822("Thu, 11 Jul 2019 12:20:00 +0600", &cx(UTC)).is_some());
+        assert!(fast_rfc822("Thu, 11 Jul 2019 12:20:00 GMT", &cx(UTC)).is_some());
+        assert!(fast_rfc3339("2019-07-11T12:20:00+06:00").is_some());
+        assert!(fast_rfc3339("2019-07-11T12:20:00.000Z").is_some());
+    }
+
+    #[test]
+    fn results_round_trip_through_rfc3339() {
+        for &(input, tz, _) in CASES {
+            let got = parse_date(input, &cx(tz)).expect("case parses");
+            assert_eq!(parse_date(&got.to_rfc3339(), &cx(NYC)), Ok(got), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn longest_key_bounds_every_table() {
+        let keys = [
+            MONTHS.iter().map(|k| k.0).collect::<Vec<_>>(),
+            ZONES.iter().map(|k| k.0).collect(),
+            UNITS.iter().map(|k| k.0).collect(),
+            COUNTS.iter().map(|k| k.0).collect(),
+            RELATIVE_DAYS.iter().map(|k| k.0).collect(),
+            MERIDIEMS.iter().map(|k| k.0).collect(),
+            WEEKDAYS.to_vec(),
+            YEAR_MARKS.to_vec(),
+            CONNECTORS.to_vec(),
+            AGO.to_vec(),
+        ];
+        let longest = keys.iter().flatten().map(|k| k.chars().count()).max();
+        assert_eq!(longest, Some(LONGEST_KEY));
+        for key in keys.iter().flatten() {
+            assert_eq!(key.to_lowercase(), *key, "table keys are lowercase");
+        }
+    }
+
+    #[test]
+    fn two_digit_years_follow_the_window() {
+        let c = cx(UTC);
+        let year = |s| parse_date(s, &c).map(|t| t.year());
+        assert_eq!(year("Thu, 11 Jul 45 12:20:00 GMT"), Ok(2045));
+        assert_eq!(year("Sat, 11 Jul 46 12:20:00 GMT"), Ok(1946));
+        assert_eq!(year("Sun, 11 Jul 99 12:20:00 GMT"), Ok(1999));
+        assert_eq!(year("11.07.99"), Ok(1999));
+    }
+
+    #[test]
+    fn errors() {
+        let c = cx(ALA);
+        assert_eq!(parse_date("", &c), Err(DateError::Empty));
+        assert_eq!(parse_date(" \t\n ", &c), Err(DateError::Empty));
+        let garbage = [
+            "2534",
+            "Views: 2534",
+            "hello",
+            "12:20",
+            "2019",
+            "11.07",
+            "July",
+            "now",
+            "N/A",
+            "—",
+            "-1",
+            "1e10",
+            "NaN",
+            "123456789",
+            "12345678901",
+            "32 Jul 2019",
+            "0 Jul 2019",
+            "2019-13-01",
+            "2019-00-10",
+            "2019-02-30",
+            "Feb 29 2019",
+            "11.13.2019",
+            "13/13/2019",
+            "99/99/9999",
+            "1.2.30",
+            "11 Jul 2019 25:00",
+            "Thu, 11 Jul 2019 25:00:00 GMT",
+            "2019-07-11T25:00:00Z",
+            "2019-07-11T12:60:00Z",
+            "11 июля 2019 в 12:61",
+            "2019-07-11T12:20:00+25:00",
+            "Thu, 11 Jul 2019 12:20:00 +2500",
+            "вчера в 25:00",
+            "0001-01-01T00:00:00Z",
+            "Mon, 01 Jan 0001 00:00:00 GMT",
+            "9999-12-31T23:59:59Z",
+            "5 баллов назад",
+            "ago",
+        ];
+        for g in garbage {
+            assert_eq!(parse_date(g, &c), Err(DateError::Unrecognized(g.to_owned())), "{g:?}");
+        }
+    }
+
+    #[test]
+    fn error_text_is_trimmed_and_bounded() {
+        let long = format!("  {}  ", "ж".repeat(500));
+        let Err(DateError::Unrecognized(text)) = parse_date(&long, &cx(UTC)) else {
+            panic!("garbage parsed");
+        };
+        assert_eq!(text.chars().count(), EXCERPT_CHARS + 1);
+        assert!(text.starts_with('ж') && text.ends_with('…'));
+        assert_eq!(DateError::Unrecognized("x".into()).to_string(), "unrecognized date \"x\"");
+    }
+
+    /// Every prefix and suffix of tricky strings (each char boundary), plus seeded random strings,
+    /// must come back without a panic, and any date it yields must be in range.
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let c = cx(ALA);
+        let check = |s: &str| {
+            if let Ok(t) = parse_date(s, &c) {
+                assert!(YEARS.contains(&t.year()), "{s:?} → {t}");
+            }
+        };
+        let mut tricky: Vec<String> = CASES.iter().map(|(s, _, _)| (*s).to_owned()).collect();
+        tricky.extend(
+            [
+                "Сенбі, 23 Қараша 2024 сағат 23:59:60.999999999999 GMT+14:00",
+                "١١ يوليو ٢٠١٩",
+                "2019年7月11日 12時20分",
+                "🙂 11 июля 🙂 2019 🙂 12:20 🙂",
+                "İİİ ǅ ß ﬃ 11 Jul 2019",
+                "11\u{0301} Jul\u{200b} 2019",
+                "99999999999999999999999 hours ago",
+                "4294967296 months ago",
+                "4294967295 years ago",
+                "1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+                ":::::::::::::::",
+                "+-+-+-+-99:99",
+                "12:20:00.0000000000000000000000001",
+                "Thu, 11 Jul 2019 12:20:00 +99999",
+                "2019-07-11T12:20:00+",
+                "2019-07-11T",
+                "a.m. p.m. a. m. 12:00 a",
+                "Jul 11 12:20 PM PM PM GMT+GMT+GMT+6",
+                "\u{feff}2019-07-11",
+                "вчера вчера вчера",
+            ]
+            .map(str::to_owned),
+        );
+        for s in &tricky {
+            for (i, _) in s.char_indices().chain([(s.len(), ' ')]) {
+                check(&s[..i]);
+                check(&s[i..]);
+            }
+        }
+        #[rustfmt::skip]
+        const ALPHABET: &[&str] = &[
+            "0", "1", "2", "9", "12", "2019", "31", ":", ".", "-", "+", "/", " ", ",", "T", "Z", "GMT", "Jul",
+            "июля", "Шілде", "қ", "ә", "a", "m", "PM", "ago", "назад", "вчера", "г", "🙂", "\u{0301}", "İ", "−",
+            "(", "1562826000",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = next() % 12;
+            let s: String =
+                (0..len).map(|_| ALPHABET[usize::try_from(next() % ALPHABET.len() as u64).unwrap_or(0)]).collect();
+            check(&s);
+        }
+    }
+}

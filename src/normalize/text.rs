@@ -1,0 +1,222 @@
+//! Plain text out of whatever a feed calls a title: HTML fragments, double-escaped entities, stray
+//! whitespace, decomposed Unicode.
+//!
+//! Titles, author names, categories and the text used for fingerprints all pass through here. This is a
+//! small tag-stripping scanner rather than an HTML parser: it only has to find text, never to build a
+//! tree, and it runs on every entry of every feed.
+
+use std::borrow::Cow;
+
+use quick_xml::escape::resolve_html5_entity;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::model::{Text, TextKind};
+
+/// Plain text of a feed text construct: markup removed, entities decoded, whitespace collapsed, NFC.
+pub fn plain(text: &Text) -> String {
+    match text.kind {
+        TextKind::Html => html_to_text(&text.value),
+        // "Plain" RSS titles routinely carry escaped markup (`&lt;b&gt;`, `AT&amp;amp;T`) that survived
+        // one round of XML decoding; treat them as HTML when they look like it.
+        TextKind::Text if looks_like_markup(&text.value) => html_to_text(&text.value),
+        TextKind::Text => collapse(&text.value),
+    }
+}
+
+/// Text content of an HTML fragment: tags and comments dropped, `script`/`style` dropped with their
+/// content, block boundaries turned into spaces, entities decoded, whitespace collapsed, NFC.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        push_decoded(&mut out, &rest[..lt]);
+        rest = &rest[lt..];
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+            continue;
+        }
+        let Some(gt) = rest.find('>') else {
+            // A lone `<` with no tag after it is text ("a < b").
+            push_decoded(&mut out, rest);
+            rest = "";
+            break;
+        };
+        let tag = &rest[1..gt];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() && !tag.starts_with('/') && !tag.starts_with('!') && !tag.starts_with('?') {
+            // `<` followed by something that is not a tag name ("<3", "< 5") is text.
+            push_decoded(&mut out, "<");
+            rest = &rest[1..];
+            continue;
+        }
+        rest = &rest[gt + 1..];
+        if !tag.starts_with('/') && matches!(name.as_str(), "script" | "style" | "template") {
+            let close = format!("</{name}");
+            rest = find_ascii_ci(rest, &close).map_or("", |i| {
+                let after = &rest[i..];
+                after.find('>').map_or("", |g| &after[g + 1..])
+            });
+            continue;
+        }
+        if is_block(&name) {
+            out.push(' ');
+        }
+    }
+    push_decoded(&mut out, rest);
+    collapse(&out)
+}
+
+/// Whitespace runs (including NBSP and other Unicode spaces) become one space; control characters are
+/// dropped (XML cannot carry most of them, and no title needs one); ends trimmed; NFC.
+pub fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' {
+            pending_space = !out.is_empty();
+        } else if !c.is_control() {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    if out.is_ascii() {
+        out
+    } else {
+        out.nfc().collect()
+    }
+}
+
+/// The first `max_chars` characters of `s`, cut at a word boundary when one is near, with an ellipsis.
+pub fn truncate_words(s: &str, max_chars: usize) -> Cow<'_, str> {
+    let Some((cut, _)) = s.char_indices().nth(max_chars) else {
+        return Cow::Borrowed(s);
+    };
+    let head = &s[..cut];
+    let head = match head.rfind(' ') {
+        Some(space) if space > cut / 2 => &head[..space],
+        _ => head,
+    };
+    Cow::Owned(format!("{}…", head.trim_end()))
+}
+
+fn looks_like_markup(s: &str) -> bool {
+    let has_tag = s
+        .match_indices('<')
+        .any(|(i, _)| s[i + 1..].chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!'));
+    has_tag || s.match_indices('&').any(|(i, _)| entity_at(&s[i..]).is_some())
+}
+
+fn push_decoded(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        match entity_at(rest) {
+            Some((decoded, len)) => {
+                out.push_str(&decoded);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+/// The character(s) an entity reference at the start of `s` stands for, and its length in bytes.
+fn entity_at(s: &str) -> Option<(Cow<'static, str>, usize)> {
+    let body = s.strip_prefix('&')?;
+    let end = body.char_indices().take(32).find(|(_, c)| *c == ';').map(|(i, _)| i)?;
+    let name = &body[..end];
+    let len = end + 2;
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        let c = char::from_u32(code).filter(|c| *c != '\0').unwrap_or('\u{fffd}');
+        return Some((Cow::Owned(c.to_string()), len));
+    }
+    resolve_html5_entity(name).map(|v| (Cow::Borrowed(v), len))
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    haystack.as_bytes().windows(n).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "br"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "tr"
+            | "td"
+            | "th"
+            | "blockquote"
+            | "pre"
+            | "hr"
+            | "section"
+            | "article"
+            | "figure"
+            | "figcaption"
+            | "table"
+            | "dd"
+            | "dt"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_tags_and_decodes_entities() {
+        assert_eq!(html_to_text("<b>Nur&nbsp;Otan</b> &laquo;айтыс&raquo; &amp; co"), "Nur Otan «айтыс» & co");
+        assert_eq!(html_to_text("<p>one</p><p>two</p><br>three"), "one two three");
+        assert_eq!(html_to_text("a <script>alert('<p>')</script>b<style>p{}</style>"), "a b");
+        assert_eq!(html_to_text("x <!-- hidden --> y"), "x y");
+        assert_eq!(html_to_text("1 < 2 and 3 <4"), "1 < 2 and 3 <4");
+        assert_eq!(html_to_text("&#1178;аз &#x49B; &bogus; & done"), "Қаз қ &bogus; & done");
+    }
+
+    #[test]
+    fn plain_titles_are_only_treated_as_html_when_they_look_like_it() {
+        assert_eq!(plain(&Text::plain("AT&T  <3  news\n")), "AT&T <3 news");
+        assert_eq!(plain(&Text::plain("Double &amp;amp; escaped")), "Double &amp; escaped");
+        assert_eq!(plain(&Text::plain("<b>Bold</b> title")), "Bold title");
+        assert_eq!(plain(&Text::html("Tom &amp; Jerry")), "Tom & Jerry");
+    }
+
+    #[test]
+    fn collapses_unicode_spaces_and_normalizes_to_nfc() {
+        // "й" written as и + combining breve must compose.
+        assert_eq!(collapse("\u{a0} Баи\u{306}бек\u{2003}  айтты \n"), "Байбек айтты");
+        assert_eq!(collapse("bell\u{7} \u{1}title \u{1} x"), "bell title x");
+    }
+
+    #[test]
+    fn truncates_at_word_boundaries() {
+        assert_eq!(truncate_words("short", 10), "short");
+        assert_eq!(truncate_words("Қызылорда облысына барды", 15), "Қызылорда…");
+    }
+}

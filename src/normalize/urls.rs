@@ -1,0 +1,142 @@
+//! URLs: making them absolute, and the canonical form dedup compares.
+//!
+//! Feeds write links relative to `xml:base`, to the document URL, protocol-relative, with stray
+//! whitespace, or not at all. Everything feedmill emits is absolute; a link that cannot be made absolute
+//! is dropped rather than written broken.
+
+use url::Url;
+
+/// Resolves `s` against `base` (when given). Only http(s) results are kept: a `javascript:` or `data:`
+/// "link" is never an entry's page.
+pub fn resolve(base: Option<&Url>, s: &str) -> Option<Url> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let url = match Url::parse(s) {
+        Ok(u) => u,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(s).ok()?,
+        Err(_) => return None,
+    };
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+/// The base URL in effect for an entry or feed: its `xml:base` resolved against the document URL.
+pub fn effective_base(doc_url: Option<&Url>, xml_base: Option<&str>) -> Option<Url> {
+    match xml_base.map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) => match Url::parse(b) {
+            Ok(u) => Some(u),
+            Err(_) => doc_url.and_then(|d| d.join(b).ok()).or_else(|| doc_url.cloned()),
+        },
+        None => doc_url.cloned(),
+    }
+}
+
+/// Query parameters that identify a click, not a page.
+fn is_tracking_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("utm_")
+        || name.starts_with("mc_")
+        || name.starts_with("_hs")
+        || matches!(
+            name.as_str(),
+            "fbclid"
+                | "gclid"
+                | "gclsrc"
+                | "dclid"
+                | "yclid"
+                | "msclkid"
+                | "igshid"
+                | "_ga"
+                | "_gl"
+                | "mkt_tok"
+                | "oly_anon_id"
+                | "oly_enc_id"
+                | "rb_clickid"
+                | "s_cid"
+                | "vero_conv"
+                | "vero_id"
+                | "wickedid"
+                | "ncid"
+                | "sr_share"
+                | "spm"
+                | "twclid"
+                | "ttclid"
+                | "li_fat_id"
+                | "ref_src"
+                | "ref_url"
+        )
+}
+
+/// The form two links to the same page share: no scheme (http and https are one), host without
+/// `www.`, default port and fragment dropped, tracking parameters dropped, remaining query sorted.
+pub fn canonical(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut out = String::with_capacity(url.as_str().len());
+    out.push_str(host);
+    if let Some(port) = url.port() {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    out.push_str(url.path());
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !is_tracking_param(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if !pairs.is_empty() {
+        pairs.sort();
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        out.push('?');
+        out.push_str(&query);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resolves_relative_protocol_relative_and_refuses_scripts() {
+        let base = u("https://abai.kz/news/");
+        assert_eq!(resolve(Some(&base), " post/1 ").unwrap().as_str(), "https://abai.kz/news/post/1");
+        assert_eq!(resolve(Some(&base), "//cdn.abai.kz/a.jpg").unwrap().as_str(), "https://cdn.abai.kz/a.jpg");
+        assert_eq!(resolve(None, "/post/1"), None);
+        assert_eq!(resolve(Some(&base), "javascript:alert(1)"), None);
+        assert_eq!(resolve(Some(&base), ""), None);
+    }
+
+    #[test]
+    fn xml_base_is_resolved_against_the_document() {
+        let doc = u("https://example.org/blog/feed.xml");
+        assert_eq!(effective_base(Some(&doc), Some("posts/")).unwrap().as_str(), "https://example.org/blog/posts/");
+        assert_eq!(
+            effective_base(Some(&doc), Some("https://other.example/")).unwrap().as_str(),
+            "https://other.example/"
+        );
+        assert_eq!(effective_base(Some(&doc), None).unwrap(), doc);
+        assert_eq!(effective_base(None, Some("rel/")), None);
+    }
+
+    #[test]
+    fn canonical_forms_match_across_variants() {
+        let a = canonical(&u("https://www.Abai.kz:443/post/95211?utm_source=fb&b=2&a=1#comments"));
+        let b = canonical(&u("http://abai.kz/post/95211?a=1&b=2&fbclid=XYZ"));
+        assert_eq!(a, b);
+        assert_eq!(a, "abai.kz/post/95211?a=1&b=2");
+        assert_ne!(canonical(&u("https://abai.kz/post/1")), canonical(&u("https://abai.kz/post/2")));
+        assert_eq!(canonical(&u("https://abai.kz:8080/x")), "abai.kz:8080/x");
+    }
+
+    #[test]
+    fn canonical_is_idempotent_when_reparsed() {
+        let c = canonical(&u("https://www.example.org/a%20b?z=1&y=%D0%B0"));
+        assert_eq!(canonical(&u(&format!("https://{c}"))), c);
+    }
+}

@@ -1,0 +1,295 @@
+//! Report: one outcome per source, the run's exit status, and the summary table.
+//!
+//! A failing source is data, not a crash (ripgrep's "errored" flag, lychee's outcome values): the run goes
+//! on, the outcome records why, and only here is it turned into an exit status.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Exit status: everything fine.
+pub const EXIT_OK: u8 = 0;
+/// Some sources failed; outputs were written from the others.
+pub const EXIT_PARTIAL: u8 = 1;
+/// Bad config, or nothing could be written.
+pub const EXIT_FATAL: u8 = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Status {
+    Ok,
+    /// HTTP 304: nothing changed since the last fetch.
+    NotModified,
+    Failed {
+        error: String,
+    },
+    /// Not fetched: not due before `until` (its schedule, a backoff, or `skipHours`/`skipDays`).
+    Skipped {
+        until: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// What happened to one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub name: String,
+    pub url: String,
+    #[serde(flatten)]
+    pub status: Status,
+    /// Final HTTP status code; `None` for files and for failures before a response.
+    pub http_status: Option<u16>,
+    /// e.g. `rss 2.0`, `atom 1.0`, `json-feed 1.1`.
+    pub format: Option<String>,
+    /// e.g. `windows-1251 (XML prolog)`.
+    pub encoding: Option<String>,
+    /// Entries read from the document.
+    pub entries: usize,
+    /// Entries seen for the first time.
+    pub new: usize,
+    /// Entries of this source in the outputs (after dedup, history included).
+    pub kept: usize,
+    /// Entries dropped as duplicates, inside the feed or of another source's story.
+    pub duplicates: usize,
+    /// Everything the parser and normalizer forgave or dropped.
+    pub warnings: Vec<String>,
+    #[serde(serialize_with = "millis")]
+    pub elapsed: Duration,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+impl SourceReport {
+    /// A row for a source not read yet.
+    pub fn new(name: &str, url: &str) -> SourceReport {
+        SourceReport {
+            name: name.to_owned(),
+            url: url.to_owned(),
+            status: Status::Ok,
+            http_status: None,
+            format: None,
+            encoding: None,
+            entries: 0,
+            new: 0,
+            kept: 0,
+            duplicates: 0,
+            warnings: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        matches!(self.status, Status::Failed { .. })
+    }
+}
+
+/// What a whole run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub sources: Vec<SourceReport>,
+    pub files_written: usize,
+    pub files_unchanged: usize,
+    /// Set when outputs could not be written (or were deliberately left alone); the reason.
+    pub output_error: Option<String>,
+}
+
+impl RunReport {
+    /// `3 of 4 sources ok, 1 not due; 2 files written, 9 unchanged`.
+    pub fn summary_line(&self) -> String {
+        let failed = self.sources.iter().filter(|s| s.failed()).count();
+        let skipped = self.sources.iter().filter(|s| matches!(s.status, Status::Skipped { .. })).count();
+        let ok = self.sources.len() - failed - skipped;
+        let mut out = format!("{ok} of {} sources ok", self.sources.len());
+        if skipped > 0 {
+            let _ = write!(out, ", {skipped} not due");
+        }
+        let new: usize = self.sources.iter().map(|s| s.new).sum();
+        let _ = write!(
+            out,
+            "; {new} new entries; {} files written, {} unchanged",
+            self.files_written, self.files_unchanged
+        );
+        out
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.output_error.is_some() {
+            EXIT_FATAL
+        } else if self.sources.iter().any(SourceReport::failed) {
+            EXIT_PARTIAL
+        } else {
+            EXIT_OK
+        }
+    }
+
+    /// A fixed-width table, one row per source, then the failures in full.
+    pub fn table(&self) -> String {
+        let name_w = self.sources.iter().map(|s| s.name.chars().count()).max().unwrap_or(6).max(6);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<name_w$}  {:<8}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>7}  format",
+            "source", "status", "http", "entries", "new", "kept", "dups", "time"
+        );
+        for s in &self.sources {
+            let status = match &s.status {
+                Status::Ok if !s.warnings.is_empty() => "warn",
+                Status::Ok => "ok",
+                Status::NotModified => "304",
+                Status::Failed { .. } => "FAILED",
+                Status::Skipped { .. } => "skipped",
+            };
+            let http = s.http_status.map_or_else(|| "-".to_owned(), |c| c.to_string());
+            let _ = writeln!(
+                out,
+                "{:<name_w$}  {:<8}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>6.2}s  {}",
+                s.name,
+                status,
+                http,
+                s.entries,
+                s.new,
+                s.kept,
+                s.duplicates,
+                s.elapsed.as_secs_f64(),
+                s.format.as_deref().unwrap_or("-"),
+            );
+        }
+        out.push_str(&self.summary_line());
+        for s in self.sources.iter().filter(|s| s.failed()) {
+            if let Status::Failed { error } = &s.status {
+                let _ = write!(out, "\nerror: {}: {error}", s.name);
+            }
+        }
+        if let Some(e) = &self.output_error {
+            let _ = write!(out, "\nerror: {e}");
+        }
+        out
+    }
+}
+
+/// `feedmill status`: one row per configured source, times in UTC, relative to `now` where it helps.
+pub fn status_table(
+    sources: &[crate::config::Source],
+    states: &std::collections::HashMap<String, crate::store::SourceState>,
+    counts: &std::collections::HashMap<String, usize>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    };
+    let rows: Vec<[String; 6]> = sources
+        .iter()
+        .map(|s| {
+            let st = states.get(&s.name);
+            let next = match st.and_then(|st| st.next_fetch) {
+                Some(t) if t > now => when(Some(t)),
+                _ => "now".to_owned(),
+            };
+            [
+                s.name.clone(),
+                when(st.and_then(|st| st.last_success)),
+                st.map_or(0, |st| st.failures).to_string(),
+                next,
+                counts.get(&s.name).copied().unwrap_or(0).to_string(),
+                st.and_then(|st| st.last_error.clone()).unwrap_or_else(|| "-".to_owned()),
+            ]
+        })
+        .collect();
+    let header = ["source", "last success", "failures", "next due", "entries", "last error"];
+    let widths: Vec<usize> =
+        (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    let line = |out: &mut String, cells: [&str; 6]| {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:<w3$}  {:>w4$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4]
+        );
+    };
+    line(&mut out, header);
+    for r in &rows {
+        line(&mut out, [&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+    out
+}
+
+/// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        // reqwest repeats its inner message; do not print the same words twice.
+        if !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, status: Status) -> SourceReport {
+        SourceReport {
+            name: name.into(),
+            url: format!("https://{name}.example/feed"),
+            status,
+            http_status: Some(200),
+            format: Some("rss 2.0".into()),
+            encoding: None,
+            entries: 3,
+            new: 3,
+            kept: 2,
+            duplicates: 1,
+            warnings: vec![],
+            elapsed: Duration::from_millis(250),
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let mut r = RunReport { sources: vec![source("a", Status::Ok)], ..RunReport::default() };
+        assert_eq!(r.exit_code(), EXIT_OK);
+        r.sources.push(source("b", Status::Failed { error: "HTTP 500".into() }));
+        assert_eq!(r.exit_code(), EXIT_PARTIAL);
+        r.output_error = Some("disk full".into());
+        assert_eq!(r.exit_code(), EXIT_FATAL);
+    }
+
+    #[test]
+    fn table_lists_every_source_and_failures_in_full() {
+        let r = RunReport {
+            sources: vec![
+                source("abai", Status::Ok),
+                source("broken", Status::Failed { error: "HTTP 500 Internal Server Error".into() }),
+            ],
+            files_written: 8,
+            files_unchanged: 0,
+            output_error: None,
+        };
+        assert_eq!(
+            r.table(),
+            "source  status    http  entries   new  kept  dups     time  format\n\
+             abai    ok         200        3     3     2     1    0.25s  rss 2.0\n\
+             broken  FAILED     200        3     3     2     1    0.25s  rss 2.0\n\
+             1 of 2 sources ok; 6 new entries; 8 files written, 0 unchanged\n\
+             error: broken: HTTP 500 Internal Server Error"
+        );
+    }
+}

@@ -1,0 +1,51 @@
+//! The store's schema, as an append-only list of migrations (like miniflux's `migrations.go`).
+//!
+//! `PRAGMA user_version` holds how many have run. Never edit or reorder a migration that has shipped:
+//! append a new one. Each runs in its own transaction together with the version bump.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: sources with their HTTP and scheduling state; entries with identity keys and the normalized
+    // entry as JSON so outputs can be rebuilt without fetching; tombstones for purged entries.
+    r#"
+    CREATE TABLE sources (
+        name                TEXT PRIMARY KEY,
+        configured_url      TEXT NOT NULL,
+        url_in_use          TEXT,
+        etag                TEXT,
+        last_modified       TEXT,
+        body_hash           BLOB,
+        last_fetch          INTEGER,
+        last_success        INTEGER,
+        last_error          TEXT,
+        failures            INTEGER NOT NULL DEFAULT 0,
+        next_fetch          INTEGER,
+        redirect_target     TEXT,
+        redirect_first_seen INTEGER,
+        redirect_count      INTEGER NOT NULL DEFAULT 0,
+        skip_hours          TEXT,
+        skip_days           TEXT,
+        title               TEXT,
+        site_url            TEXT
+    ) STRICT;
+
+    CREATE TABLE entries (
+        source        TEXT NOT NULL,
+        id            TEXT NOT NULL,
+        canonical_url TEXT,
+        fingerprint   BLOB,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        in_feed       INTEGER NOT NULL DEFAULT 1,
+        entry         TEXT NOT NULL,
+        PRIMARY KEY (source, id)
+    ) STRICT;
+    CREATE INDEX entries_last_seen ON entries (last_seen);
+
+    CREATE TABLE tombstones (
+        source    TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        purged_at INTEGER NOT NULL,
+        PRIMARY KEY (source, key)
+    ) STRICT;
+    "#,
+];

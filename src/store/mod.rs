@@ -1,0 +1,451 @@
+//! Store: what feedmill remembers between runs, in one embedded SQLite file.
+//!
+//! Per source: HTTP validators, the hash of the last body, fetch times, the last error, failures in a
+//! row, when it may be fetched next, and the permanent-redirect evidence. Per entry: its published id
+//! and first-seen time (both fixed forever once written), its identity keys, when it was last seen in
+//! its source's feed, and the normalized entry as JSON, so outputs are rebuilt from the store and a
+//! source that fails or answers 304 keeps its entries in them.
+//!
+//! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
+//! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
+//! or the new one, never a mix. The pipeline is the only caller.
+
+mod migrations;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, Transaction};
+
+use crate::dedup;
+use crate::fetch::Validators;
+use crate::model::Entry;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("cannot create the state folder {}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state database {}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("state database {} was written by a newer feedmill (schema {found}, this one knows {known})", path.display())]
+    TooNew { path: PathBuf, found: usize, known: usize },
+}
+
+/// Evidence that a source has moved: the same permanent redirect, seen `count` times since `first_seen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectSeen {
+    pub target: String,
+    pub first_seen: DateTime<Utc>,
+    pub count: u32,
+}
+
+/// What is remembered about one source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceState {
+    /// The URL the config named when this state was saved; a different URL now means a fresh start.
+    pub configured_url: Option<String>,
+    /// A permanent redirect target adopted after consistent evidence; fetched instead of the configured URL.
+    pub url_in_use: Option<String>,
+    pub validators: Validators,
+    /// SHA-256 of the last body parsed; an identical body is not parsed again.
+    pub body_hash: Option<Vec<u8>>,
+    pub last_fetch: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Failed fetches in a row.
+    pub failures: u32,
+    /// Earliest time the source should be fetched again; `None`: any time.
+    pub next_fetch: Option<DateTime<Utc>>,
+    pub redirect: Option<RedirectSeen>,
+    /// RSS `skipHours` (0–23, GMT) and `skipDays` (English day names) from the last parse.
+    pub skip_hours: Vec<u8>,
+    pub skip_days: Vec<String>,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+}
+
+/// An entry as kept in the store.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub entry: Entry,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// What one source contributed to a run.
+#[derive(Debug, Clone)]
+pub struct SourceUpdate {
+    pub name: String,
+    pub configured_url: String,
+    pub state: SourceState,
+    pub entries: EntriesUpdate,
+}
+
+#[derive(Debug, Clone)]
+pub enum EntriesUpdate {
+    /// The feed was parsed: these are its entries now, in feed order, ids assigned by `dedup::identify`.
+    Parsed(Vec<Entry>),
+    /// 304, or a body identical to the last one: the feed still lists what it listed.
+    Unchanged,
+    /// Not fetched (not due) or failed: nothing is known about the feed now.
+    Unknown,
+}
+
+/// How an entry of a parsed feed related to what the store knew.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Purged earlier and still listed by the source: kept out.
+    pub tombstoned: usize,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ts(d: DateTime<Utc>) -> i64 {
+    d.timestamp()
+}
+
+fn from_ts(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+        }
+        let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
+        let conn = Connection::open(path).map_err(err)?;
+        Store::init(conn, path.to_owned())
+    }
+
+    /// A throwaway store, for tests and for `feedmill parse`.
+    pub fn in_memory() -> Result<Store, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+        Store::init(conn, path)
+    }
+
+    fn init(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        // Another feedmill (a `watch` beside a cron `run`) may hold the write lock for a moment.
+        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        let known = migrations::MIGRATIONS.len();
+        if version > known {
+            return Err(StoreError::TooNew { path, found: version, known });
+        }
+        for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(Store { conn, path })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// Every source's remembered state, by name.
+    pub fn sources(&self) -> Result<HashMap<String, SourceState>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success, last_error, failures,
+                        next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours, skip_days, title, site_url
+                 FROM sources",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                let target: Option<String> = r.get(11)?;
+                let redirect = match target {
+                    Some(target) => Some(RedirectSeen {
+                        target,
+                        first_seen: from_ts(r.get::<_, Option<i64>>(12)?.unwrap_or(0)),
+                        count: r.get(13)?,
+                    }),
+                    None => None,
+                };
+                let list = |s: Option<String>| -> Vec<String> {
+                    s.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+                };
+                Ok((
+                    r.get::<_, String>(0)?,
+                    SourceState {
+                        configured_url: r.get(1)?,
+                        url_in_use: r.get(2)?,
+                        validators: Validators { etag: r.get(3)?, last_modified: r.get(4)? },
+                        body_hash: r.get(5)?,
+                        last_fetch: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                        last_success: r.get::<_, Option<i64>>(7)?.map(from_ts),
+                        last_error: r.get(8)?,
+                        failures: r.get(9)?,
+                        next_fetch: r.get::<_, Option<i64>>(10)?.map(from_ts),
+                        redirect,
+                        skip_hours: list(r.get(14)?).iter().filter_map(|h| h.parse().ok()).collect(),
+                        skip_days: list(r.get(15)?),
+                        title: r.get(16)?,
+                        site_url: r.get(17)?,
+                    },
+                ))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// Applies one run's results in a single transaction; returns, per source name, how its parsed
+    /// entries related to the store. Entries keep the id and first-seen time they were first stored with.
+    pub fn record(
+        &mut self,
+        now: DateTime<Utc>,
+        updates: &[SourceUpdate],
+    ) -> Result<HashMap<String, Reconciled>, StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut out = HashMap::new();
+        for u in updates {
+            save_source(&tx, u).map_err(err)?;
+            match &u.entries {
+                EntriesUpdate::Parsed(entries) => {
+                    out.insert(u.name.clone(), reconcile(&tx, &u.name, entries, now).map_err(err)?);
+                }
+                EntriesUpdate::Unchanged => {
+                    tx.execute(
+                        "UPDATE entries SET last_seen = ?2 WHERE source = ?1 AND in_feed = 1",
+                        params![u.name, ts(now)],
+                    )
+                    .map_err(err)?;
+                }
+                EntriesUpdate::Unknown => {}
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(out)
+    }
+
+    /// Every stored entry of the given sources.
+    pub fn entries(&self, sources: &[&str]) -> Result<Vec<Stored>, StoreError> {
+        let wanted: HashSet<&str> = sources.iter().copied().collect();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, entry, last_seen FROM entries ORDER BY source, first_seen, id")
+            .map_err(self.err())?;
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let source: String = r.get(0).map_err(self.err())?;
+            if !wanted.contains(source.as_str()) {
+                continue;
+            }
+            let json: String = r.get(1).map_err(self.err())?;
+            match serde_json::from_str::<Entry>(&json) {
+                Ok(entry) => out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?) }),
+                // A row this version cannot read is skipped, not fatal: the next fetch rewrites it.
+                Err(e) => tracing::warn!(source, "unreadable stored entry skipped: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entries kept per source.
+    pub fn entry_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT source, COUNT(*) FROM entries GROUP BY source").map_err(self.err())?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))).map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// Deletes entries last seen before `cutoff`, leaving tombstones so a source that lists them again
+    /// does not bring them back. Returns how many were purged.
+    pub fn purge(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        // (source, id, canonical URL, fingerprint) of each entry to purge.
+        type Doomed = (String, String, Option<String>, Option<Vec<u8>>);
+        let doomed: Vec<Doomed> = {
+            let mut stmt = tx
+                .prepare("SELECT source, id, canonical_url, fingerprint FROM entries WHERE last_seen < ?1")
+                .map_err(err)?;
+            let rows =
+                stmt.query_map([ts(cutoff)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(err)?;
+            rows.collect::<Result<_, _>>().map_err(err)?
+        };
+        for (source, id, url, print) in &doomed {
+            let keys = [Some(id.clone()), url.as_ref().map(|u| format!("url:{u}")), print.as_deref().map(hex)];
+            for key in keys.into_iter().flatten() {
+                tx.execute(
+                    "INSERT OR REPLACE INTO tombstones (source, key, purged_at) VALUES (?1, ?2, ?3)",
+                    params![source, key, ts(now)],
+                )
+                .map_err(err)?;
+            }
+            tx.execute("DELETE FROM entries WHERE source = ?1 AND id = ?2", params![source, id]).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(doomed.len())
+    }
+
+    /// `PRAGMA integrity_check` says "ok".
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let r: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(self.err())?;
+        Ok(r == "ok")
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::from("print:");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<()> {
+    let s = &u.state;
+    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
+    let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
+    tx.execute(
+        "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
+                              last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
+                              skip_hours, skip_days, title, site_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT (name) DO UPDATE SET
+            configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
+            last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
+            last_success = excluded.last_success, last_error = excluded.last_error, failures = excluded.failures,
+            next_fetch = excluded.next_fetch, redirect_target = excluded.redirect_target,
+            redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
+            skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
+            site_url = excluded.site_url",
+        params![
+            u.name,
+            u.configured_url,
+            s.url_in_use,
+            s.validators.etag,
+            s.validators.last_modified,
+            s.body_hash,
+            s.last_fetch.map(ts),
+            s.last_success.map(ts),
+            s.last_error,
+            s.failures,
+            s.next_fetch.map(ts),
+            s.redirect.as_ref().map(|r| r.target.clone()),
+            s.redirect.as_ref().map(|r| ts(r.first_seen)),
+            s.redirect.as_ref().map_or(0, |r| r.count),
+            join(&hours),
+            join(&s.skip_days),
+            s.title,
+            s.site_url,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Matches a parsed feed's entries with the stored ones by id, then canonical URL, then fingerprint, and
+/// writes them: a match keeps its stored id and first-seen time and takes the new content.
+fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Utc>) -> rusqlite::Result<Reconciled> {
+    struct Row {
+        id: String,
+        first_seen: i64,
+        json: String,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    {
+        let mut stmt =
+            tx.prepare("SELECT id, canonical_url, fingerprint, first_seen, entry FROM entries WHERE source = ?1")?;
+        let mut q = stmt.query([source])?;
+        while let Some(r) = q.next()? {
+            let i = rows.len();
+            let id: String = r.get(0)?;
+            by_key.insert(id.clone(), i);
+            if let Some(url) = r.get::<_, Option<String>>(1)? {
+                by_key.entry(format!("url:{url}")).or_insert(i);
+            }
+            if let Some(print) = r.get::<_, Option<Vec<u8>>>(2)? {
+                by_key.entry(hex(&print)).or_insert(i);
+            }
+            rows.push(Row { id, first_seen: r.get(3)?, json: r.get(4)? });
+        }
+    }
+    let tombstones: HashSet<String> = {
+        let mut stmt = tx.prepare("SELECT key FROM tombstones WHERE source = ?1")?;
+        let keys = stmt.query_map([source], |r| r.get(0))?;
+        keys.collect::<Result<_, _>>()?
+    };
+    tx.execute("UPDATE entries SET in_feed = 0 WHERE source = ?1", [source])?;
+
+    let mut out = Reconciled::default();
+    let mut claimed = HashSet::new();
+    for entry in entries {
+        let url = dedup::canonical_url(entry);
+        let print = dedup::fingerprint(entry);
+        let keys: Vec<String> =
+            [Some(entry.id.clone()), url.as_ref().map(|u| format!("url:{u}")), print.as_ref().map(|p| hex(p))]
+                .into_iter()
+                .flatten()
+                .collect();
+        let found = keys.iter().find_map(|k| by_key.get(k).copied()).filter(|i| claimed.insert(*i));
+        let mut entry = entry.clone();
+        match found {
+            Some(i) => {
+                let row = &rows[i];
+                entry.id = row.id.clone();
+                entry.first_seen = from_ts(row.first_seen);
+                let json =
+                    serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                if json == row.json {
+                    out.unchanged += 1;
+                } else {
+                    out.updated += 1;
+                }
+                tx.execute(
+                    "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1, entry = ?6
+                     WHERE source = ?1 AND id = ?2",
+                    params![source, entry.id, url, print.map(|p| p.to_vec()), ts(now), json],
+                )?;
+            }
+            None if keys.iter().any(|k| tombstones.contains(k)) => out.tombstoned += 1,
+            None => {
+                entry.first_seen = now;
+                let json =
+                    serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                let inserted = tx.execute(
+                    "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed, entry)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6)",
+                    params![source, entry.id, url, print.map(|p| p.to_vec()), ts(now), json],
+                )?;
+                if inserted > 0 {
+                    out.new += 1;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

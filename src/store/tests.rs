@@ -1,0 +1,128 @@
+use chrono::TimeZone;
+
+use super::*;
+
+fn at(h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 11, 23, h, 0, 0).unwrap()
+}
+
+fn entry(id: &str, url: &str, title: &str) -> Entry {
+    Entry {
+        id: id.into(),
+        source: "abai".into(),
+        url: Some(url.into()),
+        title: title.into(),
+        summary_html: Some("<p>Бауыржан Байбек Қызылорда облысына барды.</p>".into()),
+        content_html: None,
+        authors: vec![],
+        categories: vec![],
+        published: None,
+        updated: None,
+        first_seen: at(0),
+        language: None,
+        enclosures: vec![],
+        image: None,
+        via: vec![],
+    }
+}
+
+fn parsed(entries: Vec<Entry>) -> SourceUpdate {
+    SourceUpdate {
+        name: "abai".into(),
+        configured_url: "https://abai.kz/rss".into(),
+        state: SourceState::default(),
+        entries: EntriesUpdate::Parsed(entries),
+    }
+}
+
+#[test]
+fn ids_and_first_seen_survive_edits_and_id_scheme_changes() {
+    let mut store = Store::in_memory().unwrap();
+    let r = store
+        .record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])])
+        .unwrap();
+    assert_eq!(r["abai"], Reconciled { new: 1, ..Reconciled::default() });
+    // Next run: the source's ids were downgraded (id is now the URL) and the title was corrected.
+    let r = store
+        .record(
+            at(2),
+            &[parsed(vec![entry(
+                "https://abai.kz/post/1",
+                "https://abai.kz/post/1?utm_source=x",
+                "Бірінші (түзетілді)",
+            )])],
+        )
+        .unwrap();
+    assert_eq!(r["abai"], Reconciled { updated: 1, ..Reconciled::default() });
+    let all = store.entries(&["abai"]).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].entry.id, "urn:feedmill:abai:1");
+    assert_eq!(all[0].entry.first_seen, at(1));
+    assert_eq!(all[0].entry.title, "Бірінші (түзетілді)");
+    assert_eq!(all[0].last_seen, at(2));
+}
+
+#[test]
+fn entries_that_leave_the_feed_stay_until_purged_and_never_come_back() {
+    let mut store = Store::in_memory().unwrap();
+    store
+        .record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A"), entry("b", "https://abai.kz/b", "B")])])
+        .unwrap();
+    store.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap();
+    assert_eq!(store.entries(&["abai"]).unwrap().len(), 2, "a dropped off the feed but stays");
+    assert_eq!(store.purge(at(2), at(3)).unwrap(), 1);
+    let left: Vec<_> = store.entries(&["abai"]).unwrap().into_iter().map(|s| s.entry.id).collect();
+    assert_eq!(left, ["b"]);
+    // The source lists `a` again (same link, new guid): the tombstone keeps it out.
+    let r = store
+        .record(at(4), &[parsed(vec![entry("a2", "https://abai.kz/a", "A"), entry("b", "https://abai.kz/b", "B")])])
+        .unwrap();
+    assert_eq!(r["abai"].tombstoned, 1);
+    assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
+}
+
+#[test]
+fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
+    let mut store = Store::in_memory().unwrap();
+    store.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+    let state = SourceState {
+        configured_url: Some("https://abai.kz/rss".into()),
+        url_in_use: Some("https://new.abai.kz/rss".into()),
+        validators: Validators {
+            etag: Some("\"v1\"".into()),
+            last_modified: Some("Sat, 23 Nov 2024 10:00:00 GMT".into()),
+        },
+        body_hash: Some(vec![1, 2, 3]),
+        last_fetch: Some(at(5)),
+        last_success: Some(at(5)),
+        last_error: None,
+        failures: 0,
+        next_fetch: Some(at(6)),
+        redirect: Some(RedirectSeen { target: "https://new.abai.kz/rss".into(), first_seen: at(1), count: 3 }),
+        skip_hours: vec![0, 1, 2],
+        skip_days: vec!["Sunday".into()],
+        title: Some("Abai.kz".into()),
+        site_url: Some("https://abai.kz/".into()),
+    };
+    let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
+    store.record(at(5), &[update]).unwrap();
+    assert_eq!(store.sources().unwrap()["abai"], state);
+    assert_eq!(store.entries(&["abai"]).unwrap()[0].last_seen, at(5));
+    assert_eq!(store.entry_counts().unwrap()["abai"], 1);
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn reopening_a_file_keeps_everything_and_migrations_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/state.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
+    assert!(store.entries(&["other"]).unwrap().is_empty());
+    let version: usize = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, migrations::MIGRATIONS.len());
+}

@@ -1,0 +1,70 @@
+//! The command line: `check`, `parse`, config errors, help.
+
+use crate::util::{fixture, Project};
+
+#[test]
+fn check_reports_every_problem_and_writes_nothing() {
+    let p = Project::new("[output]\ndirr = \"x\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ntimezone = \"Mars/Olympus\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://b.example/\"\n");
+    let run = p.feedmill(&["check"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("error: unknown key `dirr` in [output]"), "{}", run.stderr);
+    assert!(run.stderr.contains(" --> feeds.toml:2:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `dir`?"));
+    // Unknown keys stop before semantic checks: fix them, and the next layer is reported all at once.
+    let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ntimezone = \"Mars/Olympus\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://b.example/\"\n");
+    let run = p.feedmill(&["run"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("unknown time zone `Mars/Olympus`"), "{}", run.stderr);
+    assert!(run.stderr.contains("duplicate source name `a`"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 errors found"), "{}", run.stderr);
+    assert!(!p.path("output").exists(), "a config error must write nothing");
+}
+
+#[test]
+fn check_accepts_a_good_config() {
+    let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"feeds/a.xml\"\n");
+    let run = p.feedmill(&["check"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("ok — 1 sources"), "{}", run.stdout);
+}
+
+#[test]
+fn a_missing_config_file_is_a_clear_error() {
+    let p = Project::new("");
+    let run = p.feedmill(&["run", "-c", "nope.toml"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("cannot read config file nope.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn parse_shows_how_a_kazakh_feed_is_understood() {
+    let p = Project::new("");
+    p.write("abai.xml", fixture("feeds/rss20-kk.xml"));
+    let run = p.feedmill(&["parse", "abai.xml", "--timezone", "Asia/Almaty"]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("format:   rss 2.0\nencoding: UTF-8"), "{}", run.stdout);
+    assert!(run.stdout.contains("Байбек"), "{}", run.stdout);
+    let json = p.feedmill(&["parse", "abai.xml", "--json"]);
+    json.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["format"], "rss 2.0");
+    assert!(v["entries"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn parse_says_what_a_non_feed_is() {
+    let p = Project::new("");
+    p.write("page.html", "<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>");
+    let run = p.feedmill(&["parse", "page.html"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("page.html: not a feed feedmill can read"), "{}", run.stderr);
+}
+
+#[test]
+fn help_explains_each_command() {
+    let run = Project::new("").feedmill(&["--help"]);
+    run.assert_code(0);
+    for cmd in ["run", "check", "parse", "--quiet", "--verbose", "Exit status"] {
+        assert!(run.stdout.contains(cmd), "--help lacks {cmd}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Fetch behaviour seen from the outside: compression, redirects, retries, Retry-After, hangs, caps.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::test_server::{Reply, TestServer};
+use crate::util::{config, fixture, source, Project};
+
+fn kk_feed() -> Vec<u8> {
+    fixture("feeds/rss20-kk.xml")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn gzip_redirect_and_a_retried_500() {
+    let server = TestServer::start();
+    server.route("/gz", vec![Reply::ok_as("application/rss+xml", gzip(&kk_feed())).header("Content-Encoding", "gzip")]);
+    server.route("/old", vec![Reply::status(301).header("Location", "/new")]);
+    server.route("/new", vec![Reply::ok_as("application/atom+xml", fixture("feeds/atom10-en.xml"))]);
+    server.route("/flaky", vec![Reply::status(500), Reply::ok_as("application/json", fixture("feeds/feed11-ru.json"))]);
+    let sources = source("gz", &server.url("/gz"))
+        + &source("moved", &server.url("/old"))
+        + &source("flaky", &server.url("/flaky"));
+    let p = Project::new(&config(&sources));
+    let run = p.run();
+    run.assert_code(0);
+    // The gzip request advertised compression.
+    assert!(server.requests_to("/gz")[0].header("accept-encoding").is_some_and(|v| v.contains("gzip")));
+    assert_eq!(server.requests_to("/new").len(), 1);
+    assert_eq!(server.requests_to("/flaky").len(), 2, "one 500, one retry");
+    let sources_seen: Vec<String> = p.json("all/feed.json")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["_feedmill"]["source"].as_str().unwrap().to_owned())
+        .collect();
+    for s in ["gz", "moved", "flaky"] {
+        assert!(sources_seen.iter().any(|x| x == s), "{s} missing: {sources_seen:?}");
+    }
+    assert!(server.requests_to("/gz")[0].header("user-agent").is_some_and(|ua| ua.starts_with("feedmill/")));
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = TestServer::start();
+    server.route(
+        "/busy",
+        vec![Reply::status(429).header("Retry-After", "1"), Reply::ok_as("application/rss+xml", kk_feed())],
+    );
+    let p = Project::new(&config(&source("busy", &server.url("/busy"))));
+    p.run().assert_code(0);
+    let reqs = server.requests_to("/busy");
+    assert_eq!(reqs.len(), 2);
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(gap >= Duration::from_millis(950), "retried after {gap:?}, before Retry-After");
+}
+
+#[test]
+fn a_retry_after_beyond_the_cap_fails_the_source_without_waiting() {
+    let server = TestServer::start();
+    server.route("/later", vec![Reply::status(503).header("Retry-After", "3600")]);
+    server.route("/fine", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let p = Project::new(&config(&(source("later", &server.url("/later")) + &source("fine", &server.url("/fine")))));
+    let started = Instant::now();
+    let run = p.run();
+    run.assert_code(1);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(server.requests_to("/later").len(), 1);
+    assert!(run.stderr.contains("error: later:") && run.stderr.contains("3600"), "{}", run.stderr);
+}
+
+#[test]
+fn a_hanging_source_does_not_hold_up_the_others() {
+    let server = TestServer::start();
+    server.route("/hang", vec![Reply::status(200).hang()]);
+    server.route("/ok", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let cfg = config(&(source("hang", &server.url("/hang")) + &source("ok", &server.url("/ok"))))
+        .replace("[fetch]\n", "[fetch]\ntries = 1\n");
+    let p = Project::new(&cfg);
+    let started = Instant::now();
+    let run = p.run();
+    let took = started.elapsed();
+    run.assert_code(1);
+    // timeout = 3 s in the test config; allow for process start and a loaded machine.
+    assert!(took < Duration::from_secs(8), "run took {took:?}");
+    assert!(run.stderr.contains("error: hang:"), "{}", run.stderr);
+    assert!(!p.titles("all").is_empty(), "the healthy source was emitted");
+}
+
+#[test]
+fn an_oversized_body_is_cut_at_the_cap_with_a_clear_error() {
+    let server = TestServer::start();
+    let mut big = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>big</title>".to_vec();
+    while big.len() < 3 * 1024 * 1024 {
+        big.extend_from_slice(b"<item><title>padding padding padding</title></item>");
+    }
+    big.extend_from_slice(b"</channel></rss>");
+    server.route("/big", vec![Reply::ok_as("application/rss+xml", big)]);
+    server.route("/ok", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let cfg = config(&(source("big", &server.url("/big")) + &source("ok", &server.url("/ok"))))
+        .replace("[fetch]\n", "[fetch]\nmax_body_size = \"1MiB\"\n");
+    let p = Project::new(&cfg);
+    let run = p.run();
+    run.assert_code(1);
+    assert!(run.stderr.contains("error: big:") && run.stderr.contains("1048576-byte limit"), "{}", run.stderr);
+}
+
+#[test]
+fn a_failing_source_leaves_the_others_and_exit_code_1() {
+    let server = TestServer::start();
+    server.route("/ok", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let p = Project::new(&config(&(source("gone", &server.url("/missing")) + &source("ok", &server.url("/ok")))));
+    let run = p.run();
+    run.assert_code(1);
+    assert!(run.stderr.contains("error: gone:") && run.stderr.contains("404"), "{}", run.stderr);
+    assert_eq!(server.requests_to("/missing").len(), 1, "a 404 is not retried");
+    assert!(!p.titles("all").is_empty());
+}

@@ -1,0 +1,20 @@
+//! Integration tests: the real `feedmill` binary against fixture feeds served from 127.0.0.1.
+//!
+//! One test binary (fast to link, one place to look); modules group the tests by concern.
+
+#![allow(clippy::unwrap_used)]
+// Tests write their fixture files directly; the guardrail is about feedmill's own output files.
+#![allow(clippy::disallowed_methods)]
+
+#[path = "../../src/fetch/test_server.rs"]
+mod test_server;
+mod util;
+
+mod cli;
+mod crash;
+mod encodings;
+mod formats;
+mod history;
+mod http;
+mod outputs;
+mod round_trip;

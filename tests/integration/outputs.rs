@@ -1,0 +1,193 @@
+//! The output folder: layout, categories, cross-source dedup, stability, atomic and minimal rewrites.
+
+use std::fs;
+
+use crate::test_server::{Reply, TestServer};
+use crate::util::{config, Project};
+
+fn item(title: &str, link: &str, guid: &str, date: &str, body: &str) -> String {
+    format!("<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid><pubDate>{date}</pubDate><description>{body}</description></item>")
+}
+
+fn rss(title: &str, items: &[String]) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>{title}</title><link>https://{title}.example/</link>{}</channel></rss>", items.concat())
+}
+
+fn two_sites(server: &TestServer) -> String {
+    let shared_body = "Бауыржан Байбек Қызылорда облысына барды, партияның облыстық активімен кездесті.";
+    server.route(
+        "/abai",
+        vec![Reply::ok_as(
+            "application/rss+xml",
+            rss(
+                "abai",
+                &[
+                    item(
+                        "Байбек айтысты қолға алады",
+                        "https://abai.kz/post/95211?utm_source=rss",
+                        "abai-95211",
+                        "Thu, 11 Jul 2019 12:20:00 +0600",
+                        shared_body,
+                    ),
+                    item(
+                        "Абай оқулары",
+                        "https://abai.kz/post/95300",
+                        "abai-95300",
+                        "Fri, 12 Jul 2019 09:00:00 +0600",
+                        "Абай туралы жаңа кітап.",
+                    ),
+                ],
+            ),
+        )],
+    );
+    server.route(
+        "/mirror",
+        vec![Reply::ok_as(
+            "application/rss+xml",
+            rss(
+                "mirror",
+                &[
+                    item(
+                        "Байбек айтысты қолға алады",
+                        "http://www.abai.kz/post/95211",
+                        "m-1",
+                        "Thu, 11 Jul 2019 12:25:00 +0600",
+                        shared_body,
+                    ),
+                    item(
+                        "Мәскеу жаңалықтары",
+                        "https://mirror.example/ru/1",
+                        "m-2",
+                        "Wed, 10 Jul 2019 10:00:00 +0300",
+                        "Басқа жаңалық.",
+                    ),
+                ],
+            ),
+        )],
+    );
+    config(&format!(
+        "[categories.kz]\ntitle = \"Kazakh news\"\ndescription = \"News from Kazakhstan\"\n\n[categories.mirror]\ntitle = \"Mirror\"\n\n\
+         [[sources]]\nname = \"abai\"\nurl = \"{}\"\ncategories = [\"kz\"]\ntimezone = \"Asia/Almaty\"\n\n\
+         [[sources]]\nname = \"mirror\"\nurl = \"{}\"\ncategories = [\"mirror\"]\n",
+        server.url("/abai"),
+        server.url("/mirror")
+    ))
+}
+
+#[test]
+fn layout_categories_and_cross_source_dedup() {
+    let server = TestServer::start();
+    let p = Project::new(&two_sites(&server));
+    let run = p.run();
+    run.assert_code(0);
+    for slug in ["all", "kz", "mirror"] {
+        for f in ["rss.xml", "atom.xml", "feed.json"] {
+            assert!(p.path("output").join(slug).join(f).is_file(), "{slug}/{f} missing");
+        }
+    }
+    assert!(p.path("output/index.html").is_file());
+    assert!(p.path("output/sources.opml").is_file());
+
+    // Newest first; the shared story once, kept from abai (earlier), with the mirror in via.
+    assert_eq!(p.titles("all"), ["Абай оқулары", "Байбек айтысты қолға алады", "Мәскеу жаңалықтары"]);
+    let all = p.json("all/feed.json");
+    let shared = &all["items"][1];
+    assert_eq!(shared["_feedmill"]["source"], "abai");
+    assert_eq!(shared["_feedmill"]["via"][0]["source"], "mirror");
+    assert_eq!(shared["_feedmill"]["via"][0]["url"], "http://www.abai.kz/post/95211");
+    assert!(p.output("all/atom.xml").contains(r#"rel="via""#));
+    // The merged story appears once in each category of the sources that carried it.
+    assert_eq!(p.titles("kz"), ["Абай оқулары", "Байбек айтысты қолға алады"]);
+    assert_eq!(p.titles("mirror"), ["Байбек айтысты қолға алады", "Мәскеу жаңалықтары"]);
+    let mirror_row = run.stderr.lines().find(|l| l.starts_with("mirror ")).unwrap();
+    assert!(mirror_row.split_whitespace().nth(5) == Some("1"), "one duplicate counted for mirror: {mirror_row}");
+
+    // Self links and titles come from the config.
+    let atom = p.output("kz/atom.xml");
+    assert!(
+        atom.contains("<title type=\"text\">Kazakh news</title>") || atom.contains("<title>Kazakh news</title>"),
+        "{atom}"
+    );
+    assert!(atom.contains("https://feeds.example.org/kz/atom.xml"));
+    assert!(
+        p.output("kz/rss.xml").contains(
+            r#"<atom:link href="https://feeds.example.org/kz/rss.xml" rel="self" type="application/rss+xml"/>"#
+        ) || p.output("kz/rss.xml").contains("https://feeds.example.org/kz/rss.xml")
+    );
+
+    let index = p.output("index.html");
+    for needle in ["Kazakh news", "kz/rss.xml", "kz/atom.xml", "kz/feed.json", "mirror/feed.json", "abai"] {
+        assert!(index.contains(needle), "index.html lacks {needle}");
+    }
+    assert!(!index.contains("<script"));
+    let opml = p.output("sources.opml");
+    assert!(opml.contains("<opml version=\"2.0\">"));
+    assert!(opml.contains(&server.url("/abai")));
+}
+
+#[test]
+fn identical_runs_give_identical_bytes_and_rewrite_nothing() {
+    let server = TestServer::start();
+    let p = Project::new(&two_sites(&server));
+    p.run().assert_code(0);
+    let files = ["all/rss.xml", "all/atom.xml", "all/feed.json", "kz/rss.xml", "index.html", "sources.opml"];
+    let before: Vec<_> = files
+        .iter()
+        .map(|f| (p.output(f), fs::metadata(p.path("output").join(f)).unwrap().modified().unwrap()))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let run = p.run();
+    run.assert_code(0);
+    assert!(run.stderr.contains("0 files written"), "{}", run.stderr);
+    for (f, (text, mtime)) in files.iter().zip(before) {
+        assert_eq!(p.output(f), text, "{f} changed");
+        assert_eq!(fs::metadata(p.path("output").join(f)).unwrap().modified().unwrap(), mtime, "{f} was rewritten");
+    }
+    // No temp files left behind.
+    let leftovers: Vec<_> = fs::read_dir(p.path("output/all"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| !["rss.xml", "atom.xml", "feed.json"].contains(&n.to_str().unwrap()))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn max_items_caps_every_feed() {
+    let server = TestServer::start();
+    let items: Vec<String> = (1..=30)
+        .map(|i| {
+            item(
+                &format!("Жаңалық нөмір {i}"),
+                &format!("https://abai.kz/post/{i}"),
+                &format!("g{i}"),
+                &format!("Thu, {:02} Jul 2019 12:00:00 +0600", i.min(28)),
+                "мәтін",
+            )
+        })
+        .collect();
+    server.route("/many", vec![Reply::ok_as("application/rss+xml", rss("abai", &items))]);
+    let cfg = config(&format!("[[sources]]\nname = \"abai\"\nurl = \"{}\"\n", server.url("/many")))
+        .replace("[output]\n", "[output]\nmax_items = 5\n");
+    let p = Project::new(&cfg);
+    p.run().assert_code(0);
+    let titles = p.titles("all");
+    assert_eq!(titles.len(), 5);
+    assert_eq!(titles[0], "Жаңалық нөмір 30", "{titles:?}");
+    assert_eq!(p.output("all/rss.xml").matches("<item>").count(), 5);
+    assert_eq!(p.output("all/atom.xml").matches("<entry>").count(), 5);
+}
+
+#[test]
+fn when_every_source_fails_published_files_are_left_alone() {
+    let server = TestServer::start();
+    let p = Project::new(&two_sites(&server));
+    p.run().assert_code(0);
+    let before = p.output("all/feed.json");
+    server.route("/abai", vec![Reply::status(500)]);
+    server.route("/mirror", vec![Reply::status(500)]);
+    let run = p.feedmill(&["run"]);
+    run.assert_code(1);
+    assert_eq!(p.output("all/feed.json"), before);
+}

@@ -463,3 +463,60 @@ fn common_language(entries: &[Entry]) -> Option<String> {
     let first = entries.first()?.language.as_ref()?;
     entries.iter().all(|e| e.language.as_ref() == Some(first)).then(|| first.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::fetch::FetchMeta;
+
+    fn moved(to: &str, permanent: bool) -> FetchMeta {
+        FetchMeta {
+            status: Some(200),
+            final_url: Some(Url::parse(to).unwrap()),
+            redirected_permanently: permanent,
+            attempts: 1,
+            elapsed: Default::default(),
+            cache_control_max_age: None,
+            expires: None,
+            date: None,
+        }
+    }
+
+    #[test]
+    fn a_permanent_redirect_is_adopted_after_three_sightings_over_a_day() {
+        let t = |h: i64| Utc.with_ymd_and_hms(2024, 11, 23, 0, 0, 0).unwrap() + chrono::Duration::hours(h);
+        let mut state = SourceState::default();
+        let to = "https://new.abai.kz/rss";
+        for h in [0, 1, 2] {
+            note_redirect(&mut state, &moved(to, true), t(h));
+        }
+        assert_eq!(state.url_in_use, None, "three sightings within two hours are not enough");
+        note_redirect(&mut state, &moved(to, true), t(25));
+        assert_eq!(state.url_in_use.as_deref(), Some(to));
+        assert_eq!(state.redirect, None);
+    }
+
+    #[test]
+    fn a_temporary_redirect_or_a_new_target_resets_the_evidence() {
+        let t = |h: i64| Utc.with_ymd_and_hms(2024, 11, 23, 0, 0, 0).unwrap() + chrono::Duration::hours(h);
+        let mut state = SourceState::default();
+        note_redirect(&mut state, &moved("https://a.example/rss", true), t(0));
+        note_redirect(&mut state, &moved("https://a.example/rss", true), t(10));
+        note_redirect(&mut state, &moved("https://a.example/rss", false), t(20));
+        assert_eq!(state.redirect, None);
+        note_redirect(&mut state, &moved("https://a.example/rss", true), t(30));
+        note_redirect(&mut state, &moved("https://b.example/rss", true), t(60));
+        assert_eq!(state.redirect.as_ref().map(|r| (r.target.as_str(), r.count)), Some(("https://b.example/rss", 1)));
+        assert_eq!(state.url_in_use, None);
+    }
+
+    #[test]
+    fn expires_is_measured_against_the_servers_date() {
+        let mut meta = moved("https://a.example/", false);
+        meta.expires = Some("Sat, 23 Nov 2024 11:00:00 GMT".into());
+        meta.date = Some("Sat, 23 Nov 2024 10:30:00 GMT".into());
+        assert_eq!(signals(&meta, None).expires, Some(std::time::Duration::from_secs(1800)));
+    }
+}

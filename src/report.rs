@@ -292,4 +292,47 @@ mod tests {
              error: broken: HTTP 500 Internal Server Error"
         );
     }
+
+    #[test]
+    fn status_table_snapshot() {
+        use crate::config::Config;
+        use crate::store::SourceState;
+        use chrono::TimeZone;
+
+        let config = Config::parse(
+            "[[sources]]\nname = \"abai\"\nurl = \"https://abai.kz/rss\"\n\n[[sources]]\nname = \"broken-site\"\nurl = \"https://broken.example/feed\"\n\n[[sources]]\nname = \"new\"\nurl = \"https://new.example/\"\n",
+            "feeds.toml",
+            std::path::Path::new("/"),
+        )
+        .unwrap();
+        let now = chrono::Utc.with_ymd_and_hms(2024, 11, 23, 10, 0, 0).unwrap();
+        let states = std::collections::HashMap::from([
+            (
+                "abai".to_owned(),
+                SourceState {
+                    last_success: Some(now - chrono::Duration::minutes(5)),
+                    next_fetch: Some(now + chrono::Duration::hours(1)),
+                    ..SourceState::default()
+                },
+            ),
+            (
+                "broken-site".to_owned(),
+                SourceState {
+                    last_success: Some(now - chrono::Duration::days(2)),
+                    failures: 4,
+                    next_fetch: Some(now - chrono::Duration::minutes(1)),
+                    last_error: Some("https://broken.example/feed: HTTP 500 Internal Server Error".into()),
+                    ..SourceState::default()
+                },
+            ),
+        ]);
+        let counts = std::collections::HashMap::from([("abai".to_owned(), 42), ("broken-site".to_owned(), 7)]);
+        assert_eq!(
+            status_table(&config.sources, &states, &counts, now),
+            "source       last success      failures  next due          entries  last error\n\
+             abai         2024-11-23 09:55         0  2024-11-23 11:00       42  -\n\
+             broken-site  2024-11-21 10:00         4  now                     7  https://broken.example/feed: HTTP 500 Internal Server Error\n\
+             new          -                        0  now                     0  -\n"
+        );
+    }
 }

@@ -10,7 +10,8 @@
 //!
 //! [`identify`] works on one source (ids, duplicates inside the feed); [`merge`] works across sources in
 //! config order and keeps one entry per story, listing the other sources in `via`. The entry kept is
-//! the richest (longest content), then the earliest, then the first in config order.
+//! the one published first (earliest first-seen time, so a published id never changes), then the
+//! richest (longest content), then the earliest dated, then the first in config order.
 
 use std::collections::HashMap;
 
@@ -195,8 +196,13 @@ pub fn fingerprint(entry: &Entry) -> Option<[u8; 32]> {
     Some(h.finalize().into())
 }
 
-/// The richer of two copies of a story: more text wins, then the earlier date.
+/// Whether `candidate` should replace `kept` as the story's published copy. A copy published in an
+/// earlier run wins outright, so an id readers have seen never changes; among copies first seen
+/// together, more text wins, then the earlier date.
 fn richer(candidate: &Entry, kept: &Entry) -> bool {
+    if candidate.first_seen != kept.first_seen {
+        return candidate.first_seen < kept.first_seen;
+    }
     let size = |e: &Entry| e.content_html.as_deref().or(e.summary_html.as_deref()).map_or(0, str::len);
     let (a, b) = (size(candidate), size(kept));
     // Copies within 10% of each other are equally rich: the earlier one is the original.

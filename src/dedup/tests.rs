@@ -135,3 +135,20 @@ fn equally_rich_copies_keep_the_earliest() {
     assert_eq!(stories[0].entry.source, "b");
     assert_eq!(stories[0].entry.via[0].source, "a");
 }
+
+#[test]
+fn a_copy_published_in_an_earlier_run_keeps_winning_over_a_richer_newcomer() {
+    let mut old = entry("a", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>қысқа</p>");
+    old.id = "https://a.example/x".into();
+    old.first_seen = at("2024-11-22T10:00:00Z");
+    let mut rich = entry(
+        "b",
+        Some("https://a.example/x"),
+        "Тақырып бірдей болып тұр",
+        "<p>әлдеқайда ұзын, толық мәтін осында</p>",
+    );
+    rich.id = "https://b.example/x".into();
+    let (stories, _) = merge(vec![(0, vec![old]), (1, vec![rich])]);
+    assert_eq!(stories[0].entry.id, "https://a.example/x");
+    assert_eq!(stories[0].entry.via[0].source, "b");
+}

@@ -18,3 +18,4 @@ mod history;
 mod http;
 mod outputs;
 mod round_trip;
+mod watch;

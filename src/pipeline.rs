@@ -145,6 +145,29 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
         Err(e) => return fail(report, &e),
     }
 
+    match store.entry_counts() {
+        Ok(counts) => {
+            for row in &mut report.sources {
+                row.kept = counts.get(&row.name).copied().unwrap_or(0);
+            }
+        }
+        Err(e) => return fail(report, &e),
+    }
+
+    // Outputs are a function of the stored entries and the config: when neither changed since the last
+    // build into this folder, there is nothing to render and nothing to compare.
+    let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
+    let build_key = match store.content_version() {
+        Ok(version) => build_key(config, &out_dir, version),
+        Err(e) => return fail(report, &e),
+    };
+    let meta_key = format!("outputs:{}", out_dir.display());
+    let up_to_date = matches!(store.meta(&meta_key), Ok(Some(k)) if k == build_key);
+    if up_to_date && out_dir.join("index.html").is_file() {
+        report.outputs_current = true;
+        return report;
+    }
+
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
     let stored = match store.entries(&names) {
         Ok(s) => s,
@@ -159,9 +182,6 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
     let (stories, folded) = dedup::merge(per_source);
     for (row, n) in report.sources.iter_mut().zip(folded) {
         row.duplicates += n;
-    }
-    for story in &stories {
-        report.sources[story.sources[0]].kept += 1;
     }
 
     let anything_read = report.sources.iter().any(|s| !s.failed());
@@ -181,11 +201,32 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
                 .unwrap_or_else(|| (state.and_then(|st| st.title.clone()), state.and_then(|st| st.site_url.clone())))
         })
         .collect();
-    let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
-    if let Err(e) = write_outputs(config, &out_dir, &stories, &feed_info, &mut report) {
-        report.output_error = Some(e);
+    match write_outputs(config, &out_dir, &stories, &feed_info, &mut report) {
+        Ok(()) => {
+            if let Err(e) = store.set_meta(&meta_key, &build_key) {
+                // Harmless: the next run rebuilds and finds every file unchanged.
+                tracing::warn!("cannot record the output build: {}", error_chain(&e));
+            }
+        }
+        Err(e) => report.output_error = Some(e),
     }
     report
+}
+
+/// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
+/// content version and feedmill's version.
+fn build_key(config: &Config, out_dir: &Path, content_version: u64) -> String {
+    let sources: Vec<_> = config.sources.iter().map(|s| (&s.name, &s.url, &s.categories)).collect();
+    let described = format!(
+        "{:?}|{:?}|{:?}|{}|{content_version}|{}",
+        config.output,
+        config.categories,
+        sources,
+        out_dir.display(),
+        emit::GENERATOR
+    );
+    let digest = Sha256::digest(described.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn read_source(

@@ -47,7 +47,7 @@ pub struct SourceReport {
     pub entries: usize,
     /// Entries seen for the first time.
     pub new: usize,
-    /// Entries of this source in the outputs (after dedup, history included).
+    /// Entries the store holds for this source (history included).
     pub kept: usize,
     /// Entries dropped as duplicates, inside the feed or of another source's story.
     pub duplicates: usize,
@@ -91,6 +91,8 @@ pub struct RunReport {
     pub sources: Vec<SourceReport>,
     pub files_written: usize,
     pub files_unchanged: usize,
+    /// Nothing changed since the outputs were last built: they were not rendered at all.
+    pub outputs_current: bool,
     /// Set when outputs could not be written (or were deliberately left alone); the reason.
     pub output_error: Option<String>,
 }
@@ -106,11 +108,12 @@ impl RunReport {
             let _ = write!(out, ", {skipped} not due");
         }
         let new: usize = self.sources.iter().map(|s| s.new).sum();
-        let _ = write!(
-            out,
-            "; {new} new entries; {} files written, {} unchanged",
-            self.files_written, self.files_unchanged
-        );
+        let _ = write!(out, "; {new} new entries; ");
+        if self.outputs_current {
+            out.push_str("outputs up to date");
+        } else {
+            let _ = write!(out, "{} files written, {} unchanged", self.files_written, self.files_unchanged);
+        }
         out
     }
 
@@ -130,21 +133,21 @@ impl RunReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<name_w$}  {:<8}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>7}  format",
+            "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>7}  format",
             "source", "status", "http", "entries", "new", "kept", "dups", "time"
         );
         for s in &self.sources {
             let status = match &s.status {
                 Status::Ok if !s.warnings.is_empty() => "warn",
                 Status::Ok => "ok",
-                Status::NotModified => "304",
+                Status::NotModified => "unchanged",
                 Status::Failed { .. } => "FAILED",
                 Status::Skipped { .. } => "skipped",
             };
             let http = s.http_status.map_or_else(|| "-".to_owned(), |c| c.to_string());
             let _ = writeln!(
                 out,
-                "{:<name_w$}  {:<8}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>6.2}s  {}",
+                "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>6.2}s  {}",
                 s.name,
                 status,
                 http,
@@ -281,13 +284,14 @@ mod tests {
             ],
             files_written: 8,
             files_unchanged: 0,
+            outputs_current: false,
             output_error: None,
         };
         assert_eq!(
             r.table(),
-            "source  status    http  entries   new  kept  dups     time  format\n\
-             abai    ok         200        3     3     2     1    0.25s  rss 2.0\n\
-             broken  FAILED     200        3     3     2     1    0.25s  rss 2.0\n\
+            "source  status     http  entries   new  kept  dups     time  format\n\
+             abai    ok          200        3     3     2     1    0.25s  rss 2.0\n\
+             broken  FAILED      200        3     3     2     1    0.25s  rss 2.0\n\
              1 of 2 sources ok; 6 new entries; 8 files written, 0 unchanged\n\
              error: broken: HTTP 500 Internal Server Error"
         );

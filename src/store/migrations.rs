@@ -48,4 +48,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, key)
     ) STRICT;
     "#,
+    // 2: small named values: the content version (bumped whenever stored entries or source metadata
+    // change) and, per output folder, the build key of what was last written there.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::dedup;
 use crate::fetch::Validators;
@@ -225,11 +225,14 @@ impl Store {
         let err = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         let mut out = HashMap::new();
+        let mut changed = false;
         for u in updates {
-            save_source(&tx, u).map_err(err)?;
+            changed |= save_source(&tx, u).map_err(err)?;
             match &u.entries {
                 EntriesUpdate::Parsed(entries) => {
-                    out.insert(u.name.clone(), reconcile(&tx, &u.name, entries, now).map_err(err)?);
+                    let r = reconcile(&tx, &u.name, entries, now).map_err(err)?;
+                    changed |= r.new + r.updated > 0;
+                    out.insert(u.name.clone(), r);
                 }
                 EntriesUpdate::Unchanged => {
                     tx.execute(
@@ -240,6 +243,9 @@ impl Store {
                 }
                 EntriesUpdate::Unknown => {}
             }
+        }
+        if changed {
+            bump_content_version(&tx).map_err(err)?;
         }
         tx.commit().map_err(err)?;
         Ok(out)
@@ -304,8 +310,31 @@ impl Store {
             }
             tx.execute("DELETE FROM entries WHERE source = ?1 AND id = ?2", params![source, id]).map_err(err)?;
         }
+        if !doomed.is_empty() {
+            bump_content_version(&tx).map_err(err)?;
+        }
         tx.commit().map_err(err)?;
         Ok(doomed.len())
+    }
+
+    /// A number that changes whenever stored entries or source titles change: outputs built from the
+    /// same version (and the same config) are the same bytes.
+    pub fn content_version(&self) -> Result<u64, StoreError> {
+        Ok(self.meta("content_version")?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(self.err())
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(drop)
+            .map_err(self.err())
     }
 
     /// `PRAGMA integrity_check` says "ok".
@@ -323,8 +352,22 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<()> {
+fn bump_content_version(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('content_version', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )
+    .map(drop)
+}
+
+/// Saves a source's state; returns whether what the outputs show of it (title, site) changed.
+fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
     let s = &u.state;
+    let shown: Option<(Option<String>, Option<String>)> = tx
+        .query_row("SELECT title, site_url FROM sources WHERE name = ?1", [&u.name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let changed = shown != Some((s.title.clone(), s.site_url.clone()));
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
     let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
     tx.execute(
@@ -361,7 +404,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<()> {
             s.site_url,
         ],
     )?;
-    Ok(())
+    Ok(changed)
 }
 
 /// Matches a parsed feed's entries with the stored ones by id, then canonical URL, then fingerprint, and

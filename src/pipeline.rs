@@ -9,6 +9,7 @@
 //! work) on the blocking pool, so a large feed never stalls the fetches of the others. Everything after
 //! that is sequential and deterministic.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -84,19 +85,38 @@ struct SourceResult {
 /// Runs every stage once. Never fails as a whole: problems end up in the report.
 pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunReport {
     let mut report = RunReport::default();
-    let fail = |mut report: RunReport, e: &dyn std::error::Error| {
-        report.output_error = Some(error_chain(e));
-        report
-    };
-    let fetcher = match Fetcher::new(config.fetch.clone()) {
-        Ok(f) => f,
-        Err(e) => return fail(report, &e),
-    };
-    let states = match store.sources() {
-        Ok(s) => s,
-        Err(e) => return fail(report, &e),
-    };
-    let (fetcher, states) = (&fetcher, &states);
+    if let Err(e) = run_stages(config, store, opts, &mut report).await {
+        report.output_error = Some(e);
+    }
+    report
+}
+
+/// An error that stops the run (the store or the output folder failed), as one line.
+fn fatal(e: impl std::error::Error) -> String {
+    error_chain(&e)
+}
+
+async fn run_stages(
+    config: &Config,
+    store: &mut Store,
+    opts: &RunOptions,
+    report: &mut RunReport,
+) -> Result<(), String> {
+    let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
+    let states = store.sources().map_err(fatal)?;
+    let results = read_all(&fetcher, config, &states, opts).await;
+    let updates = identify_all(config, results, report);
+    remember(config, store, opts, &updates, report)?;
+    publish(config, store, opts, report)
+}
+
+/// Fetch → decode → parse → normalize every source, `concurrency` at a time; results in config order.
+async fn read_all(
+    fetcher: &Fetcher,
+    config: &Config,
+    states: &HashMap<String, SourceState>,
+    opts: &RunOptions,
+) -> Vec<SourceResult> {
     let mut results: Vec<(usize, SourceResult)> = stream::iter(config.sources.iter().enumerate())
         .map(|(i, source)| async move {
             let state = states.get(&source.name).cloned().unwrap_or_default();
@@ -111,15 +131,19 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
         .collect()
         .await;
     results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
 
+/// Assigns ids (and drops in-feed duplicates) for every parsed source; fills the report's rows.
+fn identify_all(config: &Config, results: Vec<SourceResult>, report: &mut RunReport) -> Vec<SourceUpdate> {
     let mut updates = Vec::new();
-    for (i, result) in results {
+    for (source, result) in config.sources.iter().zip(results) {
         let mut row = result.report;
         let mut update = result.update;
         if let (Some(n), Some(u)) = (result.normalized, update.as_mut()) {
-            let identified = dedup::identify(&config.sources[i].name, n.candidates);
+            let identified = dedup::identify(&source.name, n.candidates);
             if let Some(why) = &identified.downgraded {
-                tracing::info!(source = %config.sources[i].name, "{why}");
+                tracing::info!(source = %source.name, "{why}");
                 row.warnings.push(why.clone());
             }
             row.duplicates = identified.duplicates;
@@ -128,54 +152,50 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
         report.sources.push(row);
         updates.extend(update);
     }
-    match store.record(opts.now, &updates) {
-        Ok(reconciled) => {
-            for row in &mut report.sources {
-                if let Some(r) = reconciled.get(&row.name) {
-                    row.new = r.new;
-                }
-            }
-        }
-        Err(e) => return fail(report, &e),
-    }
+    updates
+}
+
+/// Writes the run into the store (one transaction), then purges entries past the retention period.
+fn remember(
+    config: &Config,
+    store: &mut Store,
+    opts: &RunOptions,
+    updates: &[SourceUpdate],
+    report: &mut RunReport,
+) -> Result<(), String> {
+    let reconciled = store.record(opts.now, updates).map_err(fatal)?;
     let cutoff = opts.now - chrono::Duration::from_std(config.output.retention).unwrap_or(chrono::Duration::MAX);
-    match store.purge(cutoff, opts.now) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("{n} entries older than the retention period purged"),
-        Err(e) => return fail(report, &e),
+    let purged = store.purge(cutoff, opts.now).map_err(fatal)?;
+    if purged > 0 {
+        tracing::info!("{purged} entries older than the retention period purged");
     }
-
-    match store.entry_counts() {
-        Ok(counts) => {
-            for row in &mut report.sources {
-                row.kept = counts.get(&row.name).copied().unwrap_or(0);
-            }
-        }
-        Err(e) => return fail(report, &e),
+    let counts = store.entry_counts().map_err(fatal)?;
+    for row in &mut report.sources {
+        row.new = reconciled.get(&row.name).map_or(0, |r| r.new);
+        row.kept = counts.get(&row.name).copied().unwrap_or(0);
     }
+    Ok(())
+}
 
+/// Builds the outputs from every stored entry: dedup across sources, categorize, emit, write.
+fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunReport) -> Result<(), String> {
     // Outputs are a function of the stored entries and the config: when neither changed since the last
     // build into this folder, there is nothing to render and nothing to compare.
     let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
-    let build_key = match store.content_version() {
-        Ok(version) => build_key(config, &out_dir, version),
-        Err(e) => return fail(report, &e),
-    };
+    let build_key = build_key(config, &out_dir, store.content_version().map_err(fatal)?);
     let meta_key = format!("outputs:{}", out_dir.display());
-    let up_to_date = matches!(store.meta(&meta_key), Ok(Some(k)) if k == build_key);
-    if up_to_date && out_dir.join("index.html").is_file() {
+    if store.meta(&meta_key).map_err(fatal)?.as_deref() == Some(build_key.as_str())
+        && out_dir.join("index.html").is_file()
+    {
         report.outputs_current = true;
-        return report;
+        return Ok(());
     }
 
+    let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let stored = match store.entries(&names) {
-        Ok(s) => s,
-        Err(e) => return fail(report, &e),
-    };
     let mut per_source: Vec<(usize, Vec<Entry>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
-    for s in stored {
-        if let Some(i) = names.iter().position(|n| *n == s.entry.source) {
+    for s in store.entries(&names).map_err(fatal)? {
+        if let Some(&i) = position.get(s.entry.source.as_str()) {
             per_source[i].1.push(s.entry);
         }
     }
@@ -183,34 +203,23 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
     for (row, n) in report.sources.iter_mut().zip(folded) {
         row.duplicates += n;
     }
-
-    let anything_read = report.sources.iter().any(|s| !s.failed());
-    if stories.is_empty() && !anything_read {
+    if stories.is_empty() && report.sources.iter().all(SourceReport::failed) {
         // Writing now would replace whatever was published with empty feeds.
         tracing::error!("no source could be read and nothing is stored; outputs left as they were");
-        return report;
+        return Ok(());
     }
+    let states = store.sources().map_err(fatal)?;
     let feed_info: Vec<(Option<String>, Option<String>)> = config
         .sources
         .iter()
-        .map(|s| {
-            let state = states.get(&s.name);
-            let from_run =
-                updates.iter().find(|u| u.name == s.name).map(|u| (u.state.title.clone(), u.state.site_url.clone()));
-            from_run
-                .unwrap_or_else(|| (state.and_then(|st| st.title.clone()), state.and_then(|st| st.site_url.clone())))
-        })
+        .map(|s| states.get(&s.name).map(|st| (st.title.clone(), st.site_url.clone())).unwrap_or_default())
         .collect();
-    match write_outputs(config, &out_dir, &stories, &feed_info, &mut report) {
-        Ok(()) => {
-            if let Err(e) = store.set_meta(&meta_key, &build_key) {
-                // Harmless: the next run rebuilds and finds every file unchanged.
-                tracing::warn!("cannot record the output build: {}", error_chain(&e));
-            }
-        }
-        Err(e) => report.output_error = Some(e),
+    write_outputs(config, &out_dir, &stories, &feed_info, report)?;
+    if let Err(e) = store.set_meta(&meta_key, &build_key) {
+        // Harmless: the next run rebuilds and finds every file unchanged.
+        tracing::warn!("cannot record the output build: {}", error_chain(&e));
     }
-    report
+    Ok(())
 }
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's

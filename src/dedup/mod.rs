@@ -102,8 +102,8 @@ pub fn merge(per_source: Vec<(usize, Vec<Entry>)>) -> (Vec<Story>, Vec<usize>) {
         let shared_urls = urls_used_more_than_once(&entries);
         for entry in entries {
             let keys = keys(&entry, &shared_urls);
-            let found = keys.iter().find_map(|k| by_key.get(k).copied());
-            let Some(i) = found.filter(|i| !stories[*i].sources.contains(&source)) else {
+            let found = keys.iter().find_map(|k| by_key.get(k).map(|i| (*i, k.layer())));
+            let Some((i, layer)) = found.filter(|(i, _)| !stories[*i].sources.contains(&source)) else {
                 let i = stories.len();
                 for k in keys {
                     by_key.entry(k).or_insert(i);
@@ -117,7 +117,7 @@ pub fn merge(per_source: Vec<(usize, Vec<Entry>)>) -> (Vec<Story>, Vec<usize>) {
                 by_key.entry(k).or_insert(i);
             }
             let story = &mut stories[i];
-            tracing::debug!(kept = %story.entry.id, dropped = %entry.id, "same story in two sources");
+            tracing::debug!(kept = %story.entry.id, dropped = %entry.id, matched_by = layer, "same story in two sources");
             let (winner, loser, loser_source) = if richer(&entry, &story.entry) {
                 let old = std::mem::replace(&mut story.entry, entry);
                 let old_source = story.sources[0];
@@ -147,6 +147,17 @@ enum Key {
     Id(String),
     Url(String),
     Print([u8; 32]),
+}
+
+impl Key {
+    /// The layer's name, for `-v` explanations.
+    fn layer(&self) -> &'static str {
+        match self {
+            Key::Id(_) => "id",
+            Key::Url(_) => "canonical URL",
+            Key::Print(_) => "content fingerprint",
+        }
+    }
 }
 
 fn keys(entry: &Entry, shared_urls: &HashMap<String, usize>) -> Vec<Key> {

@@ -275,6 +275,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Canonical URLs of the entries stored for `source`: pages already fetched for full text.
+    pub fn known_urls(&self, source: &str) -> Result<HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT canonical_url FROM entries WHERE source = ?1 AND canonical_url IS NOT NULL")
+            .map_err(self.err())?;
+        let rows = stmt.query_map([source], |r| r.get(0)).map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
     /// Entries kept per source.
     pub fn entry_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT source, COUNT(*) FROM entries GROUP BY source").map_err(self.err())?;
@@ -458,6 +468,12 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 let row = &rows[i];
                 entry.id = row.id.clone();
                 entry.first_seen = from_ts(row.first_seen);
+                // Full text fetched once (from the article page) outlives the summary-only feed that
+                // keeps listing the entry.
+                if entry.content_html.is_none() {
+                    entry.content_html = serde_json::from_str::<Entry>(&row.json).ok().and_then(|e| e.content_html);
+                }
+                let print = dedup::fingerprint(&entry);
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 if json == row.json {

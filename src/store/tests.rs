@@ -126,3 +126,16 @@ fn reopening_a_file_keeps_everything_and_migrations_run_once() {
     let version: usize = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, migrations::MIGRATIONS.len());
 }
+
+#[test]
+fn full_text_outlives_a_summary_only_feed() {
+    let mut store = Store::in_memory().unwrap();
+    let mut full = entry("a", "https://abai.kz/a", "A");
+    full.content_html = Some("<p>Толық мәтін.</p>".into());
+    store.record(at(1), &[parsed(vec![full])]).unwrap();
+    assert!(store.known_urls("abai").unwrap().contains("abai.kz/a"));
+    // The feed still lists the entry with its summary only: the stored full text stays.
+    store.record(at(2), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+    let stored = store.entries(&["abai"]).unwrap();
+    assert_eq!(stored[0].entry.content_html.as_deref(), Some("<p>Толық мәтін.</p>"));
+}

@@ -13,6 +13,7 @@ pub mod config;
 pub mod decode;
 pub mod dedup;
 pub mod emit;
+pub mod extract;
 pub mod fetch;
 pub mod model;
 pub mod normalize;

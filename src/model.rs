@@ -25,6 +25,8 @@ pub enum FeedFormat {
     Atom,
     /// JSON Feed 1.0 or 1.1.
     JsonFeed,
+    /// A web page read with selectors (`kind = "html"` sources).
+    Html,
 }
 
 /// Whether a piece of text is plain text or HTML. XHTML is serialized to HTML by the parser.

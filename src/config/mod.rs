@@ -23,7 +23,9 @@ use url::Url;
 
 pub use diagnostic::{Diagnostic, Severity};
 
+use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{FetchSettings, Location};
+use crate::normalize::dates::{DateFormat, Locale};
 use crate::schedule::Bounds;
 
 /// The name of the category every entry belongs to.
@@ -84,6 +86,37 @@ pub struct Source {
     pub timezone: Tz,
     /// Overrides `[fetch] min_interval` for this source.
     pub min_interval: Option<Duration>,
+    pub kind: SourceKind,
+    /// How to read article pages (`follow` / `full_text`); empty rules mean readability throughout.
+    pub article: ArticleRules,
+    /// `[sources.html] date_format` and `locale`, for pages' dates.
+    pub date_format: Option<DateFormat>,
+    pub locale: Option<Locale>,
+}
+
+/// What a source's URL serves.
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// A feed (RSS, Atom, JSON Feed), or a page that advertises one.
+    Feed {
+        /// Replace summary-only content with the article page's text, fetched once per entry.
+        full_text: bool,
+    },
+    /// A listing page read with selectors.
+    Html {
+        listing: Box<ListingRules>,
+        /// Listing pages read per run, following the `next` link.
+        pages: usize,
+        /// Fetch each new item's page for its full text.
+        follow: bool,
+    },
+}
+
+impl SourceKind {
+    /// Whether entries' pages are fetched for their text.
+    pub fn fetches_articles(&self) -> bool {
+        matches!(self, SourceKind::Feed { full_text: true } | SourceKind::Html { follow: true, .. })
+    }
 }
 
 impl Source {
@@ -270,8 +303,23 @@ impl Validator {
                 }
             }
             let min_interval = self.duration(s.min_interval, "min_interval");
-            if let (Some(location), Some(timezone), Ok(min_interval)) = (location, timezone, min_interval) {
-                sources.push(Source { name, url: s.url.into_inner(), location, categories, timezone, min_interval });
+            let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.remove, s.html, s.article);
+            if let (Some(location), Some(timezone), Ok(min_interval), Some(pages)) =
+                (location, timezone, min_interval, pages)
+            {
+                let PageRules { kind, article, date_format, locale } = pages;
+                sources.push(Source {
+                    name,
+                    url: s.url.into_inner(),
+                    location,
+                    categories,
+                    timezone,
+                    min_interval,
+                    kind,
+                    article,
+                    date_format,
+                    locale,
+                });
             }
         }
         for (slug, raw_cat) in &raw.categories {
@@ -298,6 +346,133 @@ impl Validator {
             sources,
             warnings: Vec::new(),
         })
+    }
+
+    /// The source's kind and page-reading rules; `None` when any of it was reported as an error.
+    #[allow(clippy::too_many_arguments)]
+    fn pages(
+        &mut self,
+        name: &str,
+        kind: Option<toml::Spanned<String>>,
+        follow: Option<toml::Spanned<bool>>,
+        full_text: Option<toml::Spanned<bool>>,
+        remove: Option<Vec<toml::Spanned<String>>>,
+        html: Option<toml::Spanned<raw::RawHtml>>,
+        article: Option<toml::Spanned<raw::RawArticle>>,
+    ) -> Option<PageRules> {
+        let errors_before = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let is_html = match &kind {
+            None => html.is_some(),
+            Some(k) => match k.get_ref().as_str() {
+                "feed" => false,
+                "html" => true,
+                other => {
+                    self.error(format!("source `{name}`: unknown kind `{other}`"), k.span()).help =
+                        Some("use `feed` (RSS, Atom, JSON Feed) or `html` (a page read with selectors)".into());
+                    false
+                }
+            },
+        };
+        let field = |v: &mut Validator, value: Option<toml::Spanned<String>>, key: &str| -> Option<Field> {
+            let value = value?;
+            match Field::parse(value.get_ref()) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    v.error(format!("source `{name}`: `{key}` is not a valid selector: {e}"), value.span()).help =
+                        Some("write a CSS selector, optionally followed by @attribute: \"h3 a@href\"".into());
+                    None
+                }
+            }
+        };
+        let mut article_rules = ArticleRules::default();
+        if let Some(a) = article {
+            let a = a.into_inner();
+            article_rules.title = field(self, a.title, "article.title");
+            article_rules.date = field(self, a.date, "article.date");
+            article_rules.author = field(self, a.author, "article.author");
+            article_rules.body = field(self, a.body, "article.body");
+        }
+        for r in remove.unwrap_or_default() {
+            match crate::extract::parse_selector(r.get_ref()) {
+                Ok(sel) => article_rules.remove.push(sel),
+                Err(e) => {
+                    self.error(format!("source `{name}`: `remove` entry is not a valid selector: {e}"), r.span());
+                }
+            }
+        }
+        let (mut date_format, mut locale) = (None, None);
+        let kind = if is_html {
+            let Some(h) = html else {
+                let span = kind.map(|k| k.span());
+                self.diagnostics.push(
+                    Diagnostic::error(format!("source `{name}`: kind = \"html\" needs a [sources.html] table"), span)
+                        .with_help("give at least `item`, the CSS selector of one story in the listing"),
+                );
+                return None;
+            };
+            let h = h.into_inner();
+            let item = match crate::extract::parse_selector(h.item.get_ref()) {
+                Ok(sel) => Some(sel),
+                Err(e) => {
+                    self.error(format!("source `{name}`: `html.item` is not a valid selector: {e}"), h.item.span());
+                    None
+                }
+            };
+            let mut listing = item.map(ListingRules::new);
+            let title = field(self, h.title, "html.title");
+            let link = field(self, h.link, "html.link");
+            let date = field(self, h.date, "html.date");
+            let summary = field(self, h.summary, "html.summary");
+            let author = field(self, h.author, "html.author");
+            let image = field(self, h.image, "html.image");
+            let next = field(self, h.next, "html.next");
+            if let Some(l) = listing.as_mut() {
+                (l.title, l.link, l.date, l.summary, l.author, l.image, l.next) =
+                    (title, link, date, summary, author, image, next);
+            }
+            if let Some(f) = h.date_format {
+                match DateFormat::parse(f.get_ref()) {
+                    Ok(df) => date_format = Some(df),
+                    Err(e) => {
+                        self.error(format!("source `{name}`: `html.date_format`: {e}"), f.span());
+                    }
+                }
+            }
+            if let Some(l) = h.locale {
+                match l.get_ref().parse::<Locale>() {
+                    Ok(loc) => locale = Some(loc),
+                    Err(_) => {
+                        self.error(format!("source `{name}`: unknown locale `{}`", l.get_ref()), l.span()).help =
+                            Some("use `kk`, `ru` or `en`; leave it out to try them all".into());
+                    }
+                }
+            }
+            let pages = match h.pages {
+                None => 1,
+                Some(p) if (1..=50).contains(p.get_ref()) => *p.get_ref() as usize,
+                Some(p) => {
+                    self.error(format!("source `{name}`: `html.pages` must be between 1 and 50"), p.span());
+                    1
+                }
+            };
+            if let Some(f) = &full_text {
+                self.error(format!("source `{name}`: `full_text` is for feed sources"), f.span()).help =
+                    Some("an html source reads article pages with `follow = true`".into());
+            }
+            let follow = follow.is_some_and(|f| *f.get_ref());
+            listing.map(|listing| SourceKind::Html { listing: Box::new(listing), pages, follow })
+        } else {
+            if let Some(f) = &follow {
+                self.error(format!("source `{name}`: `follow` is for kind = \"html\" sources"), f.span()).help =
+                    Some("a feed source fetches article pages with `full_text = true`".into());
+            }
+            Some(SourceKind::Feed { full_text: full_text.is_some_and(|f| *f.get_ref()) })
+        };
+        let errors_after = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        if errors_after > errors_before {
+            return None;
+        }
+        Some(PageRules { kind: kind?, article: article_rules, date_format, locale })
     }
 
     fn check_slug(&mut self, slug: &str, span: std::ops::Range<usize>) -> bool {
@@ -434,6 +609,14 @@ impl Validator {
         }
         (ok.then_some(s), concurrency, schedule)
     }
+}
+
+/// A source's validated page-reading settings.
+struct PageRules {
+    kind: SourceKind,
+    article: ArticleRules,
+    date_format: Option<DateFormat>,
+    locale: Option<Locale>,
 }
 
 fn default_title(slug: &str) -> String {

@@ -95,6 +95,43 @@ pub struct RawSource {
     pub categories: Option<Vec<Spanned<String>>>,
     pub timezone: Option<Spanned<String>>,
     pub min_interval: Option<Spanned<DurationValue>>,
+    /// `"feed"` (default) or `"html"`.
+    pub kind: Option<Spanned<String>>,
+    /// HTML sources: fetch each new item's page for its full text.
+    pub follow: Option<Spanned<bool>>,
+    /// Feed sources: replace summary-only content with the article page's text.
+    pub full_text: Option<Spanned<bool>>,
+    /// Extra selectors cut from article pages.
+    pub remove: Option<Vec<Spanned<String>>>,
+    pub html: Option<Spanned<RawHtml>>,
+    pub article: Option<Spanned<RawArticle>>,
+}
+
+/// `[sources.html]`: how to read a listing page. Selectors are written `"h3 a"` or `"h3 a@href"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHtml {
+    pub item: Spanned<String>,
+    pub title: Option<Spanned<String>>,
+    pub link: Option<Spanned<String>>,
+    pub date: Option<Spanned<String>>,
+    pub date_format: Option<Spanned<String>>,
+    pub locale: Option<Spanned<String>>,
+    pub summary: Option<Spanned<String>>,
+    pub author: Option<Spanned<String>>,
+    pub image: Option<Spanned<String>>,
+    pub next: Option<Spanned<String>>,
+    pub pages: Option<Spanned<i64>>,
+}
+
+/// `[sources.article]`: how to read an article page (all optional: readability fills the gaps).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArticle {
+    pub title: Option<Spanned<String>>,
+    pub date: Option<Spanned<String>>,
+    pub author: Option<Spanned<String>>,
+    pub body: Option<Spanned<String>>,
 }
 
 /// `30`, `"30s"`, `"500ms"`, `"2m"`, `"1h"`.
@@ -183,7 +220,13 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
             if let Some(arr) = item.as_array_of_tables() {
                 for (i, t) in arr.iter().enumerate() {
                     let what = format!("[[sources]] #{}", i + 1);
-                    check_keys(t, fields::of::<RawSource>(), &what, out, |_, _, _| {});
+                    check_keys(t, fields::of::<RawSource>(), &what, out, |key, item, out| match key {
+                        "html" => check_item(item, fields::of::<RawHtml>(), &format!("[sources.html] of {what}"), out),
+                        "article" => {
+                            check_item(item, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
+                        }
+                        _ => {}
+                    });
                 }
             }
         }

@@ -29,6 +29,10 @@
 //! - An impossible time anywhere in the string (`25:00`, `+25:00`) makes it an error, rather than a
 //!   date silently stripped of its time.
 //! - A bare number is a date only as a Unix timestamp: 10 digits (seconds) or 13 (milliseconds).
+//!
+//! A source whose dates this reads wrongly can name its layout: [`parse_date_with_format`] takes a
+//! strftime-like [`DateFormat`] whose `%B`/`%b` read the same month tables, optionally narrowed to one
+//! [`Locale`], so `"%d %B, %Y сағат %H:%M"` reads `11 Шілде, 2019 сағат 12:20`.
 
 use std::iter::Peekable;
 use std::ops::RangeInclusive;
@@ -80,20 +84,29 @@ const YEARS: RangeInclusive<i32> = 1900..=2199;
 // Шилде for Шілде) and Latin look-alikes (ə, i) without listing every variant.
 // ---------------------------------------------------------------------------------------------------
 
-/// Month names: English; Russian nominative, genitive and abbreviations; Kazakh Cyrillic (full and
-/// three-letter) and Kazakh Latin (2021 alphabet).
+/// English month names and abbreviations.
 #[rustfmt::skip]
-const MONTHS: &[(&str, u32)] = &[
+const MONTHS_EN: &[(&str, u32)] = &[
     ("january", 1), ("jan", 1), ("february", 2), ("feb", 2), ("march", 3), ("mar", 3),
     ("april", 4), ("apr", 4), ("may", 5), ("june", 6), ("jun", 6), ("july", 7), ("jul", 7),
     ("august", 8), ("aug", 8), ("september", 9), ("sep", 9), ("sept", 9), ("october", 10),
     ("oct", 10), ("november", 11), ("nov", 11), ("december", 12), ("dec", 12),
+];
+
+/// Russian month names: nominative, genitive and abbreviations.
+#[rustfmt::skip]
+const MONTHS_RU: &[(&str, u32)] = &[
     ("январь", 1), ("января", 1), ("янв", 1), ("февраль", 2), ("февраля", 2), ("фев", 2),
     ("февр", 2), ("март", 3), ("марта", 3), ("мар", 3), ("апрель", 4), ("апреля", 4), ("апр", 4),
     ("май", 5), ("мая", 5), ("июнь", 6), ("июня", 6), ("июн", 6), ("июль", 7), ("июля", 7),
     ("июл", 7), ("август", 8), ("августа", 8), ("авг", 8), ("сентябрь", 9), ("сентября", 9),
     ("сен", 9), ("сент", 9), ("октябрь", 10), ("октября", 10), ("окт", 10), ("ноябрь", 11),
     ("ноября", 11), ("ноя", 11), ("нояб", 11), ("декабрь", 12), ("декабря", 12), ("дек", 12),
+];
+
+/// Kazakh month names: Cyrillic (full and three-letter) and Latin (2021 alphabet).
+#[rustfmt::skip]
+const MONTHS_KK: &[(&str, u32)] = &[
     ("қаңтар", 1), ("қаң", 1), ("ақпан", 2), ("ақп", 2), ("наурыз", 3), ("нау", 3),
     ("сәуір", 4), ("сәу", 4), ("мамыр", 5), ("мам", 5), ("маусым", 6), ("мау", 6),
     ("шілде", 7), ("шіл", 7), ("тамыз", 8), ("там", 8), ("қыркүйек", 9), ("қыр", 9),
@@ -101,6 +114,15 @@ const MONTHS: &[(&str, u32)] = &[
     ("qañtar", 1), ("aqpan", 2), ("nauryz", 3), ("säuır", 4), ("mamyr", 5), ("mausym", 6),
     ("şılde", 7), ("tamyz", 8), ("qyrküiek", 9), ("qazan", 10), ("qaraşa", 11), ("jeltoqsan", 12),
 ];
+
+/// Every month table with its language. Free-form dates try them all (no key means different
+/// months in two languages); a [`DateFormat`] read with a [`Locale`] uses only that language's.
+const MONTHS: &[(Locale, &[(&str, u32)])] =
+    &[(Locale::En, MONTHS_EN), (Locale::Ru, MONTHS_RU), (Locale::Kk, MONTHS_KK)];
+
+fn month_named(p: &Probe, locale: Option<Locale>) -> Option<u32> {
+    MONTHS.iter().filter(|(l, _)| locale.is_none_or(|want| want == *l)).find_map(|(_, table)| p.lookup(table))
+}
 
 /// Weekday names and abbreviations. Only recognised so they can be skipped: a wrong weekday is
 /// common in feeds and is ignored, never checked.
@@ -430,7 +452,7 @@ fn fast_rfc822(s: &str, cx: &DateContext) -> Option<Stamp> {
     }
     let (day, _) = c.number(1, 2)?;
     c.gap()?;
-    let month = Probe::Ascii(c.word()?).lookup(MONTHS)?;
+    let month = Probe::Ascii(c.word()?).lookup(MONTHS_EN)?;
     c.gap()?;
     let year = match c.number(2, 4)? {
         (y, 4) => i32::try_from(y).ok()?,
@@ -507,7 +529,7 @@ fn classify(w: &str) -> WordInfo {
     }
     let p = Probe::new(w);
     WordInfo {
-        month: p.lookup(MONTHS),
+        month: month_named(&p, None),
         zone: p.lookup(ZONES),
         unit: p.lookup(UNITS),
         days_back: p.lookup(RELATIVE_DAYS),
@@ -907,12 +929,15 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
             }
             ymd(widen_year(yy, cx.now), month, day)
         }
-        None => {
-            let today = cx.now.with_timezone(&cx.tz).date_naive();
-            let soon = today.checked_add_days(Days::new(1))?;
-            ymd(today.year(), month, day).filter(|d| *d <= soon).or_else(|| ymd(today.year() - 1, month, day))
-        }
+        None => yearless(month, day, cx),
     }
+}
+
+/// A day and month without a year: this year in `cx.tz`, or last year if that is more than a day ahead.
+fn yearless(month: u32, day: u32, cx: &DateContext) -> Option<NaiveDate> {
+    let today = cx.now.with_timezone(&cx.tz).date_naive();
+    let soon = today.checked_add_days(Days::new(1))?;
+    ymd(today.year(), month, day).filter(|d| *d <= soon).or_else(|| ymd(today.year() - 1, month, day))
 }
 
 /// A layout at `i`, then its time (inside the layout, given before it as `lead`, or after it past
@@ -992,6 +1017,344 @@ fn lenient(s: &str, cx: &DateContext) -> Option<DateTime<Utc>> {
         .find_map(|layouts| (0..t.len()).find_map(|i| date_at(&t, i, layouts, cx)))
         .and_then(|stamp| stamp.resolve(cx.tz))
         .or_else(|| (0..t.len()).find_map(|i| relative_at(&t, i, cx)))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Explicit formats: a source's `date_format`, for pages whose dates the lenient path reads wrongly or
+// not at all. strftime-like, but month and weekday names come from the tables above, so `%B` reads
+// "Шілде" and "июля" as well as "July".
+// ---------------------------------------------------------------------------------------------------
+
+/// A language month names are written in: `kk`, `ru` or `en` in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Locale {
+    Kk,
+    Ru,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 3] = [Locale::Kk, Locale::Ru, Locale::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::Kk => "kk",
+            Locale::Ru => "ru",
+            Locale::En => "en",
+        }
+    }
+}
+
+impl std::fmt::Display for Locale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("unknown locale {0:?} (known: kk, ru, en)")]
+pub struct UnknownLocale(pub String);
+
+impl std::str::FromStr for Locale {
+    type Err = UnknownLocale;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Locale::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownLocale(s.to_owned()))
+    }
+}
+
+/// What is wrong with a `date_format` pattern; the message names the pattern.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FormatError {
+    #[error("date format {format:?}: unknown directive %{directive} (known: {KNOWN_DIRECTIVES})")]
+    UnknownDirective { format: String, directive: char },
+    #[error("date format {0:?} ends with a lone %")]
+    Dangling(String),
+    #[error("date format {0:?} needs a day and a month (%d with %m or %B), or %s")]
+    Incomplete(String),
+}
+
+const KNOWN_DIRECTIVES: &str = "%Y %y %m %B %b %h %d %e %H %k %I %l %M %S %p %z %Z %A %a %s %%";
+
+/// One directive of a [`DateFormat`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Spec {
+    Year4,
+    Year2,
+    MonthNum,
+    MonthName,
+    Day,
+    Hour24,
+    Hour12,
+    Minute,
+    Second,
+    Meridiem,
+    Offset,
+    ZoneName,
+    Weekday,
+    Unix,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum FormatItem {
+    Spec(Spec),
+    /// Any run of whitespace in the input, including none.
+    Space,
+    /// A character that must be there, compared case-insensitively.
+    Literal(char),
+}
+
+/// A checked `date_format` pattern (`"%d %B, %Y сағат %H:%M"`). Directives: see [`KNOWN_DIRECTIVES`];
+/// glibc's padding flags (`%-d`, `%_d`, `%0d`) are accepted and mean nothing, since numbers are read
+/// with or without padding. Whitespace in the pattern matches any whitespace, or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateFormat {
+    pattern: String,
+    items: Vec<FormatItem>,
+}
+
+impl DateFormat {
+    pub fn parse(pattern: &str) -> Result<DateFormat, FormatError> {
+        let mut items = Vec::new();
+        let mut chars = pattern.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_whitespace() {
+                if items.last() != Some(&FormatItem::Space) {
+                    items.push(FormatItem::Space);
+                }
+                continue;
+            }
+            if c != '%' {
+                items.push(FormatItem::Literal(c));
+                continue;
+            }
+            chars.next_if(|f| matches!(f, '-' | '_' | '0'));
+            let directive = chars.next().ok_or_else(|| FormatError::Dangling(pattern.to_owned()))?;
+            let spec = match directive {
+                '%' => {
+                    items.push(FormatItem::Literal('%'));
+                    continue;
+                }
+                'Y' => Spec::Year4,
+                'y' => Spec::Year2,
+                'm' => Spec::MonthNum,
+                'B' | 'b' | 'h' => Spec::MonthName,
+                'd' | 'e' => Spec::Day,
+                'H' | 'k' => Spec::Hour24,
+                'I' | 'l' => Spec::Hour12,
+                'M' => Spec::Minute,
+                'S' => Spec::Second,
+                'p' | 'P' => Spec::Meridiem,
+                'z' => Spec::Offset,
+                'Z' => Spec::ZoneName,
+                'A' | 'a' => Spec::Weekday,
+                's' => Spec::Unix,
+                _ => return Err(FormatError::UnknownDirective { format: pattern.to_owned(), directive }),
+            };
+            items.push(FormatItem::Spec(spec));
+        }
+        let has = |spec| items.contains(&FormatItem::Spec(spec));
+        let complete = has(Spec::Unix) || (has(Spec::Day) && (has(Spec::MonthNum) || has(Spec::MonthName)));
+        if !complete {
+            return Err(FormatError::Incomplete(pattern.to_owned()));
+        }
+        Ok(DateFormat { pattern: pattern.to_owned(), items })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+}
+
+impl std::fmt::Display for DateFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.pattern)
+    }
+}
+
+/// Reads `input` with an explicit format. The format is looked for anywhere in the input (the first
+/// place it matches in full wins), so a date selector that also catches "2534 3 пікір" still works.
+/// `locale` narrows `%B` to one language's month names; `None` tries them all. A format without a
+/// year reads like a year-less free-form date; without a zone, the date is wall time in `cx.tz`.
+pub fn parse_date_with_format(
+    input: &str,
+    format: &DateFormat,
+    locale: Option<Locale>,
+    cx: &DateContext,
+) -> Result<DateTime<Utc>, DateError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(DateError::Empty);
+    }
+    s.char_indices()
+        .filter(|&(at, c)| !(c.is_alphanumeric() && s[..at].chars().next_back().is_some_and(char::is_alphanumeric)))
+        .find_map(|(at, _)| FormatMatch::at(&s[at..], &format.items, locale)?.resolve(cx))
+        .filter(|t| YEARS.contains(&t.year()))
+        .ok_or_else(|| DateError::Unrecognized(excerpt(s)))
+}
+
+#[derive(Clone, Copy)]
+enum YearRead {
+    Full(i32),
+    /// `%y`: widened like any two-digit year (see module docs).
+    TwoDigits(u32),
+}
+
+/// Fields a format read; `None` where the format has no such directive.
+#[derive(Default)]
+struct FormatMatch {
+    year: Option<YearRead>,
+    month: Option<u32>,
+    day: Option<u32>,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    pm: Option<bool>,
+    offset: Option<FixedOffset>,
+    unix: Option<DateTime<Utc>>,
+}
+
+impl FormatMatch {
+    fn at(input: &str, items: &[FormatItem], locale: Option<Locale>) -> Option<FormatMatch> {
+        let mut rest = input;
+        let mut m = FormatMatch::default();
+        for (i, item) in items.iter().enumerate() {
+            match *item {
+                FormatItem::Space => rest = rest.trim_start(),
+                FormatItem::Literal(want) => {
+                    let got = rest.chars().next()?;
+                    if !got.to_lowercase().eq(want.to_lowercase()) {
+                        return None;
+                    }
+                    rest = &rest[got.len_utf8()..];
+                }
+                FormatItem::Spec(spec) => {
+                    let dot_follows = items.get(i + 1) == Some(&FormatItem::Literal('.'));
+                    rest = m.read(spec, rest, locale, dot_follows)?;
+                }
+            }
+        }
+        Some(m)
+    }
+
+    /// Reads one directive from the front of `s`; returns what is left.
+    fn read<'s>(&mut self, spec: Spec, s: &'s str, locale: Option<Locale>, dot_follows: bool) -> Option<&'s str> {
+        let number = |s: &'s str, min: usize, max: usize| -> Option<(u32, &'s str)> {
+            let len = s.bytes().take(max).take_while(u8::is_ascii_digit).count();
+            (len >= min).then(|| (digits_value(&s.as_bytes()[..len]), &s[len..]))
+        };
+        let word = |s: &'s str| -> Option<(&'s str, &'s str)> {
+            let len = s.char_indices().find(|(_, c)| !c.is_alphabetic()).map_or(s.len(), |(at, _)| at);
+            let (w, mut rest) = s.split_at(len);
+            // An abbreviation's dot ("янв. 2019") belongs to the name unless the format spells it.
+            if !dot_follows {
+                rest = rest.strip_prefix('.').unwrap_or(rest);
+            }
+            (!w.is_empty()).then_some((w, rest))
+        };
+        let rest = match spec {
+            Spec::Year4 | Spec::Year2 => {
+                let digits = if spec == Spec::Year4 { 4 } else { 2 };
+                let (y, r) = number(s, digits, digits)?;
+                self.year =
+                    Some(if digits == 2 { YearRead::TwoDigits(y) } else { YearRead::Full(i32::try_from(y).ok()?) });
+                r
+            }
+            Spec::MonthNum => {
+                let (v, r) = number(s, 1, 2)?;
+                self.month = Some(v);
+                r
+            }
+            Spec::Day => {
+                let (v, r) = number(s.trim_start(), 1, 2)?;
+                self.day = Some(v);
+                r
+            }
+            Spec::Hour24 | Spec::Hour12 => {
+                let (v, r) = number(s.trim_start(), 1, 2)?;
+                self.hour = v;
+                r
+            }
+            Spec::Minute | Spec::Second => {
+                let (v, r) = number(s, 2, 2)?;
+                if spec == Spec::Minute {
+                    self.minute = v;
+                } else {
+                    self.second = v;
+                }
+                r
+            }
+            Spec::MonthName => {
+                let (w, r) = word(s)?;
+                self.month = Some(month_named(&Probe::new(w), locale)?);
+                r
+            }
+            Spec::Weekday => {
+                let (w, r) = word(s)?;
+                Probe::new(w).any(WEEKDAYS).then_some(r)?
+            }
+            Spec::ZoneName => {
+                let (w, r) = word(s)?;
+                self.offset = Some(zone_offset(Probe::new(w).lookup(ZONES)?)?);
+                r
+            }
+            Spec::Meridiem => {
+                let lower = s.get(..4).map(str::to_ascii_lowercase);
+                let (pm, len) = match lower.as_deref() {
+                    Some("a.m.") => (false, 4),
+                    Some("p.m.") => (true, 4),
+                    _ => match s.get(..2).map(str::to_ascii_lowercase).as_deref() {
+                        Some("am") => (false, 2),
+                        Some("pm") => (true, 2),
+                        _ => return None,
+                    },
+                };
+                self.pm = Some(pm);
+                &s[len..]
+            }
+            Spec::Offset => {
+                if let Some(r) = s.strip_prefix(['Z', 'z']) {
+                    self.offset = zone_offset(0);
+                    r
+                } else {
+                    let negative = s.starts_with(['-', '−']);
+                    let r = s.strip_prefix(['+', '-', '−'])?;
+                    let (hours, r) = number(r, 2, 2)?;
+                    let r = r.strip_prefix(':').unwrap_or(r);
+                    let (minutes, r) = number(r, 2, 2).unwrap_or((0, r));
+                    self.offset = Some(offset(negative, hours, minutes)?);
+                    r
+                }
+            }
+            Spec::Unix => {
+                let (secs, r) = number(s, 9, 10)?;
+                self.unix = DateTime::from_timestamp(i64::from(secs), 0);
+                r
+            }
+        };
+        Some(rest)
+    }
+
+    fn resolve(&self, cx: &DateContext) -> Option<DateTime<Utc>> {
+        if let Some(t) = self.unix {
+            return Some(t);
+        }
+        let (month, day) = (self.month?, self.day?);
+        let date = match self.year {
+            Some(YearRead::TwoDigits(yy)) => ymd(widen_year(yy, cx.now), month, day)?,
+            Some(YearRead::Full(y)) => ymd(y, month, day)?,
+            None => yearless(month, day, cx)?,
+        };
+        let hour = match self.pm {
+            Some(pm) if (1..=12).contains(&self.hour) => self.hour % 12 + if pm { 12 } else { 0 },
+            _ => self.hour,
+        };
+        let time = hms(hour, self.minute, self.second, 0)?;
+        Stamp { date, time, offset: self.offset }.resolve(cx.tz)
+    }
 }
 
 #[cfg(test)]
@@ -1225,7 +1588,7 @@ mod tests {
     #[test]
     fn longest_key_bounds_every_table() {
         let keys = [
-            MONTHS.iter().map(|k| k.0).collect::<Vec<_>>(),
+            MONTHS.iter().flat_map(|(_, t)| t.iter().map(|k| k.0)).collect::<Vec<_>>(),
             ZONES.iter().map(|k| k.0).collect(),
             UNITS.iter().map(|k| k.0).collect(),
             COUNTS.iter().map(|k| k.0).collect(),
@@ -1374,6 +1737,96 @@ mod tests {
             let s: String =
                 (0..len).map(|_| ALPHABET[usize::try_from(next() % ALPHABET.len() as u64).unwrap_or(0)]).collect();
             check(&s);
+        }
+    }
+
+    fn with_format(input: &str, pattern: &str, locale: Option<Locale>, tz: &str) -> Result<DateTime<Utc>, DateError> {
+        let format = DateFormat::parse(pattern).expect("test format");
+        parse_date_with_format(input, &format, locale, &cx(tz))
+    }
+
+    #[test]
+    fn explicit_formats_read_localized_names() {
+        let cases: &[(&str, &str, Option<Locale>, &str, &str)] = &[
+            ("11 Шілде, 2019 сағат 12:20", "%d %B, %Y сағат %H:%M", Some(Locale::Kk), ALA, "2019-07-11T06:20:00Z"),
+            ("2534 3 пікір 11 Шілде, 2019 сағат 12:20", "%d %B, %Y сағат %H:%M", None, ALA, "2019-07-11T06:20:00Z"),
+            ("11 июля 2019, 12:20", "%d %B %Y, %H:%M", Some(Locale::Ru), MSK, "2019-07-11T09:20:00Z"),
+            ("11 янв. 2019", "%-d %b %Y", Some(Locale::Ru), UTC, "2019-01-11T00:00:00Z"),
+            (
+                "Thursday, July 11, 2019 3:04 p.m.",
+                "%A, %B %e, %Y %l:%M %p",
+                Some(Locale::En),
+                UTC,
+                "2019-07-11T15:04:00Z",
+            ),
+            ("07/11/19 12:20", "%m/%d/%y %H:%M", None, UTC, "2019-07-11T12:20:00Z"),
+            ("11.07.2019 12:20 +0300", "%d.%m.%Y %H:%M %z", None, ALA, "2019-07-11T09:20:00Z"),
+            ("11.07.2019 12:20 MSK", "%d.%m.%Y %H:%M %Z", None, ALA, "2019-07-11T09:20:00Z"),
+            ("Жарияланды: 3 наурыз 12:20", "%d %B %H:%M", Some(Locale::Kk), ALA, "2025-03-03T07:20:00Z"),
+            ("1562826000", "%s", None, ALA, "2019-07-11T06:20:00Z"),
+            ("11   Шілде,2019 сағат 12:20", "%d %B, %Y сағат %H:%M", None, ALA, "2019-07-11T06:20:00Z"),
+        ];
+        for &(input, pattern, locale, tz, want) in cases {
+            assert_eq!(with_format(input, pattern, locale, tz), Ok(expected(want)), "{input:?} as {pattern:?}");
+        }
+    }
+
+    #[test]
+    fn explicit_formats_refuse_what_does_not_fit() {
+        let refused: &[(&str, &str, Option<Locale>)] = &[
+            // A Kazakh month read with the Russian table.
+            ("11 Шілде, 2019 сағат 12:20", "%d %B, %Y сағат %H:%M", Some(Locale::Ru)),
+            ("11 июля 2019", "%d %B %Y", Some(Locale::En)),
+            ("2019-07-11", "%d.%m.%Y", None),
+            ("31.02.2019", "%d.%m.%Y", None),
+            ("11.07.2019 25:00", "%d.%m.%Y %H:%M", None),
+            // A day may not start inside a longer number.
+            ("111.07.2019", "%d.%m.%Y", None),
+        ];
+        for &(input, pattern, locale) in refused {
+            assert!(with_format(input, pattern, locale, UTC).is_err(), "{input:?} as {pattern:?}");
+        }
+        assert_eq!(with_format("  ", "%d.%m.%Y", None, UTC), Err(DateError::Empty));
+    }
+
+    #[test]
+    fn bad_formats_say_what_is_wrong() {
+        assert_eq!(
+            DateFormat::parse("%d %Q %Y").map(|_| ()).map_err(|e| e.to_string()),
+            Err(format!("date format \"%d %Q %Y\": unknown directive %Q (known: {KNOWN_DIRECTIVES})"))
+        );
+        assert_eq!(DateFormat::parse("%d.%m.%"), Err(FormatError::Dangling("%d.%m.%".into())));
+        assert_eq!(DateFormat::parse("%H:%M"), Err(FormatError::Incomplete("%H:%M".into())));
+        assert_eq!(DateFormat::parse("%d %B").map(|f| f.to_string()), Ok("%d %B".to_owned()));
+    }
+
+    #[test]
+    fn locales_parse_from_config_codes() {
+        assert_eq!("kk".parse(), Ok(Locale::Kk));
+        assert_eq!(" RU ".parse(), Ok(Locale::Ru));
+        assert_eq!(
+            "de".parse::<Locale>().map_err(|e| e.to_string()),
+            Err("unknown locale \"de\" (known: kk, ru, en)".into())
+        );
+        for locale in Locale::ALL {
+            assert_eq!(locale.code().parse(), Ok(locale));
+        }
+    }
+
+    #[test]
+    fn explicit_formats_never_panic() {
+        let format = DateFormat::parse("%A, %d %B %Y %I:%M:%S %p %z").expect("format");
+        let c = cx(ALA);
+        for s in [
+            "Сенбі, 23 Қараша 2024 сағат 23:59:60 +14:00",
+            "🙂 11 июля 🙂",
+            "%%%%",
+            "Thu, 99 Jul 2019 99:99:99 pm +9999",
+        ] {
+            for (i, _) in s.char_indices() {
+                let _ = parse_date_with_format(&s[i..], &format, None, &c);
+                let _ = parse_date_with_format(&s[..i], &format, Some(Locale::Kk), &c);
+            }
         }
     }
 }

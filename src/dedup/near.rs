@@ -1,0 +1,506 @@
+//! Near-duplicates: the same story published by several sites under different URLs and slightly
+//! different headlines.
+//!
+//! In: an entry's title and texts (or an [`Entry`]), its language and date. Out: a [`Signature`] (about
+//! 60 bytes, storable with [`Signature::to_bytes`]) and, from a [`NearIndex`] of earlier signatures, the
+//! stories that look the same, each with a [`Comparison`] that says how alike and why a look-alike was
+//! refused.
+//!
+//! **What is compared: the lede.** News is written as an inverted pyramid: the first sentence states
+//! the fact. Every copy of a story keeps it, whether the site carries the full text, a teaser, or a
+//! lightly edited rewrite; a follow-up about the same event ("the ship docked" after "the ship was
+//! launched") opens with its own new fact, even when it repeats whole background sentences further
+//! down. So an entry's signature is the set of word pairs (2-shingles) of its first [`LEDE_WORDS`] words,
+//! and two entries are compared by *containment*: the share of the smaller lede's pairs found in the
+//! other. Containment rather than Jaccard, because a one-sentence teaser is a prefix of the full text's
+//! lede. The whole text was tried and rejected: a full-text copy and a teaser share a tenth of their
+//! shingles, and a follow-up that reuses background shares more than an edited copy does. On the fixtures
+//! (tests/fixtures/stories) lede containment of true copies is at least 0.82 and of follow-ups at most
+//! 0.64; the default threshold sits between, at [`DEFAULT_THRESHOLD`].
+//!
+//! An entry has up to two ledes: its summary's and its full text's, when they open differently (a
+//! site's hand-written teaser above the article); pairs compare their best-matching ledes. An entry with
+//! no text at all is represented by its title. Words are folded by [`language::fold_words`] (NFKC, case,
+//! `ё`, Latin look-alikes in Cyrillic words, punctuation and NBSP as spaces, numbers kept). Word pairs
+//! rather than single words, because one event's stories share names and places word by word.
+//!
+//! **Guards** that no score overrides: entries detected in two different languages never match (a
+//! Kazakh and a Russian version of one story share names and numbers, and stay apart); entries whose
+//! numbers disagree both ways never match — the numbers of the title and first [`LEAD_WORDS`] words are
+//! compared, and a copy whose numbers are a subset of the other's (a shorter summary, a corrected
+//! title) passes, while a templated daily story ("the dollar at 472.5 tenge") or an aftershock report
+//! with other figures does not; a lede of fewer than [`MIN_SHINGLES`] pairs never matches (a bare "Read
+//! more on our site").
+//!
+//! **Sub-quadratic.** [`NearIndex`] finds candidates by locality-sensitive hashing: each lede gets a
+//! MinHash of [`BANDS`] × [`BAND_ROWS`] values, cut in bands, and only entries that agree on a whole
+//! band with the query are compared exactly. A pair of ledes with Jaccard resemblance `s` becomes a
+//! candidate with probability `1 − (1 − s²)^16`: 0.94 at s = 0.4 (a short teaser inside a long lede),
+//! 0.997 at s = 0.55 (two equal ledes at containment 0.7), 0.04 at s = 0.05. Candidates outside the
+//! time window are skipped before they are compared. The index holds whatever the caller puts in it:
+//! the pipeline fills it from the store (signatures are kept with the entries), so a story is matched
+//! against every stored entry of the window, not only against the current run.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::Entry;
+use crate::normalize::{language, text};
+
+/// Words of a text that make its lede. On the fixtures, 10–15 words give the widest gap between copies
+/// and follow-ups; from 20 words on, reused background sentences close it.
+pub const LEDE_WORDS: usize = 12;
+/// Words of the summary and of the full text, after the title, whose numbers are compared.
+pub const LEAD_WORDS: usize = 50;
+/// LSH bands per lede, and MinHash values per band.
+pub const BANDS: usize = 16;
+pub const BAND_ROWS: usize = 2;
+/// A lede of fewer word pairs than this is too short to call anything a duplicate.
+pub const MIN_SHINGLES: usize = 5;
+/// Lede containment from which two entries are the same story, when the config sets no other.
+pub const DEFAULT_THRESHOLD: f32 = 0.7;
+/// How far apart two copies of a story may be published, when the config sets no other.
+pub const DEFAULT_WINDOW: Duration = Duration::hours(72);
+/// Version byte of [`Signature::to_bytes`]. Bump it whenever folding, shingling or hashing changes:
+/// a stored signature of another version must be computed again from its entry.
+pub const SIGNATURE_VERSION: u8 = 1;
+
+/// MinHash values per lede, for the index's bands.
+const HASHES: usize = BANDS * BAND_ROWS;
+/// Longest language tag a signature stores (`kk`, `ru`, `en`; declared tags are cut to their subtag).
+const MAX_LANGUAGE_BYTES: usize = 8;
+/// Most ledes an entry has: its summary's and its text's.
+const MAX_LEDES: usize = 2;
+
+/// What the near layer keeps of an entry: the word-pair hashes of its ledes, the numbers of its lead,
+/// its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// One or two sorted, distinct sets of word-pair hashes (at most `LEDE_WORDS - 1` each); none when
+    /// the entry has no words at all.
+    ledes: Vec<Vec<u32>>,
+    /// One bit per distinct number-bearing word of the title and lead (hashed into 64 bits).
+    numbers: u64,
+    language: Option<String>,
+}
+
+/// A stored signature that cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    #[error("near-duplicate signature of version {found}, expected {SIGNATURE_VERSION}: compute it again")]
+    Version { found: u8 },
+    #[error("near-duplicate signature of {len} bytes is truncated or malformed")]
+    Malformed { len: usize },
+}
+
+impl Signature {
+    /// The signature of one entry: its title, its summary and content as text, and its language
+    /// ([`language::of_entry`]).
+    pub fn of_entry(entry: &Entry) -> Signature {
+        let summary = entry.summary_html.as_deref().map(text::html_to_text).unwrap_or_default();
+        let content = entry.content_html.as_deref().map(text::html_to_text).unwrap_or_default();
+        let language = language::of_entry(entry, if content.is_empty() { &summary } else { &content });
+        Signature::new(&entry.title, &summary, &content, language.as_deref())
+    }
+
+    /// The signature of a title and two plain texts (either may be empty), in `language` if known.
+    pub fn new(title: &str, summary: &str, content: &str, language: Option<&str>) -> Signature {
+        let title = language::fold_words(title, true);
+        let summary = language::fold_words(summary, true);
+        let content = language::fold_words(content, true);
+        let mut numbers = 0u64;
+        for w in title.iter().chain(lead(&summary)).chain(lead(&content)) {
+            if w.bytes().any(|b| b.is_ascii_digit()) {
+                numbers |= 1 << (hash_bytes(w.as_bytes()) % 64);
+            }
+        }
+        let mut ledes: Vec<Vec<u32>> = Vec::with_capacity(MAX_LEDES);
+        for words in [&summary, &content] {
+            let lede = shingles(&words[..words.len().min(LEDE_WORDS)]);
+            if !lede.is_empty() && !ledes.contains(&lede) {
+                ledes.push(lede);
+            }
+        }
+        if ledes.is_empty() && !title.is_empty() {
+            ledes.push(shingles(&title[..title.len().min(LEDE_WORDS)]));
+        }
+        let language = language
+            .map(|l| l.trim().to_ascii_lowercase())
+            .filter(|l| !l.is_empty() && l.len() <= MAX_LANGUAGE_BYTES && l.is_ascii());
+        Signature { ledes, numbers, language }
+    }
+
+    /// The language the signature was made with, if known.
+    pub fn language(&self) -> Option<&str> {
+        self.language.as_deref()
+    }
+
+    /// Serialized: version, language length and bytes, number mask (u64 LE), lede count, then each
+    /// lede as its length and its hashes (u32 LE). 13 bytes plus 4 per word pair: about 60 in all.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let language = self.language.as_deref().unwrap_or("");
+        let pairs: usize = self.ledes.iter().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(3 + language.len() + 8 + self.ledes.len() + 4 * pairs);
+        out.push(SIGNATURE_VERSION);
+        // `new` and `from_bytes` keep the language within MAX_LANGUAGE_BYTES, the ledes within
+        // MAX_LEDES and LEDE_WORDS: every length fits a byte.
+        out.push(language.len() as u8);
+        out.extend_from_slice(language.as_bytes());
+        out.extend_from_slice(&self.numbers.to_le_bytes());
+        out.push(self.ledes.len() as u8);
+        for lede in &self.ledes {
+            out.push(lede.len() as u8);
+            for h in lede {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads back what [`to_bytes`](Self::to_bytes) wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Signature, SignatureError> {
+        let malformed = || SignatureError::Malformed { len: bytes.len() };
+        let mut r = Reader(bytes);
+        let version = r.byte().ok_or_else(malformed)?;
+        if version != SIGNATURE_VERSION {
+            return Err(SignatureError::Version { found: version });
+        }
+        let lang_len = usize::from(r.byte().ok_or_else(malformed)?);
+        let lang = r.take(lang_len).filter(|_| lang_len <= MAX_LANGUAGE_BYTES).ok_or_else(malformed)?;
+        let language = match std::str::from_utf8(lang) {
+            Ok("") => None,
+            Ok(l) if l.is_ascii() => Some(l.to_owned()),
+            _ => return Err(malformed()),
+        };
+        let numbers = r.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(malformed)?;
+        let count = usize::from(r.byte().ok_or_else(malformed)?);
+        if count > MAX_LEDES {
+            return Err(malformed());
+        }
+        let mut ledes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let len = usize::from(r.byte().ok_or_else(malformed)?);
+            let raw = r.take(4 * len).filter(|_| len < LEDE_WORDS).ok_or_else(malformed)?;
+            ledes.push(raw.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect());
+        }
+        if !r.0.is_empty() {
+            return Err(malformed());
+        }
+        Ok(Signature { ledes, numbers, language })
+    }
+
+    /// The index's band keys: for each lede, its MinHash cut in bands.
+    fn band_keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.ledes.iter().flat_map(|lede| {
+            let mut mins = [u32::MAX; HASHES];
+            for &x in lede {
+                for (min, (a, b)) in mins.iter_mut().zip(PERMUTATIONS.iter()) {
+                    *min = (*min).min((a.wrapping_mul(u64::from(x)).wrapping_add(*b) >> 32) as u32);
+                }
+            }
+            (0..BANDS).map(move |band| {
+                let rows = &mins[band * BAND_ROWS..(band + 1) * BAND_ROWS];
+                rows.iter().fold(band as u64, |h, &v| mix(h ^ u64::from(v).rotate_left(17)))
+            })
+        })
+    }
+}
+
+/// A byte cursor for [`Signature::from_bytes`].
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        (n <= self.0.len()).then(|| {
+            let (head, rest) = self.0.split_at(n);
+            self.0 = rest;
+            head
+        })
+    }
+}
+
+/// The first [`LEAD_WORDS`] words.
+fn lead(words: &[String]) -> impl Iterator<Item = &String> {
+    words.iter().take(LEAD_WORDS)
+}
+
+/// Sorted, distinct hashes of the word pairs of `words` (of the single word, when there is one).
+fn shingles(words: &[String]) -> Vec<u32> {
+    let mut set: Vec<u32> = match words {
+        [] => Vec::new(),
+        [only] => vec![hash_bytes(only.as_bytes()) as u32],
+        _ => words.windows(2).map(|pair| hash_pair(&pair[0], &pair[1])).collect(),
+    };
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
+/// Share of the smaller lede's word pairs found in the other, over the best-matching pair of ledes;
+/// 0.0–1.0.
+pub fn similarity(a: &Signature, b: &Signature) -> f32 {
+    let (shared, of) = best_ledes(a, b);
+    if of == 0 {
+        0.0
+    } else {
+        shared as f32 / of as f32
+    }
+}
+
+/// Over the two entries' pairs of ledes, the best containment as (pairs shared, pairs of the smaller
+/// lede); on a tie the larger lede pair, which is the stronger evidence.
+fn best_ledes(a: &Signature, b: &Signature) -> (usize, usize) {
+    let mut best = (0usize, 0usize);
+    for x in &a.ledes {
+        for y in &b.ledes {
+            let of = x.len().min(y.len());
+            let shared = common(x, y);
+            // shared / of > best.0 / best.1, without division.
+            let better = shared * best.1 > best.0 * of || (shared * best.1 == best.0 * of && of > best.1);
+            if of > 0 && better {
+                best = (shared, of);
+            }
+        }
+    }
+    best
+}
+
+/// Size of the intersection of two sorted sets.
+fn common(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Everything the near layer knows about a pair: how much of a lede the other contains, and the guard
+/// that refused the pair, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Word pairs of the smaller lede found in the other's, over the best-matching ledes.
+    pub shared: usize,
+    /// Word pairs of that smaller lede.
+    pub of: usize,
+    pub refused: Option<Refusal>,
+}
+
+/// Why two look-alikes are not the same story, whatever their score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Detected in different languages: translations are separate stories.
+    Languages(String, String),
+    /// Each has numbers the other lacks: the same event with different facts.
+    Numbers,
+    /// A lede too short to tell stories apart.
+    TooShort,
+}
+
+impl Comparison {
+    /// Lede containment, 0.0–1.0: what thresholds are set against.
+    pub fn score(&self) -> f32 {
+        if self.of == 0 {
+            0.0
+        } else {
+            self.shared as f32 / self.of as f32
+        }
+    }
+
+    /// Whether the pair is one story at `threshold`.
+    pub fn is_duplicate(&self, threshold: f32) -> bool {
+        self.refused.is_none() && self.score() >= threshold
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lede containment {:.2} ({} of {} word pairs)", self.score(), self.shared, self.of)?;
+        match &self.refused {
+            None => Ok(()),
+            Some(Refusal::Languages(a, b)) => write!(f, ", refused: languages differ ({a} / {b})"),
+            Some(Refusal::Numbers) => write!(f, ", refused: the numbers differ"),
+            Some(Refusal::TooShort) => write!(f, ", refused: lede too short"),
+        }
+    }
+}
+
+/// Compares two signatures: lede containment and the guards (see the module docs).
+pub fn compare(a: &Signature, b: &Signature) -> Comparison {
+    let (shared, of) = best_ledes(a, b);
+    let refused = match (&a.language, &b.language) {
+        (Some(x), Some(y)) if x != y => Some(Refusal::Languages(x.clone(), y.clone())),
+        _ if of < MIN_SHINGLES => Some(Refusal::TooShort),
+        _ if a.numbers & !b.numbers != 0 && b.numbers & !a.numbers != 0 => Some(Refusal::Numbers),
+        _ => None,
+    };
+    Comparison { shared, of, refused }
+}
+
+/// A stored story the new entry duplicates, and how it was decided: the near layer's explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearMatch {
+    /// The id the story was inserted under.
+    pub id: u64,
+    pub comparison: Comparison,
+}
+
+impl fmt::Display for NearMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "near-duplicate of #{}: {}", self.id, self.comparison)
+    }
+}
+
+/// Signatures bucketed for sub-quadratic look-up (see the module docs). Ids are the caller's: a story's
+/// position, or the store's row id.
+#[derive(Debug, Default)]
+pub struct NearIndex {
+    slots: Vec<Slot>,
+    /// Band key → the newest link with that key.
+    heads: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// (slot, the previous link with the same key or `NONE`): one bucket is a chain through here.
+    links: Vec<(u32, u32)>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    id: u64,
+    at: DateTime<Utc>,
+    sig: Signature,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl NearIndex {
+    pub fn new() -> NearIndex {
+        NearIndex::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Adds a signature dated `at` (the entry's publication date, else its first-seen time).
+    pub fn insert(&mut self, id: u64, sig: Signature, at: DateTime<Utc>) {
+        let slot = self.slots.len() as u32;
+        // A u32 holds slots and links for over a hundred million entries, far beyond one run's memory;
+        // past that the index stops growing rather than corrupting its chains.
+        if self.links.len() + MAX_LEDES * BANDS >= NONE as usize {
+            return;
+        }
+        for key in sig.band_keys() {
+            let link = self.links.len() as u32;
+            let previous = self.heads.insert(key, link).unwrap_or(NONE);
+            self.links.push((slot, previous));
+        }
+        self.slots.push(Slot { id, sig, at });
+    }
+
+    /// Every indexed signature dated within `window` of `at` that shares a band with `sig`, compared
+    /// with it; best score first, then lowest id. Refused pairs are included, so `explain` can say why.
+    pub fn candidates(
+        &self,
+        sig: &Signature,
+        at: DateTime<Utc>,
+        window: Duration,
+    ) -> impl Iterator<Item = (u64, Comparison)> + '_ {
+        let mut seen: Vec<u32> = Vec::new();
+        for key in sig.band_keys() {
+            let mut link = self.heads.get(&key).copied().unwrap_or(NONE);
+            while let Some(&(slot, previous)) = self.links.get(link as usize) {
+                seen.push(slot);
+                link = previous;
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut found: Vec<(u64, Comparison)> = seen
+            .into_iter()
+            .map(|s| &self.slots[s as usize])
+            .filter(|s| (s.at - at).abs() <= window)
+            .map(|s| (s.id, compare(sig, &s.sig)))
+            .collect();
+        found.sort_by(|(ia, a), (ib, b)| b.score().total_cmp(&a.score()).then(ia.cmp(ib)));
+        found.into_iter()
+    }
+
+    /// The best candidate that is a duplicate at `threshold`, if any.
+    pub fn best(&self, sig: &Signature, at: DateTime<Utc>, window: Duration, threshold: f32) -> Option<NearMatch> {
+        self.candidates(sig, at, window)
+            .find(|(_, c)| c.is_duplicate(threshold))
+            .map(|(id, comparison)| NearMatch { id, comparison })
+    }
+}
+
+/// Band keys are already well-mixed hashes: hashing them again would only cost time.
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = bytes.iter().fold(self.0, |h, &b| mix(h ^ u64::from(b)));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The (a, b) of each MinHash permutation `x ↦ (a·x + b) >> 32`, fixed forever (signatures are stored):
+/// a splitmix64 sequence from a constant seed, `a` forced odd.
+const PERMUTATIONS: [(u64, u64); HASHES] = {
+    let mut out = [(0u64, 0u64); HASHES];
+    let mut state = 0x6665_6564_6d69_6c6c_u64; // "feedmill"
+    let mut i = 0;
+    while i < HASHES {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let a = mix(state) | 1;
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        out[i] = (a, mix(state));
+        i += 1;
+    }
+    out
+};
+
+/// splitmix64's finalizer: a fixed, well-mixing 64-bit permutation.
+const fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// FNV-1a, finalized: stable across Rust versions and platforms, unlike `std`'s hasher.
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    mix(h)
+}
+
+fn hash_pair(a: &str, b: &str) -> u32 {
+    (mix(hash_bytes(a.as_bytes()) ^ hash_bytes(b.as_bytes()).rotate_left(31)) >> 32) as u32
+}
+
+#[cfg(test)]
+#[path = "near/tests.rs"]
+mod tests;

@@ -1,0 +1,458 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+use super::*;
+
+/// tests/fixtures/stories/stories.json: entries forming story clusters, and labelled pairs.
+#[derive(Deserialize)]
+struct Fixture {
+    entries: Vec<FixtureEntry>,
+    pairs: Vec<Pair>,
+}
+
+#[derive(Deserialize)]
+struct FixtureEntry {
+    key: String,
+    story: String,
+    source: String,
+    url: String,
+    title: String,
+    summary_html: Option<String>,
+    content_html: Option<String>,
+    language: Option<String>,
+    text_language: String,
+    published: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct Pair {
+    a: String,
+    b: String,
+    duplicate: bool,
+    pattern: String,
+}
+
+struct Loaded {
+    entries: Vec<(FixtureEntry, Entry, Signature)>,
+    by_key: HashMap<String, usize>,
+    pairs: Vec<Pair>,
+}
+
+fn fixture() -> Loaded {
+    let fixture: Fixture = serde_json::from_str(include_str!("../../../tests/fixtures/stories/stories.json")).unwrap();
+    let entries: Vec<_> = fixture
+        .entries
+        .into_iter()
+        .map(|f| {
+            let entry = Entry {
+                id: f.url.clone(),
+                source: f.source.clone(),
+                url: Some(f.url.clone()),
+                title: f.title.clone(),
+                summary_html: f.summary_html.clone(),
+                content_html: f.content_html.clone(),
+                authors: Vec::new(),
+                categories: Vec::new(),
+                published: Some(f.published),
+                updated: None,
+                first_seen: f.published,
+                language: f.language.clone(),
+                enclosures: Vec::new(),
+                image: None,
+                via: Vec::new(),
+            };
+            let sig = Signature::of_entry(&entry);
+            (f, entry, sig)
+        })
+        .collect();
+    let by_key = entries.iter().enumerate().map(|(i, (f, _, _))| (f.key.clone(), i)).collect();
+    Loaded { entries, by_key, pairs: fixture.pairs }
+}
+
+impl Loaded {
+    fn get(&self, key: &str) -> &(FixtureEntry, Entry, Signature) {
+        &self.entries[self.by_key[key]]
+    }
+
+    /// The near layer's decision on a pair, as the pipeline takes it: guards, threshold, time window.
+    fn decide(&self, a: &str, b: &str) -> (bool, Comparison) {
+        let (fa, _, sa) = self.get(a);
+        let (fb, _, sb) = self.get(b);
+        let c = compare(sa, sb);
+        let within = (fa.published - fb.published).abs() <= DEFAULT_WINDOW;
+        (within && c.is_duplicate(DEFAULT_THRESHOLD), c)
+    }
+}
+
+#[test]
+fn fixture_is_big_enough_and_labels_agree_with_stories() {
+    let f = fixture();
+    assert!(f.entries.len() >= 60, "{} entries", f.entries.len());
+    assert!(f.pairs.len() >= 200, "{} pairs", f.pairs.len());
+    for p in &f.pairs {
+        assert_eq!(f.get(&p.a).0.story == f.get(&p.b).0.story, p.duplicate, "{} / {}", p.a, p.b);
+    }
+}
+
+#[test]
+fn precision_and_recall_on_labelled_pairs() {
+    let f = fixture();
+    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
+    let mut per_pattern: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut mistakes = Vec::new();
+    for p in &f.pairs {
+        let (said, c) = f.decide(&p.a, &p.b);
+        match (said, p.duplicate) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fneg += 1,
+            (false, false) => {}
+        }
+        let slot = per_pattern.entry(&p.pattern).or_default();
+        slot.1 += 1;
+        if said == p.duplicate {
+            slot.0 += 1;
+        } else {
+            mistakes.push(format!("  {} ~ {} ({}): said {said}, {c}", p.a, p.b, p.pattern));
+        }
+    }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fneg).max(1) as f64;
+    println!("near-duplicates at threshold {DEFAULT_THRESHOLD} over {} labelled pairs:", f.pairs.len());
+    println!("  precision {precision:.3} ({tp} of {} said duplicate)", tp + fp);
+    println!("  recall    {recall:.3} ({tp} of {} duplicates found)", tp + fneg);
+    let mut patterns: Vec<_> = per_pattern.into_iter().collect();
+    patterns.sort();
+    for (pattern, (right, total)) in patterns {
+        println!("  {pattern:<24} {right}/{total} right");
+    }
+    for m in &mistakes {
+        println!("{m}");
+    }
+    // How much room the default threshold has: the closest calls on each side, and a sweep.
+    let scored: Vec<(bool, f32, bool)> = f
+        .pairs
+        .iter()
+        .map(|p| {
+            let (fa, _, sa) = f.get(&p.a);
+            let (fb, _, sb) = f.get(&p.b);
+            let c = compare(sa, sb);
+            let open = c.refused.is_none() && (fa.published - fb.published).abs() <= DEFAULT_WINDOW;
+            (p.duplicate, c.score(), open)
+        })
+        .collect();
+    let lowest_dup = scored.iter().filter(|s| s.0).map(|s| s.1).fold(1.0f32, f32::min);
+    let highest_other = scored.iter().filter(|s| !s.0 && s.2).map(|s| s.1).fold(0.0f32, f32::max);
+    println!("  lowest duplicate score {lowest_dup:.2}; highest score of a non-duplicate no guard refused {highest_other:.2}");
+    for t in [0.5f32, 0.6, 0.7, 0.8, 0.9] {
+        let said: Vec<_> = scored.iter().filter(|s| s.2 && s.1 >= t).collect();
+        let tp = said.iter().filter(|s| s.0).count();
+        let dups = scored.iter().filter(|s| s.0).count();
+        println!(
+            "  at {t:.1}: precision {:.3}, recall {:.3}",
+            tp as f64 / said.len().max(1) as f64,
+            tp as f64 / dups as f64
+        );
+    }
+    assert!(precision >= 0.95, "precision {precision:.3}");
+    assert!(recall >= 0.9, "recall {recall:.3}");
+}
+
+#[test]
+fn the_index_finds_what_pairwise_comparison_finds() {
+    // LSH may only lose pairs, never invent them; on the fixtures it should lose none.
+    let f = fixture();
+    let mut index = NearIndex::new();
+    for (i, (fe, _, sig)) in f.entries.iter().enumerate() {
+        index.insert(i as u64, sig.clone(), fe.published);
+    }
+    for p in f.pairs.iter().filter(|p| f.decide(&p.a, &p.b).0) {
+        let (fa, _, sa) = f.get(&p.a);
+        let b = f.by_key[&p.b] as u64;
+        let found = index.candidates(sa, fa.published, DEFAULT_WINDOW).any(|(id, _)| id == b);
+        assert!(found, "{} ~ {} is a duplicate but not a candidate", p.a, p.b);
+    }
+}
+
+#[test]
+fn detected_language_is_right_on_every_fixture_entry() {
+    let f = fixture();
+    for (fe, entry, sig) in &f.entries {
+        assert_eq!(sig.language(), Some(fe.text_language.as_str()), "{} (declared {:?})", fe.key, entry.language);
+    }
+}
+
+fn explain(f: &Loaded, a: &str, b: &str) -> (bool, String) {
+    let (said, c) = f.decide(a, b);
+    (said, format!("{a} ~ {b}: {c}"))
+}
+
+#[test]
+fn the_same_kazakh_story_on_three_sites_is_one_story() {
+    let f = fixture();
+    for (a, b) in [
+        ("quake/kk/kazinform", "quake/kk/baq"),
+        ("quake/kk/kazinform", "quake/kk/egemen"),
+        ("quake/kk/baq", "quake/kk/egemen"),
+    ] {
+        let (said, why) = explain(&f, a, b);
+        assert!(said, "{why}");
+    }
+}
+
+#[test]
+fn the_same_russian_story_with_other_urls_and_titles_is_one_story() {
+    let f = fixture();
+    for (a, b) in [("flood/ru/tengrinews", "flood/ru/zakon"), ("flood/ru/zakon", "flood/ru/informburo")] {
+        let (said, why) = explain(&f, a, b);
+        assert!(said, "{why}");
+    }
+}
+
+#[test]
+fn a_kazakh_and_a_russian_version_stay_apart() {
+    let f = fixture();
+    let (said, why) = explain(&f, "launch/kk/kazinform", "launch/ru/tengrinews");
+    assert!(!said, "{why}");
+    assert!(why.contains("languages differ (kk / ru)"), "{why}");
+}
+
+#[test]
+fn the_same_event_with_other_facts_stays_apart() {
+    let f = fixture();
+    // A templated aftershock report: same sentences, other numbers.
+    let (said, why) = explain(&f, "quake/kk/kazinform", "quake/kk-alt0/baq");
+    assert!(!said, "{why}");
+    assert!(why.contains("numbers differ"), "{why}");
+    // A follow-up with the same names and no numbers to tell them apart: shingles alone.
+    let (said, why) = explain(&f, "crash/ru/tengrinews", "crash/ru-alt0/tengrinews");
+    assert!(!said, "{why}");
+    // The docking shares a whole sentence and the ship's number with the launch.
+    let (said, why) = explain(&f, "launch/kk/egemen", "launch/kk-alt0/baq");
+    assert!(!said, "{why}");
+}
+
+#[test]
+fn a_corrected_title_is_the_same_story() {
+    let f = fixture();
+    // "МС-52" corrected to "МС-25": the corrected numbers are a subset of the typo's plus the text's.
+    for story in ["flood", "quake", "crash", "launch"] {
+        let (said, why) = explain(&f, &format!("{story}/kk/kazinform-typo"), &format!("{story}/kk/kazinform"));
+        assert!(said, "{why}");
+    }
+}
+
+#[test]
+fn a_teaser_matches_the_full_text_it_opens() {
+    let f = fixture();
+    // egemen carries only the first sentence; kazinform the whole text.
+    let (said, c) = f.decide("schools/kk/egemen", "schools/kk/kazinform");
+    assert!(said, "{c}");
+    assert_eq!(c.shared, c.of, "{c}");
+}
+
+#[test]
+fn a_hand_written_teaser_does_not_hide_the_text_lede() {
+    let lede = "Мемлекет басшысы Қасым-Жомарт Тоқаев «Масс-медиа туралы» Қазақстан Республикасының Заңына қол қойды.";
+    let teaser = "Журналистер үшін маңызды құжат: не өзгереді?";
+    let full_and_teaser = Signature::new("Тоқаев заңға қол қойды", teaser, lede, Some("kk"));
+    let text_only = Signature::new("Президент заңға қол қойды", "", lede, Some("kk"));
+    assert!(compare(&full_and_teaser, &text_only).is_duplicate(DEFAULT_THRESHOLD));
+}
+
+#[test]
+fn templated_daily_stories_of_other_days_stay_apart() {
+    let f = fixture();
+    for (a, b) in [("rates-1/kk/kazinform", "rates-3/kk/baq"), ("weather-1/ru/zakon", "weather-2/ru/tengrinews")] {
+        let (said, why) = explain(&f, a, b);
+        assert!(!said, "{why}");
+    }
+}
+
+#[test]
+fn too_short_entries_never_match() {
+    let a = Signature::new("Погода на 5 марта", "Подробнее на сайте", "", Some("ru"));
+    let b = Signature::new("Курс доллара на 5 марта", "Подробнее на сайте", "", Some("ru"));
+    let c = compare(&a, &b);
+    assert_eq!(c.refused, Some(Refusal::TooShort));
+    assert!(!c.is_duplicate(0.0));
+}
+
+#[test]
+fn an_entry_without_text_is_its_title() {
+    let a = Signature::new("Алматы облысында жаңа жол салынып жатыр биыл", "", "", Some("kk"));
+    let b = Signature::new("Алматы облысында жаңа жол салынып жатыр биыл", "", "", Some("kk"));
+    assert_eq!(similarity(&a, &b), 1.0);
+    assert!(compare(&a, &b).is_duplicate(DEFAULT_THRESHOLD));
+}
+
+#[test]
+fn folding_ignores_case_punctuation_nbsp_and_lookalikes() {
+    let a = Signature::new("", "Қазақстанда  жаңа\u{a0}заң «күшіне» енді! Заң 2025 жылғы 1 қаңтардан бастап", "", None);
+    // Latin "a" typed inside Cyrillic words, quotes and case changed.
+    let b = Signature::new("", "ҚАЗАҚСТАНДA жаңа заң \"күшіне\" енді, заң 2025 жылғы 1 қаңтардан бастап", "", None);
+    assert_eq!(similarity(&a, &b), 1.0);
+    let c = Signature::new("", "Қазақстанда жаңа заң күшіне енді. Заң 2026 жылғы 1 қаңтардан бастап", "", None);
+    assert!(similarity(&a, &c) < 1.0, "numbers are kept");
+    assert_eq!(compare(&a, &c).refused, Some(Refusal::Numbers));
+}
+
+#[test]
+fn containment_counts_the_smaller_ledes_pairs() {
+    let words: Vec<String> = (0..20).map(|i| format!("w{i}")).collect();
+    let long = Signature::new("", &words.join(" "), "", None);
+    // Its first 8 words: 7 pairs, all inside the long lede's first 12 words.
+    let short = Signature::new("", &words[..8].join(" "), "", None);
+    let c = compare(&short, &long);
+    assert_eq!((c.shared, c.of), (7, 7));
+    // Words 4..16: pairs 4–5 … 10–11 are shared with the long lede (w0..w11), 7 of 11.
+    let shifted = Signature::new("", &words[4..16].join(" "), "", None);
+    let c = compare(&shifted, &long);
+    assert_eq!((c.shared, c.of), (7, 11));
+    assert_eq!(c.to_string(), "lede containment 0.64 (7 of 11 word pairs)");
+}
+
+#[test]
+fn signatures_round_trip_through_bytes() {
+    let sig = Signature::new(
+        "Тоқаев заңға қол қойды",
+        "Журналистер үшін маңызды құжат: не өзгереді?",
+        "Мемлекет басшысы Қасым-Жомарт Тоқаев «Масс-медиа туралы» Қазақстан Республикасының Заңына қол қойды.",
+        Some("kk"),
+    );
+    let bytes = sig.to_bytes();
+    assert_eq!(bytes.len(), 1 + 1 + 2 + 8 + 1 + (1 + 4 * 5) + (1 + 4 * 11));
+    assert_eq!(Signature::from_bytes(&bytes), Ok(sig.clone()));
+    let empty = Signature::new("", "", "", None);
+    assert_eq!(Signature::from_bytes(&empty.to_bytes()), Ok(empty));
+
+    let mut old = bytes.clone();
+    old[0] = SIGNATURE_VERSION + 1;
+    assert_eq!(Signature::from_bytes(&old), Err(SignatureError::Version { found: SIGNATURE_VERSION + 1 }));
+    assert_eq!(Signature::from_bytes(&bytes[..30]), Err(SignatureError::Malformed { len: 30 }));
+    assert_eq!(Signature::from_bytes(&[]), Err(SignatureError::Malformed { len: 0 }));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(Signature::from_bytes(&longer), Err(SignatureError::Malformed { .. })));
+    let mut bad_lang = bytes;
+    bad_lang[1] = 200;
+    assert!(matches!(Signature::from_bytes(&bad_lang), Err(SignatureError::Malformed { .. })));
+}
+
+#[test]
+fn the_index_respects_the_time_window_and_explains_its_match() {
+    let at = Utc.with_ymd_and_hms(2024, 4, 5, 6, 0, 0).unwrap();
+    let text = "Қостанай облысының Әулиекөл ауданында су тасқыны салдарынан 120 тұрғын үй су астында қалды.";
+    let title = "Қостанай облысында су тасқынынан 120 үй су астында қалды";
+    let mut index = NearIndex::new();
+    index.insert(7, Signature::new(title, text, "", Some("kk")), at);
+    let query = Signature::new(title, text, "", Some("kk"));
+    let found = index.best(&query, at + Duration::hours(71), DEFAULT_WINDOW, DEFAULT_THRESHOLD).unwrap();
+    assert_eq!(found.id, 7);
+    assert_eq!(found.to_string(), "near-duplicate of #7: lede containment 1.00 (11 of 11 word pairs)");
+    assert!(index.best(&query, at - Duration::hours(73), DEFAULT_WINDOW, DEFAULT_THRESHOLD).is_none());
+    assert_eq!(index.len(), 1);
+}
+
+/// Synthetic news: 60-word texts drawn from a Zipf vocabulary of 50,000 words (the commonest about 6%
+/// of all words, as in real text), so unrelated entries share common word pairs the way real ones do; a
+/// uniform vocabulary would make the index look better than it is.
+fn synthetic_texts(count: usize, seed: u64) -> Vec<Vec<String>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(state)
+    };
+    let ln_vocabulary = 50_000f64.ln();
+    (0..count)
+        .map(|_| {
+            (0..60)
+                .map(|_| {
+                    let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+                    format!("w{}", (u * ln_vocabulary).exp() as u64)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `cargo test --release -- --ignored --nocapture near_index_at_scale`
+#[test]
+#[ignore = "benchmark: run in release with --nocapture"]
+fn near_index_at_scale() {
+    use std::time::Instant;
+    const STORED: usize = 100_000;
+    const NEW: usize = 1_000;
+    let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let mut texts = synthetic_texts(STORED + NEW, 42);
+    // Every tenth new entry is a stored story with one word of its lede changed: it must be found.
+    let mut planted = Vec::new();
+    for i in (STORED..STORED + NEW).step_by(10) {
+        let original = (i * 97) % STORED;
+        let mut copy = texts[original].clone();
+        copy[6] = "edited".to_owned();
+        texts[i] = copy;
+        planted.push((i, original));
+    }
+    let texts: Vec<String> = texts.into_iter().map(|words| words.join(" ")).collect();
+    let t = Instant::now();
+    let sigs: Vec<Signature> = texts.iter().map(|t| Signature::new("", t, "", Some("kk"))).collect();
+    let sign = t.elapsed();
+    let t = Instant::now();
+    let bytes: Vec<Vec<u8>> = sigs[..STORED].iter().map(Signature::to_bytes).collect();
+    let stored_bytes: usize = bytes.iter().map(Vec::len).sum();
+    let read: Vec<Signature> = bytes.iter().map(|b| Signature::from_bytes(b).unwrap()).collect();
+    let serde = t.elapsed();
+    // Every stored entry inside the window: the worst case (a real 72 h window holds a few days' worth).
+    let window = Duration::days(365);
+    let t = Instant::now();
+    let mut index = NearIndex::new();
+    for (i, sig) in read.into_iter().enumerate() {
+        index.insert(i as u64, sig, start + Duration::seconds(i as i64));
+    }
+    let build = t.elapsed();
+    let t = Instant::now();
+    let (mut candidates, mut found) = (0usize, HashMap::new());
+    for (i, sig) in sigs.iter().enumerate().skip(STORED) {
+        let at = start + Duration::seconds(i as i64);
+        let all: Vec<_> = index.candidates(sig, at, window).collect();
+        candidates += all.len();
+        if let Some((id, _)) = all.into_iter().find(|(_, c)| c.is_duplicate(DEFAULT_THRESHOLD)) {
+            found.insert(i, id as usize);
+        }
+        index.insert(i as u64, sig.clone(), at);
+    }
+    let add = t.elapsed();
+    // What the index saves: the same queries as a scan of every stored signature.
+    let t = Instant::now();
+    let scanned: usize = sigs[STORED..STORED + 100]
+        .iter()
+        .map(|q| sigs[..STORED].iter().filter(|s| compare(q, s).is_duplicate(DEFAULT_THRESHOLD)).count())
+        .sum();
+    let scan = t.elapsed();
+    let ms = |d: std::time::Duration, n: usize| d.as_secs_f64() * 1000.0 / n as f64;
+    let hits = planted.iter().filter(|(i, original)| found.get(i) == Some(original)).count();
+    println!("near index, {STORED} stored + {NEW} new synthetic entries, all inside one window:");
+    println!("  signature from text    {:.4} ms/entry", ms(sign, STORED + NEW));
+    println!(
+        "  to_bytes + from_bytes  {:.4} ms/entry ({:.0} bytes/entry)",
+        ms(serde, STORED),
+        stored_bytes as f64 / STORED as f64
+    );
+    println!(
+        "  index build            {:.4} ms/entry ({:.0} ms in all)",
+        ms(build, STORED),
+        build.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  query + insert         {:.4} ms/entry ({:.1} candidates/query)",
+        ms(add, NEW),
+        candidates as f64 / NEW as f64
+    );
+    println!("  linear scan instead    {:.4} ms/entry ({scanned} matches in 100 queries)", ms(scan, 100));
+    println!("  planted copies found   {hits}/{}; other matches {}", planted.len(), found.len() - hits);
+    assert_eq!(hits, planted.len());
+    assert!(ms(add, NEW) < 5.0, "adding an entry must not scan the store");
+}

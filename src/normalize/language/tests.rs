@@ -1,0 +1,110 @@
+use super::*;
+
+#[derive(serde::Deserialize)]
+struct Fixture {
+    entries: Vec<FixtureEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct FixtureEntry {
+    title: String,
+    summary_html: Option<String>,
+    content_html: Option<String>,
+    text_language: String,
+}
+
+fn fixture() -> Vec<FixtureEntry> {
+    let f: Fixture = serde_json::from_str(include_str!("../../../tests/fixtures/stories/stories.json")).unwrap();
+    f.entries
+}
+
+/// Short news texts in other languages and scripts, with the language they are in.
+const OTHERS: &[(&str, &str)] = &[
+    ("The National Bank of Kazakhstan cut its base rate to 14.25 percent on Friday", "en"),
+    ("Astana opens twelve new schools as the academic year begins", "en"),
+    ("Зеленський підписав закон про підвищення зарплат учителям", "uk"),
+    ("Лукашэнка сустрэўся з кіраўніком урада ў Мінску", "be"),
+    ("Die Zentralbank Kasachstans hat am Freitag den Leitzins auf 14,25 Prozent gesenkt, teilte die Bank mit", "de"),
+    ("Премиерът подписа закона за медиите", "bg"),
+    ("Rybakina wins Wimbledon opener", "en"),
+    ("Kazakistan Merkez Bankası politika faizini yüzde 14,25'e indirdi", "tr"),
+    ("哈萨克斯坦央行将基准利率下调至14.25%", "zh"),
+];
+
+#[test]
+fn kazakh_and_russian_are_told_apart_on_titles_alone_and_on_whole_texts() {
+    let entries = fixture();
+    let (mut titles_right, mut texts_right, mut whatlang_right) = (0, 0, 0);
+    for e in &entries {
+        let body = e.summary_html.as_deref().or(e.content_html.as_deref()).map(crate::normalize::text::html_to_text);
+        let whole = format!("{}\n{}", e.title, body.unwrap_or_default());
+        titles_right += usize::from(detect(&e.title) == Some(e.text_language.as_str()));
+        texts_right += usize::from(detect(&whole) == Some(e.text_language.as_str()));
+        whatlang_right +=
+            usize::from(whatlang::detect(&e.title).map(|i| bcp47(i.lang())) == Some(e.text_language.as_str()));
+    }
+    let n = entries.len();
+    println!("language of {n} fixture entries (kk and ru):");
+    println!("  detect, title only:    {titles_right}/{n}");
+    println!("  detect, title + text:  {texts_right}/{n}");
+    println!("  whatlang, title only:  {whatlang_right}/{n} (it has no Kazakh model)");
+    assert_eq!(texts_right, n);
+    assert_eq!(titles_right, n);
+}
+
+#[test]
+fn other_languages_go_to_whatlang() {
+    let right = OTHERS.iter().filter(|(text, lang)| detect(text) == Some(*lang)).count();
+    for (text, lang) in OTHERS {
+        println!("{lang}: {:?} ← {text}", detect(text));
+    }
+    assert_eq!(right, OTHERS.len());
+}
+
+#[test]
+fn kazakh_headlines_without_kazakh_letters_still_vote_kazakh() {
+    assert_eq!(detect("Астанада жол апаты болды"), Some("kk"));
+    assert_eq!(detect("Алматы облысы бойынша жаңалықтар"), Some("kk"));
+    // Latin "i" typed for "і": folded before counting.
+    assert_eq!(detect("Бiлiм беру министрлiгi жаңа бағдарлама ұсынды"), Some("kk"));
+}
+
+#[test]
+fn a_kazakh_name_in_a_russian_text_does_not_make_it_kazakh() {
+    assert_eq!(
+        detect("Министр Қасым-Жомарт Тоқаев провел встречу с инвесторами в Астане и обсудил проекты"),
+        Some("ru")
+    );
+    assert_eq!(detect("В Алматы прошел фестиваль"), Some("ru"));
+}
+
+#[test]
+fn too_little_text_is_no_language() {
+    assert_eq!(detect(""), None);
+    assert_eq!(detect("2024 — 15:30"), None);
+    assert_eq!(detect("ok"), None);
+    // whatlang's best guess here is Catalan, at 0.07: no language beats a wrong one.
+    assert_eq!(detect("Tokayev signs media law"), None);
+}
+
+#[test]
+fn words_are_folded_for_comparison() {
+    assert_eq!(
+        fold_words("Қазақстан  РЕСПУБЛИКАСЫ,\u{a0}«Нұр-Отан»!", true),
+        ["қазақстан", "республикасы", "нұр", "отан"]
+    );
+    assert_eq!(fold_words("Алёна, молоко\u{301}, ин\u{ad}формация", true), ["алена", "молоко", "информация"]);
+    // Latin look-alikes inside Cyrillic words; an English word is left alone.
+    assert_eq!(fold_words("Бiлiм Kазaқстан hello", true), ["білім", "казақстан", "hello"]);
+    assert_eq!(fold_words("Бiлiм", false), ["Білім"]);
+}
+
+#[test]
+fn digit_groups_split_by_a_space_are_one_number() {
+    assert_eq!(fold_words("1 000 000 теңге", true), ["1000000", "теңге"]);
+    assert_eq!(fold_words("15\u{a0}000 адам", true), ["15000", "адам"]);
+    assert_eq!(fold_words("2,5 млрд", true), ["2", "5", "млрд"]);
+    assert_eq!(fold_words("2024 жылы 100 адам", true), ["2024", "жылы", "100", "адам"]);
+    assert_eq!(fold_words("2024 100", true), ["2024", "100"]);
+    assert_eq!(fold_words("12, 345", true), ["12", "345"]);
+}

@@ -1,0 +1,243 @@
+//! The pipeline: runs the stages in order for one `feedmill run`.
+//!
+//! ```text
+//! config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
+//! ```
+//!
+//! Concurrency lives in exactly one place: sources go through one `buffer_unordered(concurrency)`; each
+//! source is fetched on the async runtime and then understood (decode + parse + normalize, pure CPU
+//! work) on the blocking pool, so a large feed never stalls the fetches of the others. Everything after
+//! that is sequential and deterministic.
+
+mod output;
+mod pages;
+mod source;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::config::Config;
+use crate::decode::{self, Decoded};
+use crate::dedup;
+use crate::emit;
+use crate::fetch::Fetcher;
+use crate::model::{Entry, RawFeed};
+use crate::normalize::{self, Normalized};
+use crate::parse::{self, ParseError};
+use crate::report::{error_chain, RunReport, SourceReport};
+use crate::store::{EntriesUpdate, SourceState, SourceUpdate, Store};
+use source::SourceResult;
+
+/// What the caller decides about a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Overrides `[output] dir`.
+    pub output_dir: Option<PathBuf>,
+    /// The run's clock: first-seen time of new entries and "now" for relative dates and scheduling.
+    pub now: DateTime<Utc>,
+    /// Fetch every source, due or not.
+    pub force: bool,
+    /// For `watch`: a source with no schedule of its own is due this long after its last fetch (a
+    /// single `run` leaves it `None`: such sources are always due).
+    pub default_interval: Option<std::time::Duration>,
+    /// Called once per source as it finishes (drives the progress bar).
+    pub on_source_done: Option<fn(&SourceReport)>,
+}
+
+/// A permanent redirect is adopted once it has been seen this many times…
+#[derive(Debug, Clone)]
+pub struct Understood {
+    /// The encoding and why it was chosen: `windows-1251 (XML prolog)`.
+    pub decoded_as: String,
+    pub raw: RawFeed,
+    pub normalized: Normalized,
+}
+
+/// Decode → parse → normalize one fetched document. Pure CPU work, shared by `run` and `parse`.
+pub fn understand(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: Option<&Url>,
+    cx: &normalize::Context,
+) -> Result<Understood, ParseError> {
+    let Decoded { text, encoding, decided_by, .. } = decode::decode(bytes, content_type);
+    tracing::debug!(source = cx.source, encoding = encoding.name(), by = %decided_by, "decoded");
+    let raw = parse::parse(&text)?;
+    let normalized = normalize::feed(&raw, &normalize::Context { doc_url, ..cx.clone() });
+    Ok(Understood { decoded_as: format!("{} ({decided_by})", encoding.name()), raw, normalized })
+}
+
+/// What reading one source produced: its report row and what to remember.
+pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunReport {
+    let mut report = RunReport::default();
+    if let Err(e) = run_stages(config, store, opts, &mut report).await {
+        report.output_error = Some(e);
+    }
+    report
+}
+
+/// An error that stops the run (the store or the output folder failed), as one line.
+fn fatal(e: impl std::error::Error) -> String {
+    error_chain(&e)
+}
+
+async fn run_stages(
+    config: &Config,
+    store: &mut Store,
+    opts: &RunOptions,
+    report: &mut RunReport,
+) -> Result<(), String> {
+    let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
+    let states = store.sources().map_err(fatal)?;
+    // Pages already fetched for full text, so each is fetched once.
+    let mut known = HashMap::new();
+    for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
+        known.insert(s.name.clone(), store.known_urls(&s.name).map_err(fatal)?);
+    }
+    let results = read_all(&fetcher, config, &states, &known, opts).await;
+    let updates = identify_all(config, results, report);
+    remember(config, store, opts, &updates, report)?;
+    publish(config, store, opts, report)
+}
+
+/// Fetch → decode → parse → normalize every source, `concurrency` at a time; results in config order.
+async fn read_all(
+    fetcher: &Fetcher,
+    config: &Config,
+    states: &HashMap<String, SourceState>,
+    known: &HashMap<String, HashSet<String>>,
+    opts: &RunOptions,
+) -> Vec<SourceResult> {
+    let mut results: Vec<(usize, SourceResult)> = stream::iter(config.sources.iter().enumerate())
+        .map(|(i, source)| async move {
+            let state = states.get(&source.name).cloned().unwrap_or_default();
+            (i, source::read_source(fetcher, source, state, known.get(&source.name), config, opts).await)
+        })
+        .buffer_unordered(config.concurrency)
+        .inspect(|(_, r)| {
+            if let Some(f) = opts.on_source_done {
+                f(&r.report);
+            }
+        })
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Assigns ids (and drops in-feed duplicates) for every parsed source; fills the report's rows.
+fn identify_all(config: &Config, results: Vec<SourceResult>, report: &mut RunReport) -> Vec<SourceUpdate> {
+    let mut updates = Vec::new();
+    for (source, result) in config.sources.iter().zip(results) {
+        let mut row = result.report;
+        let mut update = result.update;
+        if let (Some(n), Some(u)) = (result.normalized, update.as_mut()) {
+            let identified = dedup::identify(&source.name, n.candidates);
+            if let Some(why) = &identified.downgraded {
+                tracing::info!(source = %source.name, "{why}");
+                row.warnings.push(why.clone());
+            }
+            row.duplicates = identified.duplicates;
+            u.entries = EntriesUpdate::Parsed(identified.entries);
+        }
+        report.sources.push(row);
+        updates.extend(update);
+    }
+    updates
+}
+
+/// Writes the run into the store (one transaction), then purges entries past the retention period.
+fn remember(
+    config: &Config,
+    store: &mut Store,
+    opts: &RunOptions,
+    updates: &[SourceUpdate],
+    report: &mut RunReport,
+) -> Result<(), String> {
+    let reconciled = store.record(opts.now, updates).map_err(fatal)?;
+    let cutoff = opts.now - chrono::Duration::from_std(config.output.retention).unwrap_or(chrono::Duration::MAX);
+    let purged = store.purge(cutoff, opts.now).map_err(fatal)?;
+    if purged > 0 {
+        tracing::info!("{purged} entries older than the retention period purged");
+    }
+    let counts = store.entry_counts().map_err(fatal)?;
+    for row in &mut report.sources {
+        row.new = reconciled.get(&row.name).map_or(0, |r| r.new);
+        row.kept = counts.get(&row.name).copied().unwrap_or(0);
+    }
+    Ok(())
+}
+
+/// Builds the outputs from every stored entry: dedup across sources, categorize, emit, write.
+fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunReport) -> Result<(), String> {
+    // Outputs are a function of the stored entries and the config: when neither changed since the last
+    // build into this folder, there is nothing to render and nothing to compare.
+    let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
+    let build_key = build_key(config, &out_dir, store.content_version().map_err(fatal)?);
+    let meta_key = format!("outputs:{}", out_dir.display());
+    if store.meta(&meta_key).map_err(fatal)?.as_deref() == Some(build_key.as_str())
+        && out_dir.join("index.html").is_file()
+    {
+        report.outputs_current = true;
+        return Ok(());
+    }
+
+    let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+    let mut per_source: Vec<(usize, Vec<Entry>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
+    for s in store.entries(&names).map_err(fatal)? {
+        if let Some(&i) = position.get(s.entry.source.as_str()) {
+            per_source[i].1.push(s.entry);
+        }
+    }
+    let (stories, folded) = dedup::merge(per_source);
+    for (row, n) in report.sources.iter_mut().zip(folded) {
+        row.duplicates += n;
+    }
+    if stories.is_empty() && report.sources.iter().all(SourceReport::failed) {
+        // Writing now would replace whatever was published with empty feeds.
+        tracing::error!("no source could be read and nothing is stored; outputs left as they were");
+        return Ok(());
+    }
+    let states = store.sources().map_err(fatal)?;
+    let feed_info: Vec<(Option<String>, Option<String>)> = config
+        .sources
+        .iter()
+        .map(|s| states.get(&s.name).map(|st| (st.title.clone(), st.site_url.clone())).unwrap_or_default())
+        .collect();
+    output::write_outputs(config, &out_dir, &stories, &feed_info, report)?;
+    if let Err(e) = store.set_meta(&meta_key, &build_key) {
+        // Harmless: the next run rebuilds and finds every file unchanged.
+        tracing::warn!("cannot record the output build: {}", error_chain(&e));
+    }
+    Ok(())
+}
+
+/// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
+/// content version and feedmill's version.
+fn build_key(config: &Config, out_dir: &Path, content_version: u64) -> String {
+    let sources: Vec<_> = config.sources.iter().map(|s| (&s.name, &s.url, &s.categories)).collect();
+    let described = format!(
+        "{:?}|{:?}|{:?}|{}|{content_version}|{}",
+        config.output,
+        config.categories,
+        sources,
+        out_dir.display(),
+        emit::GENERATOR
+    );
+    let digest = Sha256::digest(described.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn format_label(raw: &RawFeed) -> String {
+    let name = serde_json::to_value(raw.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    match &raw.version {
+        Some(v) => format!("{name} {v}"),
+        None => name,
+    }
+}

@@ -1,0 +1,112 @@
+//! Output: categorized stories → the files under `output/`, through the emitters and the one atomic
+//! writer. Rendering is pure; `emit::write` decides what actually touches the disk.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::config::{Config, ALL};
+use crate::dedup::Story;
+use crate::emit::{self, write::WriteOutcome, CategoryRef, FeedDoc, FeedUrls, SiteDoc, SourceRef};
+use crate::model::Entry;
+use crate::report::{error_chain, RunReport};
+
+pub(super) fn write_outputs(
+    config: &Config,
+    out_dir: &Path,
+    stories: &[Story],
+    feed_info: &[(Option<String>, Option<String>)],
+    report: &mut RunReport,
+) -> Result<(), String> {
+    let slugs: Vec<&str> = config.categories.iter().map(|c| c.slug.as_str()).collect();
+    let feeds = crate::categorize::categorize(stories, &config.sources, &slugs, config.output.max_items);
+    let mut write = |path: PathBuf, bytes: String| -> Result<(), String> {
+        match emit::write::write_if_changed(&path, bytes.as_bytes()) {
+            Ok(WriteOutcome::Written) => report.files_written += 1,
+            Ok(WriteOutcome::Unchanged) => report.files_unchanged += 1,
+            Err(e) => return Err(error_chain(&e)),
+        }
+        Ok(())
+    };
+
+    let mut categories = Vec::new();
+    let mut newest = DateTime::<Utc>::UNIX_EPOCH;
+    for (slug, entries) in &feeds {
+        let (title, description) = match config.category(slug) {
+            Some(c) => (c.title.as_str(), c.description.as_deref()),
+            None => (config.output.title.as_str(), config.output.description.as_deref()),
+        };
+        let urls = config.output.base_url.as_ref().map(|base| FeedUrls {
+            rss: join(base, &format!("{slug}/rss.xml")),
+            atom: join(base, &format!("{slug}/atom.xml")),
+            json: join(base, &format!("{slug}/feed.json")),
+        });
+        let id = match &urls {
+            Some(u) => u.atom.clone(),
+            None => format!("urn:feedmill:feed:{slug}"),
+        };
+        let updated = entries.iter().map(Entry::last_modified).max().unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        newest = newest.max(updated);
+        let language = config.output.language.clone().or_else(|| common_language(entries));
+        let doc = FeedDoc {
+            slug,
+            title,
+            description,
+            home_url: config.output.base_url.as_ref().map(Url::as_str),
+            urls: urls.as_ref(),
+            language: language.as_deref(),
+            updated,
+            id: &id,
+            entries,
+        };
+        let dir = out_dir.join(slug);
+        write(dir.join("rss.xml"), emit::rss::render(&doc))?;
+        write(dir.join("atom.xml"), emit::atom::render(&doc))?;
+        write(dir.join("feed.json"), emit::json_feed::render(&doc))?;
+
+        let sources = config
+            .sources
+            .iter()
+            .zip(feed_info)
+            .filter(|(s, _)| slug == ALL || s.categories.iter().any(|c| c == slug))
+            .map(|(s, (title, site))| SourceRef {
+                name: s.name.clone(),
+                title: title.clone(),
+                feed_url: s.url.clone(),
+                site_url: site.clone(),
+            })
+            .collect();
+        categories.push(CategoryRef {
+            slug: slug.clone(),
+            title: title.to_owned(),
+            description: description.map(str::to_owned),
+            rss_path: format!("{slug}/rss.xml"),
+            atom_path: format!("{slug}/atom.xml"),
+            json_path: format!("{slug}/feed.json"),
+            entry_count: entries.len(),
+            sources,
+        });
+    }
+    // `all` first, then the categories in slug order (the BTreeMap already sorted them).
+    categories.sort_by_key(|c| c.slug != ALL);
+    let site = SiteDoc {
+        title: &config.output.title,
+        description: config.output.description.as_deref(),
+        categories: &categories,
+        updated: newest,
+    };
+    write(out_dir.join("index.html"), emit::index_html::render(&site))?;
+    write(out_dir.join("sources.opml"), emit::opml::render(&site))?;
+    Ok(())
+}
+
+fn join(base: &Url, path: &str) -> String {
+    base.join(path).map_or_else(|_| format!("{base}{path}"), String::from)
+}
+
+/// The language every entry shares, if they all state the same one.
+fn common_language(entries: &[Entry]) -> Option<String> {
+    let first = entries.first()?.language.as_ref()?;
+    entries.iter().all(|e| e.language.as_ref() == Some(first)).then(|| first.clone())
+}

@@ -1,0 +1,270 @@
+//! Pages: what turns a fetched body into entries when it is not simply a feed.
+//!
+//! - A feed source whose URL serves an HTML page that advertises a feed (`<link rel="alternate">`)
+//!   reads that feed instead (autodiscovery); the caller remembers it as the URL in use.
+//! - An `html` source's listing page is read with its selectors, following the `next` link for up to
+//!   `pages` pages.
+//! - With `follow` (html) or `full_text` (feeds), the page of every entry the store does not know yet
+//!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
+//!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
+//!   first time (see `store::reconcile`), so each page is fetched once.
+//!
+//! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use url::Url;
+
+use super::{understand, Understood};
+use crate::config::{Source, SourceKind};
+use crate::decode;
+use crate::extract::{self, PageContext};
+use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
+use crate::model::{FeedFormat, Person, RawFeed, Text};
+use crate::normalize::{self, html::sanitize, urls, Candidate};
+use crate::parse::ParseError;
+use crate::report::error_chain;
+
+/// Article pages fetched per source and run, so a first run over a big archive stays polite.
+pub const MAX_ARTICLES: usize = 100;
+
+/// A source's body, understood.
+pub(super) struct Read {
+    pub understood: Understood,
+    /// The feed a page advertised, when the configured URL was a page.
+    pub discovered: Option<Url>,
+}
+
+/// Decodes, parses and normalizes a source's body according to its kind, then fetches article pages
+/// when the source asks for full text.
+pub(super) async fn read(
+    fetcher: &Fetcher,
+    source: &Source,
+    body: Body,
+    location: &Location,
+    known: Option<&HashSet<String>>,
+    now: DateTime<Utc>,
+) -> Result<Read, String> {
+    let doc_url = match location {
+        Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
+        Location::File(path) => Url::from_file_path(path).ok(),
+    };
+    let mut read = match &source.kind {
+        SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, now).await?,
+        SourceKind::Html { .. } => {
+            let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
+            Read { understood: read_listing(fetcher, source, body, url, now).await?, discovered: None }
+        }
+    };
+    if source.kind.fetches_articles() {
+        let warnings =
+            fill_from_articles(fetcher, source, &mut read.understood.normalized.candidates, known, now).await;
+        read.understood.normalized.warnings.extend(warnings);
+    }
+    Ok(read)
+}
+
+async fn read_feed(
+    fetcher: &Fetcher,
+    source: &Source,
+    body: Body,
+    doc_url: Option<Url>,
+    now: DateTime<Utc>,
+) -> Result<Read, String> {
+    let cx = Owned { source: source.name.clone(), tz: source.timezone, now };
+    let first = blocking({
+        let (cx, doc_url) = (cx.clone(), doc_url.clone());
+        move || cx.understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref())
+    })
+    .await?;
+    let page = match first {
+        Ok(understood) => return Ok(Read { understood, discovered: None }),
+        Err((ParseError::NotAFeed { .. }, Some(page))) => page,
+        Err((e, _)) => return Err(error_chain(&e)),
+    };
+    let Some(page_url) = doc_url else {
+        return Err("not a feed, and a local page cannot advertise one".into());
+    };
+    let advertised = extract::discover(&page, &page_url);
+    let Some(feed) = advertised.into_iter().next().map(|a| a.url) else {
+        return Err(format!(
+            "{page_url} is an HTML page that advertises no feed; run `feedmill discover {page_url}` for a kind = \"html\" config"
+        ));
+    };
+    let body = match fetcher.fetch(&Location::Http(feed.clone()), &Validators::default()).await {
+        Ok(Fetched::Body(body)) => body,
+        Ok(Fetched::NotModified { .. }) => return Err(format!("{feed}: 304 to an unconditional request")),
+        Err(e) => return Err(format!("the feed {page_url} advertises: {}", error_chain(&e))),
+    };
+    let doc = body.meta.final_url.clone().unwrap_or_else(|| feed.clone());
+    let understood = blocking(move || cx.understand(&body.bytes, body.content_type.as_deref(), Some(&doc)))
+        .await?
+        .map_err(|(e, _)| format!("the feed {page_url} advertises ({feed}): {}", error_chain(&e)))?;
+    Ok(Read { understood, discovered: Some(feed) })
+}
+
+async fn read_listing(
+    fetcher: &Fetcher,
+    source: &Source,
+    body: Body,
+    url: Url,
+    now: DateTime<Utc>,
+) -> Result<Understood, String> {
+    let SourceKind::Html { listing, pages, .. } = &source.kind else {
+        return Err("not an html source".into());
+    };
+    let mut raw = RawFeed {
+        format: FeedFormat::Html,
+        version: None,
+        title: None,
+        link: Some(url.to_string()),
+        self_link: None,
+        description: None,
+        language: None,
+        image: None,
+        base: None,
+        hints: Default::default(),
+        entries: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut decoded_as = String::new();
+    let (mut body, mut page_url) = (body, url.clone());
+    for page in 1..=*pages {
+        let decoded = decode::decode(&body.bytes, body.content_type.as_deref());
+        if page == 1 {
+            decoded_as = format!("{} ({})", decoded.encoding.name(), decoded.decided_by);
+        }
+        let (rules, tz, format, locale, at) =
+            (listing.clone(), source.timezone, source.date_format.clone(), source.locale, page_url.clone());
+        let found = blocking(move || {
+            let cx = PageContext { url: &at, tz, now, locale, date_format: format.as_ref() };
+            extract::listing(&decoded.text, &rules, &cx)
+        })
+        .await?;
+        let seen: HashSet<Option<String>> = raw.entries.iter().map(|e| e.link.clone()).collect();
+        raw.entries.extend(found.entries.into_iter().filter(|e| !seen.contains(&e.link)));
+        raw.warnings.extend(found.warnings.into_iter().map(|w| format!("page {page}: {w}")));
+        let Some(next) = found.next_page.filter(|_| page < *pages) else { break };
+        match fetcher.fetch(&Location::Http(next.clone()), &Validators::default()).await {
+            Ok(Fetched::Body(b)) => (body, page_url) = (b, next),
+            Ok(Fetched::NotModified { .. }) => break,
+            Err(e) => {
+                raw.warnings.push(format!("page {}: {}", page + 1, error_chain(&e)));
+                break;
+            }
+        }
+    }
+    if raw.entries.is_empty() {
+        return Err(format!("the selector `item` matched no story on {url}"));
+    }
+    let cx = normalize::Context { source: &source.name, doc_url: Some(&url), timezone: source.timezone, now };
+    let normalized = normalize::feed(&raw, &cx);
+    Ok(Understood { decoded_as, raw, normalized })
+}
+
+/// Fetches the pages of entries the store does not know yet and takes their text (and, for html
+/// sources, any title, date, author or image the listing lacked). Returns one warning per page that
+/// could not be read.
+async fn fill_from_articles(
+    fetcher: &Fetcher,
+    source: &Source,
+    candidates: &mut [Candidate],
+    known: Option<&HashSet<String>>,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let targets: Vec<(usize, Url)> = candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, Url::parse(c.entry.url.as_deref()?).ok()?)))
+        .filter(|(_, url)| known.is_none_or(|k| !k.contains(&urls::canonical(url))))
+        .take(MAX_ARTICLES)
+        .collect();
+    let per_host = fetcher.settings().per_host.max(1);
+    let pages: Vec<(usize, Result<extract::Article, String>)> = stream::iter(targets)
+        .map(|(i, url)| async move { (i, fetch_article(fetcher, source, url, now).await) })
+        .buffer_unordered(per_host)
+        .collect()
+        .await;
+    let mut warnings = Vec::new();
+    for (i, page) in pages {
+        let entry = &mut candidates[i].entry;
+        match page {
+            Ok(article) => {
+                let base = entry.url.as_deref().and_then(|u| Url::parse(u).ok());
+                if let Some(body) = article.body_html.as_deref().and_then(|b| sanitize(b, base.as_ref())) {
+                    entry.content_html = Some(body);
+                }
+                if entry.published.is_none() {
+                    entry.published = article.published;
+                }
+                if entry.authors.is_empty() {
+                    entry.authors.extend(article.author.map(|name| Person { name: Some(name), ..Person::default() }));
+                }
+                if entry.image.is_none() {
+                    entry.image = article.image;
+                }
+                let listing_title_is_fallback = entry.url.as_deref() == Some(entry.title.as_str());
+                if let (true, Some(title)) = (listing_title_is_fallback, article.title) {
+                    entry.title = normalize::text::plain(&Text::plain(title));
+                }
+                warnings.extend(article.warnings);
+            }
+            Err(e) => warnings.push(format!("article page: {e}")),
+        }
+    }
+    warnings
+}
+
+async fn fetch_article(
+    fetcher: &Fetcher,
+    source: &Source,
+    url: Url,
+    now: DateTime<Utc>,
+) -> Result<extract::Article, String> {
+    let body = match fetcher.fetch(&Location::Http(url.clone()), &Validators::default()).await {
+        Ok(Fetched::Body(body)) => body,
+        Ok(Fetched::NotModified { .. }) => return Err(format!("{url}: 304 to an unconditional request")),
+        Err(e) => return Err(error_chain(&e)),
+    };
+    let page_url = body.meta.final_url.clone().unwrap_or(url);
+    let (rules, tz, format, locale) =
+        (source.article.clone(), source.timezone, source.date_format.clone(), source.locale);
+    blocking(move || {
+        let text = decode::decode(&body.bytes, body.content_type.as_deref()).text;
+        let cx = PageContext { url: &page_url, tz, now, locale, date_format: format.as_ref() };
+        extract::article(&text, &rules, &cx)
+    })
+    .await
+}
+
+/// What `understand` needs that outlives a borrow: for moving into the blocking pool.
+#[derive(Clone)]
+struct Owned {
+    source: String,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+}
+
+impl Owned {
+    /// Like [`understand`], but a page that is not a feed comes back with its decoded text, so the
+    /// caller can look for the feed it advertises.
+    fn understand(
+        &self,
+        bytes: &[u8],
+        content_type: Option<&str>,
+        doc_url: Option<&Url>,
+    ) -> Result<Understood, (ParseError, Option<String>)> {
+        let cx = normalize::Context { source: &self.source, doc_url, timezone: self.tz, now: self.now };
+        understand(bytes, content_type, doc_url, &cx).map_err(|e| match e {
+            ParseError::NotAFeed { .. } => (e, Some(decode::decode(bytes, content_type).text)),
+            e => (e, None),
+        })
+    }
+}
+
+/// Runs CPU work on the blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| format!("page reader crashed: {e}"))
+}

@@ -56,6 +56,12 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
         every: std::time::Duration,
     },
+    /// List the feeds a web page advertises; when it advertises none, print a kind = "html" config to start from.
+    Discover {
+        /// The page's http(s) URL (or a local file).
+        #[arg(value_name = "URL")]
+        url: String,
+    },
     /// Show each source's state: last success, last error, failures in a row, next due, entries kept.
     Status {
         #[command(flatten)]

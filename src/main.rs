@@ -67,6 +67,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             status(&config)
         }
         Command::Parse { input, json, timezone } => parse(&input, json, timezone),
+        Command::Discover { url } => discover(&url),
     }
 }
 
@@ -252,19 +253,42 @@ fn progress_tick(source: &SourceReport) {
     }
 }
 
-fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {
+/// Fetches `input` once, unconditionally: the document and the URL it ended up at.
+fn fetch_once(input: &str) -> anyhow::Result<(feedmill::fetch::Body, Option<url::Url>)> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let location = Location::parse(input, &cwd)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let fetcher = Fetcher::new(Default::default())?;
-    let fetched = runtime.block_on(fetcher.fetch(&location, &Validators::default()))?;
-    let Fetched::Body(body) = fetched else {
+    let Fetched::Body(body) = runtime.block_on(fetcher.fetch(&location, &Validators::default()))? else {
         anyhow::bail!("{input}: server answered 304 Not Modified to an unconditional request");
     };
     let doc_url = match &location {
         Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
         Location::File(path) => url::Url::from_file_path(path).ok(),
     };
+    Ok((body, doc_url))
+}
+
+fn discover(input: &str) -> anyhow::Result<u8> {
+    let (body, doc_url) = fetch_once(input)?;
+    let url = doc_url.with_context(|| format!("{input}: cannot make a URL of it"))?;
+    let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
+    let found = feedmill::extract::discover(&text, &url);
+    if found.is_empty() {
+        println!("# {url} advertises no feed. A starting point for an html source (check the selectors):\n");
+        let name = url.host_str().unwrap_or("site").trim_start_matches("www.").replace('.', "-");
+        print!("{}", feedmill::extract::skeleton(&text, &url, &name));
+        return Ok(EXIT_OK);
+    }
+    for feed in found {
+        let kind = format!("{:?}", feed.kind).to_lowercase();
+        println!("{}\t{kind}\t{}", feed.url, feed.title.as_deref().unwrap_or("-"));
+    }
+    Ok(EXIT_OK)
+}
+
+fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {
+    let (body, doc_url) = fetch_once(input)?;
     let cx = normalize::Context { source: "parse", doc_url: doc_url.as_ref(), timezone, now: clock() };
     let u = pipeline::understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref(), &cx)
         .with_context(|| format!("{input}: not a feed feedmill can read"))?;

@@ -282,6 +282,7 @@ fn keyword_needle(keyword: &str, lowercase: bool) -> Result<String, &'static str
 
 /// One entry as rules see it: each field's values, and their folded text, computed on first use and
 /// shared by every rule tested on the entry.
+#[derive(Debug)]
 pub struct Subject<'a> {
     entry: &'a Entry,
     source_categories: &'a [String],

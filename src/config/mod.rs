@@ -303,7 +303,7 @@ impl Validator {
                 }
             }
             let min_interval = self.duration(s.min_interval, "min_interval");
-            let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.remove, s.html, s.article);
+            let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article);
             if let (Some(location), Some(timezone), Ok(min_interval), Some(pages)) =
                 (location, timezone, min_interval, pages)
             {
@@ -356,7 +356,6 @@ impl Validator {
         kind: Option<toml::Spanned<String>>,
         follow: Option<toml::Spanned<bool>>,
         full_text: Option<toml::Spanned<bool>>,
-        remove: Option<Vec<toml::Spanned<String>>>,
         html: Option<toml::Spanned<raw::RawHtml>>,
         article: Option<toml::Spanned<raw::RawArticle>>,
     ) -> Option<PageRules> {
@@ -391,12 +390,15 @@ impl Validator {
             article_rules.date = field(self, a.date, "article.date");
             article_rules.author = field(self, a.author, "article.author");
             article_rules.body = field(self, a.body, "article.body");
-        }
-        for r in remove.unwrap_or_default() {
-            match crate::extract::parse_selector(r.get_ref()) {
-                Ok(sel) => article_rules.remove.push(sel),
-                Err(e) => {
-                    self.error(format!("source `{name}`: `remove` entry is not a valid selector: {e}"), r.span());
+            for r in a.remove.unwrap_or_default() {
+                match crate::extract::parse_selector(r.get_ref()) {
+                    Ok(sel) => article_rules.remove.push(sel),
+                    Err(e) => {
+                        self.error(
+                            format!("source `{name}`: `article.remove` entry is not a valid selector: {e}"),
+                            r.span(),
+                        );
+                    }
                 }
             }
         }

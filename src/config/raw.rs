@@ -101,8 +101,6 @@ pub struct RawSource {
     pub follow: Option<Spanned<bool>>,
     /// Feed sources: replace summary-only content with the article page's text.
     pub full_text: Option<Spanned<bool>>,
-    /// Extra selectors cut from article pages.
-    pub remove: Option<Vec<Spanned<String>>>,
     pub html: Option<Spanned<RawHtml>>,
     pub article: Option<Spanned<RawArticle>>,
 }
@@ -132,6 +130,8 @@ pub struct RawArticle {
     pub date: Option<Spanned<String>>,
     pub author: Option<Spanned<String>>,
     pub body: Option<Spanned<String>>,
+    /// Extra selectors cut from article pages, on top of the built-in noise rules.
+    pub remove: Option<Vec<Spanned<String>>>,
 }
 
 /// `30`, `"30s"`, `"500ms"`, `"2m"`, `"1h"`.

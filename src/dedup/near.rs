@@ -68,6 +68,8 @@ pub const DEFAULT_WINDOW: Duration = Duration::hours(72);
 /// a stored signature of another version must be computed again from its entry.
 pub const SIGNATURE_VERSION: u8 = 1;
 
+/// Characters of a text that surely hold its first [`LEAD_WORDS`] words.
+const LEAD_CHARS: usize = 1000;
 /// MinHash values per lede, for the index's bands.
 const HASHES: usize = BANDS * BAND_ROWS;
 /// Longest language tag a signature stores (`kk`, `ru`, `en`; declared tags are cut to their subtag).
@@ -110,8 +112,8 @@ impl Signature {
     /// The signature of a title and two plain texts (either may be empty), in `language` if known.
     pub fn new(title: &str, summary: &str, content: &str, language: Option<&str>) -> Signature {
         let title = language::fold_words(title, true);
-        let summary = language::fold_words(summary, true);
-        let content = language::fold_words(content, true);
+        let summary = language::fold_words(start(summary), true);
+        let content = language::fold_words(start(content), true);
         let mut numbers = 0u64;
         for w in title.iter().chain(lead(&summary)).chain(lead(&content)) {
             if w.bytes().any(|b| b.is_ascii_digit()) {
@@ -225,6 +227,16 @@ impl<'a> Reader<'a> {
             self.0 = rest;
             head
         })
+    }
+}
+
+/// The start of a text, long enough for [`LEAD_WORDS`] words: a full article is not folded only to be
+/// cut after fifty words.
+fn start(text: &str) -> &str {
+    match text.char_indices().nth(LEAD_CHARS) {
+        // The cut may split a word, past the fiftieth unless words average over 20 characters.
+        Some((cut, _)) => &text[..cut],
+        None => text,
     }
 }
 

@@ -27,7 +27,7 @@ use scraper::ElementRef;
 use serde::Serialize;
 
 use super::meta::PageMeta;
-use super::selectors::{name_tokens, static_selector, text_of};
+use super::selectors::{name_tokens, static_selector, text_of, text_within};
 use super::PageContext;
 use crate::normalize::dates::{parse_date, parse_date_with_format, DateContext};
 
@@ -98,20 +98,17 @@ pub(crate) fn page_date(
     if let Some(at) = time {
         return Some((at, DateOrigin::TimeElement));
     }
-    let text_date = |el: &ElementRef<'_>, max_chars: usize| {
-        let text = text_of(*el);
-        if text.is_empty() || text.chars().count() > max_chars {
-            return None;
-        }
+    let text_date = |el: &ElementRef<'_>| {
+        let text = text_within(*el, DATE_LINE_CHARS)?;
         read_date(&text, cx).filter(|at| !is_bare_today(*at, cx))
     };
     let named = visible
         .iter()
         .filter(|el| name_tokens(**el).iter().any(|t| DATE_WORDS.contains(&t.as_str())))
-        .find_map(|el| text_date(el, DATE_LINE_CHARS));
+        .find_map(text_date);
     let after_h1 = || {
         let h1 = visible.iter().position(|el| el.value().name() == "h1")?;
-        visible[h1 + 1..].iter().take(AFTER_H1).find_map(|el| text_date(el, DATE_LINE_CHARS))
+        visible[h1 + 1..].iter().take(AFTER_H1).find_map(text_date)
     };
     named.or_else(after_h1).map(|at| (at, DateOrigin::Text))
 }
@@ -126,8 +123,7 @@ pub(crate) fn item_date_text(item: ElementRef<'_>) -> Option<String> {
     structured.or_else(|| {
         item.descendent_elements()
             .filter(|el| name_tokens(*el).iter().any(|t| ITEM_DATE_WORDS.contains(&t.as_str())))
-            .map(text_of)
-            .find(|t| !t.is_empty() && t.chars().count() <= DATE_LINE_CHARS)
+            .find_map(|el| text_within(el, DATE_LINE_CHARS))
     })
 }
 

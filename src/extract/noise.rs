@@ -25,7 +25,7 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Selector};
 
-use super::selectors::{collapse, name_tokens, static_selector, text_of};
+use super::selectors::{collapse, name_tokens, static_selector, text_of, text_within};
 use crate::normalize::dates::{parse_date, DateContext};
 
 /// Class/id words of site chrome.
@@ -97,7 +97,7 @@ pub(crate) fn chrome(root: ElementRef<'_>) -> HashSet<NodeId> {
             out.insert(el.id());
             return Visit::Skip;
         }
-        if let Some(block) = headed_block(el, &guard) {
+        if let Some(block) = text_within(el, SHORT_TEXT).and_then(|text| headed_block(el, &text, &guard)) {
             out.extend(block);
             return Visit::Skip;
         }
@@ -120,11 +120,13 @@ pub(crate) fn body_noise(scope: ElementRef<'_>, remove: &[Selector], cx: &DateCo
         }
         let by_name = is_chrome(el, &guard)
             || (name_tokens(el).iter().any(|t| META_WORDS.contains(&t.as_str())) && !guard.protects(el));
-        if by_name || is_share_link(el) || is_share_block(el) || is_counter_or_date(el, cx) {
+        let short = text_within(el, SHORT_TEXT);
+        let by_text = short.as_deref().is_some_and(|text| is_share_block(el) || is_counter_or_date(el, text, cx));
+        if by_name || is_share_link(el) || by_text {
             out.insert(el.id());
             return Visit::Skip;
         }
-        if let Some(block) = headed_block(el, &guard) {
+        if let Some(block) = short.and_then(|text| headed_block(el, &text, &guard)) {
             out.extend(block);
             return Visit::Skip;
         }
@@ -187,8 +189,7 @@ fn is_chrome(el: ElementRef<'_>, guard: &Guard) -> bool {
 
 /// A heading of chrome (`Үздік материалдар`, `Share this:`): the block it heads. When that block is
 /// the story itself, only the heading and the element right after it (the list it introduces).
-fn headed_block(el: ElementRef<'_>, guard: &Guard) -> Option<Vec<NodeId>> {
-    let text = short_text(el)?;
+fn headed_block(el: ElementRef<'_>, text: &str, guard: &Guard) -> Option<Vec<NodeId>> {
     let key = text.trim_end_matches([':', '.', '!', '…', ' ']).to_lowercase();
     if !BLOCK_HEADINGS.contains(&key.as_str()) {
         return None;
@@ -234,15 +235,14 @@ fn is_share_block(el: ElementRef<'_>) -> bool {
 }
 
 /// Short text made only of counters (`2534`, `3 пікір`, `Просмотров: 1 234`) or only of a date line.
-fn is_counter_or_date(el: ElementRef<'_>, cx: &DateContext) -> bool {
+fn is_counter_or_date(el: ElementRef<'_>, text: &str, cx: &DateContext) -> bool {
     let tabular = |e: &ElementRef<'_>| {
         matches!(e.value().name(), "table" | "thead" | "tbody" | "tfoot" | "tr" | "td" | "th" | "pre" | "code")
     };
     if tabular(&el) || el.ancestors().filter_map(ElementRef::wrap).any(|a| tabular(&a)) || has_media(el) {
         return false;
     }
-    let Some(text) = short_text(el) else { return false };
-    is_counter(&text) || (text.split_whitespace().count() <= 8 && parse_date(&text, cx).is_ok())
+    is_counter(text) || (text.split_whitespace().count() <= 8 && parse_date(text, cx).is_ok())
 }
 
 pub(crate) fn is_counter(text: &str) -> bool {
@@ -259,11 +259,6 @@ pub(crate) fn is_counter(text: &str) -> bool {
 
 fn has_media(el: ElementRef<'_>) -> bool {
     el.descendent_elements().any(|d| matches!(d.value().name(), "img" | "picture" | "video" | "audio" | "iframe"))
-}
-
-fn short_text(el: ElementRef<'_>) -> Option<String> {
-    let text = text_of(el);
-    (!text.is_empty() && text.chars().count() <= SHORT_TEXT).then(|| collapse(&text))
 }
 
 #[cfg(test)]

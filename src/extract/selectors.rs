@@ -155,6 +155,53 @@ fn push_text(el: ElementRef<'_>, out: &mut String) {
     }
 }
 
+/// The text of `el` as [`text_of`] gives it, or `None` as soon as it grows past `limit` chars (or is
+/// empty): deciding whether a block is a short counter or heading must not cost reading a whole page.
+pub(crate) fn text_within(el: ElementRef<'_>, limit: usize) -> Option<String> {
+    struct Bounded {
+        out: String,
+        chars: usize,
+        limit: usize,
+        space: bool,
+    }
+    impl Bounded {
+        fn push(&mut self, s: &str) -> bool {
+            for c in s.chars() {
+                if c.is_whitespace() {
+                    self.space = true;
+                    continue;
+                }
+                if std::mem::take(&mut self.space) && !self.out.is_empty() {
+                    self.out.push(' ');
+                    self.chars += 1;
+                }
+                self.out.push(c);
+                self.chars += 1;
+                if self.chars > self.limit {
+                    return false;
+                }
+            }
+            true
+        }
+        fn element(&mut self, el: ElementRef<'_>) -> bool {
+            el.children().all(|child| {
+                if let Some(text) = child.value().as_text() {
+                    self.push(text)
+                } else if let Some(child) = ElementRef::wrap(child).filter(|c| !is_invisible(c.value().name())) {
+                    self.space = true;
+                    let fits = self.element(child);
+                    self.space = true;
+                    fits
+                } else {
+                    true
+                }
+            })
+        }
+    }
+    let mut b = Bounded { out: String::new(), chars: 0, limit, space: false };
+    (b.element(el) && !b.out.is_empty()).then_some(b.out)
+}
+
 /// Whitespace runs → one space, trimmed.
 pub(crate) fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -271,6 +318,16 @@ mod tests {
         let doc = Html::parse_fragment("<div> a\n <b>b</b><script>x()</script><p>c</p>d </div>");
         let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
         assert_eq!(text_of(div), "a b c d");
+    }
+
+    #[test]
+    fn bounded_text_agrees_with_full_text() {
+        let doc = Html::parse_fragment("<div> a\n <b>b</b><script>x()</script><p>c</p>d </div>");
+        let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
+        assert_eq!(text_within(div, 7).as_deref(), Some("a b c d"));
+        assert_eq!(text_within(div, 6), None);
+        let empty = Html::parse_fragment("<div> <i></i> </div>");
+        assert_eq!(text_within(empty.select(&Selector::parse("div").unwrap()).next().unwrap(), 5), None);
     }
 
     #[test]

@@ -18,4 +18,5 @@ mod history;
 mod http;
 mod outputs;
 mod round_trip;
+mod sites;
 mod watch;

@@ -1,0 +1,157 @@
+//! Sites without feeds: html sources with selectors and pagination, article pages, full text for
+//! summary-only feeds, autodiscovery — against the fixture sites in tests/fixtures/sites/.
+
+use crate::test_server::{Reply, TestServer};
+use crate::util::{config, fixture, Project};
+
+// "пікір" alone is a real word ("opinion"); the counters are "N пікір".
+const NOISE: &[&str] =
+    &["2534", "3 пікір", "12 пікір", "Үздік материалдар", "Сенбі, 23 Қараша 2024", "Бөлісу", "Facebook"];
+
+fn abai_source(server: &TestServer) -> String {
+    format!(
+        r#"[[sources]]
+name = "abai"
+url = "{}"
+kind = "html"
+follow = true
+timezone = "Asia/Almaty"
+
+[sources.html]
+item = ".news-list .news-item"
+title = "h3.news-title"
+link = "h3.news-title a@href"
+date = ".news-meta .date"
+date_format = "%d %B, %Y сағат %H:%M"
+locale = "kk"
+summary = ".news-lead"
+image = ".news-thumb img"
+next = ".pagination a.next"
+pages = 2
+
+[sources.article]
+title = "h1.post-title"
+date = ".post-meta .date"
+body = ".post-body"
+remove = [".adv-inline"]
+"#,
+        server.url("/abai/index.html")
+    )
+}
+
+fn serve_abai(server: &TestServer) {
+    for page in ["index.html", "index2.html", "post-95211.html"] {
+        server.route(
+            &format!("/abai/{page}"),
+            [Reply::ok_as("text/html; charset=utf-8", fixture(&format!("sites/abai/{page}")))],
+        );
+    }
+}
+
+#[test]
+fn a_kazakh_site_without_a_feed_becomes_a_clean_feed() {
+    let server = TestServer::start();
+    serve_abai(&server);
+    let p = Project::new(&config(&abai_source(&server)));
+    let run = p.run();
+    assert!(run.code <= 1, "{}", run.stderr);
+    let json = p.json("all/feed.json");
+    let items = json["items"].as_array().unwrap();
+    let story = items
+        .iter()
+        .find(|i| i["title"] == "Бауыржан Байбек «Nur Otan»-ның айтысты қайта қолға алатынын айтты")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(story["date_published"], "2019-07-11T06:20:00Z");
+    assert_eq!(story["url"], server.url("/abai/post-95211.html"));
+    let body = story["content_html"].as_str().unwrap();
+    assert!(body.contains("Қызылорда облысына барды"), "{body}");
+    assert!(body.contains("айтыс ұйымдастырылады"), "full text from the article page: {body}");
+    // Both listing pages were read.
+    assert!(server.requests_to("/abai/index2.html").len() == 1);
+    assert!(items.len() >= 5, "{} items", items.len());
+    for f in ["all/rss.xml", "all/atom.xml", "all/feed.json"] {
+        let out = p.output(f);
+        for noise in NOISE {
+            assert!(!out.contains(noise), "{f} contains the noise {noise:?}");
+        }
+    }
+    // Second run: the article page is not fetched again.
+    p.feedmill(&["run", "--force"]);
+    assert_eq!(server.requests_to("/abai/post-95211.html").len(), 1);
+    assert!(p.json("all/feed.json")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["content_html"].as_str().is_some_and(|c| c.contains("айтыс ұйымдастырылады"))));
+}
+
+#[test]
+fn summary_only_feeds_get_full_text_once() {
+    let server = TestServer::start();
+    let feed = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>QTR</title><link>{0}</link>\
+         <item><title>Almaty opens its first public quantum computing lab</title><link>{0}</link>\
+         <description>One line only.</description><pubDate>Mon, 18 Nov 2024 09:00:00 +0500</pubDate></item></channel></rss>",
+        server.url("/qtr/quantum-lab/")
+    );
+    server.route("/qtr/feed.xml", [Reply::ok_as("application/rss+xml", feed)]);
+    server.route("/qtr/quantum-lab/", [Reply::ok_as("text/html", fixture("sites/summary-only/article-1.html"))]);
+    let p = Project::new(&config(&format!(
+        "[[sources]]\nname = \"qtr\"\nurl = \"{}\"\nfull_text = true\n",
+        server.url("/qtr/feed.xml")
+    )));
+    p.run().assert_code(0);
+    let item = &p.json("all/feed.json")["items"][0];
+    assert_eq!(item["summary"], "One line only.");
+    let content = item["content_html"].as_str().unwrap();
+    assert!(content.len() > 400 && content.contains("<p>"), "{content}");
+    p.feedmill(&["run", "--force"]).assert_code(0);
+    assert_eq!(server.requests_to("/qtr/quantum-lab/").len(), 1, "the page is fetched once");
+    assert_eq!(p.json("all/feed.json")["items"][0]["content_html"].as_str(), Some(content));
+}
+
+#[test]
+fn a_home_page_is_followed_to_the_feed_it_advertises() {
+    let server = TestServer::start();
+    let home = "<!DOCTYPE html><html><head><title>Steppe Daily</title>\
+                <link rel=\"alternate\" type=\"application/rss+xml\" title=\"All news\" href=\"/feed/rss.xml\"></head>\
+                <body><h1>Steppe Daily</h1></body></html>";
+    server.route("/", [Reply::ok_as("text/html", home)]);
+    server.route("/feed/rss.xml", [Reply::ok_as("application/rss+xml", fixture("feeds/rss20-kk.xml"))]);
+    let p = Project::new(&config(&format!("[[sources]]\nname = \"steppe\"\nurl = \"{}\"\n", server.url("/"))));
+    p.run().assert_code(0);
+    assert!(!p.titles("all").is_empty());
+    // Next time the feed is fetched directly.
+    p.feedmill(&["run", "--force"]).assert_code(0);
+    assert_eq!(server.requests_to("/").len(), 1);
+    assert_eq!(server.requests_to("/feed/rss.xml").len(), 2);
+
+    let found = p.feedmill(&["discover", &server.url("/")]);
+    found.assert_code(0);
+    assert!(
+        found.stdout.contains(&server.url("/feed/rss.xml")) && found.stdout.contains("All news"),
+        "{}",
+        found.stdout
+    );
+}
+
+#[test]
+fn discover_suggests_a_config_when_nothing_is_advertised() {
+    let server = TestServer::start();
+    server.route("/abai/index.html", [Reply::ok_as("text/html", fixture("sites/abai/index.html"))]);
+    let p = Project::new("");
+    let run = p.feedmill(&["discover", &server.url("/abai/index.html")]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("[[sources]]") && run.stdout.contains("[sources.html]"), "{}", run.stdout);
+    assert!(run.stdout.contains("item = "), "{}", run.stdout);
+}
+
+#[test]
+fn bad_selectors_are_config_errors_naming_the_key() {
+    let p = Project::new("[[sources]]\nname = \"x\"\nurl = \"https://x.example/\"\nkind = \"html\"\n\n[sources.html]\nitem = \"div[\"\ntitle = \"h3 >> a\"\n");
+    let run = p.feedmill(&["check"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("source `x`: `html.item` is not a valid selector"), "{}", run.stderr);
+    assert!(run.stderr.contains("source `x`: `html.title` is not a valid selector"), "{}", run.stderr);
+    assert!(run.stderr.contains("feeds.toml:7:8"), "{}", run.stderr);
+}

@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+pub mod near;
+
 use sha2::{Digest, Sha256};
 use url::Url;
 

@@ -142,7 +142,7 @@ impl Signature {
     }
 
     /// Serialized: version, language length and bytes, number mask (u64 LE), lede count, then each
-    /// lede as its length and its hashes (u32 LE). 13 bytes plus 4 per word pair: about 60 in all.
+    /// lede as its length and its hashes (u32 LE): 58 bytes for a `kk` entry with one full lede.
     pub fn to_bytes(&self) -> Vec<u8> {
         let language = self.language.as_deref().unwrap_or("");
         let pairs: usize = self.ledes.iter().map(Vec::len).sum();

@@ -30,7 +30,7 @@ use super::dates::{date_context, page_date, read_date, DateOrigin};
 use super::meta::PageMeta;
 use super::noise::{body_noise, chrome};
 use super::selectors::{
-    author_name, collapse, document_base, image_src, name_tokens, resolve, static_selector, text_of,
+    author_name, check_depth, collapse, document_base, image_src, name_tokens, resolve, static_selector, text_of,
 };
 use super::serialize::{escape_html, Writer};
 use super::{Article, ArticleRules, Field, PageContext};
@@ -42,6 +42,18 @@ const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " «
 /// Reads one article page; see the module docs.
 pub fn article(html: &str, rules: &ArticleRules, cx: &PageContext<'_>) -> Article {
     let doc = Html::parse_document(html);
+    if let Err(warning) = check_depth(&doc) {
+        let warnings = vec![warning];
+        return Article {
+            title: None,
+            published: None,
+            date_origin: None,
+            author: None,
+            body_html: None,
+            image: None,
+            warnings,
+        };
+    }
     let root = doc.root_element();
     let base = document_base(&doc, cx.url);
     let mut meta = PageMeta::read(&doc);

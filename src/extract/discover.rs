@@ -8,8 +8,7 @@
 //! date). Selectors are built from tag names and stable class names (no digits, so `post-95211` is
 //! never used), and the block's comments say what they matched, so the user can check at a glance.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, HashSet};
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
@@ -18,7 +17,7 @@ use url::Url;
 
 use super::listing::guess_next;
 use super::noise::chrome;
-use super::selectors::{document_base, name_tokens, resolve, static_selector, text_of};
+use super::selectors::{check_depth, document_base, name_tokens, resolve, static_selector, text_of};
 use crate::normalize::dates::{parse_date, DateContext};
 
 /// A feed format a page can advertise.
@@ -87,61 +86,59 @@ const MIN_TITLE_CHARS: usize = 10;
 pub fn skeleton(html: &str, page_url: &Url, name: &str) -> String {
     let doc = Html::parse_document(html);
     let base = document_base(&doc, page_url);
-    let chrome = chrome(doc.root_element());
-    let group = story_group(doc.root_element(), &chrome, &base);
-    let mut out = String::new();
+    let depth = check_depth(&doc);
+    let group = depth.is_ok().then(|| story_group(doc.root_element(), &chrome(doc.root_element()), &base)).flatten();
     let q = toml_string;
-    let _ = writeln!(out, "# No feed is advertised on {page_url}.");
-    let _ = writeln!(out, "# This source reads the page itself; its selectors are guesses from the page's layout.");
+    let mut lines = vec![format!("# No feed is advertised on {page_url}.")];
+    if let Err(warning) = &depth {
+        lines.push(format!("# Warning: {warning}."));
+    }
+    lines.push("# This source reads the page itself; its selectors are guesses from the page's layout.".into());
     match &group {
         Some(g) => {
-            let _ = writeln!(out, "# `{}` finds {} story blocks here; the first:", g.item, g.members);
-            let _ = writeln!(out, "#   {:?} → {}", g.sample_title, g.sample_link);
+            lines.push(format!("# `{}` finds {} story blocks here; the first:", g.item, g.members));
+            lines.push(format!("#   {:?} → {}", g.sample_title, g.sample_link));
         }
-        None => {
-            let _ = writeln!(out, "# No repeated story block was found: fill in `item` and the fields by hand.");
-        }
+        None => lines.push("# No repeated story block was found: fill in `item` and the fields by hand.".into()),
     }
-    let _ = writeln!(out, "# Check the result with `feedmill parse {page_url}` and adjust.");
-    let _ = writeln!(out, "[[sources]]");
-    let _ = writeln!(out, "name = {}", q(name));
-    let _ = writeln!(out, "url = {}", q(page_url.as_str()));
-    let _ = writeln!(out, "# timezone = \"Asia/Almaty\"          # zone of dates written without one (default UTC)");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "[sources.html]");
-    let field = |out: &mut String, key: &str, value: Option<&String>, note: &str| {
+    lines.push(format!("# Check the result with `feedmill parse {page_url}` and adjust."));
+    lines.push("[[sources]]".into());
+    lines.push(format!("name = {}", q(name)));
+    lines.push(format!("url = {}", q(page_url.as_str())));
+    lines.push("# timezone = \"Asia/Almaty\"          # zone of dates written without one (default UTC)".into());
+    lines.push(String::new());
+    lines.push("[sources.html]".into());
+    let field = |key: &str, value: Option<&String>, note: &str| {
         let note = if note.is_empty() { String::new() } else { format!("  # {note}") };
-        let _ = match value {
-            Some(v) => writeln!(out, "{key} = {}{note}", q(v)),
-            None => writeln!(out, "# {key} = \"\"{note}"),
-        };
+        match value {
+            Some(v) => format!("{key} = {}{note}", q(v)),
+            None => format!("# {key} = \"\"{note}"),
+        }
     };
     let g = group.as_ref();
-    field(&mut out, "item", g.map(|g| &g.item), "one story in the list");
-    field(&mut out, "title", g.and_then(|g| g.title.as_ref()), "");
-    field(&mut out, "link", g.and_then(|g| g.link.as_ref()), "");
     let date_note = g.and_then(|g| g.sample_date.as_ref()).map_or(String::new(), |d| format!("reads {d:?}"));
-    field(&mut out, "date", g.and_then(|g| g.date.as_ref()), &date_note);
-    let _ = writeln!(
-        out,
+    let next = depth.is_ok().then(|| next_link(doc.root_element())).flatten();
+    lines.extend([
+        field("item", g.map(|g| &g.item), "one story in the list"),
+        field("title", g.and_then(|g| g.title.as_ref()), ""),
+        field("link", g.and_then(|g| g.link.as_ref()), ""),
+        field("date", g.and_then(|g| g.date.as_ref()), &date_note),
         "# date_format = \"%d %B %Y, %H:%M\"    # only if dates are misread (strftime-like; %B reads kk/ru/en months)"
-    );
-    let _ = writeln!(
-        out,
+            .into(),
         "# locale = \"kk\"                      # the month names date_format reads: kk, ru or en (default: all)"
-    );
-    field(&mut out, "summary", g.and_then(|g| g.summary.as_ref()), "");
-    field(&mut out, "author", g.and_then(|g| g.author.as_ref()), "");
-    field(&mut out, "image", g.and_then(|g| g.image.as_ref()), "");
-    field(&mut out, "next", next_link(doc.root_element()).as_ref(), "link to the next listing page");
-    let _ = writeln!(out, "# pages = 3                          # listing pages to read through `next` (default 1)");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "# To fetch every story's own page for its full text, uncomment:");
-    let _ = writeln!(out, "# [sources.article]");
-    let _ =
-        writeln!(out, "# body = \".post-body\"                # optional: without it the text is found automatically");
-    let _ = writeln!(out, "# remove = [\".share\", \".views\"]      # optional: more to cut from the text");
-    out
+            .into(),
+        field("summary", g.and_then(|g| g.summary.as_ref()), ""),
+        field("author", g.and_then(|g| g.author.as_ref()), ""),
+        field("image", g.and_then(|g| g.image.as_ref()), ""),
+        field("next", next.as_ref(), "link to the next listing page"),
+        "# pages = 3                          # listing pages to read through `next` (default 1)".into(),
+        String::new(),
+        "# To fetch every story's own page for its full text, uncomment:".into(),
+        "# [sources.article]".into(),
+        "# body = \".post-body\"                # optional: without it the text is found automatically".into(),
+        "# remove = [\".share\", \".views\"]      # optional: more to cut from the text".into(),
+    ]);
+    lines.join("\n") + "\n"
 }
 
 /// The guessed story list.
@@ -166,7 +163,8 @@ fn story_group(root: ElementRef<'_>, chrome: &HashSet<NodeId>, base: &Url) -> Op
     while let Some(parent) = visit.pop() {
         let children: Vec<ElementRef<'_>> = parent.child_elements().filter(|c| !chrome.contains(&c.id())).collect();
         visit.extend(children.iter().copied());
-        let mut by_tag: HashMap<&str, Vec<ElementRef<'_>>> = HashMap::new();
+        // Ordered, so that equal scores are broken the same way on every run.
+        let mut by_tag: BTreeMap<&str, Vec<ElementRef<'_>>> = BTreeMap::new();
         for child in &children {
             by_tag.entry(child.value().name()).or_default().push(*child);
         }
@@ -335,12 +333,43 @@ fn toml_string(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_round_trip() {
+        #[derive(serde::Deserialize)]
+        struct One {
+            v: String,
+        }
+        for s in [r#"a[title="x"]@href"#, "back\\slash", "line\nbreak\u{1}", "Келесі »"] {
+            let one: One = toml::from_str(&format!("v = {}", toml_string(s))).unwrap();
+            assert_eq!(one.v, s);
+        }
+    }
+
+    #[test]
+    fn feed_types_are_read_leniently() {
+        assert_eq!(feed_kind("application/rss+xml; charset=utf-8"), Some(FeedKind::Rss));
+        assert_eq!(feed_kind(" Application/Atom+XML "), Some(FeedKind::Atom));
+        assert_eq!(feed_kind("application/feed+json"), Some(FeedKind::Json));
+        assert_eq!(feed_kind("text/html"), None);
+    }
+
+    #[test]
+    fn pages_without_a_story_list_get_an_empty_skeleton() {
+        let url = Url::parse("https://ex.kz/").unwrap();
+        let block = skeleton("<h1>Hello</h1><p>Nothing here.</p>", &url, "x");
+        assert!(block.contains("# No repeated story block was found"), "{block}");
+        assert!(block.contains("# item = \"\""), "{block}");
+    }
 }

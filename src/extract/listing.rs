@@ -16,7 +16,9 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::dates::{item_date_text, read_date};
-use super::selectors::{author_name, document_base, image_src, name_tokens, resolve, static_selector, text_of};
+use super::selectors::{
+    author_name, check_depth, document_base, image_src, name_tokens, resolve, static_selector, text_of,
+};
 use super::serialize::{escape_html, Writer};
 use super::{Field, Listing, ListingRules, PageContext};
 use crate::model::{Person, RawEntry, Text};
@@ -31,6 +33,9 @@ const BYLINE_WORDS: &[&str] = &["author", "byline", "meta", "info", "date", "tim
 /// Reads one listing page; see the module docs.
 pub fn listing(html: &str, rules: &ListingRules, cx: &PageContext<'_>) -> Listing {
     let doc = Html::parse_document(html);
+    if let Err(warning) = check_depth(&doc) {
+        return Listing { entries: Vec::new(), next_page: None, warnings: vec![warning] };
+    }
     let base = document_base(&doc, cx.url);
     let language = doc.root_element().attr("lang").map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
     let mut out =

@@ -128,6 +128,31 @@ fn is_attr_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
 }
 
+/// Deepest element nesting read. Real pages stay under a hundred; the extractors recurse once per
+/// level, so a page nested thousands deep (hostile, or broken markup repeated) would overflow the
+/// stack and abort the whole run.
+pub(crate) const MAX_DEPTH: usize = 512;
+
+/// `Err` with a warning when `doc` nests deeper than [`MAX_DEPTH`]; counted without recursion.
+pub(crate) fn check_depth(doc: &Html) -> Result<(), String> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) if node.value().is_element() => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ego_tree::iter::Edge::Close(node) if node.value().is_element() => depth -= 1,
+            _ => {}
+        }
+    }
+    if deepest > MAX_DEPTH {
+        Err(format!("the page nests elements {deepest} deep (more than {MAX_DEPTH}); not read"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Elements whose content is never text a reader sees.
 pub(crate) fn is_invisible(name: &str) -> bool {
     matches!(name, "script" | "style" | "noscript" | "template" | "svg" | "head" | "title")

@@ -122,7 +122,6 @@ struct TestConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestSource {
-    #[allow(dead_code)]
     name: String,
     url: Url,
     timezone: String,
@@ -191,7 +190,7 @@ fn abai_config() -> (TestSource, ListingRules, ArticleRules, Option<DateFormat>,
 #[test]
 fn abai_worked_example_reads_two_listing_pages_and_an_article() {
     let (source, rules, article_rules, format, locale) = abai_config();
-    assert_eq!(source.html.pages, Some(2));
+    assert_eq!((source.name.as_str(), source.html.pages), ("abai", Some(2)));
     let page1 = listing(ABAI_INDEX, &rules, &cx(&source.url, &source.timezone, format.as_ref(), locale));
     golden("abai-index", &page1);
     let got: Vec<(&str, Option<&str>, Option<&str>)> =
@@ -542,4 +541,21 @@ fn skeleton_for_a_feedless_page_reads_it() {
     let blog = skeleton(include_str!("../../tests/fixtures/sites/blog-en/index.html"), &url, "blog");
     assert!(blog.contains("item = \"article.post-card\""), "{blog}");
     assert!(blog.contains("date = \"time@datetime\""), "{blog}");
+}
+
+#[test]
+fn absurdly_deep_pages_are_refused_not_crashed_on() {
+    let url = Url::parse("https://ex.kz/").unwrap();
+    let page = |depth: usize| {
+        let text = "Deep text that is long enough to count as a paragraph of a story, really.";
+        format!("<html><body>{}<p>{text}</p>{}</body></html>", "<div>".repeat(depth), "</div>".repeat(depth))
+    };
+    let ok = article(&page(400), &ArticleRules::default(), &cx(&url, "UTC", None, None));
+    assert!(ok.body_html.is_some_and(|b| b.contains("Deep text")));
+    let deep = article(&page(600), &ArticleRules::default(), &cx(&url, "UTC", None, None));
+    assert_eq!(deep.body_html, None);
+    assert_eq!(deep.warnings, ["the page nests elements 603 deep (more than 512); not read"]);
+    let rules = ListingRules::new(parse_selector("div").unwrap());
+    assert_eq!(listing(&page(600), &rules, &cx(&url, "UTC", None, None)).entries, []);
+    assert!(skeleton(&page(600), &url, "deep").contains("# Warning: the page nests elements"));
 }

@@ -11,6 +11,7 @@
 
 pub mod dates;
 pub mod html;
+pub mod language;
 pub mod text;
 pub mod urls;
 
@@ -160,26 +161,28 @@ fn entry(
         })
         .collect();
 
-    Some(Candidate {
-        guid,
-        entry: Entry {
-            id: String::new(),
-            source: cx.source.to_owned(),
-            url: url.map(String::from),
-            title,
-            summary_html,
-            content_html,
-            authors,
-            categories,
-            published,
-            updated,
-            first_seen: cx.now,
-            language: raw.language.as_deref().and_then(language).or_else(|| feed_language.map(str::to_owned)),
-            enclosures,
-            image: raw.image.as_deref().and_then(|i| urls::resolve(base, i)).map(String::from),
-            via: Vec::new(),
-        },
-    })
+    let mut entry = Entry {
+        id: String::new(),
+        source: cx.source.to_owned(),
+        url: url.map(String::from),
+        title,
+        summary_html,
+        content_html,
+        authors,
+        categories,
+        published,
+        updated,
+        first_seen: cx.now,
+        language: raw.language.as_deref().and_then(language).or_else(|| feed_language.map(str::to_owned)),
+        enclosures,
+        image: raw.image.as_deref().and_then(|i| urls::resolve(base, i)).map(String::from),
+        via: Vec::new(),
+    };
+    // Feeds declare one language for everything they publish; the text says what each entry is in.
+    let body =
+        entry.content_html.as_deref().or(entry.summary_html.as_deref()).map(text::html_to_text).unwrap_or_default();
+    entry.language = language::of_entry(&entry, &body);
+    Some(Candidate { guid, entry })
 }
 
 fn date(
@@ -265,7 +268,9 @@ mod tests {
         let raw = RawEntry {
             id: Some(" 95211 ".into()),
             link: Some("/post/95211".into()),
-            title: Some(Text::plain("  Бауыржан Байбек &laquo;Nur Otan&raquo; ")),
+            title: Some(Text::plain(
+                "  Бауыржан Байбек &laquo;Nur Otan&raquo;-ның айтысты қайта қолға алатынын айтты ",
+            )),
             summary: Some(Text::html("<p>Сапар <script>x()</script><img src=\"/i.jpg\"></p>")),
             authors: vec![Person { name: Some("Abai.kz".into()), email: None, url: None }],
             categories: vec!["Саясат".into(), "Саясат".into()],
@@ -279,12 +284,12 @@ mod tests {
         assert_eq!(c.guid.as_deref(), Some("95211"));
         let e = &c.entry;
         assert_eq!(e.url.as_deref(), Some("https://abai.kz/post/95211"));
-        assert_eq!(e.title, "Бауыржан Байбек «Nur Otan»");
+        assert_eq!(e.title, "Бауыржан Байбек «Nur Otan»-ның айтысты қайта қолға алатынын айтты");
         assert_eq!(e.summary_html.as_deref(), Some("<p>Сапар <img src=\"https://abai.kz/i.jpg\"></p>"));
         assert_eq!(e.categories, vec!["Саясат"]);
         assert_eq!(e.published.unwrap().to_rfc3339(), "2019-07-11T06:20:00+00:00");
         assert_eq!(e.updated, None);
-        assert_eq!(e.language.as_deref(), Some("kk-kz"));
+        assert_eq!(e.language.as_deref(), Some("kk"), "detected from the Kazakh text");
         assert_eq!(n.warnings, vec!["entry #1: unrecognized updated date \"not a date\"; using first-seen time"]);
     }
 

@@ -181,7 +181,7 @@ fn max_items_caps_every_feed() {
     assert_eq!(titles.len(), 5);
     assert_eq!(titles[0], "Жаңалық нөмір 30", "{titles:?}");
     assert_eq!(p.output("all/rss.xml").matches("<item>").count(), 5);
-    assert_eq!(p.output("all/atom.xml").matches("<entry>").count(), 5);
+    assert_eq!(p.output("all/atom.xml").matches("<entry").count(), 5);
 }
 
 #[test]

@@ -23,6 +23,7 @@ use url::Url;
 
 pub use diagnostic::{Diagnostic, Severity};
 
+use crate::categorize::rules::CompiledRule;
 use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{FetchSettings, Location};
 use crate::normalize::dates::{DateFormat, Locale};
@@ -66,11 +67,21 @@ pub struct OutputConfig {
     pub retention: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Category {
     pub slug: String,
     pub title: String,
     pub description: Option<String>,
+    /// Entries matching any of these join the category, whatever their source.
+    pub rules: Vec<CompiledRule>,
+}
+
+impl PartialEq for Category {
+    fn eq(&self, other: &Self) -> bool {
+        let names = |c: &Category| c.rules.iter().map(|r| r.name().to_owned()).collect::<Vec<_>>();
+        (&self.slug, &self.title, &self.description, names(self))
+            == (&other.slug, &other.title, &other.description, names(other))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -234,7 +245,14 @@ impl Validator {
                     return None;
                 }
                 let title = c.title.clone().unwrap_or_else(|| default_title(slug));
-                Some((slug.clone(), Category { slug: slug.clone(), title, description: c.description.clone() }))
+                let mut rules = Vec::new();
+                for (i, spec) in c.rules.iter().enumerate() {
+                    match CompiledRule::compile(spec.get_ref(), &format!("categories.{slug}.rules[{i}]")) {
+                        Ok(rule) => rules.push(rule),
+                        Err(e) => self.diagnostics.push(Diagnostic::error(e.to_string(), Some(spec.span()))),
+                    }
+                }
+                Some((slug.clone(), Category { slug: slug.clone(), title, description: c.description.clone(), rules }))
             })
             .collect();
 
@@ -297,6 +315,7 @@ impl Validator {
                         slug: slug.clone(),
                         title: default_title(&slug),
                         description: None,
+                        rules: Vec::new(),
                     });
                     used.insert(slug.clone(), cat);
                     categories.push(slug);
@@ -323,6 +342,10 @@ impl Validator {
             }
         }
         for (slug, raw_cat) in &raw.categories {
+            if let Some(cat) = declared.get(slug).filter(|c| !c.rules.is_empty()) {
+                used.entry(slug.clone()).or_insert_with(|| cat.clone());
+                continue;
+            }
             if declared.contains_key(slug) && !used.contains_key(slug) {
                 self.diagnostics.push(Diagnostic::warning(
                     format!("category `{slug}` is declared but no source uses it; it gets no output"),

@@ -68,6 +68,8 @@ pub struct RawFetch {
 pub struct RawCategoryFields {
     pub title: Option<String>,
     pub description: Option<String>,
+    /// `[[categories.X.rules]]`: entries from any source that match go in too.
+    pub rules: Option<Vec<Spanned<crate::categorize::rules::RuleSpec>>>,
 }
 
 /// A `[categories.X]` table and where it stands.
@@ -75,6 +77,7 @@ pub struct RawCategoryFields {
 pub struct RawCategory {
     pub title: Option<String>,
     pub description: Option<String>,
+    pub rules: Vec<Spanned<crate::categorize::rules::RuleSpec>>,
     pub span: Range<usize>,
 }
 
@@ -83,7 +86,7 @@ impl<'de> Deserialize<'de> for RawCategory {
         let spanned = Spanned::<RawCategoryFields>::deserialize(d)?;
         let span = spanned.span();
         let f = spanned.into_inner();
-        Ok(RawCategory { title: f.title, description: f.description, span })
+        Ok(RawCategory { title: f.title, description: f.description, rules: f.rules.unwrap_or_default(), span })
     }
 }
 

@@ -60,7 +60,8 @@ fn parses_a_complete_config() {
         vec![Category {
             slug: "kz-news".into(),
             title: "Kazakh news".into(),
-            description: Some("News from Kazakhstan".into())
+            description: Some("News from Kazakhstan".into()),
+            rules: vec![],
         }]
     );
     assert!(c.warnings.is_empty());
@@ -158,4 +159,17 @@ fn durations_and_sizes_parse() {
     assert_eq!(D::Seconds(7).to_duration(), Ok(Duration::from_secs(7)));
     assert_eq!(S::Text("20MiB".into()).to_bytes(), Ok(20 * 1024 * 1024));
     assert_eq!(S::Text("1 KB".into()).to_bytes(), Ok(1000));
+}
+
+#[test]
+fn rule_categories_need_no_source_and_bad_rules_are_named() {
+    let c = parse(
+        "[categories.kk-lang]\ntitle = \"Қазақша\"\n[[categories.kk-lang.rules]]\ninclude = { language = \"kk\" }\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.categories.len(), 1, "a rule category gets an output without any source");
+    assert_eq!(c.categories[0].rules[0].name(), "categories.kk-lang.rules[0]");
+    let e = errors("[categories.x]\n[[categories.x.rules]]\ninclude = { title = { regex = \"(unclosed\" } }\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n");
+    assert!(e.starts_with("error: rule categories.x.rules[0]: title regex \"(unclosed\" does not compile"), "{e}");
+    assert!(e.contains("--> feeds.toml:2:1"), "{e}");
 }

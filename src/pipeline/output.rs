@@ -19,8 +19,7 @@ pub(super) fn write_outputs(
     feed_info: &[(Option<String>, Option<String>)],
     report: &mut RunReport,
 ) -> Result<(), String> {
-    let slugs: Vec<&str> = config.categories.iter().map(|c| c.slug.as_str()).collect();
-    let feeds = crate::categorize::categorize(stories, &config.sources, &slugs, config.output.max_items);
+    let feeds = crate::categorize::categorize(stories, &config.sources, &config.categories, config.output.max_items);
     let mut write = |path: PathBuf, bytes: String| -> Result<(), String> {
         match emit::write::write_if_changed(&path, bytes.as_bytes()) {
             Ok(WriteOutcome::Written) => report.files_written += 1,

@@ -196,3 +196,16 @@ fn when_every_source_fails_published_files_are_left_alone() {
     run.assert_code(1);
     assert_eq!(p.output("all/feed.json"), before);
 }
+
+#[test]
+fn rule_categories_gather_entries_across_sources_by_language() {
+    let server = TestServer::start();
+    let config = two_sites(&server).replace(
+        "[categories.mirror]",
+        "[categories.kk-lang]\ntitle = \"Қазақша\"\n[[categories.kk-lang.rules]]\ninclude = { language = \"kk\" }\nexclude = { title = [\"Мәскеу*\"] }\n\n[categories.mirror]",
+    );
+    let p = Project::new(&config);
+    p.run().assert_code(0);
+    // Kazakh entries from both sources, less the excluded title.
+    assert_eq!(p.titles("kk-lang"), ["Абай оқулары", "Байбек айтысты қолға алады"]);
+}

@@ -24,6 +24,7 @@ use url::Url;
 pub use diagnostic::{Diagnostic, Severity};
 
 use crate::categorize::rules::CompiledRule;
+use crate::dedup::NearSettings;
 use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{FetchSettings, Location};
 use crate::normalize::dates::{DateFormat, Locale};
@@ -44,6 +45,8 @@ pub struct Config {
     pub schedule: Bounds,
     /// The state database; absolute once read through `from_file`.
     pub state_path: PathBuf,
+    /// How stories are merged across sources.
+    pub dedup: DedupMode,
     /// Every category an output is written for, `all` excluded, in slug order.
     pub categories: Vec<Category>,
     /// In config order.
@@ -103,6 +106,17 @@ pub struct Source {
     /// `[sources.html] date_format` and `locale`, for pages' dates.
     pub date_format: Option<DateFormat>,
     pub locale: Option<Locale>,
+}
+
+/// `[dedup] mode`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DedupMode {
+    /// Every source's entries stand alone.
+    Off,
+    /// Same id, canonical link or identical title and text.
+    Exact,
+    /// Exact, and near-duplicates (the same story retold) within a time window.
+    Near(NearSettings),
 }
 
 /// What a source's URL serves.
@@ -235,6 +249,7 @@ impl Validator {
         let output = self.output(raw.output, base_dir);
         let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
         let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
+        let dedup = self.dedup(raw.dedup);
 
         let declared: BTreeMap<String, Category> = raw
             .categories
@@ -365,6 +380,7 @@ impl Validator {
             concurrency,
             schedule: schedule?,
             state_path,
+            dedup: dedup?,
             categories: used.into_values().collect(),
             sources,
             warnings: Vec::new(),
@@ -550,6 +566,32 @@ impl Validator {
             description: o.description,
             language: o.language,
         })
+    }
+
+    fn dedup(&mut self, d: raw::RawDedup) -> Option<DedupMode> {
+        let mut near = NearSettings::default();
+        if let Some(t) = d.threshold {
+            if (0.0..=1.0).contains(t.get_ref()) && *t.get_ref() > 0.0 {
+                near.threshold = *t.get_ref() as f32;
+            } else {
+                self.error("`threshold` must be above 0 and at most 1", t.span());
+                return None;
+            }
+        }
+        if let Some(w) = self.duration(d.window, "window").ok()? {
+            near.window = chrono::Duration::from_std(w).ok()?;
+        }
+        match d.mode.as_ref().map(|m| m.get_ref().as_str()) {
+            None | Some("near") => Some(DedupMode::Near(near)),
+            Some("exact") => Some(DedupMode::Exact),
+            Some("off") => Some(DedupMode::Off),
+            Some(other) => {
+                let span = d.mode.as_ref().map(|m| m.span()).unwrap_or_default();
+                self.error(format!("unknown dedup mode `{other}`"), span).help =
+                    Some("use `near` (the default), `exact` or `off`".into());
+                None
+            }
+        }
     }
 
     /// A duration value, checked; `Err` when it was reported as an error.

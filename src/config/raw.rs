@@ -24,6 +24,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub state: RawState,
     #[serde(default)]
+    pub dedup: RawDedup,
+    #[serde(default)]
     pub categories: BTreeMap<String, RawCategory>,
     #[serde(default)]
     pub sources: Vec<RawSource>,
@@ -39,6 +41,16 @@ pub struct RawOutput {
     pub description: Option<String>,
     pub language: Option<String>,
     pub retention: Option<Spanned<DurationValue>>,
+}
+
+/// `[dedup]`: how hard to look for the same story across sources.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDedup {
+    /// `"near"` (default), `"exact"` (ids, links, identical text) or `"off"` (no merging across sources).
+    pub mode: Option<Spanned<String>>,
+    pub threshold: Option<Spanned<f64>>,
+    pub window: Option<Spanned<DurationValue>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -212,6 +224,8 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
     check_keys(doc.as_table(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, item, out| match key {
         "output" => check_item(item, fields::of::<RawOutput>(), "[output]", out),
         "fetch" => check_item(item, fields::of::<RawFetch>(), "[fetch]", out),
+        "state" => check_item(item, fields::of::<RawState>(), "[state]", out),
+        "dedup" => check_item(item, fields::of::<RawDedup>(), "[dedup]", out),
         "categories" => {
             if let Some(t) = item.as_table_like() {
                 for (slug, cat) in t.iter() {

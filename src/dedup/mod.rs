@@ -6,7 +6,9 @@
 //! 2. the canonical URL ([`crate::normalize::urls::canonical`]): http/https, `www.`, tracking
 //!    parameters, fragment and query order do not matter; a URL shared by several entries of one source
 //!    (a feed whose every `<link>` is the home page) is not used as a key;
-//! 3. a content fingerprint: SHA-256 of the case-folded title and text.
+//! 3. a content fingerprint: SHA-256 of the case-folded title and text;
+//! 4. near-duplicates across sources ([`near`]): the same story with other links and slightly other
+//!    words, by the overlap of its opening words, within a time window — never across languages.
 //!
 //! [`identify`] works on one source (ids, duplicates inside the feed); [`merge`] works across sources in
 //! config order and keeps one entry per story, listing the other sources in `via`. The entry kept is
@@ -84,6 +86,20 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
     out
 }
 
+/// Near-duplicate detection across sources (layer 4): a copy is folded into a story when its
+/// similarity reaches `threshold` and both were published within `window`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearSettings {
+    pub threshold: f32,
+    pub window: chrono::Duration,
+}
+
+impl Default for NearSettings {
+    fn default() -> Self {
+        NearSettings { threshold: near::DEFAULT_THRESHOLD, window: near::DEFAULT_WINDOW }
+    }
+}
+
 /// One story: the entry kept, and the indexes (into the config's sources) of every source that carried it.
 #[derive(Debug, Clone)]
 pub struct Story {
@@ -94,32 +110,50 @@ pub struct Story {
 
 /// Collapses stories carried by several sources. `per_source` is in config order; returns the stories
 /// and, per input position, how many of that source's entries were folded into another source's.
-pub fn merge(per_source: Vec<(usize, Vec<Entry>)>) -> (Vec<Story>, Vec<usize>) {
+pub fn merge(per_source: Vec<(usize, Vec<Entry>)>, near: Option<&NearSettings>) -> (Vec<Story>, Vec<usize>) {
     let mut stories: Vec<Story> = Vec::new();
     let mut vias: Vec<Vec<(usize, Via)>> = Vec::new();
     let mut by_key: HashMap<Key, usize> = HashMap::new();
+    let mut index = near::NearIndex::new();
     let mut folded = vec![0; per_source.len()];
 
     for (pos, (source, entries)) in per_source.into_iter().enumerate() {
         let shared_urls = urls_used_more_than_once(&entries);
         for entry in entries {
             let keys = keys(&entry, &shared_urls);
-            let found = keys.iter().find_map(|k| by_key.get(k).map(|i| (*i, k.layer())));
-            let Some((i, layer)) = found.filter(|(i, _)| !stories[*i].sources.contains(&source)) else {
-                let i = stories.len();
-                for k in keys {
-                    by_key.entry(k).or_insert(i);
-                }
+            let exact = keys
+                .iter()
+                .find_map(|k| by_key.get(k).map(|i| (*i, k.layer().to_owned())))
+                .filter(|(i, _)| !stories[*i].sources.contains(&source));
+            // Layer 4: the same story told with other words and links, from another source.
+            let signature = near.map(|_| near::Signature::of_entry(&entry));
+            let found = exact.or_else(|| {
+                let (settings, sig) = (near?, signature.as_ref()?);
+                index
+                    .candidates(sig, entry.sort_date(), settings.window)
+                    .find(|(i, c)| {
+                        c.is_duplicate(settings.threshold) && !stories[*i as usize].sources.contains(&source)
+                    })
+                    .map(|(i, c)| (i as usize, format!("near-duplicate ({c})")))
+            });
+            let i = match &found {
+                Some((i, _)) => *i,
+                None => stories.len(),
+            };
+            for k in keys {
+                by_key.entry(k).or_insert(i);
+            }
+            if let Some(sig) = signature {
+                index.insert(i as u64, sig, entry.sort_date());
+            }
+            let Some((i, layer)) = found else {
                 stories.push(Story { entry, sources: vec![source] });
                 vias.push(Vec::new());
                 continue;
             };
             folded[pos] += 1;
-            for k in keys {
-                by_key.entry(k).or_insert(i);
-            }
             let story = &mut stories[i];
-            tracing::debug!(kept = %story.entry.id, dropped = %entry.id, matched_by = layer, "same story in two sources");
+            tracing::debug!(kept = %story.entry.id, dropped = %entry.id, matched_by = %layer, "same story in two sources");
             let (winner, loser, loser_source) = if richer(&entry, &story.entry) {
                 let old = std::mem::replace(&mut story.entry, entry);
                 let old_source = story.sources[0];

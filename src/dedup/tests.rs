@@ -98,7 +98,7 @@ fn the_same_story_from_two_sources_is_kept_once_with_via() {
     b.id = "urn:feedmill:mirror:00".into();
     let mut c = entry("other", Some("https://other.kz/1"), "Мүлдем басқа жаңалық", "<p>басқа</p>");
     c.id = "https://other.kz/1".into();
-    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b, c])]);
+    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b, c])], None);
     assert_eq!(stories.len(), 2);
     assert_eq!(folded, vec![0, 1]);
     let s = &stories[0];
@@ -120,7 +120,7 @@ fn a_url_shared_by_a_whole_feed_does_not_merge_stories() {
     a2.id = "urn:feedmill:home:2".into();
     let mut b = entry("b", Some("https://home.example/"), "Үшінші тақырып, ұзын мәтін", "");
     b.id = "urn:feedmill:b:3".into();
-    let (stories, _) = merge(vec![(0, vec![a1, a2]), (1, vec![b])]);
+    let (stories, _) = merge(vec![(0, vec![a1, a2]), (1, vec![b])], None);
     assert_eq!(stories.len(), 3);
 }
 
@@ -131,7 +131,7 @@ fn equally_rich_copies_keep_the_earliest() {
     a.published = Some(at("2019-07-11T08:00:00Z"));
     let mut b = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>бірдей</p>");
     b.id = "https://a.example/x".into();
-    let (stories, _) = merge(vec![(0, vec![a]), (1, vec![b])]);
+    let (stories, _) = merge(vec![(0, vec![a]), (1, vec![b])], None);
     assert_eq!(stories[0].entry.source, "b");
     assert_eq!(stories[0].entry.via[0].source, "a");
 }
@@ -148,7 +148,33 @@ fn a_copy_published_in_an_earlier_run_keeps_winning_over_a_richer_newcomer() {
         "<p>әлдеқайда ұзын, толық мәтін осында</p>",
     );
     rich.id = "https://b.example/x".into();
-    let (stories, _) = merge(vec![(0, vec![old]), (1, vec![rich])]);
+    let (stories, _) = merge(vec![(0, vec![old]), (1, vec![rich])], None);
     assert_eq!(stories[0].entry.id, "https://a.example/x");
     assert_eq!(stories[0].entry.via[0].source, "b");
+}
+
+#[test]
+fn the_same_story_retold_by_another_site_is_a_near_duplicate() {
+    let body = "<p>«Nur Otan» партиясы Төрағасының Бірінші орынбасары Бауыржан Байбек жұмыс сапарымен Қызылорда облысына барды. Сапар барысында ол партияның облыстық активімен кездесті.</p>";
+    let mut a = entry(
+        "abai",
+        Some("https://abai.kz/post/95211"),
+        "Бауыржан Байбек «Nur Otan»-ның айтысты қайта қолға алатынын айтты",
+        body,
+    );
+    a.id = "https://abai.kz/post/95211".into();
+    let mut b = entry(
+        "qazaq",
+        Some("https://qazaq.example.kz/news/baibek-aitys"),
+        "Байбек: Nur Otan айтысты қайта қолға алады",
+        body,
+    );
+    b.id = "https://qazaq.example.kz/news/baibek-aitys".into();
+    b.published = Some(at("2019-07-11T09:00:00Z"));
+    let (stories, _) = merge(vec![(0, vec![a.clone()]), (1, vec![b.clone()])], None);
+    assert_eq!(stories.len(), 2, "exact layers alone keep them apart");
+    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b])], Some(&NearSettings::default()));
+    assert_eq!(stories.len(), 1);
+    assert_eq!(folded, vec![0, 1]);
+    assert_eq!(stories[0].entry.via[0].source, "qazaq");
 }

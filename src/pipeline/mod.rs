@@ -21,7 +21,7 @@ use futures_util::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, DedupMode};
 use crate::decode::{self, Decoded};
 use crate::dedup;
 use crate::emit;
@@ -195,7 +195,17 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
             per_source[i].1.push(s.entry);
         }
     }
-    let (stories, folded) = dedup::merge(per_source);
+    let (stories, folded) = match config.dedup {
+        DedupMode::Off => {
+            let stories = per_source
+                .into_iter()
+                .flat_map(|(i, entries)| entries.into_iter().map(move |entry| dedup::Story { entry, sources: vec![i] }))
+                .collect();
+            (stories, vec![0; config.sources.len()])
+        }
+        DedupMode::Exact => dedup::merge(per_source, None),
+        DedupMode::Near(settings) => dedup::merge(per_source, Some(&settings)),
+    };
     for (row, n) in report.sources.iter_mut().zip(folded) {
         row.duplicates += n;
     }

@@ -209,3 +209,54 @@ fn rule_categories_gather_entries_across_sources_by_language() {
     // Kazakh entries from both sources, less the excluded title.
     assert_eq!(p.titles("kk-lang"), ["Абай оқулары", "Байбек айтысты қолға алады"]);
 }
+
+#[test]
+fn the_same_story_on_two_sites_with_other_links_is_shown_once() {
+    let server = TestServer::start();
+    let body = "«Nur Otan» партиясы Төрағасының Бірінші орынбасары Бауыржан Байбек жұмыс сапарымен Қызылорда облысына барды. Сапар барысында ол партияның облыстық активімен кездесті.";
+    server.route(
+        "/a",
+        [Reply::ok_as(
+            "application/rss+xml",
+            rss(
+                "abai",
+                &[item(
+                    "Бауыржан Байбек «Nur Otan»-ның айтысты қайта қолға алатынын айтты",
+                    "https://abai.kz/post/95211",
+                    "a1",
+                    "Thu, 11 Jul 2019 12:20:00 +0600",
+                    body,
+                )],
+            ),
+        )],
+    );
+    server.route(
+        "/b",
+        [Reply::ok_as(
+            "application/rss+xml",
+            rss(
+                "qazaq",
+                &[item(
+                    "Байбек: Nur Otan айтысты қайта қолға алады",
+                    "https://qazaq.example.kz/news/baibek",
+                    "b1",
+                    "Thu, 11 Jul 2019 15:00:00 +0600",
+                    body,
+                )],
+            ),
+        )],
+    );
+    let sources = format!(
+        "[[sources]]\nname = \"abai\"\nurl = \"{}\"\n\n[[sources]]\nname = \"qazaq\"\nurl = \"{}\"\n",
+        server.url("/a"),
+        server.url("/b")
+    );
+    let p = Project::new(&config(&sources));
+    p.run().assert_code(0);
+    let json = p.json("all/feed.json");
+    assert_eq!(json["items"].as_array().unwrap().len(), 1, "{json:#}");
+    assert_eq!(json["items"][0]["_feedmill"]["via"][0]["url"], "https://qazaq.example.kz/news/baibek");
+    let exact = Project::new(&format!("[dedup]\nmode = \"exact\"\n\n{}", config(&sources)));
+    exact.run().assert_code(0);
+    assert_eq!(exact.titles("all").len(), 2);
+}

@@ -62,6 +62,14 @@ pub enum Command {
         #[arg(value_name = "URL")]
         url: String,
     },
+    /// Say which copies of a story feedmill merged, and by which layer (id, link, fingerprint, near-duplicate score).
+    Explain {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// An entry's id or link, as written in the outputs or in a source's feed.
+        #[arg(value_name = "ENTRY-ID|URL")]
+        entry: String,
+    },
     /// Show each source's state: last success, last error, failures in a row, next due, entries kept.
     Status {
         #[command(flatten)]

@@ -68,6 +68,10 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Parse { input, json, timezone } => parse(&input, json, timezone),
         Command::Discover { url } => discover(&url),
+        Command::Explain { config, entry } => {
+            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            explain(&config, &entry)
+        }
     }
 }
 
@@ -236,6 +240,36 @@ async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
     stop.notify_one();
+}
+
+fn explain(config: &Config, query: &str) -> anyhow::Result<u8> {
+    let store = open_store(config)?;
+    let (stories, _) = pipeline::stories(config, &store)?;
+    let is = |id: &str, url: Option<&str>| id == query || url == Some(query);
+    let Some(story) = stories
+        .iter()
+        .find(|s| is(&s.entry.id, s.entry.url.as_deref()) || s.matches.iter().any(|m| is(&m.id, m.url.as_deref())))
+    else {
+        eprintln!("error: no stored entry has the id or link {query:?}");
+        return Ok(EXIT_FATAL);
+    };
+    let e = &story.entry;
+    println!("{}", e.title);
+    println!("  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
+    if story.matches.is_empty() {
+        println!("  no other copy: no id, link, fingerprint or near-duplicate matched (dedup {:?})", config.dedup);
+    }
+    for m in &story.matches {
+        println!(
+            "  + {} from {} ({}): matched {} by {}",
+            m.id,
+            m.source,
+            m.url.as_deref().unwrap_or("no link"),
+            m.joined,
+            m.layer
+        );
+    }
+    Ok(EXIT_OK)
 }
 
 fn status(config: &Config) -> anyhow::Result<u8> {

@@ -106,6 +106,21 @@ pub struct Story {
     pub entry: Entry,
     /// Winner's source first, then the others in config order.
     pub sources: Vec<usize>,
+    /// Every copy folded into the story, in the order they were met: for `feedmill explain`.
+    pub matches: Vec<Matched>,
+}
+
+/// One copy that joined a story, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matched {
+    /// The copy's own id and source.
+    pub id: String,
+    pub source: String,
+    pub url: Option<String>,
+    /// The id of the story's published copy at that moment.
+    pub joined: String,
+    /// The layer that matched: "id", "canonical URL", "content fingerprint" or "near-duplicate (…)".
+    pub layer: String,
 }
 
 /// Collapses stories carried by several sources. `per_source` is in config order; returns the stories
@@ -147,13 +162,20 @@ pub fn merge(per_source: Vec<(usize, Vec<Entry>)>, near: Option<&NearSettings>) 
                 index.insert(i as u64, sig, entry.sort_date());
             }
             let Some((i, layer)) = found else {
-                stories.push(Story { entry, sources: vec![source] });
+                stories.push(Story { entry, sources: vec![source], matches: Vec::new() });
                 vias.push(Vec::new());
                 continue;
             };
             folded[pos] += 1;
             let story = &mut stories[i];
             tracing::debug!(kept = %story.entry.id, dropped = %entry.id, matched_by = %layer, "same story in two sources");
+            story.matches.push(Matched {
+                id: entry.id.clone(),
+                source: entry.source.clone(),
+                url: entry.url.clone(),
+                joined: story.entry.id.clone(),
+                layer,
+            });
             let (winner, loser, loser_source) = if richer(&entry, &story.entry) {
                 let old = std::mem::replace(&mut story.entry, entry);
                 let old_source = story.sources[0];

@@ -187,25 +187,7 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         return Ok(());
     }
 
-    let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
-    let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let mut per_source: Vec<(usize, Vec<Entry>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
-    for s in store.entries(&names).map_err(fatal)? {
-        if let Some(&i) = position.get(s.entry.source.as_str()) {
-            per_source[i].1.push(s.entry);
-        }
-    }
-    let (stories, folded) = match config.dedup {
-        DedupMode::Off => {
-            let stories = per_source
-                .into_iter()
-                .flat_map(|(i, entries)| entries.into_iter().map(move |entry| dedup::Story { entry, sources: vec![i] }))
-                .collect();
-            (stories, vec![0; config.sources.len()])
-        }
-        DedupMode::Exact => dedup::merge(per_source, None),
-        DedupMode::Near(settings) => dedup::merge(per_source, Some(&settings)),
-    };
+    let (stories, folded) = stories(config, store).map_err(fatal)?;
     for (row, n) in report.sources.iter_mut().zip(folded) {
         row.duplicates += n;
     }
@@ -226,6 +208,32 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
     }
     Ok(())
+}
+
+/// Every stored entry of the configured sources, merged into stories by the configured dedup mode;
+/// and, per source, how many of its entries were folded into another source's story.
+pub fn stories(config: &Config, store: &Store) -> Result<(Vec<dedup::Story>, Vec<usize>), crate::store::StoreError> {
+    let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+    let mut per_source: Vec<(usize, Vec<Entry>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
+    for s in store.entries(&names)? {
+        if let Some(&i) = position.get(s.entry.source.as_str()) {
+            per_source[i].1.push(s.entry);
+        }
+    }
+    Ok(match config.dedup {
+        DedupMode::Off => {
+            let stories = per_source
+                .into_iter()
+                .flat_map(|(i, entries)| {
+                    entries.into_iter().map(move |entry| dedup::Story { entry, sources: vec![i], matches: Vec::new() })
+                })
+                .collect();
+            (stories, vec![0; config.sources.len()])
+        }
+        DedupMode::Exact => dedup::merge(per_source, None),
+        DedupMode::Near(settings) => dedup::merge(per_source, Some(&settings)),
+    })
 }
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's

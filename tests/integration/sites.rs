@@ -155,3 +155,26 @@ fn bad_selectors_are_config_errors_naming_the_key() {
     assert!(run.stderr.contains("source `x`: `html.title` is not a valid selector"), "{}", run.stderr);
     assert!(run.stderr.contains("feeds.toml:7:8"), "{}", run.stderr);
 }
+
+#[test]
+fn a_windows_1251_russian_site_is_read_through_its_meta_charset() {
+    let server = TestServer::start();
+    // No charset in the header: the page's <meta charset="windows-1251"> decides.
+    server.route("/ru/", [Reply::ok_as("text/html", fixture("sites/ru-cp1251/index.html"))]);
+    let p = Project::new(&config(&format!(
+        "[[sources]]\nname = \"vestnik\"\nurl = \"{}\"\ntimezone = \"Asia/Almaty\"\n\n[sources.html]\nitem = \"li.news-feed__item\"\n",
+        server.url("/ru/")
+    )));
+    let run = p.run();
+    run.assert_code(0);
+    let json = p.json("all/feed.json");
+    let zerno = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Урожай зерна в Акмолинской области превысит прошлогодний")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(zerno["url"], server.url("/ru/zerno.html"), "relative links resolve against the page");
+    assert_eq!(zerno["date_published"], "2019-07-11T06:20:00Z");
+    assert_eq!(zerno["language"], "ru");
+}

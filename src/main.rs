@@ -2,7 +2,26 @@
 
 mod cli;
 
-use std::io::IsTerminal;
+/// `println!` that stops the command quietly when stdout is closed (`feedmill parse x | head`)
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            return Ok(EXIT_OK);
+        }
+    };
+}
+
+/// `print!` with the same rule as [`say!`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        if write!(std::io::stdout().lock(), $($arg)*).is_err() {
+            return Ok(EXIT_OK);
+        }
+    };
+}
+
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
@@ -98,7 +117,7 @@ fn load(path: &Path) -> anyhow::Result<Option<Config>> {
 fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
     let Some(config) = load(path)? else { return Ok(EXIT_FATAL) };
     if !quiet {
-        println!(
+        say!(
             "{}: ok — {} sources, {} categories, output to {}",
             path.display(),
             config.sources.len(),
@@ -254,13 +273,13 @@ fn explain(config: &Config, query: &str) -> anyhow::Result<u8> {
         return Ok(EXIT_FATAL);
     };
     let e = &story.entry;
-    println!("{}", e.title);
-    println!("  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
+    say!("{}", e.title);
+    say!("  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
     if story.matches.is_empty() {
-        println!("  no other copy: no id, link, fingerprint or near-duplicate matched (dedup {:?})", config.dedup);
+        say!("  no other copy: no id, link, fingerprint or near-duplicate matched (dedup {:?})", config.dedup);
     }
     for m in &story.matches {
-        println!(
+        say!(
             "  + {} from {} ({}): matched {} by {}",
             m.id,
             m.source,
@@ -276,7 +295,7 @@ fn status(config: &Config) -> anyhow::Result<u8> {
     let store = open_store(config)?;
     let states = store.sources()?;
     let counts = store.entry_counts()?;
-    print!("{}", report::status_table(&config.sources, &states, &counts, clock()));
+    say_raw!("{}", report::status_table(&config.sources, &states, &counts, clock()));
     Ok(EXIT_OK)
 }
 
@@ -309,14 +328,14 @@ fn discover(input: &str) -> anyhow::Result<u8> {
     let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
     let found = feedmill::extract::discover(&text, &url);
     if found.is_empty() {
-        println!("# {url} advertises no feed. A starting point for an html source (check the selectors):\n");
+        say!("# {url} advertises no feed. A starting point for an html source (check the selectors):\n");
         let name = url.host_str().unwrap_or("site").trim_start_matches("www.").replace('.', "-");
-        print!("{}", feedmill::extract::skeleton(&text, &url, &name));
+        say_raw!("{}", feedmill::extract::skeleton(&text, &url, &name));
         return Ok(EXIT_OK);
     }
     for feed in found {
         let kind = format!("{:?}", feed.kind).to_lowercase();
-        println!("{}\t{kind}\t{}", feed.url, feed.title.as_deref().unwrap_or("-"));
+        say!("{}\t{kind}\t{}", feed.url, feed.title.as_deref().unwrap_or("-"));
     }
     Ok(EXIT_OK)
 }
@@ -336,40 +355,35 @@ fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8>
             "warnings": u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded).collect::<Vec<_>>(),
             "entries": identified.entries,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(EXIT_OK);
     }
-    println!("format:   {}", pipeline::format_label(&u.raw));
-    println!("encoding: {}", u.decoded_as);
-    println!("title:    {}", u.normalized.title.as_deref().unwrap_or("-"));
-    println!("site:     {}", u.normalized.site_url.as_deref().unwrap_or("-"));
-    println!(
-        "entries:  {} ({} read, {} duplicates)",
-        identified.entries.len(),
-        u.raw.entries.len(),
-        identified.duplicates
-    );
+    say!("format:   {}", pipeline::format_label(&u.raw));
+    say!("encoding: {}", u.decoded_as);
+    say!("title:    {}", u.normalized.title.as_deref().unwrap_or("-"));
+    say!("site:     {}", u.normalized.site_url.as_deref().unwrap_or("-"));
+    say!("entries:  {} ({} read, {} duplicates)", identified.entries.len(), u.raw.entries.len(), identified.duplicates);
     for w in u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded) {
-        println!("warning:  {w}");
+        say!("warning:  {w}");
     }
     for e in &identified.entries {
-        println!();
-        println!("- {}", e.title);
-        println!("  id:        {}", e.id);
-        println!("  url:       {}", e.url.as_deref().unwrap_or("-"));
-        println!("  published: {}", e.published.map_or_else(|| "-".into(), |d| d.to_rfc3339()));
+        say!("");
+        say!("- {}", e.title);
+        say!("  id:        {}", e.id);
+        say!("  url:       {}", e.url.as_deref().unwrap_or("-"));
+        say!("  published: {}", e.published.map_or_else(|| "-".into(), |d| d.to_rfc3339()));
         if let Some(updated) = e.updated {
-            println!("  updated:   {}", updated.to_rfc3339());
+            say!("  updated:   {}", updated.to_rfc3339());
         }
         let authors: Vec<_> = e.authors.iter().filter_map(|a| a.name.as_deref().or(a.email.as_deref())).collect();
         if !authors.is_empty() {
-            println!("  authors:   {}", authors.join(", "));
+            say!("  authors:   {}", authors.join(", "));
         }
         if !e.categories.is_empty() {
-            println!("  tags:      {}", e.categories.join(", "));
+            say!("  tags:      {}", e.categories.join(", "));
         }
         for enc in &e.enclosures {
-            println!("  enclosure: {} ({})", enc.url, enc.mime.as_deref().unwrap_or("?"));
+            say!("  enclosure: {} ({})", enc.url, enc.mime.as_deref().unwrap_or("?"));
         }
         let text = e
             .content_html
@@ -378,7 +392,7 @@ fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8>
             .map(normalize::text::html_to_text)
             .unwrap_or_default();
         if !text.is_empty() {
-            println!("  text:      {}", normalize::text::truncate_words(&text, 160));
+            say!("  text:      {}", normalize::text::truncate_words(&text, 160));
         }
     }
     Ok(EXIT_OK)

@@ -1,0 +1,164 @@
+//! Parse + normalize micro benchmark: how fast one thread turns feed bytes into normalized entries.
+//!
+//! For every corpus format at 10, 100 and 1,000 entries, four functions read the same bytes:
+//! - `raw-quick-xml`: quick-xml's event loop building nothing (serde_json into `IgnoredAny` for JSON
+//!   Feed), the ceiling for any XML feed reader;
+//! - `feedmill`: `pipeline::understand`, i.e. what `feedmill run` does per document: decode, parse,
+//!   normalize (sanitized HTML, absolute URLs, UTC dates, NFC titles);
+//! - `feedmill-parse`: `parse::parse` alone on the already decoded text, to split the cost;
+//! - `feed-rs`: `feed_rs::parser::parse`, the Rust peer (which does not sanitize HTML by default).
+//!
+//! Criterion measures each; the table at the end prints MB/s and entries/s from criterion's medians of
+//! this run and the ratios the issue sets targets for (feedmill ≥ 50% of the raw loop, ≥ 2.5× feed-rs).
+//!
+//!     cargo bench -p feedmill-bench --bench parse              # everything (about 4 minutes)
+//!     cargo bench -p feedmill-bench --bench parse -- rss2-1000 # one case
+
+use std::hint::black_box;
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, SamplingMode, Throughput};
+use feedmill::{normalize, pipeline};
+use feedmill_bench::{criterion_dir, Estimates, FeedSpec, Format, SIZES};
+
+const RAW: &str = "raw-quick-xml";
+const FEEDMILL: &str = "feedmill";
+const PARSE_ONLY: &str = "feedmill-parse";
+const FEED_RS: &str = "feed-rs";
+
+/// One generated feed and what each reader needs of it.
+struct Case {
+    spec: FeedSpec,
+    bytes: Vec<u8>,
+    /// The decoded text `feedmill-parse` starts from.
+    text: String,
+    url: url::Url,
+}
+
+impl Case {
+    fn group(&self) -> String {
+        format!("{}-{}", self.spec.format.name(), self.spec.entries)
+    }
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let dir = criterion_dir();
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+        .configure_from_args();
+    let cases = cases();
+    for case in &cases {
+        bench(&mut c, case);
+    }
+    c.final_summary();
+    report(&Estimates::new(&dir, started), &cases);
+}
+
+/// Every format at every size, each checked once: a reader that lost entries would make a fast lie.
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (entries, html_bytes) in SIZES {
+        for (site, format) in Format::ALL.into_iter().enumerate() {
+            let spec = FeedSpec::new(format, site as u64, entries, html_bytes);
+            let bytes = spec.generate();
+            let understood = feedmill_bench::understand(&spec, &bytes).expect("feedmill reads the corpus");
+            assert_eq!(understood.normalized.candidates.len(), entries, "feedmill, {}", format.name());
+            let peer = feed_rs::parser::parse(bytes.as_slice()).expect("feed-rs reads the corpus");
+            assert_eq!(peer.entries.len(), entries, "feed-rs, {}", format.name());
+            let text = feedmill::decode::decode(&bytes, Some(format.content_type())).text;
+            cases.push(Case { spec, bytes, text, url: spec.feed_url() });
+        }
+    }
+    cases
+}
+
+fn bench(c: &mut Criterion, case: &Case) {
+    let mut group = c.benchmark_group(case.group());
+    group.throughput(Throughput::Bytes(case.bytes.len() as u64));
+    if case.spec.entries >= 1_000 {
+        // 5 MB documents take tens of milliseconds: equal-sized samples keep the run short.
+        group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    }
+    let bytes = case.bytes.as_slice();
+    group.bench_function(RAW, |b| b.iter(|| feedmill_bench::raw_scan(black_box(bytes))));
+    let cx = normalize::Context {
+        source: "bench",
+        doc_url: Some(&case.url),
+        timezone: chrono_tz::UTC,
+        now: feedmill_bench::bench_now(),
+    };
+    let content_type = Some(case.spec.format.content_type());
+    group.bench_function(FEEDMILL, |b| {
+        b.iter(|| pipeline::understand(black_box(bytes), content_type, Some(&case.url), &cx))
+    });
+    group.bench_function(PARSE_ONLY, |b| b.iter(|| feedmill::parse::parse(black_box(&case.text))));
+    group.bench_function(FEED_RS, |b| b.iter(|| feed_rs::parser::parse(black_box(bytes))));
+    group.finish();
+}
+
+/// The table: throughput per reader and the ratios, from this run's medians only.
+fn report(estimates: &Estimates, cases: &[Case]) {
+    println!("\nparse + normalize, one thread, criterion medians of this run (MB = 10^6 bytes, e/s = entries/s)");
+    println!(
+        "{:<12} {:>7} {:>8} | {:>8} | {:>8} {:>9} | {:>8} | {:>8} {:>9} | {:>9} {:>9} {:>9}",
+        "format",
+        "entries",
+        "size KB",
+        "raw MB/s",
+        "fm MB/s",
+        "fm e/s",
+        "parse",
+        "feed-rs",
+        "f-rs e/s",
+        "fm/raw",
+        "parse/raw",
+        "fm÷feed-rs"
+    );
+    let mut vs_raw = Vec::new();
+    let mut vs_peer = Vec::new();
+    for case in cases {
+        let group = case.group();
+        let time = |function| estimates.median(&group, function);
+        let (Some(raw), Some(fm), Some(parse), Some(peer)) =
+            (time(RAW), time(FEEDMILL), time(PARSE_ONLY), time(FEED_RS))
+        else {
+            continue;
+        };
+        let size = case.bytes.len() as f64;
+        let mbs = |t: Duration| size / t.as_secs_f64() / 1e6;
+        let eps = |t: Duration| case.spec.entries as f64 / t.as_secs_f64();
+        let ratio = |fast: Duration, slow: Duration| fast.as_secs_f64() / slow.as_secs_f64();
+        vs_raw.push(ratio(raw, fm));
+        vs_peer.push(ratio(peer, fm));
+        println!(
+            "{:<12} {:>7} {:>8.0} | {:>8.0} | {:>8.1} {:>9.0} | {:>8.1} | {:>8.1} {:>9.0} | {:>8.1}% {:>8.1}% {:>8.2}×",
+            case.spec.format.name(),
+            case.spec.entries,
+            size / 1e3,
+            mbs(raw),
+            mbs(fm),
+            eps(fm),
+            mbs(parse),
+            mbs(peer),
+            eps(peer),
+            100.0 * ratio(raw, fm),
+            100.0 * ratio(raw, parse),
+            ratio(peer, fm),
+        );
+    }
+    if !vs_raw.is_empty() {
+        println!(
+            "geometric means: feedmill at {:.1}% of the raw loop (target ≥ 50%), {:.2}× feed-rs (target ≥ 2.5×)",
+            100.0 * geomean(&vs_raw),
+            geomean(&vs_peer)
+        );
+    }
+}
+
+fn geomean(xs: &[f64]) -> f64 {
+    (xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp()
+}

@@ -120,7 +120,7 @@ fn read_xml(
 }
 
 /// A feed with nothing in it yet, for the format modules to fill.
-fn empty_feed(format: FeedFormat) -> RawFeed {
+pub(crate) fn empty_feed(format: FeedFormat) -> RawFeed {
     RawFeed {
         format,
         version: None,

@@ -115,20 +115,7 @@ async fn read_listing(
     let SourceKind::Html { listing, pages, .. } = &source.kind else {
         return Err("not an html source".into());
     };
-    let mut raw = RawFeed {
-        format: FeedFormat::Html,
-        version: None,
-        title: None,
-        link: Some(url.to_string()),
-        self_link: None,
-        description: None,
-        language: None,
-        image: None,
-        base: None,
-        hints: Default::default(),
-        entries: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut raw = RawFeed { link: Some(url.to_string()), ..crate::parse::empty_feed(FeedFormat::Html) };
     let mut decoded_as = String::new();
     let (mut body, mut page_url) = (body, url.clone());
     for page in 1..=*pages {

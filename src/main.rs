@@ -263,39 +263,27 @@ async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
 
 fn explain(config: &Config, query: &str) -> anyhow::Result<u8> {
     let store = open_store(config)?;
-    let (stories, _) = pipeline::stories(config, &store)?;
-    let is = |id: &str, url: Option<&str>| id == query || url == Some(query);
-    let Some(story) = stories
-        .iter()
-        .find(|s| is(&s.entry.id, s.entry.url.as_deref()) || s.matches.iter().any(|m| is(&m.id, m.url.as_deref())))
-    else {
-        eprintln!("error: no stored entry has the id or link {query:?}");
-        return Ok(EXIT_FATAL);
-    };
-    let e = &story.entry;
-    say!("{}", e.title);
-    say!("  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
-    if story.matches.is_empty() {
-        say!("  no other copy: no id, link, fingerprint or near-duplicate matched (dedup {:?})", config.dedup);
+    let merged = pipeline::stories(config, &store)?;
+    match report::explanation(config, &merged, query) {
+        Some(text) => {
+            say_raw!("{text}");
+            Ok(EXIT_OK)
+        }
+        None => {
+            eprintln!("error: no stored entry has the id or link {query:?}");
+            Ok(EXIT_FATAL)
+        }
     }
-    for m in &story.matches {
-        say!(
-            "  + {} from {} ({}): matched {} by {}",
-            m.id,
-            m.source,
-            m.url.as_deref().unwrap_or("no link"),
-            m.joined,
-            m.layer
-        );
-    }
-    Ok(EXIT_OK)
 }
 
 fn status(config: &Config) -> anyhow::Result<u8> {
     let store = open_store(config)?;
     let states = store.sources()?;
     let counts = store.entry_counts()?;
-    say_raw!("{}", report::status_table(&config.sources, &states, &counts, clock()));
+    // Written by the last build; a store that never built outputs has collapsed nothing yet.
+    let collapsed =
+        store.meta(pipeline::COLLAPSED_KEY)?.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
+    say_raw!("{}", report::status_table(&config.sources, &states, &counts, &collapsed, clock()));
     Ok(EXIT_OK)
 }
 

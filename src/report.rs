@@ -172,60 +172,100 @@ impl RunReport {
     }
 }
 
-/// `feedmill status`: one row per configured source, times in UTC, relative to `now` where it helps.
+/// `feedmill status`: one row per configured source, times in UTC. `collapsed` counts, per source, its stored entries
+/// published as part of another source's story (the last build's `[dedup]` merge).
 pub fn status_table(
     sources: &[crate::config::Source],
     states: &std::collections::HashMap<String, crate::store::SourceState>,
     counts: &std::collections::HashMap<String, usize>,
+    collapsed: &std::collections::HashMap<String, usize>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> String {
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
     };
-    let rows: Vec<[String; 6]> = sources
-        .iter()
-        .map(|s| {
-            let st = states.get(&s.name);
-            let next = match st.and_then(|st| st.next_fetch) {
-                Some(t) if t > now => when(Some(t)),
-                _ => "now".to_owned(),
-            };
-            [
-                s.name.clone(),
-                when(st.and_then(|st| st.last_success)),
-                st.map_or(0, |st| st.failures).to_string(),
-                next,
-                counts.get(&s.name).copied().unwrap_or(0).to_string(),
-                st.and_then(|st| st.last_error.clone()).unwrap_or_else(|| "-".to_owned()),
-            ]
-        })
-        .collect();
-    let header = ["source", "last success", "failures", "next due", "entries", "last error"];
+    let header = ["source", "last success", "failures", "next due", "entries", "duplicates", "last error"];
+    // Numbers are right-aligned; the last column is not padded.
+    let numeric = [false, false, true, false, true, true, false];
+    let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
+    for s in sources {
+        let st = states.get(&s.name);
+        let next = match st.and_then(|st| st.next_fetch) {
+            Some(t) if t > now => when(Some(t)),
+            _ => "now".to_owned(),
+        };
+        rows.push([
+            s.name.clone(),
+            when(st.and_then(|st| st.last_success)),
+            st.map_or(0, |st| st.failures).to_string(),
+            next,
+            counts.get(&s.name).copied().unwrap_or(0).to_string(),
+            collapsed.get(&s.name).copied().unwrap_or(0).to_string(),
+            st.and_then(|st| st.last_error.clone()).unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
     let widths: Vec<usize> =
-        (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0)).collect();
+        (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
-    let line = |out: &mut String, cells: [&str; 6]| {
-        let _ = writeln!(
-            out,
-            "{:<w0$}  {:<w1$}  {:>w2$}  {:<w3$}  {:>w4$}  {}",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            cells[5],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4]
-        );
-    };
-    line(&mut out, header);
     for r in &rows {
-        line(&mut out, [&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+        let last = r.len() - 1;
+        for (c, cell) in r.iter().enumerate() {
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            match c {
+                _ if c == last => out.push_str(cell),
+                _ if numeric[c] => out.push_str(&format!("{}{cell}  ", " ".repeat(pad))),
+                _ => out.push_str(&format!("{cell}{}  ", " ".repeat(pad))),
+            }
+        }
+        out.push('\n');
     }
     out
+}
+
+/// `feedmill explain`: the story holding the entry whose id or link is `query`, how each copy joined it,
+/// once per dedup mode in use (a category may merge differently from `all`). `None` when no stored
+/// entry has that id or link.
+pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Merged], query: &str) -> Option<String> {
+    let is = |id: &str, url: Option<&str>| id == query || url == Some(query);
+    let mut out = String::new();
+    for m in merged {
+        let Some(story) = m
+            .stories
+            .iter()
+            .find(|s| is(&s.entry.id, s.entry.url.as_deref()) || s.matches.iter().any(|c| is(&c.id, c.url.as_deref())))
+        else {
+            continue;
+        };
+        let feeds: Vec<&str> = std::iter::once(crate::config::ALL)
+            .filter(|_| m.mode == config.dedup)
+            .chain(config.categories.iter().filter(|c| c.dedup == m.mode).map(|c| c.slug.as_str()))
+            .collect();
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "dedup {} (feeds: {})", m.mode, feeds.join(", "));
+        let e = &story.entry;
+        let _ = writeln!(out, "{}", e.title);
+        let _ = writeln!(out, "  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
+        if m.mode == crate::config::DedupMode::Off {
+            let _ = writeln!(out, "  not compared with other sources: dedup is off");
+        } else if story.matches.is_empty() {
+            let _ = writeln!(out, "  no other copy: no id, link, fingerprint or near-duplicate matched");
+        }
+        for c in &story.matches {
+            let effect = c.effect.map(|e| format!("; {e}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  + {} from {} ({}): matched {} by {}{effect}",
+                c.id,
+                c.source,
+                c.url.as_deref().unwrap_or("no link"),
+                c.joined,
+                c.layer
+            );
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`.
@@ -331,12 +371,13 @@ mod tests {
             ),
         ]);
         let counts = std::collections::HashMap::from([("abai".to_owned(), 42), ("broken-site".to_owned(), 7)]);
+        let collapsed = std::collections::HashMap::from([("broken-site".to_owned(), 3)]);
         assert_eq!(
-            status_table(&config.sources, &states, &counts, now),
-            "source       last success      failures  next due          entries  last error\n\
-             abai         2024-11-23 09:55         0  2024-11-23 11:00       42  -\n\
-             broken-site  2024-11-21 10:00         4  now                     7  https://broken.example/feed: HTTP 500 Internal Server Error\n\
-             new          -                        0  now                     0  -\n"
+            status_table(&config.sources, &states, &counts, &collapsed, now),
+            "source       last success      failures  next due          entries  duplicates  last error\n\
+             abai         2024-11-23 09:55         0  2024-11-23 11:00       42           0  -\n\
+             broken-site  2024-11-21 10:00         4  now                     7           3  https://broken.example/feed: HTTP 500 Internal Server Error\n\
+             new          -                        0  now                     0           0  -\n"
         );
     }
 }

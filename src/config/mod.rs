@@ -77,13 +77,15 @@ pub struct Category {
     pub description: Option<String>,
     /// Entries matching any of these join the category, whatever their source.
     pub rules: Vec<CompiledRule>,
+    /// How stories are merged in this category's feeds: `[dedup]`, unless the category sets its own.
+    pub dedup: DedupMode,
 }
 
 impl PartialEq for Category {
     fn eq(&self, other: &Self) -> bool {
         let names = |c: &Category| c.rules.iter().map(|r| r.name().to_owned()).collect::<Vec<_>>();
-        (&self.slug, &self.title, &self.description, names(self))
-            == (&other.slug, &other.title, &other.description, names(other))
+        (&self.slug, &self.title, &self.description, names(self), self.dedup)
+            == (&other.slug, &other.title, &other.description, names(other), other.dedup)
     }
 }
 
@@ -117,6 +119,16 @@ pub enum DedupMode {
     Exact,
     /// Exact, and near-duplicates (the same story retold) within a time window.
     Near(NearSettings),
+}
+
+impl fmt::Display for DedupMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DedupMode::Off => f.write_str("off"),
+            DedupMode::Exact => f.write_str("exact"),
+            DedupMode::Near(s) => write!(f, "near, threshold {:.2}, window {}h", s.threshold, s.window.num_hours()),
+        }
+    }
 }
 
 /// What a source's URL serves.
@@ -249,7 +261,7 @@ impl Validator {
         let output = self.output(raw.output, base_dir);
         let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
         let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
-        let dedup = self.dedup(raw.dedup);
+        let global_dedup = self.dedup(raw.dedup, "", DedupMode::Near(NearSettings::default()), NearSettings::default());
 
         let declared: BTreeMap<String, Category> = raw
             .categories
@@ -267,7 +279,12 @@ impl Validator {
                         Err(e) => self.diagnostics.push(Diagnostic::error(e.to_string(), Some(spec.span()))),
                     }
                 }
-                Some((slug.clone(), Category { slug: slug.clone(), title, description: c.description.clone(), rules }))
+                let (dedup, near) = global_dedup?;
+                let (dedup, _) = self.dedup(c.dedup.clone(), "dedup_", dedup, near)?;
+                Some((
+                    slug.clone(),
+                    Category { slug: slug.clone(), title, description: c.description.clone(), rules, dedup },
+                ))
             })
             .collect();
 
@@ -331,6 +348,8 @@ impl Validator {
                         title: default_title(&slug),
                         description: None,
                         rules: Vec::new(),
+                        // Without `[dedup]` (it had errors, reported) nothing is run anyway.
+                        dedup: global_dedup.map_or(DedupMode::Exact, |(mode, _)| mode),
                     });
                     used.insert(slug.clone(), cat);
                     categories.push(slug);
@@ -380,7 +399,7 @@ impl Validator {
             concurrency,
             schedule: schedule?,
             state_path,
-            dedup: dedup?,
+            dedup: global_dedup?.0,
             categories: used.into_values().collect(),
             sources,
             warnings: Vec::new(),
@@ -568,30 +587,42 @@ impl Validator {
         })
     }
 
-    fn dedup(&mut self, d: raw::RawDedup) -> Option<DedupMode> {
-        let mut near = NearSettings::default();
+    /// `[dedup]`, or a category's `dedup*` keys (`prefix` is `dedup_` for those): what is not set comes
+    /// from `mode` and `near`. Returns the mode, and the near settings a category inherits.
+    fn dedup(
+        &mut self,
+        d: raw::RawDedup,
+        prefix: &str,
+        mode: DedupMode,
+        mut near: NearSettings,
+    ) -> Option<(DedupMode, NearSettings)> {
         if let Some(t) = d.threshold {
             if (0.0..=1.0).contains(t.get_ref()) && *t.get_ref() > 0.0 {
                 near.threshold = *t.get_ref() as f32;
             } else {
-                self.error("`threshold` must be above 0 and at most 1", t.span());
+                self.error(format!("`{prefix}threshold` must be above 0 and at most 1"), t.span());
                 return None;
             }
         }
-        if let Some(w) = self.duration(d.window, "window").ok()? {
+        if let Some(w) = self.duration(d.window, &format!("{prefix}window")).ok()? {
             near.window = chrono::Duration::from_std(w).ok()?;
         }
-        match d.mode.as_ref().map(|m| m.get_ref().as_str()) {
-            None | Some("near") => Some(DedupMode::Near(near)),
-            Some("exact") => Some(DedupMode::Exact),
-            Some("off") => Some(DedupMode::Off),
+        let mode = match d.mode.as_ref().map(|m| m.get_ref().as_str()) {
+            None => match mode {
+                DedupMode::Near(_) => DedupMode::Near(near),
+                other => other,
+            },
+            Some("near") => DedupMode::Near(near),
+            Some("exact") => DedupMode::Exact,
+            Some("off") => DedupMode::Off,
             Some(other) => {
                 let span = d.mode.as_ref().map(|m| m.span()).unwrap_or_default();
                 self.error(format!("unknown dedup mode `{other}`"), span).help =
                     Some("use `near` (the default), `exact` or `off`".into());
-                None
+                return None;
             }
-        }
+        };
+        Some((mode, near))
     }
 
     /// A duration value, checked; `Err` when it was reported as an error.

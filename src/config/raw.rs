@@ -44,7 +44,7 @@ pub struct RawOutput {
 }
 
 /// `[dedup]`: how hard to look for the same story across sources.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDedup {
     /// `"near"` (default), `"exact"` (ids, links, identical text) or `"off"` (no merging across sources).
@@ -82,6 +82,10 @@ pub struct RawCategoryFields {
     pub description: Option<String>,
     /// `[[categories.X.rules]]`: entries from any source that match go in too.
     pub rules: Option<Vec<Spanned<crate::categorize::rules::RuleSpec>>>,
+    /// The category's own `[dedup]` mode, threshold and window; unset ones are `[dedup]`'s.
+    pub dedup: Option<Spanned<String>>,
+    pub dedup_threshold: Option<Spanned<f64>>,
+    pub dedup_window: Option<Spanned<DurationValue>>,
 }
 
 /// A `[categories.X]` table and where it stands.
@@ -90,6 +94,8 @@ pub struct RawCategory {
     pub title: Option<String>,
     pub description: Option<String>,
     pub rules: Vec<Spanned<crate::categorize::rules::RuleSpec>>,
+    /// `dedup`, `dedup_threshold` and `dedup_window`, in the shape of `[dedup]`.
+    pub dedup: RawDedup,
     pub span: Range<usize>,
 }
 
@@ -98,7 +104,13 @@ impl<'de> Deserialize<'de> for RawCategory {
         let spanned = Spanned::<RawCategoryFields>::deserialize(d)?;
         let span = spanned.span();
         let f = spanned.into_inner();
-        Ok(RawCategory { title: f.title, description: f.description, rules: f.rules.unwrap_or_default(), span })
+        Ok(RawCategory {
+            title: f.title,
+            description: f.description,
+            rules: f.rules.unwrap_or_default(),
+            dedup: RawDedup { mode: f.dedup, threshold: f.dedup_threshold, window: f.dedup_window },
+            span,
+        })
     }
 }
 
@@ -150,7 +162,7 @@ pub struct RawArticle {
 }
 
 /// `30`, `"30s"`, `"500ms"`, `"2m"`, `"1h"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum DurationValue {
     Seconds(u64),

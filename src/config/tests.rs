@@ -62,6 +62,7 @@ fn parses_a_complete_config() {
             title: "Kazakh news".into(),
             description: Some("News from Kazakhstan".into()),
             rules: vec![],
+            dedup: DedupMode::Near(NearSettings::default()),
         }]
     );
     assert!(c.warnings.is_empty());
@@ -172,4 +173,43 @@ fn rule_categories_need_no_source_and_bad_rules_are_named() {
     let e = errors("[categories.x]\n[[categories.x.rules]]\ninclude = { title = { regex = \"(unclosed\" } }\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n");
     assert!(e.starts_with("error: rule categories.x.rules[0]: title regex \"(unclosed\" does not compile"), "{e}");
     assert!(e.contains("--> feeds.toml:2:1"), "{e}");
+}
+
+#[test]
+fn categories_override_dedup_keys_and_inherit_the_rest() {
+    let c = parse(
+        "[dedup]\nthreshold = 0.8\nwindow = \"48h\"\n\n\
+         [categories.raw]\ndedup = \"off\"\n\n\
+         [categories.strict]\ndedup_threshold = 0.9\n\n\
+         [categories.plain]\n\n\
+         [[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ncategories = [\"raw\", \"strict\", \"plain\"]\n",
+    )
+    .unwrap();
+    let window = chrono::Duration::hours(48);
+    assert_eq!(c.dedup, DedupMode::Near(NearSettings { threshold: 0.8, window }));
+    let mode = |slug: &str| c.category(slug).unwrap().dedup;
+    assert_eq!(mode("raw"), DedupMode::Off);
+    assert_eq!(mode("strict"), DedupMode::Near(NearSettings { threshold: 0.9, window }));
+    assert_eq!(mode("plain"), c.dedup);
+
+    let c = parse(
+        "[dedup]\nmode = \"exact\"\n\n[categories.kz]\ndedup = \"near\"\n\n\
+         [[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ncategories = [\"kz\"]\n",
+    )
+    .unwrap();
+    assert_eq!(c.category("kz").unwrap().dedup, DedupMode::Near(NearSettings::default()));
+}
+
+#[test]
+fn a_bad_category_dedup_key_names_the_key() {
+    assert_eq!(
+        errors("[categories.kz]\ndedup = \"fuzzy\"\ndedup_threshold = 1.5\n"),
+        "error: `dedup_threshold` must be above 0 and at most 1\n --> feeds.toml:3:19\n  |\n3 | dedup_threshold = 1.5\n  |                   ^^^\n\n\
+         feeds.toml: 1 error found"
+    );
+    assert_eq!(
+        errors("[categories.kz]\ndedup = \"fuzzy\"\n"),
+        "error: unknown dedup mode `fuzzy`\n --> feeds.toml:2:9\n  |\n2 | dedup = \"fuzzy\"\n  |         ^^^^^^^ use `near` (the default), `exact` or `off`\n\n\
+         feeds.toml: 1 error found"
+    );
 }

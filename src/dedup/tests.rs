@@ -178,3 +178,29 @@ fn the_same_story_retold_by_another_site_is_a_near_duplicate() {
     assert_eq!(folded, vec![0, 1]);
     assert_eq!(stories[0].entry.via[0].source, "qazaq");
 }
+
+#[test]
+fn a_richer_copy_arriving_later_upgrades_the_published_text_in_place() {
+    let mut old = entry("a", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>қысқа</p>");
+    old.id = "https://a.example/x".into();
+    old.first_seen = at("2024-11-22T10:00:00Z");
+    old.summary_html = Some("<p>тизер</p>".into());
+    let mut rich = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "");
+    rich.content_html = Some("<p>әлдеқайда ұзын, толық мәтін осында</p>".into());
+    rich.id = "https://b.example/x".into();
+    rich.first_seen = at("2024-11-23T10:00:00Z");
+    let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![rich])], None);
+    let kept = &stories[0].entry;
+    assert_eq!((kept.id.as_str(), kept.url.as_deref()), ("https://a.example/x", Some("https://a.example/x")));
+    assert_eq!(kept.first_seen, old.first_seen);
+    assert_eq!(kept.content_html.as_deref(), Some("<p>әлдеқайда ұзын, толық мәтін осында</p>"));
+    assert_eq!(kept.summary_html, old.summary_html, "the published summary stays");
+    assert_eq!(stories[0].matches[0].effect, Some("text upgraded"));
+
+    // A poorer later copy changes nothing.
+    let mut poor = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>қ</p>");
+    poor.first_seen = at("2024-11-23T10:00:00Z");
+    let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![poor])], None);
+    assert_eq!(stories[0].entry.summary_html, old.summary_html);
+    assert_eq!(stories[0].matches[0].effect, None);
+}

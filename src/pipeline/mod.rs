@@ -26,7 +26,7 @@ use crate::decode::{self, Decoded};
 use crate::dedup;
 use crate::emit;
 use crate::fetch::Fetcher;
-use crate::model::{Entry, RawFeed};
+use crate::model::RawFeed;
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
@@ -187,11 +187,18 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         return Ok(());
     }
 
-    let (stories, folded) = stories(config, store).map_err(fatal)?;
+    let merged = stories(config, store).map_err(fatal)?;
+    // Counted where every source meets every other: in `all`, merged by `[dedup]`.
+    let folded = &merged[0].folded;
     for (row, n) in report.sources.iter_mut().zip(folded) {
         row.duplicates += n;
     }
-    if stories.is_empty() && report.sources.iter().all(SourceReport::failed) {
+    let collapsed: HashMap<&str, usize> =
+        config.sources.iter().map(|s| s.name.as_str()).zip(folded.iter().copied()).collect();
+    if let Err(e) = store.set_meta(COLLAPSED_KEY, &serde_json::to_string(&collapsed).unwrap_or_default()) {
+        tracing::warn!("cannot record the duplicates collapsed: {}", error_chain(&e));
+    }
+    if merged[0].stories.is_empty() && report.sources.iter().all(SourceReport::failed) {
         // Writing now would replace whatever was published with empty feeds.
         tracing::error!("no source could be read and nothing is stored; outputs left as they were");
         return Ok(());
@@ -202,7 +209,7 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         .iter()
         .map(|s| states.get(&s.name).map(|st| (st.title.clone(), st.site_url.clone())).unwrap_or_default())
         .collect();
-    output::write_outputs(config, &out_dir, &stories, &feed_info, report)?;
+    output::write_outputs(config, &out_dir, &merged, &feed_info, report)?;
     if let Err(e) = store.set_meta(&meta_key, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
@@ -210,30 +217,59 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
     Ok(())
 }
 
-/// Every stored entry of the configured sources, merged into stories by the configured dedup mode;
-/// and, per source, how many of its entries were folded into another source's story.
-pub fn stories(config: &Config, store: &Store) -> Result<(Vec<dedup::Story>, Vec<usize>), crate::store::StoreError> {
+/// Meta key of the JSON map: source name → its stored entries folded into another source's story.
+pub const COLLAPSED_KEY: &str = "duplicates_collapsed";
+
+/// The stored entries merged into stories under one dedup mode, for the feeds that use it.
+#[derive(Debug)]
+pub struct Merged {
+    pub mode: DedupMode,
+    pub stories: Vec<dedup::Story>,
+    /// Per source, in config order: its entries folded into another source's story.
+    pub folded: Vec<usize>,
+}
+
+/// Every stored entry of the configured sources, merged into stories once per dedup mode in use: first
+/// by `[dedup]` (for `all`), then by each other mode a category sets.
+pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, crate::store::StoreError> {
     let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let mut per_source: Vec<(usize, Vec<Entry>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
+    let mut per_source: Vec<(usize, Vec<dedup::Signed>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
     for s in store.entries(&names)? {
         if let Some(&i) = position.get(s.entry.source.as_str()) {
-            per_source[i].1.push(s.entry);
+            per_source[i].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
         }
     }
-    Ok(match config.dedup {
-        DedupMode::Off => {
-            let stories = per_source
-                .into_iter()
-                .flat_map(|(i, entries)| {
-                    entries.into_iter().map(move |entry| dedup::Story { entry, sources: vec![i], matches: Vec::new() })
-                })
-                .collect();
-            (stories, vec![0; config.sources.len()])
+    let mut modes = vec![config.dedup];
+    for c in &config.categories {
+        if !modes.contains(&c.dedup) {
+            modes.push(c.dedup);
         }
-        DedupMode::Exact => dedup::merge(per_source, None),
-        DedupMode::Near(settings) => dedup::merge(per_source, Some(&settings)),
-    })
+    }
+    let mut out = Vec::with_capacity(modes.len());
+    for (n, mode) in modes.iter().enumerate() {
+        // The last mode takes the entries; the others merge a copy.
+        let input = if n + 1 == modes.len() { std::mem::take(&mut per_source) } else { per_source.clone() };
+        let (stories, folded) = match mode {
+            DedupMode::Off => {
+                let stories = input
+                    .into_iter()
+                    .flat_map(|(i, entries)| {
+                        entries.into_iter().map(move |s| dedup::Story {
+                            entry: s.entry,
+                            sources: vec![i],
+                            matches: Vec::new(),
+                        })
+                    })
+                    .collect();
+                (stories, vec![0; config.sources.len()])
+            }
+            DedupMode::Exact => dedup::merge(input, None),
+            DedupMode::Near(settings) => dedup::merge(input, Some(settings)),
+        };
+        out.push(Merged { mode: *mode, stories, folded });
+    }
+    Ok(out)
 }
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
@@ -241,8 +277,9 @@ pub fn stories(config: &Config, store: &Store) -> Result<(Vec<dedup::Story>, Vec
 fn build_key(config: &Config, out_dir: &Path, content_version: u64) -> String {
     let sources: Vec<_> = config.sources.iter().map(|s| (&s.name, &s.url, &s.categories)).collect();
     let described = format!(
-        "{:?}|{:?}|{:?}|{}|{content_version}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{content_version}|{}",
         config.output,
+        config.dedup,
         config.categories,
         sources,
         out_dir.display(),

@@ -7,19 +7,27 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{Config, ALL};
-use crate::dedup::Story;
 use crate::emit::{self, write::WriteOutcome, CategoryRef, FeedDoc, FeedUrls, SiteDoc, SourceRef};
 use crate::model::Entry;
 use crate::report::{error_chain, RunReport};
 
+use super::Merged;
+
 pub(super) fn write_outputs(
     config: &Config,
     out_dir: &Path,
-    stories: &[Story],
+    merged: &[Merged],
     feed_info: &[(Option<String>, Option<String>)],
     report: &mut RunReport,
 ) -> Result<(), String> {
-    let feeds = crate::categorize::categorize(stories, &config.sources, &config.categories, config.output.max_items);
+    // Each feed takes its entries from the merge by its own dedup mode.
+    let mode_of = |slug: &str| config.category(slug).map_or(config.dedup, |c| c.dedup);
+    let mut feeds = std::collections::BTreeMap::new();
+    for m in merged {
+        let categorized =
+            crate::categorize::categorize(&m.stories, &config.sources, &config.categories, config.output.max_items);
+        feeds.extend(categorized.into_iter().filter(|(slug, _)| mode_of(slug) == m.mode));
+    }
     let mut write = |path: PathBuf, bytes: String| -> Result<(), String> {
         match emit::write::write_if_changed(&path, bytes.as_bytes()) {
             Ok(WriteOutcome::Written) => report.files_written += 1,

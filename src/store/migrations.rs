@@ -56,4 +56,9 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) STRICT;
     "#,
+    // 3: each entry's near-duplicate signature (`dedup::near::Signature::to_bytes`), so a publish reads
+    // them instead of re-reading every stored text; NULL until computed (`Store::record` fills it).
+    r#"
+    ALTER TABLE entries ADD COLUMN signature BLOB;
+    "#,
 ];

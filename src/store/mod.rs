@@ -2,9 +2,9 @@
 //!
 //! Per source: HTTP validators, the hash of the last body, fetch times, the last error, failures in a
 //! row, when it may be fetched next, and the permanent-redirect evidence. Per entry: its published id
-//! and first-seen time (both fixed forever once written), its identity keys, when it was last seen in
-//! its source's feed, and the normalized entry as JSON, so outputs are rebuilt from the store and a
-//! source that fails or answers 304 keeps its entries in them.
+//! and first-seen time (both fixed forever once written), its identity keys and near-duplicate
+//! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
+//! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
 //!
 //! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::dedup;
+use crate::dedup::{self, near::Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
 
@@ -80,6 +80,8 @@ pub struct SourceState {
 pub struct Stored {
     pub entry: Entry,
     pub last_seen: DateTime<Utc>,
+    /// `None` when it was never computed or was made by another signature version.
+    pub signature: Option<Signature>,
 }
 
 /// What one source contributed to a run.
@@ -244,6 +246,7 @@ impl Store {
                 EntriesUpdate::Unknown => {}
             }
         }
+        fill_signatures(&tx).map_err(err)?;
         if changed {
             bump_content_version(&tx).map_err(err)?;
         }
@@ -256,7 +259,7 @@ impl Store {
         let wanted: HashSet<&str> = sources.iter().copied().collect();
         let mut stmt = self
             .conn
-            .prepare("SELECT source, entry, last_seen FROM entries ORDER BY source, first_seen, id")
+            .prepare("SELECT source, entry, last_seen, signature FROM entries ORDER BY source, first_seen, id")
             .map_err(self.err())?;
         let mut rows = stmt.query([]).map_err(self.err())?;
         let mut out = Vec::new();
@@ -266,8 +269,12 @@ impl Store {
                 continue;
             }
             let json: String = r.get(1).map_err(self.err())?;
+            let signature = r
+                .get::<_, Option<Vec<u8>>>(3)
+                .map_err(self.err())?
+                .and_then(|bytes| Signature::from_bytes(&bytes).ok());
             match serde_json::from_str::<Entry>(&json) {
-                Ok(entry) => out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?) }),
+                Ok(entry) => out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature }),
                 // A row this version cannot read is skipped, not fatal: the next fetch rewrites it.
                 Err(e) => tracing::warn!(source, "unreadable stored entry skipped: {e}"),
             }
@@ -360,6 +367,26 @@ fn hex(bytes: &[u8]) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// Computes the near-duplicate signature of every entry that has none, or one of another version.
+fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
+    let version = [dedup::near::SIGNATURE_VERSION];
+    let stale: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT source, id, entry FROM entries WHERE signature IS NULL OR substr(signature, 1, 1) != ?1",
+        )?;
+        let rows = stmt.query_map([&version[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut update = tx.prepare("UPDATE entries SET signature = ?3 WHERE source = ?1 AND id = ?2")?;
+    for (source, id, json) in stale {
+        // An entry this version cannot read keeps no signature; `Store::entries` skips it anyway.
+        if let Ok(entry) = serde_json::from_str::<Entry>(&json) {
+            update.execute(params![source, id, Signature::of_entry(&entry).to_bytes()])?;
+        }
+    }
+    Ok(())
 }
 
 fn bump_content_version(tx: &Transaction) -> rusqlite::Result<()> {
@@ -481,8 +508,10 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 } else {
                     out.updated += 1;
                 }
+                // Unchanged JSON keeps its signature; a changed entry's is computed again by `fill_signatures`.
                 tx.execute(
-                    "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1, entry = ?6
+                    "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
+                            signature = CASE WHEN entry = ?6 THEN signature END, entry = ?6
                      WHERE source = ?1 AND id = ?2",
                     params![source, entry.id, url, print.map(|p| p.to_vec()), ts(now), json],
                 )?;

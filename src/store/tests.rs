@@ -139,3 +139,27 @@ fn full_text_outlives_a_summary_only_feed() {
     let stored = store.entries(&["abai"]).unwrap();
     assert_eq!(stored[0].entry.content_html.as_deref(), Some("<p>Толық мәтін.</p>"));
 }
+
+#[test]
+fn near_signatures_are_stored_and_follow_edits() {
+    let mut store = Store::in_memory().unwrap();
+    let first = entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші");
+    store.record(at(1), &[parsed(vec![first.clone()])]).unwrap();
+    let stored = store.entries(&["abai"]).unwrap();
+    assert_eq!(stored[0].signature, Some(Signature::of_entry(&stored[0].entry)));
+
+    // An edited text gets a new signature; the old one is not kept.
+    let mut edited = first.clone();
+    edited.summary_html = Some("<p>Мүлде басқа мәтін, басқа оқиға туралы жазылған жаңалық.</p>".into());
+    store.record(at(2), &[parsed(vec![edited])]).unwrap();
+    let stored = store.entries(&["abai"]).unwrap();
+    let expected = Signature::of_entry(&stored[0].entry);
+    assert_ne!(Some(expected.clone()), Some(Signature::of_entry(&first)));
+    assert_eq!(stored[0].signature, Some(expected));
+
+    // A signature of another version (or none, after the migration) is computed again at the next record.
+    store.conn.execute("UPDATE entries SET signature = x'00'", []).unwrap();
+    assert_eq!(store.entries(&["abai"]).unwrap()[0].signature, None);
+    store.record(at(3), &[]).unwrap();
+    assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
+}

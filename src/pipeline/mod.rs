@@ -6,8 +6,8 @@
 //!
 //! Concurrency lives in exactly one place: sources go through one `buffer_unordered(concurrency)`; each
 //! source is fetched on the async runtime and then understood (decode + parse + normalize, pure CPU
-//! work) on the blocking pool, so a large feed never stalls the fetches of the others. Everything after
-//! that is sequential and deterministic.
+//! work) on the blocking pool, one job per core at a time, so parsing overlaps the fetches of the others
+//! without oversubscribing the CPU. Everything after that is sequential and deterministic.
 
 mod output;
 mod pages;

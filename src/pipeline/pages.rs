@@ -251,7 +251,15 @@ impl Owned {
     }
 }
 
-/// Runs CPU work on the blocking pool.
+/// Runs CPU work (decode, parse, normalize, extract) on the blocking pool, at most one job per core at
+/// a time: fetches keep flowing on the async runtime meanwhile, but dozens of finished downloads do not
+/// all parse at once, which would only trade throughput for memory (every body and its tree held).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    static WORKERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let workers = WORKERS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    });
+    // The semaphore lives as long as the process and is never closed.
+    let _permit = workers.acquire().await.map_err(|e| format!("page reader stopped: {e}"))?;
     tokio::task::spawn_blocking(f).await.map_err(|e| format!("page reader crashed: {e}"))
 }

@@ -20,3 +20,4 @@ mod outputs;
 mod round_trip;
 mod sites;
 mod watch;
+mod xss;

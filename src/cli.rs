@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
     long_about = "feedmill reads the sources listed in a feeds.toml, normalizes and deduplicates their entries, \
                   and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
                   plus output/index.html and output/sources.opml.\n\n\
-                  Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config or nothing could be written."
+                  Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config, another run holds the state, \
+                  or nothing could be written."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,6 +45,9 @@ pub enum Command {
         /// Fetch every source now, even those not due yet (their schedule, backoff, skipHours/skipDays).
         #[arg(long)]
         force: bool,
+        /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
+        #[arg(long)]
+        wait: bool,
     },
     /// Keep running: fetch each source when it is due and rewrite what changed; stop with Ctrl-C or SIGTERM.
     Watch {
@@ -55,6 +59,9 @@ pub enum Command {
         /// How often to fetch sources that give no schedule of their own.
         #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
         every: std::time::Duration,
+        /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
+        #[arg(long)]
+        wait: bool,
     },
     /// List the feeds a web page advertises; when it advertises none, print a kind = "html" config to start from.
     Discover {

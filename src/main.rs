@@ -36,7 +36,7 @@ use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
 use feedmill::pipeline::{self, RunOptions};
 use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
-use feedmill::store::Store;
+use feedmill::store::{LockError, RunLock, Store};
 
 use cli::{Cli, Command};
 
@@ -73,12 +73,14 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     let quiet = cli.verbosity.quiet;
     match cli.command {
         Command::Check { config } => check(&config.config, quiet),
-        Command::Run { config, output, force } => {
+        Command::Run { config, output, force, wait } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let _lock = lock_state(&config, wait, quiet)?;
             run(&config, output, force, quiet)
         }
-        Command::Watch { config, output, every } => {
+        Command::Watch { config, output, every, wait } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let _lock = lock_state(&config, wait, quiet)?;
             watch(&config, output, every, quiet)
         }
         Command::Status { config } => {
@@ -135,6 +137,21 @@ fn clock() -> chrono::DateTime<chrono::Utc> {
 }
 
 static PROGRESS: OnceLock<ProgressBar> = OnceLock::new();
+
+/// The run lock on the state database, for the commands that write it (`run`, `watch`): a second one
+/// exits with the lock file and the holder's pid, or waits with `--wait`.
+fn lock_state(config: &Config, wait: bool, quiet: bool) -> anyhow::Result<RunLock> {
+    match RunLock::try_acquire(&config.state_path) {
+        Err(LockError::Held { path, pid }) if wait => {
+            if !quiet {
+                let holder = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+                eprintln!("waiting for the feedmill{holder} that holds {}", path.display());
+            }
+            Ok(RunLock::acquire_waiting(&config.state_path)?)
+        }
+        locked => Ok(locked?),
+    }
+}
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::open(&config.state_path)?)

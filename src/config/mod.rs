@@ -705,6 +705,9 @@ impl Validator {
         if let Some(ua) = f.user_agent {
             s.user_agent = ua;
         }
+        if let Some(allow) = f.allow_private_networks {
+            s.allow_private_networks = allow;
+        }
         (ok.then_some(s), concurrency, schedule)
     }
 }

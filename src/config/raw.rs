@@ -73,6 +73,8 @@ pub struct RawFetch {
     pub user_agent: Option<String>,
     pub min_interval: Option<Spanned<DurationValue>>,
     pub max_interval: Option<Spanned<DurationValue>>,
+    /// `false`: refuse targets on this machine or a private network (the SSRF guard in `fetch::guard`).
+    pub allow_private_networks: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

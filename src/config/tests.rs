@@ -153,6 +153,22 @@ fn empty_config_says_what_to_add() {
 }
 
 #[test]
+fn private_networks_are_allowed_unless_refused() {
+    let sources = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
+    assert!(parse(sources).unwrap().fetch.allow_private_networks);
+    let refused = parse(&format!("[fetch]\nallow_private_networks = false\n\n{sources}")).unwrap();
+    assert!(!refused.fetch.allow_private_networks);
+    assert_eq!(
+        errors(&format!("[fetch]\nallow_private_networks = \"no\"\n\n{sources}")),
+        "error: invalid type: string \"no\", expected a boolean\n --> feeds.toml:2:26\n  |\n2 | allow_private_networks = \"no\"\n  |                          ^^^^\n\nfeeds.toml: 1 error found"
+    );
+    assert!(
+        errors(&format!("[fetch]\nallow_private_network = false\n\n{sources}"))
+            .contains("unknown key `allow_private_network` in [fetch]\n --> feeds.toml:2:1\n  |\n2 | allow_private_network = false\n  | ^^^^^^^^^^^^^^^^^^^^^ did you mean `allow_private_networks`?"),
+    );
+}
+
+#[test]
 fn durations_and_sizes_parse() {
     use raw::{DurationValue as D, SizeValue as S};
     assert_eq!(D::Text("500ms".into()).to_duration(), Ok(Duration::from_millis(500)));

@@ -14,6 +14,7 @@ use reqwest::Response;
 use tokio::time::Instant;
 use url::Url;
 
+use super::guard::Refused;
 use super::retry::{self, Retry};
 use super::{Body, Failure, FetchError, FetchMeta, Fetched, Fetcher, Validators};
 
@@ -31,6 +32,10 @@ impl Fetcher {
         let mut all_permanent = true;
         let mut budget = self.settings.timeout;
         loop {
+            // Literal addresses only: a name is checked by the client's resolver as it connects.
+            if let Some(refused) = self.guard.as_ref().and_then(|g| g.check_url(&current).err()) {
+                return Err(refused_failure(&current, &refused));
+            }
             let permit = self.host_permit(&current).await;
             let hop_started = Instant::now();
             let hop = tokio::time::timeout(budget, self.hop(&current, validators)).await;
@@ -168,6 +173,9 @@ impl Fetcher {
 }
 
 fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
+    if let Some(refused) = Refused::find(&source) {
+        return refused_failure(url, refused);
+    }
     // A builder error (a URL reqwest refuses) is the only one that asking again cannot fix.
     let retry = if source.is_builder() { Retry::No } else { Retry::Backoff };
     let error = if source.is_connect() {
@@ -176,6 +184,14 @@ fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
         FetchError::Request { url: url.clone(), attempts: 0, source }
     };
     Failure { error, retry }
+}
+
+/// The guard said no: asking again cannot change that.
+fn refused_failure(url: &Url, refused: &Refused) -> Failure {
+    Failure {
+        error: FetchError::Refused { url: url.clone(), reason: refused.0.clone(), attempts: 0 },
+        retry: Retry::No,
+    }
 }
 
 /// The absolute http(s) URL a redirect points to. Other schemes are refused: a remote server must not

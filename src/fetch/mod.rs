@@ -16,11 +16,15 @@
 //! rather than by reqwest, so each hop takes its own host's permit and the caller learns whether the
 //! whole chain was permanent (the signal to update a stored URL).
 //!
+//! With `[fetch] allow_private_networks = false`, [`guard`] refuses every target on this machine or a
+//! private network, on the first request and on every redirect hop, before connecting.
+//!
 //! Concurrency *across* sources is the pipeline's (one `buffer_unordered`); this module only limits
 //! requests per host, and holds a host's permit only while a request to it is in flight, never during
 //! a backoff sleep.
 
 mod file;
+mod guard;
 mod http;
 mod retry;
 #[cfg(test)]
@@ -68,6 +72,9 @@ pub struct FetchSettings {
     /// Redirects followed before giving up.
     pub max_redirects: usize,
     pub user_agent: String,
+    /// `false` refuses targets whose address is loopback, private, link-local, CGNAT, unspecified,
+    /// multicast or broadcast (see `guard`): for configs whose URLs other people choose.
+    pub allow_private_networks: bool,
 }
 
 impl Default for FetchSettings {
@@ -83,6 +90,7 @@ impl Default for FetchSettings {
             per_host: 2,
             max_redirects: 10,
             user_agent: USER_AGENT.to_owned(),
+            allow_private_networks: true,
         }
     }
 }
@@ -261,6 +269,9 @@ pub enum FetchError {
     TooManyRedirects { url: Url, limit: usize, attempts: u32 },
     #[error("{url}: bad redirect: {reason}")]
     BadRedirect { url: Url, reason: String, attempts: u32 },
+    /// The SSRF guard refused the target; `reason` says what the address is.
+    #[error("{url}: refused: {reason} and [fetch] allow_private_networks = false")]
+    Refused { url: Url, reason: String, attempts: u32 },
     #[error("{url}: reading the body failed{}", attempts_note(.attempts))]
     Body {
         url: Url,
@@ -310,6 +321,7 @@ impl FetchError {
             | FetchError::TooLarge { attempts, .. }
             | FetchError::TooManyRedirects { attempts, .. }
             | FetchError::BadRedirect { attempts, .. }
+            | FetchError::Refused { attempts, .. }
             | FetchError::Body { attempts, .. }
             | FetchError::RetryAfterTooLong { attempts, .. } => *attempts,
         }
@@ -326,6 +338,7 @@ impl FetchError {
             | FetchError::TooLarge { attempts, .. }
             | FetchError::TooManyRedirects { attempts, .. }
             | FetchError::BadRedirect { attempts, .. }
+            | FetchError::Refused { attempts, .. }
             | FetchError::Body { attempts, .. }
             | FetchError::RetryAfterTooLong { attempts, .. } => *attempts = n,
         }
@@ -341,13 +354,24 @@ pub struct Fetcher {
     /// One semaphore per `host:port`, created on first use.
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     jitter: Mutex<fastrand::Rng>,
+    /// Set when `allow_private_networks` is off; the client's resolver holds the same one.
+    guard: Option<Arc<guard::Guard>>,
 }
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
+        Fetcher::with_guard(settings, guard::Guard::default())
+    }
+
+    fn with_guard(settings: FetchSettings, guard: guard::Guard) -> Result<Self, FetchError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
-        let client = reqwest::Client::builder()
+        let guard = (!settings.allow_private_networks).then(|| Arc::new(guard));
+        let mut builder = reqwest::Client::builder();
+        if let Some(guard) = &guard {
+            builder = builder.dns_resolver(Arc::new(guard::Resolver(Arc::clone(guard))));
+        }
+        let client = builder
             .use_rustls_tls()
             .user_agent(settings.user_agent.as_str())
             .default_headers(headers)
@@ -359,7 +383,7 @@ impl Fetcher {
             .deflate(true)
             .build()
             .map_err(FetchError::Client)?;
-        Ok(Fetcher { client, settings, hosts: Mutex::default(), jitter: Mutex::new(fastrand::Rng::new()) })
+        Ok(Fetcher { client, settings, hosts: Mutex::default(), jitter: Mutex::new(fastrand::Rng::new()), guard })
     }
 
     pub fn settings(&self) -> &FetchSettings {
@@ -481,6 +505,7 @@ mod tests {
         assert_eq!(s.max_body_bytes, 20 * MIB);
         assert_eq!((s.tries, s.max_redirects), (3, 10));
         assert!(s.user_agent.starts_with("feedmill/0.1"));
+        assert!(s.allow_private_networks, "local sources work out of the box");
     }
 
     #[tokio::test]
@@ -579,6 +604,75 @@ mod tests {
         let err = get(settings(), &server, "/evil", &Validators::default()).await.unwrap_err();
         assert!(matches!(err, FetchError::BadRedirect { .. }), "{err:?}");
         assert_eq!(server.requests_to("/evil").len(), 1, "not retried");
+    }
+
+    fn guarded() -> FetchSettings {
+        FetchSettings { allow_private_networks: false, ..settings() }
+    }
+
+    #[tokio::test]
+    async fn guard_refuses_a_loopback_target_before_connecting() {
+        let server = TestServer::start();
+        server.route("/feed", [Reply::ok("secret")]);
+        let err = get(guarded(), &server, "/feed", &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Refused { attempts: 1, .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: refused: 127.0.0.1 is a loopback address and [fetch] allow_private_networks = false",
+                server.url("/feed")
+            )
+        );
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn guard_refuses_localhost_in_the_resolver() {
+        let server = TestServer::start();
+        server.route("/feed", [Reply::ok("secret")]);
+        let port = Url::parse(&server.url("/")).unwrap().port().unwrap();
+        let url = Url::parse(&format!("http://localhost:{port}/feed")).unwrap();
+        let fetcher = Fetcher::new(guarded()).unwrap();
+        let err = fetcher.fetch(&Location::Http(url), &Validators::default()).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("http://localhost:{port}/feed: refused: localhost is this machine and [fetch] allow_private_networks = false")
+        );
+        assert_eq!(err.attempts(), 1, "not retried");
+        assert!(server.requests().is_empty());
+    }
+
+    /// Every test server is on 127.0.0.1, so the guard here lets exactly that address through: what the
+    /// test shows is that each redirect hop is checked on its own.
+    #[tokio::test]
+    async fn guard_checks_every_redirect_hop() {
+        let server = TestServer::start();
+        let port = Url::parse(&server.url("/")).unwrap().port().unwrap();
+        server.route("/feed", [Reply::ok("public")]);
+        server.route("/metadata", [Reply::redirect(302, "http://169.254.169.254/latest/meta-data/")]);
+        server.route("/mapped", [Reply::redirect(301, &format!("http://[::ffff:127.0.0.2]:{port}/feed"))]);
+        server.route("/named", [Reply::redirect(302, &format!("http://localhost:{port}/feed"))]);
+        let guard = guard::Guard { exempt: vec!["127.0.0.1".parse().unwrap()] };
+        let fetcher = Fetcher::with_guard(guarded(), guard).unwrap();
+        let fetch = |path: &str| {
+            let location = Location::Http(Url::parse(&server.url(path)).unwrap());
+            let fetcher = &fetcher;
+            async move { fetcher.fetch(&location, &Validators::default()).await }
+        };
+        assert_eq!(body(fetch("/feed").await).bytes, b"public");
+        for (path, refused) in [
+            ("/metadata", "http://169.254.169.254/latest/meta-data/: refused: 169.254.169.254 is a link-local address"),
+            (
+                "/mapped",
+                &format!("http://[::ffff:7f00:2]:{port}/feed: refused: ::ffff:127.0.0.2 is a loopback address"),
+            ),
+            ("/named", &format!("http://localhost:{port}/feed: refused: localhost is this machine")),
+        ] {
+            let err = fetch(path).await.unwrap_err();
+            assert!(matches!(err, FetchError::Refused { attempts: 1, .. }), "{path}: {err:?}");
+            assert!(err.to_string().starts_with(refused), "{path}: {err}");
+        }
+        assert_eq!(server.requests_to("/feed").len(), 1, "no redirect reached the server again");
     }
 
     #[tokio::test]

@@ -4,7 +4,13 @@
 //! tags and attributes, drops `script`/`style` with their content, event handlers and `javascript:`
 //! (and every other non-allowlisted) URL scheme, and rewrites relative URLs against the entry's base so
 //! images and links keep working once the HTML is moved into another feed.
+//!
+//! ammonia checks the URL attributes it knows (`href`, `src`, `poster`, …) but not `srcset` (which we
+//! allow for responsive images) nor `cite`: those two are checked here the same way, made absolute and
+//! kept only when http(s). `tests/fixtures/xss/vectors.txt` holds the hostile inputs every change here
+//! must survive (`tests/integration/xss.rs`).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -27,6 +33,12 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
         .add_tag_attributes("time", ["datetime"])
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "magnet"]))
         .link_rel(Some("noopener noreferrer"));
+    let owned_base = base.cloned();
+    builder.attribute_filter(move |_, attribute, value| match attribute {
+        "cite" => web_url(owned_base.as_ref(), value).map(Cow::Owned),
+        "srcset" => srcset(owned_base.as_ref(), value).map(Cow::Owned),
+        _ => Some(Cow::Borrowed(value)),
+    });
     builder.url_relative(match base {
         Some(base) => UrlRelative::RewriteWithBase(base.clone()),
         // Without a base a relative URL cannot be made absolute; dropping it beats a broken link.
@@ -37,6 +49,40 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
     let visible = !super::text::html_to_text(clean).is_empty()
         || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
     visible.then(|| clean.to_owned())
+}
+
+/// `s` as an absolute http(s) URL, or `None` (another scheme, or relative without a base).
+fn web_url(base: Option<&Url>, s: &str) -> Option<String> {
+    super::urls::resolve(base, s).map(String::from)
+}
+
+/// A `srcset` with every candidate's URL made absolute and the candidates that are not http(s) dropped;
+/// `None` when none is left. Candidates are split as the HTML spec does: a URL is a run of non-space
+/// characters (trailing commas end it), its descriptors run to the next comma.
+fn srcset(base: Option<&Url>, value: &str) -> Option<String> {
+    let mut kept = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            break;
+        }
+        let (token, after) = rest.split_at(rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len()));
+        let url = token.trim_end_matches(',');
+        let descriptors = if url.len() < token.len() {
+            // `a.jpg,b.jpg`: a URL that ends in a comma has no descriptors.
+            rest = after;
+            ""
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            rest = &after[end..];
+            after[..end].trim()
+        };
+        if let Some(url) = web_url(base, url) {
+            kept.push(if descriptors.is_empty() { url } else { format!("{url} {descriptors}") });
+        }
+    }
+    (!kept.is_empty()).then(|| kept.join(", "))
 }
 
 #[cfg(test)]
@@ -67,6 +113,25 @@ mod tests {
     #[test]
     fn without_a_base_relative_urls_are_dropped() {
         assert_eq!(sanitize(r#"<a href="/news/1">x</a>"#, None).unwrap(), r#"<a rel="noopener noreferrer">x</a>"#);
+    }
+
+    #[test]
+    fn srcset_and_cite_keep_only_web_urls_made_absolute() {
+        let clean = sanitize(
+            r#"<img src="a.jpg" srcset="a-2x.jpg 2x, javascript:alert(1) 3x,b.jpg, data:image/png;base64,AA== 4x"><blockquote cite="/source">q</blockquote><q cite="java&#x09;script:alert(1)">q</q>"#,
+            Some(&base()),
+        )
+        .unwrap();
+        assert_eq!(
+            clean,
+            r#"<img src="https://abai.kz/post/a.jpg" srcset="https://abai.kz/post/a-2x.jpg 2x, https://abai.kz/post/b.jpg"><blockquote cite="https://abai.kz/source">q</blockquote><q>q</q>"#
+        );
+        assert_eq!(srcset(None, "a.jpg 1x, https://x.example/b.jpg 2x"), Some("https://x.example/b.jpg 2x".to_owned()));
+        assert_eq!(srcset(None, " javascript:alert(1) , vbscript:x 2x"), None);
+        assert_eq!(
+            srcset(None, "https://x.example/a,b.jpg 1x,https://x.example/c.jpg"),
+            Some("https://x.example/a,b.jpg 1x, https://x.example/c.jpg".to_owned())
+        );
     }
 
     #[test]

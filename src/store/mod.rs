@@ -10,6 +10,7 @@
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
 //! or the new one, never a mix. The pipeline is the only caller.
 
+mod lock;
 mod migrations;
 
 use std::collections::{HashMap, HashSet};
@@ -22,6 +23,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::dedup::{self, near::Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
+
+pub use lock::{LockError, RunLock};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

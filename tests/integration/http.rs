@@ -121,3 +121,22 @@ fn a_failing_source_leaves_the_others_and_exit_code_1() {
     assert_eq!(server.requests_to("/missing").len(), 1, "a 404 is not retried");
     assert!(!p.titles("all").is_empty());
 }
+
+#[test]
+fn the_ssrf_guard_refuses_a_private_source_and_leaves_files_alone() {
+    let server = TestServer::start();
+    server.route("/feed", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let cfg = config(&(source("internal", &server.url("/feed")) + &source("file", "feed.xml")))
+        .replace("[fetch]\n", "[fetch]\nallow_private_networks = false\n");
+    let p = Project::new(&cfg);
+    p.write("feed.xml", kk_feed());
+    let run = p.run();
+    run.assert_code(1);
+    let expected = format!(
+        "{}: refused: 127.0.0.1 is a loopback address and [fetch] allow_private_networks = false",
+        server.url("/feed")
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(server.requests().is_empty(), "nothing reached the server");
+    assert!(!p.titles("all").is_empty(), "the file source was read");
+}

@@ -100,12 +100,15 @@ pub enum SignatureError {
 }
 
 impl Signature {
-    /// The signature of one entry: its title, its summary and content as text, and its language
-    /// ([`language::of_entry`]).
+    /// The signature of one entry: its title, its summary and content as text, and its language (the
+    /// one normalizing detected, [`language::of_entry`]; detected here only when it is unknown).
     pub fn of_entry(entry: &Entry) -> Signature {
         let summary = entry.summary_html.as_deref().map(text::html_to_text).unwrap_or_default();
         let content = entry.content_html.as_deref().map(text::html_to_text).unwrap_or_default();
-        let language = language::of_entry(entry, if content.is_empty() { &summary } else { &content });
+        let language = match &entry.language {
+            Some(l) => Some(l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase()),
+            None => language::of_entry(entry, if content.is_empty() { &summary } else { &content }),
+        };
         Signature::new(&entry.title, &summary, &content, language.as_deref())
     }
 

@@ -133,10 +133,11 @@ pub fn detect(text: &str) -> Option<&'static str> {
         None => text,
     };
     let (mut cyrillic, mut other) = (0usize, 0usize);
-    for c in sample.chars().filter(|c| c.is_alphabetic()) {
+    for c in sample.chars() {
+        // The range test first: `is_alphabetic` is a table look-up for every non-ASCII letter.
         if is_cyrillic(c) {
-            cyrillic += 1;
-        } else {
+            cyrillic += usize::from(c.is_alphabetic());
+        } else if c.is_alphabetic() {
             other += 1;
         }
     }
@@ -155,6 +156,10 @@ pub fn detect(text: &str) -> Option<&'static str> {
 /// subtag, lowercased). Detection wins because sites routinely declare one language for everything
 /// they publish.
 pub fn of_entry(entry: &Entry, text: &str) -> Option<String> {
+    let text = match text.char_indices().nth(SAMPLE_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    };
     let sample = format!("{}\n{text}", entry.title);
     detect(&sample).map(str::to_owned).or_else(|| {
         let declared = entry.language.as_deref()?.split(['-', '_']).next()?.trim().to_ascii_lowercase();

@@ -30,7 +30,7 @@ use crate::model::RawFeed;
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
-use crate::store::{EntriesUpdate, SourceState, SourceUpdate, Store};
+use crate::store::{EntriesUpdate, Reconciled, SourceState, SourceUpdate, Store};
 use source::SourceResult;
 
 /// What the caller decides about a run.
@@ -99,67 +99,71 @@ async fn run_stages(
     for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
         known.insert(s.name.clone(), store.known_urls(&s.name).map_err(fatal)?);
     }
-    let results = read_all(&fetcher, config, &states, &known, opts).await;
-    let updates = identify_all(config, results, report);
-    remember(config, store, opts, &updates, report)?;
+    let reconciled = read_and_record(&fetcher, config, store, &states, &known, opts, report).await?;
+    remember(config, store, opts, &reconciled, report)?;
     publish(config, store, opts, report)
 }
 
-/// Fetch → decode → parse → normalize every source, `concurrency` at a time; results in config order.
-async fn read_all(
+/// Fetch → decode → parse → normalize every source, `concurrency` at a time, and write each source into
+/// the run's store transaction as it finishes, so only the sources in flight are held in memory. The
+/// report's rows end up in config order.
+async fn read_and_record(
     fetcher: &Fetcher,
     config: &Config,
+    store: &mut Store,
     states: &HashMap<String, SourceState>,
     known: &HashMap<String, HashSet<String>>,
     opts: &RunOptions,
-) -> Vec<SourceResult> {
-    let mut results: Vec<(usize, SourceResult)> = stream::iter(config.sources.iter().enumerate())
+    report: &mut RunReport,
+) -> Result<HashMap<String, Reconciled>, String> {
+    let mut recorder = store.recorder(opts.now).map_err(fatal)?;
+    let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
+    let mut results = stream::iter(config.sources.iter().enumerate())
         .map(|(i, source)| async move {
             let state = states.get(&source.name).cloned().unwrap_or_default();
             (i, source::read_source(fetcher, source, state, known.get(&source.name), config, opts).await)
         })
-        .buffer_unordered(config.concurrency)
-        .inspect(|(_, r)| {
-            if let Some(f) = opts.on_source_done {
-                f(&r.report);
-            }
-        })
-        .collect()
-        .await;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
-/// Assigns ids (and drops in-feed duplicates) for every parsed source; fills the report's rows.
-fn identify_all(config: &Config, results: Vec<SourceResult>, report: &mut RunReport) -> Vec<SourceUpdate> {
-    let mut updates = Vec::new();
-    for (source, result) in config.sources.iter().zip(results) {
-        let mut row = result.report;
-        let mut update = result.update;
-        if let (Some(n), Some(u)) = (result.normalized, update.as_mut()) {
-            let identified = dedup::identify(&source.name, n.candidates);
-            if let Some(why) = &identified.downgraded {
-                tracing::info!(source = %source.name, "{why}");
-                row.warnings.push(why.clone());
-            }
-            row.duplicates = identified.duplicates;
-            u.entries = EntriesUpdate::Parsed(identified.entries);
+        .buffer_unordered(config.concurrency);
+    while let Some((i, result)) = results.next().await {
+        if let Some(f) = opts.on_source_done {
+            f(&result.report);
         }
-        report.sources.push(row);
-        updates.extend(update);
+        let (row, update) = identify(&config.sources[i], result);
+        if let Some(update) = update {
+            recorder.add(&update).map_err(fatal)?;
+        }
+        rows.push((i, row));
     }
-    updates
+    let reconciled = recorder.commit().map_err(fatal)?;
+    rows.sort_by_key(|(i, _)| *i);
+    report.sources = rows.into_iter().map(|(_, row)| row).collect();
+    Ok(reconciled)
 }
 
-/// Writes the run into the store (one transaction), then purges entries past the retention period.
+/// Assigns ids (and drops in-feed duplicates) for one parsed source; fills its report row.
+fn identify(source: &crate::config::Source, result: SourceResult) -> (SourceReport, Option<SourceUpdate>) {
+    let mut row = result.report;
+    let mut update = result.update;
+    if let (Some(n), Some(u)) = (result.normalized, update.as_mut()) {
+        let identified = dedup::identify(&source.name, n.candidates);
+        if let Some(why) = &identified.downgraded {
+            tracing::info!(source = %source.name, "{why}");
+            row.warnings.push(why.clone());
+        }
+        row.duplicates = identified.duplicates;
+        u.entries = EntriesUpdate::Parsed(identified.entries);
+    }
+    (row, update)
+}
+
+/// Purges entries past the retention period; fills the report's entry counts.
 fn remember(
     config: &Config,
     store: &mut Store,
     opts: &RunOptions,
-    updates: &[SourceUpdate],
+    reconciled: &HashMap<String, Reconciled>,
     report: &mut RunReport,
 ) -> Result<(), String> {
-    let reconciled = store.record(opts.now, updates).map_err(fatal)?;
     let cutoff = opts.now - chrono::Duration::from_std(config.output.retention).unwrap_or(chrono::Duration::MAX);
     let purged = store.purge(cutoff, opts.now).map_err(fatal)?;
     if purged > 0 {

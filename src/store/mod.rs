@@ -226,35 +226,19 @@ impl Store {
         now: DateTime<Utc>,
         updates: &[SourceUpdate],
     ) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut out = HashMap::new();
-        let mut changed = false;
+        let mut recorder = self.recorder(now)?;
         for u in updates {
-            changed |= save_source(&tx, u).map_err(err)?;
-            match &u.entries {
-                EntriesUpdate::Parsed(entries) => {
-                    let r = reconcile(&tx, &u.name, entries, now).map_err(err)?;
-                    changed |= r.new + r.updated > 0;
-                    out.insert(u.name.clone(), r);
-                }
-                EntriesUpdate::Unchanged => {
-                    tx.execute(
-                        "UPDATE entries SET last_seen = ?2 WHERE source = ?1 AND in_feed = 1",
-                        params![u.name, ts(now)],
-                    )
-                    .map_err(err)?;
-                }
-                EntriesUpdate::Unknown => {}
-            }
+            recorder.add(u)?;
         }
-        fill_signatures(&tx).map_err(err)?;
-        if changed {
-            bump_content_version(&tx).map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-        Ok(out)
+        recorder.commit()
+    }
+
+    /// Starts recording a run: [`Recorder::add`] each source's update as it arrives (so a run never
+    /// holds every source's entries at once), then [`Recorder::commit`]. Dropped without a commit,
+    /// nothing of the run is kept.
+    pub fn recorder(&mut self, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
+        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+        Ok(Recorder { tx, path: &self.path, now, out: HashMap::new(), changed: false })
     }
 
     /// Every stored entry of the given sources.
@@ -262,7 +246,11 @@ impl Store {
         let wanted: HashSet<&str> = sources.iter().copied().collect();
         let mut stmt = self
             .conn
-            .prepare("SELECT source, entry, last_seen, signature FROM entries ORDER BY source, first_seen, id")
+            .prepare(&format!(
+                "SELECT e.source, e.entry, {LAST_SEEN}, e.signature
+                 FROM entries e LEFT JOIN sources s ON s.name = e.source
+                 ORDER BY e.source, e.first_seen, e.id"
+            ))
             .map_err(self.err())?;
         let mut rows = stmt.query([]).map_err(self.err())?;
         let mut out = Vec::new();
@@ -313,7 +301,12 @@ impl Store {
         type Doomed = (String, String, Option<String>, Option<Vec<u8>>);
         let doomed: Vec<Doomed> = {
             let mut stmt = tx
-                .prepare("SELECT source, id, canonical_url, fingerprint FROM entries WHERE last_seen < ?1")
+                // `last_seen < cutoff` first, so the index on it narrows the scan.
+                .prepare(&format!(
+                    "SELECT e.source, e.id, e.canonical_url, e.fingerprint
+                     FROM entries e LEFT JOIN sources s ON s.name = e.source
+                     WHERE e.last_seen < ?1 AND {LAST_SEEN} < ?1"
+                ))
                 .map_err(err)?;
             let rows =
                 stmt.query_map([ts(cutoff)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(err)?;
@@ -364,6 +357,55 @@ impl Store {
     }
 }
 
+/// One run being written: a transaction over the store (see [`Store::recorder`]).
+pub struct Recorder<'a> {
+    tx: Transaction<'a>,
+    path: &'a Path,
+    now: DateTime<Utc>,
+    out: HashMap<String, Reconciled>,
+    changed: bool,
+}
+
+impl Recorder<'_> {
+    /// Writes one source's state and entries; returns how its parsed entries related to the store.
+    pub fn add(&mut self, u: &SourceUpdate) -> Result<Option<Reconciled>, StoreError> {
+        let err = |source| StoreError::Sqlite { path: self.path.to_owned(), source };
+        self.changed |= save_source(&self.tx, u).map_err(err)?;
+        match &u.entries {
+            EntriesUpdate::Parsed(entries) => {
+                let r = reconcile(&self.tx, &u.name, entries, self.now).map_err(err)?;
+                self.changed |= r.new + r.updated > 0;
+                self.out.insert(u.name.clone(), r);
+                Ok(Some(r))
+            }
+            EntriesUpdate::Unchanged => {
+                // The feed still lists its in-feed entries: one row says so for all of them.
+                self.tx
+                    .execute("UPDATE sources SET listed_at = ?2 WHERE name = ?1", params![u.name, ts(self.now)])
+                    .map_err(err)?;
+                Ok(None)
+            }
+            EntriesUpdate::Unknown => Ok(None),
+        }
+    }
+
+    /// Signs the new entries and commits the run; returns every parsed source's reconciliation.
+    pub fn commit(self) -> Result<HashMap<String, Reconciled>, StoreError> {
+        let err = |source| StoreError::Sqlite { path: self.path.to_owned(), source };
+        fill_signatures(&self.tx).map_err(err)?;
+        if self.changed {
+            bump_content_version(&self.tx).map_err(err)?;
+        }
+        self.tx.commit().map_err(err)?;
+        Ok(self.out)
+    }
+}
+
+/// An entry's last-seen time: its own, or its source's `listed_at` when the feed has since been
+/// unchanged (a 304) and still lists it. For queries over `entries e LEFT JOIN sources s`.
+const LAST_SEEN: &str =
+    "CASE WHEN e.in_feed = 1 AND s.listed_at > e.last_seen THEN s.listed_at ELSE e.last_seen END";
+
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::from("print:");
     for b in bytes {
@@ -372,14 +414,24 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Computes the near-duplicate signature of every entry that has none, or one of another version.
+/// Computes the near-duplicate signature of every entry that has none; after a signature version
+/// change, of every entry.
 fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
-    let version = [dedup::near::SIGNATURE_VERSION];
-    let stale: Vec<(String, String, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT source, id, entry FROM entries WHERE signature IS NULL OR substr(signature, 1, 1) != ?1",
+    let version = dedup::near::SIGNATURE_VERSION.to_string();
+    let stored: Option<String> =
+        tx.query_row("SELECT value FROM meta WHERE key = 'signature_version'", [], |r| r.get(0)).optional()?;
+    if stored.as_deref() != Some(version.as_str()) {
+        tx.execute("UPDATE entries SET signature = NULL", [])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('signature_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [&version],
         )?;
-        let rows = stmt.query_map([&version[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    }
+    // Served by the partial index `entries_unsigned`: no scan when every entry is signed.
+    let stale: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     let mut update = tx.prepare("UPDATE entries SET signature = ?3 WHERE source = ?1 AND id = ?2")?;
@@ -479,7 +531,8 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
         let keys = stmt.query_map([source], |r| r.get(0))?;
         keys.collect::<Result<_, _>>()?
     };
-    tx.execute("UPDATE entries SET in_feed = 0 WHERE source = ?1", [source])?;
+    tx.execute("UPDATE entries SET in_feed = 0 WHERE source = ?1 AND in_feed = 1", [source])?;
+    tx.execute("UPDATE sources SET listed_at = ?2 WHERE name = ?1", params![source, ts(now)])?;
 
     let mut out = Reconciled::default();
     let mut claimed = HashSet::new();
@@ -500,10 +553,13 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 entry.first_seen = from_ts(row.first_seen);
                 // Full text fetched once (from the article page) outlives the summary-only feed that
                 // keeps listing the entry.
+                let mut print = print;
                 if entry.content_html.is_none() {
                     entry.content_html = serde_json::from_str::<Entry>(&row.json).ok().and_then(|e| e.content_html);
+                    if entry.content_html.is_some() {
+                        print = dedup::fingerprint(&entry);
+                    }
                 }
-                let print = dedup::fingerprint(&entry);
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 if json == row.json {

@@ -157,9 +157,14 @@ fn near_signatures_are_stored_and_follow_edits() {
     assert_ne!(Some(expected.clone()), Some(Signature::of_entry(&first)));
     assert_eq!(stored[0].signature, Some(expected));
 
-    // A signature of another version (or none, after the migration) is computed again at the next record.
-    store.conn.execute("UPDATE entries SET signature = x'00'", []).unwrap();
+    // None (after the migration) is computed at the next record…
+    store.conn.execute("UPDATE entries SET signature = NULL", []).unwrap();
     assert_eq!(store.entries(&["abai"]).unwrap()[0].signature, None);
     store.record(at(3), &[]).unwrap();
+    assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
+    // …and so is every signature once the signature version changed.
+    store.conn.execute("UPDATE entries SET signature = x'00'", []).unwrap();
+    store.set_meta("signature_version", "0").unwrap();
+    store.record(at(4), &[]).unwrap();
     assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
 }

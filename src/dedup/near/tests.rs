@@ -46,7 +46,7 @@ fn fixture() -> Loaded {
         .entries
         .into_iter()
         .map(|f| {
-            let entry = Entry {
+            let mut entry = Entry {
                 id: f.url.clone(),
                 source: f.source.clone(),
                 url: Some(f.url.clone()),
@@ -63,6 +63,9 @@ fn fixture() -> Loaded {
                 image: None,
                 via: Vec::new(),
             };
+            // As normalizing leaves it: the detected language, else the declared one.
+            let body = entry.content_html.as_deref().or(entry.summary_html.as_deref()).unwrap_or_default();
+            entry.language = crate::normalize::language::of_entry(&entry, &text::html_to_text(body));
             let sig = Signature::of_entry(&entry);
             (f, entry, sig)
         })

@@ -1,8 +1,9 @@
 //! Parse + normalize micro benchmark: how fast one thread turns feed bytes into normalized entries.
 //!
-//! For every corpus format at 10, 100 and 1,000 entries, four functions read the same bytes:
+//! For every corpus format at 10, 100 and 1,000 entries, five functions read the same bytes:
 //! - `raw-quick-xml`: quick-xml's event loop building nothing (serde_json into `IgnoredAny` for JSON
-//!   Feed), the ceiling for any XML feed reader;
+//!   Feed), the ceiling for any XML feed reader; `raw-quick-xml-0.42` is the same loop on the next
+//!   quick-xml, to decide deliberately whether to move to it;
 //! - `feedmill`: `pipeline::understand`, i.e. what `feedmill run` does per document: decode, parse,
 //!   normalize (sanitized HTML, absolute URLs, UTC dates, NFC titles);
 //! - `feedmill-parse`: `parse::parse` alone on the already decoded text, to split the cost;
@@ -22,6 +23,7 @@ use feedmill::{normalize, pipeline};
 use feedmill_bench::{criterion_dir, Estimates, FeedSpec, Format, SIZES};
 
 const RAW: &str = "raw-quick-xml";
+const RAW_NEXT: &str = "raw-quick-xml-0.42";
 const FEEDMILL: &str = "feedmill";
 const PARSE_ONLY: &str = "feedmill-parse";
 const FEED_RS: &str = "feed-rs";
@@ -85,6 +87,7 @@ fn bench(c: &mut Criterion, case: &Case) {
     }
     let bytes = case.bytes.as_slice();
     group.bench_function(RAW, |b| b.iter(|| feedmill_bench::raw_scan(black_box(bytes))));
+    group.bench_function(RAW_NEXT, |b| b.iter(|| feedmill_bench::raw_scan_next(black_box(bytes))));
     let cx = normalize::Context {
         source: "bench",
         doc_url: Some(&case.url),
@@ -104,11 +107,12 @@ fn bench(c: &mut Criterion, case: &Case) {
 fn report(estimates: &Estimates, cases: &[Case]) {
     println!("\nparse + normalize, one thread, criterion medians of this run (MB = 10^6 bytes, e/s = entries/s)");
     println!(
-        "{:<12} {:>7} {:>8} | {:>8} | {:>8} {:>9} | {:>8} | {:>8} {:>9} | {:>9} {:>9} {:>9}",
+        "{:<12} {:>7} {:>8} | {:>8} {:>9} | {:>8} {:>9} | {:>8} | {:>8} {:>9} | {:>9} {:>9} {:>9}",
         "format",
         "entries",
         "size KB",
         "raw MB/s",
+        "0.42/0.41",
         "fm MB/s",
         "fm e/s",
         "parse",
@@ -120,11 +124,12 @@ fn report(estimates: &Estimates, cases: &[Case]) {
     );
     let mut vs_raw = Vec::new();
     let mut vs_peer = Vec::new();
+    let mut next_vs_raw = Vec::new();
     for case in cases {
         let group = case.group();
         let time = |function| estimates.median(&group, function);
-        let (Some(raw), Some(fm), Some(parse), Some(peer)) =
-            (time(RAW), time(FEEDMILL), time(PARSE_ONLY), time(FEED_RS))
+        let (Some(raw), Some(next), Some(fm), Some(parse), Some(peer)) =
+            (time(RAW), time(RAW_NEXT), time(FEEDMILL), time(PARSE_ONLY), time(FEED_RS))
         else {
             continue;
         };
@@ -134,12 +139,15 @@ fn report(estimates: &Estimates, cases: &[Case]) {
         let ratio = |fast: Duration, slow: Duration| fast.as_secs_f64() / slow.as_secs_f64();
         vs_raw.push(ratio(raw, fm));
         vs_peer.push(ratio(peer, fm));
+        // Throughput of 0.42 relative to 0.41: below 1 means 0.42 is slower.
+        next_vs_raw.push(ratio(raw, next));
         println!(
-            "{:<12} {:>7} {:>8.0} | {:>8.0} | {:>8.1} {:>9.0} | {:>8.1} | {:>8.1} {:>9.0} | {:>8.1}% {:>8.1}% {:>8.2}×",
+            "{:<12} {:>7} {:>8.0} | {:>8.0} {:>8.2}× | {:>8.1} {:>9.0} | {:>8.1} | {:>8.1} {:>9.0} | {:>8.1}% {:>8.1}% {:>8.2}×",
             case.spec.format.name(),
             case.spec.entries,
             size / 1e3,
             mbs(raw),
+            ratio(raw, next),
             mbs(fm),
             eps(fm),
             mbs(parse),
@@ -155,6 +163,10 @@ fn report(estimates: &Estimates, cases: &[Case]) {
             "geometric means: feedmill at {:.1}% of the raw loop (target ≥ 50%), {:.2}× feed-rs (target ≥ 2.5×)",
             100.0 * geomean(&vs_raw),
             geomean(&vs_peer)
+        );
+        println!(
+            "quick-xml 0.42's raw loop at {:.2}× the throughput of 0.41's (below 1: slower)",
+            geomean(&next_vs_raw)
         );
     }
 }

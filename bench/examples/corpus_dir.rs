@@ -26,6 +26,7 @@ fn main() -> anyhow::Result<()> {
         std::fs::File::create(dir.join(&file)).and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))?;
         let _ = writeln!(config, "[[sources]]\nname = \"s{i}\"\nurl = \"{file}\"\ncategories = [\"c{:02}\"]\n", i % 20);
     }
-    std::fs::File::create(dir.join("feeds.toml")).and_then(|mut f| std::io::Write::write_all(&mut f, config.as_bytes()))?;
+    std::fs::File::create(dir.join("feeds.toml"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, config.as_bytes()))?;
     Ok(())
 }

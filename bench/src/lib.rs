@@ -58,6 +58,22 @@ pub fn raw_scan(bytes: &[u8]) -> usize {
     }
 }
 
+/// [`raw_scan`] with quick-xml 0.42, to measure the next version against the one feedmill uses.
+pub fn raw_scan_next(bytes: &[u8]) -> usize {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return usize::from(serde_json::from_slice::<IgnoredAny>(bytes).is_ok());
+    }
+    let mut reader = quick_xml_next::Reader::from_reader(bytes);
+    reader.config_mut().check_end_names = false;
+    let mut events = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml_next::events::Event::Eof) | Err(_) => return events,
+            Ok(_) => events += 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -403,8 +403,7 @@ impl Recorder<'_> {
 
 /// An entry's last-seen time: its own, or its source's `listed_at` when the feed has since been
 /// unchanged (a 304) and still lists it. For queries over `entries e LEFT JOIN sources s`.
-const LAST_SEEN: &str =
-    "CASE WHEN e.in_feed = 1 AND s.listed_at > e.last_seen THEN s.listed_at ELSE e.last_seen END";
+const LAST_SEEN: &str = "CASE WHEN e.in_feed = 1 AND s.listed_at > e.last_seen THEN s.listed_at ELSE e.last_seen END";
 
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::from("print:");

@@ -433,11 +433,29 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
+    // Signing reads every new text (HTML to text, word folding): spread it over the cores.
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let chunk = stale.len().div_ceil(threads).max(1);
+    let signed: Vec<Option<Vec<u8>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = stale
+            .chunks(chunk)
+            .map(|rows| {
+                scope.spawn(move || {
+                    rows.iter()
+                        // An entry this version cannot read keeps no signature; `Store::entries` skips it.
+                        .map(|(_, _, json)| {
+                            serde_json::from_str::<Entry>(json).ok().map(|e| Signature::of_entry(&e).to_bytes())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
     let mut update = tx.prepare("UPDATE entries SET signature = ?3 WHERE source = ?1 AND id = ?2")?;
-    for (source, id, json) in stale {
-        // An entry this version cannot read keeps no signature; `Store::entries` skips it anyway.
-        if let Ok(entry) = serde_json::from_str::<Entry>(&json) {
-            update.execute(params![source, id, Signature::of_entry(&entry).to_bytes()])?;
+    for ((source, id, _), signature) in stale.iter().zip(signed) {
+        if let Some(signature) = signature {
+            update.execute(params![source, id, signature])?;
         }
     }
     Ok(())

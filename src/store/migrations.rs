@@ -61,4 +61,9 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE entries ADD COLUMN signature BLOB;
     "#,
+    // 4: when a source first answered 410 Gone; set, the source is dead and not fetched again (until
+    // its configured URL changes). Its entries stay until retention purges them.
+    r#"
+    ALTER TABLE sources ADD COLUMN gone_since INTEGER;
+    "#,
 ];

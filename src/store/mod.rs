@@ -1,7 +1,7 @@
 //! Store: what feedmill remembers between runs, in one embedded SQLite file.
 //!
 //! Per source: HTTP validators, the hash of the last body, fetch times, the last error, failures in a
-//! row, when it may be fetched next, and the permanent-redirect evidence. Per entry: its published id
+//! row, when it may be fetched next, the permanent-redirect evidence, and whether it is gone (410). Per entry: its published id
 //! and first-seen time (both fixed forever once written), its identity keys and near-duplicate
 //! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
 //! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
@@ -76,6 +76,17 @@ pub struct SourceState {
     pub skip_days: Vec<String>,
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// When the source first answered 410 Gone: it is dead, and not fetched again while the config
+    /// names the same URL. Cleared by a later success (`run --force` asks again).
+    pub gone_since: Option<DateTime<Utc>>,
+}
+
+impl SourceState {
+    /// When the source at `configured_url` went dead, if it did; a state saved for another URL says
+    /// nothing about this one.
+    pub fn dead_since(&self, configured_url: &str) -> Option<DateTime<Utc>> {
+        self.gone_since.filter(|_| self.configured_url.as_deref() == Some(configured_url))
+    }
 }
 
 /// An entry as kept in the store.
@@ -177,7 +188,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success, last_error, failures,
-                        next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours, skip_days, title, site_url
+                        next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours, skip_days, title, site_url,
+                        gone_since
                  FROM sources",
             )
             .map_err(self.err())?;
@@ -212,6 +224,7 @@ impl Store {
                         skip_days: list(r.get(15)?),
                         title: r.get(16)?,
                         site_url: r.get(17)?,
+                        gone_since: r.get::<_, Option<i64>>(18)?.map(from_ts),
                     },
                 ))
             })
@@ -413,8 +426,8 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
     tx.execute(
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                              skip_hours, skip_days, title, site_url)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                              skip_hours, skip_days, title, site_url, gone_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT (name) DO UPDATE SET
             configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
             last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
@@ -422,7 +435,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
             next_fetch = excluded.next_fetch, redirect_target = excluded.redirect_target,
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
-            site_url = excluded.site_url",
+            site_url = excluded.site_url, gone_since = excluded.gone_since",
         params![
             u.name,
             u.configured_url,
@@ -442,6 +455,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
             join(&s.skip_days),
             s.title,
             s.site_url,
+            s.gone_since.map(ts),
         ],
     )?;
     Ok(changed)

@@ -103,10 +103,13 @@ fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
         skip_days: vec!["Sunday".into()],
         title: Some("Abai.kz".into()),
         site_url: Some("https://abai.kz/".into()),
+        gone_since: Some(at(4)),
     };
     let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
     store.record(at(5), &[update]).unwrap();
     assert_eq!(store.sources().unwrap()["abai"], state);
+    assert_eq!(state.dead_since("https://abai.kz/rss"), Some(at(4)));
+    assert_eq!(state.dead_since("https://abai.kz/new-rss"), None, "a new URL is not dead");
     assert_eq!(store.entries(&["abai"]).unwrap()[0].last_seen, at(5));
     assert_eq!(store.entry_counts().unwrap()["abai"], 1);
     assert!(store.integrity_ok().unwrap());

@@ -154,7 +154,7 @@ fn lock_state(config: &Config, wait: bool, quiet: bool) -> anyhow::Result<RunLoc
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Ok(Store::open(&config.state_path)?)
+    Ok(Store::open(&config.state_path, config.state_busy_timeout)?)
 }
 
 fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> anyhow::Result<u8> {

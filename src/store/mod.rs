@@ -9,6 +9,11 @@
 //! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
 //! or the new one, never a mix. The pipeline is the only caller.
+//!
+//! Another feedmill never writes the same database at the same time (the run lock, [`RunLock`]), but
+//! another program may: a `sqlite3` shell left in a transaction, a backup. A write then waits up to the
+//! busy timeout (`[state] busy_timeout`, 10 s by default) and fails with [`StoreError::Locked`]; the
+//! transaction is rolled back whole, so the database stays as the last run left it.
 
 mod lock;
 mod migrations;
@@ -18,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::dedup::{self, near::Signature};
 use crate::fetch::Validators;
@@ -43,6 +48,27 @@ pub enum StoreError {
     },
     #[error("state database {} was written by a newer feedmill (schema {found}, this one knows {known})", path.display())]
     TooNew { path: PathBuf, found: usize, known: usize },
+    /// Another program held a lock on the database for longer than the busy timeout. (SQLite's own
+    /// words, "database is locked", add nothing to this.)
+    #[error(
+        "state database {} is locked by another program; gave up after {}s (let it finish, or raise [state] busy_timeout)",
+        path.display(),
+        waited.as_secs_f64()
+    )]
+    Locked { path: PathBuf, waited: Duration },
+}
+
+/// How long a write waits for another program's lock on the database before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A SQLite error on the database at `path`: "locked" when another connection's lock outlasted
+/// `busy_timeout`, the plain error otherwise.
+fn sqlite_error(path: &Path, busy_timeout: Duration, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match source.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => StoreError::Locked { path: path.to_owned(), waited: busy_timeout },
+        _ => StoreError::Sqlite { path: path.to_owned(), source },
+    }
 }
 
 /// Evidence that a source has moved: the same permanent redirect, seen `count` times since `first_seen`.
@@ -130,6 +156,7 @@ pub struct Reconciled {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    busy_timeout: Duration,
 }
 
 fn ts(d: DateTime<Utc>) -> i64 {
@@ -141,27 +168,27 @@ fn from_ts(t: i64) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date. Whenever
+    /// another program holds a lock on it, waits up to `busy_timeout`, then fails with
+    /// [`StoreError::Locked`].
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
-        let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(err)?;
-        Store::init(conn, path.to_owned())
+        let conn = Connection::open(path).map_err(|e| sqlite_error(path, busy_timeout, e))?;
+        Store::init(conn, path.to_owned(), busy_timeout)
     }
 
     /// A throwaway store, for tests and for `feedmill parse`.
     pub fn in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
-        Store::init(conn, path)
+        Store::init(conn, path, DEFAULT_BUSY_TIMEOUT)
     }
 
-    fn init(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        // Another feedmill (a `watch` beside a cron `run`) may hold the write lock for a moment.
-        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+    fn init(mut conn: Connection, path: PathBuf, busy_timeout: Duration) -> Result<Store, StoreError> {
+        let err = |source| sqlite_error(&path, busy_timeout, source);
+        conn.busy_timeout(busy_timeout).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
@@ -170,16 +197,23 @@ impl Store {
             return Err(StoreError::TooNew { path, found: version, known });
         }
         for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.transaction().map_err(err)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        Ok(Store { conn, path })
+        Ok(Store { conn, path, busy_timeout })
+    }
+
+    /// A transaction that takes the write lock at once. A deferred one would read first and then ask to
+    /// write; SQLite refuses that upgrade while another connection writes without calling the busy
+    /// handler (waiting could deadlock), so the busy timeout would never apply.
+    fn write_transaction(&mut self) -> rusqlite::Result<Transaction<'_>> {
+        self.conn.transaction_with_behavior(TransactionBehavior::Immediate)
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite { path: self.path.clone(), source }
+        move |source| sqlite_error(&self.path, self.busy_timeout, source)
     }
 
     /// Every source's remembered state, by name.
@@ -239,9 +273,9 @@ impl Store {
         now: DateTime<Utc>,
         updates: &[SourceUpdate],
     ) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
+        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
+        let err = |source| sqlite_error(&path, busy_timeout, source);
+        let tx = self.write_transaction().map_err(err)?;
         let mut out = HashMap::new();
         let mut changed = false;
         for u in updates {
@@ -319,9 +353,9 @@ impl Store {
     /// Deletes entries last seen before `cutoff`, leaving tombstones so a source that lists them again
     /// does not bring them back. Returns how many were purged.
     pub fn purge(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
+        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
+        let err = |source| sqlite_error(&path, busy_timeout, source);
+        let tx = self.write_transaction().map_err(err)?;
         // (source, id, canonical URL, fingerprint) of each entry to purge.
         type Doomed = (String, String, Option<String>, Option<Vec<u8>>);
         let doomed: Vec<Doomed> = {

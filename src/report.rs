@@ -12,7 +12,7 @@ use serde::Serialize;
 pub const EXIT_OK: u8 = 0;
 /// Some sources failed; outputs were written from the others.
 pub const EXIT_PARTIAL: u8 = 1;
-/// Bad config, or nothing could be written.
+/// Bad config, the state could not be locked or written, or the outputs could not be written.
 pub const EXIT_FATAL: u8 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
                   and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
                   plus output/index.html and output/sources.opml.\n\n\
                   Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config, another run holds the state, \
-                  or nothing could be written."
+                  the state database is locked, or the outputs could not be written."
 )]
 pub struct Cli {
     #[command(subcommand)]

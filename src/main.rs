@@ -154,7 +154,7 @@ fn lock_state(config: &Config, wait: bool, quiet: bool) -> anyhow::Result<RunLoc
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Ok(Store::open(&config.state_path)?)
+    Ok(Store::open(&config.state_path, config.state_busy_timeout)?)
 }
 
 fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> anyhow::Result<u8> {
@@ -184,8 +184,8 @@ fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> an
     if !quiet {
         eprintln!("{}", report.table());
     } else {
-        for s in report.sources.iter().filter(|s| s.failed()) {
-            if let report::Status::Failed { error } = &s.status {
+        for s in &report.sources {
+            if let Some(error) = s.error() {
                 eprintln!("error: {}: {error}", s.name);
             }
         }
@@ -219,8 +219,8 @@ fn watch(config: &Config, output: Option<PathBuf>, every: Duration, quiet: bool)
             if !quiet {
                 eprintln!("{} {}", opts.now.format("%Y-%m-%d %H:%M:%S"), report.summary_line());
             }
-            for s in report.sources.iter().filter(|s| s.failed()) {
-                if let report::Status::Failed { error } = &s.status {
+            for s in &report.sources {
+                if let Some(error) = s.error() {
                     eprintln!("error: {}: {error}", s.name);
                 }
             }
@@ -247,7 +247,7 @@ fn next_wake(config: &Config, store: &Store, every: Duration) -> anyhow::Result<
         .sources
         .iter()
         .filter_map(|s| {
-            let st = states.get(&s.name)?;
+            let st = states.get(&s.name).filter(|st| st.dead_since(&s.url).is_none())?;
             st.next_fetch.or_else(|| Some(st.last_fetch? + every))
         })
         .min();

@@ -12,7 +12,7 @@ use serde::Serialize;
 pub const EXIT_OK: u8 = 0;
 /// Some sources failed; outputs were written from the others.
 pub const EXIT_PARTIAL: u8 = 1;
-/// Bad config, or nothing could be written.
+/// Bad config, the state could not be locked or written, or the outputs could not be written.
 pub const EXIT_FATAL: u8 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,6 +27,15 @@ pub enum Status {
     /// Not fetched: not due before `until` (its schedule, a backoff, or `skipHours`/`skipDays`).
     Skipped {
         until: chrono::DateTime<chrono::Utc>,
+    },
+    /// HTTP 410 this run: the source is now dead. A failure (the config should change), so exit 1.
+    Gone {
+        error: String,
+    },
+    /// Not fetched: the source answered 410 Gone on an earlier run and its URL has not changed since.
+    /// Its stored entries stay published until retention purges them.
+    Dead {
+        since: chrono::DateTime<chrono::Utc>,
     },
 }
 
@@ -81,9 +90,21 @@ impl SourceReport {
     }
 
     pub fn failed(&self) -> bool {
-        matches!(self.status, Status::Failed { .. })
+        matches!(self.status, Status::Failed { .. } | Status::Gone { .. })
+    }
+
+    /// What went wrong this run, for the `error:` lines.
+    pub fn error(&self) -> Option<String> {
+        match &self.status {
+            Status::Failed { error } => Some(error.clone()),
+            Status::Gone { error } => Some(format!("{error}; {GONE_HINT}")),
+            _ => None,
+        }
     }
 }
+
+/// What a 410 means for the next runs, said once when it happens.
+const GONE_HINT: &str = "not fetched again until its url changes in the config (run --force to ask again)";
 
 /// What a whole run did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -102,10 +123,14 @@ impl RunReport {
     pub fn summary_line(&self) -> String {
         let failed = self.sources.iter().filter(|s| s.failed()).count();
         let skipped = self.sources.iter().filter(|s| matches!(s.status, Status::Skipped { .. })).count();
-        let ok = self.sources.len() - failed - skipped;
+        let dead = self.sources.iter().filter(|s| matches!(s.status, Status::Dead { .. })).count();
+        let ok = self.sources.len() - failed - skipped - dead;
         let mut out = format!("{ok} of {} sources ok", self.sources.len());
         if skipped > 0 {
             let _ = write!(out, ", {skipped} not due");
+        }
+        if dead > 0 {
+            let _ = write!(out, ", {dead} dead (HTTP 410)");
         }
         let new: usize = self.sources.iter().map(|s| s.new).sum();
         let _ = write!(out, "; {new} new entries; ");
@@ -143,6 +168,8 @@ impl RunReport {
                 Status::NotModified => "unchanged",
                 Status::Failed { .. } => "FAILED",
                 Status::Skipped { .. } => "skipped",
+                Status::Gone { .. } => "GONE",
+                Status::Dead { .. } => "dead",
             };
             let http = s.http_status.map_or_else(|| "-".to_owned(), |c| c.to_string());
             let _ = writeln!(
@@ -160,8 +187,8 @@ impl RunReport {
             );
         }
         out.push_str(&self.summary_line());
-        for s in self.sources.iter().filter(|s| s.failed()) {
-            if let Status::Failed { error } = &s.status {
+        for s in &self.sources {
+            if let Some(error) = s.error() {
                 let _ = write!(out, "\nerror: {}: {error}", s.name);
             }
         }
@@ -173,7 +200,8 @@ impl RunReport {
 }
 
 /// `feedmill status`: one row per configured source, times in UTC. `collapsed` counts, per source, its stored entries
-/// published as part of another source's story (the last build's `[dedup]` merge).
+/// published as part of another source's story (the last build's `[dedup]` merge). A source that answered
+/// 410 Gone is due `dead`.
 pub fn status_table(
     sources: &[crate::config::Source],
     states: &std::collections::HashMap<String, crate::store::SourceState>,
@@ -191,6 +219,7 @@ pub fn status_table(
     for s in sources {
         let st = states.get(&s.name);
         let next = match st.and_then(|st| st.next_fetch) {
+            _ if st.is_some_and(|st| st.dead_since(&s.url).is_some()) => "dead".to_owned(),
             Some(t) if t > now => when(Some(t)),
             _ => "now".to_owned(),
         };
@@ -338,13 +367,31 @@ mod tests {
     }
 
     #[test]
+    fn a_gone_source_fails_once_then_is_listed_dead() {
+        let gone = "gone (HTTP 410): https://closed.example/feed: HTTP 410 Gone";
+        let mut r = RunReport {
+            sources: vec![source("abai", Status::Ok), source("closed", Status::Gone { error: gone.into() })],
+            ..RunReport::default()
+        };
+        assert_eq!(r.exit_code(), EXIT_PARTIAL);
+        assert!(r.table().ends_with(&format!(
+            "\nerror: closed: {gone}; not fetched again until its url changes in the config (run --force to ask again)"
+        )));
+        let since = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        r.sources[1].status = Status::Dead { since };
+        assert_eq!(r.exit_code(), EXIT_OK, "a dead source is known, not a new failure");
+        assert!(r.table().contains("\nclosed  dead  "), "{}", r.table());
+        assert!(r.summary_line().starts_with("1 of 2 sources ok, 1 dead (HTTP 410); "), "{}", r.summary_line());
+    }
+
+    #[test]
     fn status_table_snapshot() {
         use crate::config::Config;
         use crate::store::SourceState;
         use chrono::TimeZone;
 
         let config = Config::parse(
-            "[[sources]]\nname = \"abai\"\nurl = \"https://abai.kz/rss\"\n\n[[sources]]\nname = \"broken-site\"\nurl = \"https://broken.example/feed\"\n\n[[sources]]\nname = \"new\"\nurl = \"https://new.example/\"\n",
+            "[[sources]]\nname = \"abai\"\nurl = \"https://abai.kz/rss\"\n\n[[sources]]\nname = \"broken-site\"\nurl = \"https://broken.example/feed\"\n\n[[sources]]\nname = \"new\"\nurl = \"https://new.example/\"\n\n[[sources]]\nname = \"closed\"\nurl = \"https://closed.example/rss\"\n",
             "feeds.toml",
             std::path::Path::new("/"),
         )
@@ -369,15 +416,32 @@ mod tests {
                     ..SourceState::default()
                 },
             ),
+            (
+                "closed".to_owned(),
+                SourceState {
+                    configured_url: Some("https://closed.example/rss".into()),
+                    last_success: Some(now - chrono::Duration::days(3)),
+                    failures: 1,
+                    next_fetch: Some(now - chrono::Duration::days(2)),
+                    last_error: Some("gone (HTTP 410): https://closed.example/rss: HTTP 410 Gone".into()),
+                    gone_since: Some(now - chrono::Duration::days(2)),
+                    ..SourceState::default()
+                },
+            ),
         ]);
-        let counts = std::collections::HashMap::from([("abai".to_owned(), 42), ("broken-site".to_owned(), 7)]);
+        let counts = std::collections::HashMap::from([
+            ("abai".to_owned(), 42),
+            ("broken-site".to_owned(), 7),
+            ("closed".to_owned(), 12),
+        ]);
         let collapsed = std::collections::HashMap::from([("broken-site".to_owned(), 3)]);
         assert_eq!(
             status_table(&config.sources, &states, &counts, &collapsed, now),
             "source       last success      failures  next due          entries  duplicates  last error\n\
              abai         2024-11-23 09:55         0  2024-11-23 11:00       42           0  -\n\
              broken-site  2024-11-21 10:00         4  now                     7           3  https://broken.example/feed: HTTP 500 Internal Server Error\n\
-             new          -                        0  now                     0           0  -\n"
+             new          -                        0  now                     0           0  -\n\
+             closed       2024-11-20 10:00         1  dead                   12           0  gone (HTTP 410): https://closed.example/rss: HTTP 410 Gone\n"
         );
     }
 }

@@ -45,6 +45,8 @@ pub struct Config {
     pub schedule: Bounds,
     /// The state database; absolute once read through `from_file`.
     pub state_path: PathBuf,
+    /// How long a write to the state database waits for another program's lock on it.
+    pub state_busy_timeout: Duration,
     /// How stories are merged across sources.
     pub dedup: DedupMode,
     /// Every category an output is written for, `all` excluded, in slug order.
@@ -261,6 +263,9 @@ impl Validator {
         let output = self.output(raw.output, base_dir);
         let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
         let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
+        let state_busy_timeout = self
+            .duration(raw.state.busy_timeout, "busy_timeout")
+            .map(|d| d.unwrap_or(crate::store::DEFAULT_BUSY_TIMEOUT));
         let global_dedup = self.dedup(raw.dedup, "", DedupMode::Near(NearSettings::default()), NearSettings::default());
 
         let declared: BTreeMap<String, Category> = raw
@@ -399,6 +404,7 @@ impl Validator {
             concurrency,
             schedule: schedule?,
             state_path,
+            state_busy_timeout: state_busy_timeout.ok()?,
             dedup: global_dedup?.0,
             categories: used.into_values().collect(),
             sources,

@@ -57,6 +57,7 @@ pub struct RawDedup {
 #[serde(deny_unknown_fields)]
 pub struct RawState {
     pub path: Option<String>,
+    pub busy_timeout: Option<Spanned<DurationValue>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -54,6 +54,12 @@ fn parses_a_complete_config() {
     assert_eq!(c.sources.len(), 2);
     assert_eq!(c.sources[0].timezone, chrono_tz::Asia::Almaty);
     assert_eq!(c.sources[1].timezone, chrono_tz::UTC);
+    assert_eq!(
+        (c.state_path.as_path(), c.state_busy_timeout),
+        (Path::new("/srv/feeds/.feedmill/state.db"), Duration::from_secs(10))
+    );
+    let c = parse(&format!("[state]\nbusy_timeout = \"1500ms\"\n{GOOD}")).unwrap();
+    assert_eq!(c.state_busy_timeout, Duration::from_millis(1500));
     assert!(matches!(&c.sources[1].location, Location::File(p) if p == Path::new("/srv/feeds/examples/feeds/a.xml")));
     assert_eq!(
         c.categories,

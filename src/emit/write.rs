@@ -9,6 +9,12 @@
 //! A file whose bytes would not change is not touched at all: its mtime stays, so HTTP caches
 //! (`Last-Modified`, `ETag` from mtime) and rsync-style deploys see no change.
 //!
+//! A run writes a dozen files, and a folder that turns out read-only or a disk that fills up halfway
+//! must not leave half of them new and half old. So a run [`stage`]s every file first (temp file written
+//! and flushed; this is where a full disk or a read-only folder fails, and then every temp file is
+//! removed and nothing published has changed), and only then [`commit`]s them all: renames, which need
+//! no space and were just shown to be allowed.
+//!
 //! New files get the usual mode of a new file (`0o666` less the umask, like `std::fs::write`), not the
 //! private `0o600` of a temp file, since output is meant to be served.
 
@@ -42,8 +48,9 @@ pub enum WriteError {
         #[source]
         source: io::Error,
     },
-    /// The new file is in place, but syncing its folder failed, so the rename may not survive a crash.
-    #[error("wrote {} but could not sync its folder", path.display())]
+    /// The new files are in place, but syncing their folder (`path`) failed, so the renames may not
+    /// survive a crash.
+    #[error("wrote files in {} but could not sync the folder", path.display())]
     SyncDir {
         path: PathBuf,
         #[source]
@@ -54,17 +61,57 @@ pub enum WriteError {
 /// Makes `path` hold exactly `bytes`, atomically, creating parent folders as needed; does nothing when
 /// it already does.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<WriteOutcome, WriteError> {
+    match stage(path, bytes)? {
+        None => Ok(WriteOutcome::Unchanged),
+        Some(staged) => commit(vec![staged]).map(|_| WriteOutcome::Written),
+    }
+}
+
+/// New bytes for `path`, on disk in a temp file beside it, not yet in place. Dropped uncommitted, the
+/// temp file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    temp: tempfile::TempPath,
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+/// Writes `bytes` to a flushed temp file in `path`'s folder (created as needed), ready for [`commit`];
+/// `None` when `path` already holds exactly these bytes.
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<Option<Staged>, WriteError> {
     if is_unchanged(path, bytes) {
-        return Ok(WriteOutcome::Unchanged);
+        return Ok(None);
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
     fs::create_dir_all(dir).map_err(|source| WriteError::CreateDir { path: dir.to_path_buf(), source })?;
-    replace(dir, path, bytes).map_err(|source| WriteError::Write { path: path.to_path_buf(), source })?;
-    sync_dir(dir).map_err(|source| WriteError::SyncDir { path: path.to_path_buf(), source })?;
-    Ok(WriteOutcome::Written)
+    let write = |source| WriteError::Write { path: path.to_path_buf(), source };
+    // A folder in the way would only fail the rename, after other files were already replaced.
+    if path.is_dir() {
+        return Err(write(io::Error::new(io::ErrorKind::IsADirectory, "a folder is in the way")));
+    }
+    let temp = temp_file(dir, path, bytes).map_err(write)?;
+    Ok(Some(Staged { temp, path: path.to_path_buf(), dir: dir.to_path_buf() }))
+}
+
+/// Renames every staged file over its target, in order, then syncs each folder once. Returns how many
+/// were put in place. On an error the files not yet renamed keep their old bytes.
+pub fn commit(staged: Vec<Staged>) -> Result<usize, WriteError> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let count = staged.len();
+    for Staged { temp, path, dir } in staged {
+        // `PersistError` owns the temp path and removes it when dropped.
+        temp.persist(&path).map_err(|e| WriteError::Write { path: path.clone(), source: e.error })?;
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        sync_dir(&dir).map_err(|source| WriteError::SyncDir { path: dir.clone(), source })?;
+    }
+    Ok(count)
 }
 
 /// True when `path` is a file holding exactly `bytes`. Any error reading it (missing, a folder, no
@@ -77,9 +124,9 @@ fn is_unchanged(path: &Path, bytes: &[u8]) -> bool {
     }
 }
 
-/// Writes `bytes` to a temp file in `dir` and renames it over `path`. The temp file is removed by
-/// `NamedTempFile`'s `Drop` on every early return, including a failed rename (`PersistError` owns it).
-fn replace(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to a flushed temp file in `dir`, named after `path`. Only its path is kept, so a run
+/// with many files staged holds no file descriptors; the temp file is removed on every early return.
+fn temp_file(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<tempfile::TempPath> {
     let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy());
     let prefix = format!(".{name}.");
     let mut builder = tempfile::Builder::new();
@@ -92,8 +139,7 @@ fn replace(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(temp.into_temp_path())
 }
 
 #[cfg(unix)]
@@ -205,6 +251,30 @@ mod tests {
         assert!(matches!(result, Err(WriteError::Write { .. })), "{result:?}");
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert_eq!(names(&dir), ["rss.xml"], "no temp file left");
+    }
+
+    #[test]
+    fn nothing_changes_until_every_file_is_staged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("all/rss.xml"), tmp.path().join("zz/rss.xml"));
+        fs::create_dir(tmp.path().join("all")).unwrap();
+        put(&a, b"old a");
+        // A file where the folder `zz` should be: even root cannot write through that.
+        put(tmp.path().join("zz"), b"in the way");
+        let first = stage(&a, b"new a").unwrap().expect("changed");
+        let err = stage(&b, b"new b").unwrap_err();
+        assert_eq!(err.to_string(), format!("cannot create folder {}", tmp.path().join("zz").display()));
+        drop(first);
+        assert_eq!(fs::read(&a).unwrap(), b"old a");
+        assert_eq!(names(&tmp.path().join("all")), ["rss.xml"], "the staged temp file is gone");
+
+        let staged =
+            vec![stage(&a, b"new a").unwrap().unwrap(), stage(&tmp.path().join("c.xml"), b"c").unwrap().unwrap()];
+        assert_eq!(fs::read(&a).unwrap(), b"old a", "staged is not published");
+        assert_eq!(commit(staged).unwrap(), 2);
+        assert_eq!(fs::read(&a).unwrap(), b"new a");
+        assert_eq!(names(tmp.path()), ["all", "c.xml", "zz"]);
+        assert!(stage(&a, b"new a").unwrap().is_none(), "same bytes stage nothing");
     }
 
     #[test]

@@ -149,17 +149,52 @@ impl Guard {
     }
 }
 
-/// The client's DNS resolver when the guard is on: the system resolver, then [`Guard`]'s filter.
-pub(super) struct Resolver(pub Arc<Guard>);
+/// A name that can never resolve: under `.invalid` (RFC 6761 §6.4 asks resolvers to answer "no such
+/// name" for it at once rather than ask DNS).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}: no such host (names under .invalid never resolve, RFC 6761)")]
+pub(super) struct NeverResolves(pub String);
+
+impl NeverResolves {
+    fn check(name: &str) -> Result<(), NeverResolves> {
+        let lower = name.trim_end_matches('.').to_ascii_lowercase();
+        if lower == "invalid" || lower.ends_with(".invalid") {
+            return Err(NeverResolves(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Whether `error`'s chain holds one: asking again cannot help.
+    pub(super) fn in_chain(error: &(dyn StdError + 'static)) -> bool {
+        let mut current = Some(error);
+        while let Some(e) = current {
+            if e.is::<NeverResolves>() {
+                return true;
+            }
+            current = e.source();
+        }
+        false
+    }
+}
+
+/// The client's DNS resolver: `.invalid` names fail without a query; the others go to the system
+/// resolver and then, when the guard is on, through [`Guard`]'s filter.
+pub(super) struct Resolver(pub Option<Arc<Guard>>);
 
 impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let guard = Arc::clone(&self.0);
+        let guard = self.0.clone();
         Box::pin(async move {
             let name = name.as_str();
-            guard.check_name(name)?;
+            NeverResolves::check(name)?;
+            if let Some(guard) = &guard {
+                guard.check_name(name)?;
+            }
             let resolved = tokio::net::lookup_host((name, 0)).await?;
-            let kept = guard.filter(name, resolved)?;
+            let kept = match &guard {
+                Some(guard) => guard.filter(name, resolved)?,
+                None => resolved.collect(),
+            };
             Ok(Box::new(kept.into_iter()) as Addrs)
         })
     }
@@ -246,5 +281,15 @@ mod tests {
         assert_eq!(guard.check_name("LocalHost.").unwrap_err().0, "LocalHost. is this machine");
         assert!(guard.check_name("feeds.localhost").is_err());
         assert!(guard.check_name("localhost.example").is_ok());
+    }
+
+    #[test]
+    fn invalid_names_never_resolve() {
+        for name in ["feed.invalid", "a.b.INVALID.", "invalid"] {
+            assert!(NeverResolves::check(name).is_err(), "{name}");
+        }
+        for name in ["invalid.example", "example.org", "notinvalid"] {
+            assert!(NeverResolves::check(name).is_ok(), "{name}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use reqwest::Response;
 use tokio::time::Instant;
 use url::Url;
 
-use super::guard::Refused;
+use super::guard::{NeverResolves, Refused};
 use super::retry::{self, Retry};
 use super::{Body, Failure, FetchError, FetchMeta, Fetched, Fetcher, Validators};
 
@@ -176,14 +176,32 @@ fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
     if let Some(refused) = Refused::find(&source) {
         return refused_failure(url, refused);
     }
-    // A builder error (a URL reqwest refuses) is the only one that asking again cannot fix.
-    let retry = if source.is_builder() { Retry::No } else { Retry::Backoff };
+    // A builder error (a URL reqwest refuses) and a name that can never resolve are the ones that asking
+    // again cannot fix.
+    let retry = if source.is_builder() || NeverResolves::in_chain(&source) { Retry::No } else { Retry::Backoff };
+    if url.scheme() == "https" && source.is_connect() && not_tls(&source) {
+        return Failure { error: FetchError::NotTls { url: url.clone(), attempts: 0 }, retry: Retry::No };
+    }
     let error = if source.is_connect() {
         FetchError::Connect { url: url.clone(), attempts: 0, source }
     } else {
         FetchError::Request { url: url.clone(), attempts: 0, source }
     };
     Failure { error, retry }
+}
+
+/// Whether the TLS handshake failed because the first bytes back were not TLS at all: rustls's
+/// `InvalidContentType`, what a plain-HTTP server's `400 Bad Request` looks like to it. rustls is not a
+/// direct dependency, so its error is recognized by its message (a test pins it).
+fn not_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.to_string().contains("InvalidContentType") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// The guard said no: asking again cannot change that.

@@ -250,6 +250,9 @@ pub enum FetchError {
         #[source]
         source: reqwest::Error,
     },
+    /// An https:// URL whose server answered the TLS handshake with something else (plain HTTP, usually).
+    #[error("{url}: the server does not speak TLS on this port (plain HTTP? try http://)")]
+    NotTls { url: Url, attempts: u32 },
     #[error("{url}: request failed{}", attempts_note(.attempts))]
     Request {
         url: Url,
@@ -314,6 +317,7 @@ impl FetchError {
             FetchError::Client(_) => 0,
             FetchError::File { .. } | FetchError::FileTooLarge { .. } => 1,
             FetchError::Connect { attempts, .. }
+            | FetchError::NotTls { attempts, .. }
             | FetchError::Request { attempts, .. }
             | FetchError::Timeout { attempts, .. }
             | FetchError::Stalled { attempts, .. }
@@ -331,6 +335,7 @@ impl FetchError {
         match &mut self {
             FetchError::Client(_) | FetchError::File { .. } | FetchError::FileTooLarge { .. } => {}
             FetchError::Connect { attempts, .. }
+            | FetchError::NotTls { attempts, .. }
             | FetchError::Request { attempts, .. }
             | FetchError::Timeout { attempts, .. }
             | FetchError::Stalled { attempts, .. }
@@ -367,11 +372,12 @@ impl Fetcher {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
         let guard = (!settings.allow_private_networks).then(|| Arc::new(guard));
-        let mut builder = reqwest::Client::builder();
-        if let Some(guard) = &guard {
-            builder = builder.dns_resolver(Arc::new(guard::Resolver(Arc::clone(guard))));
-        }
+        let builder = reqwest::Client::builder();
+        // Tests talk to 127.0.0.1 only: a proxy from the environment must not carry them anywhere else.
+        #[cfg(test)]
+        let builder = builder.no_proxy();
         let client = builder
+            .dns_resolver(Arc::new(guard::Resolver(guard.clone())))
             .use_rustls_tls()
             .user_agent(settings.user_agent.as_str())
             .default_headers(headers)
@@ -792,6 +798,120 @@ mod tests {
         let settings = FetchSettings { tries: 1, ..settings() };
         let err = get(settings, &server, "/cut", &Validators::default()).await.unwrap_err();
         assert!(matches!(err, FetchError::Body { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn content_length_shorter_than_the_body_is_believed() {
+        let server = TestServer::start();
+        server.route("/short", [Reply::ok("<rss>the rest is never read</rss>").content_length(5)]);
+        let got = body(get(settings(), &server, "/short", &Validators::default()).await);
+        // The framing says five bytes: the parser gets those and judges the truncated document.
+        assert_eq!(got.bytes, b"<rss>");
+    }
+
+    #[tokio::test]
+    async fn connection_reset_mid_body_is_a_body_error_and_retried() {
+        let server = TestServer::start();
+        server.route("/reset", [Reply::ok(vec![b'x'; 100_000]).reset_after(1000)]);
+        let settings = FetchSettings { tries: 2, ..settings() };
+        let err = get(settings, &server, "/reset", &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Body { attempts: 2, .. }), "{err:?}");
+        let chain = crate::report::error_chain(&err);
+        assert!(
+            chain.starts_with(&format!("{}: reading the body failed (after 2 attempts): ", server.url("/reset"))),
+            "{chain}"
+        );
+        assert!(chain.contains("reset"), "{chain}");
+        assert_eq!(server.requests_to("/reset").len(), 2, "a reset may be transient: retried");
+    }
+
+    /// A slowloris body: one byte every 200 ms is never idle for the 1 s read timeout, so only the
+    /// whole-request timeout (1.5 s) ends it (the same shape as one byte a second, scaled to keep it fast).
+    #[tokio::test]
+    async fn slowloris_body_is_cut_by_the_whole_request_timeout() {
+        let server = TestServer::start();
+        server.route("/slow", [Reply::ok(vec![b'x'; 1000]).trickle(Duration::from_millis(200))]);
+        let settings = FetchSettings {
+            timeout: Duration::from_millis(1500),
+            read_timeout: Duration::from_secs(1),
+            tries: 1,
+            ..settings()
+        };
+        let started = StdInstant::now();
+        let err = get(settings, &server, "/slow", &Validators::default()).await.unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(err, FetchError::Timeout { after, .. } if after == Duration::from_millis(1500)), "{err:?}");
+        assert_eq!(err.to_string(), format!("{}: no complete response within 1.5s", server.url("/slow")));
+        assert!(took >= Duration::from_millis(1500) && took < Duration::from_millis(2500), "took {took:?}");
+    }
+
+    // Multi-threaded: `wait_idle` blocks, and the client's connection task must run to hang up.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn endless_chunked_body_stops_at_the_cap() {
+        let server = TestServer::start();
+        server.route("/endless", [Reply::status(200).endless_chunked()]);
+        let settings = FetchSettings { max_body_bytes: MIB, ..settings() };
+        let err = get(settings, &server, "/endless", &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::TooLarge { limit, attempts: 1, .. } if limit == MIB), "{err:?}");
+        assert_eq!(err.to_string(), format!("{}: body larger than the 1048576-byte limit", server.url("/endless")));
+        assert!(server.wait_idle(Duration::from_secs(5)), "the server was still writing: the client never hung up");
+        let requests = server.requests_to("/endless");
+        assert_eq!(requests.len(), 1, "not retried");
+        assert!(requests[0].body_bytes_sent < 16 * MIB, "server wrote {}", requests[0].body_bytes_sent);
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_http_port_is_named_and_not_retried() {
+        let server = TestServer::start();
+        let url = Url::parse(&server.url("/feed").replacen("http://", "https://", 1)).unwrap();
+        let fetcher = Fetcher::new(settings()).unwrap();
+        let started = StdInstant::now();
+        let err = fetcher.fetch(&Location::Http(url.clone()), &Validators::default()).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert!(matches!(err, FetchError::NotTls { attempts: 1, .. }), "{err:?}");
+        assert_eq!(
+            crate::report::error_chain(&err),
+            format!("{url}: the server does not speak TLS on this port (plain HTTP? try http://)")
+        );
+        let requests = server.requests();
+        assert_eq!(requests.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["TLS"]);
+    }
+
+    /// `.invalid` (RFC 2606) never resolves, and feedmill's resolver answers that itself, so this test
+    /// sends no DNS query (and the test client ignores proxies): nothing leaves the machine.
+    #[tokio::test]
+    async fn an_invalid_host_name_fails_at_once_and_is_not_retried() {
+        let url = Url::parse("http://feed.invalid/rss").unwrap();
+        let fetcher = Fetcher::new(settings()).unwrap();
+        let err = fetcher.fetch(&Location::Http(url), &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Connect { attempts: 1, .. }), "{err:?}");
+        let chain = crate::report::error_chain(&err);
+        assert!(chain.starts_with("http://feed.invalid/rss: cannot connect: "), "{chain}");
+        assert!(
+            chain.ends_with("feed.invalid: no such host (names under .invalid never resolve, RFC 6761)"),
+            "{chain}"
+        );
+    }
+
+    #[tokio::test]
+    async fn redirects_to_other_schemes_are_refused() {
+        let server = TestServer::start();
+        server.route("/ftp", [Reply::redirect(301, "ftp://example.org/feed.xml")]);
+        server.route("/data", [Reply::redirect(302, "data:application/rss+xml,<rss/>")]);
+        for (path, location, scheme) in
+            [("/ftp", "ftp://example.org/feed.xml", "ftp"), ("/data", "data:application/rss+xml,<rss/>", "data")]
+        {
+            let err = get(settings(), &server, path, &Validators::default()).await.unwrap_err();
+            assert!(matches!(err, FetchError::BadRedirect { attempts: 1, .. }), "{err:?}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "{}: bad redirect: Location `{location}`: scheme `{scheme}:` is not followed",
+                    server.url(path)
+                )
+            );
+            assert_eq!(server.requests_to(path).len(), 1, "not retried");
+        }
     }
 
     #[tokio::test]

@@ -2,8 +2,10 @@
 //! integration tests can include this same file with `#[path]`.
 //!
 //! Each path has a script: a list of [`Reply`]s served in order, the last one repeating. A reply can be
-//! delayed, hang, lie about its `Content-Length`, stall in the middle of its body, or stream a large body
-//! that is generated on the fly. One thread per connection and `Connection: close` on every response
+//! delayed, hang, lie about its `Content-Length`, stall in the middle of its body, trickle it a byte at a
+//! time, stream a large or endless (chunked) body generated on the fly, or reset the connection in the
+//! middle of it. A TLS handshake arriving on this plain-HTTP port is answered the way plain servers
+//! answer one: `400 Bad Request`, recorded as a request with method `TLS`. One thread per connection and `Connection: close` on every response
 //! keep each request on its own connection, so what the server records is exactly what the client did:
 //! every request with its headers and arrival time, how many body bytes it wrote before the client
 //! hung up, and the most requests it ever had in flight at once.
@@ -34,12 +36,18 @@ pub struct Reply {
     delay: Duration,
     hang: bool,
     stall: Option<(usize, Duration)>,
+    /// Pause before each body byte.
+    trickle: Option<Duration>,
+    /// After this many body bytes, reset the connection (RST, not a clean close).
+    reset_after: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
 enum ReplyBody {
     Bytes(Vec<u8>),
     Zeros(u64),
+    /// `Transfer-Encoding: chunked` zeros that never end: written until the client hangs up.
+    EndlessChunked,
 }
 
 impl ReplyBody {
@@ -47,6 +55,7 @@ impl ReplyBody {
         match self {
             ReplyBody::Bytes(b) => b.len() as u64,
             ReplyBody::Zeros(n) => *n,
+            ReplyBody::EndlessChunked => u64::MAX,
         }
     }
 }
@@ -61,6 +70,8 @@ impl Reply {
             delay: Duration::ZERO,
             hang: false,
             stall: None,
+            trickle: None,
+            reset_after: None,
         }
     }
 
@@ -121,6 +132,26 @@ impl Reply {
     /// Send the head and the first `after` body bytes, then go quiet for `pause` before the rest.
     pub fn stall(mut self, after: usize, pause: Duration) -> Self {
         self.stall = Some((after, pause));
+        self
+    }
+
+    /// Send the body one byte at a time, `every` apart (a slowloris server: never idle for long, never done).
+    pub fn trickle(mut self, every: Duration) -> Self {
+        self.trickle = Some(every);
+        self
+    }
+
+    /// A chunked body of zeros that never ends; the server writes until the client hangs up.
+    pub fn endless_chunked(mut self) -> Self {
+        self.body = ReplyBody::EndlessChunked;
+        self.content_length = Some(None);
+        self.headers.push(("Transfer-Encoding".to_owned(), "chunked".to_owned()));
+        self
+    }
+
+    /// Send the first `after` body bytes, then reset the connection (TCP RST) instead of finishing.
+    pub fn reset_after(mut self, after: u64) -> Self {
+        self.reset_after = Some(after);
         self
     }
 }
@@ -227,7 +258,16 @@ impl TestServer {
 
 fn serve(mut stream: &TcpStream, state: &State) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(request) = read_head(stream) else { return };
+    let request = match read_head(stream) {
+        Some(Head::Http(request)) => request,
+        Some(Head::Tls(request)) => {
+            lock(&state.log).push(request);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            return;
+        }
+        None => return,
+    };
     let reply = {
         let mut scripts = lock(&state.scripts);
         match scripts.get_mut(&request.path) {
@@ -256,19 +296,38 @@ fn serve(mut stream: &TcpStream, state: &State) {
 
     let sent = write_reply(stream, &reply);
     lock(&state.log)[index].body_bytes_sent = sent;
+    if reply.reset_after.is_some() {
+        // Let the head and the first bytes arrive first: a reset discards whatever is still unsent.
+        thread::sleep(Duration::from_millis(100));
+        // Linger 0: closing now sends RST, and the client sees "connection reset" rather than an end.
+        let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+        return;
+    }
     let _ = stream.flush();
     let _ = stream.shutdown(std::net::Shutdown::Write);
     // Let the client read to the end before the socket closes (an early close can reset the connection).
     let _ = stream.read(&mut [0; 1]);
 }
 
+enum Head {
+    Http(Recorded),
+    /// The first bytes were a TLS handshake record: an https:// client on this plain port.
+    Tls(Recorded),
+}
+
 /// Reads the request head into a record stamped now; `None` if the client closed or sent garbage.
-fn read_head(mut stream: &TcpStream) -> Option<Recorded> {
+fn read_head(mut stream: &TcpStream) -> Option<Head> {
     let mut buf = Vec::new();
     let mut chunk = [0; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         let n = stream.read(&mut chunk).ok().filter(|&n| n > 0)?;
         buf.extend_from_slice(&chunk[..n]);
+        // 0x16 0x03: a TLS handshake record; it has no blank line to wait for.
+        if buf.starts_with(&[0x16, 0x03]) {
+            let at = Instant::now();
+            let (method, path) = ("TLS".to_owned(), String::new());
+            return Some(Head::Tls(Recorded { method, path, headers: Vec::new(), at, body_bytes_sent: 0 }));
+        }
         if buf.len() > 64 * 1024 {
             return None;
         }
@@ -283,7 +342,7 @@ fn read_head(mut stream: &TcpStream) -> Option<Recorded> {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Some(Recorded { method, path, headers, at: Instant::now(), body_bytes_sent: 0 })
+    Some(Head::Http(Recorded { method, path, headers, at: Instant::now(), body_bytes_sent: 0 }))
 }
 
 /// Writes the head and body; returns how many body bytes were written before the client hung up.
@@ -302,11 +361,16 @@ fn write_reply(mut stream: &TcpStream, reply: &Reply) -> u64 {
         return 0;
     }
 
+    if let ReplyBody::EndlessChunked = reply.body {
+        return write_endless_chunks(stream);
+    }
     let total = reply.body.len();
+    let limit = reply.reset_after.map_or(total, |n| n.min(total));
+    let step = if reply.trickle.is_some() { 1 } else { 16 * 1024 };
     let mut sent = 0u64;
     let zeros = [0u8; 16 * 1024];
-    while sent < total {
-        let mut end = total.min(sent + zeros.len() as u64);
+    while sent < limit {
+        let mut end = limit.min(sent + step);
         if let Some((after, _)) = reply.stall {
             if sent < after as u64 {
                 end = end.min(after as u64);
@@ -314,8 +378,11 @@ fn write_reply(mut stream: &TcpStream, reply: &Reply) -> u64 {
         }
         let piece = match &reply.body {
             ReplyBody::Bytes(bytes) => &bytes[sent as usize..end as usize],
-            ReplyBody::Zeros(_) => &zeros[..(end - sent) as usize],
+            ReplyBody::Zeros(_) | ReplyBody::EndlessChunked => &zeros[..(end - sent) as usize],
         };
+        if let Some(every) = reply.trickle {
+            thread::sleep(every);
+        }
         if stream.write_all(piece).is_err() {
             return sent;
         }
@@ -330,6 +397,18 @@ fn write_reply(mut stream: &TcpStream, reply: &Reply) -> u64 {
     sent
 }
 
+/// 16 KiB chunks of zeros until a write fails (the client hung up); returns the body bytes written.
+fn write_endless_chunks(mut stream: &TcpStream) -> u64 {
+    let mut chunk = format!("{:x}\r\n", 16 * 1024).into_bytes();
+    chunk.extend_from_slice(&[0u8; 16 * 1024]);
+    chunk.extend_from_slice(b"\r\n");
+    let mut sent = 0u64;
+    while stream.write_all(&chunk).is_ok() {
+        sent += 16 * 1024;
+    }
+    sent
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -337,6 +416,7 @@ fn reason(status: u16) -> &'static str {
         302 => "Found",
         304 => "Not Modified",
         404 => "Not Found",
+        410 => "Gone",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

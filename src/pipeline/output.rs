@@ -1,5 +1,7 @@
 //! Output: categorized stories → the files under `output/`, through the emitters and the one atomic
-//! writer. Rendering is pure; `emit::write` decides what actually touches the disk.
+//! writer. Rendering is pure; `emit::write` decides what actually touches the disk. Every file is staged
+//! before any is put in place, so an output folder that cannot be written (read-only, full, a file where
+//! a folder should be) fails the run with every published file as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +9,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{Config, ALL};
-use crate::emit::{self, write::WriteOutcome, CategoryRef, FeedDoc, FeedUrls, SiteDoc, SourceRef};
+use crate::emit::{self, write::Staged, CategoryRef, FeedDoc, FeedUrls, SiteDoc, SourceRef};
 use crate::model::Entry;
 use crate::report::{error_chain, RunReport};
 
@@ -28,10 +30,13 @@ pub(super) fn write_outputs(
             crate::categorize::categorize(&m.stories, &config.sources, &config.categories, config.output.max_items);
         feeds.extend(categorized.into_iter().filter(|(slug, _)| mode_of(slug) == m.mode));
     }
+    // Dropped on an early return, the files staged so far are removed unpublished.
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut unchanged = 0;
     let mut write = |path: PathBuf, bytes: String| -> Result<(), String> {
-        match emit::write::write_if_changed(&path, bytes.as_bytes()) {
-            Ok(WriteOutcome::Written) => report.files_written += 1,
-            Ok(WriteOutcome::Unchanged) => report.files_unchanged += 1,
+        match emit::write::stage(&path, bytes.as_bytes()) {
+            Ok(Some(file)) => staged.push(file),
+            Ok(None) => unchanged += 1,
             Err(e) => return Err(error_chain(&e)),
         }
         Ok(())
@@ -105,6 +110,8 @@ pub(super) fn write_outputs(
     };
     write(out_dir.join("index.html"), emit::index_html::render(&site))?;
     write(out_dir.join("sources.opml"), emit::opml::render(&site))?;
+    report.files_unchanged += unchanged;
+    report.files_written += emit::write::commit(staged).map_err(|e| error_chain(&e))?;
     Ok(())
 }
 

@@ -79,16 +79,25 @@ async fn read_feed(
         move || cx.understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref())
     })
     .await?;
-    let page = match first {
+    let (not_a_feed, page) = match first {
         Ok(understood) => return Ok(Read { understood, discovered: None }),
-        Err((ParseError::NotAFeed { .. }, Some(page))) => page,
+        Err((e @ ParseError::NotAFeed { .. }, Some(page))) => (e, page),
         Err((e, _)) => return Err(error_chain(&e)),
     };
+    let is_html = matches!(&not_a_feed, ParseError::NotAFeed { found } if found == "an HTML page");
     let Some(page_url) = doc_url else {
-        return Err("not a feed, and a local page cannot advertise one".into());
+        return Err(if is_html {
+            "not a feed, and a local page cannot advertise one".into()
+        } else {
+            error_chain(&not_a_feed)
+        });
     };
     let advertised = extract::discover(&page, &page_url);
     let Some(feed) = advertised.into_iter().next().map(|a| a.url) else {
+        // A document cut short (a lying Content-Length) or plain text is no page: say what it is.
+        if !is_html {
+            return Err(format!("{page_url}: {}", error_chain(&not_a_feed)));
+        }
         return Err(format!(
             "{page_url} is an HTML page that advertises no feed; run `feedmill discover {page_url}` for a kind = \"html\" config"
         ));

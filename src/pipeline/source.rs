@@ -1,6 +1,11 @@
 //! One source, one run: decide whether it is due, fetch it (conditionally), understand what came back,
 //! and work out its new state — validators, schedule, failures, redirect evidence. Produces the report
 //! row and the store update; identity and history are decided later, for all sources together.
+//!
+//! A 410 Gone is the one answer taken as final: the publisher says the feed is gone for good, so the
+//! source is marked dead and not asked again while the config names the same URL (`run --force` asks
+//! anyway, and a success revives it). Its stored entries are not touched: they stay published until
+//! retention purges them, like those of any source that stopped listing them.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -51,6 +56,10 @@ pub(super) async fn read_source(
         Some(url) if matches!(source.location, Location::Http(_)) => Location::Http(url),
         _ => source.location.clone(),
     };
+    if let Some(since) = state.dead_since(&source.url).filter(|_| !opts.force) {
+        report.status = Status::Dead { since };
+        return SourceResult { report, update: None, normalized: None };
+    }
     if !opts.force {
         let default_due = || Some(state.last_fetch? + opts.default_interval?);
         let not_due = state.next_fetch.or_else(default_due).filter(|next| *next > now);
@@ -79,9 +88,19 @@ pub(super) async fn read_source(
             };
             let message = error_chain(&e);
             state.failures += 1;
-            state.next_fetch = Some(schedule::after_failure(now, state.failures, retry_after, bounds, fastrand::f64()));
-            state.last_error = Some(message.clone());
-            report.status = Status::Failed { error: message };
+            if report.http_status == Some(410) {
+                let message = format!("gone (HTTP 410): {message}");
+                tracing::warn!(source = %source.name, "{message}; marked dead");
+                state.gone_since = state.gone_since.or(Some(now));
+                state.next_fetch = None;
+                state.last_error = Some(message.clone());
+                report.status = Status::Gone { error: message };
+            } else {
+                state.next_fetch =
+                    Some(schedule::after_failure(now, state.failures, retry_after, bounds, fastrand::f64()));
+                state.last_error = Some(message.clone());
+                report.status = Status::Failed { error: message };
+            }
         }
         Ok(Fetched::NotModified { validators, meta }) => {
             report.http_status = meta.status;
@@ -148,6 +167,7 @@ fn succeed(state: &mut SourceState, now: DateTime<Utc>, signals: Signals, bounds
     state.last_success = Some(now);
     state.last_error = None;
     state.failures = 0;
+    state.gone_since = None;
     state.next_fetch = schedule::after_success(now, signals, bounds);
 }
 

@@ -65,4 +65,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX entries_unsigned ON entries (source) WHERE signature IS NULL;
     ALTER TABLE sources ADD COLUMN listed_at INTEGER;
     "#,
+    // 4: when a source first answered 410 Gone; set, the source is dead and not fetched again (until
+    // its configured URL changes). Its entries stay until retention purges them.
+    r#"
+    ALTER TABLE sources ADD COLUMN gone_since INTEGER;
+    "#,
 ];

@@ -1,7 +1,7 @@
 //! Store: what feedmill remembers between runs, in one embedded SQLite file.
 //!
 //! Per source: HTTP validators, the hash of the last body, fetch times, the last error, failures in a
-//! row, when it may be fetched next, and the permanent-redirect evidence. Per entry: its published id
+//! row, when it may be fetched next, the permanent-redirect evidence, and whether it is gone (410). Per entry: its published id
 //! and first-seen time (both fixed forever once written), its identity keys and near-duplicate
 //! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
 //! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
@@ -9,6 +9,11 @@
 //! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
 //! or the new one, never a mix. The pipeline is the only caller.
+//!
+//! Another feedmill never writes the same database at the same time (the run lock, [`RunLock`]), but
+//! another program may: a `sqlite3` shell left in a transaction, a backup. A write then waits up to the
+//! busy timeout (`[state] busy_timeout`, 10 s by default) and fails with [`StoreError::Locked`]; the
+//! transaction is rolled back whole, so the database stays as the last run left it.
 
 mod lock;
 mod migrations;
@@ -18,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::dedup::{self, near::Signature};
 use crate::fetch::Validators;
@@ -43,6 +48,27 @@ pub enum StoreError {
     },
     #[error("state database {} was written by a newer feedmill (schema {found}, this one knows {known})", path.display())]
     TooNew { path: PathBuf, found: usize, known: usize },
+    /// Another program held a lock on the database for longer than the busy timeout. (SQLite's own
+    /// words, "database is locked", add nothing to this.)
+    #[error(
+        "state database {} is locked by another program; gave up after {}s (let it finish, or raise [state] busy_timeout)",
+        path.display(),
+        waited.as_secs_f64()
+    )]
+    Locked { path: PathBuf, waited: Duration },
+}
+
+/// How long a write waits for another program's lock on the database before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A SQLite error on the database at `path`: "locked" when another connection's lock outlasted
+/// `busy_timeout`, the plain error otherwise.
+fn sqlite_error(path: &Path, busy_timeout: Duration, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match source.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => StoreError::Locked { path: path.to_owned(), waited: busy_timeout },
+        _ => StoreError::Sqlite { path: path.to_owned(), source },
+    }
 }
 
 /// Evidence that a source has moved: the same permanent redirect, seen `count` times since `first_seen`.
@@ -76,6 +102,17 @@ pub struct SourceState {
     pub skip_days: Vec<String>,
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// When the source first answered 410 Gone: it is dead, and not fetched again while the config
+    /// names the same URL. Cleared by a later success (`run --force` asks again).
+    pub gone_since: Option<DateTime<Utc>>,
+}
+
+impl SourceState {
+    /// When the source at `configured_url` went dead, if it did; a state saved for another URL says
+    /// nothing about this one.
+    pub fn dead_since(&self, configured_url: &str) -> Option<DateTime<Utc>> {
+        self.gone_since.filter(|_| self.configured_url.as_deref() == Some(configured_url))
+    }
 }
 
 /// An entry as kept in the store.
@@ -119,6 +156,7 @@ pub struct Reconciled {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    busy_timeout: Duration,
 }
 
 fn ts(d: DateTime<Utc>) -> i64 {
@@ -130,27 +168,27 @@ fn from_ts(t: i64) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date. Whenever
+    /// another program holds a lock on it, waits up to `busy_timeout`, then fails with
+    /// [`StoreError::Locked`].
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
-        let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(err)?;
-        Store::init(conn, path.to_owned())
+        let conn = Connection::open(path).map_err(|e| sqlite_error(path, busy_timeout, e))?;
+        Store::init(conn, path.to_owned(), busy_timeout)
     }
 
     /// A throwaway store, for tests and for `feedmill parse`.
     pub fn in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
-        Store::init(conn, path)
+        Store::init(conn, path, DEFAULT_BUSY_TIMEOUT)
     }
 
-    fn init(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        // Another feedmill (a `watch` beside a cron `run`) may hold the write lock for a moment.
-        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+    fn init(mut conn: Connection, path: PathBuf, busy_timeout: Duration) -> Result<Store, StoreError> {
+        let err = |source| sqlite_error(&path, busy_timeout, source);
+        conn.busy_timeout(busy_timeout).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
@@ -159,16 +197,23 @@ impl Store {
             return Err(StoreError::TooNew { path, found: version, known });
         }
         for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.transaction().map_err(err)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        Ok(Store { conn, path })
+        Ok(Store { conn, path, busy_timeout })
+    }
+
+    /// A transaction that takes the write lock at once. A deferred one would read first and then ask to
+    /// write; SQLite refuses that upgrade while another connection writes without calling the busy
+    /// handler (waiting could deadlock), so the busy timeout would never apply.
+    fn write_transaction(&mut self) -> rusqlite::Result<Transaction<'_>> {
+        self.conn.transaction_with_behavior(TransactionBehavior::Immediate)
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite { path: self.path.clone(), source }
+        move |source| sqlite_error(&self.path, self.busy_timeout, source)
     }
 
     /// Every source's remembered state, by name.
@@ -177,7 +222,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success, last_error, failures,
-                        next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours, skip_days, title, site_url
+                        next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours, skip_days, title, site_url,
+                        gone_since
                  FROM sources",
             )
             .map_err(self.err())?;
@@ -212,6 +258,7 @@ impl Store {
                         skip_days: list(r.get(15)?),
                         title: r.get(16)?,
                         site_url: r.get(17)?,
+                        gone_since: r.get::<_, Option<i64>>(18)?.map(from_ts),
                     },
                 ))
             })
@@ -235,10 +282,15 @@ impl Store {
 
     /// Starts recording a run: [`Recorder::add`] each source's update as it arrives (so a run never
     /// holds every source's entries at once), then [`Recorder::commit`]. Dropped without a commit,
-    /// nothing of the run is kept.
+    /// nothing of the run is kept. The write lock is taken here, before any fetch: a database locked by
+    /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
     pub fn recorder(&mut self, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
-        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
-        Ok(Recorder { tx, path: &self.path, now, out: HashMap::new(), changed: false })
+        let busy_timeout = self.busy_timeout;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| sqlite_error(&self.path, busy_timeout, source))?;
+        Ok(Recorder { tx, path: &self.path, busy_timeout, now, out: HashMap::new(), changed: false })
     }
 
     /// Every stored entry of the given sources.
@@ -294,9 +346,9 @@ impl Store {
     /// Deletes entries last seen before `cutoff`, leaving tombstones so a source that lists them again
     /// does not bring them back. Returns how many were purged.
     pub fn purge(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
+        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
+        let err = |source| sqlite_error(&path, busy_timeout, source);
+        let tx = self.write_transaction().map_err(err)?;
         // (source, id, canonical URL, fingerprint) of each entry to purge.
         type Doomed = (String, String, Option<String>, Option<Vec<u8>>);
         let doomed: Vec<Doomed> = {
@@ -361,6 +413,7 @@ impl Store {
 pub struct Recorder<'a> {
     tx: Transaction<'a>,
     path: &'a Path,
+    busy_timeout: Duration,
     now: DateTime<Utc>,
     out: HashMap<String, Reconciled>,
     changed: bool,
@@ -369,7 +422,7 @@ pub struct Recorder<'a> {
 impl Recorder<'_> {
     /// Writes one source's state and entries; returns how its parsed entries related to the store.
     pub fn add(&mut self, u: &SourceUpdate) -> Result<Option<Reconciled>, StoreError> {
-        let err = |source| StoreError::Sqlite { path: self.path.to_owned(), source };
+        let err = |source| sqlite_error(self.path, self.busy_timeout, source);
         self.changed |= save_source(&self.tx, u).map_err(err)?;
         match &u.entries {
             EntriesUpdate::Parsed(entries) => {
@@ -391,7 +444,7 @@ impl Recorder<'_> {
 
     /// Signs the new entries and commits the run; returns every parsed source's reconciliation.
     pub fn commit(self) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let err = |source| StoreError::Sqlite { path: self.path.to_owned(), source };
+        let err = |source| sqlite_error(self.path, self.busy_timeout, source);
         fill_signatures(&self.tx).map_err(err)?;
         if self.changed {
             bump_content_version(&self.tx).map_err(err)?;
@@ -482,8 +535,8 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
     tx.execute(
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                              skip_hours, skip_days, title, site_url)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                              skip_hours, skip_days, title, site_url, gone_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT (name) DO UPDATE SET
             configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
             last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
@@ -491,7 +544,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
             next_fetch = excluded.next_fetch, redirect_target = excluded.redirect_target,
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
-            site_url = excluded.site_url",
+            site_url = excluded.site_url, gone_since = excluded.gone_since",
         params![
             u.name,
             u.configured_url,
@@ -511,6 +564,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
             join(&s.skip_days),
             s.title,
             s.site_url,
+            s.gone_since.map(ts),
         ],
     )?;
     Ok(changed)

@@ -103,10 +103,13 @@ fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
         skip_days: vec!["Sunday".into()],
         title: Some("Abai.kz".into()),
         site_url: Some("https://abai.kz/".into()),
+        gone_since: Some(at(4)),
     };
     let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
     store.record(at(5), &[update]).unwrap();
     assert_eq!(store.sources().unwrap()["abai"], state);
+    assert_eq!(state.dead_since("https://abai.kz/rss"), Some(at(4)));
+    assert_eq!(state.dead_since("https://abai.kz/new-rss"), None, "a new URL is not dead");
     assert_eq!(store.entries(&["abai"]).unwrap()[0].last_seen, at(5));
     assert_eq!(store.entry_counts().unwrap()["abai"], 1);
     assert!(store.integrity_ok().unwrap());
@@ -117,10 +120,10 @@ fn reopening_a_file_keeps_everything_and_migrations_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state/state.db");
     {
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
         store.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
     }
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
     assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
     assert!(store.entries(&["other"]).unwrap().is_empty());
     let version: usize = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
@@ -167,4 +170,37 @@ fn near_signatures_are_stored_and_follow_edits() {
     store.set_meta("signature_version", "0").unwrap();
     store.record(at(4), &[]).unwrap();
     assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
+}
+
+#[test]
+fn a_lock_held_by_another_program_is_waited_for_then_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let wait = Duration::from_millis(300);
+    let mut store = Store::open(&path, wait).unwrap();
+    store.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE; INSERT INTO meta (key, value) VALUES ('other', 'x');").unwrap();
+    let started = std::time::Instant::now();
+    let err = store.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap_err();
+    assert!(started.elapsed() >= wait, "gave up after {:?}", started.elapsed());
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "state database {} is locked by another program; gave up after 0.3s (let it finish, or raise [state] busy_timeout)",
+            path.display()
+        )
+    );
+    let started = std::time::Instant::now();
+    assert!(matches!(store.set_meta("k", "v"), Err(StoreError::Locked { .. })));
+    assert!(started.elapsed() >= wait, "a single statement waits too");
+    // Reads go on beside the other program's write (WAL), and the failed run left nothing behind.
+    assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
+
+    other.execute_batch("ROLLBACK").unwrap();
+    store.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap();
+    assert_eq!(store.entries(&["abai"]).unwrap().len(), 2);
+    assert!(store.integrity_ok().unwrap());
 }

@@ -154,3 +154,96 @@ fn retention_purges_old_entries_for_good() {
     p.run().assert_code(0);
     assert_eq!(p.titles("all"), ["Екінші"]);
 }
+
+#[test]
+fn a_gone_source_is_marked_dead_keeps_its_entries_and_is_not_asked_again() {
+    let server = TestServer::start();
+    server.route(
+        "/rss",
+        [Reply::ok_as("application/rss+xml", feed(&[item(2, "Екінші"), item(1, "Бірінші")], "")), Reply::status(410)],
+    );
+    server.route("/other", [Reply::ok_as("application/rss+xml", feed(&[item(3, "Үшінші")], ""))]);
+    let sources = |abai: &str| {
+        config(&format!(
+            "[[sources]]\nname = \"abai\"\nurl = \"{}\"\n\n[[sources]]\nname = \"other\"\nurl = \"{}\"\n",
+            server.url(abai),
+            server.url("/other")
+        ))
+    };
+    let p = Project::new(&sources("/rss"));
+    p.run().assert_code(0);
+    assert_eq!(p.titles("all"), ["Үшінші", "Екінші", "Бірінші"]);
+
+    // The 410: a failure this once (exit 1), said plainly, and the source is dead from now on.
+    let run = p.run();
+    run.assert_code(1);
+    let row = run.stderr.lines().find(|l| l.starts_with("abai ")).unwrap();
+    assert_eq!(row.split_whitespace().take(3).collect::<Vec<_>>(), ["abai", "GONE", "410"], "{row}");
+    let gone = format!("gone (HTTP 410): {}: HTTP 410 Gone", server.url("/rss"));
+    assert!(
+        run.stderr.contains(&format!(
+            "\nerror: abai: {gone}; not fetched again until its url changes in the config (run --force to ask again)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.titles("all"), ["Үшінші", "Екінші", "Бірінші"], "its entries stay published");
+    let status = p.feedmill(&["status"]);
+    status.assert_code(0);
+    let row = status.stdout.lines().find(|l| l.starts_with("abai ")).unwrap();
+    assert!(row.contains(" dead ") && row.ends_with(&gone), "{}", status.stdout);
+
+    // Later runs do not ask again and do not fail for it.
+    let run = p.run();
+    run.assert_code(0);
+    assert!(run.stderr.lines().any(|l| l.starts_with("abai ") && l.contains(" dead ")), "{}", run.stderr);
+    assert!(run.stderr.contains("1 of 2 sources ok, 1 dead (HTTP 410)"), "{}", run.stderr);
+    assert_eq!(server.requests_to("/rss").len(), 2, "a dead source is not fetched");
+    assert_eq!(p.titles("all"), ["Үшінші", "Екінші", "Бірінші"]);
+
+    // A new URL in the config is a new source as far as being dead goes; the history stays.
+    server.route("/moved", [Reply::ok_as("application/rss+xml", feed(&[item(4, "Төртінші"), item(2, "Екінші")], ""))]);
+    std::fs::write(p.path("feeds.toml"), sources("/moved")).unwrap();
+    p.run().assert_code(0);
+    assert_eq!(server.requests_to("/moved").len(), 1);
+    assert_eq!(p.titles("all"), ["Төртінші", "Үшінші", "Екінші", "Бірінші"]);
+    let status = p.feedmill(&["status"]);
+    let row = status.stdout.lines().find(|l| l.starts_with("abai ")).unwrap();
+    assert!(!row.contains("dead") && row.ends_with(" -"), "{}", status.stdout);
+}
+
+#[test]
+fn a_dead_sources_entries_leave_with_retention() {
+    let server = TestServer::start();
+    server.route("/rss", [Reply::ok_as("application/rss+xml", feed(&[item(1, "Бірінші")], "")), Reply::status(410)]);
+    server.route("/other", [Reply::ok_as("application/rss+xml", feed(&[item(3, "Үшінші")], ""))]);
+    let cfg = config(&format!(
+        "[[sources]]\nname = \"abai\"\nurl = \"{}\"\n\n[[sources]]\nname = \"other\"\nurl = \"{}\"\n",
+        server.url("/rss"),
+        server.url("/other")
+    ))
+    .replace("[output]\n", "[output]\nretention = \"2s\"\n");
+    let p = Project::new(&cfg);
+    p.run().assert_code(0);
+    p.run().assert_code(1);
+    assert_eq!(p.titles("all"), ["Үшінші", "Бірінші"], "within the retention, the dead source's entry stays");
+    std::thread::sleep(Duration::from_millis(3000));
+    p.run().assert_code(0);
+    assert_eq!(p.titles("all"), ["Үшінші"], "not seen for longer than the retention: purged");
+    assert_eq!(server.requests_to("/rss").len(), 2);
+}
+
+#[test]
+fn run_force_asks_a_dead_source_again_and_a_success_revives_it() {
+    let server = TestServer::start();
+    server.route("/rss", [Reply::status(410)]);
+    let p = one_source(&server, "/rss");
+    p.run().assert_code(1);
+    p.run().assert_code(0);
+    assert_eq!(server.requests_to("/rss").len(), 1);
+    server.route("/rss", [Reply::ok_as("application/rss+xml", feed(&[item(1, "Бірінші")], ""))]);
+    p.feedmill(&["run", "--force"]).assert_code(0);
+    assert_eq!(p.titles("all"), ["Бірінші"]);
+    p.run().assert_code(0);
+    assert_eq!(server.requests_to("/rss").len(), 3, "alive again: fetched on every run");
+}

@@ -140,3 +140,57 @@ fn the_ssrf_guard_refuses_a_private_source_and_leaves_files_alone() {
     assert!(server.requests().is_empty(), "nothing reached the server");
     assert!(!p.titles("all").is_empty(), "the file source was read");
 }
+
+/// One run against a row of hostile servers: each fails its own source with a message that says what
+/// went wrong, the healthy source is published, and the run ends with exit 1 well within the timeouts.
+#[test]
+fn hostile_servers_each_fail_their_own_source_with_a_clear_error() {
+    let server = TestServer::start();
+    server.route("/reset", vec![Reply::ok_as("application/rss+xml", kk_feed()).reset_after(200)]);
+    server.route("/endless", vec![Reply::status(200).endless_chunked()]);
+    server.route("/ftp", vec![Reply::redirect(302, "ftp://example.org/rss")]);
+    server.route("/short", vec![Reply::ok_as("application/rss+xml", kk_feed()).content_length(40)]);
+    server.route("/ok", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let https = server.url("/tls").replacen("http://", "https://", 1);
+    let sources = source("reset", &server.url("/reset"))
+        + &source("endless", &server.url("/endless"))
+        + &source("ftp", &server.url("/ftp"))
+        + &source("short", &server.url("/short"))
+        + &source("tls", &https)
+        + &source("nxdomain", "http://feeds.example.invalid/rss")
+        + &source("ok", &server.url("/ok"));
+    let cfg = config(&sources).replace("[fetch]\n", "[fetch]\ntries = 1\nmax_body_size = \"1MiB\"\n");
+    let p = Project::new(&cfg);
+    let started = Instant::now();
+    let run = p.run();
+    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+    run.assert_code(1);
+    let error = |name: &str| {
+        let prefix = format!("error: {name}: ");
+        let line = run.stderr.lines().find(|l| l.starts_with(&prefix));
+        line.unwrap_or_else(|| panic!("no error for {name}:\n{}", run.stderr))[prefix.len()..].to_owned()
+    };
+    let url = |path: &str| server.url(path);
+    assert!(
+        error("reset").starts_with(&format!("{}: reading the body failed: ", url("/reset")))
+            && error("reset").contains("reset by peer"),
+        "{}",
+        error("reset")
+    );
+    assert_eq!(error("endless"), format!("{}: body larger than the 1048576-byte limit", url("/endless")));
+    assert_eq!(
+        error("ftp"),
+        format!("{}: bad redirect: Location `ftp://example.org/rss`: scheme `ftp:` is not followed", url("/ftp"))
+    );
+    assert_eq!(error("tls"), format!("{https}: the server does not speak TLS on this port (plain HTTP? try http://)"));
+    assert!(
+        error("nxdomain")
+            .ends_with("feeds.example.invalid: no such host (names under .invalid never resolve, RFC 6761)"),
+        "{}",
+        error("nxdomain")
+    );
+    // Content-Length: 40 cuts the feed inside its prolog; what arrived is judged as a document.
+    assert_eq!(error("short"), format!("{}: not a feed: the document is text with broken markup", url("/short")));
+    assert!(!run.stderr.contains("error: ok:"), "{}", run.stderr);
+    assert!(!p.titles("all").is_empty(), "the healthy source was published");
+}

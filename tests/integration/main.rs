@@ -13,6 +13,7 @@ mod util;
 mod cli;
 mod crash;
 mod encodings;
+mod failures;
 mod formats;
 mod history;
 mod http;

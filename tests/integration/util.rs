@@ -42,6 +42,14 @@ impl Project {
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("FEEDMILL_LOG")
+            // Every test server is on 127.0.0.1: a proxy from the environment must not carry a request
+            // (or a `.invalid` lookup) anywhere else.
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy")
             .output()
             .expect("run feedmill");
         Run {

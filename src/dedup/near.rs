@@ -103,8 +103,10 @@ impl Signature {
     /// The signature of one entry: its title, its summary and content as text, and its language (the
     /// one normalizing detected, [`language::of_entry`]; detected here only when it is unknown).
     pub fn of_entry(entry: &Entry) -> Signature {
-        let summary = entry.summary_html.as_deref().map(text::html_to_text).unwrap_or_default();
-        let content = entry.content_html.as_deref().map(text::html_to_text).unwrap_or_default();
+        // Only the lead is read (`start`): the rest of a long article need not be converted.
+        let lead = |html: &str| text::html_to_text(text::html_start(html, LEAD_CHARS));
+        let summary = entry.summary_html.as_deref().map(lead).unwrap_or_default();
+        let content = entry.content_html.as_deref().map(lead).unwrap_or_default();
         let language = match &entry.language {
             Some(l) => Some(l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase()),
             None => language::of_entry(entry, if content.is_empty() { &summary } else { &content }),

@@ -46,7 +46,11 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
     });
     let clean = builder.clean(html).to_string();
     let clean = clean.trim();
-    let visible = !super::text::html_to_text(clean).is_empty()
+    // Visible text usually shows within the first tags; only a fragment that starts with a long run of
+    // empty markup is read whole.
+    let has_text = |html: &str| !super::text::html_to_text(html).is_empty();
+    let visible = has_text(super::text::html_start(clean, 64))
+        || has_text(clean)
         || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
     visible.then(|| clean.to_owned())
 }

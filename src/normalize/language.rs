@@ -20,7 +20,7 @@
 //! `і`, or a Latin `a`/`o`/`e` inside a Cyrillic word, and `ə` for `ә`; inside a word that is otherwise
 //! Cyrillic those are folded to the Cyrillic letter, so `Қазақстандa` (Latin `a`) is `қазақстанда`.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use whatlang::{Detector, Lang};
 
 use crate::model::Entry;
@@ -120,7 +120,7 @@ const RUSSIAN_WORDS: &[&str] = &[
 /// Words that mark Ukrainian (or Belarusian) text without any letter of their own.
 const OTHER_CYRILLIC_WORDS: &[&str] = &["і", "й", "що", "це", "від", "які", "він", "вона"];
 /// How much text detection reads: the start of an entry says what language it is in.
-const SAMPLE_CHARS: usize = 600;
+pub const SAMPLE_CHARS: usize = 600;
 /// Below this whatlang confidence a non-Cyrillic guess is dropped, and the feed's declared language
 /// stands ([`of_entry`]). Measured: whatlang is right at 0.29 on a five-word English headline, wrong
 /// (Catalan) at 0.07 on a four-word one.
@@ -134,10 +134,10 @@ pub fn detect(text: &str) -> Option<&'static str> {
     };
     let (mut cyrillic, mut other) = (0usize, 0usize);
     for c in sample.chars() {
-        // The range test first: `is_alphabetic` is a table look-up for every non-ASCII letter.
+        // The range tests first: `is_alphabetic` is a table look-up for every non-ASCII letter.
         if is_cyrillic(c) {
-            cyrillic += usize::from(c.is_alphabetic());
-        } else if c.is_alphabetic() {
+            cyrillic += usize::from(is_letter(c));
+        } else if is_letter(c) {
             other += 1;
         }
     }
@@ -203,7 +203,11 @@ fn other_cyrillic(word: &str) -> bool {
 /// read as Cyrillic, digit groups split by a space joined (`1 000` → `1000`), and lowercased unless
 /// `lowercase` is false.
 pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
-    let text: String = if text.is_ascii() { text.to_owned() } else { text.nfkc().collect() };
+    let text: String = if text.is_ascii() || unicode_normalization::is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text.to_owned()
+    } else {
+        text.nfkc().collect()
+    };
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
     // What separates the current word from the last: only one plain space lets digit groups join.
@@ -225,7 +229,7 @@ pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
         words.push(folded);
     };
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()) {
             if word.is_empty() {
                 single_space = gap == 1;
                 gap = 0;
@@ -301,6 +305,16 @@ fn cyrillic_lookalike(c: char) -> char {
         'ɵ' => 'ө',
         'Ɵ' => 'Ө',
         c => c,
+    }
+}
+
+/// `char::is_alphabetic`, answered by range for ASCII and the main Cyrillic block (where every
+/// character but the signs U+0482–U+0489 is a letter) before the Unicode table look-up.
+fn is_letter(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{400}'..='\u{481}' | '\u{48a}'..='\u{52f}' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphabetic(),
     }
 }
 

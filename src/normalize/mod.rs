@@ -179,8 +179,8 @@ fn entry(
         via: Vec::new(),
     };
     // Feeds declare one language for everything they publish; the text says what each entry is in.
-    let body =
-        entry.content_html.as_deref().or(entry.summary_html.as_deref()).map(text::html_to_text).unwrap_or_default();
+    let body = entry.content_html.as_deref().or(entry.summary_html.as_deref()).unwrap_or_default();
+    let body = text::html_to_text(text::html_start(body, language::SAMPLE_CHARS));
     entry.language = language::of_entry(&entry, &body);
     Some(Candidate { guid, entry })
 }

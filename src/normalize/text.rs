@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use quick_xml::escape::resolve_html5_entity;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization};
 
 use crate::model::{Text, TextKind};
 
@@ -20,6 +20,21 @@ pub fn plain(text: &Text) -> String {
         // one round of XML decoding; treat them as HTML when they look like it.
         TextKind::Text if looks_like_markup(&text.value) => html_to_text(&text.value),
         TextKind::Text => collapse(&text.value),
+    }
+}
+
+/// The start of an HTML fragment that surely holds its first `chars` characters of text (markup is
+/// allowed to be 15 times the text), cut before a tag the cut would split: for work that reads only the
+/// start of a text (language detection, near-duplicate ledes), so a long article is not converted whole.
+pub fn html_start(html: &str, chars: usize) -> &str {
+    let mut cut = chars.saturating_mul(16).min(html.len());
+    while !html.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let start = &html[..cut];
+    match start.rfind('<') {
+        Some(lt) if cut < html.len() && !start[lt..].contains('>') => &start[..lt],
+        _ => start,
     }
 }
 
@@ -87,7 +102,9 @@ pub fn collapse(s: &str) -> String {
             out.push(c);
         }
     }
-    if out.is_ascii() {
+    // Most text is already NFC (Cyrillic and Latin letters are precomposed): the quick check skips the
+    // decompose-recompose pass, which otherwise dominates normalizing.
+    if out.is_ascii() || unicode_normalization::is_nfc_quick(out.chars()) == IsNormalized::Yes {
         out
     } else {
         out.nfc().collect()
@@ -218,5 +235,18 @@ mod tests {
     fn truncates_at_word_boundaries() {
         assert_eq!(truncate_words("short", 10), "short");
         assert_eq!(truncate_words("Қызылорда облысына барды", 15), "Қызылорда…");
+    }
+
+    #[test]
+    fn html_start_keeps_whole_tags_and_enough_text() {
+        let html = format!("<p>{}</p><p><a href=\"https://abai.kz/x\">сілтеме</a></p>", "Сәлем әлем. ".repeat(10));
+        assert_eq!(html_start(&html, 1000), html, "short fragments are kept whole");
+        let cut = html_start(&html, 10);
+        assert!(cut.len() <= 160 && html.starts_with(cut));
+        assert!(!cut[cut.rfind('<').unwrap_or(0)..].starts_with("<a") || cut.ends_with('>'), "{cut}");
+        assert!(html_to_text(cut).starts_with("Сәлем әлем."));
+        // A cut inside a tag drops the partial tag instead of leaking it as text.
+        let tag = format!("{}<a href=\"https://abai.kz/{}\">", "ә".repeat(70), "x".repeat(40));
+        assert_eq!(html_start(&tag, 10), "ә".repeat(70));
     }
 }

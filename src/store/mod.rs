@@ -43,6 +43,8 @@ pub enum StoreError {
     },
     #[error("state database {} was written by a newer feedmill (schema {found}, this one knows {known})", path.display())]
     TooNew { path: PathBuf, found: usize, known: usize },
+    #[error("state database {} has an older schema ({found}, this feedmill knows {known}); a `feedmill run` upgrades it", path.display())]
+    TooOld { path: PathBuf, found: usize, known: usize },
 }
 
 /// Evidence that a source has moved: the same permanent redirect, seen `count` times since `first_seen`.
@@ -138,6 +140,25 @@ impl Store {
         let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
         let conn = Connection::open(path).map_err(err)?;
         Store::init(conn, path.to_owned())
+    }
+
+    /// Opens an existing database for reading only, for `feedmill serve`'s metrics: nothing is created,
+    /// migrated or written, so it never competes with a `run` for the write lock. A database whose schema
+    /// is not this feedmill's (older or newer) is an error.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        let known = migrations::MIGRATIONS.len();
+        if version > known {
+            return Err(StoreError::TooNew { path: path.to_owned(), found: version, known });
+        }
+        if version < known {
+            return Err(StoreError::TooOld { path: path.to_owned(), found: version, known });
+        }
+        Ok(Store { conn, path: path.to_owned() })
     }
 
     /// A throwaway store, for tests and for `feedmill parse`.

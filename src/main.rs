@@ -24,7 +24,7 @@ macro_rules! say_raw {
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -36,6 +36,7 @@ use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
 use feedmill::pipeline::{self, RunOptions};
 use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
+use feedmill::serve;
 use feedmill::store::{LockError, RunLock, Store};
 
 use cli::{Cli, Command};
@@ -82,6 +83,12 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
             let _lock = lock_state(&config, wait, quiet)?;
             watch(&config, output, every, quiet)
+        }
+        Command::Serve { config, output, listen, watch, every, wait } => {
+            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            // Serving only reads; refreshing writes the state like `watch`.
+            let _lock = if watch { Some(lock_state(&config, wait, quiet)?) } else { None };
+            serve(&config, output, listen, watch.then_some(every), quiet)
         }
         Command::Status { config } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
@@ -207,6 +214,53 @@ fn watch(config: &Config, output: Option<PathBuf>, every: Duration, quiet: bool)
             print_refresh(now, report, quiet);
         })
         .await?;
+        if !quiet {
+            eprintln!("stopped");
+        }
+        Ok(EXIT_OK)
+    })
+}
+
+/// `serve`: the output folder over HTTP until SIGINT or SIGTERM; with `every`, the refresh loop beside
+/// it. A signal stops accepting connections, lets the requests in flight and the refresh in progress
+/// finish, then exits.
+fn serve(
+    config: &Config,
+    output: Option<PathBuf>,
+    listen: std::net::SocketAddr,
+    every: Option<Duration>,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let store = every.map(|_| open_store(config)).transpose()?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = serve::Server::new(serve::Settings {
+            root: output.clone().unwrap_or_else(|| config.output.dir.clone()),
+            state_path: config.state_path.clone(),
+            sources: config.sources.iter().map(|s| s.name.clone()).collect(),
+            max_age: every.unwrap_or(serve::DEFAULT_MAX_AGE),
+            refresh_every: every,
+        });
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        if !quiet {
+            eprintln!("listening on http://{}", listener.local_addr().context("no local address")?);
+        }
+        let stop = stop_on_signal();
+        let serving = tokio::spawn(serve::serve(listener, Arc::clone(&server), stopped(stop.clone())));
+        if let (Some(every), Some(mut store)) = (every, store) {
+            let refreshed =
+                pipeline::refresh_loop(config, &mut store, output, every, clock, stopped(stop), |now, report| {
+                    print_refresh(now, report, quiet);
+                    server.observe(now, report);
+                })
+                .await;
+            if refreshed.is_err() {
+                serving.abort();
+            }
+            refreshed?;
+        }
+        serving.await.context("the server stopped unexpectedly")?.context("the server failed")?;
         if !quiet {
             eprintln!("stopped");
         }

@@ -19,6 +19,7 @@ mod http;
 mod lock;
 mod outputs;
 mod round_trip;
+mod serve;
 mod sites;
 mod watch;
 mod xss;

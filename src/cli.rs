@@ -63,6 +63,27 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Serve the output folder over HTTP, with /metrics and /healthz; with --watch, refresh it too.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Serve this folder instead of `[output] dir` (and write there with --watch).
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Address and port to listen on; port 0 picks a free one (the address is printed at startup).
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Also run the refresh loop of `feedmill watch` in this process.
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: how often to fetch sources that give no schedule of their own. Also the files'
+        /// Cache-Control max-age (300 s without --watch).
+        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration, requires = "watch")]
+        every: std::time::Duration,
+        /// With --watch: when another `run` or `watch` is working on the same state, wait for it.
+        #[arg(long, requires = "watch")]
+        wait: bool,
+    },
     /// List the feeds a web page advertises; when it advertises none, print a kind = "html" config to start from.
     Discover {
         /// The page's http(s) URL (or a local file).

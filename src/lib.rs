@@ -6,7 +6,7 @@
 //!
 //! Each stage is a module named after it; [`pipeline`] runs them in order and [`report`] turns what
 //! happened into a summary and an exit status. Stages take data in and hand data out: the clock reaches
-//! them as an argument, and only `emit::write` writes files.
+//! them as an argument, and only `emit::write` writes files. [`serve`] puts the output folder on HTTP.
 
 pub mod categorize;
 pub mod config;
@@ -21,4 +21,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod schedule;
+pub mod serve;
 pub mod store;

@@ -36,6 +36,7 @@ use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
 use feedmill::pipeline::{self, RunOptions};
 use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
+use feedmill::serve;
 use feedmill::store::{LockError, RunLock, Store};
 
 use cli::{Cli, Command};
@@ -82,6 +83,12 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
             let _lock = lock_state(&config, wait, quiet)?;
             watch(&config, output, every, quiet)
+        }
+        Command::Serve { config, output, listen, watch, every, wait } => {
+            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            // Serving only reads; refreshing writes the state like `watch`.
+            let _lock = if watch { Some(lock_state(&config, wait, quiet)?) } else { None };
+            serve(&config, output, listen, watch.then_some(every), quiet)
         }
         Command::Status { config } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
@@ -196,41 +203,17 @@ fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> an
     Ok(report.exit_code())
 }
 
-/// The refresh loop: a run whenever some source is due, until SIGINT or SIGTERM. A signal during a run
-/// lets the run finish (its writes are atomic and its store transaction commits or not at all), then
-/// the loop exits and the store is closed.
+/// `watch`: the refresh loop, a line per run on stderr, until SIGINT or SIGTERM. A signal during a run
+/// lets the run finish, then the loop exits and the store is closed.
 fn watch(config: &Config, output: Option<PathBuf>, every: Duration, quiet: bool) -> anyhow::Result<u8> {
     let mut store = open_store(config)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let stop = Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(shutdown_signal(Arc::clone(&stop)));
-        let stopped = stop.notified();
-        tokio::pin!(stopped);
-        loop {
-            let opts = RunOptions {
-                output_dir: output.clone(),
-                now: clock(),
-                force: false,
-                default_interval: Some(every),
-                on_source_done: None,
-            };
-            let report = pipeline::run(config, &mut store, &opts).await;
-            if !quiet {
-                eprintln!("{} {}", opts.now.format("%Y-%m-%d %H:%M:%S"), report.summary_line());
-            }
-            for s in &report.sources {
-                if let Some(error) = s.error() {
-                    eprintln!("error: {}: {error}", s.name);
-                }
-            }
-            let wait = next_wake(config, &store, every)?;
-            tracing::debug!(?wait, "sleeping until the next source is due");
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = &mut stopped => break,
-            }
-        }
+        let stop = stop_on_signal();
+        pipeline::refresh_loop(config, &mut store, output, every, clock, stopped(stop), |now, report| {
+            print_refresh(now, report, quiet);
+        })
+        .await?;
         if !quiet {
             eprintln!("stopped");
         }
@@ -238,25 +221,83 @@ fn watch(config: &Config, output: Option<PathBuf>, every: Duration, quiet: bool)
     })
 }
 
-/// How long until the earliest source is due, between 1 s and `every`, plus up to 10% jitter so many
-/// feedmills started together do not hit servers in step.
-fn next_wake(config: &Config, store: &Store, every: Duration) -> anyhow::Result<Duration> {
-    let now = clock();
-    let states = store.sources()?;
-    let next = config
-        .sources
-        .iter()
-        .filter_map(|s| {
-            let st = states.get(&s.name).filter(|st| st.dead_since(&s.url).is_none())?;
-            st.next_fetch.or_else(|| Some(st.last_fetch? + every))
-        })
-        .min();
-    let wait =
-        next.map_or(every, |n| (n - now).to_std().unwrap_or(Duration::ZERO)).clamp(Duration::from_secs(1), every);
-    Ok(wait.mul_f64(1.0 + fastrand::f64() / 10.0))
+/// `serve`: the output folder over HTTP until SIGINT or SIGTERM; with `every`, the refresh loop beside
+/// it. A signal stops accepting connections, lets the requests in flight and the refresh in progress
+/// finish, then exits.
+fn serve(
+    config: &Config,
+    output: Option<PathBuf>,
+    listen: std::net::SocketAddr,
+    every: Option<Duration>,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let store = every.map(|_| open_store(config)).transpose()?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = serve::Server::new(serve::Settings {
+            root: output.clone().unwrap_or_else(|| config.output.dir.clone()),
+            state_path: config.state_path.clone(),
+            sources: config.sources.iter().map(|s| s.name.clone()).collect(),
+            max_age: every.unwrap_or(serve::DEFAULT_MAX_AGE),
+            refresh_every: every,
+        });
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        if !quiet {
+            eprintln!("listening on http://{}", listener.local_addr().context("no local address")?);
+        }
+        let stop = stop_on_signal();
+        let serving = tokio::spawn(serve::serve(listener, Arc::clone(&server), stopped(stop.clone())));
+        if let (Some(every), Some(mut store)) = (every, store) {
+            let refreshed =
+                pipeline::refresh_loop(config, &mut store, output, every, clock, stopped(stop), |now, report| {
+                    print_refresh(now, report, quiet);
+                    server.observe(now, report);
+                })
+                .await;
+            if refreshed.is_err() {
+                serving.abort();
+            }
+            refreshed?;
+        }
+        serving.await.context("the server stopped unexpectedly")?.context("the server failed")?;
+        if !quiet {
+            eprintln!("stopped");
+        }
+        Ok(EXIT_OK)
+    })
 }
 
-async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
+/// One refresh of the loop: its summary line (unless quiet), then its failures.
+fn print_refresh(now: chrono::DateTime<chrono::Utc>, report: &report::RunReport, quiet: bool) {
+    if !quiet {
+        eprintln!("{} {}", now.format("%Y-%m-%d %H:%M:%S"), report.summary_line());
+    }
+    for s in report.sources.iter().filter(|s| s.failed()) {
+        if let report::Status::Failed { error } = &s.status {
+            eprintln!("error: {}: {error}", s.name);
+        }
+    }
+}
+
+/// Turns `true` on the first SIGINT or SIGTERM. A channel rather than a one-shot notification: the
+/// server and the refresh loop of `serve --watch` both wait on it.
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Completes once `stop` is `true`.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    // An error means the sender is gone, which only happens after it sent `true`.
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -264,7 +305,6 @@ async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
             Err(e) => {
                 tracing::error!("cannot listen for SIGTERM: {e}");
                 let _ = tokio::signal::ctrl_c().await;
-                stop.notify_one();
                 return;
             }
         };
@@ -275,7 +315,6 @@ async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
-    stop.notify_one();
 }
 
 fn explain(config: &Config, query: &str) -> anyhow::Result<u8> {

@@ -11,6 +11,7 @@
 
 mod output;
 mod pages;
+mod refresh;
 mod source;
 
 use std::collections::{HashMap, HashSet};
@@ -31,6 +32,7 @@ use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
 use crate::store::{EntriesUpdate, Reconciled, SourceState, SourceUpdate, Store};
+pub use refresh::refresh_loop;
 use source::SourceResult;
 
 /// What the caller decides about a run.

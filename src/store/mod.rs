@@ -56,6 +56,8 @@ pub enum StoreError {
         waited.as_secs_f64()
     )]
     Locked { path: PathBuf, waited: Duration },
+    #[error("state database {} has an older schema ({found}, this feedmill knows {known}); a `feedmill run` upgrades it", path.display())]
+    TooOld { path: PathBuf, found: usize, known: usize },
 }
 
 /// How long a write waits for another program's lock on the database before giving up.
@@ -177,6 +179,26 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(|e| sqlite_error(path, busy_timeout, e))?;
         Store::init(conn, path.to_owned(), busy_timeout)
+    }
+
+    /// Opens an existing database for reading only, for `feedmill serve`'s metrics: nothing is created,
+    /// migrated or written, so it never competes with a `run` for the write lock. A database whose schema
+    /// is not this feedmill's (older or newer) is an error.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        // Reads in WAL mode wait only for a checkpoint's brief lock.
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        let known = migrations::MIGRATIONS.len();
+        if version > known {
+            return Err(StoreError::TooNew { path: path.to_owned(), found: version, known });
+        }
+        if version < known {
+            return Err(StoreError::TooOld { path: path.to_owned(), found: version, known });
+        }
+        Ok(Store { conn, path: path.to_owned(), busy_timeout: Duration::from_secs(5) })
     }
 
     /// A throwaway store, for tests and for `feedmill parse`.

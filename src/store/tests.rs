@@ -204,3 +204,20 @@ fn a_lock_held_by_another_program_is_waited_for_then_reported() {
     assert_eq!(store.entries(&["abai"]).unwrap().len(), 2);
     assert!(store.integrity_ok().unwrap());
 }
+
+#[test]
+fn a_read_only_store_reads_what_a_writer_left_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    assert!(Store::open_read_only(&path).is_err(), "a missing database is not created");
+    assert!(!path.exists());
+    let mut writer = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+    writer.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+    let reader = Store::open_read_only(&path).unwrap();
+    assert_eq!(reader.entry_counts().unwrap()["abai"], 1);
+    assert_eq!(reader.sources().unwrap()["abai"].configured_url.as_deref(), Some("https://abai.kz/rss"));
+    assert!(reader.set_meta("k", "v").is_err(), "read only");
+    // The writer goes on while the reader is open.
+    writer.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap();
+    assert_eq!(reader.entry_counts().unwrap()["abai"], 2);
+}

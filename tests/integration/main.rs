@@ -20,6 +20,7 @@ mod http;
 mod lock;
 mod outputs;
 mod round_trip;
+mod serve;
 mod sites;
 mod watch;
 mod xss;

@@ -1,0 +1,66 @@
+//! The refresh loop behind `feedmill watch` and `feedmill serve --watch`: a run whenever some source is
+//! due, until the stop future completes.
+//!
+//! The stop future is only looked at between runs: a stop requested during a run lets that run finish
+//! (its writes are atomic and its store transaction commits or not at all), then the loop returns. What
+//! each run did goes to the caller's `on_report`, which prints it (`watch`) or counts it (`serve`). The
+//! clock reaches the loop as an argument, like every other part of the library.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{run, RunOptions};
+use crate::config::Config;
+use crate::report::RunReport;
+use crate::store::{Store, StoreError};
+
+/// Runs the pipeline whenever a source is due, at least every `every`, until `stop` completes.
+pub async fn refresh_loop(
+    config: &Config,
+    store: &mut Store,
+    output_dir: Option<PathBuf>,
+    every: Duration,
+    clock: fn() -> DateTime<Utc>,
+    stop: impl Future<Output = ()>,
+    mut on_report: impl FnMut(DateTime<Utc>, &RunReport),
+) -> Result<(), StoreError> {
+    tokio::pin!(stop);
+    loop {
+        let opts = RunOptions {
+            output_dir: output_dir.clone(),
+            now: clock(),
+            force: false,
+            default_interval: Some(every),
+            on_source_done: None,
+        };
+        let report = run(config, store, &opts).await;
+        on_report(opts.now, &report);
+        let wait = next_wake(config, store, every, clock())?;
+        tracing::debug!(?wait, "sleeping until the next source is due");
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = &mut stop => return Ok(()),
+        }
+    }
+}
+
+/// How long until the earliest source is due, between 1 s and `every`, plus up to 10% jitter so many
+/// feedmills started together do not hit servers in step.
+fn next_wake(config: &Config, store: &Store, every: Duration, now: DateTime<Utc>) -> Result<Duration, StoreError> {
+    let states = store.sources()?;
+    let next = config
+        .sources
+        .iter()
+        .filter_map(|s| {
+            // A dead source (410 Gone) is never due again: it must not wake the loop.
+            let st = states.get(&s.name).filter(|st| st.dead_since(&s.url).is_none())?;
+            st.next_fetch.or_else(|| Some(st.last_fetch? + every))
+        })
+        .min();
+    let wait =
+        next.map_or(every, |n| (n - now).to_std().unwrap_or(Duration::ZERO)).clamp(Duration::from_secs(1), every);
+    Ok(wait.mul_f64(1.0 + fastrand::f64() / 10.0))
+}

@@ -194,7 +194,8 @@ fn section(out: &mut String, category: &CategoryRef, lang: Lang) {
     push_attr(out, &category.slug);
     out.push_str("\">\n");
     element(out, "", "h2", heading(category, words));
-    if let Some(description) = &category.description {
+    // `all` has the site's description, which the page's header already shows.
+    if let Some(description) = category.description.as_ref().filter(|_| category.slug != ALL) {
         element(out, "", "p", description);
     }
     if category.entry_count > 0 {
@@ -303,7 +304,9 @@ fn source_item(out: &mut String, source: &SourceRef, lang: Lang) {
         out.push_str("</p>\n");
     }
     if let Some(error) = health.last_error.as_deref().filter(|_| health.failures > 0) {
-        let shown = short(error);
+        // Errors usually start with the URL, which is shown just above.
+        let shown =
+            short(error.strip_prefix(source.feed_url.as_str()).and_then(|e| e.strip_prefix(": ")).unwrap_or(error));
         out.push_str("<p class=\"err\"");
         if shown != error {
             out.push_str(" title=\"");
@@ -369,6 +372,7 @@ mod tests {
     #[test]
     fn feeds_show_absolute_urls_when_known_and_link_relative() {
         let out = page(None);
+        assert!(!out.contains("again"), "`all` does not repeat the site's description");
         assert!(out.contains(
             "<dt><a href=\"kz-news/rss.xml\" type=\"application/rss+xml\">RSS</a></dt><dd><code>https://feeds.example.org/kz-news/rss.xml</code></dd>"
         ));
@@ -397,7 +401,10 @@ mod tests {
         assert!(out.contains("<span class=\"badge bad\">Failing</span>tengri</p>"));
         assert!(out.contains("Last successful fetch: never"));
         assert!(out.contains("<span class=\"badge\">Not checked yet</span>"));
-        assert!(out.contains("<p class=\"err\">feeds/radio.xml: not found</p>"));
+        assert!(
+            out.contains("<p class=\"err\" title=\"feeds/radio.xml: not found\">not found</p>"),
+            "URL not repeated"
+        );
         // The error is cut and kept to its first line; the tooltip has it all.
         let shown = out.split("<p class=\"err\"").nth(1).unwrap().split("\">").nth(1).unwrap();
         assert!(shown.starts_with("https://tengrinews.kz/rss: HTTP 503 &lt;Service Unavailable&gt; &amp; \"retry\""));

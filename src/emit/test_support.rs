@@ -202,7 +202,8 @@ pub(crate) fn categories() -> Vec<CategoryRef> {
         .map(|e| EntryRef { date: e.sort_date(), title: e.title, url: e.url, source: e.source })
         .collect();
     kz.latest[1].url = Some("javascript:alert(2)".into());
-    let mut all = category("all", "All", None, 3, vec![abai, tengri, radio.clone(), notes]);
+    let mut all =
+        category("all", "All", Some("The site's description, again"), 3, vec![abai, tengri, radio.clone(), notes]);
     all.latest = kz.latest.clone();
     vec![all, kz, category("ru-news", "Русские новости", None, 0, vec![radio])]
 }

@@ -9,7 +9,7 @@
 //! The `<head>` carries one `<link rel="alternate">` per feed so readers pointed at the site find every
 //! feed on their own. Links are relative, as the output folder may be served under any prefix.
 //!
-//! Words and dates follow `[output] language` (see [`super::human`]); dates are absolute, in UTC, with
+//! Words and dates follow `[output] language` (see `emit/human.rs`); dates are absolute, in UTC, with
 //! a machine-readable `<time datetime>`. Entry links, titles and source site URLs come from the feeds,
 //! so they are untrusted: only `http(s)` URLs become links (a `javascript:` URL would otherwise run on
 //! click), and everything is escaped.

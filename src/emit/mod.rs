@@ -110,7 +110,8 @@ pub struct CategoryRef {
     pub entry_count: usize,
     /// The newest entries (at most [`index_html::LATEST`]), newest first.
     pub latest: Vec<EntryRef>,
-    /// Sources in config order. Empty for `all`'s entry in index.html is fine: it lists every source.
+    /// Its sources in config order, for `sources.opml`'s folders (`index.html` lists every source once,
+    /// from [`SiteDoc::sources`]).
     pub sources: Vec<SourceRef>,
 }
 

@@ -13,6 +13,7 @@ use crate::model::Entry;
 
 pub mod atom;
 mod fmt;
+mod human;
 pub mod index_html;
 pub mod json_feed;
 pub mod opml;
@@ -67,6 +68,31 @@ pub struct SourceRef {
     pub feed_url: String,
     /// The site's home page (`htmlUrl`), when the feed states one.
     pub site_url: Option<String>,
+    /// How fetching it has been going, as the store remembers it after this run.
+    pub health: SourceHealth,
+}
+
+/// A source's fetch health, shown on `index.html`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceHealth {
+    pub last_success: Option<DateTime<Utc>>,
+    /// Failed fetches in a row; 0 when the last fetch worked (or none happened yet).
+    pub failures: u32,
+    /// The last failure's message; `None` once a fetch works again.
+    pub last_error: Option<String>,
+}
+
+/// One entry as listed under its category on `index.html`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRef {
+    /// Plain text, as [`Entry::title`].
+    pub title: String,
+    /// The entry's page; from the feed, so untrusted.
+    pub url: Option<String>,
+    /// The source as a reader knows it: the feed's title when known, else the configured name.
+    pub source: String,
+    /// [`Entry::sort_date`]: the date the feeds are ordered by.
+    pub date: DateTime<Utc>,
 }
 
 /// One category as listed in `sources.opml` and `index.html`.
@@ -79,8 +105,13 @@ pub struct CategoryRef {
     pub rss_path: String,
     pub atom_path: String,
     pub json_path: String,
+    /// Absolute URLs of the three feeds, when `[output] base_url` is set.
+    pub urls: Option<FeedUrls>,
     pub entry_count: usize,
-    /// Sources in config order. Empty for `all`'s entry in index.html is fine: it lists every source.
+    /// The newest entries (at most [`index_html::LATEST`]), newest first.
+    pub latest: Vec<EntryRef>,
+    /// Its sources in config order, for `sources.opml`'s folders (`index.html` lists every source once,
+    /// from [`SiteDoc::sources`]).
     pub sources: Vec<SourceRef>,
 }
 
@@ -93,4 +124,8 @@ pub struct SiteDoc<'a> {
     pub categories: &'a [CategoryRef],
     /// Newest entry date over all feeds (epoch when empty): the "updated" shown; never the wall clock.
     pub updated: DateTime<Utc>,
+    /// `[output] language`: picks the words and month names of `index.html` (`kk`, `ru`, else English).
+    pub language: Option<&'a str>,
+    /// Every configured source, in config order, with its health.
+    pub sources: &'a [SourceRef],
 }

@@ -66,14 +66,14 @@ fn outline(out: &mut String, indent: &str, source: &SourceRef) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::test_support::{assert_well_formed, categories, site};
+    use crate::emit::test_support::{assert_well_formed, categories, site, sources};
 
     #[test]
     fn site_outline() {
-        let categories = categories();
-        let out = render(&site(&categories));
+        let (categories, sources) = (categories(), sources());
+        let out = render(&site(&categories, &sources));
         assert_well_formed(&out);
-        assert_eq!(out, render(&site(&categories)), "byte-stable");
+        assert_eq!(out, render(&site(&categories, &sources)), "byte-stable");
         insta::with_settings!({ prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("opml_basic", out);
         });
@@ -81,8 +81,8 @@ mod tests {
 
     #[test]
     fn all_is_no_folder_but_loses_no_source() {
-        let categories = categories();
-        let out = render(&site(&categories));
+        let (categories, sources) = (categories(), sources());
+        let out = render(&site(&categories, &sources));
         assert!(!out.contains("text=\"All\""));
         assert_eq!(out.matches("xmlUrl=").count(), 4, "{out}");
         assert_eq!(out.matches("xmlUrl=\"https://abai.kz/rss\"").count(), 1);

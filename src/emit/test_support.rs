@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
-use super::{CategoryRef, FeedDoc, FeedUrls, SiteDoc, SourceRef, GENERATOR_VERSION};
+use super::{CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef, GENERATOR_VERSION};
 use crate::model::{Enclosure, Entry, Person, Via};
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -136,12 +136,13 @@ pub(crate) fn empty_doc() -> FeedDoc<'static> {
     }
 }
 
-fn source(name: &str, title: Option<&str>, feed_url: &str, site_url: Option<&str>) -> SourceRef {
+fn source(name: &str, title: Option<&str>, feed_url: &str, site_url: Option<&str>, health: SourceHealth) -> SourceRef {
     SourceRef {
         name: name.into(),
         title: title.map(Into::into),
         feed_url: feed_url.into(),
         site_url: site_url.map(Into::into),
+        health,
     }
 }
 
@@ -153,30 +154,68 @@ fn category(slug: &str, title: &str, description: Option<&str>, count: usize, so
         rss_path: format!("{slug}/rss.xml"),
         atom_path: format!("{slug}/atom.xml"),
         json_path: format!("{slug}/feed.json"),
+        urls: None,
         entry_count: count,
+        latest: Vec::new(),
         sources,
     }
 }
 
-/// `all` (with one source in no other category), then two categories in slug order.
-pub(crate) fn categories() -> Vec<CategoryRef> {
-    let abai = source("abai", Some("Abai.kz — әдеби портал"), "https://abai.kz/rss", Some("https://abai.kz/"));
-    let tengri = source("tengri", None, "https://tengrinews.kz/rss?lang=kk&full=1", Some("javascript:alert(1)"));
-    let radio = source("radio", Some("radio"), "feeds/radio.xml", None);
-    let notes = source("notes", Some("Заметки <b>\u{1}"), "file:///srv/notes.xml", Some("https://notes.example/"));
+/// The sources of [`categories`], in config order: healthy, failing after an earlier success (with a
+/// long two-line error), failing from the start, and never fetched.
+pub(crate) fn sources() -> Vec<SourceRef> {
+    let ok = SourceHealth { last_success: Some(at(2019, 7, 11, 10, 0)), failures: 0, last_error: None };
+    let error = format!(
+        "https://tengrinews.kz/rss: HTTP 503 <Service Unavailable> & \"retry\"{}\nsecond line",
+        " x".repeat(100)
+    );
+    let failing = SourceHealth { last_success: Some(at(2019, 7, 1, 8, 0)), failures: 3, last_error: Some(error) };
+    let never = SourceHealth { last_success: None, failures: 1, last_error: Some("feeds/radio.xml: not found".into()) };
     vec![
-        category("all", "All", None, 3, vec![abai.clone(), tengri.clone(), radio.clone(), notes]),
-        category("kz-news", "Kazakh news & more", Some("Жаңалықтар <Қазақстан>"), 2, vec![abai, tengri]),
-        category("ru-news", "Русские новости", None, 1, vec![radio]),
+        source("abai", Some("Abai.kz — әдеби портал"), "https://abai.kz/rss", Some("https://abai.kz/"), ok),
+        source("tengri", None, "https://tengrinews.kz/rss?lang=kk&full=1", Some("javascript:alert(1)"), failing),
+        source("radio", Some("radio"), "feeds/radio.xml", None, never),
+        source(
+            "notes",
+            Some("Заметки <b>\u{1}"),
+            "file:///srv/notes.xml",
+            Some("https://notes.example/"),
+            SourceHealth::default(),
+        ),
     ]
 }
 
-pub(crate) fn site(categories: &[CategoryRef]) -> SiteDoc<'_> {
+/// `all` (with one source in no other category), then two categories in slug order. `kz-news` has
+/// absolute feed URLs and lists the three entries of [`entries`].
+pub(crate) fn categories() -> Vec<CategoryRef> {
+    let [abai, tengri, radio, notes] = <[SourceRef; 4]>::try_from(sources()).unwrap();
+    let mut kz = category(
+        "kz-news",
+        "Kazakh news & more",
+        Some("Жаңалықтар <Қазақстан>"),
+        3,
+        vec![abai.clone(), tengri.clone()],
+    );
+    kz.urls = Some(urls());
+    kz.latest = entries()
+        .into_iter()
+        .map(|e| EntryRef { date: e.sort_date(), title: e.title, url: e.url, source: e.source })
+        .collect();
+    kz.latest[1].url = Some("javascript:alert(2)".into());
+    let mut all =
+        category("all", "All", Some("The site's description, again"), 3, vec![abai, tengri, radio.clone(), notes]);
+    all.latest = kz.latest.clone();
+    vec![all, kz, category("ru-news", "Русские новости", None, 0, vec![radio])]
+}
+
+pub(crate) fn site<'a>(categories: &'a [CategoryRef], sources: &'a [SourceRef]) -> SiteDoc<'a> {
     SiteDoc {
         title: "Planet \"Steppe\" & friends",
         description: Some("Kazakh & Russian news <in one place>"),
         categories,
         updated: at(2019, 7, 11, 9, 0),
+        language: None,
+        sources,
     }
 }
 

@@ -184,7 +184,8 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
     // Outputs are a function of the stored entries and the config: when neither changed since the last
     // build into this folder, there is nothing to render and nothing to compare.
     let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
-    let build_key = build_key(config, &out_dir, store.content_version().map_err(fatal)?);
+    let states = store.sources().map_err(fatal)?;
+    let build_key = build_key(config, &out_dir, store.content_version().map_err(fatal)?, &states);
     let meta_key = format!("outputs:{}", out_dir.display());
     if store.meta(&meta_key).map_err(fatal)?.as_deref() == Some(build_key.as_str())
         && out_dir.join("index.html").is_file()
@@ -209,13 +210,7 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         tracing::error!("no source could be read and nothing is stored; outputs left as they were");
         return Ok(());
     }
-    let states = store.sources().map_err(fatal)?;
-    let feed_info: Vec<(Option<String>, Option<String>)> = config
-        .sources
-        .iter()
-        .map(|s| states.get(&s.name).map(|st| (st.title.clone(), st.site_url.clone())).unwrap_or_default())
-        .collect();
-    output::write_outputs(config, &out_dir, &merged, &feed_info, report)?;
+    output::write_outputs(config, &out_dir, &merged, &states, report)?;
     if let Err(e) = store.set_meta(&meta_key, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
@@ -280,10 +275,22 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, crate::sto
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
 /// content version and feedmill's version.
-fn build_key(config: &Config, out_dir: &Path, content_version: u64) -> String {
+fn build_key(config: &Config, out_dir: &Path, content_version: u64, states: &HashMap<String, SourceState>) -> String {
     let sources: Vec<_> = config.sources.iter().map(|s| (&s.name, &s.url, &s.categories)).collect();
+    // index.html shows each source's health. Only what it shows counts, and the last success by its day:
+    // with the time of day, every fetch would rebuild every output.
+    let health: Vec<_> = config
+        .sources
+        .iter()
+        .map(|s| {
+            let st = states.get(&s.name);
+            let failing = st.is_some_and(|st| st.failures > 0);
+            let error = st.and_then(|st| st.last_error.as_deref()).filter(|_| failing);
+            (failing, st.and_then(|st| st.last_success).map(|t| t.date_naive()), error)
+        })
+        .collect();
     let described = format!(
-        "{:?}|{:?}|{:?}|{:?}|{}|{content_version}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{content_version}|{health:?}|{}",
         config.output,
         config.dedup,
         config.categories,

@@ -3,15 +3,19 @@
 //! before any is put in place, so an output folder that cannot be written (read-only, full, a file where
 //! a folder should be) fails the run with every published file as it was.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{Config, ALL};
-use crate::emit::{self, write::Staged, CategoryRef, FeedDoc, FeedUrls, SiteDoc, SourceRef};
+use crate::emit::{
+    self, write::Staged, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef,
+};
 use crate::model::Entry;
 use crate::report::{error_chain, RunReport};
+use crate::store::SourceState;
 
 use super::Merged;
 
@@ -19,7 +23,7 @@ pub(super) fn write_outputs(
     config: &Config,
     out_dir: &Path,
     merged: &[Merged],
-    feed_info: &[(Option<String>, Option<String>)],
+    states: &HashMap<String, SourceState>,
     report: &mut RunReport,
 ) -> Result<(), String> {
     // Each feed takes its entries from the merge by its own dedup mode.
@@ -41,6 +45,28 @@ pub(super) fn write_outputs(
         }
         Ok(())
     };
+
+    let all_sources: Vec<SourceRef> = config
+        .sources
+        .iter()
+        .map(|s| {
+            let state = states.get(&s.name);
+            SourceRef {
+                name: s.name.clone(),
+                title: state.and_then(|st| st.title.clone()),
+                feed_url: s.url.clone(),
+                site_url: state.and_then(|st| st.site_url.clone()),
+                health: state.map_or_else(SourceHealth::default, |st| SourceHealth {
+                    last_success: st.last_success,
+                    failures: st.failures,
+                    last_error: st.last_error.clone(),
+                }),
+            }
+        })
+        .collect();
+    // Entries name their source by its configured name; readers know it by its feed's title.
+    let shown_name: HashMap<&str, &str> =
+        all_sources.iter().map(|s| (s.name.as_str(), s.title.as_deref().unwrap_or(&s.name))).collect();
 
     let mut categories = Vec::new();
     let mut newest = DateTime::<Utc>::UNIX_EPOCH;
@@ -80,13 +106,18 @@ pub(super) fn write_outputs(
         let sources = config
             .sources
             .iter()
-            .zip(feed_info)
+            .zip(&all_sources)
             .filter(|(s, _)| slug == ALL || s.categories.iter().any(|c| c == slug))
-            .map(|(s, (title, site))| SourceRef {
-                name: s.name.clone(),
-                title: title.clone(),
-                feed_url: s.url.clone(),
-                site_url: site.clone(),
+            .map(|(_, source)| source.clone())
+            .collect();
+        let latest = entries
+            .iter()
+            .take(emit::index_html::LATEST)
+            .map(|e| EntryRef {
+                title: e.title.clone(),
+                url: e.url.clone(),
+                source: shown_name.get(e.source.as_str()).copied().unwrap_or(&e.source).to_owned(),
+                date: e.sort_date(),
             })
             .collect();
         categories.push(CategoryRef {
@@ -96,7 +127,9 @@ pub(super) fn write_outputs(
             rss_path: format!("{slug}/rss.xml"),
             atom_path: format!("{slug}/atom.xml"),
             json_path: format!("{slug}/feed.json"),
+            urls,
             entry_count: entries.len(),
+            latest,
             sources,
         });
     }
@@ -107,6 +140,8 @@ pub(super) fn write_outputs(
         description: config.output.description.as_deref(),
         categories: &categories,
         updated: newest,
+        language: config.output.language.as_deref(),
+        sources: &all_sources,
     };
     write(out_dir.join("index.html"), emit::index_html::render(&site))?;
     write(out_dir.join("sources.opml"), emit::opml::render(&site))?;

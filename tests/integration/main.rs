@@ -10,6 +10,7 @@
 mod test_server;
 mod util;
 
+mod browser;
 mod cli;
 mod crash;
 mod encodings;

@@ -3,7 +3,7 @@
 use std::fs;
 
 use crate::test_server::{Reply, TestServer};
-use crate::util::{config, Project};
+use crate::util::{config, source, Project};
 
 fn item(title: &str, link: &str, guid: &str, date: &str, body: &str) -> String {
     format!("<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid><pubDate>{date}</pubDate><description>{body}</description></item>")
@@ -277,4 +277,28 @@ fn the_same_story_on_two_sites_with_other_links_is_shown_once() {
     let exact = Project::new(&format!("[dedup]\nmode = \"exact\"\n\n{}", config(&sources)));
     exact.run().assert_code(0);
     assert_eq!(exact.titles("all").len(), 2);
+}
+
+#[test]
+fn index_shows_a_source_that_starts_failing() {
+    let server = TestServer::start();
+    let feed = rss(
+        "abai",
+        &[item("Абай оқулары", "https://abai.kz/post/1", "a-1", "Fri, 12 Jul 2019 09:00:00 +0600", "Кітап.")],
+    );
+    server.route("/abai", [Reply::ok_as("application/rss+xml", feed), Reply::status(404)]);
+    let p = Project::new(&config(&source("abai", &server.url("/abai"))));
+    p.run().assert_code(0);
+    let index = p.output("index.html");
+    assert!(index.contains("<span class=\"badge ok\">OK</span>"), "{index}");
+    assert!(index.contains("12 July 2019, 03:00</time>"), "the entry, dated in UTC: {index}");
+
+    // The entries are unchanged, but the page shows health: it is rebuilt, and it alone changes.
+    let run = p.run();
+    run.assert_code(1);
+    assert!(run.stderr.contains("1 files written"), "{}", run.stderr);
+    let index = p.output("index.html");
+    assert!(index.contains("<span class=\"badge bad\">Failing</span>"), "{index}");
+    assert!(index.contains("404"), "the error is shown: {index}");
+    assert!(index.contains("Абай оқулары"), "entries stay listed");
 }

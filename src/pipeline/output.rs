@@ -62,6 +62,7 @@ pub(super) fn write_outputs(
             description,
             home_url: config.output.base_url.as_ref().map(Url::as_str),
             urls: urls.as_ref(),
+            hub: config.output.hub.as_ref().filter(|_| urls.is_some()).map(Url::as_str),
             language: language.as_deref(),
             updated,
             id: &id,

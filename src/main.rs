@@ -224,6 +224,11 @@ fn watch(config: &Config, output: Option<PathBuf>, every: Duration, quiet: bool)
                     eprintln!("error: {}: {error}", s.name);
                 }
             }
+            if !quiet {
+                for w in &report.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
             let wait = next_wake(config, &store, every)?;
             tracing::debug!(?wait, "sleeping until the next source is due");
             tokio::select! {

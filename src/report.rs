@@ -95,6 +95,10 @@ pub struct RunReport {
     pub outputs_current: bool,
     /// Set when outputs could not be written (or were deliberately left alone); the reason.
     pub output_error: Option<String>,
+    /// Feeds the WebSub hub was told changed.
+    pub hub_pings: usize,
+    /// Problems that did not fail the run (a hub that could not be reached).
+    pub warnings: Vec<String>,
 }
 
 impl RunReport {
@@ -113,6 +117,14 @@ impl RunReport {
             out.push_str("outputs up to date");
         } else {
             let _ = write!(out, "{} files written, {} unchanged", self.files_written, self.files_unchanged);
+        }
+        if self.hub_pings > 0 {
+            let _ = write!(
+                out,
+                "; hub told of {} changed feed{}",
+                self.hub_pings,
+                if self.hub_pings == 1 { "" } else { "s" }
+            );
         }
         out
     }
@@ -167,6 +179,9 @@ impl RunReport {
         }
         if let Some(e) = &self.output_error {
             let _ = write!(out, "\nerror: {e}");
+        }
+        for w in &self.warnings {
+            let _ = write!(out, "\nwarning: {w}");
         }
         out
     }
@@ -326,6 +341,8 @@ mod tests {
             files_unchanged: 0,
             outputs_current: false,
             output_error: None,
+            hub_pings: 0,
+            warnings: vec!["hub https://hub.example/: HTTP 503 Service Unavailable".into()],
         };
         assert_eq!(
             r.table(),
@@ -333,7 +350,8 @@ mod tests {
              abai    ok          200        3     3     2     1    0.25s  rss 2.0\n\
              broken  FAILED      200        3     3     2     1    0.25s  rss 2.0\n\
              1 of 2 sources ok; 6 new entries; 8 files written, 0 unchanged\n\
-             error: broken: HTTP 500 Internal Server Error"
+             error: broken: HTTP 500 Internal Server Error\n\
+             warning: hub https://hub.example/: HTTP 503 Service Unavailable"
         );
     }
 

@@ -575,9 +575,8 @@ impl Validator {
             Some(h) => match Url::parse(h.get_ref()) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => {
                     if o.base_url.is_none() {
-                        self.error("`hub` needs `base_url`", h.span()).help = Some(
-                            "the hub is told each changed feed's public URL, which comes from `base_url`".into(),
-                        );
+                        self.error("`hub` needs `base_url`", h.span()).help =
+                            Some("the hub is told each changed feed's public URL, which comes from `base_url`".into());
                     }
                     Some(url)
                 }

@@ -19,7 +19,7 @@ pub(super) fn write_outputs(
     merged: &[Merged],
     feed_info: &[(Option<String>, Option<String>)],
     report: &mut RunReport,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     // Each feed takes its entries from the merge by its own dedup mode.
     let mode_of = |slug: &str| config.category(slug).map_or(config.dedup, |c| c.dedup);
     let mut feeds = std::collections::BTreeMap::new();
@@ -28,9 +28,14 @@ pub(super) fn write_outputs(
             crate::categorize::categorize(&m.stories, &config.sources, &config.categories, config.output.max_items);
         feeds.extend(categorized.into_iter().filter(|(slug, _)| mode_of(slug) == m.mode));
     }
-    let mut write = |path: PathBuf, bytes: String| -> Result<(), String> {
+    // The public URLs of the feed files this build changed: the topics a WebSub hub is told about.
+    let mut changed = Vec::new();
+    let mut write = |path: PathBuf, bytes: String, url: Option<&String>| -> Result<(), String> {
         match emit::write::write_if_changed(&path, bytes.as_bytes()) {
-            Ok(WriteOutcome::Written) => report.files_written += 1,
+            Ok(WriteOutcome::Written) => {
+                report.files_written += 1;
+                changed.extend(url.cloned());
+            }
             Ok(WriteOutcome::Unchanged) => report.files_unchanged += 1,
             Err(e) => return Err(error_chain(&e)),
         }
@@ -69,9 +74,9 @@ pub(super) fn write_outputs(
             entries,
         };
         let dir = out_dir.join(slug);
-        write(dir.join("rss.xml"), emit::rss::render(&doc))?;
-        write(dir.join("atom.xml"), emit::atom::render(&doc))?;
-        write(dir.join("feed.json"), emit::json_feed::render(&doc))?;
+        write(dir.join("rss.xml"), emit::rss::render(&doc), urls.as_ref().map(|u| &u.rss))?;
+        write(dir.join("atom.xml"), emit::atom::render(&doc), urls.as_ref().map(|u| &u.atom))?;
+        write(dir.join("feed.json"), emit::json_feed::render(&doc), urls.as_ref().map(|u| &u.json))?;
 
         let sources = config
             .sources
@@ -104,9 +109,9 @@ pub(super) fn write_outputs(
         categories: &categories,
         updated: newest,
     };
-    write(out_dir.join("index.html"), emit::index_html::render(&site))?;
-    write(out_dir.join("sources.opml"), emit::opml::render(&site))?;
-    Ok(())
+    write(out_dir.join("index.html"), emit::index_html::render(&site), None)?;
+    write(out_dir.join("sources.opml"), emit::opml::render(&site), None)?;
+    Ok(changed)
 }
 
 fn join(base: &Url, path: &str) -> String {

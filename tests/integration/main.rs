@@ -21,4 +21,5 @@ mod outputs;
 mod round_trip;
 mod sites;
 mod watch;
+mod websub;
 mod xss;

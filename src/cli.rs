@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +48,9 @@ pub enum Command {
         /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
         #[arg(long)]
         wait: bool,
+        /// Also print the per-source report on stdout, for scripts (the table still goes to stderr).
+        #[arg(long, value_name = "FORMAT", value_enum)]
+        summary: Option<SummaryFormat>,
     },
     /// Keep running: fetch each source when it is due and rewrite what changed; stop with Ctrl-C or SIGTERM.
     Watch {
@@ -99,6 +102,13 @@ pub enum Command {
         #[arg(long, value_name = "ZONE", default_value = "UTC")]
         timezone: chrono_tz::Tz,
     },
+}
+
+/// `run --summary` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// One JSON object: `exit_code`, `sources[]`, file counts, `hub_pings`, `warnings` (see the README).
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -73,10 +73,10 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     let quiet = cli.verbosity.quiet;
     match cli.command {
         Command::Check { config } => check(&config.config, quiet),
-        Command::Run { config, output, force, wait } => {
+        Command::Run { config, output, force, wait, summary } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
             let _lock = lock_state(&config, wait, quiet)?;
-            run(&config, output, force, quiet)
+            run(&config, output, force, quiet, summary)
         }
         Command::Watch { config, output, every, wait } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
@@ -157,7 +157,13 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::open(&config.state_path)?)
 }
 
-fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> anyhow::Result<u8> {
+fn run(
+    config: &Config,
+    output: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+    summary: Option<cli::SummaryFormat>,
+) -> anyhow::Result<u8> {
     let mut store = open_store(config)?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     if show_progress {
@@ -192,6 +198,10 @@ fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> an
         if let Some(e) = &report.output_error {
             eprintln!("error: {e}");
         }
+    }
+    if summary == Some(cli::SummaryFormat::Json) {
+        // A reader that went away does not change how the run went: the exit status still says it.
+        let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json());
     }
     Ok(report.exit_code())
 }

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "feedmill",
-    version,
+    // The package version and, in a git checkout, the revision it was built from (build.rs).
+    version = env!("FEEDMILL_VERSION"),
     about = "Aggregate RSS, Atom and JSON feeds into combined RSS 2.0, Atom 1.0 and JSON Feed files per category",
     long_about = "feedmill reads the sources listed in a feeds.toml, normalizes and deduplicates their entries, \
                   and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
@@ -89,6 +90,12 @@ pub enum Command {
     Check {
         #[command(flatten)]
         config: ConfigArg,
+    },
+    /// Print a shell completion script: `feedmill completions bash > /etc/bash_completion.d/feedmill`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
     },
     /// Show how feedmill understands one feed (a debugging aid): format, encoding, entries, warnings.
     Parse {

@@ -88,6 +88,11 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             status(&config)
         }
         Command::Parse { input, json, timezone } => parse(&input, json, timezone),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(shell, &mut Cli::command(), "feedmill", &mut std::io::stdout().lock());
+            Ok(EXIT_OK)
+        }
         Command::Discover { url } => discover(&url),
         Command::Explain { config, entry } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };

@@ -90,3 +90,27 @@ fn run_summary_json_is_the_report_for_scripts() {
     assert!(v["files_written"].as_u64().unwrap() > 0);
     assert!(run.stderr.contains("1 of 2 sources ok"), "the table still goes to stderr: {}", run.stderr);
 }
+
+#[test]
+fn completions_cover_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = Project::new("").feedmill(&["completions", shell]);
+        run.assert_code(0);
+        assert!(!run.stdout.is_empty(), "{shell}: empty script");
+        for cmd in ["run", "watch", "check", "completions"] {
+            assert!(run.stdout.contains(cmd), "{shell} completions lack {cmd}");
+        }
+    }
+    Project::new("").feedmill(&["completions", "tcsh"]).assert_code(2);
+}
+
+#[test]
+fn version_names_the_package_version() {
+    let run = Project::new("").feedmill(&["--version"]);
+    run.assert_code(0);
+    let line = run.stdout.trim();
+    assert!(line.starts_with(&format!("feedmill {}", env!("CARGO_PKG_VERSION"))), "{line}");
+    // In a git checkout the revision follows in parentheses; elsewhere the bare version.
+    let rest = &line[format!("feedmill {}", env!("CARGO_PKG_VERSION")).len()..];
+    assert!(rest.is_empty() || (rest.starts_with(" (") && rest.ends_with(')')), "{line}");
+}

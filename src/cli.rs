@@ -91,6 +91,18 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Add the feeds of an OPML subscription list (another reader's export) to the config as sources,
+    /// folders as categories, keeping the file's comments and layout.
+    ImportOpml {
+        /// The OPML file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print the config as it would be on stdout; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print a shell completion script: `feedmill completions bash > /etc/bash_completion.d/feedmill`.
     Completions {
         /// The shell to complete in.

@@ -88,6 +88,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             status(&config)
         }
         Command::Parse { input, json, timezone } => parse(&input, json, timezone),
+        Command::ImportOpml { file, config, dry_run } => import_opml(&file, &config.config, dry_run, quiet),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             clap_complete::generate(shell, &mut Cli::command(), "feedmill", &mut std::io::stdout().lock());
@@ -119,6 +120,49 @@ fn load(path: &Path) -> anyhow::Result<Option<Config>> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn import_opml(opml: &Path, config: &Path, dry_run: bool, quiet: bool) -> anyhow::Result<u8> {
+    use feedmill::import::{import_file, ImportError};
+    let imported = match import_file(opml, config, dry_run) {
+        Ok(imported) => imported,
+        Err(ImportError::Invalid(errors)) => {
+            eprintln!("error: the config with the imported sources would not be valid; nothing written\n{errors}");
+            return Ok(EXIT_FATAL);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !quiet {
+        for a in &imported.added {
+            let cats = if a.categories.is_empty() { String::new() } else { format!(" [{}]", a.categories.join(", ")) };
+            eprintln!("+ {} {}{cats}", a.name, a.url);
+        }
+        for (slug, title) in &imported.categories {
+            eprintln!("+ category {slug} ({title})");
+        }
+        for (url, name) in &imported.present {
+            eprintln!("= {url}: already there as `{name}`");
+        }
+    }
+    for (url, why) in &imported.skipped {
+        eprintln!("warning: {url} skipped: {why}");
+    }
+    if !quiet {
+        let what = if dry_run { "would add" } else { "added" };
+        eprintln!(
+            "{}: {what} {} sources and {} categories; {} already there, {} skipped{}",
+            config.display(),
+            imported.added.len(),
+            imported.categories.len(),
+            imported.present.len(),
+            imported.skipped.len(),
+            if dry_run { " (dry run: nothing written)" } else { "" }
+        );
+    }
+    if dry_run {
+        say_raw!("{}", imported.text);
+    }
+    Ok(EXIT_OK)
 }
 
 fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {

@@ -97,7 +97,7 @@ fn completions_cover_the_subcommands() {
         let run = Project::new("").feedmill(&["completions", shell]);
         run.assert_code(0);
         assert!(!run.stdout.is_empty(), "{shell}: empty script");
-        for cmd in ["run", "watch", "check", "completions"] {
+        for cmd in ["run", "watch", "check", "import-opml", "completions"] {
             assert!(run.stdout.contains(cmd), "{shell} completions lack {cmd}");
         }
     }

@@ -16,6 +16,7 @@ mod encodings;
 mod formats;
 mod history;
 mod http;
+mod import;
 mod lock;
 mod outputs;
 mod round_trip;

@@ -110,3 +110,20 @@ fn a_hub_without_base_url_is_a_config_error() {
     run.assert_code(2);
     assert!(run.stderr.contains("error: `hub` needs `base_url`"), "{}", run.stderr);
 }
+
+#[test]
+fn a_hanging_hub_costs_one_pings_worth_of_time() {
+    let server = TestServer::start();
+    server.route("/hub", [Reply::status(204).hang()]);
+    let p = project(&server.url("/hub"));
+    let config = std::fs::read_to_string(p.path("feeds.toml")).unwrap();
+    p.write("feeds.toml", config.replace("timeout = \"2s\"", "timeout = \"1s\"\ntries = 2"));
+    let started = std::time::Instant::now();
+    let run = p.run();
+    let took = started.elapsed();
+    run.assert_code(0);
+    assert!(run.stderr.contains("hub not told of 9 changed feeds"), "{}", run.stderr);
+    assert_eq!(server.requests_to("/hub").len(), 2, "two tries of the first ping, then the rest wait");
+    // Two 1 s attempts and one backoff of at most 0.5 s, plus the run itself.
+    assert!(took < std::time::Duration::from_secs(6), "took {took:?}");
+}

@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "feedmill",
-    version,
+    // The package version and, in a git checkout, the revision it was built from (build.rs).
+    version = env!("FEEDMILL_VERSION"),
     about = "Aggregate RSS, Atom and JSON feeds into combined RSS 2.0, Atom 1.0 and JSON Feed files per category",
     long_about = "feedmill reads the sources listed in a feeds.toml, normalizes and deduplicates their entries, \
                   and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
@@ -48,6 +49,9 @@ pub enum Command {
         /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
         #[arg(long)]
         wait: bool,
+        /// Also print the per-source report on stdout, for scripts (the table still goes to stderr).
+        #[arg(long, value_name = "FORMAT", value_enum)]
+        summary: Option<SummaryFormat>,
     },
     /// Keep running: fetch each source when it is due and rewrite what changed; stop with Ctrl-C or SIGTERM.
     Watch {
@@ -108,6 +112,24 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Add the feeds of an OPML subscription list (another reader's export) to the config as sources,
+    /// folders as categories, keeping the file's comments and layout.
+    ImportOpml {
+        /// The OPML file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print the config as it would be on stdout; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a shell completion script: `feedmill completions bash > /etc/bash_completion.d/feedmill`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
     /// Show how feedmill understands one feed (a debugging aid): format, encoding, entries, warnings.
     Parse {
         /// A file path or an http(s):// / file:// URL.
@@ -120,6 +142,13 @@ pub enum Command {
         #[arg(long, value_name = "ZONE", default_value = "UTC")]
         timezone: chrono_tz::Tz,
     },
+}
+
+/// `run --summary` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// One JSON object: `exit_code`, `sources[]`, file counts, `hub_pings`, `warnings` (see the README).
+    Json,
 }
 
 #[derive(Debug, Args)]

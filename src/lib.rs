@@ -15,6 +15,7 @@ pub mod dedup;
 pub mod emit;
 pub mod extract;
 pub mod fetch;
+pub mod import;
 pub mod model;
 pub mod normalize;
 pub mod parse;

@@ -74,10 +74,10 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     let quiet = cli.verbosity.quiet;
     match cli.command {
         Command::Check { config } => check(&config.config, quiet),
-        Command::Run { config, output, force, wait } => {
+        Command::Run { config, output, force, wait, summary } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
             let _lock = lock_state(&config, wait, quiet)?;
-            run(&config, output, force, quiet)
+            run(&config, output, force, quiet, summary)
         }
         Command::Watch { config, output, every, wait } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
@@ -95,6 +95,12 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             status(&config)
         }
         Command::Parse { input, json, timezone } => parse(&input, json, timezone),
+        Command::ImportOpml { file, config, dry_run } => import_opml(&file, &config.config, dry_run, quiet),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(shell, &mut Cli::command(), "feedmill", &mut std::io::stdout().lock());
+            Ok(EXIT_OK)
+        }
         Command::Discover { url } => discover(&url),
         Command::Explain { config, entry } => {
             let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
@@ -121,6 +127,49 @@ fn load(path: &Path) -> anyhow::Result<Option<Config>> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn import_opml(opml: &Path, config: &Path, dry_run: bool, quiet: bool) -> anyhow::Result<u8> {
+    use feedmill::import::{import_file, ImportError};
+    let imported = match import_file(opml, config, dry_run) {
+        Ok(imported) => imported,
+        Err(ImportError::Invalid(errors)) => {
+            eprintln!("error: the config with the imported sources would not be valid; nothing written\n{errors}");
+            return Ok(EXIT_FATAL);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !quiet {
+        for a in &imported.added {
+            let cats = if a.categories.is_empty() { String::new() } else { format!(" [{}]", a.categories.join(", ")) };
+            eprintln!("+ {} {}{cats}", a.name, a.url);
+        }
+        for (slug, title) in &imported.categories {
+            eprintln!("+ category {slug} ({title})");
+        }
+        for (url, name) in &imported.present {
+            eprintln!("= {url}: already there as `{name}`");
+        }
+    }
+    for (url, why) in &imported.skipped {
+        eprintln!("warning: {url} skipped: {why}");
+    }
+    if !quiet {
+        let what = if dry_run { "would add" } else { "added" };
+        eprintln!(
+            "{}: {what} {} sources and {} categories; {} already there, {} skipped{}",
+            config.display(),
+            imported.added.len(),
+            imported.categories.len(),
+            imported.present.len(),
+            imported.skipped.len(),
+            if dry_run { " (dry run: nothing written)" } else { "" }
+        );
+    }
+    if dry_run {
+        say_raw!("{}", imported.text);
+    }
+    Ok(EXIT_OK)
 }
 
 fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
@@ -164,7 +213,13 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::open(&config.state_path, config.state_busy_timeout)?)
 }
 
-fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> anyhow::Result<u8> {
+fn run(
+    config: &Config,
+    output: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+    summary: Option<cli::SummaryFormat>,
+) -> anyhow::Result<u8> {
     let mut store = open_store(config)?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     if show_progress {
@@ -199,6 +254,10 @@ fn run(config: &Config, output: Option<PathBuf>, force: bool, quiet: bool) -> an
         if let Some(e) = &report.output_error {
             eprintln!("error: {e}");
         }
+    }
+    if summary == Some(cli::SummaryFormat::Json) {
+        // A reader that went away does not change how the run went: the exit status still says it.
+        let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json());
     }
     Ok(report.exit_code())
 }
@@ -273,9 +332,14 @@ fn print_refresh(now: chrono::DateTime<chrono::Utc>, report: &report::RunReport,
     if !quiet {
         eprintln!("{} {}", now.format("%Y-%m-%d %H:%M:%S"), report.summary_line());
     }
-    for s in report.sources.iter().filter(|s| s.failed()) {
-        if let report::Status::Failed { error } = &s.status {
+    for s in &report.sources {
+        if let Some(error) = s.error() {
             eprintln!("error: {}: {error}", s.name);
+        }
+    }
+    if !quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
         }
     }
 }

@@ -2,6 +2,9 @@
 //!
 //! A failing source is data, not a crash (ripgrep's "errored" flag, lychee's outcome values): the run goes
 //! on, the outcome records why, and only here is it turned into an exit status.
+//!
+//! `feedmill run --summary json` prints a [`RunReport`] through [`RunReport::to_json`] for scripts. Its
+//! field names are an interface (listed in the README): fields may be added, none renamed or removed.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -62,7 +65,7 @@ pub struct SourceReport {
     pub duplicates: usize,
     /// Everything the parser and normalizer forgave or dropped.
     pub warnings: Vec<String>,
-    #[serde(serialize_with = "millis")]
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
     pub elapsed: Duration,
 }
 
@@ -116,6 +119,10 @@ pub struct RunReport {
     pub outputs_current: bool,
     /// Set when outputs could not be written (or were deliberately left alone); the reason.
     pub output_error: Option<String>,
+    /// Feeds the WebSub hub was told changed.
+    pub hub_pings: usize,
+    /// Problems that did not fail the run (a hub that could not be reached).
+    pub warnings: Vec<String>,
 }
 
 impl RunReport {
@@ -139,7 +146,27 @@ impl RunReport {
         } else {
             let _ = write!(out, "{} files written, {} unchanged", self.files_written, self.files_unchanged);
         }
+        if self.hub_pings > 0 {
+            let _ = write!(
+                out,
+                "; hub told of {} changed feed{}",
+                self.hub_pings,
+                if self.hub_pings == 1 { "" } else { "s" }
+            );
+        }
         out
+    }
+
+    /// The report as pretty JSON, with the exit status the run ends with.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Summary<'a> {
+            exit_code: u8,
+            #[serde(flatten)]
+            report: &'a RunReport,
+        }
+        // Strings, numbers, booleans and dates only: serde_json cannot fail on them.
+        serde_json::to_string_pretty(&Summary { exit_code: self.exit_code(), report: self }).unwrap_or_default()
     }
 
     pub fn exit_code(&self) -> u8 {
@@ -194,6 +221,9 @@ impl RunReport {
         }
         if let Some(e) = &self.output_error {
             let _ = write!(out, "\nerror: {e}");
+        }
+        for w in &self.warnings {
+            let _ = write!(out, "\nwarning: {w}");
         }
         out
     }
@@ -355,6 +385,8 @@ mod tests {
             files_unchanged: 0,
             outputs_current: false,
             output_error: None,
+            hub_pings: 0,
+            warnings: vec!["hub https://hub.example/: HTTP 503 Service Unavailable".into()],
         };
         assert_eq!(
             r.table(),
@@ -362,7 +394,53 @@ mod tests {
              abai    ok          200        3     3     2     1    0.25s  rss 2.0\n\
              broken  FAILED      200        3     3     2     1    0.25s  rss 2.0\n\
              1 of 2 sources ok; 6 new entries; 8 files written, 0 unchanged\n\
-             error: broken: HTTP 500 Internal Server Error"
+             error: broken: HTTP 500 Internal Server Error\n\
+             warning: hub https://hub.example/: HTTP 503 Service Unavailable"
+        );
+    }
+
+    #[test]
+    fn json_summary_has_stable_field_names() {
+        use chrono::TimeZone;
+        let until = chrono::Utc.with_ymd_and_hms(2024, 11, 23, 11, 0, 0).unwrap();
+        let mut skipped = source("later", Status::Skipped { until });
+        skipped.format = None;
+        let r = RunReport {
+            sources: vec![
+                source("abai", Status::Ok),
+                source("broken", Status::Failed { error: "HTTP 500".into() }),
+                skipped,
+            ],
+            files_written: 3,
+            files_unchanged: 6,
+            outputs_current: false,
+            output_error: None,
+            hub_pings: 3,
+            warnings: vec![],
+        };
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "exit_code": 1,
+                "sources": [
+                    {"name": "abai", "url": "https://abai.example/feed", "status": "ok", "http_status": 200,
+                     "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2, "duplicates": 1,
+                     "warnings": [], "elapsed_ms": 250},
+                    {"name": "broken", "url": "https://broken.example/feed", "status": "failed", "error": "HTTP 500",
+                     "http_status": 200, "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2,
+                     "duplicates": 1, "warnings": [], "elapsed_ms": 250},
+                    {"name": "later", "url": "https://later.example/feed", "status": "skipped",
+                     "until": "2024-11-23T11:00:00Z", "http_status": 200, "format": null, "encoding": null,
+                     "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "warnings": [], "elapsed_ms": 250}
+                ],
+                "files_written": 3,
+                "files_unchanged": 6,
+                "outputs_current": false,
+                "output_error": null,
+                "hub_pings": 3,
+                "warnings": []
+            })
         );
     }
 

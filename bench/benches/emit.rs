@@ -39,6 +39,7 @@ fn main() {
         description: Some("Қазақ тіліндегі жаңалықтар"),
         home_url: Some("https://feeds.example.org/"),
         urls: Some(&urls),
+        hub: None,
         language: None,
         updated: entries.iter().map(Entry::last_modified).max().unwrap_or_default(),
         id: &urls.atom,

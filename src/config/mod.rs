@@ -70,6 +70,9 @@ pub struct OutputConfig {
     pub language: Option<String>,
     /// How long an entry stays after it was last seen in its source's feed.
     pub retention: Duration,
+    /// The WebSub hub every feed names (`rel="hub"`) and that is pinged with the feeds a run changed.
+    /// Only set together with `base_url`: the hub is told the feeds' public URLs.
+    pub hub: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -553,7 +556,7 @@ impl Validator {
 
     fn output(&mut self, o: raw::RawOutput, base_dir: &Path) -> Option<OutputConfig> {
         let dir = o.dir.map_or_else(|| "output".to_owned(), |d| d.into_inner());
-        let base_url = match o.base_url {
+        let base_url = match &o.base_url {
             None => None,
             Some(u) => match Url::parse(u.get_ref()) {
                 Ok(mut url) if matches!(url.scheme(), "http" | "https") => {
@@ -573,6 +576,26 @@ impl Validator {
                 }
             },
         };
+        let hub = match o.hub {
+            None => None,
+            Some(h) => match Url::parse(h.get_ref()) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                    if o.base_url.is_none() {
+                        self.error("`hub` needs `base_url`", h.span()).help =
+                            Some("the hub is told each changed feed's public URL, which comes from `base_url`".into());
+                    }
+                    Some(url)
+                }
+                Ok(_) => {
+                    self.error("`hub` must be an http or https URL", h.span());
+                    None
+                }
+                Err(e) => {
+                    self.error(format!("`hub` is not a valid URL: {e}"), h.span());
+                    None
+                }
+            },
+        };
         let max_items = match o.max_items {
             None => 100,
             Some(n) if *n.get_ref() >= 1 => *n.get_ref() as usize,
@@ -586,6 +609,7 @@ impl Validator {
             retention,
             dir: base_dir.join(dir),
             base_url,
+            hub,
             max_items,
             title: o.title.unwrap_or_else(|| "feedmill".into()),
             description: o.description,

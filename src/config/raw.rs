@@ -41,6 +41,8 @@ pub struct RawOutput {
     pub description: Option<String>,
     pub language: Option<String>,
     pub retention: Option<Spanned<DurationValue>>,
+    /// A WebSub hub: announced in every feed and told which feeds changed after each run.
+    pub hub: Option<Spanned<String>>,
 }
 
 /// `[dedup]`: how hard to look for the same story across sources.

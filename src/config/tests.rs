@@ -235,3 +235,25 @@ fn a_bad_category_dedup_key_names_the_key() {
          feeds.toml: 1 error found"
     );
 }
+
+#[test]
+fn a_hub_is_an_http_url_next_to_base_url() {
+    let sources = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
+    let c = parse(&format!(
+        "[output]\nbase_url = \"https://feeds.example.org/\"\nhub = \"https://hub.example/\"\n\n{sources}"
+    ))
+    .unwrap();
+    assert_eq!(c.output.hub.as_ref().map(Url::as_str), Some("https://hub.example/"));
+    assert_eq!(parse(sources).unwrap().output.hub, None);
+    assert_eq!(
+        errors(&format!("[output]\nhub = \"https://hub.example/\"\n\n{sources}")),
+        "error: `hub` needs `base_url`\n --> feeds.toml:2:7\n  |\n2 | hub = \"https://hub.example/\"\n  |       ^^^^^^^^^^^^^^^^^^^^^^ the hub is told each changed feed's public URL, which comes from `base_url`\n\n\
+         feeds.toml: 1 error found"
+    );
+    assert_eq!(
+        errors(&format!("[output]\nbase_url = \"https://feeds.example.org/\"\nhub = \"ftp://hub.example/\"\n\n{sources}")),
+        "error: `hub` must be an http or https URL\n --> feeds.toml:3:7\n  |\n3 | hub = \"ftp://hub.example/\"\n  |       ^^^^^^^^^^^^^^^^^^^^\n\n\
+         feeds.toml: 1 error found"
+    );
+    assert!(errors(&format!("[output]\nhubb = \"https://hub.example/\"\n\n{sources}")).contains("did you mean `hub`?"));
+}

@@ -10,6 +10,7 @@
 //! | feed `updated` | `doc.updated` |
 //! | `generator` | `feedmill` with `version` |
 //! | `link rel="self"` / `rel="alternate"` | `doc.urls.atom` / `doc.home_url`, each when known |
+//! | `link rel="hub"` | `doc.hub`, when `[output] hub` is set (WebSub) |
 //! | entry `id`, `title type="text"` | `id`, `title` |
 //! | `link rel="alternate"` | `url` |
 //! | `link rel="via"` | each `via` with a URL, `title` = the source's name |
@@ -61,6 +62,9 @@ pub fn render(doc: &FeedDoc) -> String {
     out.push_str("</generator>\n");
     if let Some(urls) = doc.urls {
         link(&mut out, "  ", "self", &urls.atom, Some("application/atom+xml"), None);
+    }
+    if let Some(hub) = doc.hub {
+        link(&mut out, "  ", "hub", hub, None, None);
     }
     if let Some(home) = doc.home_url {
         link(&mut out, "  ", "alternate", home, Some("text/html"), None);

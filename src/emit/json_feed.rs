@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `title`, `description`, `language` | `doc.title`, `doc.description`, `doc.language` |
 //! | `home_page_url`, `feed_url` | `doc.home_url`, `doc.urls.json` |
+//! | `hubs` | `[{"type": "WebSub", "url": doc.hub}]`, when `[output] hub` is set |
 //! | item `id`, `url`, `title` | `id`, `url`, `title` |
 //! | `content_html` | `content_html`, else `summary_html`; when neither, `content_text: ""` (one of the two is required) |
 //! | `summary` | `summary_html` as plain text (the spec's `summary` is plain text) |
@@ -39,6 +40,7 @@ pub fn render(doc: &FeedDoc) -> String {
         feed_url: doc.urls.map(|urls| urls.json.as_str()),
         description: doc.description,
         language: doc.language,
+        hubs: doc.hub.map(|url| [Hub { kind: "WebSub", url }]),
         items: doc.entries.iter().map(Item::new).collect(),
     };
     // Every value here is a string, number, sequence or struct with string keys, which serde_json
@@ -60,7 +62,16 @@ struct JsonFeed<'a> {
     description: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hubs: Option<[Hub<'a>; 1]>,
     items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]

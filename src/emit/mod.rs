@@ -48,6 +48,9 @@ pub struct FeedDoc<'a> {
     pub home_url: Option<&'a str>,
     /// Self links; `None` when no `base_url` is configured (then no self link is written).
     pub urls: Option<&'a FeedUrls>,
+    /// The WebSub hub readers may subscribe at (`[output] hub`); set only together with `urls`, since a
+    /// hub needs the self link as the topic.
+    pub hub: Option<&'a str>,
     /// Feed-level language (BCP 47), when all sources agree or the config says so.
     pub language: Option<&'a str>,
     /// Feed-level `updated` / `lastBuildDate`: the newest `Entry::last_modified` of the entries, or the

@@ -7,6 +7,10 @@
 //! make it a link). `all` is not a folder, since it would repeat
 //! every source: only its sources that appear in no other category are listed, at the top level, so
 //! none is lost. `dateModified` is `site.updated` (the newest entry), never the clock.
+//!
+//! Two attributes of our own (OPML lets an outline carry any) make `feedmill import-opml` give back
+//! what was exported: `feedmillCategory` on a folder is the category's slug, `feedmillName` on a feed
+//! is the source's name. Other readers ignore them.
 
 use std::collections::HashSet;
 
@@ -29,6 +33,8 @@ pub fn render(site: &SiteDoc) -> String {
     for category in &folders {
         out.push_str("    <outline text=\"");
         push_attr(&mut out, &category.title);
+        out.push_str("\" feedmillCategory=\"");
+        push_attr(&mut out, &category.slug);
         out.push_str("\">\n");
         for source in &category.sources {
             outline(&mut out, "      ", source);
@@ -54,6 +60,8 @@ fn outline(out: &mut String, indent: &str, source: &SourceRef) {
     push_attr(out, text);
     out.push_str("\" xmlUrl=\"");
     push_attr(out, &source.feed_url);
+    out.push_str("\" feedmillName=\"");
+    push_attr(out, &source.name);
     out.push('"');
     if let Some(site_url) = source.site_url.as_deref().and_then(web_url) {
         out.push_str(" htmlUrl=\"");

@@ -10,6 +10,7 @@
 //! | channel `description` | `doc.description`, else the title (it is required) |
 //! | `language`, `generator`, `lastBuildDate` | `doc.language`, [`GENERATOR`], `doc.updated` |
 //! | `atom:link rel="self"` | `doc.urls.rss`, when `base_url` is set |
+//! | `atom:link rel="hub"` | `doc.hub`, when `[output] hub` is set (WebSub) |
 //! | item `title`, `link` | `title`, `url` |
 //! | `guid` | `id`; `isPermaLink="true"` only when the id *is* the entry's URL |
 //! | `description` | `summary_html`, else `content_html` |
@@ -61,6 +62,11 @@ pub fn render(doc: &FeedDoc) -> String {
     if let Some(urls) = doc.urls {
         out.push_str("    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"");
         push_attr(&mut out, &urls.rss);
+        out.push_str("\"/>\n");
+    }
+    if let Some(hub) = doc.hub {
+        out.push_str("    <atom:link rel=\"hub\" href=\"");
+        push_attr(&mut out, hub);
         out.push_str("\"/>\n");
     }
     for entry in doc.entries {

@@ -16,7 +16,8 @@
 //! no space and were just shown to be allowed.
 //!
 //! New files get the usual mode of a new file (`0o666` less the umask, like `std::fs::write`), not the
-//! private `0o600` of a temp file, since output is meant to be served.
+//! private `0o600` of a temp file, since output is meant to be served. A replaced file keeps its mode
+//! (a `feeds.toml` that `import-opml` rewrites may be private on purpose).
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -137,6 +138,9 @@ fn temp_file(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<tempfile::Temp
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
     let mut temp = builder.tempfile_in(dir)?;
+    if let Ok(meta) = fs::metadata(path) {
+        temp.as_file().set_permissions(meta.permissions())?;
+    }
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     Ok(temp.into_temp_path())
@@ -214,6 +218,18 @@ mod tests {
         write_if_changed(&ours, b"x").unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&ours), mode(&plain));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("feeds.toml");
+        put(&path, b"old");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(write_if_changed(&path, b"new").unwrap(), WriteOutcome::Written);
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]

@@ -111,7 +111,7 @@ impl Fetcher {
         Ok(Hop::Done(Fetched::Body(Body { bytes, content_type, validators, meta })))
     }
 
-    fn status_failure(&self, url: &Url, status: u16, headers: &HeaderMap) -> Failure {
+    pub(super) fn status_failure(&self, url: &Url, status: u16, headers: &HeaderMap) -> Failure {
         let error = FetchError::Status { url: url.clone(), status, attempts: 0 };
         if !retry::status_is_retryable(status) {
             return Failure { error, retry: Retry::No };
@@ -172,7 +172,7 @@ impl Fetcher {
     }
 }
 
-fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
+pub(super) fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
     if let Some(refused) = Refused::find(&source) {
         return refused_failure(url, refused);
     }
@@ -205,7 +205,7 @@ fn not_tls(error: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// The guard said no: asking again cannot change that.
-fn refused_failure(url: &Url, refused: &Refused) -> Failure {
+pub(super) fn refused_failure(url: &Url, refused: &Refused) -> Failure {
     Failure {
         error: FetchError::Refused { url: url.clone(), reason: refused.0.clone(), attempts: 0 },
         retry: Retry::No,

@@ -16,6 +16,8 @@
 //! rather than by reqwest, so each hop takes its own host's permit and the caller learns whether the
 //! whole chain was permanent (the signal to update a stored URL).
 //!
+//! `websub` sends the publish pings that tell a WebSub hub which feeds changed, under the same rules.
+//!
 //! With `[fetch] allow_private_networks = false`, [`guard`] refuses every target on this machine or a
 //! private network, on the first request and on every redirect hop, before connecting.
 //!
@@ -29,6 +31,7 @@ mod http;
 mod retry;
 #[cfg(test)]
 mod test_server;
+mod websub;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -406,16 +409,26 @@ impl Fetcher {
 
     async fn fetch_http(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let started = Instant::now();
+        let (mut fetched, attempts) = self.retrying(url, || self.attempt(url, validators)).await?;
+        let meta = fetched.meta_mut();
+        meta.attempts = attempts;
+        meta.elapsed = started.elapsed();
+        Ok(fetched)
+    }
+
+    /// Runs `attempt` until it succeeds, `[fetch] tries` are used up, or a failure says asking again
+    /// cannot help; between tries, waits the server's `Retry-After` or a jittered backoff. Returns the
+    /// result and the attempts made.
+    async fn retrying<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<(T, u32), FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
         let tries = self.settings.tries.max(1);
-        let mut attempt = 1;
+        let mut attempt_no = 1;
         loop {
-            let failure = match self.attempt(url, validators).await {
-                Ok(mut fetched) => {
-                    let meta = fetched.meta_mut();
-                    meta.attempts = attempt;
-                    meta.elapsed = started.elapsed();
-                    return Ok(fetched);
-                }
+            let failure = match attempt().await {
+                Ok(done) => return Ok((done, attempt_no)),
                 Err(failure) => failure,
             };
             let wait = match failure.retry {
@@ -423,16 +436,16 @@ impl Fetcher {
                 retry::Retry::After(wait) => Some(wait),
                 retry::Retry::Backoff => {
                     let unit = self.jitter.lock().unwrap_or_else(PoisonError::into_inner).f64();
-                    Some(retry::backoff(self.settings.backoff_base, attempt, unit))
+                    Some(retry::backoff(self.settings.backoff_base, attempt_no, unit))
                 }
             };
             match wait {
-                Some(wait) if attempt < tries => {
-                    tracing::debug!(%url, attempt, ?wait, error = %failure.error, "retrying");
+                Some(wait) if attempt_no < tries => {
+                    tracing::debug!(%url, attempt = attempt_no, ?wait, error = %failure.error, "retrying");
                     tokio::time::sleep(wait).await;
-                    attempt += 1;
+                    attempt_no += 1;
                 }
-                _ => return Err(failure.error.with_attempts(attempt)),
+                _ => return Err(failure.error.with_attempts(attempt_no)),
             }
         }
     }

@@ -7,7 +7,7 @@
 //! middle of it. A TLS handshake arriving on this plain-HTTP port is answered the way plain servers
 //! answer one: `400 Bad Request`, recorded as a request with method `TLS`. One thread per connection and `Connection: close` on every response
 //! keep each request on its own connection, so what the server records is exactly what the client did:
-//! every request with its headers and arrival time, how many body bytes it wrote before the client
+//! every request with its headers, body and arrival time, how many body bytes it wrote before the client
 //! hung up, and the most requests it ever had in flight at once.
 
 // Shared by the library's unit tests and the integration tests, each using a part of it.
@@ -163,6 +163,8 @@ pub struct Recorded {
     pub path: String,
     /// Names lowercased, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The request body (read by its `Content-Length`; empty without one).
+    pub body: Vec<u8>,
     /// When the request head had been read.
     pub at: Instant,
     /// Body bytes written to the socket before the response ended or the client hung up (the kernel's
@@ -174,6 +176,11 @@ impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
@@ -315,34 +322,58 @@ enum Head {
     Tls(Recorded),
 }
 
-/// Reads the request head into a record stamped now; `None` if the client closed or sent garbage.
+/// Reads the request head (and the body its `Content-Length` announces) into a record stamped when the
+/// head was read; `None` if the client closed or sent garbage.
 fn read_head(mut stream: &TcpStream) -> Option<Head> {
     let mut buf = Vec::new();
     let mut chunk = [0; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+    let head_end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
         let n = stream.read(&mut chunk).ok().filter(|&n| n > 0)?;
         buf.extend_from_slice(&chunk[..n]);
         // 0x16 0x03: a TLS handshake record; it has no blank line to wait for.
         if buf.starts_with(&[0x16, 0x03]) {
             let at = Instant::now();
             let (method, path) = ("TLS".to_owned(), String::new());
-            return Some(Head::Tls(Recorded { method, path, headers: Vec::new(), at, body_bytes_sent: 0 }));
+            return Some(Head::Tls(Recorded {
+                method,
+                path,
+                headers: Vec::new(),
+                body: Vec::new(),
+                at,
+                body_bytes_sent: 0,
+            }));
         }
         if buf.len() > 64 * 1024 {
             return None;
         }
-    }
-    let head = String::from_utf8_lossy(&buf);
+    };
+    let at = Instant::now();
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
     let method = request_line.next()?.to_owned();
     let path = request_line.next()?.to_owned();
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .take_while(|l| !l.is_empty())
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Some(Head::Http(Recorded { method, path, headers, at: Instant::now(), body_bytes_sent: 0 }))
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(1024 * 1024);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut chunk).ok().filter(|&n| n > 0)?;
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(length);
+    Some(Head::Http(Recorded { method, path, headers, body, at, body_bytes_sent: 0 }))
 }
 
 /// Writes the head and body; returns how many body bytes were written before the client hung up.

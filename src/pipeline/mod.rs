@@ -7,8 +7,10 @@
 //! Concurrency lives in exactly one place: sources go through one `buffer_unordered(concurrency)`; each
 //! source is fetched on the async runtime and then understood (decode + parse + normalize, pure CPU
 //! work) on the blocking pool, one job per core at a time, so parsing overlaps the fetches of the others
-//! without oversubscribing the CPU. Everything after that is sequential and deterministic.
+//! without oversubscribing the CPU. Everything after that is sequential and deterministic, the WebSub
+//! pings that end a run included (`announce`).
 
+mod announce;
 mod output;
 mod pages;
 mod refresh;
@@ -103,7 +105,9 @@ async fn run_stages(
     }
     let reconciled = read_and_record(&fetcher, config, store, &states, &known, opts, report).await?;
     remember(config, store, opts, &reconciled, report)?;
-    publish(config, store, opts, report)
+    let changed = publish(config, store, opts, report)?;
+    announce::announce(&fetcher, config, store, changed, report).await;
+    Ok(())
 }
 
 /// Fetch → decode → parse → normalize every source, `concurrency` at a time, and write each source into
@@ -179,8 +183,9 @@ fn remember(
     Ok(())
 }
 
-/// Builds the outputs from every stored entry: dedup across sources, categorize, emit, write.
-fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunReport) -> Result<(), String> {
+/// Builds the outputs from every stored entry: dedup across sources, categorize, emit, write. Returns
+/// the public URLs of the feed files it changed (none without `base_url`).
+fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunReport) -> Result<Vec<String>, String> {
     // Outputs are a function of the stored entries and the config: when neither changed since the last
     // build into this folder, there is nothing to render and nothing to compare.
     let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
@@ -191,7 +196,7 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         && out_dir.join("index.html").is_file()
     {
         report.outputs_current = true;
-        return Ok(());
+        return Ok(Vec::new());
     }
 
     let merged = stories(config, store).map_err(fatal)?;
@@ -208,14 +213,14 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
     if merged[0].stories.is_empty() && report.sources.iter().all(SourceReport::failed) {
         // Writing now would replace whatever was published with empty feeds.
         tracing::error!("no source could be read and nothing is stored; outputs left as they were");
-        return Ok(());
+        return Ok(Vec::new());
     }
-    output::write_outputs(config, &out_dir, &merged, &states, report)?;
+    let changed = output::write_outputs(config, &out_dir, &merged, &states, report)?;
     if let Err(e) = store.set_meta(&meta_key, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Meta key of the JSON map: source name → its stored entries folded into another source's story.

@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{Config, ALL};
-use crate::emit::{
-    self, write::Staged, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef,
-};
+use crate::emit::{self, write::Staged, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef};
 use crate::model::Entry;
 use crate::report::{error_chain, RunReport};
 use crate::store::SourceState;
@@ -25,7 +23,7 @@ pub(super) fn write_outputs(
     merged: &[Merged],
     states: &HashMap<String, SourceState>,
     report: &mut RunReport,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     // Each feed takes its entries from the merge by its own dedup mode.
     let mode_of = |slug: &str| config.category(slug).map_or(config.dedup, |c| c.dedup);
     let mut feeds = std::collections::BTreeMap::new();
@@ -37,9 +35,14 @@ pub(super) fn write_outputs(
     // Dropped on an early return, the files staged so far are removed unpublished.
     let mut staged: Vec<Staged> = Vec::new();
     let mut unchanged = 0;
-    let mut write = |path: PathBuf, bytes: String| -> Result<(), String> {
+    // The public URLs of the feed files this build changes: the topics a WebSub hub is told about.
+    let mut changed = Vec::new();
+    let mut write = |path: PathBuf, bytes: String, url: Option<&String>| -> Result<(), String> {
         match emit::write::stage(&path, bytes.as_bytes()) {
-            Ok(Some(file)) => staged.push(file),
+            Ok(Some(file)) => {
+                staged.push(file);
+                changed.extend(url.cloned());
+            }
             Ok(None) => unchanged += 1,
             Err(e) => return Err(error_chain(&e)),
         }
@@ -93,15 +96,16 @@ pub(super) fn write_outputs(
             description,
             home_url: config.output.base_url.as_ref().map(Url::as_str),
             urls: urls.as_ref(),
+            hub: config.output.hub.as_ref().filter(|_| urls.is_some()).map(Url::as_str),
             language: language.as_deref(),
             updated,
             id: &id,
             entries,
         };
         let dir = out_dir.join(slug);
-        write(dir.join("rss.xml"), emit::rss::render(&doc))?;
-        write(dir.join("atom.xml"), emit::atom::render(&doc))?;
-        write(dir.join("feed.json"), emit::json_feed::render(&doc))?;
+        write(dir.join("rss.xml"), emit::rss::render(&doc), urls.as_ref().map(|u| &u.rss))?;
+        write(dir.join("atom.xml"), emit::atom::render(&doc), urls.as_ref().map(|u| &u.atom))?;
+        write(dir.join("feed.json"), emit::json_feed::render(&doc), urls.as_ref().map(|u| &u.json))?;
 
         let sources = config
             .sources
@@ -143,11 +147,11 @@ pub(super) fn write_outputs(
         language: config.output.language.as_deref(),
         sources: &all_sources,
     };
-    write(out_dir.join("index.html"), emit::index_html::render(&site))?;
-    write(out_dir.join("sources.opml"), emit::opml::render(&site))?;
+    write(out_dir.join("index.html"), emit::index_html::render(&site), None)?;
+    write(out_dir.join("sources.opml"), emit::opml::render(&site), None)?;
     report.files_unchanged += unchanged;
     report.files_written += emit::write::commit(staged).map_err(|e| error_chain(&e))?;
-    Ok(())
+    Ok(changed)
 }
 
 fn join(base: &Url, path: &str) -> String {

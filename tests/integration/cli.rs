@@ -68,3 +68,49 @@ fn help_explains_each_command() {
         assert!(run.stdout.contains(cmd), "--help lacks {cmd}");
     }
 }
+
+#[test]
+fn run_summary_json_is_the_report_for_scripts() {
+    let p = Project::new(
+        "[[sources]]\nname = \"abai\"\nurl = \"abai.xml\"\n\n[[sources]]\nname = \"gone\"\nurl = \"missing.xml\"\n",
+    );
+    p.write("abai.xml", fixture("feeds/rss20-kk.xml"));
+    let run = p.feedmill(&["run", "--summary", "json"]);
+    run.assert_code(1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["exit_code"], 1);
+    let sources = v["sources"].as_array().unwrap();
+    assert_eq!(sources[0]["name"], "abai");
+    assert_eq!(sources[0]["status"], "ok");
+    assert_eq!(sources[0]["format"], "rss 2.0");
+    assert!(sources[0]["new"].as_u64().unwrap() >= 3);
+    assert!(sources[0]["elapsed_ms"].is_u64());
+    assert_eq!(sources[1]["status"], "failed");
+    assert!(sources[1]["error"].as_str().unwrap().contains("missing.xml"), "{}", sources[1]);
+    assert!(v["files_written"].as_u64().unwrap() > 0);
+    assert!(run.stderr.contains("1 of 2 sources ok"), "the table still goes to stderr: {}", run.stderr);
+}
+
+#[test]
+fn completions_cover_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = Project::new("").feedmill(&["completions", shell]);
+        run.assert_code(0);
+        assert!(!run.stdout.is_empty(), "{shell}: empty script");
+        for cmd in ["run", "watch", "check", "import-opml", "completions"] {
+            assert!(run.stdout.contains(cmd), "{shell} completions lack {cmd}");
+        }
+    }
+    Project::new("").feedmill(&["completions", "tcsh"]).assert_code(2);
+}
+
+#[test]
+fn version_names_the_package_version() {
+    let run = Project::new("").feedmill(&["--version"]);
+    run.assert_code(0);
+    let line = run.stdout.trim();
+    assert!(line.starts_with(&format!("feedmill {}", env!("CARGO_PKG_VERSION"))), "{line}");
+    // In a git checkout the revision follows in parentheses; elsewhere the bare version.
+    let rest = &line[format!("feedmill {}", env!("CARGO_PKG_VERSION")).len()..];
+    assert!(rest.is_empty() || (rest.starts_with(" (") && rest.ends_with(')')), "{line}");
+}

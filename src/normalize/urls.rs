@@ -6,11 +6,14 @@
 
 use url::Url;
 
+use super::MAX_URL_BYTES;
+
 /// Resolves `s` against `base` (when given). Only http(s) results are kept: a `javascript:` or `data:`
-/// "link" is never an entry's page.
+/// "link" is never an entry's page. A URL longer than [`MAX_URL_BYTES`], as written or resolved, is
+/// dropped too: every URL feedmill keeps goes through here.
 pub fn resolve(base: Option<&Url>, s: &str) -> Option<Url> {
     let s = s.trim();
-    if s.is_empty() {
+    if s.is_empty() || s.len() > MAX_URL_BYTES {
         return None;
     }
     let url = match Url::parse(s) {
@@ -18,7 +21,7 @@ pub fn resolve(base: Option<&Url>, s: &str) -> Option<Url> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(s).ok()?,
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    (matches!(url.scheme(), "http" | "https") && url.as_str().len() <= MAX_URL_BYTES).then_some(url)
 }
 
 /// The base URL in effect for an entry or feed: its `xml:base` resolved against the document URL.

@@ -18,6 +18,7 @@ mod history;
 mod http;
 mod lock;
 mod outputs;
+mod properties;
 mod round_trip;
 mod sites;
 mod watch;

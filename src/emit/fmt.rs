@@ -7,6 +7,7 @@
 //! a whole document unreadable for a strict parser, and nothing of value is lost by dropping them. The
 //! same rules serve HTML, where those characters are parse errors too.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -91,6 +92,21 @@ fn push_escaped(out: &mut String, s: &str, attr: bool) {
         start = i;
     }
     out.push_str(&s[start..]);
+}
+
+/// Whether XML 1.0 forbids `c` (lone surrogates cannot occur in a `str`).
+fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// `s` without the characters XML 1.0 forbids, for text derived before it is written (JSON Feed's
+/// plain-text `summary`: a vertical tab must not become a space there while the XML formats drop it).
+pub(crate) fn strip_forbidden(s: &str) -> Cow<'_, str> {
+    if s.chars().any(is_forbidden) {
+        Cow::Owned(s.chars().filter(|&c| !is_forbidden(c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// A buffer size that fits a whole feed of `entries`, so it is allocated once instead of being copied
@@ -192,6 +208,14 @@ mod tests {
     }
 
     #[test]
+    fn strip_forbidden_agrees_with_the_escaper() {
+        let s = "a\u{1}b\u{b}c\u{fffe}d\u{ffff}e\tf\ng\u{fffd}\u{7f}";
+        assert_eq!(strip_forbidden(s), "abcde\tf\ng\u{fffd}\u{7f}");
+        assert!(matches!(strip_forbidden("Қазақ"), Cow::Borrowed(_)));
+        assert_eq!(text(s), text(&strip_forbidden(s)));
+    }
+
+    #[test]
     fn whitespace_survives_parsing() {
         assert_eq!(text("a\tb\nc\rd"), "a\tb\nc&#13;d");
         assert_eq!(attr("a\tb\nc\rd"), "a&#9;b&#10;c&#13;d");
@@ -207,5 +231,27 @@ mod tests {
         assert_eq!(out, "Thu, 11 Jul 2019 06:20:00 +0000|2019-07-11T06:20:00Z");
         let sub_second = Utc.timestamp_opt(0, 999_000_000).unwrap();
         assert_eq!(Rfc3339(sub_second).to_string(), "1970-01-01T00:00:00Z");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(256))]
+
+        /// What the emitters write as dates, normalize reads back, to the second, from 1900 to 2199
+        /// (the years it accepts), whatever zone the source is configured with.
+        #[test]
+        fn dates_read_back_to_the_second(secs in -2_208_988_800i64..7_258_118_400, nanos in 0u32..1_000_000_000) {
+            use crate::normalize::dates::{parse_date, DateContext};
+            use chrono::SubsecRound;
+
+            let dt = DateTime::from_timestamp(secs, nanos).unwrap();
+            let cx = DateContext { tz: chrono_tz::Asia::Almaty, now: dt };
+            let (mut rfc822, mut rfc3339) = (String::new(), String::new());
+            push_rfc822(&mut rfc822, dt);
+            push_rfc3339(&mut rfc3339, dt);
+            proptest::prop_assert_eq!(rfc3339.clone(), Rfc3339(dt).to_string());
+            for written in [rfc822, rfc3339] {
+                proptest::prop_assert_eq!(parse_date(&written, &cx), Ok(dt.trunc_subsecs(0)), "{}", written);
+            }
+        }
     }
 }

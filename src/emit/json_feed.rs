@@ -19,14 +19,18 @@
 //! | `attachments` | `{url, mime_type, size_in_bytes, duration_in_seconds}`; `mime_type` is required: `application/octet-stream` when unknown |
 //! | `_feedmill` | `{"source": source, "via": [{source, url}]}`: an extension object, as the spec allows for keys starting with `_` |
 //!
-//! Unlike the XML emitters, control characters are not stripped here: JSON escapes them (`\u0001`), so
-//! they cannot make the document invalid.
+//! The characters XML 1.0 forbids (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF) are dropped
+//! here too, by the formatter that writes every string ([`Clean`]). JSON could carry them escaped
+//! (`\u0001`), but they are junk in any text, a reader that turns the feed into HTML or XML chokes on
+//! them, and the three output formats should say the same thing.
 
 use std::borrow::Cow;
+use std::io;
 
 use serde::Serialize;
+use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 
-use super::fmt::Rfc3339;
+use super::fmt::{strip_forbidden, Rfc3339};
 use super::FeedDoc;
 use crate::model::{Entry, Person, Via};
 use crate::normalize::text::html_to_text;
@@ -43,11 +47,75 @@ pub fn render(doc: &FeedDoc) -> String {
         hubs: doc.hub.map(|url| [Hub { kind: "WebSub", url }]),
         items: doc.entries.iter().map(Item::new).collect(),
     };
+    let mut out = Vec::with_capacity(super::fmt::capacity_hint(doc.entries));
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Clean(PrettyFormatter::new()));
     // Every value here is a string, number, sequence or struct with string keys, which serde_json
-    // always serializes; an error would be a bug in this file, not a property of the input.
-    let mut out = serde_json::to_string_pretty(&feed).expect("JSON Feed structs always serialize");
+    // always serializes, into a `Vec` that cannot fail to grow, as UTF-8 (the formatter only drops
+    // whole characters); an error would be a bug in this file, not a property of the input.
+    feed.serialize(&mut serializer).expect("JSON Feed structs always serialize");
+    let mut out = String::from_utf8(out).expect("serde_json writes UTF-8");
     out.push('\n');
     out
+}
+
+/// serde_json's pretty printer, writing nothing for the characters XML 1.0 forbids. Control
+/// characters reach a formatter only as escapes, U+FFFE and U+FFFF only inside plain fragments.
+struct Clean(PrettyFormatter<'static>);
+
+impl Formatter for Clean {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(['\u{fffe}', '\u{ffff}']) {
+            w.write_all(&rest.as_bytes()[..at])?;
+            // Both are three bytes in UTF-8.
+            rest = &rest[at + 3..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+
+    fn write_char_escape<W: ?Sized + io::Write>(&mut self, w: &mut W, escape: CharEscape) -> io::Result<()> {
+        match escape {
+            // Tab, LF and CR arrive as their own variants and are kept.
+            CharEscape::Backspace | CharEscape::FormFeed | CharEscape::AsciiControl(_) => Ok(()),
+            escape => self.0.write_char_escape(w, escape),
+        }
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 #[derive(Serialize)]
@@ -141,7 +209,11 @@ impl<'a> Item<'a> {
             title: &entry.title,
             content_html,
             content_text: content_html.is_none().then_some(""),
-            summary: entry.summary_html.as_deref().map(html_to_text).filter(|text| !text.is_empty()),
+            summary: entry
+                .summary_html
+                .as_deref()
+                .map(|html| html_to_text(&strip_forbidden(html)))
+                .filter(|text| !text.is_empty()),
             date_published: Rfc3339(entry.sort_date()),
             date_modified: entry.updated.map(Rfc3339),
             authors: entry.authors.iter().filter_map(Author::new).collect(),

@@ -15,7 +15,7 @@
 //! | `guid` | `id`; `isPermaLink="true"` only when the id *is* the entry's URL |
 //! | `description` | `summary_html`, else `content_html` |
 //! | `content:encoded` | `content_html` |
-//! | `author` / `dc:creator` | per author: `<author>email (Name)</author>` when there is an email (RSS's `author` must be one), else `<dc:creator>` with the name (or URL) |
+//! | `author` / `dc:creator` | when every author has an email: `<author>email (Name)</author>` each (RSS's `author` must hold an email); else `<dc:creator>` each, with the name (or email, or URL). Never a mix: readers, ours included, take `dc:creator` only when there is no `author`, so a mix loses the `dc:creator` ones |
 //! | `category` | one per category |
 //! | `pubDate` | `published`, else `updated`, else `first_seen`: readers need a date to sort by |
 //! | `enclosure` | one per enclosure; `length="0"` and `type="application/octet-stream"` when unknown (both attributes are required) |
@@ -92,8 +92,9 @@ fn item(out: &mut String, entry: &Entry) {
     if let Some(content) = &entry.content_html {
         element(out, "      ", "content:encoded", content);
     }
+    let all_have_email = entry.authors.iter().all(|p| p.email.is_some());
     for person in &entry.authors {
-        author(out, person);
+        author(out, person, all_have_email);
     }
     for category in &entry.categories {
         element(out, "      ", "category", category);
@@ -129,18 +130,18 @@ fn item(out: &mut String, entry: &Entry) {
     out.push_str("    </item>\n");
 }
 
-fn author(out: &mut String, person: &Person) {
+fn author(out: &mut String, person: &Person, as_author: bool) {
     match (&person.email, &person.name) {
-        (Some(email), Some(name)) => {
+        (Some(email), Some(name)) if as_author => {
             out.push_str("      <author>");
             push_text(out, email);
             out.push_str(" (");
             push_text(out, name);
             out.push_str(")</author>\n");
         }
-        (Some(email), None) => element(out, "      ", "author", email),
-        (None, name) => {
-            if let Some(name) = name.as_ref().or(person.url.as_ref()) {
+        (Some(email), None) if as_author => element(out, "      ", "author", email),
+        _ => {
+            if let Some(name) = person.name.as_ref().or(person.email.as_ref()).or(person.url.as_ref()) {
                 element(out, "      ", "dc:creator", name);
             }
         }

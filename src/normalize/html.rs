@@ -9,6 +9,11 @@
 //! allow for responsive images) nor `cite`: those two are checked here the same way, made absolute and
 //! kept only when http(s). `tests/fixtures/xss/vectors.txt` holds the hostile inputs every change here
 //! must survive (`tests/integration/xss.rs`).
+//!
+//! The HTML5 tree builder checks element scopes by walking its stack of open elements, so a fragment
+//! nesting elements N deep costs N² (300,000 nested `<div>`s: many minutes). A fragment whose elements
+//! nest deeper than [`MAX_HTML_DEPTH`] is therefore not parsed as HTML: its text is kept, escaped, as
+//! one paragraph. Real content nests a few dozen levels at most.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -16,11 +21,63 @@ use std::collections::HashSet;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
+/// How deep elements that must be closed explicitly may nest in a fragment [`sanitize`] parses.
+pub const MAX_HTML_DEPTH: usize = 256;
+
+/// Elements that never nest: void ones, and those whose end tag is optional (the next sibling
+/// closes them, so a run of unclosed `<p>` or `<li>` is flat, not deep).
+const FLAT_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "p",
+    "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "rtc", "thead", "tbody", "tfoot",
+    "colgroup", "caption", "html", "head", "body",
+];
+
+/// Whether `html` opens elements more than [`MAX_HTML_DEPTH`] deep: a linear scan of the tags that
+/// over-counts (it knows nothing of implied end tags beyond [`FLAT_ELEMENTS`]), never under-counts
+/// what is written.
+pub fn nests_too_deep(html: &str) -> bool {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + offset + 1;
+        let closing = bytes.get(start) == Some(&b'/');
+        let name_start = start + usize::from(closing);
+        let name_len = bytes[name_start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        let name = &html[name_start..name_start + name_len];
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            i = start;
+            continue;
+        }
+        // Past the tag's `>`, or to the end: each byte is looked at once.
+        let end = bytes[name_start..].iter().position(|&b| b == b'>').map_or(bytes.len(), |g| name_start + g);
+        i = (end + 1).min(bytes.len());
+        let self_closing = bytes[..end].ends_with(b"/");
+        if self_closing || FLAT_ELEMENTS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            if depth > MAX_HTML_DEPTH {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Sanitizes an HTML fragment. Returns `None` when nothing visible is left (an empty string, or a
-/// fragment that only held a script).
+/// fragment that only held a script). A fragment that [nests too deep](nests_too_deep) becomes its
+/// text in one paragraph.
 pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
     if html.trim().is_empty() {
         return None;
+    }
+    if nests_too_deep(html) {
+        let text = super::text::html_to_text(html);
+        return (!text.is_empty()).then(|| format!("<p>{}</p>", super::escape_html(&text)));
     }
     let mut builder = Builder::default();
     builder
@@ -136,6 +193,24 @@ mod tests {
             srcset(None, "https://x.example/a,b.jpg 1x,https://x.example/c.jpg"),
             Some("https://x.example/a,b.jpg 1x, https://x.example/c.jpg".to_owned())
         );
+    }
+
+    #[test]
+    fn deep_nesting_keeps_the_text_only() {
+        let deep =
+            |n: usize, tag: &str| format!("{}a < b{}", format!("<{tag}>").repeat(n), format!("</{tag}>").repeat(n));
+        assert!(!nests_too_deep(&deep(MAX_HTML_DEPTH, "div")));
+        assert!(nests_too_deep(&deep(MAX_HTML_DEPTH + 1, "DIV")));
+        // Unclosed paragraphs, list items and void elements are flat; closed siblings do not add up.
+        let flat = "<p>x<li>y<br><img src=a.png/>".repeat(1000) + &"<b>z</b>".repeat(1000);
+        assert!(!nests_too_deep(&flat));
+        assert!(!nests_too_deep(&"<3 <! </ <".repeat(1000)));
+
+        let started = std::time::Instant::now();
+        assert_eq!(sanitize(&deep(300_000, "div"), None).as_deref(), Some("<p>a &lt; b</p>"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        let kept = sanitize(&deep(20, "div"), None).unwrap_or_default();
+        assert_eq!(kept.matches("<div>").count(), 20);
     }
 
     #[test]

@@ -8,6 +8,19 @@
 //! A date that cannot be parsed is never replaced by "now": the entry keeps `published = None` and sorts
 //! by its first-seen time; a date more than a day in the future is a clock or zone mistake and is
 //! dropped the same way.
+//!
+//! Field sizes are capped here, because a feed is input someone else controls and every entry is kept,
+//! compared and written many times over: a title is cut to [`MAX_TITLE_BYTES`] of normalized text and
+//! an author name or a category to [`MAX_LABEL_BYTES`] (both at a word boundary, with
+//! an ellipsis); a summary or content is cut to [`MAX_HTML_BYTES`] of HTML *before* sanitizing (a
+//! half tag at the cut is dropped and the sanitizer closes what is left open, so the result is still
+//! well-formed; escaping may grow it a little); a URL, an id or an email longer than
+//! [`MAX_URL_BYTES`] / [`MAX_LABEL_BYTES`] is dropped, since a cut one would be wrong; a date string
+//! longer than [`MAX_DATE_BYTES`] is not read; HTML nested deeper than
+//! [`MAX_HTML_DEPTH`](html::MAX_HTML_DEPTH) keeps its text only (see `html.rs`). Each kind of cut is
+//! one warning line with a count. At most [`MAX_ENTRIES`](crate::parse::MAX_ENTRIES) entries are
+//! normalized per feed, as in parse (it matters for `html` sources, whose entries do not come
+//! through the parser).
 
 pub mod dates;
 pub mod html;
@@ -51,6 +64,17 @@ pub struct Normalized {
     pub warnings: Vec<String>,
 }
 
+/// Longest title, in bytes of normalized plain text (about 1,000 Cyrillic letters).
+pub const MAX_TITLE_BYTES: usize = 2 * 1024;
+/// Longest summary or content, in bytes of HTML as received.
+pub const MAX_HTML_BYTES: usize = 1024 * 1024;
+/// Longest author name, email or category, in bytes of normalized text.
+pub const MAX_LABEL_BYTES: usize = 256;
+/// Longest URL (entry link, enclosure, image, author page, site) or entry id.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+/// Longest date string read; real ones are under 64 bytes.
+pub const MAX_DATE_BYTES: usize = 256;
+
 /// Longest a fallback title made from an entry's text may be.
 const FALLBACK_TITLE_CHARS: usize = 80;
 /// How far in the future a date may be before it is treated as wrong.
@@ -59,15 +83,28 @@ const FUTURE_SLACK: chrono::Duration = chrono::Duration::hours(24);
 pub fn feed(raw: &RawFeed, cx: &Context) -> Normalized {
     let feed_base = urls::effective_base(cx.doc_url, raw.base.as_deref());
     let mut warnings = Vec::new();
+    let mut oversize = Oversize::default();
     let feed_language = raw.language.as_deref().and_then(language);
+    let max = crate::parse::MAX_ENTRIES;
+    if raw.entries.len() > max {
+        warnings.push(format!("{} entries; only the first {max} kept", raw.entries.len()));
+    }
     let candidates = raw
         .entries
         .iter()
+        .take(max)
         .enumerate()
-        .filter_map(|(i, e)| entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings))
+        .filter_map(|(i, e)| {
+            entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings, &mut oversize)
+        })
         .collect();
+    oversize.report(&mut warnings);
     Normalized {
-        title: raw.title.as_ref().map(text::plain).filter(|t| !t.is_empty()),
+        title: raw
+            .title
+            .as_ref()
+            .map(|t| text::truncate_bytes(&text::plain(t), MAX_TITLE_BYTES).into_owned())
+            .filter(|t| !t.is_empty()),
         site_url: raw.link.as_deref().and_then(|l| urls::resolve(feed_base.as_ref(), l)).map(String::from),
         candidates,
         warnings,
@@ -81,31 +118,53 @@ fn entry(
     feed_language: Option<&str>,
     cx: &Context,
     warnings: &mut Vec<String>,
+    oversize: &mut Oversize,
 ) -> Option<Candidate> {
     let base = match raw.base.as_deref() {
         Some(b) => urls::effective_base(feed_base, Some(b)),
         None => feed_base.cloned(),
     };
     let base = base.as_ref();
-    let guid = raw.id.as_deref().map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned);
+    let guid = raw.id.as_deref().map(str::trim).filter(|g| !g.is_empty());
+    if guid.is_some_and(|g| g.len() > MAX_URL_BYTES) || raw.link.as_ref().is_some_and(|l| l.len() > MAX_URL_BYTES) {
+        oversize.urls.add(index);
+    }
+    let guid = guid.filter(|g| g.len() <= MAX_URL_BYTES).map(str::to_owned);
     let url = raw
         .link
         .as_deref()
         .and_then(|l| urls::resolve(base, l))
         .or_else(|| guid.as_deref().filter(|_| raw.id_is_permalink).and_then(|g| urls::resolve(base, g)));
 
-    let sanitize = |t: &crate::model::Text| match t.kind {
-        TextKind::Html => html::sanitize(&t.value, base),
-        // Plain text becomes HTML by escaping, with line breaks kept as paragraphs of one line each.
-        TextKind::Text => {
-            let escaped = escape_html(t.value.trim());
-            (!escaped.is_empty()).then(|| escaped.replace('\n', "<br>"))
+    let mut sanitize = |t: &crate::model::Text| {
+        let value = if t.value.len() > MAX_HTML_BYTES {
+            oversize.bodies.add(index);
+            cut_html(&t.value, MAX_HTML_BYTES)
+        } else {
+            &t.value
+        };
+        match t.kind {
+            TextKind::Html => {
+                if html::nests_too_deep(value) {
+                    oversize.deep.add(index);
+                }
+                html::sanitize(value, base)
+            }
+            // Plain text becomes HTML by escaping, with line breaks kept as paragraphs of one line each.
+            TextKind::Text => {
+                let escaped = escape_html(value.trim());
+                (!escaped.is_empty()).then(|| escaped.replace('\n', "<br>"))
+            }
         }
     };
-    let summary_html = raw.summary.as_ref().and_then(sanitize);
-    let content_html = raw.content.as_ref().and_then(sanitize);
+    let summary_html = raw.summary.as_ref().and_then(&mut sanitize);
+    let content_html = raw.content.as_ref().and_then(&mut sanitize);
 
     let mut title = raw.title.as_ref().map(text::plain).unwrap_or_default();
+    if title.len() > MAX_TITLE_BYTES {
+        oversize.titles.add(index);
+        title = text::truncate_bytes(&title, MAX_TITLE_BYTES).into_owned();
+    }
     if title.is_empty() {
         let body = content_html.as_deref().or(summary_html.as_deref()).map(text::html_to_text).unwrap_or_default();
         title = text::truncate_words(&body, FALLBACK_TITLE_CHARS).into_owned();
@@ -126,8 +185,13 @@ fn entry(
         .iter()
         .filter_map(|p| {
             let person = Person {
-                name: p.name.as_deref().map(text::html_to_text).filter(|n| !n.is_empty()),
-                email: p.email.as_deref().map(str::trim).filter(|e| e.contains('@')).map(str::to_owned),
+                name: p.name.as_deref().map(|n| oversize.label(index, text::html_to_text(n))).filter(|n| !n.is_empty()),
+                email: p
+                    .email
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| e.contains('@') && e.len() <= MAX_LABEL_BYTES)
+                    .map(str::to_owned),
                 url: p.url.as_deref().and_then(|u| urls::resolve(base, u)).map(String::from),
             };
             (person != Person::default()).then_some(person)
@@ -141,7 +205,7 @@ fn entry(
 
     let mut categories: Vec<String> = Vec::new();
     for c in &raw.categories {
-        let c = text::html_to_text(c);
+        let c = oversize.label(index, text::html_to_text(c));
         if !c.is_empty() && !categories.contains(&c) {
             categories.push(c);
         }
@@ -196,6 +260,14 @@ fn date(
     if raw.is_empty() {
         return None;
     }
+    if raw.len() > MAX_DATE_BYTES {
+        let excerpt = text::truncate_bytes(raw, 64);
+        warnings.push(format!(
+            "entry #{}: {what} date {excerpt:?} is too long to be one; using first-seen time",
+            index + 1
+        ));
+        return None;
+    }
     let date_cx = dates::DateContext { tz: cx.timezone, now: cx.now };
     match dates::parse_date(raw, &date_cx) {
         Ok(d) if d > cx.now + FUTURE_SLACK => {
@@ -210,6 +282,76 @@ fn date(
     }
 }
 
+/// A summary or content cut to at most `max` bytes, on a character boundary and before a tag the cut
+/// would split (the sanitizer drops a half tag anyway, but it must not read half an attribute as text).
+fn cut_html(html: &str, max: usize) -> &str {
+    let mut cut = max.min(html.len());
+    while !html.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &html[..cut];
+    match (head.rfind('<'), head.rfind('>')) {
+        (Some(lt), Some(gt)) if lt > gt => &head[..lt],
+        (Some(lt), None) => &head[..lt],
+        _ => head,
+    }
+}
+
+/// Fields cut or dropped for their size, counted per kind so that a feed of 10,000 oversized entries
+/// costs one warning line per kind, not 10,000.
+#[derive(Default)]
+struct Oversize {
+    titles: Tally,
+    bodies: Tally,
+    labels: Tally,
+    urls: Tally,
+    deep: Tally,
+}
+
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    /// Index of the first entry affected.
+    first: usize,
+}
+
+impl Tally {
+    fn add(&mut self, index: usize) {
+        if self.count == 0 {
+            self.first = index;
+        }
+        self.count += 1;
+    }
+}
+
+impl Oversize {
+    /// `label` cut to [`MAX_LABEL_BYTES`], counted when it was longer.
+    fn label(&mut self, index: usize, label: String) -> String {
+        if label.len() <= MAX_LABEL_BYTES {
+            return label;
+        }
+        self.labels.add(index);
+        text::truncate_bytes(&label, MAX_LABEL_BYTES).into_owned()
+    }
+
+    fn report(&self, warnings: &mut Vec<String>) {
+        let kinds = [
+            (&self.titles, format!("title longer than {MAX_TITLE_BYTES} bytes cut")),
+            (&self.bodies, format!("summary or content longer than {MAX_HTML_BYTES} bytes of HTML cut")),
+            (&self.labels, format!("author name or category longer than {MAX_LABEL_BYTES} bytes cut")),
+            (&self.urls, format!("link or id longer than {MAX_URL_BYTES} bytes dropped")),
+            (&self.deep, format!("HTML nested deeper than {} levels kept as text only", html::MAX_HTML_DEPTH)),
+        ];
+        for (tally, what) in kinds {
+            match tally.count {
+                0 => {}
+                1 => warnings.push(format!("entry #{}: {what}", tally.first + 1)),
+                n => warnings.push(format!("{what} ({n} times, first in entry #{})", tally.first + 1)),
+            }
+        }
+    }
+}
+
 /// A BCP 47-ish language tag, lowercased, `_` → `-` (`ru_RU` → `ru-ru`); junk dropped.
 fn language(tag: &str) -> Option<String> {
     let tag = tag.trim().replace('_', "-").to_ascii_lowercase();
@@ -217,7 +359,7 @@ fn language(tag: &str) -> Option<String> {
     ok.then_some(tag)
 }
 
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -323,5 +465,70 @@ mod tests {
         };
         let n = feed(&feed_with(vec![raw]), &cx(&doc));
         assert_eq!(n.candidates[0].entry.url.as_deref(), Some("https://abai.kz/post/7"));
+    }
+
+    #[test]
+    fn oversized_fields_are_cut_or_dropped_with_one_warning_per_kind() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        let long_url = format!("https://abai.kz/{}", "a".repeat(MAX_URL_BYTES));
+        let big = |i: usize| RawEntry {
+            id: Some(format!("urn:x:{}", "9".repeat(MAX_URL_BYTES))),
+            link: Some(long_url.clone()),
+            title: Some(Text::plain(format!("Entry {i} {}", "сөз ".repeat(2000)))),
+            content: Some(Text::html(format!("<p>{}</p><p class=\"never-closed", "word ".repeat(MAX_HTML_BYTES / 5)))),
+            authors: vec![Person {
+                name: Some("Ә".repeat(1000)),
+                email: Some(format!("{}@ex.kz", "a".repeat(300))),
+                url: Some(long_url.clone()),
+            }],
+            categories: vec!["к".repeat(1000)],
+            published: Some(format!("2019-07-11 {}", "x".repeat(MAX_DATE_BYTES))),
+            ..RawEntry::default()
+        };
+        let n = feed(&feed_with(vec![big(1), big(2)]), &cx(&doc));
+        assert_eq!(n.candidates.len(), 2);
+        let c = &n.candidates[0];
+        assert_eq!(c.guid, None, "an id that long is dropped, not cut");
+        let e = &c.entry;
+        assert_eq!(e.url, None);
+        assert!(e.title.len() <= MAX_TITLE_BYTES && e.title.starts_with("Entry 1 сөз") && e.title.ends_with('…'));
+        let content = e.content_html.as_deref().unwrap();
+        assert!(content.len() <= MAX_HTML_BYTES + 64, "{}", content.len());
+        assert!(content.starts_with("<p>word") && content.ends_with("</p>") && !content.contains("never"));
+        assert_eq!(e.authors.len(), 1);
+        let author = &e.authors[0];
+        assert!(author.name.as_ref().is_some_and(|n| n.len() <= MAX_LABEL_BYTES && n.ends_with('…')));
+        assert_eq!((author.email.as_deref(), author.url.as_deref()), (None, None));
+        assert!(e.categories[0].len() <= MAX_LABEL_BYTES);
+        assert_eq!(e.published, None);
+        let w = &n.warnings;
+        for expected in [
+            "title longer than 2048 bytes cut (2 times, first in entry #1)",
+            "summary or content longer than 1048576 bytes of HTML cut (2 times, first in entry #1)",
+            "author name or category longer than 256 bytes cut (4 times, first in entry #1)",
+            "link or id longer than 8192 bytes dropped (2 times, first in entry #1)",
+        ] {
+            assert!(w.iter().any(|l| l == expected), "{expected}: {w:#?}");
+        }
+        assert!(w.iter().any(|l| l.starts_with("entry #2: published date") && l.contains("too long")), "{w:#?}");
+        assert_eq!(w.len(), 6, "{w:#?}");
+    }
+
+    #[test]
+    fn entries_past_the_cap_are_not_normalized() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        let max = crate::parse::MAX_ENTRIES;
+        let raw = (0..=max).map(|i| RawEntry { title: Some(Text::plain(i.to_string())), ..RawEntry::default() });
+        let n = feed(&feed_with(raw.collect()), &cx(&doc));
+        assert_eq!(n.candidates.len(), max);
+        assert_eq!(n.warnings, [format!("{} entries; only the first {max} kept", max + 1)]);
+    }
+
+    #[test]
+    fn html_is_cut_before_a_split_tag() {
+        assert_eq!(cut_html("<p>ab</p><a href=\"x\">", 12), "<p>ab</p>");
+        assert_eq!(cut_html("<p>ab</p>", 5), "<p>ab");
+        assert_eq!(cut_html("<p>ab</p>", 2), "");
+        assert_eq!(cut_html("ҚҚ", 3), "Қ");
     }
 }

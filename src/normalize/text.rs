@@ -50,8 +50,16 @@ pub fn html_to_text(html: &str) -> String {
             rest = after.find("-->").map_or("", |end| &after[end + 3..]);
             continue;
         }
+        let after_lt = &rest[1..];
+        if !after_lt.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?')) {
+            // `<` followed by something that cannot start a tag ("<3", "< 5") is text, as in HTML.
+            // Deciding it before looking for a `>` keeps a long run of such `<` linear.
+            out.push('<');
+            rest = after_lt;
+            continue;
+        }
         let Some(gt) = rest.find('>') else {
-            // A lone `<` with no tag after it is text ("a < b").
+            // A `<` with no `>` after it is text ("a <b").
             push_decoded(&mut out, rest);
             rest = "";
             break;
@@ -63,12 +71,6 @@ pub fn html_to_text(html: &str) -> String {
             .take_while(|c| c.is_ascii_alphanumeric())
             .map(|c| c.to_ascii_lowercase())
             .collect();
-        if name.is_empty() && !tag.starts_with('/') && !tag.starts_with('!') && !tag.starts_with('?') {
-            // `<` followed by something that is not a tag name ("<3", "< 5") is text.
-            push_decoded(&mut out, "<");
-            rest = &rest[1..];
-            continue;
-        }
         rest = &rest[gt + 1..];
         if !tag.starts_with('/') && matches!(name.as_str(), "script" | "style" | "template") {
             let close = format!("</{name}");
@@ -116,6 +118,24 @@ pub fn truncate_words(s: &str, max_chars: usize) -> Cow<'_, str> {
     let Some((cut, _)) = s.char_indices().nth(max_chars) else {
         return Cow::Borrowed(s);
     };
+    let head = &s[..cut];
+    let head = match head.rfind(' ') {
+        Some(space) if space > cut / 2 => &head[..space],
+        _ => head,
+    };
+    Cow::Owned(format!("{}…", head.trim_end()))
+}
+
+/// `s` cut to at most `max_bytes` bytes, ellipsis included: at a word boundary when one is in the
+/// second half, else at a character boundary.
+pub fn truncate_bytes(s: &str, max_bytes: usize) -> Cow<'_, str> {
+    if s.len() <= max_bytes {
+        return Cow::Borrowed(s);
+    }
+    let mut cut = max_bytes.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
     let head = &s[..cut];
     let head = match head.rfind(' ') {
         Some(space) if space > cut / 2 => &head[..space],
@@ -213,7 +233,17 @@ mod tests {
         assert_eq!(html_to_text("a <script>alert('<p>')</script>b<style>p{}</style>"), "a b");
         assert_eq!(html_to_text("x <!-- hidden --> y"), "x y");
         assert_eq!(html_to_text("1 < 2 and 3 <4"), "1 < 2 and 3 <4");
+        assert_eq!(html_to_text("I <3 you > all, 1<2 > 0"), "I <3 you > all, 1<2 > 0");
         assert_eq!(html_to_text("&#1178;аз &#x49B; &bogus; & done"), "Қаз қ &bogus; & done");
+    }
+
+    #[test]
+    fn a_long_run_of_less_than_signs_is_read_in_linear_time() {
+        // Each `<` used to look for the next `>`: quadratic, minutes for a few megabytes.
+        let hostile = format!("{}>", "<".repeat(2_000_000));
+        let started = std::time::Instant::now();
+        assert_eq!(html_to_text(&hostile).len(), hostile.len());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     }
 
     #[test]
@@ -248,5 +278,19 @@ mod tests {
         // A cut inside a tag drops the partial tag instead of leaking it as text.
         let tag = format!("{}<a href=\"https://abai.kz/{}\">", "ә".repeat(70), "x".repeat(40));
         assert_eq!(html_start(&tag, 10), "ә".repeat(70));
+    }
+
+    #[test]
+    fn truncates_to_a_byte_budget_on_char_boundaries() {
+        assert_eq!(truncate_bytes("short", 5), "short");
+        // "Қызылорда " is 19 bytes: the cut falls after the space, which is in the second half.
+        assert_eq!(truncate_bytes("Қызылорда облысына барды", 24), "Қызылорда…");
+        // No space: cut inside the word, never inside a character.
+        let cut = truncate_bytes("ҚҚҚҚҚҚҚҚҚҚ", 10);
+        assert_eq!(cut, "ҚҚҚ…");
+        assert!(cut.len() <= 10);
+        for max in 0..30 {
+            assert!(truncate_bytes("аб вг 😀😀 де", max).len() <= max.max(3), "{max}");
+        }
     }
 }

@@ -6,11 +6,14 @@
 
 use url::Url;
 
+use super::MAX_URL_BYTES;
+
 /// Resolves `s` against `base` (when given). Only http(s) results are kept: a `javascript:` or `data:`
-/// "link" is never an entry's page.
+/// "link" is never an entry's page. A URL longer than [`MAX_URL_BYTES`], as written or resolved, is
+/// dropped too: every URL feedmill keeps goes through here.
 pub fn resolve(base: Option<&Url>, s: &str) -> Option<Url> {
     let s = s.trim();
-    if s.is_empty() {
+    if s.is_empty() || s.len() > MAX_URL_BYTES {
         return None;
     }
     let url = match Url::parse(s) {
@@ -18,7 +21,7 @@ pub fn resolve(base: Option<&Url>, s: &str) -> Option<Url> {
         Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(s).ok()?,
         Err(_) => return None,
     };
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    (matches!(url.scheme(), "http" | "https") && url.as_str().len() <= MAX_URL_BYTES).then_some(url)
 }
 
 /// The base URL in effect for an entry or feed: its `xml:base` resolved against the document URL.
@@ -70,12 +73,18 @@ fn is_tracking_param(name: &str) -> bool {
 
 /// The form two links to the same page share: no scheme (http and https are one), host without
 /// `www.`, default port and fragment dropped, tracking parameters dropped, remaining query sorted.
+///
+/// It is idempotent (read again as a URL of either scheme, a canonical form is its own): every
+/// leading `www.` goes, as long as a dotted name is left (`www.com` stays), and since the scheme is
+/// gone, so is the default port of either scheme (`http://x:443/` is `x/`).
 pub fn canonical(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut host = url.host_str().unwrap_or("");
+    while let Some(rest) = host.strip_prefix("www.").filter(|rest| rest.contains('.')) {
+        host = rest;
+    }
     let mut out = String::with_capacity(url.as_str().len());
     out.push_str(host);
-    if let Some(port) = url.port() {
+    if let Some(port) = url.port().filter(|p| !matches!(p, 80 | 443)) {
         out.push(':');
         out.push_str(&port.to_string());
     }
@@ -132,11 +141,84 @@ mod tests {
         assert_eq!(a, "abai.kz/post/95211?a=1&b=2");
         assert_ne!(canonical(&u("https://abai.kz/post/1")), canonical(&u("https://abai.kz/post/2")));
         assert_eq!(canonical(&u("https://abai.kz:8080/x")), "abai.kz:8080/x");
+        assert_eq!(canonical(&u("http://abai.kz:443/x")), "abai.kz/x");
+        assert_eq!(canonical(&u("https://www.www.abai.kz/")), "abai.kz/");
+        assert_eq!(canonical(&u("https://www.com/")), "www.com/");
     }
 
     #[test]
     fn canonical_is_idempotent_when_reparsed() {
         let c = canonical(&u("https://www.example.org/a%20b?z=1&y=%D0%B0"));
         assert_eq!(canonical(&u(&format!("https://{c}"))), c);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// URLs as feeds write them: either scheme, `www.` (even twice) or not, odd case, ports
+        /// (default ones for either scheme too), paths with Cyrillic, spaces, escapes and dot
+        /// segments, queries mixing tracking and real parameters in any order, fragments.
+        fn url() -> impl Strategy<Value = String> {
+            let scheme = prop::sample::select(vec!["http", "https", "HTTPS"]);
+            let www = prop::sample::select(vec!["", "www.", "WWW.", "www.www."]);
+            let host = prop::sample::select(vec![
+                "example.org",
+                "Abai.KZ",
+                "xn--80ak6aa92e.com",
+                "пример.рф",
+                "127.0.0.1",
+                "[::1]",
+                "www.com",
+            ]);
+            let port = prop::option::of(prop::sample::select(vec![80u16, 443, 8080]));
+            let segment =
+                prop::sample::select(vec!["a", "Жаңалық", "a%20b", "a b", "..", ".", "x;y", "%D0%B0", "~u", "", "a+b"]);
+            let key = prop::sample::select(vec!["utm_source", "UTM_Medium", "fbclid", "a", "b", "id", "q", "", "Қ"]);
+            let value = prop::sample::select(vec!["", "1", "x y", "a%26b", "%D0%B0", "+", "=", "z"]);
+            let query = prop::option::of(prop::collection::vec((key, value), 0..5));
+            let fragment = prop::option::of(prop::sample::select(vec!["", "top", "a?b=c"]));
+            (scheme, www, host, port, prop::collection::vec(segment, 0..4), query, fragment).prop_map(
+                |(scheme, www, host, port, path, query, fragment)| {
+                    let mut u = format!("{scheme}://{www}{host}");
+                    if let Some(port) = port {
+                        u.push_str(&format!(":{port}"));
+                    }
+                    for s in path {
+                        u.push('/');
+                        u.push_str(s);
+                    }
+                    if let Some(pairs) = query {
+                        let pairs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        u.push('?');
+                        u.push_str(&pairs.join("&"));
+                    }
+                    if let Some(f) = fragment {
+                        u.push('#');
+                        u.push_str(f);
+                    }
+                    u
+                },
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// A canonical form, read again as a URL of either scheme, is its own canonical form.
+            #[test]
+            fn canonical_is_idempotent(raw in url()) {
+                let Ok(parsed) = Url::parse(&raw) else {
+                    return Err(TestCaseError::reject("not a URL"));
+                };
+                let once = canonical(&parsed);
+                for scheme in ["http", "https"] {
+                    let again = Url::parse(&format!("{scheme}://{once}"));
+                    prop_assert!(again.is_ok(), "{} -> {} does not parse", raw, once);
+                    let twice = canonical(&again.unwrap());
+                    prop_assert_eq!(&twice, &once, "{} via {}", raw, scheme);
+                }
+            }
+        }
     }
 }

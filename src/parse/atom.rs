@@ -13,7 +13,7 @@ use crate::model::{Person, RawEntry, RawFeed, Text};
 use super::ext::{self, Alternate, EntryExt, FeedExt};
 use super::warn::Kind;
 use super::xml::{Element, Node, Ns, XmlReader};
-use super::{empty_feed, set_first};
+use super::{empty_feed, entry_cap_reached, push_capped, set_first};
 use crate::model::FeedFormat;
 
 pub(super) fn parse(x: &mut XmlReader<'_>) -> RawFeed {
@@ -54,7 +54,11 @@ pub(super) fn parse(x: &mut XmlReader<'_>) -> RawFeed {
                 }
                 b"logo" => set_first(&mut logo, x.text()),
                 b"icon" => set_first(&mut icon, x.text()),
-                b"author" => authors.extend(read_person(x)),
+                b"author" => {
+                    let person = read_person(x);
+                    push_capped(x, &mut authors, person);
+                }
+                b"entry" if entry_cap_reached(x, &feed.entries) => {}
                 b"entry" => {
                     let (entry, complete) = read_entry(x, &el, atom03);
                     keep_entry(x, &mut feed.entries, entry, complete);
@@ -116,17 +120,19 @@ fn read_entry(x: &mut XmlReader<'_>, el: &Element<'_>, atom03: bool) -> (RawEntr
                         "alternate" => alternate.offer(link),
                         "enclosure" => {
                             if let Some(enclosure) = link.into_enclosure() {
-                                ext::merge_enclosure(&mut entry.enclosures, enclosure);
+                                ext::add_enclosure(x, &mut entry.enclosures, enclosure);
                             }
                         }
                         _ => {}
                     }
                 }
-                b"author" => entry.authors.extend(read_person(x)),
+                b"author" => {
+                    let person = read_person(x);
+                    push_capped(x, &mut entry.authors, person);
+                }
                 b"category" => {
                     let [term, label] = x.attrs(&child, [b"term", b"label"]);
-                    let term = term.or(label);
-                    entry.categories.extend(term);
+                    push_capped(x, &mut entry.categories, term.or(label));
                     x.skip();
                 }
                 b"published" | b"issued" => set_first(&mut entry.published, x.text()),

@@ -9,8 +9,8 @@
 
 use crate::model::{Enclosure, Person, RawEntry, RawFeed, Text};
 
-use super::set_first;
 use super::xml::{Element, Node, Ns, XmlReader};
+use super::{note_too_many_values, push_capped, set_first, MAX_VALUES_PER_ENTRY};
 
 /// How deep `media:group` / `media:content` may nest before we stop descending (they recurse).
 const MAX_MEDIA_DEPTH: u8 = 4;
@@ -99,9 +99,15 @@ pub(super) fn entry_element(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut E
 fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt, depth: u8) -> bool {
     match (el.ns, el.local()) {
         (Ns::Content, b"encoded") => set_first(&mut ext.content_encoded, x.text()),
-        (Ns::Dc, b"creator") => ext.dc_creators.extend(x.text()),
+        (Ns::Dc, b"creator") => {
+            let creator = x.text();
+            push_capped(x, &mut ext.dc_creators, creator);
+        }
         (Ns::Dc, b"date") => set_first(&mut ext.dc_date, x.text()),
-        (Ns::Dc, b"subject") => ext.dc_subjects.extend(x.text()),
+        (Ns::Dc, b"subject") => {
+            let subject = x.text();
+            push_capped(x, &mut ext.dc_subjects, subject);
+        }
         (Ns::Dc, b"language") => set_first(&mut ext.dc_language, x.text()),
         (Ns::Dc, b"title") => set_first(&mut ext.dc_title, x.text()),
         (Ns::Dc, b"description") => set_first(&mut ext.dc_description, x.text()),
@@ -123,7 +129,7 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
                 duration_secs: duration.as_deref().and_then(parse_duration),
             });
             if let Some(enclosure) = enclosure {
-                merge_enclosure(&mut ext.media, enclosure);
+                add_enclosure(x, &mut ext.media, enclosure);
             }
             media_children(x, ext, depth);
         }
@@ -141,7 +147,11 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
             let link = read_link(x, el);
             match link.rel.as_str() {
                 "alternate" => ext.atom_alternate.offer(link),
-                "enclosure" => ext.atom_enclosures.extend(link.into_enclosure()),
+                "enclosure" => {
+                    if let Some(enclosure) = link.into_enclosure() {
+                        add_enclosure(x, &mut ext.atom_enclosures, enclosure);
+                    }
+                }
                 _ => {}
             }
         }
@@ -183,7 +193,7 @@ impl EntryExt {
             e.authors.extend(self.itunes_author.map(|name| Person { name: Some(name), ..Person::default() }));
         }
         for subject in self.dc_subjects {
-            if !e.categories.contains(&subject) {
+            if e.categories.len() < MAX_VALUES_PER_ENTRY && !e.categories.contains(&subject) {
                 e.categories.push(subject);
             }
         }
@@ -265,17 +275,28 @@ impl FeedExt {
     }
 }
 
+/// [`merge_enclosure`], with a warning when the list is full.
+pub(super) fn add_enclosure(x: &mut XmlReader<'_>, list: &mut Vec<Enclosure>, new: Enclosure) {
+    if !merge_enclosure(list, new) {
+        note_too_many_values(x);
+    }
+}
+
 /// Adds an enclosure, or completes the one already listed with the same URL (an RSS `<enclosure>`
-/// and a `media:content` often describe one file).
-pub(super) fn merge_enclosure(list: &mut Vec<Enclosure>, new: Enclosure) {
+/// and a `media:content` often describe one file). Returns false when the enclosure was new and the
+/// list already held [`MAX_VALUES_PER_ENTRY`]: it is dropped, which also keeps the merge's scan short.
+pub(super) fn merge_enclosure(list: &mut Vec<Enclosure>, new: Enclosure) -> bool {
+    let full = list.len() >= MAX_VALUES_PER_ENTRY;
     match list.iter_mut().find(|e| e.url == new.url) {
         Some(old) => {
             set_first(&mut old.mime, new.mime);
             set_first(&mut old.length, new.length);
             set_first(&mut old.duration_secs, new.duration_secs);
         }
+        None if full => return false,
         None => list.push(new),
     }
+    true
 }
 
 /// An RSS `<author>`: `email (Name)`, `Name <email>`, a bare email, or just a name.

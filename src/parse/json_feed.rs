@@ -4,14 +4,16 @@
 //! `version`. The wire structs mirror the spec, but every field is read leniently: publishers write
 //! ids as numbers, sizes as strings, `author` as an object (1.0) or `authors` as a list (1.1), and a
 //! wrongly typed field must cost that field, not the feed. An item that is not an object is skipped
-//! with a warning. Feed-level authors apply to items that name none, as the spec says.
+//! with a warning. Feed-level authors apply to items that name none, as the spec says. Items past
+//! [`MAX_ENTRIES`] are skipped unbuilt (not even as JSON values) and counted in one warning.
 
-use serde::de::Deserializer;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::warn::{Kind, Warnings};
-use super::{empty_feed, ParseError};
+use super::{empty_feed, ParseError, MAX_ENTRIES, MAX_VALUES_PER_ENTRY};
 use crate::model::{Enclosure, FeedFormat, Person, RawEntry, RawFeed, Text};
 
 const NO_VERSION: &str = "JSON without a 'version' of jsonfeed.org";
@@ -38,8 +40,8 @@ struct WireFeed {
     author: Vec<Person>,
     #[serde(default, deserialize_with = "people")]
     authors: Vec<Person>,
-    #[serde(default, deserialize_with = "list")]
-    items: Vec<Value>,
+    #[serde(default)]
+    items: Items,
 }
 
 #[derive(Deserialize, Default)]
@@ -119,9 +121,22 @@ pub(super) fn parse(text: &str) -> Result<RawFeed, ParseError> {
     feed.description = wire.description.map(Text::plain);
     feed.language = wire.language;
     feed.image = wire.icon.or(wire.favicon);
-    for (i, value) in wire.items.into_iter().enumerate() {
+    if wire.items.dropped > 0 {
+        warnings.note_times(Kind::TooManyEntries, wire.items.dropped, || {
+            (None, format!("more than {MAX_ENTRIES} items; only the first {MAX_ENTRIES} kept"))
+        });
+    }
+    for (i, value) in wire.items.kept.into_iter().enumerate() {
         match WireItem::deserialize(value) {
-            Ok(item) => feed.entries.push(item.into_entry(&feed_authors)),
+            Ok(item) => {
+                let (entry, capped) = item.into_entry(&feed_authors);
+                if capped {
+                    warnings.note(Kind::TooManyValues, || {
+                        (None, format!("an item has more than {MAX_VALUES_PER_ENTRY} authors, tags or attachments; the rest dropped"))
+                    });
+                }
+                feed.entries.push(entry);
+            }
             Err(e) => warnings.note(Kind::SkippedEntry, || (None, format!("item {} skipped: {e}", i + 1))),
         }
     }
@@ -130,14 +145,19 @@ pub(super) fn parse(text: &str) -> Result<RawFeed, ParseError> {
 }
 
 impl WireItem {
-    fn into_entry(self, feed_authors: &[Person]) -> RawEntry {
-        let authors = if !self.authors.is_empty() {
+    /// The entry, and whether a list in it was cut to [`MAX_VALUES_PER_ENTRY`].
+    fn into_entry(mut self, feed_authors: &[Person]) -> (RawEntry, bool) {
+        let mut authors = if !self.authors.is_empty() {
             self.authors
         } else if !self.author.is_empty() {
             self.author
         } else {
             feed_authors.to_vec()
         };
+        let capped = [authors.len(), self.tags.len(), self.attachments.len()].iter().any(|&n| n > MAX_VALUES_PER_ENTRY);
+        authors.truncate(MAX_VALUES_PER_ENTRY);
+        self.tags.truncate(MAX_VALUES_PER_ENTRY);
+        self.attachments.truncate(MAX_VALUES_PER_ENTRY);
         let enclosures = self
             .attachments
             .into_iter()
@@ -151,7 +171,7 @@ impl WireItem {
                 })
             })
             .collect();
-        RawEntry {
+        let entry = RawEntry {
             id: self.id,
             id_is_permalink: false,
             link: self.url.or(self.external_url),
@@ -166,7 +186,82 @@ impl WireItem {
             enclosures,
             image: self.image.or(self.banner_image),
             base: None,
+        };
+        (entry, capped)
+    }
+}
+
+/// The feed's `items`, read as [`list`] reads a list, except that only the first [`MAX_ENTRIES`] are
+/// built: a million-item document must not become a million JSON values.
+#[derive(Default)]
+struct Items {
+    kept: Vec<Value>,
+    /// Items past the cap, skipped unbuilt.
+    dropped: usize,
+}
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ItemsVisitor)
+    }
+}
+
+struct ItemsVisitor;
+
+impl ItemsVisitor {
+    fn one(value: Value) -> Items {
+        Items { kept: vec![value], dropped: 0 }
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsVisitor {
+    type Value = Items;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
+        let mut items = Items::default();
+        while items.kept.len() < MAX_ENTRIES {
+            match seq.next_element::<Value>()? {
+                Some(value) => items.kept.push(value),
+                None => return Ok(items),
+            }
         }
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            items.dropped += 1;
+        }
+        Ok(items)
+    }
+
+    // A lone value counts as a list of one, as in `list`.
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Self::one)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Items, E> {
+        Ok(Self::one(Value::from(v)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Items, E> {
+        Ok(Self::one(Value::from(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Items, E> {
+        Ok(Self::one(Value::from(v)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Items, E> {
+        Ok(Self::one(Value::from(v)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Items, E> {
+        Ok(Self::one(Value::from(v)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Items, E> {
+        Ok(Items::default())
     }
 }
 

@@ -13,6 +13,14 @@
 //! namespaced extensions RSS and Atom feeds both carry). Leniency follows feedparser: a bare `&`, an
 //! HTML entity, a mismatched end tag, a cut-off document or a stray `<` costs a warning, not the feed.
 //! [`ParseError::Xml`] is returned only when nothing at all could be recovered.
+//!
+//! Limits, because a document is input someone else controls (the fetch stage already caps its size,
+//! 20 MiB by default, and normalize caps each field's length): at most [`MAX_ENTRIES`] entries are
+//! kept per document, and later ones are skipped without being built, with one warning that counts
+//! them; at most [`MAX_VALUES_PER_ENTRY`] authors, categories and enclosures are kept per entry (merging
+//! them is quadratic); elements nested deeper than [`xml::MAX_DEPTH`] are skipped. Entities declared
+//! in a DTD are never expanded (see `xml.rs`), so a billion-laughs document costs its own size and no
+//! more. JSON nesting is bounded by serde_json's own recursion limit (128).
 
 mod atom;
 mod ext;
@@ -23,10 +31,17 @@ mod sniff;
 mod warn;
 mod xml;
 
-use crate::model::{FeedFormat, RawFeed};
+use crate::model::{FeedFormat, RawEntry, RawFeed};
 use sniff::Detected;
 use warn::{Kind, Warnings};
 use xml::XmlReader;
+
+/// Most entries kept from one document. Feeds list newest first, so the kept ones are the newest;
+/// real feeds carry tens to a few thousand.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// Most authors, categories and enclosures kept per entry, each; real entries have a handful.
+pub const MAX_VALUES_PER_ENTRY: usize = 100;
 
 /// Why a document yielded no feed.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +150,33 @@ pub(crate) fn empty_feed(format: FeedFormat) -> RawFeed {
         entries: Vec::new(),
         warnings: Vec::new(),
     }
+}
+
+/// Whether `entries` is full; if so, skips the entry element just opened and counts it in a warning.
+fn entry_cap_reached(x: &mut XmlReader<'_>, entries: &[RawEntry]) -> bool {
+    if entries.len() < MAX_ENTRIES {
+        return false;
+    }
+    x.warn(Kind::TooManyEntries, || format!("more than {MAX_ENTRIES} entries; only the first {MAX_ENTRIES} kept"));
+    x.skip();
+    true
+}
+
+/// Appends `values` to `list` up to [`MAX_VALUES_PER_ENTRY`]; the rest are dropped with a warning.
+fn push_capped<T>(x: &mut XmlReader<'_>, list: &mut Vec<T>, values: impl IntoIterator<Item = T>) {
+    for value in values {
+        if list.len() >= MAX_VALUES_PER_ENTRY {
+            note_too_many_values(x);
+            return;
+        }
+        list.push(value);
+    }
+}
+
+fn note_too_many_values(x: &mut XmlReader<'_>) {
+    x.warn(Kind::TooManyValues, || {
+        format!("an entry has more than {MAX_VALUES_PER_ENTRY} authors, categories or enclosures; the rest dropped")
+    });
 }
 
 /// Sets `slot` to `value` unless it already holds one: the first occurrence of a field wins.

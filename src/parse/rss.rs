@@ -13,7 +13,7 @@ use crate::model::{Enclosure, FeedFormat, Person, RawEntry, RawFeed, Text};
 use super::ext::{self, EntryExt, FeedExt};
 use super::warn::Kind;
 use super::xml::{Element, Node, Ns, XmlReader};
-use super::{empty_feed, set_first};
+use super::{empty_feed, entry_cap_reached, push_capped, set_first, MAX_VALUES_PER_ENTRY};
 
 /// The feed-level values of `<channel>` (and RDF's sibling `<image>`).
 #[derive(Default)]
@@ -124,7 +124,7 @@ fn read_list(x: &mut XmlReader<'_>, name: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     loop {
         match x.next() {
-            Node::Start(child) if child.local() == name => out.extend(x.text()),
+            Node::Start(child) if child.local() == name && out.len() < MAX_VALUES_PER_ENTRY => out.extend(x.text()),
             Node::Start(_) => x.skip(),
             Node::End | Node::Eof => return out,
         }
@@ -147,6 +147,9 @@ fn read_image(x: &mut XmlReader<'_>, el: &Element<'_>, image: &mut Option<String
 
 /// Reads an item and keeps it; a cut-off last item is kept only if it has a title or a link.
 fn read_item_into(x: &mut XmlReader<'_>, el: &Element<'_>, entries: &mut Vec<RawEntry>) {
+    if entry_cap_reached(x, entries) {
+        return;
+    }
     let (entry, complete) = read_item(x, el);
     if complete {
         entries.push(entry);
@@ -192,8 +195,14 @@ fn read_item(x: &mut XmlReader<'_>, el: &Element<'_>) -> (RawEntry, bool) {
                 b"title" => set_first(&mut item.title, text_or_markup(x)),
                 b"link" => set_first(&mut item.link, x.text()),
                 b"description" => set_first(&mut item.description, x.content(false).map(|(v, _)| Text::html(v))),
-                b"author" => item.authors.extend(x.text().map(|a| ext::person_from_rss(&a))),
-                b"category" => item.categories.extend(x.text()),
+                b"author" => {
+                    let author = x.text().map(|a| ext::person_from_rss(&a));
+                    push_capped(x, &mut item.authors, author);
+                }
+                b"category" => {
+                    let category = x.text();
+                    push_capped(x, &mut item.categories, category);
+                }
                 b"guid" => {
                     let permalink = x.attr(&child, b"isPermaLink");
                     if let (None, Some(guid)) = (&item.guid, x.text()) {
@@ -207,7 +216,7 @@ fn read_item(x: &mut XmlReader<'_>, el: &Element<'_>) -> (RawEntry, bool) {
                     if let Some(url) = url {
                         let length = length.as_deref().and_then(ext::parse_length);
                         let enclosure = Enclosure { url, mime, length, duration_secs: None };
-                        ext::merge_enclosure(&mut item.enclosures, enclosure);
+                        ext::add_enclosure(x, &mut item.enclosures, enclosure);
                     }
                     x.skip();
                 }

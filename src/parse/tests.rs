@@ -299,3 +299,73 @@ fn refresh_hints_are_read_from_rss() {
     assert_eq!(h.skip_days, vec!["Sunday"]);
     assert_eq!(feed.entries.len(), 1);
 }
+
+#[test]
+fn entries_past_the_cap_are_skipped_with_one_counted_warning() {
+    let over = MAX_ENTRIES + 5;
+    let items: String = (0..over).map(|i| format!("<item><title>{i}</title></item>")).collect();
+    let entries: String = (0..over).map(|i| format!("<entry><title>{i}</title></entry>")).collect();
+    let json_items: Vec<String> = (0..over).map(|i| format!("{{\"id\": \"{i}\", \"title\": \"{i}\"}}")).collect();
+    let docs = [
+        rss(&items),
+        format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>c</title>{entries}</feed>"),
+        format!("{{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": [{}]}}", json_items.join(",")),
+    ];
+    for doc in docs {
+        let feed = parse(&doc).expect("parses");
+        assert_eq!(feed.entries.len(), MAX_ENTRIES, "{:?}", feed.format);
+        assert_eq!(feed.entries.last().map(title), Some("9999"), "the first ones are kept");
+        assert_eq!(feed.warnings.len(), 1, "{:?}", feed.warnings);
+        assert!(feed.warnings[0].ends_with("only the first 10000 kept (5 dropped)"), "{:?}", feed.warnings);
+    }
+}
+
+#[test]
+fn authors_categories_and_enclosures_per_entry_are_capped() {
+    let over = MAX_VALUES_PER_ENTRY + 50;
+    let mut item = String::from("<item><title>t</title>");
+    for i in 0..over {
+        item.push_str(&format!(
+            "<category>c{i}</category><author>a{i}@ex.kz (A{i})</author><enclosure url=\"/{i}.mp3\"/><dc:subject>s{i}</dc:subject><media:content url=\"/m{i}.mp4\"/>"
+        ));
+    }
+    item.push_str("</item>");
+    let doc = format!(
+        "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>{item}</channel></rss>"
+    );
+    let (e, warnings) = one_entry(&doc);
+    assert_eq!((e.categories.len(), e.authors.len(), e.enclosures.len()), (100, 100, 100));
+    assert_eq!(e.categories[99], "c99");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("more than 100 authors, categories or enclosures"), "{warnings:?}");
+
+    let tags: Vec<String> = (0..over).map(|i| format!("\"t{i}\"")).collect();
+    let doc = format!(
+        "{{\"version\": \"https://jsonfeed.org/version/1\", \"items\": [{{\"title\": \"t\", \"tags\": [{}]}}]}}",
+        tags.join(",")
+    );
+    let (e, warnings) = one_entry(&doc);
+    assert_eq!(e.categories.len(), 100);
+    assert!(warnings[0].contains("more than 100 authors, tags or attachments"), "{warnings:?}");
+}
+
+#[test]
+fn deep_nesting_costs_its_subtree_not_the_feed() {
+    let deep = |n: usize| format!("{}x{}", "<b>".repeat(n), "</b>".repeat(n));
+    // The description's markup past the depth cap is skipped; the next item is still read.
+    let doc = rss(&format!(
+        "<item><title>a</title><description>{}</description></item><item><title>b</title></item>",
+        deep(400)
+    ));
+    let feed = parse(&doc).expect("parses");
+    assert_eq!(feed.entries.iter().map(title).collect::<Vec<_>>(), ["a", "b"]);
+    let description = feed.entries[0].summary.as_ref().map_or("", |s| s.value.as_str());
+    assert!(!description.contains('x') && description.matches("<b>").count() < xml::MAX_DEPTH, "{description}");
+    assert!(feed.warnings.iter().any(|w| w.contains("nested deeper than 256 levels skipped")), "{:?}", feed.warnings);
+
+    // Nesting on past twice the cap stops the reader; what came before is kept.
+    let doc = rss(&format!("<item><title>a</title></item><item><title>b</title>{}</item>", deep(1_000_000)));
+    let feed = parse(&doc).expect("parses");
+    assert_eq!(feed.entries.iter().map(title).collect::<Vec<_>>(), ["a", "b"]);
+    assert!(feed.warnings.iter().any(|w| w.contains("deeper than 512 levels; stopped")), "{:?}", feed.warnings);
+}

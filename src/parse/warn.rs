@@ -20,6 +20,9 @@ pub(crate) enum Kind {
     StrayEndTag,
     UndeclaredPrefix,
     NamespaceLimit,
+    TooDeep,
+    TooManyEntries,
+    TooManyValues,
     Truncated,
     XmlError,
     MissingVersion,
@@ -66,7 +69,9 @@ impl Warnings {
                     Some(line) => format!("line {line}: {}", n.message),
                     None => n.message,
                 };
-                if n.count > 1 {
+                if n.kind == Kind::TooManyEntries {
+                    s.push_str(&format!(" ({} dropped)", n.count));
+                } else if n.count > 1 {
                     s.push_str(&format!(" ({} times)", n.count));
                 }
                 s

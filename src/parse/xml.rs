@@ -176,6 +176,13 @@ const VOID_ELEMENTS: [&[u8]; 14] = [
 /// hostile document of many unclosed elements and stray end tags can cause.
 const MAX_END_TAG_SEARCH: usize = 256;
 
+/// How deep elements may nest. A deeper element is skipped with everything inside it (text too), so
+/// the element stack, the scopes and the markup serialized for a field stay small whatever the
+/// document does; real feeds nest a dozen levels, inline XHTML a few dozen at most. quick-xml keeps a
+/// stack of open names of its own, so a skipped subtree may itself nest only as deep again: past
+/// twice this depth the reader stops, keeping what it has read.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// How many namespace declarations may be in scope at once. Prefix lookup walks them, so a hostile
 /// document nesting thousands of declarations would otherwise make reading quadratic; real feeds
 /// declare a dozen at most.
@@ -201,6 +208,8 @@ pub(crate) struct XmlReader<'a> {
     bases: Vec<Base>,
     langs: Vec<Scoped>,
     pending_ends: usize,
+    /// Open elements beyond [`MAX_DEPTH`] that are being skipped (0 when not skipping).
+    too_deep: usize,
     /// Whether the document has `\r` at all; if not, text needs no line-end normalization.
     has_cr: bool,
     done: bool,
@@ -231,6 +240,7 @@ impl<'a> XmlReader<'a> {
             bases: Vec::new(),
             langs: Vec::new(),
             pending_ends: 0,
+            too_deep: 0,
             has_cr,
             done: false,
             repaired,
@@ -347,7 +357,21 @@ impl<'a> XmlReader<'a> {
             return Tok::End;
         }
         while !self.done {
-            match self.reader.read_event() {
+            let event = self.reader.read_event();
+            if self.too_deep > 0 {
+                // Inside a skipped subtree only the nesting is followed; any end tag closes one level,
+                // which is as lenient as the rest of the reader and keeps the skip bounded.
+                match event {
+                    Ok(Event::Start(_)) if self.too_deep >= MAX_DEPTH => self.stop_too_deep(),
+                    Ok(Event::Start(_)) => self.too_deep += 1,
+                    Ok(Event::End(_)) => self.too_deep -= 1,
+                    Ok(Event::Eof) => self.end_of_document(),
+                    Err(e) => self.fail(e),
+                    Ok(_) => {}
+                }
+                continue;
+            }
+            match event {
                 Ok(Event::Start(start)) => {
                     if let Some(el) = self.open(start, false) {
                         return Tok::Start(el);
@@ -394,6 +418,13 @@ impl<'a> XmlReader<'a> {
             if !self.repaired {
                 self.needs_repair = true;
                 self.done = true;
+            }
+            return None;
+        }
+        if self.frames.len() >= MAX_DEPTH {
+            self.warn(Kind::TooDeep, || format!("elements nested deeper than {MAX_DEPTH} levels skipped"));
+            if !empty {
+                self.too_deep = 1;
             }
             return None;
         }
@@ -535,6 +566,16 @@ impl<'a> XmlReader<'a> {
             (Some(line), format!("the document ends inside {} (still open: {})", innermost, path.join(" ")))
         });
         self.broken.get_or_insert((line, format!("the document ends inside {innermost}")));
+    }
+
+    /// Stops reading a document nested past twice [`MAX_DEPTH`]: following it further would grow
+    /// quick-xml's own stack with every level.
+    fn stop_too_deep(&mut self) {
+        let line = self.line();
+        let message = format!("elements nested deeper than {} levels", 2 * MAX_DEPTH);
+        self.warnings.note(Kind::XmlError, || (Some(line), format!("{message}; stopped reading there")));
+        self.broken = Some((line, message));
+        self.done = true;
     }
 
     fn fail(&mut self, error: XmlError) {
@@ -925,8 +966,9 @@ mod tests {
 
     #[test]
     fn namespace_declarations_in_scope_are_capped() {
-        let depth = 3000;
-        let doc = format!("{}<p:x/>{}", "<a xmlns:p=\"urn:x\">".repeat(depth), "</a>".repeat(depth));
+        let (depth, per_element) = (10, 300);
+        let decls: String = (0..per_element).map(|i| format!(" xmlns:p{i}=\"urn:x{i}\"")).collect();
+        let doc = format!("{}<p7:x/>{}", format!("<a{decls}>").repeat(depth), "</a>".repeat(depth));
         let mut x = XmlReader::new(&doc, 1, true, false, Warnings::default());
         let mut starts = 0;
         loop {
@@ -940,6 +982,24 @@ mod tests {
         let warnings = x.finish().warnings.into_lines();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("namespace declarations"), "{warnings:?}");
+    }
+
+    #[test]
+    fn elements_past_the_depth_cap_are_skipped_with_their_text() {
+        let deep = |n: usize| format!("{}x{}", "<d>".repeat(n), "</d>".repeat(n));
+        let (t, w) = trace(&format!("<r>{}<t>after</t></r>", deep(MAX_DEPTH + 10)));
+        assert_eq!(t.matches("<d:None>").count(), MAX_DEPTH - 1, "the root is one level");
+        assert!(t.ends_with("t=\"after\" /"), "{t}");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("deeper than 256 levels skipped") && !w[0].contains("times"), "{w:?}");
+
+        // A skipped subtree that nests on past twice the cap ends the reading: quick-xml's own
+        // stack of open names would otherwise grow with it.
+        let doc = format!("<r>{}", deep(3 * MAX_DEPTH));
+        let mut x = XmlReader::new(&doc, 1, true, false, Warnings::default());
+        while !matches!(x.next(), Node::Eof) {}
+        let outcome = x.finish();
+        assert!(outcome.broken.is_some_and(|(_, m)| m.contains("deeper than 512 levels")));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod http;
 mod import;
 mod lock;
 mod outputs;
+mod properties;
 mod round_trip;
 mod serve;
 mod sites;

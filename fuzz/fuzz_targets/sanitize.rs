@@ -56,9 +56,7 @@ fn assert_inert(clean: &str, input: &str) {
             assert!(!attr.starts_with("on"), "{attr}= on <{name}> in {clean:?} from {input:?}");
             assert!(attr != "style" && attr != "formaction", "{attr}= on <{name}> in {clean:?} from {input:?}");
             if URL_ATTRIBUTES.contains(&attr.as_str()) {
-                // srcset is a list of URLs; every candidate counts.
-                let urls: Vec<&str> =
-                    if attr == "srcset" { value.split(',').collect() } else { vec![value] };
+                let urls = if attr == "srcset" { srcset_urls(value) } else { vec![value] };
                 for u in urls {
                     let scheme = url_scheme(u);
                     assert!(
@@ -81,4 +79,24 @@ fn url_scheme(value: &str) -> Option<String> {
         .collect();
     let (scheme, _) = squeezed.split_once(':')?;
     Some(scheme.to_ascii_lowercase())
+}
+
+/// The candidate URLs of a `srcset`, split as the HTML standard says: a URL runs to whitespace (a
+/// trailing comma ends it early), its descriptors to the next comma.
+fn srcset_urls(set: &str) -> Vec<&str> {
+    let mut urls = Vec::new();
+    let mut rest = set;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            return urls;
+        }
+        let end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+        let url = &rest[..end];
+        urls.push(url.trim_end_matches(','));
+        rest = &rest[end..];
+        if !url.ends_with(',') {
+            rest = rest.find(',').map_or("", |comma| &rest[comma..]);
+        }
+    }
 }

@@ -71,8 +71,12 @@ fn is_tracking_param(name: &str) -> bool {
 /// The form two links to the same page share: no scheme (http and https are one), host without
 /// `www.`, default port and fragment dropped, tracking parameters dropped, remaining query sorted.
 pub fn canonical(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut host = url.host_str().unwrap_or("");
+    // Every leading `www.` goes, so the result is its own canonical form ("www.www.x" → "x", as "www.x"
+    // is); but never the whole host: "www." stays, and "www.www." becomes "www.".
+    while let Some(rest) = host.strip_prefix("www.").filter(|rest| !rest.is_empty()) {
+        host = rest;
+    }
     let mut out = String::with_capacity(url.as_str().len());
     out.push_str(host);
     if let Some(port) = url.port() {
@@ -132,6 +136,19 @@ mod tests {
         assert_eq!(a, "abai.kz/post/95211?a=1&b=2");
         assert_ne!(canonical(&u("https://abai.kz/post/1")), canonical(&u("https://abai.kz/post/2")));
         assert_eq!(canonical(&u("https://abai.kz:8080/x")), "abai.kz:8080/x");
+    }
+
+    /// Found by `cargo fuzz run urls`: "https://www./" became "/", which is no URL at all, and
+    /// "www.www.x" became "www.x", whose own canonical form is "x".
+    #[test]
+    fn canonical_keeps_a_host_and_strips_every_www() {
+        assert_eq!(canonical(&u("https://www./")), "www./");
+        assert_eq!(canonical(&u("https://www.www./a")), "www./a");
+        assert_eq!(canonical(&u("https://www.www.example.org/a")), "example.org/a");
+        for s in ["https://www./", "https://www.www.example.org/a"] {
+            let c = canonical(&u(s));
+            assert_eq!(canonical(&u(&format!("https://{c}"))), c, "{s}");
+        }
     }
 
     #[test]

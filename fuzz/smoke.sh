@@ -28,12 +28,15 @@ max_len() {
     esac
 }
 
+# Built first so the times below are fuzzing only. -a (debug assertions and overflow checks, so an
+# integer overflow panics instead of wrapping) is cargo-fuzz's default; spelled out to keep it so.
+nice -n 10 cargo fuzz build -a
+
 failed=()
 for t in "${targets[@]}"; do
     log="$fuzz/artifacts/$t.log"
     mkdir -p "$fuzz/artifacts"
     start=$(date +%s)
-    # -a: debug assertions, so integer overflow panics instead of wrapping.
     # shellcheck disable=SC2086
     if nice -n 10 cargo fuzz run -a "$t" -- -max_total_time="$seconds" -max_len="$(max_len "$t")" \
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1; then

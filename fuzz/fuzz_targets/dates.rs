@@ -23,7 +23,8 @@ const ZONES: [Tz; 8] = [
 ];
 
 /// Fetch times: the tests' clock, New Year's Eve (year-less dates near the boundary), a leap day.
-const NOWS: [&str; 4] = ["2025-03-15T10:00:00Z", "2025-12-31T23:30:00Z", "2024-02-29T12:00:00Z", "2000-01-01T00:00:00Z"];
+const NOWS: [&str; 4] =
+    ["2025-03-15T10:00:00Z", "2025-12-31T23:30:00Z", "2024-02-29T12:00:00Z", "2000-01-01T00:00:00Z"];
 
 const LOCALES: [Option<Locale>; 4] = [None, Some(Locale::Kk), Some(Locale::Ru), Some(Locale::En)];
 

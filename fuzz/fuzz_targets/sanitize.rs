@@ -72,11 +72,8 @@ fn assert_inert(clean: &str, input: &str) {
 /// The scheme a browser would see: it drops leading C0 controls and spaces, and tabs and newlines
 /// anywhere (WHATWG URL), before looking for the first `:`.
 fn url_scheme(value: &str) -> Option<String> {
-    let squeezed: String = value
-        .trim_start_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
+    let squeezed: String =
+        value.trim_start_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     let (scheme, _) = squeezed.split_once(':')?;
     Some(scheme.to_ascii_lowercase())
 }

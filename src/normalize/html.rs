@@ -90,10 +90,12 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
         .add_tag_attributes("time", ["datetime"])
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "magnet"]))
         .link_rel(Some("noopener noreferrer"));
-    let owned_base = base.cloned();
-    builder.attribute_filter(move |_, attribute, value| match attribute {
-        "cite" => web_url(owned_base.as_ref(), value).map(Cow::Owned),
-        "srcset" => srcset(owned_base.as_ref(), value).map(Cow::Owned),
+    // ammonia checks schemes and resolves only the attributes it knows hold one URL (href, src, poster,
+    // …); `srcset` (a list of them) and `cite` pass through untouched unless filtered here.
+    let filter_base = base.cloned();
+    builder.attribute_filter(move |_element, attribute, value| match attribute {
+        "srcset" => absolute_srcset(filter_base.as_ref(), value).map(Cow::Owned),
+        "cite" => super::urls::resolve(filter_base.as_ref(), value).map(|u| Cow::Owned(u.into())),
         _ => Some(Cow::Borrowed(value)),
     });
     builder.url_relative(match base {
@@ -112,38 +114,46 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
     visible.then(|| clean.to_owned())
 }
 
-/// `s` as an absolute http(s) URL, or `None` (another scheme, or relative without a base).
-fn web_url(base: Option<&Url>, s: &str) -> Option<String> {
-    super::urls::resolve(base, s).map(String::from)
-}
-
-/// A `srcset` with every candidate's URL made absolute and the candidates that are not http(s) dropped;
-/// `None` when none is left. Candidates are split as the HTML spec does: a URL is a run of non-space
-/// characters (trailing commas end it), its descriptors run to the next comma.
-fn srcset(base: Option<&Url>, value: &str) -> Option<String> {
-    let mut kept = Vec::new();
-    let mut rest = value;
+/// A `srcset` with every candidate's URL made absolute against `base`; candidates whose URL is not
+/// http(s) (or is relative with no base) are dropped, and `None` when none is left. Candidates are split
+/// as the HTML standard does (a URL ends at whitespace, its descriptors at a comma), so a comma inside a
+/// URL (`w_300,c_fill/a.jpg`, common on image CDNs) does not cut it in two.
+fn absolute_srcset(base: Option<&Url>, set: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let mut rest = set;
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
         if rest.is_empty() {
             break;
         }
-        let (token, after) = rest.split_at(rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len()));
-        let url = token.trim_end_matches(',');
-        let descriptors = if url.len() < token.len() {
-            // `a.jpg,b.jpg`: a URL that ends in a comma has no descriptors.
-            rest = after;
-            ""
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            rest = &after[end..];
-            after[..end].trim()
+        let url_end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+        let (url, after) = rest.split_at(url_end);
+        let (url, descriptors, next) = match url.strip_suffix(',') {
+            // "a.jpg, b.jpg 2x": a URL that ends in a comma has no descriptors.
+            Some(_) => (url.trim_end_matches(','), "", after),
+            None => {
+                let end = after.find(',').unwrap_or(after.len());
+                (url, after[..end].trim(), &after[end..])
+            }
         };
-        if let Some(url) = web_url(base, url) {
-            kept.push(if descriptors.is_empty() { url } else { format!("{url} {descriptors}") });
+        rest = next;
+        // A browser skips a candidate whose descriptors it cannot read; so does this.
+        if !descriptors.split_ascii_whitespace().all(is_descriptor) {
+            continue;
+        }
+        if let Some(u) = super::urls::resolve(base, url) {
+            out.push(if descriptors.is_empty() { u.to_string() } else { format!("{u} {descriptors}") });
         }
     }
-    (!kept.is_empty()).then(|| kept.join(", "))
+    (!out.is_empty()).then(|| out.join(", "))
+}
+
+/// A width (`300w`), density (`1.5x`) or height (`200h`) descriptor.
+fn is_descriptor(d: &str) -> bool {
+    let Some(number) = d.strip_suffix(['w', 'x', 'h']) else {
+        return false;
+    };
+    !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.') && number.parse::<f64>().is_ok()
 }
 
 #[cfg(test)]
@@ -176,6 +186,34 @@ mod tests {
         assert_eq!(sanitize(r#"<a href="/news/1">x</a>"#, None).unwrap(), r#"<a rel="noopener noreferrer">x</a>"#);
     }
 
+    /// Found by `cargo fuzz run sanitize`: ammonia checks only single-URL attributes, so a `srcset`
+    /// kept `javascript:` and `data:` candidates, and its relative URLs stayed relative.
+    #[test]
+    fn srcset_candidates_are_resolved_and_checked() {
+        let clean = sanitize(r#"<img srcset="a.jpg 1x, javascript:alert(1) 2x">"#, Some(&base())).unwrap();
+        assert_eq!(clean, r#"<img srcset="https://abai.kz/post/a.jpg 1x">"#);
+        let clean = sanitize(r#"<img srcset="data:image/png;base64,AAAA 1x, /b.jpg 2x">"#, Some(&base())).unwrap();
+        assert_eq!(clean, r#"<img srcset="https://abai.kz/b.jpg 2x">"#);
+        // A comma inside a URL (image CDNs) does not split it; one ending a URL does.
+        let clean =
+            sanitize(r#"<img srcset="/w_300,c_fill/a.jpg 300w,/w_600,c_fill/a.jpg 600w, b.jpg,c.jpg">"#, Some(&base()))
+                .unwrap();
+        assert_eq!(
+            clean,
+            r#"<img srcset="https://abai.kz/w_300,c_fill/a.jpg 300w, https://abai.kz/w_600,c_fill/a.jpg 600w, https://abai.kz/post/b.jpg,c.jpg">"#
+        );
+        // Nothing left, or no base for relative candidates: the attribute goes.
+        assert_eq!(sanitize(r#"<img src="/a.jpg" srcset="a.jpg 1x">x"#, None).unwrap(), "<img>x");
+        assert_eq!(sanitize(r#"<img srcset="javascript:x 1x">x"#, Some(&base())).unwrap(), "<img>x");
+        assert_eq!(sanitize(r#"<img srcset="a.jpg onerror=x">x"#, Some(&base())).unwrap(), "<img>x");
+    }
+
+    #[test]
+    fn cite_is_resolved_and_checked() {
+        let clean = sanitize(r#"<q cite="javascript:alert(1)">a</q><q cite="/src">b</q>"#, Some(&base())).unwrap();
+        assert_eq!(clean, r#"<q>a</q><q cite="https://abai.kz/src">b</q>"#);
+    }
+
     #[test]
     fn srcset_and_cite_keep_only_web_urls_made_absolute() {
         let clean = sanitize(
@@ -187,10 +225,13 @@ mod tests {
             clean,
             r#"<img src="https://abai.kz/post/a.jpg" srcset="https://abai.kz/post/a-2x.jpg 2x, https://abai.kz/post/b.jpg"><blockquote cite="https://abai.kz/source">q</blockquote><q>q</q>"#
         );
-        assert_eq!(srcset(None, "a.jpg 1x, https://x.example/b.jpg 2x"), Some("https://x.example/b.jpg 2x".to_owned()));
-        assert_eq!(srcset(None, " javascript:alert(1) , vbscript:x 2x"), None);
         assert_eq!(
-            srcset(None, "https://x.example/a,b.jpg 1x,https://x.example/c.jpg"),
+            absolute_srcset(None, "a.jpg 1x, https://x.example/b.jpg 2x"),
+            Some("https://x.example/b.jpg 2x".to_owned())
+        );
+        assert_eq!(absolute_srcset(None, " javascript:alert(1) , vbscript:x 2x"), None);
+        assert_eq!(
+            absolute_srcset(None, "https://x.example/a,b.jpg 1x,https://x.example/c.jpg"),
             Some("https://x.example/a,b.jpg 1x, https://x.example/c.jpg".to_owned())
         );
     }

@@ -79,6 +79,8 @@ fn is_tracking_param(name: &str) -> bool {
 /// gone, so is the default port of either scheme (`http://x:443/` is `x/`).
 pub fn canonical(url: &Url) -> String {
     let mut host = url.host_str().unwrap_or("");
+    // Every leading `www.` goes while a dot is left, so the result is its own canonical form ("www.www.x.kz"
+    // → "x.kz", as "www.x.kz" is); but never down to a bare name: "www.com" stays.
     while let Some(rest) = host.strip_prefix("www.").filter(|rest| rest.contains('.')) {
         host = rest;
     }
@@ -144,6 +146,19 @@ mod tests {
         assert_eq!(canonical(&u("http://abai.kz:443/x")), "abai.kz/x");
         assert_eq!(canonical(&u("https://www.www.abai.kz/")), "abai.kz/");
         assert_eq!(canonical(&u("https://www.com/")), "www.com/");
+    }
+
+    /// Found by `cargo fuzz run urls`: "https://www./" became "/", which is no URL at all, and
+    /// "www.www.x" became "www.x", whose own canonical form is "x".
+    #[test]
+    fn canonical_keeps_a_host_and_strips_every_www() {
+        assert_eq!(canonical(&u("https://www./")), "www./");
+        assert_eq!(canonical(&u("https://www.www./a")), "www./a");
+        assert_eq!(canonical(&u("https://www.www.example.org/a")), "example.org/a");
+        for s in ["https://www./", "https://www.www.example.org/a"] {
+            let c = canonical(&u(s));
+            assert_eq!(canonical(&u(&format!("https://{c}"))), c, "{s}");
+        }
     }
 
     #[test]

@@ -263,7 +263,8 @@ impl Item {
 }
 
 fn looks_like_url(s: &str) -> bool {
-    let lower = |p: &str| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+    // Bytes, not `&s[..n]`: a guid such as "жастарға" has no char boundary at 7 or 8.
+    let lower = |p: &str| s.as_bytes().get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()));
     lower("http://") || lower("https://") || s.starts_with('/')
 }
 
@@ -296,6 +297,15 @@ mod tests {
                 (None, false, None),
             ]
         );
+    }
+
+    /// Found by `cargo fuzz run parse`: a non-ASCII guid was sliced at byte 7 to look for "http://".
+    #[test]
+    fn a_non_ascii_guid_is_not_a_link_and_does_not_panic() {
+        let doc = "<rss version=\"2.0\"><channel><item><guid>жастарға қолдау</guid></item></channel></rss>";
+        let f = parse(doc).expect("parses");
+        assert_eq!(f.entries[0].id.as_deref(), Some("жастарға қолдау"));
+        assert_eq!(f.entries[0].link, None);
     }
 
     #[test]

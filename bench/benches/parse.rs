@@ -139,8 +139,11 @@ fn report(estimates: &Estimates, cases: &[Case]) {
         let ratio = |fast: Duration, slow: Duration| fast.as_secs_f64() / slow.as_secs_f64();
         vs_raw.push(ratio(raw, fm));
         vs_peer.push(ratio(peer, fm));
-        // Throughput of 0.42 relative to 0.41: below 1 means 0.42 is slower.
-        next_vs_raw.push(ratio(raw, next));
+        // Throughput of 0.42 relative to 0.41: below 1 means 0.42 is slower. The windows-1251 rows are
+        // left out: 0.42's loop stops at once on them (see `raw_scan_next`).
+        if case.spec.format != feedmill_bench::Format::Rss2Windows1251 {
+            next_vs_raw.push(ratio(raw, next));
+        }
         println!(
             "{:<12} {:>7} {:>8.0} | {:>8.0} {:>8.2}× | {:>8.1} {:>9.0} | {:>8.1} | {:>8.1} {:>9.0} | {:>8.1}% {:>8.1}% {:>8.2}×",
             case.spec.format.name(),
@@ -165,7 +168,7 @@ fn report(estimates: &Estimates, cases: &[Case]) {
             geomean(&vs_peer)
         );
         println!(
-            "quick-xml 0.42's raw loop at {:.2}× the throughput of 0.41's (below 1: slower)",
+            "quick-xml 0.42's raw loop at {:.2}× the throughput of 0.41's on UTF-8 documents (below 1: slower)",
             geomean(&next_vs_raw)
         );
     }

@@ -78,40 +78,27 @@ fn render_sources(out: &mut String, s: &Snapshot<'_>) {
     head(out, "feedmill_sources_failing", "gauge", "Sources whose last fetch failed.");
     let failing = s.sources.iter().filter(|n| state(n).is_some_and(|st| st.failures > 0)).count();
     let _ = writeln!(out, "feedmill_sources_failing {failing}");
+    // One sample per source that has a value.
+    let per_source = |out: &mut String, metric: &str, value: &dyn Fn(&str) -> Option<i64>| {
+        for n in s.sources {
+            if let Some(v) = value(n) {
+                let _ = writeln!(out, "{metric}{{source=\"{}\"}} {v}", label(n));
+            }
+        }
+    };
     head(out, "feedmill_source_failures", "gauge", "Failed fetches in a row, per source.");
-    for n in s.sources {
-        let _ = writeln!(
-            out,
-            "feedmill_source_failures{{source=\"{}\"}} {}",
-            label(n),
-            state(n).map_or(0, |st| st.failures)
-        );
-    }
+    per_source(out, "feedmill_source_failures", &|n| Some(state(n).map_or(0, |st| i64::from(st.failures))));
     head(
         out,
         "feedmill_source_last_success_timestamp_seconds",
         "gauge",
         "Unix time of the last successful fetch, per source; absent until one succeeds.",
     );
-    for n in s.sources {
-        if let Some(t) = state(n).and_then(|st| st.last_success) {
-            let _ = writeln!(
-                out,
-                "feedmill_source_last_success_timestamp_seconds{{source=\"{}\"}} {}",
-                label(n),
-                t.timestamp()
-            );
-        }
-    }
+    per_source(out, "feedmill_source_last_success_timestamp_seconds", &|n| {
+        state(n).and_then(|st| st.last_success).map(|t| t.timestamp())
+    });
     head(out, "feedmill_source_entries", "gauge", "Entries the state database keeps, per source.");
-    for n in s.sources {
-        let _ = writeln!(
-            out,
-            "feedmill_source_entries{{source=\"{}\"}} {}",
-            label(n),
-            s.counts.get(n).copied().unwrap_or(0)
-        );
-    }
+    per_source(out, "feedmill_source_entries", &|n| Some(s.counts.get(n).map_or(0, |c| *c as i64)));
 }
 
 fn render_observed(out: &mut String, s: &Snapshot<'_>) {

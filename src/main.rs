@@ -75,23 +75,23 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check { config } => check(&config.config, quiet),
         Command::Run { config, output, force, wait, summary } => {
-            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
             let _lock = lock_state(&config, wait, quiet)?;
             run(&config, output, force, quiet, summary)
         }
         Command::Watch { config, output, every, wait } => {
-            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
             let _lock = lock_state(&config, wait, quiet)?;
             watch(&config, output, every, quiet)
         }
         Command::Serve { config, output, listen, watch, every, wait } => {
-            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
             // Serving only reads; refreshing writes the state like `watch`.
             let _lock = if watch { Some(lock_state(&config, wait, quiet)?) } else { None };
             serve(&config, output, listen, watch.then_some(every), quiet)
         }
         Command::Status { config } => {
-            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
             status(&config)
         }
         Command::Parse { input, json, timezone } => parse(&input, json, timezone),
@@ -103,17 +103,18 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Discover { url } => discover(&url),
         Command::Explain { config, entry } => {
-            let Some(config) = load(&config.config)? else { return Ok(EXIT_FATAL) };
+            let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
             explain(&config, &entry)
         }
     }
 }
 
-/// Reads the config, printing its problems; `None` when it has errors.
-fn load(path: &Path) -> anyhow::Result<Option<Config>> {
+/// Reads the config, printing its problems (warnings only without `-q`: a cron job would mail them on
+/// every run); `None` when it has errors.
+fn load(path: &Path, quiet: bool) -> anyhow::Result<Option<Config>> {
     match Config::from_file(path) {
         Ok(config) => {
-            if !config.warnings.is_empty() {
+            if !quiet && !config.warnings.is_empty() {
                 let text = std::fs::read_to_string(path).unwrap_or_default();
                 for w in &config.warnings {
                     eprint!("{}", w.render(&path.display().to_string(), &text));
@@ -173,7 +174,8 @@ fn import_opml(opml: &Path, config: &Path, dry_run: bool, quiet: bool) -> anyhow
 }
 
 fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
-    let Some(config) = load(path)? else { return Ok(EXIT_FATAL) };
+    // `check` exists to show problems: its warnings are printed even with `-q`.
+    let Some(config) = load(path, false)? else { return Ok(EXIT_FATAL) };
     if !quiet {
         say!(
             "{}: ok — {} sources, {} categories, output to {}",

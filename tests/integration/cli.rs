@@ -114,3 +114,18 @@ fn version_names_the_package_version() {
     let rest = &line[format!("feedmill {}", env!("CARGO_PKG_VERSION")).len()..];
     assert!(rest.is_empty() || (rest.starts_with(" (") && rest.ends_with(')')), "{line}");
 }
+
+#[test]
+fn quiet_runs_keep_config_warnings_to_check() {
+    let p = Project::new(
+        "[categories.unused]\n\n[categories.kz]\n\n[[sources]]\nname = \"a\"\nurl = \"a.xml\"\ncategories = [\"kz\"]\n",
+    );
+    p.write("a.xml", &fixture("feeds/atom10-en.xml"));
+    let quiet = p.feedmill(&["-q", "run"]);
+    quiet.assert_code(0);
+    assert!(!quiet.stderr.contains("unused"), "cron would mail this every run: {}", quiet.stderr);
+    let loud = p.feedmill(&["run"]);
+    assert!(loud.stderr.contains("category `unused` is declared but no source uses it"), "{}", loud.stderr);
+    let check = p.feedmill(&["-q", "check"]);
+    assert!(check.stderr.contains("category `unused` is declared"), "{}", check.stderr);
+}

@@ -120,7 +120,7 @@ fn quiet_runs_keep_config_warnings_to_check() {
     let p = Project::new(
         "[categories.unused]\n\n[categories.kz]\n\n[[sources]]\nname = \"a\"\nurl = \"a.xml\"\ncategories = [\"kz\"]\n",
     );
-    p.write("a.xml", &fixture("feeds/atom10-en.xml"));
+    p.write("a.xml", fixture("feeds/atom10-en.xml"));
     let quiet = p.feedmill(&["-q", "run"]);
     quiet.assert_code(0);
     assert!(!quiet.stderr.contains("unused"), "cron would mail this every run: {}", quiet.stderr);

@@ -339,6 +339,10 @@ fn print_refresh(now: chrono::DateTime<chrono::Utc>, report: &report::RunReport,
             eprintln!("error: {}: {error}", s.name);
         }
     }
+    // Outputs that could not be written: the loop goes on (the next refresh may succeed), but says so.
+    if let Some(e) = &report.output_error {
+        eprintln!("error: {e}");
+    }
     if !quiet {
         for w in &report.warnings {
             eprintln!("warning: {w}");

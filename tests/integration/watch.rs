@@ -46,3 +46,27 @@ fn watch_refreshes_then_stops_cleanly_on_sigterm() {
     assert!(stderr.trim_end().ends_with("stopped"), "{stderr}");
     assert_eq!(p.titles("all"), ["Бірінші"]);
 }
+
+#[test]
+fn watch_says_when_outputs_cannot_be_written_and_keeps_going() {
+    let server = TestServer::start();
+    let feed = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>a</title>\
+                <item><title>Бірінші</title><link>https://abai.kz/1</link></item></channel></rss>";
+    server.route("/rss", [Reply::ok_as("application/rss+xml", feed)]);
+    let p = Project::new(&config(&format!("[[sources]]\nname = \"abai\"\nurl = \"{}\"\n", server.url("/rss"))));
+    // /proc refuses new folders even to root: every build fails to write.
+    let child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .args(["watch", "--every", "1s", "--output", "/proc/feedmill-out"])
+        .current_dir(p.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("a second fetch", Duration::from_secs(20), || server.requests_to("/rss").len() >= 2);
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: ") && stderr.contains("/proc/feedmill-out"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "the loop went on until SIGTERM: {stderr}");
+}

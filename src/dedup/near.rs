@@ -115,7 +115,7 @@ impl Signature {
         let summary = entry.summary_html.as_deref().map(lead).unwrap_or_default();
         let content = entry.content_html.as_deref().map(lead).unwrap_or_default();
         let language = match &entry.language {
-            Some(l) => Some(l.split(['-', '_']).next().unwrap_or(l).to_ascii_lowercase()),
+            Some(l) => language::primary_subtag(l),
             None => language::of_entry(entry, if content.is_empty() { &summary } else { &content }),
         };
         Signature::new(&entry.title, &summary, &content, language.as_deref())
@@ -245,11 +245,8 @@ impl<'a> Reader<'a> {
 /// The start of a text, long enough for [`LEAD_WORDS`] words: a full article is not folded only to be
 /// cut after fifty words.
 fn start(text: &str) -> &str {
-    match text.char_indices().nth(LEAD_CHARS) {
-        // The cut may split a word, past the fiftieth unless words average over 20 characters.
-        Some((cut, _)) => &text[..cut],
-        None => text,
-    }
+    // The cut may split a word, past the fiftieth unless words average over 20 characters.
+    text::first_chars(text, LEAD_CHARS)
 }
 
 /// The first [`LEAD_WORDS`] words.

@@ -128,10 +128,7 @@ const MIN_CONFIDENCE: f64 = 0.25;
 
 /// The language of `text` as a BCP 47 primary subtag, or `None` when it cannot be told reliably.
 pub fn detect(text: &str) -> Option<&'static str> {
-    let sample = match text.char_indices().nth(SAMPLE_CHARS) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
-    };
+    let sample = super::text::first_chars(text, SAMPLE_CHARS);
     let (mut cyrillic, mut other) = (0usize, 0usize);
     for c in sample.chars() {
         // The range tests first: `is_alphabetic` is a table look-up for every non-ASCII letter.
@@ -156,15 +153,14 @@ pub fn detect(text: &str) -> Option<&'static str> {
 /// subtag, lowercased). Detection wins because sites routinely declare one language for everything
 /// they publish.
 pub fn of_entry(entry: &Entry, text: &str) -> Option<String> {
-    let text = match text.char_indices().nth(SAMPLE_CHARS) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
-    };
-    let sample = format!("{}\n{text}", entry.title);
-    detect(&sample).map(str::to_owned).or_else(|| {
-        let declared = entry.language.as_deref()?.split(['-', '_']).next()?.trim().to_ascii_lowercase();
-        (!declared.is_empty()).then_some(declared)
-    })
+    let sample = format!("{}\n{}", entry.title, super::text::first_chars(text, SAMPLE_CHARS));
+    detect(&sample).map(str::to_owned).or_else(|| entry.language.as_deref().and_then(primary_subtag))
+}
+
+/// A language tag's primary subtag, lowercased (`kk-KZ` → `kk`); `None` when empty.
+pub fn primary_subtag(tag: &str) -> Option<String> {
+    let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+    (!primary.is_empty()).then_some(primary)
 }
 
 /// Kazakh, Russian, or another Cyrillic language (see the module docs).

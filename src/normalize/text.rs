@@ -23,6 +23,14 @@ pub fn plain(text: &Text) -> String {
     }
 }
 
+/// The first `n` characters of `s` (all of it when shorter), cut on a character boundary.
+pub fn first_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((cut, _)) => &s[..cut],
+        None => s,
+    }
+}
+
 /// The start of an HTML fragment that surely holds its first `chars` characters of text (markup is
 /// allowed to be 15 times the text), cut before a tag the cut would split: for work that reads only the
 /// start of a text (language detection, near-duplicate ledes), so a long article is not converted whole.

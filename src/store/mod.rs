@@ -230,8 +230,9 @@ impl Store {
     /// A transaction that takes the write lock at once. A deferred one would read first and then ask to
     /// write; SQLite refuses that upgrade while another connection writes without calling the busy
     /// handler (waiting could deadlock), so the busy timeout would never apply.
-    fn write_transaction(&mut self) -> rusqlite::Result<Transaction<'_>> {
-        self.conn.transaction_with_behavior(TransactionBehavior::Immediate)
+    /// A free function over the connection, so a caller can still lend out the store's other fields.
+    fn write_transaction(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+        conn.transaction_with_behavior(TransactionBehavior::Immediate)
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -308,9 +309,7 @@ impl Store {
     /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
     pub fn recorder(&mut self, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
         let busy_timeout = self.busy_timeout;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        let tx = Store::write_transaction(&mut self.conn)
             .map_err(|source| sqlite_error(&self.path, busy_timeout, source))?;
         Ok(Recorder { tx, path: &self.path, busy_timeout, now, out: HashMap::new(), changed: false })
     }
@@ -368,9 +367,8 @@ impl Store {
     /// Deletes entries last seen before `cutoff`, leaving tombstones so a source that lists them again
     /// does not bring them back. Returns how many were purged.
     pub fn purge(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
-        let err = |source| sqlite_error(&path, busy_timeout, source);
-        let tx = self.write_transaction().map_err(err)?;
+        let err = |source| sqlite_error(&self.path, self.busy_timeout, source);
+        let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
         // (source, id, canonical URL, fingerprint) of each entry to purge.
         type Doomed = (String, String, Option<String>, Option<Vec<u8>>);
         let doomed: Vec<Doomed> = {
@@ -442,8 +440,8 @@ pub struct Recorder<'a> {
 }
 
 impl Recorder<'_> {
-    /// Writes one source's state and entries; returns how its parsed entries related to the store.
-    pub fn add(&mut self, u: &SourceUpdate) -> Result<Option<Reconciled>, StoreError> {
+    /// Writes one source's state and entries ([`commit`](Self::commit) reports how they related to the store).
+    pub fn add(&mut self, u: &SourceUpdate) -> Result<(), StoreError> {
         let err = |source| sqlite_error(self.path, self.busy_timeout, source);
         self.changed |= save_source(&self.tx, u).map_err(err)?;
         match &u.entries {
@@ -451,17 +449,16 @@ impl Recorder<'_> {
                 let r = reconcile(&self.tx, &u.name, entries, self.now).map_err(err)?;
                 self.changed |= r.new + r.updated > 0;
                 self.out.insert(u.name.clone(), r);
-                Ok(Some(r))
             }
             EntriesUpdate::Unchanged => {
                 // The feed still lists its in-feed entries: one row says so for all of them.
                 self.tx
                     .execute("UPDATE sources SET listed_at = ?2 WHERE name = ?1", params![u.name, ts(self.now)])
                     .map_err(err)?;
-                Ok(None)
             }
-            EntriesUpdate::Unknown => Ok(None),
+            EntriesUpdate::Unknown => {}
         }
+        Ok(())
     }
 
     /// Signs the new entries and commits the run; returns every parsed source's reconciliation.

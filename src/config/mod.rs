@@ -215,12 +215,17 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Config::parse(&text, &path.display().to_string(), &Config::base_dir(path))
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// The folder a config file's relative paths are resolved against: its own, made absolute.
+    pub fn base_dir(path: &Path) -> PathBuf {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
         };
-        let dir = std::path::absolute(&dir).unwrap_or(dir);
-        Config::parse(&text, &path.display().to_string(), &dir).map_err(|e| ConfigError::Invalid(Box::new(e)))
+        std::path::absolute(&dir).unwrap_or(dir)
     }
 
     /// Validates config text. `origin` names it in messages; `base_dir` anchors relative paths.
@@ -245,6 +250,11 @@ impl Config {
     pub fn category(&self, slug: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.slug == slug)
     }
+}
+
+/// The rule for category slugs (they become folder names): lowercase ASCII letters, digits, `-`, `_`.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 #[derive(Default)]
@@ -545,8 +555,7 @@ impl Validator {
     }
 
     fn check_slug(&mut self, slug: &str, span: std::ops::Range<usize>) -> bool {
-        let ok = !slug.is_empty()
-            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let ok = is_slug(slug);
         if !ok {
             self.error(format!("category `{slug}` is not a valid slug"), span).help =
                 Some("use lowercase ASCII letters, digits, `-` and `_`: it becomes a folder name".into());

@@ -29,6 +29,7 @@ mod file;
 mod guard;
 mod http;
 mod retry;
+pub(crate) use retry::status_is_retryable;
 #[cfg(test)]
 mod test_server;
 mod websub;

@@ -22,7 +22,7 @@ pub(super) enum Retry {
 }
 
 /// Statuses worth another try: request timeout, rate limiting, and server-side trouble.
-pub(super) fn status_is_retryable(status: u16) -> bool {
+pub(crate) fn status_is_retryable(status: u16) -> bool {
     matches!(status, 408 | 429 | 500..=599)
 }
 

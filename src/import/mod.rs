@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{value, Array, ArrayOfTables, DocumentMut, Item, Table};
 
-use crate::config::{Config, ConfigErrors};
+use crate::config::{is_slug, Config, ConfigErrors};
 use crate::emit::write::{write_if_changed, WriteError};
 use crate::fetch::Location;
 use crate::normalize::urls::canonical;
@@ -101,11 +101,7 @@ pub fn import_file(opml_path: &Path, config_path: &Path, dry_run: bool) -> Resul
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => return Err(ImportError::Read { path: config_path.into(), source }),
     };
-    let dir = match config_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let dir = Config::base_dir(config_path);
     let imported = import(&config_text, &config_path.display().to_string(), &dir, &feeds)?;
     if !dry_run && !imported.added.is_empty() {
         write_if_changed(config_path, imported.text.as_bytes())?;
@@ -303,11 +299,6 @@ fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
         return base.to_owned();
     }
     (2..).map(|n| format!("{base}-{n}")).find(|c| !taken(c)).unwrap_or_else(|| base.to_owned())
-}
-
-/// The config's slug rule: lowercase ASCII letters, digits, `-` and `_`.
-fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// A title as a slug: transliterated to ASCII (deunicode: `Жаңалықтар` → `zhanalyktar`, `🔥` → `fire`),

@@ -54,11 +54,8 @@ fn next_wake(config: &Config, store: &Store, every: Duration, now: DateTime<Utc>
     let next = config
         .sources
         .iter()
-        .filter_map(|s| {
-            // A dead source (410 Gone) is never due again: it must not wake the loop.
-            let st = states.get(&s.name).filter(|st| st.dead_since(&s.url).is_none())?;
-            st.next_fetch.or_else(|| Some(st.last_fetch? + every))
-        })
+        // A dead source (410 Gone) is never due again: it does not wake the loop.
+        .filter_map(|s| states.get(&s.name)?.next_due(&s.url, Some(every)))
         .min();
     let wait =
         next.map_or(every, |n| (n - now).to_std().unwrap_or(Duration::ZERO)).clamp(Duration::from_secs(1), every);

@@ -61,8 +61,7 @@ pub(super) async fn read_source(
         return SourceResult { report, update: None, normalized: None };
     }
     if !opts.force {
-        let default_due = || Some(state.last_fetch? + opts.default_interval?);
-        let not_due = state.next_fetch.or_else(default_due).filter(|next| *next > now);
+        let not_due = state.next_due(&source.url, opts.default_interval).filter(|next| *next > now);
         if let Some(next) = not_due {
             report.status = Status::Skipped { until: next };
             return SourceResult { report, update: None, normalized: None };

@@ -115,6 +115,15 @@ impl SourceState {
     pub fn dead_since(&self, configured_url: &str) -> Option<DateTime<Utc>> {
         self.gone_since.filter(|_| self.configured_url.as_deref() == Some(configured_url))
     }
+
+    /// When the source is due next: the time its schedule or backoff set, else `default_interval` after
+    /// its last fetch. `None`: due whenever asked (never fetched, or no default), or never (dead).
+    pub fn next_due(&self, configured_url: &str, default_interval: Option<Duration>) -> Option<DateTime<Utc>> {
+        if self.dead_since(configured_url).is_some() {
+            return None;
+        }
+        self.next_fetch.or_else(|| Some(self.last_fetch? + default_interval?))
+    }
 }
 
 /// An entry as kept in the store.

@@ -179,7 +179,7 @@ pub(crate) fn sources() -> Vec<SourceRef> {
         source("radio", Some("radio"), "feeds/radio.xml", None, never),
         source(
             "notes",
-            Some("Заметки <b>\u{1}"),
+            Some("Заметки <b>\u{1}\u{ffff}"),
             "file:///srv/notes.xml",
             Some("https://notes.example/"),
             SourceHealth::default(),

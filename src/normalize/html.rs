@@ -35,7 +35,7 @@ const FLAT_ELEMENTS: &[&str] = &[
 /// Whether `html` opens elements more than [`MAX_HTML_DEPTH`] deep: a linear scan of the tags that
 /// over-counts (it knows nothing of implied end tags beyond [`FLAT_ELEMENTS`]), never under-counts
 /// what is written.
-pub fn nests_too_deep(html: &str) -> bool {
+fn nests_too_deep(html: &str) -> bool {
     let bytes = html.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
@@ -72,13 +72,24 @@ pub fn nests_too_deep(html: &str) -> bool {
 /// fragment that only held a script). A fragment that [nests too deep](nests_too_deep) becomes its
 /// text in one paragraph.
 pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
+    sanitize_flagged(html, base).0
+}
+
+/// [`sanitize`], and whether the fragment nested too deep and was kept as text only (for the caller's
+/// warning), so the depth is scanned once.
+pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool) {
     if html.trim().is_empty() {
-        return None;
+        return (None, false);
     }
     if nests_too_deep(html) {
         let text = super::text::html_to_text(html);
-        return (!text.is_empty()).then(|| format!("<p>{}</p>", super::escape_html(&text)));
+        return ((!text.is_empty()).then(|| format!("<p>{}</p>", super::escape_html(&text))), true);
     }
+    (sanitize_tree(html, base), false)
+}
+
+/// The allowlist sanitizing proper, for a fragment of reasonable depth.
+fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
     let mut builder = Builder::default();
     builder
         .add_tags(["figure", "figcaption", "picture", "source", "audio", "video", "track", "time"])

@@ -139,16 +139,17 @@ fn entry(
     let mut sanitize = |t: &crate::model::Text| {
         let value = if t.value.len() > MAX_HTML_BYTES {
             oversize.bodies.add(index);
-            cut_html(&t.value, MAX_HTML_BYTES)
+            text::html_prefix(&t.value, MAX_HTML_BYTES)
         } else {
             &t.value
         };
         match t.kind {
             TextKind::Html => {
-                if html::nests_too_deep(value) {
+                let (clean, too_deep) = html::sanitize_flagged(value, base);
+                if too_deep {
                     oversize.deep.add(index);
                 }
-                html::sanitize(value, base)
+                clean
             }
             // Plain text becomes HTML by escaping, with line breaks kept as paragraphs of one line each.
             TextKind::Text => {
@@ -165,9 +166,11 @@ fn entry(
         oversize.titles.add(index);
         title = text::truncate_bytes(&title, MAX_TITLE_BYTES).into_owned();
     }
+    // The start of the text, for a missing title and for language detection below.
+    let lead = content_html.as_deref().or(summary_html.as_deref()).unwrap_or_default();
+    let lead = text::html_to_text(text::html_start(lead, language::SAMPLE_CHARS));
     if title.is_empty() {
-        let body = content_html.as_deref().or(summary_html.as_deref()).map(text::html_to_text).unwrap_or_default();
-        title = text::truncate_words(&body, FALLBACK_TITLE_CHARS).into_owned();
+        title = text::truncate_words(&lead, FALLBACK_TITLE_CHARS).into_owned();
     }
     if title.is_empty() {
         title = url.as_ref().map(Url::to_string).unwrap_or_default();
@@ -243,9 +246,7 @@ fn entry(
         via: Vec::new(),
     };
     // Feeds declare one language for everything they publish; the text says what each entry is in.
-    let body = entry.content_html.as_deref().or(entry.summary_html.as_deref()).unwrap_or_default();
-    let body = text::html_to_text(text::html_start(body, language::SAMPLE_CHARS));
-    entry.language = language::of_entry(&entry, &body);
+    entry.language = language::of_entry(&entry, &lead);
     Some(Candidate { guid, entry })
 }
 
@@ -279,21 +280,6 @@ fn date(
             warnings.push(format!("entry #{}: unrecognized {what} date {raw:?}; using first-seen time", index + 1));
             None
         }
-    }
-}
-
-/// A summary or content cut to at most `max` bytes, on a character boundary and before a tag the cut
-/// would split (the sanitizer drops a half tag anyway, but it must not read half an attribute as text).
-fn cut_html(html: &str, max: usize) -> &str {
-    let mut cut = max.min(html.len());
-    while !html.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let head = &html[..cut];
-    match (head.rfind('<'), head.rfind('>')) {
-        (Some(lt), Some(gt)) if lt > gt => &head[..lt],
-        (Some(lt), None) => &head[..lt],
-        _ => head,
     }
 }
 
@@ -526,9 +512,9 @@ mod tests {
 
     #[test]
     fn html_is_cut_before_a_split_tag() {
-        assert_eq!(cut_html("<p>ab</p><a href=\"x\">", 12), "<p>ab</p>");
-        assert_eq!(cut_html("<p>ab</p>", 5), "<p>ab");
-        assert_eq!(cut_html("<p>ab</p>", 2), "");
-        assert_eq!(cut_html("ҚҚ", 3), "Қ");
+        assert_eq!(text::html_prefix("<p>ab</p><a href=\"x\">", 12), "<p>ab</p>");
+        assert_eq!(text::html_prefix("<p>ab</p>", 5), "<p>ab");
+        assert_eq!(text::html_prefix("<p>ab</p>", 2), "");
+        assert_eq!(text::html_prefix("ҚҚ", 3), "Қ");
     }
 }

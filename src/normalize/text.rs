@@ -35,13 +35,22 @@ pub fn first_chars(s: &str, n: usize) -> &str {
 /// allowed to be 15 times the text), cut before a tag the cut would split: for work that reads only the
 /// start of a text (language detection, near-duplicate ledes), so a long article is not converted whole.
 pub fn html_start(html: &str, chars: usize) -> &str {
-    let mut cut = chars.saturating_mul(16).min(html.len());
+    html_prefix(html, chars.saturating_mul(16))
+}
+
+/// At most `max_bytes` of an HTML fragment, cut on a character boundary and before a tag the cut would
+/// split; the whole fragment when it fits.
+pub fn html_prefix(html: &str, max_bytes: usize) -> &str {
+    if html.len() <= max_bytes {
+        return html;
+    }
+    let mut cut = max_bytes;
     while !html.is_char_boundary(cut) {
         cut -= 1;
     }
     let start = &html[..cut];
     match start.rfind('<') {
-        Some(lt) if cut < html.len() && !start[lt..].contains('>') => &start[..lt],
+        Some(lt) if !start[lt..].contains('>') => &start[..lt],
         _ => start,
     }
 }

@@ -169,7 +169,11 @@ impl Writer<'_> {
             Some(base) if URL_ATTRS.contains(&lower.as_str()) => {
                 resolve(base, value).map_or_else(|| value.to_owned(), String::from)
             }
-            Some(base) if lower == "srcset" => absolute_srcset(base, value),
+            // The sanitizer's own srcset reading: candidates split as HTML does, only http(s) kept.
+            Some(base) if lower == "srcset" => match crate::normalize::html::absolute_srcset(Some(base), value) {
+                Some(set) => set,
+                None => return,
+            },
             _ => value.to_owned(),
         };
         out.push(' ');
@@ -194,17 +198,6 @@ impl Writer<'_> {
             }
         })
     }
-}
-
-fn absolute_srcset(base: &Url, set: &str) -> String {
-    set.split(',')
-        .filter_map(|candidate| {
-            let mut parts = candidate.split_whitespace();
-            let url = resolve(base, parts.next()?)?;
-            Some(std::iter::once(url.to_string()).chain(parts.map(str::to_owned)).collect::<Vec<_>>().join(" "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Plain text as HTML text.

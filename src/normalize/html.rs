@@ -129,7 +129,7 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
 /// http(s) (or is relative with no base) are dropped, and `None` when none is left. Candidates are split
 /// as the HTML standard does (a URL ends at whitespace, its descriptors at a comma), so a comma inside a
 /// URL (`w_300,c_fill/a.jpg`, common on image CDNs) does not cut it in two.
-fn absolute_srcset(base: Option<&Url>, set: &str) -> Option<String> {
+pub(crate) fn absolute_srcset(base: Option<&Url>, set: &str) -> Option<String> {
     let mut out = Vec::new();
     let mut rest = set;
     loop {

@@ -33,14 +33,7 @@ pub(super) struct Refused(pub String);
 impl Refused {
     /// The refusal somewhere in `error`'s chain of sources, if the guard caused it.
     pub(super) fn find<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e Refused> {
-        let mut current = Some(error);
-        while let Some(e) = current {
-            if let Some(refused) = e.downcast_ref::<Refused>() {
-                return Some(refused);
-            }
-            current = e.source();
-        }
-        None
+        super::causes(error).find_map(|e| e.downcast_ref::<Refused>())
     }
 }
 
@@ -166,14 +159,7 @@ impl NeverResolves {
 
     /// Whether `error`'s chain holds one: asking again cannot help.
     pub(super) fn in_chain(error: &(dyn StdError + 'static)) -> bool {
-        let mut current = Some(error);
-        while let Some(e) = current {
-            if e.is::<NeverResolves>() {
-                return true;
-            }
-            current = e.source();
-        }
-        false
+        super::causes(error).any(|e| e.is::<NeverResolves>())
     }
 }
 

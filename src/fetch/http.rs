@@ -25,6 +25,15 @@ enum Hop {
 }
 
 impl Fetcher {
+    /// The SSRF guard's check of a literal address, before connecting. A name is checked by the
+    /// client's resolver as it connects.
+    pub(super) fn check_target(&self, url: &Url) -> Result<(), Failure> {
+        match self.guard.as_ref().and_then(|g| g.check_url(url).err()) {
+            Some(refused) => Err(refused_failure(url, &refused)),
+            None => Ok(()),
+        }
+    }
+
     /// One attempt: follows redirects from `url` and reads the final body.
     pub(super) async fn attempt(&self, url: &Url, validators: &Validators) -> Result<Fetched, Failure> {
         let mut current = url.clone();
@@ -33,9 +42,7 @@ impl Fetcher {
         let mut budget = self.settings.timeout;
         loop {
             // Literal addresses only: a name is checked by the client's resolver as it connects.
-            if let Some(refused) = self.guard.as_ref().and_then(|g| g.check_url(&current).err()) {
-                return Err(refused_failure(&current, &refused));
-            }
+            self.check_target(&current)?;
             let permit = self.host_permit(&current).await;
             let hop_started = Instant::now();
             let hop = tokio::time::timeout(budget, self.hop(&current, validators)).await;
@@ -194,14 +201,7 @@ pub(super) fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
 /// `InvalidContentType`, what a plain-HTTP server's `400 Bad Request` looks like to it. rustls is not a
 /// direct dependency, so its error is recognized by its message (a test pins it).
 fn not_tls(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if e.to_string().contains("InvalidContentType") {
-            return true;
-        }
-        current = e.source();
-    }
-    false
+    super::causes(error).any(|e| e.to_string().contains("InvalidContentType"))
 }
 
 /// The guard said no: asking again cannot change that.

@@ -470,6 +470,13 @@ struct Failure {
     retry: retry::Retry,
 }
 
+/// An error and each of its sources in turn.
+fn causes<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| e.source())
+}
+
 #[cfg(test)]
 // Tests write their fixture files directly; the guardrail is about output files.
 #[allow(clippy::disallowed_methods)]

@@ -13,7 +13,7 @@ use reqwest::header::{self, HeaderValue};
 use tokio::time::Instant;
 use url::Url;
 
-use super::http::{refused_failure, send_failure};
+use super::http::send_failure;
 use super::retry::Retry;
 use super::{Failure, FetchError, Fetcher};
 
@@ -29,9 +29,7 @@ impl Fetcher {
     }
 
     async fn ping_once(&self, hub: &Url, body: &str) -> Result<(), Failure> {
-        if let Some(refused) = self.guard.as_ref().and_then(|g| g.check_url(hub).err()) {
-            return Err(refused_failure(hub, &refused));
-        }
+        self.check_target(hub)?;
         let _permit = self.host_permit(hub).await;
         let started = Instant::now();
         let request = self

@@ -25,13 +25,11 @@ enum Hop {
 }
 
 impl Fetcher {
-    /// The SSRF guard's check of a literal address, before connecting. A name is checked by the
-    /// client's resolver as it connects.
-    pub(super) fn check_target(&self, url: &Url) -> Result<(), Failure> {
-        match self.guard.as_ref().and_then(|g| g.check_url(url).err()) {
-            Some(refused) => Err(refused_failure(url, &refused)),
-            None => Ok(()),
-        }
+    /// The SSRF guard's check of a literal address, before connecting: the failure when it refuses. A
+    /// name is checked by the client's resolver as it connects.
+    pub(super) fn refusal(&self, url: &Url) -> Option<Failure> {
+        let refused = self.guard.as_ref()?.check_url(url).err()?;
+        Some(refused_failure(url, &refused))
     }
 
     /// One attempt: follows redirects from `url` and reads the final body.
@@ -42,7 +40,9 @@ impl Fetcher {
         let mut budget = self.settings.timeout;
         loop {
             // Literal addresses only: a name is checked by the client's resolver as it connects.
-            self.check_target(&current)?;
+            if let Some(refused) = self.refusal(&current) {
+                return Err(refused);
+            }
             let permit = self.host_permit(&current).await;
             let hop_started = Instant::now();
             let hop = tokio::time::timeout(budget, self.hop(&current, validators)).await;

@@ -29,7 +29,9 @@ impl Fetcher {
     }
 
     async fn ping_once(&self, hub: &Url, body: &str) -> Result<(), Failure> {
-        self.check_target(hub)?;
+        if let Some(refused) = self.refusal(hub) {
+            return Err(refused);
+        }
         let _permit = self.host_permit(hub).await;
         let started = Instant::now();
         let request = self

@@ -38,7 +38,7 @@ pub enum LockError {
 
 impl RunLock {
     /// The lock file beside the state database `state`: `state.db` → `state.db.lock`.
-    pub fn path_for(state: &Path) -> PathBuf {
+    fn path_for(state: &Path) -> PathBuf {
         let mut name = state.file_name().unwrap_or_default().to_owned();
         name.push(".lock");
         state.with_file_name(name)

@@ -1,60 +1,84 @@
-//! Categorize: stories → one ordered, capped list of entries per output feed.
+//! Categorize: stories → one ordered, capped list per output feed.
 //!
 //! Every story goes to `all`, to each category of every source that carried it (a story merged from
 //! a `kz-news` source and a `ru-news` source appears once in each), and to every category one of whose
-//! `[[categories.X.rules]]` it matches. Order is total and deterministic —
-//! newest first by [`Entry::sort_date`], then by id — so identical input gives byte-identical files.
+//! `[[categories.X.rules]]` it matches. Stories are offered newest first — by [`Entry::sort_date`], then
+//! by id, the order the store walks them in — and each feed keeps the first `max_items` it is offered:
+//! identical input gives byte-identical files, and a build stops reading stories once every feed is full.
 
 pub mod rules;
 
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crate::config::{Category, Source, ALL};
-use crate::dedup::Story;
 use crate::model::Entry;
 
-/// Entries per category slug, `all` included, each sorted and cut to `max_items`. A story is in the
-/// categories of its sources, and in every category one of whose rules it matches.
-pub fn categorize(
-    stories: &[Story],
-    sources: &[Source],
-    categories: &[Category],
+/// The feeds being filled, each with the stories (`H`, however the caller names them) it has taken.
+pub struct Feeds<'a, H> {
+    sources: &'a [Source],
+    categories: &'a [Category],
     max_items: usize,
-) -> BTreeMap<String, Vec<Entry>> {
-    let mut feeds: BTreeMap<String, Vec<&Entry>> = BTreeMap::new();
-    feeds.insert(ALL.to_owned(), Vec::new());
-    for c in categories {
-        feeds.insert(c.slug.clone(), Vec::new());
+    lists: BTreeMap<String, Vec<H>>,
+}
+
+impl<'a, H: Clone> Feeds<'a, H> {
+    /// Empty feeds for `slugs` (`all` and category slugs).
+    pub fn new<'s>(
+        slugs: impl IntoIterator<Item = &'s str>,
+        sources: &'a [Source],
+        categories: &'a [Category],
+        max_items: usize,
+    ) -> Feeds<'a, H> {
+        let lists = slugs.into_iter().map(|s| (s.to_owned(), Vec::new())).collect();
+        Feeds { sources, categories, max_items, lists }
     }
-    for story in stories {
-        let mut slugs: Vec<&str> = vec![ALL];
-        let mut source_categories: Vec<String> = Vec::new();
-        for &s in &story.sources {
-            if let Some(source) = sources.get(s) {
-                slugs.extend(source.categories.iter().map(String::as_str));
-                source_categories.extend(source.categories.iter().cloned());
+
+    /// Whether placing the next story needs its published entry: a feed with rules still has room.
+    pub fn needs_entry(&self) -> bool {
+        self.open().any(|slug| self.category(slug).is_some_and(|c| !c.rules.is_empty()))
+    }
+
+    /// Whether every feed has taken `max_items` stories.
+    pub fn full(&self) -> bool {
+        self.open().next().is_none()
+    }
+
+    /// Offers the next story (older than every story offered before): `story_sources` are the config
+    /// indexes of the sources that carried it, `entry` its published entry when [`needs_entry`](Self::needs_entry).
+    pub fn offer(&mut self, story: &H, story_sources: &[usize], entry: Option<&Entry>) {
+        let sources: Vec<&Source> = story_sources.iter().filter_map(|&i| self.sources.get(i)).collect();
+        let mut source_categories: Option<Vec<String>> = None;
+        for (slug, list) in &mut self.lists {
+            if list.len() >= self.max_items {
+                continue;
             }
-        }
-        for c in categories {
-            if c.rules.iter().any(|r| r.matches(&story.entry, &source_categories)) {
-                slugs.push(&c.slug);
-            }
-        }
-        slugs.sort_unstable();
-        slugs.dedup();
-        for slug in slugs {
-            if let Some(list) = feeds.get_mut(slug) {
-                list.push(&story.entry);
+            let category = self.categories.iter().find(|c| c.slug == *slug);
+            let wanted = slug == ALL
+                || sources.iter().any(|s| s.categories.contains(slug))
+                || match (category, entry) {
+                    (Some(c), Some(entry)) if !c.rules.is_empty() => {
+                        let cats = source_categories
+                            .get_or_insert_with(|| sources.iter().flat_map(|s| s.categories.iter().cloned()).collect());
+                        c.rules.iter().any(|r| r.matches(entry, cats))
+                    }
+                    _ => false,
+                };
+            if wanted {
+                list.push(story.clone());
             }
         }
     }
-    feeds
-        .into_iter()
-        .map(|(slug, mut entries)| {
-            entries.sort_by(|a, b| (Reverse(a.sort_date()), &a.id).cmp(&(Reverse(b.sort_date()), &b.id)));
-            entries.truncate(max_items);
-            (slug, entries.into_iter().cloned().collect())
-        })
-        .collect()
+
+    /// Each feed's stories, newest first.
+    pub fn into_lists(self) -> BTreeMap<String, Vec<H>> {
+        self.lists
+    }
+
+    fn open(&self) -> impl Iterator<Item = &str> {
+        self.lists.iter().filter(|(_, l)| l.len() < self.max_items).map(|(s, _)| s.as_str())
+    }
+
+    fn category(&self, slug: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.slug == slug)
+    }
 }

@@ -208,7 +208,7 @@ impl Signature {
     }
 
     /// The index's band keys: for each lede, its MinHash cut in bands.
-    fn band_keys(&self) -> impl Iterator<Item = u64> + '_ {
+    pub fn band_keys(&self) -> impl Iterator<Item = u64> + '_ {
         self.ledes.iter().flat_map(|lede| {
             let mut mins = [u32::MAX; HASHES];
             for &x in lede {

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::config::DedupMode;
+use crate::model::Via;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -98,9 +100,10 @@ fn the_same_story_from_two_sources_is_kept_once_with_via() {
     b.id = "urn:feedmill:mirror:00".into();
     let mut c = entry("other", Some("https://other.kz/1"), "Мүлдем басқа жаңалық", "<p>басқа</p>");
     c.id = "https://other.kz/1".into();
-    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b, c])], None);
+    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b, c])], &DedupMode::Exact);
     assert_eq!(stories.len(), 2);
-    assert_eq!(folded, vec![0, 1]);
+    // abai's copy is the one not published: it is counted as folded into the mirror's story.
+    assert_eq!(folded, vec![1, 0]);
     let s = &stories[0];
     // The mirror's copy is richer, so it wins; abai goes to via.
     assert_eq!(s.entry.source, "mirror");
@@ -120,7 +123,7 @@ fn a_url_shared_by_a_whole_feed_does_not_merge_stories() {
     a2.id = "urn:feedmill:home:2".into();
     let mut b = entry("b", Some("https://home.example/"), "Үшінші тақырып, ұзын мәтін", "");
     b.id = "urn:feedmill:b:3".into();
-    let (stories, _) = merge(vec![(0, vec![a1, a2]), (1, vec![b])], None);
+    let (stories, _) = merge(vec![(0, vec![a1, a2]), (1, vec![b])], &DedupMode::Exact);
     assert_eq!(stories.len(), 3);
 }
 
@@ -131,7 +134,7 @@ fn equally_rich_copies_keep_the_earliest() {
     a.published = Some(at("2019-07-11T08:00:00Z"));
     let mut b = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>бірдей</p>");
     b.id = "https://a.example/x".into();
-    let (stories, _) = merge(vec![(0, vec![a]), (1, vec![b])], None);
+    let (stories, _) = merge(vec![(0, vec![a]), (1, vec![b])], &DedupMode::Exact);
     assert_eq!(stories[0].entry.source, "b");
     assert_eq!(stories[0].entry.via[0].source, "a");
 }
@@ -148,7 +151,7 @@ fn a_copy_published_in_an_earlier_run_keeps_winning_over_a_richer_newcomer() {
         "<p>әлдеқайда ұзын, толық мәтін осында</p>",
     );
     rich.id = "https://b.example/x".into();
-    let (stories, _) = merge(vec![(0, vec![old]), (1, vec![rich])], None);
+    let (stories, _) = merge(vec![(0, vec![old]), (1, vec![rich])], &DedupMode::Exact);
     assert_eq!(stories[0].entry.id, "https://a.example/x");
     assert_eq!(stories[0].entry.via[0].source, "b");
 }
@@ -171,9 +174,9 @@ fn the_same_story_retold_by_another_site_is_a_near_duplicate() {
     );
     b.id = "https://qazaq.example.kz/news/baibek-aitys".into();
     b.published = Some(at("2019-07-11T09:00:00Z"));
-    let (stories, _) = merge(vec![(0, vec![a.clone()]), (1, vec![b.clone()])], None);
+    let (stories, _) = merge(vec![(0, vec![a.clone()]), (1, vec![b.clone()])], &DedupMode::Exact);
     assert_eq!(stories.len(), 2, "exact layers alone keep them apart");
-    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b])], Some(&NearSettings::default()));
+    let (stories, folded) = merge(vec![(0, vec![a]), (1, vec![b])], &DedupMode::Near(NearSettings::default()));
     assert_eq!(stories.len(), 1);
     assert_eq!(folded, vec![0, 1]);
     assert_eq!(stories[0].entry.via[0].source, "qazaq");
@@ -189,18 +192,18 @@ fn a_richer_copy_arriving_later_upgrades_the_published_text_in_place() {
     rich.content_html = Some("<p>әлдеқайда ұзын, толық мәтін осында</p>".into());
     rich.id = "https://b.example/x".into();
     rich.first_seen = at("2024-11-23T10:00:00Z");
-    let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![rich])], None);
+    let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![rich])], &DedupMode::Exact);
     let kept = &stories[0].entry;
     assert_eq!((kept.id.as_str(), kept.url.as_deref()), ("https://a.example/x", Some("https://a.example/x")));
     assert_eq!(kept.first_seen, old.first_seen);
     assert_eq!(kept.content_html.as_deref(), Some("<p>әлдеқайда ұзын, толық мәтін осында</p>"));
     assert_eq!(kept.summary_html, old.summary_html, "the published summary stays");
-    assert_eq!(stories[0].matches[0].effect, Some("text upgraded"));
+    assert_eq!(stories[0].matches[0].effect.as_deref(), Some("text upgraded"));
 
     // A poorer later copy changes nothing.
     let mut poor = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>қ</p>");
     poor.first_seen = at("2024-11-23T10:00:00Z");
-    let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![poor])], None);
+    let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![poor])], &DedupMode::Exact);
     assert_eq!(stories[0].entry.summary_html, old.summary_html);
-    assert_eq!(stories[0].matches[0].effect, None);
+    assert_eq!(stories[0].matches[0].effect.as_deref(), None);
 }

@@ -16,7 +16,7 @@ mod pages;
 mod refresh;
 mod source;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -24,16 +24,19 @@ use futures_util::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::config::{Config, DedupMode};
+use crate::categorize::Feeds;
+use crate::config::{Config, DedupMode, ALL};
 use crate::decode::{self, Decoded};
 use crate::dedup;
+use crate::dedup::Member;
 use crate::emit;
 use crate::fetch::Fetcher;
+use crate::model::Entry;
 use crate::model::RawFeed;
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
-use crate::store::{EntriesUpdate, Reconciled, SourceState, SourceUpdate, Store};
+use crate::store::{EntriesUpdate, Reconciled, SourceState, SourceUpdate, Store, StoreError, StoredStory, StoryHead};
 pub use refresh::refresh_loop;
 use source::SourceResult;
 
@@ -183,9 +186,19 @@ fn remember(
     Ok(())
 }
 
-/// Builds the outputs from every stored entry: dedup across sources, categorize, emit, write. Returns
-/// the public URLs of the feed files it changed (none without `base_url`).
-fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunReport) -> Result<Vec<String>, String> {
+/// Builds the outputs: merges the new entries into the kept stories, then for each feed reads its newest
+/// stories and writes the files. Returns the public URLs of the feed files it changed (none without
+/// `base_url`).
+fn publish(
+    config: &Config,
+    store: &mut Store,
+    opts: &RunOptions,
+    report: &mut RunReport,
+) -> Result<Vec<String>, String> {
+    let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+    let merged = store.update_stories(&modes_in_use(config), &names).map_err(fatal)?;
+    tracing::debug!("{merged} entries merged into stories");
+
     // Outputs are a function of the stored entries and the config: when neither changed since the last
     // build into this folder, there is nothing to render and nothing to compare.
     let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
@@ -199,23 +212,23 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
         return Ok(Vec::new());
     }
 
-    let merged = stories(config, store).map_err(fatal)?;
     // Counted where every source meets every other: in `all`, merged by `[dedup]`.
-    let folded = &merged[0].folded;
-    for (row, n) in report.sources.iter_mut().zip(folded) {
-        row.duplicates += n;
+    let folded = store.folded(&config.dedup).map_err(fatal)?;
+    for row in &mut report.sources {
+        row.duplicates += folded.get(&row.name).copied().unwrap_or(0);
     }
     let collapsed: HashMap<&str, usize> =
-        config.sources.iter().map(|s| s.name.as_str()).zip(folded.iter().copied()).collect();
+        names.iter().map(|name| (*name, folded.get(*name).copied().unwrap_or(0))).collect();
     if let Err(e) = store.set_meta(COLLAPSED_KEY, &serde_json::to_string(&collapsed).unwrap_or_default()) {
         tracing::warn!("cannot record the duplicates collapsed: {}", error_chain(&e));
     }
-    if merged[0].stories.is_empty() && report.sources.iter().all(SourceReport::failed) {
+    let feeds = feeds(config, store).map_err(fatal)?;
+    if feeds.get(ALL).is_none_or(Vec::is_empty) && report.sources.iter().all(SourceReport::failed) {
         // Writing now would replace whatever was published with empty feeds.
         tracing::error!("no source could be read and nothing is stored; outputs left as they were");
         return Ok(Vec::new());
     }
-    let changed = output::write_outputs(config, &out_dir, &merged, &states, report)?;
+    let changed = output::write_outputs(config, &out_dir, &feeds, &states, report)?;
     if let Err(e) = store.set_meta(&meta_key, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
@@ -226,18 +239,65 @@ fn publish(config: &Config, store: &Store, opts: &RunOptions, report: &mut RunRe
 /// Meta key of the JSON map: source name → its stored entries folded into another source's story.
 pub const COLLAPSED_KEY: &str = "duplicates_collapsed";
 
-/// The stored entries merged into stories under one dedup mode, for the feeds that use it.
+/// The dedup modes in use: `[dedup]`'s (for `all`), then each other one a category sets.
+fn modes_in_use(config: &Config) -> Vec<DedupMode> {
+    let mut modes = vec![config.dedup];
+    for c in &config.categories {
+        if !modes.contains(&c.dedup) {
+            modes.push(c.dedup);
+        }
+    }
+    modes
+}
+
+/// Each feed's entries (`all` and every category), newest first and cut to `max_items`. Per dedup mode,
+/// the kept stories are walked newest first until the feeds using that mode are full; only the stories
+/// chosen are read and assembled, so a build holds `max_items` stories per feed, whatever the store holds.
+pub fn feeds(config: &Config, store: &Store) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {
+    let positions: HashMap<&str, usize> =
+        config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let mut out = BTreeMap::new();
+    for mode in modes_in_use(config) {
+        let slugs = std::iter::once(ALL)
+            .filter(|_| config.dedup == mode)
+            .chain(config.categories.iter().filter(|c| c.dedup == mode).map(|c| c.slug.as_str()));
+        let mut chosen: Feeds<StoryHead> =
+            Feeds::new(slugs, &config.sources, &config.categories, config.output.max_items);
+        store.stories_newest_first(&mode, |head, sources| {
+            let sources: Vec<usize> = sources.iter().filter_map(|s| positions.get(s.as_str()).copied()).collect();
+            let entry = if chosen.needs_entry() { store.entry(&head.source, &head.id)? } else { None };
+            chosen.offer(head, &sources, entry.as_ref());
+            Ok(!chosen.full())
+        })?;
+        let mut assembled: HashMap<StoryHead, Option<Entry>> = HashMap::new();
+        for (slug, heads) in chosen.into_lists() {
+            let mut entries = Vec::with_capacity(heads.len());
+            for head in heads {
+                if !assembled.contains_key(&head) {
+                    let story = store.story(&mode, &head, &positions)?.and_then(|StoredStory { copies, head }| {
+                        let (members, entries): (Vec<Member>, Vec<Entry>) = copies.into_iter().unzip();
+                        dedup::assemble(members.iter().zip(entries).collect(), head)
+                    });
+                    assembled.insert(head.clone(), story.map(|s| s.entry));
+                }
+                entries.extend(assembled.get(&head).cloned().flatten());
+            }
+            out.insert(slug, entries);
+        }
+    }
+    Ok(out)
+}
+
+/// The stored entries merged into stories under one dedup mode, all in memory, for `feedmill explain`.
 #[derive(Debug)]
 pub struct Merged {
     pub mode: DedupMode,
     pub stories: Vec<dedup::Story>,
-    /// Per source, in config order: its entries folded into another source's story.
-    pub folded: Vec<usize>,
 }
 
-/// Every stored entry of the configured sources, merged into stories once per dedup mode in use: first
-/// by `[dedup]` (for `all`), then by each other mode a category sets.
-pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, crate::store::StoreError> {
+/// Every stored entry of the configured sources, merged into stories once per dedup mode in use (first
+/// by `[dedup]`), from scratch: what the kept stories hold, with every copy's entry, to explain them.
+pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError> {
     let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
     let mut per_source: Vec<(usize, Vec<dedup::Signed>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
@@ -246,36 +306,10 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, crate::sto
             per_source[i].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
         }
     }
-    let mut modes = vec![config.dedup];
-    for c in &config.categories {
-        if !modes.contains(&c.dedup) {
-            modes.push(c.dedup);
-        }
-    }
-    let mut out = Vec::with_capacity(modes.len());
-    for (n, mode) in modes.iter().enumerate() {
-        // The last mode takes the entries; the others merge a copy.
-        let input = if n + 1 == modes.len() { std::mem::take(&mut per_source) } else { per_source.clone() };
-        let (stories, folded) = match mode {
-            DedupMode::Off => {
-                let stories = input
-                    .into_iter()
-                    .flat_map(|(i, entries)| {
-                        entries.into_iter().map(move |s| dedup::Story {
-                            entry: s.entry,
-                            sources: vec![i],
-                            matches: Vec::new(),
-                        })
-                    })
-                    .collect();
-                (stories, vec![0; config.sources.len()])
-            }
-            DedupMode::Exact => dedup::merge(input, None),
-            DedupMode::Near(settings) => dedup::merge(input, Some(settings)),
-        };
-        out.push(Merged { mode: *mode, stories, folded });
-    }
-    Ok(out)
+    Ok(modes_in_use(config)
+        .into_iter()
+        .map(|mode| Merged { mode, stories: dedup::merge(per_source.clone(), &mode).0 })
+        .collect())
 }
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's

@@ -3,7 +3,7 @@
 //! before any is put in place, so an output folder that cannot be written (read-only, full, a file where
 //! a folder should be) fails the run with every published file as it was.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -15,23 +15,13 @@ use crate::model::Entry;
 use crate::report::{error_chain, RunReport};
 use crate::store::SourceState;
 
-use super::Merged;
-
 pub(super) fn write_outputs(
     config: &Config,
     out_dir: &Path,
-    merged: &[Merged],
+    feeds: &BTreeMap<String, Vec<Entry>>,
     states: &HashMap<String, SourceState>,
     report: &mut RunReport,
 ) -> Result<Vec<String>, String> {
-    // Each feed takes its entries from the merge by its own dedup mode.
-    let mode_of = |slug: &str| config.category(slug).map_or(config.dedup, |c| c.dedup);
-    let mut feeds = std::collections::BTreeMap::new();
-    for m in merged {
-        let categorized =
-            crate::categorize::categorize(&m.stories, &config.sources, &config.categories, config.output.max_items);
-        feeds.extend(categorized.into_iter().filter(|(slug, _)| mode_of(slug) == m.mode));
-    }
     // Dropped on an early return, the files staged so far are removed unpublished.
     let mut staged: Vec<Staged> = Vec::new();
     let mut unchanged = 0;
@@ -73,7 +63,7 @@ pub(super) fn write_outputs(
 
     let mut categories = Vec::new();
     let mut newest = DateTime::<Utc>::UNIX_EPOCH;
-    for (slug, entries) in &feeds {
+    for (slug, entries) in feeds {
         let (title, description) = match config.category(slug) {
             Some(c) => (c.title.as_str(), c.description.as_deref()),
             None => (config.output.title.as_str(), config.output.description.as_deref()),

@@ -70,4 +70,41 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sources ADD COLUMN gone_since INTEGER;
     "#,
+    // 5: stories kept between runs (`store::stories`), so a run merges only the entries it met. Per
+    // entry: what the merge orders and weighs copies by (filled from the JSON here, then on every
+    // write), whether it has been merged yet, and indexes to find a new entry's copies by id, link,
+    // fingerprint and date. Per dedup mode in use and entry: the story it belongs to and how it joined.
+    r#"
+    ALTER TABLE entries ADD COLUMN sort_date INTEGER;
+    ALTER TABLE entries ADD COLUMN text_size INTEGER;
+    ALTER TABLE entries ADD COLUMN has_content INTEGER;
+    ALTER TABLE entries ADD COLUMN storied INTEGER NOT NULL DEFAULT 0;
+    UPDATE entries SET
+        sort_date = coalesce(unixepoch(json_extract(entry, '$.published')),
+                             unixepoch(json_extract(entry, '$.updated')), first_seen),
+        text_size = coalesce(length(CAST(coalesce(json_extract(entry, '$.content_html'),
+                                                  json_extract(entry, '$.summary_html')) AS BLOB)), 0),
+        has_content = json_extract(entry, '$.content_html') IS NOT NULL;
+    CREATE INDEX entries_unstoried ON entries (source) WHERE storied = 0;
+    CREATE INDEX entries_id ON entries (id);
+    CREATE INDEX entries_canonical_url ON entries (canonical_url) WHERE canonical_url IS NOT NULL;
+    CREATE INDEX entries_fingerprint ON entries (fingerprint) WHERE fingerprint IS NOT NULL;
+    CREATE INDEX entries_sort_date ON entries (sort_date);
+
+    CREATE TABLE story_members (
+        mode        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        head_source TEXT NOT NULL,
+        head_id     TEXT NOT NULL,
+        head_date   INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        layer       TEXT,
+        joined      TEXT,
+        effect      TEXT,
+        PRIMARY KEY (mode, source, id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX story_members_by_head ON story_members (head_source, head_id, mode);
+    CREATE INDEX story_members_newest ON story_members (mode, head_date DESC, head_id, head_source);
+    "#,
 ];

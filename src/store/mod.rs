@@ -17,6 +17,7 @@
 
 mod lock;
 mod migrations;
+mod stories;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ use crate::fetch::Validators;
 use crate::model::Entry;
 
 pub use lock::{LockError, RunLock};
+pub use stories::{StoredStory, StoryHead};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -403,6 +405,7 @@ impl Store {
                 .map_err(err)?;
             }
             tx.execute("DELETE FROM entries WHERE source = ?1 AND id = ?2", params![source, id]).map_err(err)?;
+            stories::forget(&tx, source, id).map_err(err)?;
         }
         if !doomed.is_empty() {
             bump_content_version(&tx).map_err(err)?;
@@ -605,12 +608,14 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
         id: String,
         first_seen: i64,
         json: String,
+        sort_date: Option<i64>,
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     {
-        let mut stmt =
-            tx.prepare("SELECT id, canonical_url, fingerprint, first_seen, entry FROM entries WHERE source = ?1")?;
+        let mut stmt = tx.prepare(
+            "SELECT id, canonical_url, fingerprint, first_seen, entry, sort_date FROM entries WHERE source = ?1",
+        )?;
         let mut q = stmt.query([source])?;
         while let Some(r) = q.next()? {
             let i = rows.len();
@@ -622,7 +627,7 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
             if let Some(print) = r.get::<_, Option<Vec<u8>>>(2)? {
                 by_key.entry(hex(&print)).or_insert(i);
             }
-            rows.push(Row { id, first_seen: r.get(3)?, json: r.get(4)? });
+            rows.push(Row { id, first_seen: r.get(3)?, json: r.get(4)?, sort_date: r.get(5)? });
         }
     }
     let tombstones: HashSet<String> = {
@@ -669,10 +674,25 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 // Unchanged JSON keeps its signature; a changed entry's is computed again by `fill_signatures`.
                 tx.execute(
                     "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
-                            signature = CASE WHEN entry = ?6 THEN signature END, entry = ?6
+                            signature = CASE WHEN entry = ?6 THEN signature END, entry = ?6,
+                            sort_date = ?7, text_size = ?8, has_content = ?9
                      WHERE source = ?1 AND id = ?2",
-                    params![source, entry.id, url, print.map(|p| p.to_vec()), ts(now), json],
+                    params![
+                        source,
+                        entry.id,
+                        url,
+                        print.map(|p| p.to_vec()),
+                        ts(now),
+                        json,
+                        ts(entry.sort_date()),
+                        dedup::text_size(&entry) as i64,
+                        entry.content_html.is_some()
+                    ],
                 )?;
+                if row.sort_date != Some(ts(entry.sort_date())) {
+                    // The story it publishes moves in its feeds.
+                    stories::redate(tx, source, &entry.id, ts(entry.sort_date()))?;
+                }
             }
             None if keys.iter().any(|k| tombstones.contains(k)) => out.tombstoned += 1,
             None => {
@@ -680,9 +700,20 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed, entry)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6)",
-                    params![source, entry.id, url, print.map(|p| p.to_vec()), ts(now), json],
+                    "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
+                                                    entry, sort_date, text_size, has_content)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9)",
+                    params![
+                        source,
+                        entry.id,
+                        url,
+                        print.map(|p| p.to_vec()),
+                        ts(now),
+                        json,
+                        ts(entry.sort_date()),
+                        dedup::text_size(&entry) as i64,
+                        entry.content_html.is_some()
+                    ],
                 )?;
                 if inserted > 0 {
                     out.new += 1;

@@ -1,0 +1,557 @@
+//! Stories kept between runs: per dedup mode in use, the story each stored entry belongs to (table
+//! `story_members`), so a run merges only the entries it met and a build reads only the stories its
+//! feeds show.
+//!
+//! The merge itself is [`dedup::Merger`]; the store feeds it rows (keys, dates and sizes, no text). New
+//! entries (`storied = 0`) are merged into the stories they may join: those sharing an id, a link or a
+//! fingerprint with them, and for near-duplicates those dated within the window. A mode whose inputs
+//! changed — its settings, the configured sources or their order, or [`STORIES_VERSION`] — is merged
+//! again from scratch, in the same order the runs met the entries, which gives the same stories.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+use super::{from_ts, sqlite_error, Store, StoreError};
+use crate::config::DedupMode;
+use crate::dedup::near::{NearIndex, Signature};
+use crate::dedup::{Copy, Joined, Member, Merger, NearSettings};
+use crate::model::Entry;
+
+/// Bumped when the merge changes what it decides: every mode is then merged again.
+const STORIES_VERSION: u32 = 1;
+
+/// The columns [`copy`] reads, in order.
+const COPY_COLUMNS: &str =
+    "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, e.signature";
+
+/// How a mode's stories are keyed in `story_members` and `meta`.
+pub fn mode_key(mode: &DedupMode) -> String {
+    match mode {
+        DedupMode::Off => "off".to_owned(),
+        DedupMode::Exact => "exact".to_owned(),
+        DedupMode::Near(s) => format!("near:{}:{}", s.threshold, s.window.num_seconds()),
+    }
+}
+
+/// A story's published copy, as [`Store::stories_newest_first`] meets it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StoryHead {
+    pub source: String,
+    pub id: String,
+}
+
+/// A story read back by [`Store::story`]: its copies in the order they joined, each with its entry.
+#[derive(Debug)]
+pub struct StoredStory {
+    pub copies: Vec<(Member, Entry)>,
+    /// Index of the published copy in `copies`.
+    pub head: usize,
+}
+
+impl Store {
+    /// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
+    /// (config order); forgets those of modes no longer in use. Returns how many entries were merged.
+    pub fn update_stories(&mut self, modes: &[DedupMode], sources: &[&str]) -> Result<usize, StoreError> {
+        let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
+        let err = |source| sqlite_error(&path, busy_timeout, source);
+        let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
+        let merged = update(&tx, modes, sources).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(merged)
+    }
+
+    /// Walks the stories of `mode`, newest first (by the published copy's date, then id, as feeds list
+    /// them), giving each one's published copy and the sources of all its copies; stops when `visit`
+    /// returns false.
+    pub fn stories_newest_first(
+        &self,
+        mode: &DedupMode,
+        mut visit: impl FnMut(&StoryHead, &[String]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT head_source, head_id, source FROM story_members WHERE mode = ?1
+                 ORDER BY head_date DESC, head_id, head_source",
+            )
+            .map_err(self.err())?;
+        let mut rows = stmt.query([mode_key(mode)]).map_err(self.err())?;
+        let mut current: Option<StoryHead> = None;
+        let mut sources: Vec<String> = Vec::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let head = StoryHead { source: r.get(0).map_err(self.err())?, id: r.get(1).map_err(self.err())? };
+            if current.as_ref().is_some_and(|c| *c != head) {
+                if let Some(c) = current.take() {
+                    if !visit(&c, &sources)? {
+                        return Ok(());
+                    }
+                }
+                sources.clear();
+            }
+            current = Some(head);
+            sources.push(r.get(2).map_err(self.err())?);
+        }
+        if let Some(c) = current {
+            visit(&c, &sources)?;
+        }
+        Ok(())
+    }
+
+    /// One stored entry.
+    pub fn entry(&self, source: &str, id: &str) -> Result<Option<Entry>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT entry FROM entries WHERE source = ?1 AND id = ?2", [source, id], |r| r.get(0))
+            .optional()
+            .map_err(self.err())?;
+        Ok(json.and_then(|j| readable(source, &j)))
+    }
+
+    /// The story `head` publishes under `mode`, with every copy's entry; `positions` maps source names to
+    /// their config index. `None` when its published entry is gone or unreadable.
+    pub fn story(
+        &self,
+        mode: &DedupMode,
+        head: &StoryHead,
+        positions: &HashMap<&str, usize>,
+    ) -> Result<Option<StoredStory>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT m.source, m.id, m.layer, m.joined, m.effect, e.entry
+                 FROM story_members m INDEXED BY story_members_by_head
+                 JOIN entries e ON e.source = m.source AND e.id = m.id
+                 WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq",
+            )
+            .map_err(self.err())?;
+        let mut rows = stmt.query(params![head.source, head.id, mode_key(mode)]).map_err(self.err())?;
+        let mut copies = Vec::new();
+        let mut at = None;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let source: String = r.get(0).map_err(self.err())?;
+            let id: String = r.get(1).map_err(self.err())?;
+            let (Some(&pos), Some(entry)) =
+                (positions.get(source.as_str()), readable(&source, &r.get::<_, String>(5).map_err(self.err())?))
+            else {
+                continue;
+            };
+            if source == head.source && id == head.id {
+                at = Some(copies.len());
+            }
+            copies.push((Member { source: pos, id, joined: joined(r).map_err(self.err())? }, entry));
+        }
+        Ok(at.map(|head| StoredStory { copies, head }))
+    }
+
+    /// Per source: its stored entries folded into another source's story under `mode`.
+    pub fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, COUNT(*) FROM story_members
+                 WHERE mode = ?1 AND (source != head_source OR id != head_id) GROUP BY source",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([mode_key(mode)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+}
+
+/// A stored entry, or `None` (and a warning) for a row this version cannot read: the next fetch rewrites it.
+fn readable(source: &str, json: &str) -> Option<Entry> {
+    serde_json::from_str(json).map_err(|e| tracing::warn!(source, "unreadable stored entry skipped: {e}")).ok()
+}
+
+/// Columns 2, 3 and 4 of a member row: how it joined its story.
+fn joined(r: &Row) -> rusqlite::Result<Option<Joined>> {
+    let layer: Option<String> = r.get(2)?;
+    Ok(match (layer, r.get::<_, Option<String>>(3)?) {
+        (Some(layer), Some(head)) => Some(Joined { layer, head, effect: r.get(4)? }),
+        _ => None,
+    })
+}
+
+fn update(tx: &Transaction, modes: &[DedupMode], sources: &[&str]) -> rusqlite::Result<usize> {
+    let positions: HashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    let keys: Vec<String> = modes.iter().map(mode_key).collect();
+    let kept: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT key FROM meta WHERE key LIKE 'stories:%'")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for meta_key in kept {
+        let mode = meta_key.trim_start_matches("stories:");
+        if !keys.iter().any(|k| k == mode) {
+            // Not kept up to date while unused: merged from scratch if it comes back.
+            tx.execute("DELETE FROM story_members WHERE mode = ?1", [mode])?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [&meta_key])?;
+        }
+    }
+    let inputs = format!("{STORIES_VERSION}\n{}", sources.join("\n"));
+    let mut merged = 0;
+    for (mode, key) in modes.iter().zip(&keys) {
+        let meta_key = format!("stories:{key}");
+        let current: Option<String> =
+            tx.query_row("SELECT value FROM meta WHERE key = ?1", [&meta_key], |r| r.get(0)).optional()?;
+        merged += if current.as_deref() == Some(inputs.as_str()) {
+            merge_new(tx, mode, key, sources, &positions)?
+        } else {
+            tracing::info!(mode = %key, "merging every stored entry into stories");
+            tx.execute("DELETE FROM story_members WHERE mode = ?1", [key])?;
+            let merged = merge_all(tx, mode, key, sources, &positions)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [&meta_key, &inputs],
+            )?;
+            merged
+        };
+    }
+    tx.execute("UPDATE entries SET storied = 1 WHERE storied = 0", [])?;
+    Ok(merged)
+}
+
+/// Every stored entry of the configured sources, merged from scratch.
+fn merge_all(
+    tx: &Transaction,
+    mode: &DedupMode,
+    key: &str,
+    sources: &[&str],
+    positions: &HashMap<&str, usize>,
+) -> rusqlite::Result<usize> {
+    // Links a source gives several of its entries identify none of them (`Copy::new`).
+    let shared: HashSet<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT source, canonical_url FROM entries WHERE canonical_url IS NOT NULL
+             GROUP BY source, canonical_url HAVING COUNT(*) > 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut copies = Vec::new();
+    {
+        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS} FROM entries e"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some((c, _)) = copy(r, positions, |s, u| shared.contains(&(s.to_owned(), u.to_owned())))? {
+                copies.push(c);
+            }
+        }
+    }
+    let n = copies.len();
+    let mut merger = Merger::new(mode);
+    for c in in_merge_order(copies) {
+        merger.add(c);
+    }
+    write(tx, key, sources, merger)?;
+    Ok(n)
+}
+
+/// The entries no run has merged yet, merged into the stories they may join.
+fn merge_new(
+    tx: &Transaction,
+    mode: &DedupMode,
+    key: &str,
+    sources: &[&str],
+    positions: &HashMap<&str, usize>,
+) -> rusqlite::Result<usize> {
+    let mut shared_stmt =
+        tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?;
+    let mut is_shared =
+        |source: &str, url: &str| -> bool { shared_stmt.query_row([url, source], |r| r.get(0)).unwrap_or(false) };
+    let mut copies = Vec::new();
+    let mut lookups = Vec::new();
+    {
+        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS} FROM entries e WHERE e.storied = 0"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some((c, lookup)) = copy(r, positions, &mut is_shared)? {
+                copies.push(c);
+                lookups.push(lookup);
+            }
+        }
+    }
+    if copies.is_empty() {
+        return Ok(0);
+    }
+
+    // The stories the new copies may join, by their published copies.
+    let mut heads: BTreeSet<(String, String)> = BTreeSet::new();
+    {
+        let mut head_of = tx.prepare_cached(
+            "SELECT head_source, head_id FROM story_members WHERE mode = ?1 AND source = ?2 AND id = ?3",
+        )?;
+        let mut add_heads = |hits: Vec<(String, String)>| -> rusqlite::Result<()> {
+            for (source, id) in hits {
+                if let Some(h) =
+                    head_of.query_row(params![key, source, id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
+                {
+                    heads.insert(h);
+                }
+            }
+            Ok(())
+        };
+        let mut by_id = tx.prepare_cached("SELECT source, id FROM entries WHERE id = ?1 AND storied = 1")?;
+        let mut by_url =
+            tx.prepare_cached("SELECT source, id FROM entries WHERE canonical_url = ?1 AND storied = 1")?;
+        let mut by_print =
+            tx.prepare_cached("SELECT source, id FROM entries WHERE fingerprint = ?1 AND storied = 1")?;
+        let pairs = |r: &Row| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
+        for (c, lookup) in copies.iter().zip(&lookups) {
+            add_heads(by_id.query_map([&c.id], pairs)?.collect::<Result<_, _>>()?)?;
+            if let Some(url) = &lookup.url {
+                add_heads(by_url.query_map([url], pairs)?.collect::<Result<_, _>>()?)?;
+            }
+            if let Some(print) = &lookup.print {
+                add_heads(by_print.query_map([print], pairs)?.collect::<Result<_, _>>()?)?;
+            }
+        }
+        if let DedupMode::Near(settings) = mode {
+            add_heads(near_duplicates(tx, &copies, settings, positions)?)?;
+        }
+    }
+
+    let mut merger = Merger::new(mode);
+    let mut seeds = Vec::with_capacity(heads.len());
+    for (source, id) in heads {
+        if let Some(seed) = seed(tx, key, &source, &id, positions)? {
+            seeds.push(seed);
+        }
+    }
+    // Stories met in the order their first copies were.
+    seeds.sort_by(|(a, _), (b, _)| {
+        let first = |s: &Vec<(Copy, Option<Joined>)>| s.first().map(|(c, _)| (c.first_seen, c.source));
+        first(a).cmp(&first(b))
+    });
+    for (copies, head) in seeds {
+        merger.seed(copies, head);
+    }
+    let n = copies.len();
+    for c in in_merge_order(copies) {
+        merger.add(c);
+    }
+    write(tx, key, sources, merger)?;
+    Ok(n)
+}
+
+/// The kept copies (source, id) that some new copy is a near-duplicate of: of the signatures dated
+/// within the window of a new copy, those sharing a band with one, indexed as the merge would index
+/// them, then queried with each new copy's.
+fn near_duplicates(
+    tx: &Transaction,
+    copies: &[Copy],
+    settings: &NearSettings,
+    positions: &HashMap<&str, usize>,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let bands: HashSet<u64> =
+        copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys).collect();
+    let mut kept: Vec<(i64, usize, String, String, DateTime<Utc>, Signature)> = Vec::new();
+    {
+        let mut in_window = tx.prepare_cached(
+            "SELECT source, id, first_seen, sort_date, signature FROM entries
+             WHERE sort_date BETWEEN ?1 AND ?2 AND storied = 1 AND signature IS NOT NULL",
+        )?;
+        let window = settings.window.num_seconds();
+        for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
+            let mut rows = in_window.query([from, to])?;
+            while let Some(r) = rows.next()? {
+                let source: String = r.get(0)?;
+                let Some(&pos) = positions.get(source.as_str()) else { continue };
+                let Ok(sig) = Signature::from_bytes(&r.get::<_, Vec<u8>>(4)?) else { continue };
+                if !sig.band_keys().any(|k| bands.contains(&k)) {
+                    continue;
+                }
+                kept.push((r.get(2)?, pos, source, r.get(1)?, from_ts(r.get(3)?), sig));
+            }
+        }
+    }
+    // The merge's order, so a crowded band keeps the same newest entries (`near::MAX_BUCKET`).
+    kept.sort_by(|a, b| (a.0, a.1, &a.3).cmp(&(b.0, b.1, &b.3)));
+    let mut index = NearIndex::new();
+    let mut names = Vec::with_capacity(kept.len());
+    for (n, (_, _, source, id, at, sig)) in kept.into_iter().enumerate() {
+        index.insert(n as u64, sig, at);
+        names.push((source, id));
+    }
+    let mut hits = BTreeSet::new();
+    for c in copies {
+        let Some(sig) = &c.signature else { continue };
+        for (n, comparison) in index.candidates(sig, c.sort_date, settings.window) {
+            if comparison.is_duplicate(settings.threshold) {
+                hits.insert(n as usize);
+            }
+        }
+    }
+    Ok(hits.into_iter().filter_map(|n| names.get(n).cloned()).collect())
+}
+
+/// One kept story, for [`Merger::seed`]: its copies in the order they joined, and the published one's index.
+type Seed = (Vec<(Copy, Option<Joined>)>, usize);
+
+fn seed(
+    tx: &Transaction,
+    key: &str,
+    head_source: &str,
+    head_id: &str,
+    positions: &HashMap<&str, usize>,
+) -> rusqlite::Result<Option<Seed>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COPY_COLUMNS}, m.layer, m.joined, m.effect
+         FROM story_members m INDEXED BY story_members_by_head
+         JOIN entries e ON e.source = m.source AND e.id = m.id
+         WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq"
+    ))?;
+    let mut shared_stmt =
+        tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?;
+    let mut is_shared =
+        |source: &str, url: &str| -> bool { shared_stmt.query_row([url, source], |r| r.get(0)).unwrap_or(false) };
+    let mut rows = stmt.query(params![head_source, head_id, key])?;
+    let mut copies = Vec::new();
+    let mut head = None;
+    while let Some(r) = rows.next()? {
+        let Some((c, _)) = copy(r, positions, &mut is_shared)? else { continue };
+        if c.id == head_id && r.get::<_, String>(0)? == head_source {
+            head = Some(copies.len());
+        }
+        let layer: Option<String> = r.get(9)?;
+        let joined = match (layer, r.get::<_, Option<String>>(10)?) {
+            (Some(layer), Some(head)) => Some(Joined { layer, head, effect: r.get(11)? }),
+            _ => None,
+        };
+        copies.push((c, joined));
+    }
+    Ok(head.map(|h| (copies, h)))
+}
+
+/// Merge order: first seen, then config order, then id (the order a run records them in).
+fn in_merge_order(mut copies: Vec<Copy>) -> Vec<Copy> {
+    copies.sort_by(|a, b| (a.first_seen, a.source, &a.id).cmp(&(b.first_seen, b.source, &b.id)));
+    copies
+}
+
+/// The dates within `window` of any of `dates`, as few closed ranges.
+fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
+    let mut dates: Vec<i64> = dates.collect();
+    dates.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for d in dates {
+        let (from, to) = (d.saturating_sub(window), d.saturating_add(window));
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
+}
+
+/// What finds a new copy's kept copies: its link (unless shared) and its fingerprint.
+struct Lookup {
+    url: Option<String>,
+    print: Option<Vec<u8>>,
+}
+
+/// A row of [`COPY_COLUMNS`] as the merge sees it; `None` for a source not in the config.
+fn copy(
+    r: &Row,
+    positions: &HashMap<&str, usize>,
+    mut shared: impl FnMut(&str, &str) -> bool,
+) -> rusqlite::Result<Option<(Copy, Lookup)>> {
+    let source: String = r.get(0)?;
+    let Some(&pos) = positions.get(source.as_str()) else { return Ok(None) };
+    let first_seen: i64 = r.get(2)?;
+    let url: Option<String> = r.get(6)?;
+    let url = url.filter(|u| !shared(&source, u));
+    let print: Option<Vec<u8>> = r.get(7)?;
+    let signature = r.get::<_, Option<Vec<u8>>>(8)?.and_then(|b| Signature::from_bytes(&b).ok());
+    let copy = Copy::new(
+        pos,
+        r.get(1)?,
+        from_ts(first_seen),
+        from_ts(r.get::<_, Option<i64>>(3)?.unwrap_or(first_seen)),
+        r.get::<_, Option<i64>>(4)?.unwrap_or(0).max(0) as usize,
+        r.get::<_, Option<bool>>(5)?.unwrap_or(false),
+        url.as_deref(),
+        print.as_deref(),
+        signature,
+    );
+    Ok(Some((copy, Lookup { url, print })))
+}
+
+/// Writes the stories the merge changed: every copy's row, under its story's published copy.
+fn write(tx: &Transaction, key: &str, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO story_members
+             (mode, source, id, head_source, head_id, head_date, seq, layer, joined, effect)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let name = |pos: usize| sources.get(pos).copied().unwrap_or_default();
+    for group in merger.into_groups().into_iter().filter(|g| g.touched) {
+        let head = group.head();
+        let (head_source, head_id) = (name(head.source), head.id.clone());
+        for (seq, m) in group.members.iter().enumerate() {
+            let j = m.joined.as_ref();
+            stmt.execute(params![
+                key,
+                name(m.source),
+                m.id,
+                head_source,
+                head_id,
+                group.head_date.timestamp(),
+                seq as i64,
+                j.map(|j| &j.layer),
+                j.map(|j| &j.head),
+                j.and_then(|j| j.effect.as_ref()),
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// An entry's date changed: the stories it publishes move in their feeds.
+pub(super) fn redate(tx: &Transaction, source: &str, id: &str, date: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE story_members SET head_date = ?3 WHERE head_source = ?1 AND head_id = ?2",
+        params![source, id, date],
+    )
+    .map(drop)
+}
+
+/// A purged entry leaves its stories. Where it was the published copy, the earliest of the other
+/// copies takes its place.
+pub(super) fn forget(tx: &Transaction, source: &str, id: &str) -> rusqlite::Result<()> {
+    let heirs: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT mode, source, id FROM story_members
+             WHERE head_source = ?1 AND head_id = ?2 AND NOT (source = ?1 AND id = ?2) ORDER BY mode, seq",
+        )?;
+        let rows = stmt.query_map([source, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    tx.execute("DELETE FROM story_members WHERE source = ?1 AND id = ?2", [source, id])?;
+    let mut done: HashSet<&str> = HashSet::new();
+    for (mode, heir_source, heir_id) in &heirs {
+        if !done.insert(mode) {
+            continue;
+        }
+        let date: Option<i64> = tx
+            .query_row("SELECT sort_date FROM entries WHERE source = ?1 AND id = ?2", [heir_source, heir_id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        tx.execute(
+            "UPDATE story_members SET head_source = ?4, head_id = ?5, head_date = ?6
+             WHERE head_source = ?2 AND head_id = ?3 AND mode = ?1",
+            params![mode, source, id, heir_source, heir_id, date.unwrap_or(0)],
+        )?;
+        tx.execute(
+            "UPDATE story_members SET layer = NULL, joined = NULL, effect = NULL
+             WHERE mode = ?1 AND source = ?2 AND id = ?3",
+            params![mode, heir_source, heir_id],
+        )?;
+    }
+    Ok(())
+}

@@ -82,3 +82,81 @@ impl<'a, H: Clone> Feeds<'a, H> {
         self.categories.iter().find(|c| c.slug == slug)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn config() -> Config {
+        let toml = r#"
+            [output]
+            max_items = 2
+
+            [[sources]]
+            name = "kz"
+            url = "https://kz.example/rss"
+            categories = ["news"]
+
+            [[sources]]
+            name = "ru"
+            url = "https://ru.example/rss"
+            categories = ["ru"]
+
+            [categories.news]
+            [categories.ru]
+            [categories.sport]
+            [[categories.sport.rules]]
+            include = { title = "футбол" }
+        "#;
+        Config::parse(toml, "feeds.toml", std::path::Path::new("/srv/feeds")).unwrap()
+    }
+
+    fn entry(title: &str) -> Entry {
+        serde_json::from_value(serde_json::json!({
+            "id": title, "source": "kz", "url": null, "title": title, "summary_html": null,
+            "content_html": null, "authors": [], "categories": [], "published": null, "updated": null,
+            "first_seen": "2024-11-23T10:00:00Z", "language": null, "enclosures": [], "image": null, "via": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_feed_takes_the_newest_stories_offered_until_it_is_full() {
+        let config = config();
+        let mut feeds: Feeds<&str> = Feeds::new(["all", "news", "ru", "sport"], &config.sources, &config.categories, 2);
+        // Stories, newest first: (name, sources that carried it, title).
+        let offered = [
+            ("s1", vec![0], "Футбол: Қайрат жеңді"),
+            ("s2", vec![0, 1], "Сайлау нәтижелері"),
+            ("s3", vec![1], "Погода в Алматы"),
+            ("s4", vec![1], "Футбол: итоги тура"),
+            ("s5", vec![0], "Ескі жаңалық"),
+        ];
+        let mut taken = 0;
+        for (name, sources, title) in &offered {
+            if feeds.full() {
+                break;
+            }
+            let entry = feeds.needs_entry().then(|| entry(title));
+            feeds.offer(name, sources, entry.as_ref());
+            taken += 1;
+        }
+        assert_eq!(taken, 4, "every feed is full after s4: s5 is never read");
+        let lists = feeds.into_lists();
+        assert_eq!(lists["all"], ["s1", "s2"]);
+        assert_eq!(lists["news"], ["s1", "s2"], "s2 is in both of its sources' categories");
+        assert_eq!(lists["ru"], ["s2", "s3"]);
+        assert_eq!(lists["sport"], ["s1", "s4"], "by rule, on the story's title");
+    }
+
+    #[test]
+    fn a_full_set_of_feeds_needs_no_more_stories_and_no_text() {
+        let config = config();
+        let mut feeds: Feeds<u32> = Feeds::new(["all", "sport"], &config.sources, &config.categories, 1);
+        assert!(feeds.needs_entry(), "sport has rules and room");
+        feeds.offer(&1, &[0], Some(&entry("Футбол")));
+        assert!(feeds.full());
+        assert!(!feeds.needs_entry());
+    }
+}

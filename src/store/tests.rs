@@ -221,3 +221,39 @@ fn a_read_only_store_reads_what_a_writer_left_and_creates_nothing() {
     writer.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap();
     assert_eq!(reader.entry_counts().unwrap()["abai"], 2);
 }
+
+#[test]
+fn migration_5_fills_the_merge_columns_from_the_stored_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let mut rich = entry("a", "https://abai.kz/a", "A");
+    rich.published = Some(at(5));
+    rich.content_html = Some("<p>Толық мәтін: ұзын, көп байтты.</p>".into());
+    let plain = entry("b", "https://abai.kz/b", "B");
+    {
+        // A database as feedmill left it before migration 5.
+        let conn = Connection::open(&path).unwrap();
+        for sql in &migrations::MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        for e in [&rich, &plain] {
+            conn.execute(
+                "INSERT INTO entries (source, id, first_seen, last_seen, entry) VALUES ('abai', ?1, ?2, ?2, ?3)",
+                params![e.id, ts(e.first_seen), serde_json::to_string(e).unwrap()],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+    let read = |id: &str| -> (i64, i64, bool, bool) {
+        store
+            .conn
+            .query_row("SELECT sort_date, text_size, has_content, storied FROM entries WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+    };
+    assert_eq!(read("a"), (ts(at(5)), dedup::text_size(&rich) as i64, true, false));
+    assert_eq!(read("b"), (ts(plain.first_seen), dedup::text_size(&plain) as i64, false, false));
+}

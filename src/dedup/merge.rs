@@ -3,8 +3,8 @@
 //! The merge works on [`Copy`]s — what it needs to know about an entry, without its text — so the store
 //! can keep its result and a run only merges the entries it just met into the stories already kept
 //! ([`Merger::seed`] them, then [`Merger::add`] the new copies). Copies are added in the order they were
-//! first seen, then in config order: merging a store from scratch and merging it one run at a time give
-//! the same stories. [`assemble`] then builds a story's published entry from its copies' entries.
+//! first seen, then in config order, then in the order their feed listed them (the store's row order):
+//! merging a store from scratch and merging it one run at a time give the same stories. [`assemble`] then builds a story's published entry from its copies' entries.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -287,9 +287,11 @@ impl Merger {
         // Layer 4: the same story told with other words and links, from another source.
         exact.or_else(|| {
             let (settings, sig) = (near?, copy.signature.as_ref()?);
+            // The best score, then the earliest story (as `NearIndex::candidates` orders them).
             self.index
-                .candidates(sig, copy.sort_date, settings.window)
-                .find(|(i, c)| c.is_duplicate(settings.threshold) && open(*i as usize))
+                .duplicates(sig, copy.sort_date, settings.window, settings.threshold)
+                .filter(|(i, _)| open(*i as usize))
+                .max_by(|(ia, a), (ib, b)| a.score().total_cmp(&b.score()).then(ib.cmp(ia)))
                 .map(|(i, c)| (i as usize, format!("near-duplicate ({c})")))
         })
     }

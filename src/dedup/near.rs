@@ -374,6 +374,20 @@ pub fn compare(a: &Signature, b: &Signature) -> Comparison {
     Comparison { shared, of, refused }
 }
 
+/// [`compare`] when the pair is a duplicate at `threshold`, else `None`; the guards come first, so a
+/// look-alike in another language costs no lede comparison and no allocation.
+fn compare_duplicate(a: &Signature, b: &Signature, threshold: f32) -> Option<Comparison> {
+    // Byte by byte: tags are two or three bytes, and `!=` on strings calls memcmp.
+    let languages_differ = matches!((&a.language, &b.language), (Some(x), Some(y)) if x.bytes().ne(y.bytes()));
+    let numbers_differ = a.numbers & !b.numbers != 0 && b.numbers & !a.numbers != 0;
+    if languages_differ || numbers_differ {
+        return None;
+    }
+    let (shared, of) = best_ledes(a, b);
+    let c = Comparison { shared, of, refused: None };
+    (of >= MIN_SHINGLES && c.score() >= threshold).then_some(c)
+}
+
 /// A stored story the new entry duplicates, and how it was decided: the near layer's explanation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NearMatch {
@@ -402,7 +416,8 @@ pub struct NearIndex {
 #[derive(Debug)]
 struct Slot {
     id: u64,
-    at: DateTime<Utc>,
+    /// Seconds since the epoch: the window check runs for every candidate.
+    at: i64,
     sig: Signature,
 }
 
@@ -434,7 +449,7 @@ impl NearIndex {
             let previous = self.heads.insert(key, link).unwrap_or(NONE);
             self.links.push((slot, previous));
         }
-        self.slots.push(Slot { id, sig, at });
+        self.slots.push(Slot { id, sig, at: at.timestamp() });
     }
 
     /// Every indexed signature dated within `window` of `at` that shares a band with `sig`, compared
@@ -445,6 +460,29 @@ impl NearIndex {
         at: DateTime<Utc>,
         window: Duration,
     ) -> impl Iterator<Item = (u64, Comparison)> + '_ {
+        let mut found: Vec<(u64, Comparison)> =
+            self.neighbours(sig, at, window).map(|s| (s.id, compare(sig, &s.sig))).collect();
+        found.sort_by(|(ia, a), (ib, b)| b.score().total_cmp(&a.score()).then(ia.cmp(ib)));
+        found.into_iter()
+    }
+
+    /// The candidates that are duplicates at `threshold`, in no particular order: what a merge needs,
+    /// without a [`Comparison`] built (or a refusal explained) for every look-alike.
+    pub fn duplicates<'a>(
+        &'a self,
+        sig: &'a Signature,
+        at: DateTime<Utc>,
+        window: Duration,
+        threshold: f32,
+    ) -> impl Iterator<Item = (u64, Comparison)> + 'a {
+        self.neighbours(sig, at, window).filter_map(move |s| {
+            let c = compare_duplicate(sig, &s.sig, threshold)?;
+            Some((s.id, c))
+        })
+    }
+
+    /// The indexed signatures dated within `window` of `at` that share a band with `sig`.
+    fn neighbours(&self, sig: &Signature, at: DateTime<Utc>, window: Duration) -> impl Iterator<Item = &Slot> + '_ {
         let mut seen: Vec<u32> = Vec::new();
         for key in sig.band_keys() {
             let mut link = self.heads.get(&key).copied().unwrap_or(NONE);
@@ -457,14 +495,8 @@ impl NearIndex {
         }
         seen.sort_unstable();
         seen.dedup();
-        let mut found: Vec<(u64, Comparison)> = seen
-            .into_iter()
-            .map(|s| &self.slots[s as usize])
-            .filter(|s| (s.at - at).abs() <= window)
-            .map(|s| (s.id, compare(sig, &s.sig)))
-            .collect();
-        found.sort_by(|(ia, a), (ib, b)| b.score().total_cmp(&a.score()).then(ia.cmp(ib)));
-        found.into_iter()
+        let (at, window) = (at.timestamp(), window.num_seconds());
+        seen.into_iter().map(|s| &self.slots[s as usize]).filter(move |s| s.at.abs_diff(at) <= window.unsigned_abs())
     }
 
     /// The best candidate that is a duplicate at `threshold`, if any.

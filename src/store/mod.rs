@@ -333,7 +333,7 @@ impl Store {
             .prepare(&format!(
                 "SELECT e.source, e.entry, {LAST_SEEN}, e.signature
                  FROM entries e LEFT JOIN sources s ON s.name = e.source
-                 ORDER BY e.source, e.first_seen, e.id"
+                 ORDER BY e.source, e.first_seen, e.rowid"
             ))
             .map_err(self.err())?;
         let mut rows = stmt.query([]).map_err(self.err())?;
@@ -511,38 +511,44 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
             [&version],
         )?;
     }
-    // Served by the partial index `entries_unsigned`: no scan when every entry is signed.
-    let stale: Vec<(String, String, String)> = {
-        let mut stmt = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    // Served by the partial index `entries_unsigned`: no scan when every entry is signed. In batches,
+    // so a cold run of 10,000 sources never holds every new entry's JSON at once.
+    let mut select = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096")?;
+    let mut update = tx.prepare("UPDATE entries SET signature = ?3 WHERE source = ?1 AND id = ?2")?;
+    loop {
+        let stale: Vec<(String, String, String)> =
+            select.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        if stale.is_empty() {
+            return Ok(());
+        }
+        for ((source, id, _), signature) in stale.iter().zip(sign(&stale)) {
+            update.execute(params![source, id, signature])?;
+        }
+    }
+}
+
+/// Each row's signature bytes; empty for an entry this version cannot read (no signature, and out of
+/// the unsigned index: `Signature::from_bytes` refuses it, and `Store::entries` skips the row).
+fn sign(rows: &[(String, String, String)]) -> Vec<Vec<u8>> {
     // Signing reads every new text (HTML to text, word folding): spread it over the cores.
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let chunk = stale.len().div_ceil(threads).max(1);
-    let signed: Vec<Option<Vec<u8>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = stale
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
             .chunks(chunk)
             .map(|rows| {
                 scope.spawn(move || {
                     rows.iter()
-                        // An entry this version cannot read keeps no signature; `Store::entries` skips it.
                         .map(|(_, _, json)| {
-                            serde_json::from_str::<Entry>(json).ok().map(|e| Signature::of_entry(&e).to_bytes())
+                            serde_json::from_str::<Entry>(json)
+                                .map_or_else(|_| Vec::new(), |e| Signature::of_entry(&e).to_bytes())
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    });
-    let mut update = tx.prepare("UPDATE entries SET signature = ?3 WHERE source = ?1 AND id = ?2")?;
-    for ((source, id, _), signature) in stale.iter().zip(signed) {
-        if let Some(signature) = signature {
-            update.execute(params![source, id, signature])?;
-        }
-    }
-    Ok(())
+    })
 }
 
 fn bump_content_version(tx: &Transaction) -> rusqlite::Result<()> {

@@ -231,23 +231,31 @@ fn merge_all(
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
-    let mut copies = Vec::new();
+    // The merge order first, 24 bytes a row; then each row read as it is merged, so the merge never
+    // holds every copy at once (500,000 of them at 10,000 sources).
+    let mut order: Vec<(i64, usize, i64)> = Vec::new();
     {
-        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS} FROM entries e"))?;
+        let mut stmt = tx.prepare("SELECT first_seen, source, rowid FROM entries")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some((c, _)) = copy(r, positions, |s, u| shared.contains(&(s.to_owned(), u.to_owned())))? {
-                copies.push(c);
+            if let Some(&pos) = positions.get(r.get_ref(1)?.as_str().unwrap_or_default()) {
+                order.push((r.get(0)?, pos, r.get(2)?));
             }
         }
     }
-    let n = copies.len();
+    order.sort_unstable();
     let mut merger = Merger::new(mode);
-    for c in in_merge_order(copies) {
-        merger.add(c);
+    let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS} FROM entries e WHERE e.rowid = ?1"))?;
+    for &(_, _, rowid) in &order {
+        let mut rows = by_rowid.query([rowid])?;
+        if let Some(r) = rows.next()? {
+            if let Some((c, _)) = copy(r, positions, |s, u| shared.contains(&(s.to_owned(), u.to_owned())))? {
+                merger.add(c);
+            }
+        }
     }
     write(tx, key, sources, merger)?;
-    Ok(n)
+    Ok(order.len())
 }
 
 /// The entries no run has merged yet, merged into the stories they may join.
@@ -262,18 +270,19 @@ fn merge_new(
         tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?;
     let mut is_shared =
         |source: &str, url: &str| -> bool { shared_stmt.query_row([url, source], |r| r.get(0)).unwrap_or(false) };
-    let mut copies = Vec::new();
-    let mut lookups = Vec::new();
+    let mut new = Vec::new();
     {
-        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS} FROM entries e WHERE e.storied = 0"))?;
+        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM entries e WHERE e.storied = 0"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             if let Some((c, lookup)) = copy(r, positions, &mut is_shared)? {
-                copies.push(c);
-                lookups.push(lookup);
+                new.push(((c.first_seen, c.source, r.get::<_, i64>(9)?), c, lookup));
             }
         }
     }
+    // Merge order (see `merge_all`).
+    new.sort_unstable_by_key(|(order, _, _)| *order);
+    let (copies, lookups): (Vec<Copy>, Vec<Lookup>) = new.into_iter().map(|(_, c, l)| (c, l)).unzip();
     if copies.is_empty() {
         return Ok(0);
     }
@@ -330,7 +339,7 @@ fn merge_new(
         merger.seed(copies, head);
     }
     let n = copies.len();
-    for c in in_merge_order(copies) {
+    for c in copies {
         merger.add(c);
     }
     write(tx, key, sources, merger)?;
@@ -379,11 +388,7 @@ fn near_duplicates(
     let mut hits = BTreeSet::new();
     for c in copies {
         let Some(sig) = &c.signature else { continue };
-        for (n, comparison) in index.candidates(sig, c.sort_date, settings.window) {
-            if comparison.is_duplicate(settings.threshold) {
-                hits.insert(n as usize);
-            }
-        }
+        hits.extend(index.duplicates(sig, c.sort_date, settings.window, settings.threshold).map(|(n, _)| n as usize));
     }
     Ok(hits.into_iter().filter_map(|n| names.get(n).cloned()).collect())
 }
@@ -424,12 +429,6 @@ fn seed(
         copies.push((c, joined));
     }
     Ok(head.map(|h| (copies, h)))
-}
-
-/// Merge order: first seen, then config order, then id (the order a run records them in).
-fn in_merge_order(mut copies: Vec<Copy>) -> Vec<Copy> {
-    copies.sort_by(|a, b| (a.first_seen, a.source, &a.id).cmp(&(b.first_seen, b.source, &b.id)));
-    copies
 }
 
 /// The dates within `window` of any of `dates`, as few closed ranges.

@@ -16,6 +16,7 @@
 //! one paragraph. Real content nests a few dozen levels at most.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -90,6 +91,41 @@ pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool
 
 /// The allowlist sanitizing proper, for a fragment of reasonable depth.
 fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
+    let clean = with_builder(base, |builder| builder.clean(html).to_string());
+    let clean = clean.trim();
+    // Visible text usually shows within the first tags; only a fragment that starts with a long run of
+    // empty markup is read whole.
+    let has_text = |html: &str| !super::text::html_to_text(html).is_empty();
+    let visible = has_text(super::text::html_start(clean, 64))
+        || has_text(clean)
+        || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
+    visible.then(|| clean.to_owned())
+}
+
+thread_local! {
+    /// The last [`builder`] made on this thread and the base it was made for. Building one costs about
+    /// as much as cleaning a short fragment (allowlist sets, a URL-scheme set), and the entries of one
+    /// feed nearly always share their base, so one slot per thread holds almost every hit.
+    static BUILDER: RefCell<Option<(Option<Url>, Builder<'static>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the sanitizer configured for `base`, reusing this thread's last one when the base is
+/// the same.
+fn with_builder<T>(base: Option<&Url>, f: impl FnOnce(&Builder<'static>) -> T) -> T {
+    BUILDER.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match slot.as_ref() {
+            Some((cached, builder)) if cached.as_ref() == base => f(builder),
+            _ => {
+                let (_, builder) = slot.insert((base.cloned(), builder(base)));
+                f(builder)
+            }
+        }
+    })
+}
+
+/// The sanitizer's configuration: the allowlist, and relative URLs resolved against `base`.
+fn builder(base: Option<&Url>) -> Builder<'static> {
     let mut builder = Builder::default();
     builder
         .add_tags(["figure", "figcaption", "picture", "source", "audio", "video", "track", "time"])
@@ -114,15 +150,7 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
         // Without a base a relative URL cannot be made absolute; dropping it beats a broken link.
         None => UrlRelative::Deny,
     });
-    let clean = builder.clean(html).to_string();
-    let clean = clean.trim();
-    // Visible text usually shows within the first tags; only a fragment that starts with a long run of
-    // empty markup is read whole.
-    let has_text = |html: &str| !super::text::html_to_text(html).is_empty();
-    let visible = has_text(super::text::html_start(clean, 64))
-        || has_text(clean)
-        || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
-    visible.then(|| clean.to_owned())
+    builder
 }
 
 /// A `srcset` with every candidate's URL made absolute against `base`; candidates whose URL is not

@@ -67,8 +67,9 @@ pub fn html_to_text(html: &str) -> String {
 /// that holds more than `chars` characters, or all of it. For work that reads only the start of a text
 /// (language detection, a fallback title), so that a long article is not converted whole.
 pub fn html_text_start(html: &str, chars: usize) -> String {
-    // Four bytes a character at most, and as much again for whitespace that collapses.
-    let budget = chars.saturating_add(64).saturating_mul(8);
+    // Four bytes a character at most; whitespace that collapses away rarely eats the slack, and when
+    // it does the whole text is converted below.
+    let budget = chars.saturating_add(64).saturating_mul(4);
     let mut raw = String::with_capacity(budget.min(html.len()));
     if scan(html, &mut raw, budget) {
         return collapse(&raw);

@@ -16,6 +16,7 @@
 //! one paragraph. Real content nests a few dozen levels at most.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -90,6 +91,77 @@ pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool
 
 /// The allowlist sanitizing proper, for a fragment of reasonable depth.
 fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
+    let clean = if html.contains(['<', '&']) {
+        with_builder(base, |builder| builder.clean(html).to_string())
+    } else {
+        plain_text_fragment(html)
+    };
+    let clean = clean.trim();
+    // Visible text usually shows within the first tags; only a fragment that starts with a long run of
+    // empty markup is read whole.
+    let has_text = |html: &str| !super::text::html_to_text(html).is_empty();
+    let visible = has_text(super::text::html_start(clean, 64))
+        || has_text(clean)
+        || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
+    visible.then(|| clean.to_owned())
+}
+
+/// What the sanitizer makes of a fragment with no `<` and no `&`, i.e. with no markup and no character
+/// reference: the HTML parser's input preprocessing (a leading byte-order mark dropped, CR LF and lone
+/// CR read as LF, NUL dropped) and the serializer's escaping of text (`>` and NBSP), without building
+/// a tree. Plain-text summaries are common, and this is byte for byte what ammonia returns for them
+/// (`plain_text_matches_the_sanitizer` checks it).
+fn plain_text_fragment(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(i) = rest.find(['\r', '\0', '>', '\u{a0}']) {
+        out.push_str(&rest[..i]);
+        let special = &rest[i..];
+        rest = match special.as_bytes()[0] {
+            b'\r' => {
+                out.push('\n');
+                special.strip_prefix("\r\n").unwrap_or(&special[1..])
+            }
+            b'\0' => &special[1..],
+            b'>' => {
+                out.push_str("&gt;");
+                &special[1..]
+            }
+            _ => {
+                out.push_str("&nbsp;");
+                &special['\u{a0}'.len_utf8()..]
+            }
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+thread_local! {
+    /// The last [`builder`] made on this thread and the base it was made for. Building one costs about
+    /// as much as cleaning a short fragment (allowlist sets, a URL-scheme set), and the entries of one
+    /// feed nearly always share their base, so one slot per thread holds almost every hit.
+    static BUILDER: RefCell<Option<(Option<Url>, Builder<'static>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the sanitizer configured for `base`, reusing this thread's last one when the base is
+/// the same.
+fn with_builder<T>(base: Option<&Url>, f: impl FnOnce(&Builder<'static>) -> T) -> T {
+    BUILDER.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match slot.as_ref() {
+            Some((cached, builder)) if cached.as_ref() == base => f(builder),
+            _ => {
+                let (_, builder) = slot.insert((base.cloned(), builder(base)));
+                f(builder)
+            }
+        }
+    })
+}
+
+/// The sanitizer's configuration: the allowlist, and relative URLs resolved against `base`.
+fn builder(base: Option<&Url>) -> Builder<'static> {
     let mut builder = Builder::default();
     builder
         .add_tags(["figure", "figcaption", "picture", "source", "audio", "video", "track", "time"])
@@ -114,15 +186,7 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
         // Without a base a relative URL cannot be made absolute; dropping it beats a broken link.
         None => UrlRelative::Deny,
     });
-    let clean = builder.clean(html).to_string();
-    let clean = clean.trim();
-    // Visible text usually shows within the first tags; only a fragment that starts with a long run of
-    // empty markup is read whole.
-    let has_text = |html: &str| !super::text::html_to_text(html).is_empty();
-    let visible = has_text(super::text::html_start(clean, 64))
-        || has_text(clean)
-        || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
-    visible.then(|| clean.to_owned())
+    builder
 }
 
 /// A `srcset` with every candidate's URL made absolute against `base`; candidates whose URL is not
@@ -263,6 +327,23 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
         let kept = sanitize(&deep(20, "div"), None).unwrap_or_default();
         assert_eq!(kept.matches("<div>").count(), 20);
+    }
+
+    #[test]
+    fn plain_text_matches_the_sanitizer() {
+        use proptest::prelude::*;
+        let check = |text: &str| -> Result<(), TestCaseError> {
+            let sanitized = with_builder(Some(&base()), |b| b.clean(text).to_string());
+            prop_assert_eq!(plain_text_fragment(text), sanitized, "{:?}", text);
+            Ok(())
+        };
+        for text in
+            ["\u{feff}\u{feff}a\r\n\r\rb\n\r", "a > b\0c\u{a0}\"d' \u{85}\u{1}\t\u{c}", "\r\n", "\u{feff}", "x\r"]
+        {
+            check(text).unwrap();
+        }
+        proptest!(|(text in "[^<&]{0,40}")| { check(&text)?; });
+        proptest!(|(text in "[a-z\\x{430}-\\x{44f}\\x{4d9} \\r\\n\\t\\x00\\x0b\\x0c\\x{a0}\\x{feff}>\"'=/;#\\x{1}\\x{85}\\x{300}\\x{2028}]{0,40}")| { check(&text)?; });
     }
 
     #[test]

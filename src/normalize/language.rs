@@ -20,6 +20,8 @@
 //! `і`, or a Latin `a`/`o`/`e` inside a Cyrillic word, and `ə` for `ә`; inside a word that is otherwise
 //! Cyrillic those are folded to the Cyrillic letter, so `Қазақстандa` (Latin `a`) is `қазақстанда`.
 
+use std::borrow::Cow;
+
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use whatlang::{Detector, Lang};
 
@@ -166,16 +168,22 @@ pub fn primary_subtag(tag: &str) -> Option<String> {
 /// Kazakh, Russian, or another Cyrillic language (see the module docs).
 fn cyrillic_language(sample: &str) -> &'static str {
     let words = fold_words(sample, true);
-    let kazakh_letter = |w: &String| w.chars().any(|c| KAZAKH_LETTERS.contains(&c));
-    let strong = words.iter().any(kazakh_letter);
-    let kazakh_words = words.iter().filter(|w| KAZAKH_WORDS.contains(&w.as_str())).count();
+    // One pass over the words gathers every count the vote needs.
+    let (mut strong, mut kazakh_words, mut other_word, mut any_i, mut kk, mut ru) = (false, 0, false, false, 0, 0);
+    for w in &words {
+        let kazakh_letter = w.chars().any(|c| KAZAKH_LETTERS.contains(&c));
+        let i = w.contains('і');
+        strong |= kazakh_letter;
+        any_i |= i;
+        other_word = other_word || other_cyrillic(w);
+        kazakh_words += usize::from(KAZAKH_WORDS.contains(&w.as_str()));
+        kk += usize::from(kazakh_letter || i);
+        ru += usize::from(RUSSIAN_WORDS.contains(&w.as_str()));
+    }
     // `і` with no other sign of Kazakh is Ukrainian or Belarusian.
-    let other = words.iter().any(|w| other_cyrillic(w))
-        || (!strong && kazakh_words == 0 && words.iter().any(|w| w.contains('і')));
+    let other = other_word || (!strong && kazakh_words == 0 && any_i);
     if !other {
-        let kk = kazakh_words + words.iter().filter(|w| kazakh_letter(w) || w.contains('і')).count();
-        let ru = words.iter().filter(|w| RUSSIAN_WORDS.contains(&w.as_str())).count();
-        return if kk > ru { "kk" } else { "ru" };
+        return if kazakh_words + kk > ru { "kk" } else { "ru" };
     }
     let cyrillic = vec![Lang::Rus, Lang::Ukr, Lang::Bel, Lang::Bul, Lang::Srp, Lang::Mkd];
     Detector::with_allowlist(cyrillic).detect(sample).map_or("ru", |info| bcp47(info.lang()))
@@ -199,10 +207,14 @@ fn other_cyrillic(word: &str) -> bool {
 /// read as Cyrillic, digit groups split by a space joined (`1 000` → `1000`), and lowercased unless
 /// `lowercase` is false.
 pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
-    let text: String = if text.is_ascii() || unicode_normalization::is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        text.to_owned()
-    } else {
-        text.nfkc().collect()
+    // Letters that NFKC leaves alone (ASCII, Russian and Kazakh Cyrillic) skip the quick check's table
+    // look-ups; it starts after them, where its state is as they found it.
+    let text: Cow<str> = match text.find(|c: char| !is_nfkc_inert(c)) {
+        None => Cow::Borrowed(text),
+        Some(tail) if unicode_normalization::is_nfkc_quick(text[tail..].chars()) == IsNormalized::Yes => {
+            Cow::Borrowed(text)
+        }
+        Some(_) => Cow::Owned(text.nfkc().collect()),
     };
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -260,13 +272,32 @@ fn fold_word(word: &str, lowercase: bool) -> String {
             'Ё' => 'Е',
             c => c,
         };
-        if lowercase {
-            out.extend(c.to_lowercase());
-        } else {
+        if !lowercase {
             out.push(c);
+        } else if let Some(lower) = simple_lowercase(c) {
+            out.push(lower);
+        } else {
+            out.extend(c.to_lowercase());
         }
     }
     out
+}
+
+/// `c.to_lowercase()` answered by arithmetic for ASCII and the Russian alphabet, where it is one
+/// character, before the Unicode table search; `None` elsewhere.
+fn simple_lowercase(c: char) -> Option<char> {
+    match c {
+        'A'..='Z' | 'А'..='Я' => char::from_u32(c as u32 + 0x20),
+        '\u{400}'..='\u{40f}' => char::from_u32(c as u32 + 0x50),
+        '\0'..='@' | '['..='\u{7f}' | 'а'..='\u{45f}' => Some(c),
+        _ => None,
+    }
+}
+
+/// Characters NFKC leaves alone whatever surrounds them (quick check "yes", combining class 0): ASCII
+/// and the Cyrillic letters (not the combining signs U+0483–U+0489). `nfkc_inert_is_inert` checks them.
+fn is_nfkc_inert(c: char) -> bool {
+    matches!(c, '\0'..='\u{7f}' | '\u{400}'..='\u{482}' | '\u{48a}'..='\u{52f}')
 }
 
 /// The Cyrillic letter a Latin (or IPA) look-alike stands for inside a Cyrillic word. Upper case `H` is

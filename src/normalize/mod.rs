@@ -168,7 +168,8 @@ fn entry(
     }
     // The start of the text, for a missing title and for language detection below.
     let lead = content_html.as_deref().or(summary_html.as_deref()).unwrap_or_default();
-    let lead = text::html_to_text(text::html_start(lead, language::SAMPLE_CHARS));
+    // Both read at most its first SAMPLE_CHARS characters.
+    let lead = text::html_text_start(text::html_start(lead, language::SAMPLE_CHARS), language::SAMPLE_CHARS);
     if title.is_empty() {
         title = text::truncate_words(&lead, FALLBACK_TITLE_CHARS).into_owned();
     }

@@ -59,9 +59,45 @@ pub fn html_prefix(html: &str, max_bytes: usize) -> &str {
 /// content, block boundaries turned into spaces, entities decoded, whitespace collapsed, NFC.
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
+    scan(html, &mut out, usize::MAX);
+    collapse(&out)
+}
+
+/// The start of [`html_to_text`]`(html)`, sure of its first `chars` characters only: a prefix of it
+/// that holds more than `chars` characters, or all of it. For work that reads only the start of a text
+/// (language detection, a fallback title), so that a long article is not converted whole.
+pub fn html_text_start(html: &str, chars: usize) -> String {
+    // Four bytes a character at most; whitespace that collapses away rarely eats the slack, and when
+    // it does the whole text is converted below.
+    let budget = chars.saturating_add(64).saturating_mul(4);
+    let mut raw = String::with_capacity(budget.min(html.len()));
+    if scan(html, &mut raw, budget) {
+        return collapse(&raw);
+    }
+    // The collapsed text of a prefix is a prefix of the whole one's, short of a trailing space. NFC
+    // never composes across an ASCII character (one with no combining class that composes with
+    // nothing before it), so cutting before one keeps the normalized head a prefix as well.
+    let spaced = collapse_spaces(&raw);
+    let cut = spaced.char_indices().skip(chars + 1).find(|(_, c)| c.is_ascii()).map(|(i, _)| i);
+    if let Some(cut) = cut {
+        let head = nfc(spaced[..cut].to_owned());
+        if head.chars().count() > chars {
+            return head;
+        }
+    }
+    html_to_text(html)
+}
+
+/// Appends the decoded text of `html` (tags dropped, block boundaries as spaces, not collapsed) to
+/// `out`; stops between two pieces of text once `out` holds `budget` bytes, and says whether it read
+/// everything.
+fn scan(html: &str, out: &mut String, budget: usize) -> bool {
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
-        push_decoded(&mut out, &rest[..lt]);
+        if out.len() >= budget {
+            return false;
+        }
+        push_decoded(out, &rest[..lt]);
         rest = &rest[lt..];
         if let Some(after) = rest.strip_prefix("<!--") {
             rest = after.find("-->").map_or("", |end| &after[end + 3..]);
@@ -77,7 +113,7 @@ pub fn html_to_text(html: &str) -> String {
         }
         let Some(gt) = rest.find('>') else {
             // A `<` with no `>` after it is text ("a <b").
-            push_decoded(&mut out, rest);
+            push_decoded(out, rest);
             rest = "";
             break;
         };
@@ -101,16 +137,37 @@ pub fn html_to_text(html: &str) -> String {
             out.push(' ');
         }
     }
-    push_decoded(&mut out, rest);
-    collapse(&out)
+    push_decoded(out, rest);
+    true
 }
 
 /// Whitespace runs (including NBSP and other Unicode spaces) become one space; control characters are
 /// dropped (XML cannot carry most of them, and no title needs one); ends trimmed; NFC.
 pub fn collapse(s: &str) -> String {
+    nfc(collapse_spaces(s))
+}
+
+/// [`collapse`] short of NFC, and short of a trailing space: the collapsed text of a prefix of `s` is a
+/// prefix of that of `s`.
+fn collapse_spaces(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.chars() {
+    let mut rest = s;
+    while !rest.is_empty() {
+        // A run of characters that are neither space nor control is copied whole.
+        let run = rest.find(|c: char| !is_plain(c)).unwrap_or(rest.len());
+        if run > 0 {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push_str(&rest[..run]);
+            rest = &rest[run..];
+            continue;
+        }
+        let mut chars = rest.chars();
+        let Some(c) = chars.next() else { break };
+        rest = chars.as_str();
         if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' {
             pending_space = !out.is_empty();
         } else if !c.is_control() {
@@ -121,13 +178,36 @@ pub fn collapse(s: &str) -> String {
             out.push(c);
         }
     }
-    // Most text is already NFC (Cyrillic and Latin letters are precomposed): the quick check skips the
-    // decompose-recompose pass, which otherwise dominates normalizing.
-    if out.is_ascii() || unicode_normalization::is_nfc_quick(out.chars()) == IsNormalized::Yes {
-        out
+    out
+}
+
+/// A character [`collapse`] keeps as it is, answered by range for printable ASCII and U+00A1–U+167F
+/// (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic, Indic…: no space and no control among them); the
+/// rest is left to the slow path.
+fn is_plain(c: char) -> bool {
+    matches!(c, '!'..='~' | '\u{a1}'..='\u{167f}')
+}
+
+/// `s` in NFC. Most text is already NFC (Cyrillic and Latin letters are precomposed): the quick check
+/// skips the decompose-recompose pass, which otherwise dominates normalizing, and the letters that
+/// never start or join a composition skip the quick check's table look-ups.
+fn nfc(s: String) -> String {
+    let Some(tail) = s.find(|c: char| !is_nfc_inert(c)) else {
+        return s;
+    };
+    // An inert character leaves the quick check's state as it found it: the check may start after them.
+    if unicode_normalization::is_nfc_quick(s[tail..].chars()) == IsNormalized::Yes {
+        s
     } else {
-        out.nfc().collect()
+        s.nfc().collect()
     }
+}
+
+/// Characters that are NFC on their own (quick check "yes") with combining class 0: Latin up to the
+/// combining accents, the Russian and Kazakh Cyrillic letters (not the combining signs U+0483–U+0489)
+/// and common punctuation. `nfc_inert_ranges_are_inert` checks each against the Unicode tables.
+pub(crate) fn is_nfc_inert(c: char) -> bool {
+    matches!(c, '\0'..='\u{2ff}' | '\u{400}'..='\u{482}' | '\u{48a}'..='\u{52f}' | '\u{2010}'..='\u{2027}')
 }
 
 /// The first `max_chars` characters of `s`, cut at a word boundary when one is near, with an ellipsis.
@@ -276,6 +356,37 @@ mod tests {
         // "й" written as и + combining breve must compose.
         assert_eq!(collapse("\u{a0} Баи\u{306}бек\u{2003}  айтты \n"), "Байбек айтты");
         assert_eq!(collapse("bell\u{7} \u{1}title \u{1} x"), "bell title x");
+    }
+
+    #[test]
+    fn nfc_inert_ranges_are_inert() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in ('\0'..='\u{2027}').filter(|c| is_nfc_inert(*c)) {
+            assert_eq!(unicode_normalization::is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+        }
+        for c in ('\0'..='\u{1680}').filter(|c| is_plain(*c)) {
+            assert!(!c.is_whitespace() && !c.is_control() && !matches!(c, '\u{a0}' | '\u{200b}'), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_start_of_a_text_is_the_start_of_the_whole_text() {
+        let words =
+            ["Сәлем", "әлем,", "Баи\u{306}бек", "e\u{301}", "word", "&amp;", "<b>x</b>", "<p>", "\u{a0}", "1", "漢字"];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..300 {
+            let n = rng.usize(0..400);
+            let html: String = (0..n)
+                .map(|_| format!("{}{}", words[rng.usize(..words.len())], [" ", "", "\n  "][rng.usize(..3)]))
+                .collect();
+            for chars in [0, 5, 80, 600] {
+                let whole = html_to_text(&html);
+                let start = html_text_start(&html, chars);
+                assert!(whole.starts_with(&start), "{html:?}");
+                assert!(start == whole || start.chars().count() > chars, "{html:?}");
+            }
+        }
     }
 
     #[test]

@@ -110,3 +110,17 @@ fn digit_groups_split_by_a_space_are_one_number() {
     assert_eq!(fold_words("2024 100", true), ["2024", "100"]);
     assert_eq!(fold_words("12, 345", true), ["12", "345"]);
 }
+
+#[test]
+fn fast_paths_agree_with_the_unicode_tables() {
+    use unicode_normalization::char::canonical_combining_class;
+    for c in '\0'..='\u{52f}' {
+        if let Some(lower) = simple_lowercase(c) {
+            assert_eq!(c.to_lowercase().collect::<String>(), lower.to_string(), "{c:?}");
+        }
+        if is_nfkc_inert(c) {
+            assert_eq!(unicode_normalization::is_nfkc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+        }
+    }
+}

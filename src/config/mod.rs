@@ -13,7 +13,7 @@ mod diagnostic;
 mod fields;
 mod raw;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -307,18 +307,19 @@ impl Validator {
             .collect();
 
         let mut sources: Vec<Source> = Vec::new();
-        let mut names: Vec<String> = Vec::new();
+        // Name → its source's number: a planet of 10,000 sources must not compare every pair.
+        let mut names: HashMap<String, usize> = HashMap::new();
         let mut used = BTreeMap::<String, Category>::new();
         for (i, s) in raw.sources.into_iter().enumerate() {
             let n = i + 1;
             let name = s.name.get_ref().trim().to_owned();
             if name.is_empty() {
                 self.error(format!("source #{n} has an empty name"), s.name.span());
-            } else if let Some(first) = names.iter().position(|o| *o == name) {
+            } else if let Some(first) = names.get(&name) {
                 self.error(format!("duplicate source name `{name}`"), s.name.span()).help =
-                    Some(format!("source #{} already uses it; names must be unique", first + 1));
+                    Some(format!("source #{first} already uses it; names must be unique"));
             }
-            names.push(name.clone());
+            names.entry(name.clone()).or_insert(n);
             let location = match Location::parse(s.url.get_ref(), base_dir) {
                 Ok(loc) => Some(loc),
                 Err(e) => {

@@ -263,24 +263,31 @@ pub fn feeds(config: &Config, store: &Store) -> Result<BTreeMap<String, Vec<Entr
             .chain(config.categories.iter().filter(|c| c.dedup == mode).map(|c| c.slug.as_str()));
         let mut chosen: Feeds<StoryHead> =
             Feeds::new(slugs, &config.sources, &config.categories, config.output.max_items);
+        // Each story chosen is read and assembled once, however many feeds show it.
+        let mut assembled: HashMap<StoryHead, Option<Entry>> = HashMap::new();
+        let mut published = |head: &StoryHead| -> Result<Option<Entry>, StoreError> {
+            if let Some(entry) = assembled.get(head) {
+                return Ok(entry.clone());
+            }
+            let story = store.story(&mode, head, &positions)?.and_then(|StoredStory { copies, head }| {
+                let (members, entries): (Vec<Member>, Vec<Entry>) = copies.into_iter().unzip();
+                dedup::assemble(members.iter().zip(entries).collect(), head)
+            });
+            let entry = story.map(|s| s.entry);
+            assembled.insert(head.clone(), entry.clone());
+            Ok(entry)
+        };
         store.stories_newest_first(&mode, |head, sources| {
             let sources: Vec<usize> = sources.iter().filter_map(|s| positions.get(s.as_str()).copied()).collect();
-            let entry = if chosen.needs_entry() { store.entry(&head.source, &head.id)? } else { None };
+            // Rules match what the story publishes: its text as upgraded by richer copies.
+            let entry = if chosen.needs_entry() { published(head)? } else { None };
             chosen.offer(head, &sources, entry.as_ref());
             Ok(!chosen.full())
         })?;
-        let mut assembled: HashMap<StoryHead, Option<Entry>> = HashMap::new();
         for (slug, heads) in chosen.into_lists() {
             let mut entries = Vec::with_capacity(heads.len());
-            for head in heads {
-                if !assembled.contains_key(&head) {
-                    let story = store.story(&mode, &head, &positions)?.and_then(|StoredStory { copies, head }| {
-                        let (members, entries): (Vec<Member>, Vec<Entry>) = copies.into_iter().unzip();
-                        dedup::assemble(members.iter().zip(entries).collect(), head)
-                    });
-                    assembled.insert(head.clone(), story.map(|s| s.entry));
-                }
-                entries.extend(assembled.get(&head).cloned().flatten());
+            for head in &heads {
+                entries.extend(published(head)?);
             }
             out.insert(slug, entries);
         }
@@ -346,5 +353,70 @@ pub fn format_label(raw: &RawFeed) -> String {
     match &raw.version {
         Some(v) => format!("{name} {v}"),
         None => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn entry(source: &str, id: &str, content: &str, first_seen: DateTime<Utc>) -> Entry {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "source": source, "url": "https://origin.kz/news/aitys", "title": "Байбек айтыс туралы",
+            "summary_html": null, "content_html": content, "authors": [], "categories": [],
+            "published": "2019-07-11T06:20:00Z", "updated": null, "first_seen": first_seen,
+            "language": "kk", "enclosures": [], "image": null, "via": []
+        }))
+        .unwrap()
+    }
+
+    fn update(source: &str, entries: Vec<Entry>) -> SourceUpdate {
+        SourceUpdate {
+            name: source.into(),
+            configured_url: format!("https://{source}.kz/rss"),
+            state: SourceState::default(),
+            entries: EntriesUpdate::Parsed(entries),
+        }
+    }
+
+    #[test]
+    fn rules_match_the_text_a_richer_copy_brought_to_the_published_one() {
+        let toml = r#"
+            [categories.aitys]
+            [[categories.aitys.rules]]
+            include = { content = "айтыскер*" }
+
+            [[sources]]
+            name = "abai"
+            url = "https://abai.kz/rss"
+
+            [[sources]]
+            name = "qazaq"
+            url = "https://qazaq.kz/rss"
+        "#;
+        let config = Config::parse(toml, "feeds.toml", Path::new("/srv/feeds")).unwrap();
+        let names = ["abai", "qazaq"];
+        let (first, later) = (
+            Utc.with_ymd_and_hms(2024, 11, 23, 10, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2024, 11, 23, 11, 0, 0).unwrap(),
+        );
+        let mut store = Store::in_memory().unwrap();
+        store
+            .record(first, &[update("abai", vec![entry("abai", "https://abai.kz/1", "<p>Қысқа хабар.</p>", first)])])
+            .unwrap();
+        store.update_stories(&modes_in_use(&config), &names).unwrap();
+        assert!(feeds(&config, &store).unwrap()["aitys"].is_empty());
+
+        let rich = "<p>Қысқа хабар. Облыстық айтыскерлер Қызылордада бас қосып, айтыс өнерін қайта жандандыру жолдарын талқылады.</p>";
+        store.record(later, &[update("qazaq", vec![entry("qazaq", "https://qazaq.kz/1", rich, later)])]).unwrap();
+        store.update_stories(&modes_in_use(&config), &names).unwrap();
+        let feeds = feeds(&config, &store).unwrap();
+        let shown = &feeds["aitys"];
+        assert_eq!(shown.len(), 1, "{feeds:#?}");
+        assert_eq!(shown[0].id, "https://abai.kz/1", "abai's copy stays published");
+        assert_eq!(shown[0].content_html.as_deref(), Some(rich), "with qazaq's text");
+        assert_eq!(feeds[ALL].len(), 1);
     }
 }

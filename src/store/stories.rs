@@ -99,16 +99,6 @@ impl Store {
         Ok(())
     }
 
-    /// One stored entry.
-    pub fn entry(&self, source: &str, id: &str) -> Result<Option<Entry>, StoreError> {
-        let json: Option<String> = self
-            .conn
-            .query_row("SELECT entry FROM entries WHERE source = ?1 AND id = ?2", [source, id], |r| r.get(0))
-            .optional()
-            .map_err(self.err())?;
-        Ok(json.and_then(|j| readable(source, &j)))
-    }
-
     /// The story `head` publishes under `mode`, with every copy's entry; `positions` maps source names to
     /// their config index. `None` when its published entry is gone or unreadable.
     pub fn story(

@@ -89,7 +89,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX entries_id ON entries (id);
     CREATE INDEX entries_canonical_url ON entries (canonical_url) WHERE canonical_url IS NOT NULL;
     CREATE INDEX entries_fingerprint ON entries (fingerprint) WHERE fingerprint IS NOT NULL;
-    CREATE INDEX entries_sort_date ON entries (sort_date);
+    -- Covers the near-duplicate lookup: a run reads every signature dated within the window of its new
+    -- entries from this index alone.
+    CREATE INDEX entries_near ON entries (sort_date, storied, first_seen, source, id, signature);
 
     CREATE TABLE story_members (
         mode        TEXT NOT NULL,

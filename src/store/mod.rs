@@ -570,13 +570,15 @@ fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite:
 /// Saves a source's state; returns whether what the outputs show of it (title, site) changed.
 fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
     let s = &u.state;
-    let shown: Option<(Option<String>, Option<String>)> = tx.prepare_cached("SELECT title, site_url FROM sources WHERE name = ?1")?
+    let shown: Option<(Option<String>, Option<String>)> = tx
+        .prepare_cached("SELECT title, site_url FROM sources WHERE name = ?1")?
         .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let changed = shown != Some((s.title.clone(), s.site_url.clone()));
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
     let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
-    exec(tx, 
+    exec(
+        tx,
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
                               skip_hours, skip_days, title, site_url, gone_since)
@@ -685,7 +687,8 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                     out.updated += 1;
                 }
                 // Unchanged JSON keeps its signature; a changed entry's is computed again by `fill_signatures`.
-                exec(tx, 
+                exec(
+                    tx,
                     "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
                             signature = CASE WHEN entry = ?6 THEN signature END, entry = ?6,
                             sort_date = ?7, text_size = ?8, has_content = ?9
@@ -712,7 +715,8 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 entry.first_seen = now;
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                let inserted = exec(tx, 
+                let inserted = exec(
+        tx,
                     "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
                                                     entry, sort_date, text_size, has_content)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9)",

@@ -347,31 +347,33 @@ fn near_duplicates(
 ) -> rusqlite::Result<Vec<(String, String)>> {
     let bands: HashSet<u64> =
         copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys).collect();
-    let mut kept: Vec<(i64, usize, String, String, DateTime<Utc>, Signature)> = Vec::new();
+    // (merge order: first seen, config position, row), source, id, date, signature.
+    type Kept = ((i64, usize, i64), String, String, DateTime<Utc>, Signature);
+    let mut kept: Vec<Kept> = Vec::new();
     {
         let mut in_window = tx.prepare_cached(
-            "SELECT source, id, first_seen, sort_date, signature FROM entries
+            "SELECT source, id, first_seen, sort_date, signature, rowid FROM entries INDEXED BY entries_near
              WHERE sort_date BETWEEN ?1 AND ?2 AND storied = 1 AND signature IS NOT NULL",
         )?;
         let window = settings.window.num_seconds();
         for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
             let mut rows = in_window.query([from, to])?;
             while let Some(r) = rows.next()? {
-                let source: String = r.get(0)?;
-                let Some(&pos) = positions.get(source.as_str()) else { continue };
-                let Ok(sig) = Signature::from_bytes(&r.get::<_, Vec<u8>>(4)?) else { continue };
+                let Some(&pos) = positions.get(r.get_ref(0)?.as_str().unwrap_or_default()) else { continue };
+                let Ok(sig) = Signature::from_bytes(r.get_ref(4)?.as_blob().unwrap_or_default()) else { continue };
                 if !sig.band_keys().any(|k| bands.contains(&k)) {
                     continue;
                 }
-                kept.push((r.get(2)?, pos, source, r.get(1)?, from_ts(r.get(3)?), sig));
+                let order = (r.get::<_, i64>(2)?, pos, r.get::<_, i64>(5)?);
+                kept.push((order, r.get(0)?, r.get(1)?, from_ts(r.get(3)?), sig));
             }
         }
     }
     // The merge's order, so a crowded band keeps the same newest entries (`near::MAX_BUCKET`).
-    kept.sort_by(|a, b| (a.0, a.1, &a.3).cmp(&(b.0, b.1, &b.3)));
+    kept.sort_by_key(|k| k.0);
     let mut index = NearIndex::new();
     let mut names = Vec::with_capacity(kept.len());
-    for (n, (_, _, source, id, at, sig)) in kept.into_iter().enumerate() {
+    for (n, (_, source, id, at, sig)) in kept.into_iter().enumerate() {
         index.insert(n as u64, sig, at);
         names.push((source, id));
     }

@@ -312,15 +312,15 @@ pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Me
             let _ = writeln!(out, "  no other copy: no id, link, fingerprint or near-duplicate matched");
         }
         for c in &story.matches {
-            let effect = c.effect.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
+            let effect = c.how.effect.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  + {} from {} ({}): matched {} by {}{effect}",
                 c.id,
                 c.source,
                 c.url.as_deref().unwrap_or("no link"),
-                c.joined,
-                c.layer
+                c.how.head,
+                c.how.layer
             );
         }
     }

@@ -358,17 +358,14 @@ pub struct Story {
     pub matches: Vec<Matched>,
 }
 
-/// One copy that joined a story, and why.
+/// One copy that joined a story, and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matched {
     /// The copy's own id and source.
     pub id: String,
     pub source: String,
     pub url: Option<String>,
-    /// The id of the story's published copy at that moment.
-    pub joined: String,
-    pub layer: String,
-    pub effect: Option<String>,
+    pub how: Joined,
 }
 
 /// A story's published entry from its copies (in the order they joined, each with its entry; `head` is
@@ -378,15 +375,7 @@ pub fn assemble(copies: Vec<(&Member, Entry)>, head: usize) -> Option<Story> {
     let matches = copies
         .iter()
         .filter_map(|(m, e)| {
-            let j = m.joined.as_ref()?;
-            Some(Matched {
-                id: m.id.clone(),
-                source: e.source.clone(),
-                url: e.url.clone(),
-                joined: j.head.clone(),
-                layer: j.layer.clone(),
-                effect: j.effect.clone(),
-            })
+            Some(Matched { id: m.id.clone(), source: e.source.clone(), url: e.url.clone(), how: m.joined.clone()? })
         })
         .collect();
     let mut others: Vec<(usize, Entry)> = copies.into_iter().map(|(m, e)| (m.source, e)).collect();

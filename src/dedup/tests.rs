@@ -198,12 +198,12 @@ fn a_richer_copy_arriving_later_upgrades_the_published_text_in_place() {
     assert_eq!(kept.first_seen, old.first_seen);
     assert_eq!(kept.content_html.as_deref(), Some("<p>әлдеқайда ұзын, толық мәтін осында</p>"));
     assert_eq!(kept.summary_html, old.summary_html, "the published summary stays");
-    assert_eq!(stories[0].matches[0].effect.as_deref(), Some("text upgraded"));
+    assert_eq!(stories[0].matches[0].how.effect.as_deref(), Some("text upgraded"));
 
     // A poorer later copy changes nothing.
     let mut poor = entry("b", Some("https://a.example/x"), "Тақырып бірдей болып тұр", "<p>қ</p>");
     poor.first_seen = at("2024-11-23T10:00:00Z");
     let (stories, _) = merge(vec![(0, vec![old.clone()]), (1, vec![poor])], &DedupMode::Exact);
     assert_eq!(stories[0].entry.summary_html, old.summary_html);
-    assert_eq!(stories[0].matches[0].effect.as_deref(), None);
+    assert_eq!(stories[0].matches[0].how.effect.as_deref(), None);
 }

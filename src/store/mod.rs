@@ -591,6 +591,34 @@ fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite:
     tx.prepare_cached(sql)?.execute(params)
 }
 
+/// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
+/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size, ?9 has content.
+fn write_entry(
+    tx: &Transaction,
+    sql: &str,
+    source: &str,
+    entry: &Entry,
+    (url, print): (Option<&str>, Option<[u8; 32]>),
+    now: DateTime<Utc>,
+    json: &str,
+) -> rusqlite::Result<usize> {
+    exec(
+        tx,
+        sql,
+        params![
+            source,
+            entry.id,
+            url,
+            print.map(|p| p.to_vec()),
+            ts(now),
+            json,
+            ts(entry.sort_date()),
+            dedup::text_size(entry) as i64,
+            entry.content_html.is_some()
+        ],
+    )
+}
+
 /// Saves a source's state; returns whether what the outputs show of it (title, site) changed.
 fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
     let s = &u.state;
@@ -711,23 +739,17 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                     out.updated += 1;
                 }
                 // Unchanged JSON keeps its signature; a changed entry's is computed again by `fill_signatures`.
-                exec(
+                write_entry(
                     tx,
                     "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
                             signature = CASE WHEN entry = ?6 THEN signature END, entry = ?6,
                             sort_date = ?7, text_size = ?8, has_content = ?9
                      WHERE source = ?1 AND id = ?2",
-                    params![
-                        source,
-                        entry.id,
-                        url,
-                        print.map(|p| p.to_vec()),
-                        ts(now),
-                        json,
-                        ts(entry.sort_date()),
-                        dedup::text_size(&entry) as i64,
-                        entry.content_html.is_some()
-                    ],
+                    source,
+                    &entry,
+                    (url.as_deref(), print),
+                    now,
+                    &json,
                 )?;
                 if row.sort_date != Some(ts(entry.sort_date())) {
                     // The story it publishes moves in its feeds.
@@ -739,22 +761,16 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 entry.first_seen = now;
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                let inserted = exec(
-        tx,
+                let inserted = write_entry(
+                    tx,
                     "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
                                                     entry, sort_date, text_size, has_content)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9)",
-                    params![
-                        source,
-                        entry.id,
-                        url,
-                        print.map(|p| p.to_vec()),
-                        ts(now),
-                        json,
-                        ts(entry.sort_date()),
-                        dedup::text_size(&entry) as i64,
-                        entry.content_html.is_some()
-                    ],
+                    source,
+                    &entry,
+                    (url.as_deref(), print),
+                    now,
+                    &json,
                 )?;
                 if inserted > 0 {
                     out.new += 1;

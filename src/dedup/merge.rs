@@ -371,11 +371,12 @@ pub struct Matched {
 /// A story's published entry from its copies (in the order they joined, each with its entry; `head` is
 /// the published one's index): the head's entry with the richer text of later copies moved in (its id,
 /// link and dates stay), and the other copies listed in `via`, in config order.
-pub fn assemble(copies: Vec<(&Member, Entry)>, head: usize) -> Option<Story> {
+pub fn assemble(copies: Vec<(Member, Entry)>, head: usize) -> Option<Story> {
     let matches = copies
         .iter()
         .filter_map(|(m, e)| {
-            Some(Matched { id: m.id.clone(), source: e.source.clone(), url: e.url.clone(), how: m.joined.clone()? })
+            let how = m.joined.clone()?;
+            Some(Matched { id: m.id.clone(), source: e.source.clone(), url: e.url.clone(), how })
         })
         .collect();
     let mut others: Vec<(usize, Entry)> = copies.into_iter().map(|(m, e)| (m.source, e)).collect();
@@ -469,7 +470,7 @@ pub fn merge<E: Into<Signed>>(per_source: Vec<(usize, Vec<E>)>, mode: &DedupMode
                 }
             }
             let taken = by_id.get(&(m.source, m.id.clone())).and_then(|ns| ns.iter().find_map(|&k| entries[k].take()));
-            copies.extend(taken.map(|e| (m, e)));
+            copies.extend(taken.map(|e| (m.clone(), e)));
         }
         stories.extend(assemble(copies, group.head));
     }

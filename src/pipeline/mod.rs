@@ -28,11 +28,9 @@ use crate::categorize::Feeds;
 use crate::config::{Config, DedupMode, ALL};
 use crate::decode::{self, Decoded};
 use crate::dedup;
-use crate::dedup::Member;
 use crate::emit;
 use crate::fetch::Fetcher;
-use crate::model::Entry;
-use crate::model::RawFeed;
+use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
@@ -269,10 +267,9 @@ pub fn feeds(config: &Config, store: &Store) -> Result<BTreeMap<String, Vec<Entr
             if let Some(entry) = assembled.get(head) {
                 return Ok(entry.clone());
             }
-            let story = store.story(&mode, head, &positions)?.and_then(|StoredStory { copies, head }| {
-                let (members, entries): (Vec<Member>, Vec<Entry>) = copies.into_iter().unzip();
-                dedup::assemble(members.iter().zip(entries).collect(), head)
-            });
+            let story = store
+                .story(&mode, head, &positions)?
+                .and_then(|StoredStory { copies, head }| dedup::assemble(copies, head));
             let entry = story.map(|s| s.entry);
             assembled.insert(head.clone(), entry.clone());
             Ok(entry)

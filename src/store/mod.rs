@@ -461,19 +461,19 @@ impl Recorder<'_> {
     /// Writes one source's state and entries ([`commit`](Self::commit) reports how they related to the store).
     pub fn add(&mut self, u: &SourceUpdate) -> Result<(), StoreError> {
         let err = |source| sqlite_error(self.path, self.busy_timeout, source);
-        self.changed |= save_source(&self.tx, u).map_err(err)?;
+        // A parsed or unchanged feed still lists its in-feed entries: its `listed_at` says so for all.
+        let listed = match &u.entries {
+            EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(self.now),
+            EntriesUpdate::Unknown => None,
+        };
+        self.changed |= save_source(&self.tx, u, listed).map_err(err)?;
         match &u.entries {
             EntriesUpdate::Parsed(entries) => {
                 let r = reconcile(&self.tx, &u.name, entries, self.now).map_err(err)?;
                 self.changed |= r.new + r.updated > 0;
                 self.out.insert(u.name.clone(), r);
             }
-            EntriesUpdate::Unchanged => {
-                // The feed still lists its in-feed entries: one row says so for all of them.
-                exec(&self.tx, "UPDATE sources SET listed_at = ?2 WHERE name = ?1", params![u.name, ts(self.now)])
-                    .map_err(err)?;
-            }
-            EntriesUpdate::Unknown => {}
+            EntriesUpdate::Unchanged | EntriesUpdate::Unknown => {}
         }
         Ok(())
     }
@@ -619,8 +619,9 @@ fn write_entry(
     )
 }
 
-/// Saves a source's state; returns whether what the outputs show of it (title, site) changed.
-fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
+/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`);
+/// returns whether what the outputs show of it (title, site) changed.
+fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>) -> rusqlite::Result<bool> {
     let s = &u.state;
     let shown: Option<(Option<String>, Option<String>)> = tx
         .prepare_cached("SELECT title, site_url FROM sources WHERE name = ?1")?
@@ -633,8 +634,8 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
         tx,
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                              skip_hours, skip_days, title, site_url, gone_since)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                              skip_hours, skip_days, title, site_url, gone_since, listed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT (name) DO UPDATE SET
             configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
             last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
@@ -642,7 +643,8 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
             next_fetch = excluded.next_fetch, redirect_target = excluded.redirect_target,
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
-            site_url = excluded.site_url, gone_since = excluded.gone_since",
+            site_url = excluded.site_url, gone_since = excluded.gone_since,
+            listed_at = coalesce(excluded.listed_at, listed_at)",
         params![
             u.name,
             u.configured_url,
@@ -663,6 +665,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate) -> rusqlite::Result<bool> {
             s.title,
             s.site_url,
             s.gone_since.map(ts),
+            listed.map(ts),
         ],
     )?;
     Ok(changed)
@@ -703,7 +706,6 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
         keys.collect::<Result<_, _>>()?
     };
     exec(tx, "UPDATE entries SET in_feed = 0 WHERE source = ?1 AND in_feed = 1", [source])?;
-    exec(tx, "UPDATE sources SET listed_at = ?2 WHERE name = ?1", params![source, ts(now)])?;
 
     let mut out = Reconciled::default();
     let mut claimed = HashSet::new();

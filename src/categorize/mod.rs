@@ -35,7 +35,7 @@ impl<'a, H: Clone> Feeds<'a, H> {
 
     /// Whether placing the next story needs its published entry: a feed with rules still has room.
     pub fn needs_entry(&self) -> bool {
-        self.open().any(|slug| self.category(slug).is_some_and(|c| !c.rules.is_empty()))
+        self.open().any(|slug| category(self.categories, slug).is_some_and(|c| !c.rules.is_empty()))
     }
 
     /// Whether every feed has taken `max_items` stories.
@@ -52,7 +52,7 @@ impl<'a, H: Clone> Feeds<'a, H> {
             if list.len() >= self.max_items {
                 continue;
             }
-            let category = self.categories.iter().find(|c| c.slug == *slug);
+            let category = category(self.categories, slug);
             let wanted = slug == ALL
                 || sources.iter().any(|s| s.categories.contains(slug))
                 || match (category, entry) {
@@ -77,10 +77,10 @@ impl<'a, H: Clone> Feeds<'a, H> {
     fn open(&self) -> impl Iterator<Item = &str> {
         self.lists.iter().filter(|(_, l)| l.len() < self.max_items).map(|(s, _)| s.as_str())
     }
+}
 
-    fn category(&self, slug: &str) -> Option<&Category> {
-        self.categories.iter().find(|c| c.slug == slug)
-    }
+fn category<'c>(categories: &'c [Category], slug: &str) -> Option<&'c Category> {
+    categories.iter().find(|c| c.slug == slug)
 }
 
 #[cfg(test)]

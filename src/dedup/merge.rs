@@ -163,6 +163,19 @@ struct Published {
     has_content: bool,
 }
 
+impl Published {
+    fn of(copy: &Copy) -> Published {
+        Published {
+            source: copy.source,
+            first_seen: copy.first_seen,
+            sort_date: copy.sort_date,
+            size: copy.size,
+            text_size: copy.size,
+            has_content: copy.has_content,
+        }
+    }
+}
+
 /// The merge in progress (see the module docs).
 pub struct Merger {
     /// `None`: dedup is off and every copy is its own story.
@@ -197,23 +210,16 @@ impl Merger {
     pub fn seed(&mut self, copies: Vec<(Copy, Option<Joined>)>, head: usize) {
         let Some(h) = copies.get(head).map(|(c, _)| c) else { return };
         let i = self.groups.len();
-        self.published.push(Published {
-            source: h.source,
-            first_seen: h.first_seen,
-            sort_date: h.sort_date,
-            size: h.size,
-            text_size: h.size,
-            has_content: h.has_content,
-        });
+        self.published.push(Published::of(h));
         let head_date = h.sort_date;
         let mut members = Vec::with_capacity(copies.len());
         let mut sources = Vec::with_capacity(copies.len());
-        for (n, (copy, joined)) in copies.into_iter().enumerate() {
+        for (n, (mut copy, joined)) in copies.into_iter().enumerate() {
             if n != head {
                 // Upgrades already made are part of what the story publishes.
                 self.upgrade(i, &copy);
             }
-            self.index_copy(i, &copy);
+            self.index_copy(i, &mut copy);
             sources.push(copy.source);
             members.push(Member { source: copy.source, id: copy.id, joined });
         }
@@ -222,19 +228,12 @@ impl Merger {
     }
 
     /// Merges one new copy: it joins the first story it matches, or starts one. Copies must come in
-    /// first-seen order, then config order.
-    pub fn add(&mut self, copy: Copy) {
+    /// merge order: first seen, then config order, then row order.
+    pub fn add(&mut self, mut copy: Copy) {
         let found = self.matching.and_then(|near| self.find(&copy, near.as_ref()));
-        self.index_copy(found.as_ref().map_or(self.groups.len(), |(i, _)| *i), &copy);
+        self.index_copy(found.as_ref().map_or(self.groups.len(), |(i, _)| *i), &mut copy);
         let Some((i, layer)) = found else {
-            self.published.push(Published {
-                source: copy.source,
-                first_seen: copy.first_seen,
-                sort_date: copy.sort_date,
-                size: copy.size,
-                text_size: copy.size,
-                has_content: copy.has_content,
-            });
+            self.published.push(Published::of(&copy));
             self.sources.push(vec![copy.source]);
             self.groups.push(Group {
                 members: vec![Member { source: copy.source, id: copy.id, joined: None }],
@@ -247,14 +246,7 @@ impl Merger {
         let head = self.groups[i].head().id.clone();
         tracing::debug!(kept = %head, dropped = %copy.id, matched_by = %layer, "same story in two sources");
         let effect = if replaces(&copy, &self.published[i]) {
-            self.published[i] = Published {
-                source: copy.source,
-                first_seen: copy.first_seen,
-                sort_date: copy.sort_date,
-                size: copy.size,
-                text_size: copy.size,
-                has_content: copy.has_content,
-            };
+            self.published[i] = Published::of(&copy);
             let g = &mut self.groups[i];
             g.head = g.members.len();
             g.head_date = copy.sort_date;
@@ -296,15 +288,16 @@ impl Merger {
         })
     }
 
-    fn index_copy(&mut self, group: usize, copy: &Copy) {
+    /// Indexes the copy's keys, and moves its signature into the near index (the copy needs it no more).
+    fn index_copy(&mut self, group: usize, copy: &mut Copy) {
         if self.matching.is_none() {
             return;
         }
         for k in &copy.keys {
             self.by_key.entry(*k).or_insert(group);
         }
-        if let (Some(Some(_)), Some(sig)) = (self.matching, &copy.signature) {
-            self.index.insert(group as u64, sig.clone(), copy.sort_date);
+        if let (Some(Some(_)), Some(sig)) = (self.matching, copy.signature.take()) {
+            self.index.insert(group as u64, sig, copy.sort_date);
         }
     }
 

@@ -310,9 +310,16 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError
             per_source[i].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
         }
     }
-    Ok(modes_in_use(config)
+    let modes = modes_in_use(config);
+    let last = modes.len() - 1;
+    Ok(modes
         .into_iter()
-        .map(|mode| Merged { mode, stories: dedup::merge(per_source.clone(), &mode).0 })
+        .enumerate()
+        .map(|(n, mode)| {
+            // The last mode takes the entries; the others merge a copy.
+            let input = if n == last { std::mem::take(&mut per_source) } else { per_source.clone() };
+            Merged { mode, stories: dedup::merge(input, &mode).0 }
+        })
         .collect())
 }
 

@@ -350,10 +350,8 @@ impl Store {
                 .get::<_, Option<Vec<u8>>>(3)
                 .map_err(self.err())?
                 .and_then(|bytes| Signature::from_bytes(&bytes).ok());
-            match serde_json::from_str::<Entry>(&json) {
-                Ok(entry) => out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature }),
-                // A row this version cannot read is skipped, not fatal: the next fetch rewrites it.
-                Err(e) => tracing::warn!(source, "unreadable stored entry skipped: {e}"),
+            if let Some(entry) = stories::readable(&source, &json) {
+                out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature });
             }
         }
         Ok(out)

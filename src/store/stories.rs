@@ -131,7 +131,7 @@ impl Store {
             if source == head.source && id == head.id {
                 at = Some(copies.len());
             }
-            copies.push((Member { source: pos, id, joined: joined(r).map_err(self.err())? }, entry));
+            copies.push((Member { source: pos, id, joined: joined(r, 2).map_err(self.err())? }, entry));
         }
         Ok(at.map(|head| StoredStory { copies, head }))
     }
@@ -152,34 +152,44 @@ impl Store {
     }
 }
 
-/// A stored entry, or `None` (and a warning) for a row this version cannot read: the next fetch rewrites it.
-fn readable(source: &str, json: &str) -> Option<Entry> {
+/// A stored entry, or `None` (and a warning) for a row this version cannot read: skipped, not fatal, as
+/// the next fetch rewrites it.
+pub(super) fn readable(source: &str, json: &str) -> Option<Entry> {
     serde_json::from_str(json).map_err(|e| tracing::warn!(source, "unreadable stored entry skipped: {e}")).ok()
 }
 
-/// Columns 2, 3 and 4 of a member row: how it joined its story.
-fn joined(r: &Row) -> rusqlite::Result<Option<Joined>> {
-    let layer: Option<String> = r.get(2)?;
-    Ok(match (layer, r.get::<_, Option<String>>(3)?) {
-        (Some(layer), Some(head)) => Some(Joined { layer, head, effect: r.get(4)? }),
+/// How a member joined its story, from its `layer, joined, effect` columns, the first at `at`.
+fn joined(r: &Row, at: usize) -> rusqlite::Result<Option<Joined>> {
+    let layer: Option<String> = r.get(at)?;
+    Ok(match (layer, r.get::<_, Option<String>>(at + 1)?) {
+        (Some(layer), Some(head)) => Some(Joined { layer, head, effect: r.get(at + 2)? }),
         _ => None,
     })
+}
+
+/// Whether `source` gives `url` to several of its entries: then the link identifies none of them
+/// (`Copy::new`).
+fn shared_url(tx: &Transaction, source: &str, url: &str) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?
+        .query_row([url, source], |r| r.get(0))
+}
+
+/// The modes whose stories are kept (each has a `stories:<mode>` entry in `meta`).
+fn kept_modes(tx: &Transaction) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT substr(key, length('stories:') + 1) FROM meta WHERE key LIKE 'stories:%'")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
 }
 
 fn update(tx: &Transaction, modes: &[DedupMode], sources: &[&str]) -> rusqlite::Result<usize> {
     let positions: HashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
     let keys: Vec<String> = modes.iter().map(mode_key).collect();
-    let kept: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT key FROM meta WHERE key LIKE 'stories:%'")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for meta_key in kept {
-        let mode = meta_key.trim_start_matches("stories:");
-        if !keys.iter().any(|k| k == mode) {
+    for mode in kept_modes(tx)? {
+        if !keys.contains(&mode) {
             // Not kept up to date while unused: merged from scratch if it comes back.
-            tx.execute("DELETE FROM story_members WHERE mode = ?1", [mode])?;
-            tx.execute("DELETE FROM meta WHERE key = ?1", [&meta_key])?;
+            tx.execute("DELETE FROM story_members WHERE mode = ?1", [&mode])?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [format!("stories:{mode}")])?;
         }
     }
     // What the stories depend on besides the entries: a digest, as 10,000 source names make 100 KB.
@@ -214,7 +224,7 @@ fn merge_all(
     sources: &[&str],
     positions: &HashMap<&str, usize>,
 ) -> rusqlite::Result<usize> {
-    // Links a source gives several of its entries identify none of them (`Copy::new`).
+    // `shared_url` for every row at once: one grouped scan instead of a look-up per entry.
     let shared: HashSet<(String, String)> = {
         let mut stmt = tx.prepare(
             "SELECT source, canonical_url FROM entries WHERE canonical_url IS NOT NULL
@@ -241,7 +251,7 @@ fn merge_all(
     for &(_, _, rowid) in &order {
         let mut rows = by_rowid.query([rowid])?;
         if let Some(r) = rows.next()? {
-            if let Some((c, _)) = copy(r, positions, |s, u| shared.contains(&(s.to_owned(), u.to_owned())))? {
+            if let Some((c, _)) = copy(r, positions, |s, u| Ok(shared.contains(&(s.to_owned(), u.to_owned()))))? {
                 merger.add(c);
             }
         }
@@ -258,16 +268,12 @@ fn merge_new(
     sources: &[&str],
     positions: &HashMap<&str, usize>,
 ) -> rusqlite::Result<usize> {
-    let mut shared_stmt =
-        tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?;
-    let mut is_shared =
-        |source: &str, url: &str| -> bool { shared_stmt.query_row([url, source], |r| r.get(0)).unwrap_or(false) };
     let mut new = Vec::new();
     {
         let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM entries e WHERE e.storied = 0"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some((c, lookup)) = copy(r, positions, &mut is_shared)? {
+            if let Some((c, lookup)) = copy(r, positions, |s, u| shared_url(tx, s, u))? {
                 new.push(((c.first_seen, c.source, r.get::<_, i64>(9)?), c, lookup));
             }
         }
@@ -403,24 +409,15 @@ fn seed(
          JOIN entries e ON e.source = m.source AND e.id = m.id
          WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq"
     ))?;
-    let mut shared_stmt =
-        tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?;
-    let mut is_shared =
-        |source: &str, url: &str| -> bool { shared_stmt.query_row([url, source], |r| r.get(0)).unwrap_or(false) };
     let mut rows = stmt.query(params![head_source, head_id, key])?;
     let mut copies = Vec::new();
     let mut head = None;
     while let Some(r) = rows.next()? {
-        let Some((c, _)) = copy(r, positions, &mut is_shared)? else { continue };
-        if c.id == head_id && r.get::<_, String>(0)? == head_source {
+        let Some((c, _)) = copy(r, positions, |s, u| shared_url(tx, s, u))? else { continue };
+        if c.id == head_id && r.get_ref(0)?.as_str().is_ok_and(|s| s == head_source) {
             head = Some(copies.len());
         }
-        let layer: Option<String> = r.get(9)?;
-        let joined = match (layer, r.get::<_, Option<String>>(10)?) {
-            (Some(layer), Some(head)) => Some(Joined { layer, head, effect: r.get(11)? }),
-            _ => None,
-        };
-        copies.push((c, joined));
+        copies.push((c, joined(r, 9)?));
     }
     Ok(head.map(|h| (copies, h)))
 }
@@ -450,13 +447,16 @@ struct Lookup {
 fn copy(
     r: &Row,
     positions: &HashMap<&str, usize>,
-    mut shared: impl FnMut(&str, &str) -> bool,
+    shared: impl Fn(&str, &str) -> rusqlite::Result<bool>,
 ) -> rusqlite::Result<Option<(Copy, Lookup)>> {
     let source: String = r.get(0)?;
     let Some(&pos) = positions.get(source.as_str()) else { return Ok(None) };
     let first_seen: i64 = r.get(2)?;
     let url: Option<String> = r.get(6)?;
-    let url = url.filter(|u| !shared(&source, u));
+    let url = match url {
+        Some(u) if !shared(&source, &u)? => Some(u),
+        _ => None,
+    };
     let print: Option<Vec<u8>> = r.get(7)?;
     let signature = r.get::<_, Option<Vec<u8>>>(8)?.and_then(|b| Signature::from_bytes(&b).ok());
     let copy = Copy::new(
@@ -523,7 +523,11 @@ pub(super) fn forget(tx: &Transaction, source: &str, id: &str) -> rusqlite::Resu
         let rows = stmt.query_map([source, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
-    tx.execute("DELETE FROM story_members WHERE source = ?1 AND id = ?2", [source, id])?;
+    // Per mode kept: the key starts with the mode, and without it this would scan every row.
+    for mode in &kept_modes(tx)? {
+        tx.prepare_cached("DELETE FROM story_members WHERE mode = ?1 AND source = ?2 AND id = ?3")?
+            .execute([mode, source, id])?;
+    }
     let mut done: HashSet<&str> = HashSet::new();
     for (mode, heir_source, heir_id) in &heirs {
         if !done.insert(mode) {

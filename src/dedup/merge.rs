@@ -7,12 +7,12 @@
 //! merging a store from scratch and merging it one run at a time give the same stories. [`assemble`] then builds a story's published entry from its copies' entries.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 
-use super::near::{NearIndex, Signature};
+use super::near::{Comparison, NearIndex, PlannedIndex, Signature};
 use super::NearSettings;
 use crate::config::DedupMode;
 use crate::model::{Entry, Via};
@@ -176,16 +176,106 @@ impl Published {
     }
 }
 
+/// "No copy": the end of a group's list.
+const NONE: u32 = u32::MAX;
+
+/// A copy the merge has met, numbered in the order it came (seeded or added). A merge from scratch
+/// holds one per stored entry, so it is kept small: the id lives in [`Merger::ids`], the members of a
+/// group are a list through `next`, and a join is a few numbers until [`Merger::into_groups`] spells it
+/// out.
+#[derive(Debug, Clone)]
+struct Met {
+    source: u32,
+    group: u32,
+    /// The group's next member, or `NONE`.
+    next: u32,
+    /// Where the id ends in `Merger::ids` (it starts where the previous one ends).
+    id_end: u32,
+    how: How,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum How {
+    /// Started its story, or was seeded (its `Joined`, if any, is in `Merger::seeded`).
+    Started,
+    Seeded,
+    /// Joined in this merge: by which layer (near: `shared` of `of` word pairs), the published copy at
+    /// that moment, and the effect.
+    Joined {
+        layer: Matching,
+        head: u32,
+        effect: Effect,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Matching {
+    Exact(Layer),
+    Near { shared: u8, of: u8 },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Effect {
+    None,
+    PublishedInstead,
+    TextUpgraded,
+}
+
+/// A story being merged: its list of copies, its published copy and what deciding it needs.
+#[derive(Debug, Clone)]
+struct Building {
+    first: u32,
+    last: u32,
+    head: u32,
+    published: Published,
+    touched: bool,
+}
+
+/// Where the near layer looks for candidates: an index filled as copies come, or one planned from
+/// every copy before the merge ([`Plan`]).
+enum Near {
+    Growing(NearIndex),
+    Planned(PlannedIndex),
+}
+
 /// The merge in progress (see the module docs).
 pub struct Merger {
     /// `None`: dedup is off and every copy is its own story.
     matching: Option<Option<NearSettings>>,
-    groups: Vec<Group>,
-    published: Vec<Published>,
-    /// Per group, the sources among its members: a story takes one copy per source.
-    sources: Vec<Vec<usize>>,
-    by_key: HashMap<Key, usize>,
-    index: NearIndex,
+    met: Vec<Met>,
+    /// Every met copy's id, end to end.
+    ids: String,
+    /// How seeded copies joined their stories, as the store kept it.
+    seeded: HashMap<u32, Joined>,
+    groups: Vec<Building>,
+    by_key: HashMap<Key, u32>,
+    /// `Some` when planned: only these keys can match, the others are not indexed.
+    shared_keys: Option<HashSet<Key>>,
+    near: Near,
+}
+
+/// What a merge from scratch learns from a first pass over every copy: the exact keys and the band tags
+/// that two or more copies share. Only those can ever match, so the merge indexes only those
+/// ([`Merger::planned`]); at 10,000 sources that is a tenth of the tags and almost none of the keys.
+#[derive(Default)]
+pub struct Plan {
+    keys: Vec<Key>,
+    signatures: Vec<Option<(Signature, DateTime<Utc>)>>,
+}
+
+impl Plan {
+    /// A plan for `copies` copies.
+    pub fn new(copies: usize) -> Plan {
+        Plan { keys: Vec::new(), signatures: vec![None; copies] }
+    }
+
+    /// The copy that will be `slot`-th in merge order (copies may come in any order).
+    pub fn add(&mut self, slot: usize, copy: Copy) {
+        self.keys.extend_from_slice(&copy.keys);
+        if let (Some(place), Some(sig)) = (self.signatures.get_mut(slot), copy.signature) {
+            *place = Some((sig, copy.sort_date));
+        }
+    }
 }
 
 impl Merger {
@@ -197,113 +287,194 @@ impl Merger {
         };
         Merger {
             matching,
+            met: Vec::new(),
+            ids: String::new(),
+            seeded: HashMap::new(),
             groups: Vec::new(),
-            published: Vec::new(),
-            sources: Vec::new(),
             by_key: HashMap::new(),
-            index: NearIndex::new(),
+            shared_keys: None,
+            near: Near::Growing(NearIndex::new()),
         }
+    }
+
+    /// A merge of the planned copies from scratch: they must then be [`add`](Self::add)ed in the plan's
+    /// slot order, with or without their signatures (the plan holds them), and nothing seeded.
+    pub fn planned(mode: &DedupMode, plan: Plan) -> Merger {
+        let mut keys = plan.keys;
+        keys.sort_unstable_by_key(|k| (k.hash, k.layer as u8));
+        let shared = keys.chunk_by(|a, b| a == b).filter(|run| run.len() > 1).map(|run| run[0]).collect();
+        drop(keys);
+        let slots = plan.signatures.len();
+        let near = match mode {
+            DedupMode::Near(_) => Near::Planned(PlannedIndex::new(plan.signatures)),
+            _ => Near::Growing(NearIndex::new()),
+        };
+        let mut merger = Merger { shared_keys: Some(shared), near, ..Merger::new(mode) };
+        merger.met.reserve_exact(slots);
+        merger
     }
 
     /// A story kept from earlier runs: its copies in the order they joined (each with its `Joined`) and
     /// the index of the published one. Its keys and signatures are indexed so new copies can join it.
     pub fn seed(&mut self, copies: Vec<(Copy, Option<Joined>)>, head: usize) {
         let Some(h) = copies.get(head).map(|(c, _)| c) else { return };
-        let i = self.groups.len();
-        self.published.push(Published::of(h));
-        let head_date = h.sort_date;
-        let mut members = Vec::with_capacity(copies.len());
-        let mut sources = Vec::with_capacity(copies.len());
-        for (n, (mut copy, joined)) in copies.into_iter().enumerate() {
+        let i = self.groups.len() as u32;
+        let first = self.met.len() as u32;
+        self.groups.push(Building {
+            first,
+            last: first,
+            head: first + head as u32,
+            published: Published::of(h),
+            touched: false,
+        });
+        for (n, (copy, joined)) in copies.into_iter().enumerate() {
             if n != head {
                 // Upgrades already made are part of what the story publishes.
                 self.upgrade(i, &copy);
             }
-            self.index_copy(i, &mut copy);
-            sources.push(copy.source);
-            members.push(Member { source: copy.source, id: copy.id, joined });
+            let how = match joined {
+                Some(j) => {
+                    self.seeded.insert(self.met.len() as u32, j);
+                    How::Seeded
+                }
+                None => How::Started,
+            };
+            self.meet(i, copy, how);
         }
-        self.sources.push(sources);
-        self.groups.push(Group { members, head, head_date, touched: false });
     }
 
     /// Merges one new copy: it joins the first story it matches, or starts one. Copies must come in
     /// merge order: first seen, then config order, then row order.
-    pub fn add(&mut self, mut copy: Copy) {
+    pub fn add(&mut self, copy: Copy) {
         let found = self.matching.and_then(|near| self.find(&copy, near.as_ref()));
-        self.index_copy(found.as_ref().map_or(self.groups.len(), |(i, _)| *i), &mut copy);
         let Some((i, layer)) = found else {
-            self.published.push(Published::of(&copy));
-            self.sources.push(vec![copy.source]);
-            self.groups.push(Group {
-                members: vec![Member { source: copy.source, id: copy.id, joined: None }],
-                head: 0,
-                head_date: copy.sort_date,
-                touched: true,
-            });
+            let n = self.met.len() as u32;
+            let i = self.groups.len() as u32;
+            self.groups.push(Building { first: n, last: n, head: n, published: Published::of(&copy), touched: true });
+            self.meet(i, copy, How::Started);
             return;
         };
-        let head = self.groups[i].head().id.clone();
-        tracing::debug!(kept = %head, dropped = %copy.id, matched_by = %layer, "same story in two sources");
-        let effect = if replaces(&copy, &self.published[i]) {
-            self.published[i] = Published::of(&copy);
-            let g = &mut self.groups[i];
-            g.head = g.members.len();
-            g.head_date = copy.sort_date;
-            Some("published instead")
+        let n = self.met.len() as u32;
+        let g = &self.groups[i as usize];
+        let head = g.head;
+        tracing::debug!(kept = %id_of(&self.met, &self.ids, head), dropped = %copy.id, matched_by = ?layer, "same story in two sources");
+        let effect = if replaces(&copy, &g.published) {
+            let g = &mut self.groups[i as usize];
+            g.published = Published::of(&copy);
+            g.head = n;
+            Effect::PublishedInstead
+        } else if self.upgrade(i, &copy) {
+            Effect::TextUpgraded
         } else {
-            self.upgrade(i, &copy).then_some("text upgraded")
+            Effect::None
         };
-        let g = &mut self.groups[i];
-        g.touched = true;
-        g.members.push(Member {
-            source: copy.source,
-            id: copy.id,
-            joined: Some(Joined { layer, head, effect: effect.map(str::to_owned) }),
-        });
-        self.sources[i].push(copy.source);
+        self.groups[i as usize].touched = true;
+        self.meet(i, copy, How::Joined { layer, head, effect });
     }
 
-    /// The stories, in the order they were started.
-    pub fn into_groups(self) -> Vec<Group> {
-        self.groups
-    }
-
-    fn find(&self, copy: &Copy, near: Option<&NearSettings>) -> Option<(usize, String)> {
-        let open = |i: usize| !self.sources[i].contains(&copy.source);
-        let exact = copy
-            .keys
-            .iter()
-            .find_map(|k| self.by_key.get(k).map(|i| (*i, k.layer.name().to_owned())))
-            .filter(|(i, _)| open(*i));
-        // Layer 4: the same story told with other words and links, from another source.
-        exact.or_else(|| {
-            let (settings, sig) = (near?, copy.signature.as_ref()?);
-            // The best score, then the earliest story (as `NearIndex::candidates` orders them).
-            self.index
-                .duplicates(sig, copy.sort_date, settings.window, settings.threshold)
-                .filter(|(i, _)| open(*i as usize))
-                .max_by(|(ia, a), (ib, b)| a.score().total_cmp(&b.score()).then(ib.cmp(ia)))
-                .map(|(i, c)| (i as usize, format!("near-duplicate ({c})")))
+    /// The stories, in the order they were started; each is spelled out only as it is taken.
+    pub fn into_groups(self) -> impl Iterator<Item = Group> {
+        let Merger { met, ids, mut seeded, groups, .. } = self;
+        groups.into_iter().map(move |g| {
+            let mut members = Vec::new();
+            let mut head = 0;
+            let mut n = g.first;
+            while let Some(m) = met.get(n as usize) {
+                if n == g.head {
+                    head = members.len();
+                }
+                let joined = match m.how {
+                    How::Started => None,
+                    How::Seeded => seeded.remove(&n),
+                    How::Joined { layer, head, effect } => Some(Joined {
+                        layer: match layer {
+                            Matching::Exact(l) => l.name().to_owned(),
+                            Matching::Near { shared, of } => format!(
+                                "near-duplicate ({})",
+                                Comparison { shared: usize::from(shared), of: usize::from(of), refused: None }
+                            ),
+                        },
+                        head: id_of(&met, &ids, head).to_owned(),
+                        effect: match effect {
+                            Effect::None => None,
+                            Effect::PublishedInstead => Some("published instead".to_owned()),
+                            Effect::TextUpgraded => Some("text upgraded".to_owned()),
+                        },
+                    }),
+                };
+                members.push(Member { source: m.source as usize, id: id_of(&met, &ids, n).to_owned(), joined });
+                n = m.next;
+            }
+            Group { members, head, head_date: g.published.sort_date, touched: g.touched }
         })
     }
 
-    /// Indexes the copy's keys, and moves its signature into the near index (the copy needs it no more).
-    fn index_copy(&mut self, group: usize, copy: &mut Copy) {
+    /// Records a copy as a member of group `i`, and indexes its keys and signature.
+    fn meet(&mut self, i: u32, copy: Copy, how: How) {
+        let n = self.met.len() as u32;
+        let g = &mut self.groups[i as usize];
+        if g.last != n {
+            self.met[g.last as usize].next = n;
+            g.last = n;
+        }
+        self.ids.push_str(&copy.id);
+        self.met.push(Met { source: copy.source as u32, group: i, next: NONE, id_end: self.ids.len() as u32, how });
         if self.matching.is_none() {
             return;
         }
         for k in &copy.keys {
-            self.by_key.entry(*k).or_insert(group);
+            if self.shared_keys.as_ref().is_none_or(|shared| shared.contains(k)) {
+                self.by_key.entry(*k).or_insert(i);
+            }
         }
-        if let (Some(Some(_)), Some(sig)) = (self.matching, copy.signature.take()) {
-            self.index.insert(group as u64, sig, copy.sort_date);
+        if let (Some(Some(_)), Near::Growing(index), Some(sig)) = (self.matching, &mut self.near, copy.signature) {
+            index.insert(u64::from(i), sig, copy.sort_date);
         }
     }
 
+    /// Whether group `i` has no copy from `source` yet: a story takes one copy per source.
+    fn open(&self, i: u32, source: usize) -> bool {
+        let mut n = self.groups[i as usize].first;
+        while let Some(m) = self.met.get(n as usize) {
+            if m.source as usize == source {
+                return false;
+            }
+            n = m.next;
+        }
+        true
+    }
+
+    fn find(&self, copy: &Copy, near: Option<&NearSettings>) -> Option<(u32, Matching)> {
+        let exact = copy
+            .keys
+            .iter()
+            .find_map(|k| self.by_key.get(k).map(|i| (*i, Matching::Exact(k.layer))))
+            .filter(|(i, _)| self.open(*i, copy.source));
+        // Layer 4: the same story told with other words and links, from another source.
+        exact.or_else(|| {
+            let settings = near?;
+            let found: Vec<(u32, Comparison)> = match &self.near {
+                Near::Growing(index) => index
+                    .duplicates(copy.signature.as_ref()?, copy.sort_date, settings.window, settings.threshold)
+                    .map(|(i, c)| (i as u32, c))
+                    .collect(),
+                Near::Planned(index) => index
+                    .duplicates(self.met.len(), settings.window, settings.threshold)
+                    .filter_map(|(slot, c)| Some((self.met.get(slot)?.group, c)))
+                    .collect(),
+            };
+            // The best score, then the earliest story (as `NearIndex::candidates` orders them).
+            found
+                .into_iter()
+                .filter(|(i, _)| self.open(*i, copy.source))
+                .max_by(|(ia, a), (ib, b)| a.score().total_cmp(&b.score()).then(ib.cmp(ia)))
+                .map(|(i, c)| (i, Matching::Near { shared: c.shared as u8, of: c.of as u8 }))
+        })
+    }
+
     /// [`upgrade_text`] on sizes: whether `copy`'s text would replace the group's published text.
-    fn upgrade(&mut self, group: usize, copy: &Copy) -> bool {
-        let p = &mut self.published[group];
+    fn upgrade(&mut self, group: u32, copy: &Copy) -> bool {
+        let p = &mut self.groups[group as usize].published;
         if richness(copy.size, p.text_size) != Some(true) || (!copy.has_content && p.has_content) {
             return false;
         }
@@ -311,6 +482,13 @@ impl Merger {
         p.has_content |= copy.has_content;
         true
     }
+}
+
+/// The id of the `n`-th copy met.
+fn id_of<'a>(met: &[Met], ids: &'a str, n: u32) -> &'a str {
+    let end = |n: u32| met.get(n as usize).map_or(0, |m| m.id_end as usize);
+    let start = n.checked_sub(1).map_or(0, end);
+    ids.get(start..end(n)).unwrap_or_default()
 }
 
 /// Whether `candidate` should replace the story's published copy. A copy published in an earlier run

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 pub mod merge;
 pub mod near;
 
-pub use merge::{assemble, merge, text_size, Copy, Group, Joined, Matched, Member, Merger, Signed, Story};
+pub use merge::{assemble, merge, text_size, Copy, Group, Joined, Matched, Member, Merger, Plan, Signed, Story};
 
 use sha2::{Digest, Sha256};
 use url::Url;

@@ -86,14 +86,22 @@ const MAX_LEDES: usize = 2;
 
 /// What the near layer keeps of an entry: the word-pair hashes of its ledes, the numbers of its lead,
 /// its language.
+///
+/// Compact, because a merge from scratch holds one per stored entry (500,000 at 10,000 sources): about
+/// 40 bytes and one allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
-    /// One or two sorted, distinct sets of word-pair hashes (at most `LEDE_WORDS - 1` each); none when
-    /// the entry has no words at all.
-    ledes: Vec<Vec<u32>>,
+    /// One or two sorted, distinct sets of word-pair hashes (at most `LEDE_WORDS - 1` each), end to end;
+    /// none when the entry has no words at all.
+    hashes: Box<[u32]>,
+    /// How many ledes `hashes` holds (0 to `MAX_LEDES`), and where the second starts.
+    ledes: u8,
+    split: u8,
     /// One bit per distinct number-bearing word of the title and lead (hashed into 64 bits).
     numbers: u64,
-    language: Option<String>,
+    /// ASCII, at most `MAX_LANGUAGE_BYTES`; empty when unknown.
+    language: [u8; MAX_LANGUAGE_BYTES],
+    language_len: u8,
 }
 
 /// A stored signature that cannot be read back.
@@ -145,28 +153,56 @@ impl Signature {
         let language = language
             .map(|l| l.trim().to_ascii_lowercase())
             .filter(|l| !l.is_empty() && l.len() <= MAX_LANGUAGE_BYTES && l.is_ascii());
-        Signature { ledes, numbers, language }
+        Signature::from_parts(&ledes, numbers, language.as_deref().unwrap_or(""))
+    }
+
+    /// `ledes` at most `MAX_LEDES` of at most `LEDE_WORDS` hashes; `language` ASCII of at most
+    /// `MAX_LANGUAGE_BYTES` (both callers check).
+    fn from_parts(ledes: &[Vec<u32>], numbers: u64, language: &str) -> Signature {
+        let mut tag = [0u8; MAX_LANGUAGE_BYTES];
+        tag[..language.len()].copy_from_slice(language.as_bytes());
+        Signature {
+            hashes: ledes.concat().into_boxed_slice(),
+            ledes: ledes.len() as u8,
+            split: ledes.first().map_or(0, Vec::len) as u8,
+            numbers,
+            language: tag,
+            language_len: language.len() as u8,
+        }
     }
 
     /// The language the signature was made with, if known.
     pub fn language(&self) -> Option<&str> {
-        self.language.as_deref()
+        let tag = &self.language[..usize::from(self.language_len)];
+        std::str::from_utf8(tag).ok().filter(|t| !t.is_empty())
+    }
+
+    /// The ledes' hash sets.
+    fn ledes(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        let (first, second) = self.hashes.split_at(usize::from(self.split).min(self.hashes.len()));
+        [first, second].into_iter().take(usize::from(self.ledes))
+    }
+
+    /// Known languages that differ, compared byte by byte (cheaper than a string comparison).
+    fn languages_differ(&self, other: &Signature) -> bool {
+        self.language_len != 0
+            && other.language_len != 0
+            && (self.language_len != other.language_len || self.language != other.language)
     }
 
     /// Serialized: version, language length and bytes, number mask (u64 LE), lede count, then each
     /// lede as its length and its hashes (u32 LE): 58 bytes for a `kk` entry with one full lede.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let language = self.language.as_deref().unwrap_or("");
-        let pairs: usize = self.ledes.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(3 + language.len() + 8 + self.ledes.len() + 4 * pairs);
+        let language = self.language().unwrap_or("");
+        let mut out = Vec::with_capacity(3 + language.len() + 8 + usize::from(self.ledes) + 4 * self.hashes.len());
         out.push(SIGNATURE_VERSION);
         // `new` and `from_bytes` keep the language within MAX_LANGUAGE_BYTES, the ledes within
         // MAX_LEDES and LEDE_WORDS: every length fits a byte.
         out.push(language.len() as u8);
         out.extend_from_slice(language.as_bytes());
         out.extend_from_slice(&self.numbers.to_le_bytes());
-        out.push(self.ledes.len() as u8);
-        for lede in &self.ledes {
+        out.push(self.ledes);
+        for lede in self.ledes() {
             out.push(lede.len() as u8);
             for h in lede {
                 out.extend_from_slice(&h.to_le_bytes());
@@ -186,8 +222,7 @@ impl Signature {
         let lang_len = usize::from(r.byte().ok_or_else(malformed)?);
         let lang = r.take(lang_len).filter(|_| lang_len <= MAX_LANGUAGE_BYTES).ok_or_else(malformed)?;
         let language = match std::str::from_utf8(lang) {
-            Ok("") => None,
-            Ok(l) if l.is_ascii() => Some(l.to_owned()),
+            Ok(l) if l.is_ascii() => l,
             _ => return Err(malformed()),
         };
         let numbers = r.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(malformed)?;
@@ -204,24 +239,26 @@ impl Signature {
         if !r.0.is_empty() {
             return Err(malformed());
         }
-        Ok(Signature { ledes, numbers, language })
+        Ok(Signature::from_parts(&ledes, numbers, language))
     }
 
-    /// The index's band keys: for each lede, its MinHash cut in bands.
+    /// The index's band keys: for each lede, its MinHash cut in bands, as `band << 32 | tag`
+    /// ([`band_tag`]).
     pub fn band_keys(&self) -> impl Iterator<Item = u64> + '_ {
-        self.ledes.iter().flat_map(|lede| {
-            let mut mins = [u32::MAX; HASHES];
-            for &x in lede {
-                for (min, (a, b)) in mins.iter_mut().zip(PERMUTATIONS.iter()) {
-                    *min = (*min).min((a.wrapping_mul(u64::from(x)).wrapping_add(*b) >> 32) as u32);
-                }
-            }
-            (0..BANDS).map(move |band| {
-                let rows = &mins[band * BAND_ROWS..(band + 1) * BAND_ROWS];
-                rows.iter().fold(band as u64, |h, &v| mix(h ^ u64::from(v).rotate_left(17)))
-            })
-        })
+        self.ledes().flat_map(|lede| (0..BANDS).map(move |band| (band as u64) << 32 | u64::from(band_tag(lede, band))))
     }
+}
+
+/// One band of a lede's MinHash, hashed to 32 bits: a [`PlannedIndex`] sorts them per band in a `u64`
+/// with the slot, and [`NearIndex`] keys on the same tag so both find the same candidates.
+fn band_tag(lede: &[u32], band: usize) -> u32 {
+    let mut mins = [u32::MAX; BAND_ROWS];
+    for &x in lede {
+        for (min, (a, b)) in mins.iter_mut().zip(&PERMUTATIONS[band * BAND_ROWS..(band + 1) * BAND_ROWS]) {
+            *min = (*min).min((a.wrapping_mul(u64::from(x)).wrapping_add(*b) >> 32) as u32);
+        }
+    }
+    mins.iter().fold(band as u64, |h, &v| mix(h ^ u64::from(v).rotate_left(17))) as u32
 }
 
 /// A byte cursor for [`Signature::from_bytes`].
@@ -281,8 +318,8 @@ pub fn similarity(a: &Signature, b: &Signature) -> f32 {
 /// lede); on a tie the larger lede pair, which is the stronger evidence.
 fn best_ledes(a: &Signature, b: &Signature) -> (usize, usize) {
     let mut best = (0usize, 0usize);
-    for x in &a.ledes {
-        for y in &b.ledes {
+    for x in a.ledes() {
+        for y in b.ledes() {
             let of = x.len().min(y.len());
             let shared = common(x, y);
             // shared / of > best.0 / best.1, without division.
@@ -365,8 +402,8 @@ impl fmt::Display for Comparison {
 /// Compares two signatures: lede containment and the guards (see the module docs).
 pub fn compare(a: &Signature, b: &Signature) -> Comparison {
     let (shared, of) = best_ledes(a, b);
-    let refused = match (&a.language, &b.language) {
-        (Some(x), Some(y)) if x != y => Some(Refusal::Languages(x.clone(), y.clone())),
+    let refused = match (a.language(), b.language()) {
+        (Some(x), Some(y)) if x != y => Some(Refusal::Languages(x.to_owned(), y.to_owned())),
         _ if of < MIN_SHINGLES => Some(Refusal::TooShort),
         _ if a.numbers & !b.numbers != 0 && b.numbers & !a.numbers != 0 => Some(Refusal::Numbers),
         _ => None,
@@ -377,8 +414,7 @@ pub fn compare(a: &Signature, b: &Signature) -> Comparison {
 /// [`compare`] when the pair is a duplicate at `threshold`, else `None`; the guards come first, so a
 /// look-alike in another language costs no lede comparison and no allocation.
 fn compare_duplicate(a: &Signature, b: &Signature, threshold: f32) -> Option<Comparison> {
-    // Byte by byte: tags are two or three bytes, and `!=` on strings calls memcmp.
-    let languages_differ = matches!((&a.language, &b.language), (Some(x), Some(y)) if x.bytes().ne(y.bytes()));
+    let languages_differ = a.languages_differ(b);
     let numbers_differ = a.numbers & !b.numbers != 0 && b.numbers & !a.numbers != 0;
     if languages_differ || numbers_differ {
         return None;
@@ -507,6 +543,88 @@ impl NearIndex {
     }
 }
 
+/// The near index of a merge that knows every signature before it starts: a store merged from scratch.
+/// Slots are the signatures' positions in merge order, and a query for slot `n` sees only slots before
+/// it, as if each had been [`NearIndex::insert`]ed in turn: the same candidates, the same newest
+/// [`MAX_BUCKET`] of a crowded band. What it saves is memory: a band tag only one lede has can never
+/// make a candidate, so only the tags two ledes share are kept, 8 bytes each, per band in one sorted
+/// array, and only their slots' signatures. On the bench corpus that is one tag in ten; a [`NearIndex`]
+/// holds all 32 of every entry in a hash map, about 1 KB an entry.
+#[derive(Debug, Default)]
+pub struct PlannedIndex {
+    /// Per band, `tag << 32 | slot` for every lede whose tag another lede shares, sorted.
+    bands: Vec<Vec<u64>>,
+    /// Per slot, its signature and date (seconds) while a band holds it.
+    slots: Vec<Option<(Signature, i64)>>,
+}
+
+impl PlannedIndex {
+    /// The index of `signatures`, in merge order (`None`: the copy has none). Slots beyond `u32` are
+    /// left out, as [`NearIndex::insert`] leaves them.
+    pub fn new(mut signatures: Vec<Option<(Signature, DateTime<Utc>)>>) -> PlannedIndex {
+        signatures.truncate(NONE as usize);
+        let mut shared = vec![false; signatures.len()];
+        let mut bands = Vec::with_capacity(BANDS);
+        for band in 0..BANDS {
+            // One band at a time: every tag of every band at once would be 256 bytes an entry.
+            let mut postings: Vec<u64> = Vec::new();
+            for (slot, (sig, _)) in signatures.iter().enumerate().filter_map(|(n, s)| Some((n, s.as_ref()?))) {
+                postings.extend(sig.ledes().map(|lede| u64::from(band_tag(lede, band)) << 32 | slot as u64));
+            }
+            postings.sort_unstable();
+            let mut kept = Vec::new();
+            for run in postings.chunk_by(|a, b| a >> 32 == b >> 32).filter(|run| run.len() > 1) {
+                for &p in run {
+                    shared[(p & u64::from(NONE)) as usize] = true;
+                }
+                kept.extend_from_slice(run);
+            }
+            kept.shrink_to_fit();
+            bands.push(kept);
+        }
+        let slots = signatures
+            .into_iter()
+            .zip(shared)
+            .map(|(s, shared)| s.filter(|_| shared).map(|(sig, at)| (sig, at.timestamp())))
+            .collect();
+        PlannedIndex { bands, slots }
+    }
+
+    /// The slots before `slot`, dated within `window` of it, that share a band with it and are
+    /// duplicates at `threshold` ([`NearIndex::duplicates`]).
+    pub fn duplicates(
+        &self,
+        slot: usize,
+        window: Duration,
+        threshold: f32,
+    ) -> impl Iterator<Item = (usize, Comparison)> + '_ {
+        let Some(Some((sig, at))) = self.slots.get(slot) else { return Vec::new().into_iter() };
+        let mut seen: Vec<u32> = Vec::new();
+        for lede in sig.ledes() {
+            for (band, postings) in self.bands.iter().enumerate() {
+                let tag = u64::from(band_tag(lede, band));
+                let end = postings.partition_point(|&p| p < (tag << 32 | slot as u64));
+                let earlier = postings[..end].iter().rev().take_while(|&&p| p >> 32 == tag).take(MAX_BUCKET);
+                seen.extend(earlier.map(|&p| p as u32));
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let window = window.num_seconds().unsigned_abs();
+        let found: Vec<(usize, Comparison)> = seen
+            .into_iter()
+            .filter_map(|n| {
+                let (other, other_at) = self.slots.get(n as usize)?.as_ref()?;
+                if other_at.abs_diff(*at) > window {
+                    return None;
+                }
+                Some((n as usize, compare_duplicate(sig, other, threshold)?))
+            })
+            .collect();
+        found.into_iter()
+    }
+}
+
 /// Band keys are already well-mixed hashes: hashing them again would only cost time.
 #[derive(Debug, Default)]
 struct KeyHasher(u64);
@@ -519,7 +637,9 @@ impl Hasher for KeyHasher {
         self.0 = bytes.iter().fold(self.0, |h, &b| mix(h ^ u64::from(b)));
     }
     fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        // A key's high half is its band number: spread it, since the map picks buckets and control
+        // bytes from different ends of the hash.
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -558,4 +678,4 @@ fn hash_pair(a: &str, b: &str) -> u32 {
 
 #[cfg(test)]
 #[path = "near/tests.rs"]
-mod tests;
+pub(crate) mod tests;

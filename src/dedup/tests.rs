@@ -207,3 +207,42 @@ fn a_richer_copy_arriving_later_upgrades_the_published_text_in_place() {
     assert_eq!(stories[0].entry.summary_html, old.summary_html);
     assert_eq!(stories[0].matches[0].how.effect.as_deref(), None);
 }
+
+#[test]
+fn a_planned_merge_gives_the_stories_a_growing_merge_gives() {
+    let sigs = near::tests::crowded_signatures(7, 400);
+    let first_seen = at("2019-07-11T00:00:00Z");
+    let mut copies: Vec<Copy> = sigs
+        .into_iter()
+        .enumerate()
+        .map(|(n, (sig, date))| {
+            // Ids, links and fingerprints from small pools, so the exact layers match too, some keys only twice.
+            let id = if n % 3 == 0 { format!("https://abai.kz/post/{}", n % 150) } else { format!("urn:feedmill:{n}") };
+            let url = (n % 4 != 0).then(|| format!("https://abai.kz/{}", n % 190));
+            let print = (n % 5 == 0).then(|| vec![(n % 41) as u8; 4]);
+            let seen = first_seen + chrono::Duration::hours((n % 4) as i64);
+            Copy::new(n % 6, id, seen, date, 100 + n % 300, n % 2 == 0, url.as_deref(), print.as_deref(), Some(sig))
+        })
+        .collect();
+    copies.sort_by_key(|c| (c.first_seen, c.source));
+    let summary = |m: Merger| -> Vec<_> { m.into_groups().map(|g| (g.members, g.head, g.head_date)).collect() };
+    for mode in [DedupMode::Exact, DedupMode::Near(NearSettings::default())] {
+        let mut growing = Merger::new(&mode);
+        let mut plan = Plan::new(copies.len());
+        // A plan takes copies in any order: the store reads them in row order.
+        for (slot, c) in copies.iter().enumerate().rev() {
+            plan.add(slot, c.clone());
+        }
+        let mut planned = Merger::planned(&mode, plan);
+        for c in &copies {
+            growing.add(c.clone());
+            let mut unsigned = c.clone();
+            unsigned.signature = None;
+            planned.add(unsigned);
+        }
+        let (expected, got) = (summary(growing), summary(planned));
+        let joined = expected.iter().map(|(members, _, _)| members.len() - 1).sum::<usize>();
+        assert!(joined > 50, "{mode:?}: only {joined} copies joined a story, the test proves little");
+        assert_eq!(got, expected, "{mode:?}");
+    }
+}

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::{from_ts, sqlite_error, Store, StoreError};
 use crate::config::DedupMode;
 use crate::dedup::near::{NearIndex, Signature};
-use crate::dedup::{Copy, Joined, Member, Merger, NearSettings};
+use crate::dedup::{Copy, Joined, Member, Merger, NearSettings, Plan};
 use crate::model::Entry;
 
 /// Bumped when the merge changes what it decides: every mode is then merged again.
@@ -26,6 +26,9 @@ const STORIES_VERSION: u32 = 1;
 /// The columns [`copy`] reads, in order.
 const COPY_COLUMNS: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, e.signature";
+/// [`COPY_COLUMNS`] without the signature, for a merge whose [`Plan`] holds them.
+const COPY_COLUMNS_UNSIGNED: &str =
+    "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, NULL";
 
 /// How a mode's stories are keyed in `story_members` and `meta`.
 pub fn mode_key(mode: &DedupMode) -> String {
@@ -246,15 +249,36 @@ fn merge_all(
         }
     }
     order.sort_unstable();
-    let mut merger = Merger::new(mode);
-    let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS} FROM entries e WHERE e.rowid = ?1"))?;
-    for &(_, _, rowid) in &order {
-        let mut rows = by_rowid.query([rowid])?;
-        if let Some(r) = rows.next()? {
-            if let Some((c, _)) = copy(r, positions, |s, u| Ok(shared.contains(&(s.to_owned(), u.to_owned()))))? {
-                merger.add(c);
+    let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
+
+    // First pass, in row order: what every copy could match by ([`Plan`]).
+    let mut plan = Plan::new(order.len());
+    {
+        let mut slots: Vec<(i64, usize)> =
+            order.iter().enumerate().map(|(slot, &(_, _, rowid))| (rowid, slot)).collect();
+        slots.sort_unstable();
+        let mut slots = slots.into_iter().peekable();
+        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM entries e ORDER BY e.rowid"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let rowid: i64 = r.get(9)?;
+            while slots.next_if(|&(r, _)| r < rowid).is_some() {}
+            let Some((_, slot)) = slots.next_if(|&(r, _)| r == rowid) else { continue };
+            if let Some((c, _)) = copy(r, positions, is_shared)? {
+                plan.add(slot, c);
             }
         }
+    }
+
+    // Then in merge order, without the signatures the plan holds.
+    let mut merger = Merger::planned(mode, plan);
+    let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
+    for &(_, _, rowid) in &order {
+        let mut rows = by_rowid.query([rowid])?;
+        let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        // Every copy takes its slot, or the plan's slots would no longer line up.
+        let (c, _) = copy(row, positions, is_shared)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        merger.add(c);
     }
     write(tx, key, sources, merger)?;
     Ok(order.len())
@@ -481,7 +505,7 @@ fn write(tx: &Transaction, key: &str, sources: &[&str], merger: Merger) -> rusql
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let name = |pos: usize| sources.get(pos).copied().unwrap_or_default();
-    for group in merger.into_groups().into_iter().filter(|g| g.touched) {
+    for group in merger.into_groups().filter(|g| g.touched) {
         let head = group.head();
         let (head_source, head_id) = (name(head.source), head.id.clone());
         for (seq, m) in group.members.iter().enumerate() {

@@ -358,3 +358,65 @@ fn the_index_respects_the_time_window_and_explains_its_match() {
     assert!(index.best(&query, at - Duration::hours(73), DEFAULT_WINDOW, DEFAULT_THRESHOLD).is_none());
     assert_eq!(index.len(), 1);
 }
+
+/// A deterministic stream of numbers for generated signatures (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(self.0) % n
+    }
+}
+
+/// Signatures from a 40-word vocabulary, dated over six days: many share bands, some bands hold more
+/// than `MAX_BUCKET` ledes, and some pairs fall outside the window.
+pub(crate) fn crowded_signatures(seed: u64, n: usize) -> Vec<(Signature, DateTime<Utc>)> {
+    let mut rng = Rng(seed);
+    let words: Vec<String> = (0..40).map(|i| format!("сөз{i}")).collect();
+    let start = Utc.with_ymd_and_hms(2019, 7, 11, 0, 0, 0).unwrap();
+    (0..n)
+        .map(|_| {
+            // Copies of a few stock openings, lightly edited: the crowded buckets of a templated site.
+            let opening = rng.below(6) as usize;
+            let text: Vec<&str> = (0..14)
+                .map(|k| {
+                    let w = if rng.below(5) == 0 { rng.below(40) as usize } else { (opening * 7 + k) % 40 };
+                    words[w].as_str()
+                })
+                .collect();
+            let summary = if rng.below(3) == 0 { text[..8].join(" ") } else { String::new() };
+            let language = ["kk", "ru"][rng.below(8).min(1) as usize];
+            let date = start + Duration::minutes(rng.below(6 * 24 * 60) as i64);
+            (Signature::new("", &summary, &text.join(" "), Some(language)), date)
+        })
+        .collect()
+}
+
+#[test]
+fn a_planned_index_finds_what_a_growing_index_finds() {
+    for seed in 0..4 {
+        let sigs = crowded_signatures(seed, 600);
+        let planned = PlannedIndex::new(sigs.iter().cloned().map(Some).collect());
+        let mut growing = NearIndex::new();
+        let (mut found, mut crowded) = (0, 0);
+        for (slot, (sig, at)) in sigs.iter().enumerate() {
+            let mut expected: Vec<(u64, usize, usize)> = growing
+                .duplicates(sig, *at, DEFAULT_WINDOW, DEFAULT_THRESHOLD)
+                .map(|(id, c)| (id, c.shared, c.of))
+                .collect();
+            let mut got: Vec<(u64, usize, usize)> = planned
+                .duplicates(slot, DEFAULT_WINDOW, DEFAULT_THRESHOLD)
+                .map(|(id, c)| (id as u64, c.shared, c.of))
+                .collect();
+            expected.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, expected, "seed {seed}, slot {slot}");
+            found += got.len();
+            crowded += usize::from(growing.candidates(sig, *at, Duration::days(30)).count() >= MAX_BUCKET);
+            growing.insert(slot as u64, sig.clone(), *at);
+        }
+        assert!(found > 300, "seed {seed}: only {found} duplicates, the test proves little");
+        assert!(crowded > 100, "seed {seed}: only {crowded} queries met a full bucket");
+    }
+}

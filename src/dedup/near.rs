@@ -249,6 +249,22 @@ impl Signature {
     }
 }
 
+/// [`Signature::band_keys`] as the store keeps them beside the signature, so a run can tell which
+/// stored entries share a band with its new ones without computing a MinHash per stored entry: each
+/// lede's [`BANDS`] tags in band order, `u32` little-endian.
+pub fn bands_to_bytes(sig: &Signature) -> Vec<u8> {
+    sig.band_keys().flat_map(|key| (key as u32).to_le_bytes()).collect()
+}
+
+/// The band keys [`bands_to_bytes`] wrote (nothing from a length that is not a whole number of tags).
+pub fn band_keys_of_bytes(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    let tags = if bytes.len().is_multiple_of(4) { bytes } else { &[] };
+    tags.chunks_exact(4).enumerate().map(|(n, tag)| {
+        let band = (n % BANDS) as u64;
+        band << 32 | u64::from(u32::from_le_bytes([tag[0], tag[1], tag[2], tag[3]]))
+    })
+}
+
 /// One band of a lede's MinHash, hashed to 32 bits: a [`PlannedIndex`] sorts them per band in a `u64`
 /// with the slot, and [`NearIndex`] keys on the same tag so both find the same candidates.
 fn band_tag(lede: &[u32], band: usize) -> u32 {

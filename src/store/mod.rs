@@ -26,7 +26,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::dedup::{self, near::Signature};
+use crate::dedup;
+use crate::dedup::near::{self, Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
 
@@ -234,6 +235,9 @@ impl Store {
         for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
+            if i + 1 == migrations::BANDS {
+                fill_bands(&tx).map_err(err)?;
+            }
             tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
             tx.commit().map_err(err)?;
         }
@@ -503,6 +507,19 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The band tags of the entries signed before migration 7: read from their signatures, once.
+fn fill_bands(tx: &Transaction) -> rusqlite::Result<()> {
+    let mut select = tx.prepare("SELECT rowid, signature FROM entries WHERE signature IS NOT NULL")?;
+    let mut update = tx.prepare("UPDATE entries SET bands = ?2 WHERE rowid = ?1")?;
+    let mut rows = select.query([])?;
+    while let Some(r) = rows.next()? {
+        let bands =
+            Signature::from_bytes(r.get_ref(1)?.as_blob()?).map_or_else(|_| Vec::new(), |s| near::bands_to_bytes(&s));
+        update.execute(params![r.get::<_, i64>(0)?, bands])?;
+    }
+    Ok(())
+}
+
 /// Computes the near-duplicate signature of every entry that has none; after a signature version
 /// change, of every entry.
 fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
@@ -520,22 +537,23 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
     // Served by the partial index `entries_unsigned`: no scan when every entry is signed. In batches,
     // so a cold run of 10,000 sources never holds every new entry's JSON at once.
     let mut select = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096")?;
-    let mut update = tx.prepare("UPDATE entries SET signature = ?3 WHERE source = ?1 AND id = ?2")?;
+    let mut update = tx.prepare("UPDATE entries SET signature = ?3, bands = ?4 WHERE source = ?1 AND id = ?2")?;
     loop {
         let stale: Vec<(String, String, String)> =
             select.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
         if stale.is_empty() {
             return Ok(());
         }
-        for ((source, id, _), signature) in stale.iter().zip(sign(&stale)) {
-            update.execute(params![source, id, signature])?;
+        for ((source, id, _), (signature, bands)) in stale.iter().zip(sign(&stale)) {
+            update.execute(params![source, id, signature, bands])?;
         }
     }
 }
 
-/// Each row's signature bytes; empty for an entry this version cannot read (no signature, and out of
-/// the unsigned index: `Signature::from_bytes` refuses it, and `Store::entries` skips the row).
-fn sign(rows: &[(String, String, String)]) -> Vec<Vec<u8>> {
+/// Each row's signature bytes and band tags; empty for an entry this version cannot read (no
+/// signature, and out of the unsigned index: `Signature::from_bytes` refuses it, and `Store::entries`
+/// skips the row).
+fn sign(rows: &[(String, String, String)]) -> Vec<(Vec<u8>, Vec<u8>)> {
     // Signing reads every new text (HTML to text, word folding): spread it over the cores.
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let chunk = rows.len().div_ceil(threads).max(1);
@@ -546,8 +564,13 @@ fn sign(rows: &[(String, String, String)]) -> Vec<Vec<u8>> {
                 scope.spawn(move || {
                     rows.iter()
                         .map(|(_, _, json)| {
-                            serde_json::from_str::<Entry>(json)
-                                .map_or_else(|_| Vec::new(), |e| Signature::of_entry(&e).to_bytes())
+                            serde_json::from_str::<Entry>(json).map_or_else(
+                                |_| (Vec::new(), Vec::new()),
+                                |e| {
+                                    let sig = Signature::of_entry(&e);
+                                    (sig.to_bytes(), near::bands_to_bytes(&sig))
+                                },
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
@@ -742,7 +765,8 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                 write_entry(
                     tx,
                     "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
-                            signature = CASE WHEN entry = ?6 THEN signature END, entry = ?6,
+                            signature = CASE WHEN entry = ?6 THEN signature END,
+                            bands = CASE WHEN entry = ?6 THEN bands END, entry = ?6,
                             sort_date = ?7, text_size = ?8, has_content = ?9
                      WHERE source = ?1 AND id = ?2",
                     source,

@@ -158,6 +158,9 @@ fn near_signatures_are_stored_and_follow_edits() {
     let stored = store.entries(&["abai"]).unwrap();
     let expected = Signature::of_entry(&stored[0].entry);
     assert_ne!(Some(expected.clone()), Some(Signature::of_entry(&first)));
+    // The band tags are written with the signature, and follow it.
+    let bands: Vec<u8> = store.conn.query_row("SELECT bands FROM entries", [], |r| r.get(0)).unwrap();
+    assert_eq!(bands, dedup::near::bands_to_bytes(&expected));
     assert_eq!(stored[0].signature, Some(expected));
 
     // None (after the migration) is computed at the next record…
@@ -256,4 +259,37 @@ fn migration_5_fills_the_merge_columns_from_the_stored_json() {
     };
     assert_eq!(read("a"), (ts(at(5)), dedup::text_size(&rich) as i64, true, false));
     assert_eq!(read("b"), (ts(plain.first_seen), dedup::text_size(&plain) as i64, false, false));
+}
+
+#[test]
+fn migration_7_keeps_the_band_tags_of_entries_already_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let mut signed = entry("a", "https://abai.kz/a", "Абай оқулары өтті");
+    signed.content_html = Some("<p>Семейде Абай оқулары өтіп, оған жүзден астам ақын қатысты.</p>".into());
+    let sig = Signature::of_entry(&signed);
+    {
+        // A database as feedmill left it before migration 7: one entry signed, one not yet.
+        let conn = Connection::open(&path).unwrap();
+        for sql in &migrations::MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        for (e, signature) in [(&signed, Some(sig.to_bytes())), (&entry("b", "https://abai.kz/b", "B"), None)] {
+            conn.execute(
+                "INSERT INTO entries (source, id, first_seen, last_seen, entry, signature)
+                 VALUES ('abai', ?1, ?2, ?2, ?3, ?4)",
+                params![e.id, ts(e.first_seen), serde_json::to_string(e).unwrap(), signature],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+    let bands = |id: &str| -> Option<Vec<u8>> {
+        store.conn.query_row("SELECT bands FROM entries WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+    };
+    let stored = bands("a").expect("filled by the migration");
+    assert_eq!(stored, dedup::near::bands_to_bytes(&sig));
+    assert_eq!(dedup::near::band_keys_of_bytes(&stored).collect::<Vec<_>>(), sig.band_keys().collect::<Vec<_>>());
+    assert_eq!(bands("b"), None, "signed, with its tags, by the next run");
 }

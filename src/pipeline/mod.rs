@@ -34,7 +34,9 @@ use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
-use crate::store::{EntriesUpdate, Reconciled, SourceState, SourceUpdate, Store, StoreError, StoredStory, StoryHead};
+use crate::store::{
+    EntriesUpdate, Health, Reconciled, SourceState, SourceUpdate, Store, StoreError, StoredStory, StoryHead,
+};
 pub use refresh::refresh_loop;
 use source::SourceResult;
 
@@ -200,8 +202,8 @@ fn publish(
     // Outputs are a function of the stored entries and the config: when neither changed since the last
     // build into this folder, there is nothing to render and nothing to compare.
     let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
-    let states = store.sources().map_err(fatal)?;
-    let build_key = build_key(config, &out_dir, store.content_version().map_err(fatal)?, &states);
+    let health = store.health().map_err(fatal)?;
+    let build_key = build_key(config, &out_dir, store.content_version().map_err(fatal)?, &health);
     let meta_key = format!("outputs:{}", out_dir.display());
     if store.meta(&meta_key).map_err(fatal)?.as_deref() == Some(build_key.as_str())
         && out_dir.join("index.html").is_file()
@@ -210,6 +212,7 @@ fn publish(
         return Ok(Vec::new());
     }
 
+    let states = store.sources().map_err(fatal)?;
     // Counted where every source meets every other: in `all`, merged by `[dedup]`.
     let folded = store.folded(&config.dedup).map_err(fatal)?;
     for row in &mut report.sources {
@@ -325,20 +328,11 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
 /// content version and feedmill's version.
-fn build_key(config: &Config, out_dir: &Path, content_version: u64, states: &HashMap<String, SourceState>) -> String {
+fn build_key(config: &Config, out_dir: &Path, content_version: u64, health: &HashMap<String, Health>) -> String {
     let sources: Vec<_> = config.sources.iter().map(|s| (&s.name, &s.url, &s.categories)).collect();
     // index.html shows each source's health. Only what it shows counts, and the last success by its day:
     // with the time of day, every fetch would rebuild every output.
-    let health: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| {
-            let st = states.get(&s.name);
-            let failing = st.is_some_and(|st| st.failures > 0);
-            let error = st.and_then(|st| st.last_error.as_deref()).filter(|_| failing);
-            (failing, st.and_then(|st| st.last_success).map(|t| t.date_naive()), error)
-        })
-        .collect();
+    let health: Vec<_> = config.sources.iter().map(|s| health.get(&s.name)).collect();
     let described = format!(
         "{:?}|{:?}|{:?}|{:?}|{}|{content_version}|{health:?}|{}",
         config.output,

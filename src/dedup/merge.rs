@@ -12,7 +12,7 @@ use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 
-use super::near::{Comparison, NearIndex, PlannedIndex, Signature};
+use super::near::{Comparison, NearIndex, PlannedDuplicates, PlannedIndex, Signature};
 use super::NearSettings;
 use crate::config::DedupMode;
 use crate::model::{Entry, Via};
@@ -235,7 +235,7 @@ struct Building {
 /// every copy before the merge ([`Plan`]).
 enum Near {
     Growing(NearIndex),
-    Planned(PlannedIndex),
+    Planned(PlannedDuplicates),
 }
 
 /// The merge in progress (see the module docs).
@@ -260,7 +260,8 @@ pub struct Merger {
 #[derive(Default)]
 pub struct Plan {
     keys: Vec<Key>,
-    signatures: Vec<Option<(Signature, DateTime<Utc>)>>,
+    /// With their dates, in seconds.
+    signatures: Vec<Option<(Signature, i64)>>,
 }
 
 impl Plan {
@@ -273,7 +274,7 @@ impl Plan {
     pub fn add(&mut self, slot: usize, copy: Copy) {
         self.keys.extend_from_slice(&copy.keys);
         if let (Some(place), Some(sig)) = (self.signatures.get_mut(slot), copy.signature) {
-            *place = Some((sig, copy.sort_date));
+            *place = Some((sig, copy.sort_date.timestamp()));
         }
     }
 }
@@ -306,11 +307,14 @@ impl Merger {
         drop(keys);
         let slots = plan.signatures.len();
         let near = match mode {
-            DedupMode::Near(_) => Near::Planned(PlannedIndex::new(plan.signatures)),
+            DedupMode::Near(settings) => {
+                Near::Planned(PlannedIndex::new(plan.signatures).into_duplicates(settings.window, settings.threshold))
+            }
             _ => Near::Growing(NearIndex::new()),
         };
         let mut merger = Merger { shared_keys: Some(shared), near, ..Merger::new(mode) };
         merger.met.reserve_exact(slots);
+        merger.groups.reserve_exact(slots);
         merger
     }
 
@@ -458,10 +462,9 @@ impl Merger {
                     .duplicates(copy.signature.as_ref()?, copy.sort_date, settings.window, settings.threshold)
                     .map(|(i, c)| (i as u32, c))
                     .collect(),
-                Near::Planned(index) => index
-                    .duplicates(self.met.len(), settings.window, settings.threshold)
-                    .filter_map(|(slot, c)| Some((self.met.get(slot)?.group, c)))
-                    .collect(),
+                Near::Planned(found) => {
+                    found.of(self.met.len()).filter_map(|(slot, c)| Some((self.met.get(slot)?.group, c))).collect()
+                }
             };
             // The best score, then the earliest story (as `NearIndex::candidates` orders them).
             found

@@ -570,16 +570,22 @@ impl NearIndex {
 pub struct PlannedIndex {
     /// Per band, `tag << 32 | slot` for every lede whose tag another lede shares, sorted.
     bands: Vec<Vec<u64>>,
+    /// Per slot, where its postings are (`band << PLACE_BITS | index`): `places[starts[n]..starts[n +
+    /// 1]]`. A query reads them directly instead of searching every band for every tag (most tags are
+    /// nobody else's, and are not there).
+    starts: Vec<usize>,
+    places: Vec<u32>,
     /// Per slot, its signature and date (seconds) while a band holds it.
     slots: Vec<Option<(Signature, i64)>>,
 }
 
 impl PlannedIndex {
-    /// The index of `signatures`, in merge order (`None`: the copy has none). Slots beyond `u32` are
-    /// left out, as [`NearIndex::insert`] leaves them.
-    pub fn new(mut signatures: Vec<Option<(Signature, DateTime<Utc>)>>) -> PlannedIndex {
+    /// The index of `signatures` with their dates (seconds), in merge order (`None`: the copy has
+    /// none). A band keeps at most `MAX_PLACES` postings (268 million: a merge of over 8 million
+    /// entries, far past what one run holds in memory), its lowest tags'.
+    pub fn new(mut signatures: Vec<Option<(Signature, i64)>>) -> PlannedIndex {
         signatures.truncate(NONE as usize);
-        let mut shared = vec![false; signatures.len()];
+        let slot_of = |p: u64| (p & u64::from(NONE)) as usize;
         let mut bands = Vec::with_capacity(BANDS);
         for band in 0..BANDS {
             // One band at a time: every tag of every band at once would be 256 bytes an entry.
@@ -590,20 +596,36 @@ impl PlannedIndex {
             postings.sort_unstable();
             let mut kept = Vec::new();
             for run in postings.chunk_by(|a, b| a >> 32 == b >> 32).filter(|run| run.len() > 1) {
-                for &p in run {
-                    shared[(p & u64::from(NONE)) as usize] = true;
-                }
                 kept.extend_from_slice(run);
             }
+            kept.truncate(MAX_PLACES);
             kept.shrink_to_fit();
             bands.push(kept);
         }
-        let slots = signatures
-            .into_iter()
-            .zip(shared)
-            .map(|(s, shared)| s.filter(|_| shared).map(|(sig, at)| (sig, at.timestamp())))
-            .collect();
-        PlannedIndex { bands, slots }
+        // Each slot's postings, counted, then placed.
+        let mut starts = vec![0usize; signatures.len() + 1];
+        for &p in bands.iter().flatten() {
+            starts[slot_of(p) + 1] += 1;
+        }
+        for n in 1..starts.len() {
+            starts[n] += starts[n - 1];
+        }
+        let mut next = starts.clone();
+        let mut places = vec![0u32; bands.iter().map(Vec::len).sum()];
+        for (band, postings) in bands.iter().enumerate() {
+            for (index, &p) in postings.iter().enumerate() {
+                let at = &mut next[slot_of(p)];
+                places[*at] = (band as u32) << PLACE_BITS | index as u32;
+                *at += 1;
+            }
+        }
+        drop(next);
+        for (n, s) in signatures.iter_mut().enumerate() {
+            if starts[n] == starts[n + 1] {
+                *s = None;
+            }
+        }
+        PlannedIndex { bands, starts, places, slots: signatures }
     }
 
     /// The slots before `slot`, dated within `window` of it, that share a band with it and are
@@ -614,15 +636,22 @@ impl PlannedIndex {
         window: Duration,
         threshold: f32,
     ) -> impl Iterator<Item = (usize, Comparison)> + '_ {
-        let Some(Some((sig, at))) = self.slots.get(slot) else { return Vec::new().into_iter() };
+        let (Some(Some((sig, at))), Some(&from), Some(&to)) =
+            (self.slots.get(slot), self.starts.get(slot), self.starts.get(slot + 1))
+        else {
+            return Vec::new().into_iter();
+        };
         let mut seen: Vec<u32> = Vec::new();
-        for lede in sig.ledes() {
-            for (band, postings) in self.bands.iter().enumerate() {
-                let tag = u64::from(band_tag(lede, band));
-                let end = postings.partition_point(|&p| p < (tag << 32 | slot as u64));
-                let earlier = postings[..end].iter().rev().take_while(|&&p| p >> 32 == tag).take(MAX_BUCKET);
-                seen.extend(earlier.map(|&p| p as u32));
+        for &place in &self.places[from..to] {
+            let postings = &self.bands[(place >> PLACE_BITS) as usize];
+            let mut first = (place & MAX_PLACES as u32) as usize;
+            let own = postings[first];
+            // Two ledes of the slot may share a tag: its postings sit together, the earlier slots' before.
+            while first > 0 && postings[first - 1] == own {
+                first -= 1;
             }
+            let earlier = postings[..first].iter().rev().take_while(|&&p| p >> 32 == own >> 32).take(MAX_BUCKET);
+            seen.extend(earlier.map(|&p| p as u32));
         }
         seen.sort_unstable();
         seen.dedup();
@@ -640,6 +669,79 @@ impl PlannedIndex {
         found.into_iter()
     }
 }
+
+impl PlannedIndex {
+    /// [`duplicates`](Self::duplicates) of every slot, computed over the cores at once: they do not
+    /// depend on how the merge goes, and the merge then holds neither the signatures nor the bands.
+    pub fn into_duplicates(self, window: Duration, threshold: f32) -> PlannedDuplicates {
+        let slots = self.slots.len();
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let chunk = slots.div_ceil(threads).max(1);
+        let index = &self;
+        let parts: Vec<(Vec<u32>, Vec<Found>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..slots)
+                .step_by(chunk)
+                .map(|from| {
+                    scope.spawn(move || {
+                        let mut counts = Vec::with_capacity(chunk);
+                        let mut found = Vec::new();
+                        for slot in from..(from + chunk).min(slots) {
+                            let before = found.len();
+                            // Shared and of are at most LEDE_WORDS - 1 word pairs.
+                            found.extend(
+                                index
+                                    .duplicates(slot, window, threshold)
+                                    .map(|(n, c)| (n as u32, c.shared as u8, c.of as u8)),
+                            );
+                            counts.push((found.len() - before) as u32);
+                        }
+                        (counts, found)
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
+        drop(self);
+        let mut starts = Vec::with_capacity(slots + 1);
+        starts.push(0usize);
+        let mut found = Vec::new();
+        for (counts, part) in parts {
+            for n in counts {
+                starts.push(starts.last().copied().unwrap_or(0) + n as usize);
+            }
+            found.extend(part);
+        }
+        PlannedDuplicates { starts, found }
+    }
+}
+
+/// Every slot's duplicates among the slots before it ([`PlannedIndex::into_duplicates`]).
+#[derive(Debug, Default)]
+pub struct PlannedDuplicates {
+    /// Slot `n`'s are `found[starts[n]..starts[n + 1]]`.
+    starts: Vec<usize>,
+    found: Vec<Found>,
+}
+
+/// A duplicate found: the earlier slot, and the word pairs shared of how many.
+type Found = (u32, u8, u8);
+
+impl PlannedDuplicates {
+    /// The slots before `slot` it is a duplicate of, as [`PlannedIndex::duplicates`] gives them.
+    pub fn of(&self, slot: usize) -> impl Iterator<Item = (usize, Comparison)> + '_ {
+        let range = match (self.starts.get(slot), self.starts.get(slot + 1)) {
+            (Some(&from), Some(&to)) => from..to,
+            _ => 0..0,
+        };
+        self.found[range].iter().map(|&(n, shared, of)| {
+            (n as usize, Comparison { shared: usize::from(shared), of: usize::from(of), refused: None })
+        })
+    }
+}
+
+/// Bits of a [`PlannedIndex`] place that index a band's postings; the band takes the rest.
+const PLACE_BITS: u32 = 32 - BANDS.ilog2();
+const MAX_PLACES: usize = (1 << PLACE_BITS) - 1;
 
 /// Band keys are already well-mixed hashes: hashing them again would only cost time.
 #[derive(Debug, Default)]

@@ -397,7 +397,7 @@ pub(crate) fn crowded_signatures(seed: u64, n: usize) -> Vec<(Signature, DateTim
 fn a_planned_index_finds_what_a_growing_index_finds() {
     for seed in 0..4 {
         let sigs = crowded_signatures(seed, 600);
-        let planned = PlannedIndex::new(sigs.iter().cloned().map(Some).collect());
+        let planned = PlannedIndex::new(sigs.iter().map(|(sig, at)| Some((sig.clone(), at.timestamp()))).collect());
         let mut growing = NearIndex::new();
         let (mut found, mut crowded) = (0, 0);
         for (slot, (sig, at)) in sigs.iter().enumerate() {

@@ -362,15 +362,18 @@ impl Validator {
                     continue;
                 }
                 if !categories.contains(&slug) {
-                    let cat = declared.get(&slug).cloned().unwrap_or_else(|| Category {
-                        slug: slug.clone(),
-                        title: default_title(&slug),
-                        description: None,
-                        rules: Vec::new(),
-                        // Without `[dedup]` (it had errors, reported) nothing is run anyway.
-                        dedup: global_dedup.map_or(DedupMode::Exact, |(mode, _)| mode),
-                    });
-                    used.insert(slug.clone(), cat);
+                    // Built once per category, not once per source that lists it (10,000 of them).
+                    if !used.contains_key(&slug) {
+                        let cat = declared.get(&slug).cloned().unwrap_or_else(|| Category {
+                            slug: slug.clone(),
+                            title: default_title(&slug),
+                            description: None,
+                            rules: Vec::new(),
+                            // Without `[dedup]` (it had errors, reported) nothing is run anyway.
+                            dedup: global_dedup.map_or(DedupMode::Exact, |(mode, _)| mode),
+                        });
+                        used.insert(slug.clone(), cat);
+                    }
                     categories.push(slug);
                 }
             }

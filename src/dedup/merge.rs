@@ -4,7 +4,11 @@
 //! can keep its result and a run only merges the entries it just met into the stories already kept
 //! ([`Merger::seed`] them, then [`Merger::add`] the new copies). Copies are added in the order they were
 //! first seen, then in config order, then in the order their feed listed them (the store's row order):
-//! merging a store from scratch and merging it one run at a time give the same stories. [`assemble`] then builds a story's published entry from its copies' entries.
+//! merging a store from scratch and merging it one run at a time give the same stories. One exception:
+//! where more than [`MAX_BUCKET`](super::near::MAX_BUCKET) stored look-alikes share a band, a run's
+//! merge sees only the kept stories its new copies were found to match (their copies all indexed, in
+//! story order), so it may cut that band elsewhere than a merge from scratch and pick another
+//! candidate. [`assemble`] then builds a story's published entry from its copies' entries.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};

@@ -119,11 +119,11 @@ pub const MIGRATIONS: &[&str] = &[
     // 7: each entry's near-duplicate band tags (`dedup::near::bands_to_bytes`), written with its
     // signature, so finding the stored entries that share a band with a run's new ones reads 64 bytes
     // an entry and hashes nothing; `Store::init` fills them for the entries already signed (`BANDS`). The
-    // window's index now covers the tags only: the signatures of the few entries that share a band are
-    // read by row.
+    // window's index now covers the tags and the merge order (first seen, source): the signatures of
+    // the few entries that share a band are read by row.
     r#"
     ALTER TABLE entries ADD COLUMN bands BLOB;
     DROP INDEX entries_near;
-    CREATE INDEX entries_near ON entries (sort_date, storied, bands);
+    CREATE INDEX entries_near ON entries (sort_date, storied, bands, first_seen, source);
     "#,
 ];

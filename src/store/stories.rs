@@ -6,7 +6,8 @@
 //! entries (`storied = 0`) are merged into the stories they may join: those sharing an id, a link or a
 //! fingerprint with them, and for near-duplicates those dated within the window. A mode whose inputs
 //! changed — its settings, the configured sources or their order, or [`STORIES_VERSION`] — is merged
-//! again from scratch, in the same order the runs met the entries, which gives the same stories.
+//! again from scratch, in the same order the runs met the entries, which gives the same stories (but
+//! in crowded near-duplicate bands: see `dedup::merge`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -379,23 +380,38 @@ fn near_duplicates(
 ) -> rusqlite::Result<Vec<(String, String)>> {
     let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
     // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
-    // 500,000 entries within 72 hours) this is most of a run that changed little.
-    let mut sharing: Vec<i64> = Vec::new();
+    // 500,000 entries within 72 hours) this is most of a run that changed little. Per band key, only
+    // the newest `MAX_BUCKET` in merge order can be a candidate: the new copies come after every
+    // stored one, and a query looks no further back (`near::MAX_BUCKET`).
+    let mut hits: Vec<(u64, (i64, usize, i64))> = Vec::new();
     {
         let mut in_window = tx.prepare_cached(
-            "SELECT bands, rowid FROM entries INDEXED BY entries_near
+            "SELECT bands, rowid, first_seen, source FROM entries INDEXED BY entries_near
              WHERE sort_date BETWEEN ?1 AND ?2 AND storied = 1 AND bands IS NOT NULL",
         )?;
         let window = settings.window.num_seconds();
         for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
             let mut rows = in_window.query([from, to])?;
             while let Some(r) = rows.next()? {
-                if near::band_keys_of_bytes(r.get_ref(0)?.as_blob()?).any(|k| bands.contains(k)) {
-                    sharing.push(r.get(1)?);
+                let mut shared =
+                    near::band_keys_of_bytes(r.get_ref(0)?.as_blob()?).filter(|&k| bands.contains(k)).peekable();
+                if shared.peek().is_none() {
+                    continue;
                 }
+                let Some(&pos) = positions.get(r.get_ref(3)?.as_str().unwrap_or_default()) else { continue };
+                let order = (r.get(2)?, pos, r.get(1)?);
+                hits.extend(shared.map(|k| (k, order)));
             }
         }
     }
+    hits.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then(b.cmp(a)));
+    let mut sharing: Vec<i64> = hits
+        .chunk_by(|(a, _), (b, _)| a == b)
+        .flat_map(|newest_first| newest_first.iter().take(near::MAX_BUCKET).map(|(_, (_, _, rowid))| *rowid))
+        .collect();
+    sharing.sort_unstable();
+    sharing.dedup();
+    tracing::debug!(new = copies.len(), sharing = sharing.len(), "stored entries that may be a new entry's candidate");
     // (merge order: first seen, config position, row), source, id, date, signature.
     type Kept = ((i64, usize, i64), String, String, DateTime<Utc>, Signature);
     let mut kept: Vec<Kept> = Vec::with_capacity(sharing.len());

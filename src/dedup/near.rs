@@ -243,7 +243,7 @@ impl Signature {
     }
 
     /// The index's band keys: for each lede, its MinHash cut in bands, as `band << 32 | tag`
-    /// ([`band_tag`]).
+    /// (`band_tag`).
     pub fn band_keys(&self) -> impl Iterator<Item = u64> + '_ {
         self.ledes().flat_map(|lede| (0..BANDS).map(move |band| (band as u64) << 32 | u64::from(band_tag(lede, band))))
     }

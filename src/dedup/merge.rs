@@ -186,7 +186,8 @@ const NONE: u32 = u32::MAX;
 /// A copy the merge has met, numbered in the order it came (seeded or added). A merge from scratch
 /// holds one per stored entry, so it is kept small: the id lives in [`Merger::ids`], the members of a
 /// group are a list through `next`, and a join is a few numbers until [`Merger::into_groups`] spells it
-/// out.
+/// out. Numbers and id offsets are `u32`: a merge holds far fewer than four billion copies, or 4 GB of
+/// ids, before it runs out of memory.
 #[derive(Debug, Clone)]
 struct Met {
     source: u32,
@@ -200,16 +201,14 @@ struct Met {
 
 #[derive(Debug, Clone, Copy)]
 enum How {
-    /// Started its story, or was seeded (its `Joined`, if any, is in `Merger::seeded`).
+    /// Started its story.
     Started,
+    /// Seeded with a story kept from earlier runs, having joined it then: its `Joined` is in
+    /// `Merger::seeded`.
     Seeded,
     /// Joined in this merge: by which layer (near: `shared` of `of` word pairs), the published copy at
     /// that moment, and the effect.
-    Joined {
-        layer: Matching,
-        head: u32,
-        effect: Effect,
-    },
+    Joined { layer: Matching, head: u32, effect: Effect },
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -532,15 +532,23 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The band tags of the entries signed before migration 7: read from their signatures, once.
 fn fill_bands(tx: &Transaction) -> rusqlite::Result<()> {
-    let mut select = tx.prepare("SELECT rowid, signature FROM entries WHERE signature IS NOT NULL")?;
+    // In batches read before they are written: rows updated under an open cursor may be met twice or
+    // not at all.
+    let mut select = tx.prepare(
+        "SELECT rowid, signature FROM entries WHERE rowid > ?1 AND signature IS NOT NULL ORDER BY rowid LIMIT 4096",
+    )?;
     let mut update = tx.prepare("UPDATE entries SET bands = ?2 WHERE rowid = ?1")?;
-    let mut rows = select.query([])?;
-    while let Some(r) = rows.next()? {
-        let bands =
-            Signature::from_bytes(r.get_ref(1)?.as_blob()?).map_or_else(|_| Vec::new(), |s| near::bands_to_bytes(&s));
-        update.execute(params![r.get::<_, i64>(0)?, bands])?;
+    let mut after = i64::MIN;
+    loop {
+        let batch: Vec<(i64, Vec<u8>)> =
+            select.query_map([after], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let Some(&(last, _)) = batch.last() else { return Ok(()) };
+        for (rowid, signature) in batch {
+            let bands = Signature::from_bytes(&signature).map_or_else(|_| Vec::new(), |s| near::bands_to_bytes(&s));
+            update.execute(params![rowid, bands])?;
+        }
+        after = last;
     }
-    Ok(())
 }
 
 /// Computes the near-duplicate signature of every entry that has none; after a signature version

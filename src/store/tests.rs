@@ -269,13 +269,19 @@ fn migration_7_keeps_the_band_tags_of_entries_already_signed() {
     signed.content_html = Some("<p>Семейде Абай оқулары өтіп, оған жүзден астам ақын қатысты.</p>".into());
     let sig = Signature::of_entry(&signed);
     {
-        // A database as feedmill left it before migration 7: one entry signed, one not yet.
+        // A database as feedmill left it before migration 7: entries signed, one not yet.
         let conn = Connection::open(&path).unwrap();
         for sql in &migrations::MIGRATIONS[..6] {
             conn.execute_batch(sql).unwrap();
         }
         conn.pragma_update(None, "user_version", 6).unwrap();
-        for (e, signature) in [(&signed, Some(sig.to_bytes())), (&entry("b", "https://abai.kz/b", "B"), None)] {
+        // More signed entries than one batch of the fill.
+        let mut many: Vec<(Entry, Option<Vec<u8>>)> =
+            (0..4100).map(|n| (Entry { id: format!("a{n}"), ..signed.clone() }, Some(sig.to_bytes()))).collect();
+        many.push((signed.clone(), Some(sig.to_bytes())));
+        many.push((entry("b", "https://abai.kz/b", "B"), None));
+        conn.execute_batch("BEGIN").unwrap();
+        for (e, signature) in &many {
             conn.execute(
                 "INSERT INTO entries (source, id, first_seen, last_seen, entry, signature)
                  VALUES ('abai', ?1, ?2, ?2, ?3, ?4)",
@@ -283,6 +289,7 @@ fn migration_7_keeps_the_band_tags_of_entries_already_signed() {
             )
             .unwrap();
         }
+        conn.execute_batch("COMMIT").unwrap();
     }
     let store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
     let bands = |id: &str| -> Option<Vec<u8>> {
@@ -292,4 +299,7 @@ fn migration_7_keeps_the_band_tags_of_entries_already_signed() {
     assert_eq!(stored, dedup::near::bands_to_bytes(&sig));
     assert_eq!(dedup::near::band_keys_of_bytes(&stored).collect::<Vec<_>>(), sig.band_keys().collect::<Vec<_>>());
     assert_eq!(bands("b"), None, "signed, with its tags, by the next run");
+    let filled: usize =
+        store.conn.query_row("SELECT count(*) FROM entries WHERE bands = ?1", [&stored], |r| r.get(0)).unwrap();
+    assert_eq!(filled, 4101, "every signed entry, across batches");
 }

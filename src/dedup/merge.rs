@@ -4,11 +4,12 @@
 //! can keep its result and a run only merges the entries it just met into the stories already kept
 //! ([`Merger::seed`] them, then [`Merger::add`] the new copies). Copies are added in the order they were
 //! first seen, then in config order, then in the order their feed listed them (the store's row order):
-//! merging a store from scratch and merging it one run at a time give the same stories. One exception:
-//! where more than [`MAX_BUCKET`](super::near::MAX_BUCKET) stored look-alikes share a band, a run's
-//! merge sees only the kept stories its new copies were found to match (their copies all indexed, in
-//! story order), so it may cut that band elsewhere than a merge from scratch and pick another
-//! candidate. [`assemble`] then builds a story's published entry from its copies' entries.
+//! merging a store from scratch and merging it one run at a time give the same stories. For that, a
+//! run's near layer sees the stored copies a merge from scratch would reach, in its order
+//! ([`Merger::index_stored`]), not the seeded stories' copies. One exception is left: a run looks only
+//! at stored copies dated within the window of a new one, while a crowded band's newest
+//! [`MAX_BUCKET`](super::near::MAX_BUCKET) in a merge from scratch may include copies dated outside
+//! it. [`assemble`] then builds a story's published entry from its copies' entries.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -350,6 +351,22 @@ impl Merger {
         }
     }
 
+    /// Stored copies the near layer must see before the new copies are added, in merge order (config
+    /// position, id, signature, date): of a run's merge, the stored copies sharing a band with a new
+    /// one, the newest `MAX_BUCKET` per band, as a merge from scratch would meet them. Each counts for
+    /// the seeded story holding it; one in no seeded story only holds its place in its bands (it is no
+    /// new copy's near-duplicate, or its story would have been seeded).
+    pub fn index_stored(&mut self, stored: Vec<(usize, String, Signature, DateTime<Utc>)>) {
+        let (Some(Some(_)), Near::Growing(index)) = (self.matching, &mut self.near) else { return };
+        let groups: HashMap<(u32, &str), u32> = (0..self.met.len() as u32)
+            .map(|n| ((self.met[n as usize].source, id_of(&self.met, &self.ids, n)), self.met[n as usize].group))
+            .collect();
+        for (source, id, sig, at) in stored {
+            let group = groups.get(&(source as u32, id.as_str())).copied().unwrap_or(NONE);
+            index.insert(u64::from(group), sig, at);
+        }
+    }
+
     /// Merges one new copy: it joins the first story it matches, or starts one. Copies must come in
     /// merge order: first seen, then config order, then row order.
     pub fn add(&mut self, copy: Copy) {
@@ -464,6 +481,7 @@ impl Merger {
                 Near::Growing(index) => index
                     .duplicates(copy.signature.as_ref()?, copy.sort_date, settings.window, settings.threshold)
                     .map(|(i, c)| (i as u32, c))
+                    .filter(|(i, _)| *i != NONE)
                     .collect(),
                 Near::Planned(found) => {
                     found.of(self.met.len()).filter_map(|(slot, c)| Some((self.met.get(slot)?.group, c))).collect()

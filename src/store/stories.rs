@@ -754,12 +754,17 @@ mod tests {
     }
 
     fn record(store: &mut Store, run: i64, per_source: Vec<Vec<Entry>>) {
+        record_as(store, run, &SOURCES, per_source);
+    }
+
+    /// `per_source[i]` is the feed of source `names[i]`.
+    fn record_as(store: &mut Store, run: i64, names: &[&str], per_source: Vec<Vec<Entry>>) {
         let updates: Vec<SourceUpdate> = per_source
             .into_iter()
             .enumerate()
             .map(|(s, entries)| SourceUpdate {
-                name: SOURCES[s].into(),
-                configured_url: format!("https://{}.kz/rss", SOURCES[s]),
+                name: names[s].into(),
+                configured_url: format!("https://{}.kz/rss", names[s]),
                 state: SourceState::default(),
                 entries: EntriesUpdate::Parsed(entries),
             })
@@ -859,17 +864,7 @@ mod tests {
                     );
                 }
             }
-            let updates: Vec<SourceUpdate> = feeds
-                .iter()
-                .enumerate()
-                .map(|(s, entries)| SourceUpdate {
-                    name: names[s].clone(),
-                    configured_url: format!("https://{}.kz/rss", names[s]),
-                    state: SourceState::default(),
-                    entries: EntriesUpdate::Parsed(entries.clone()),
-                })
-                .collect();
-            store.record(at(run as i64), &updates).unwrap();
+            record_as(&mut store, run as i64, &sources, feeds.clone());
             store.update_stories(&modes, &sources).unwrap();
         }
         let mut crowded: HashMap<u64, usize> = HashMap::new();

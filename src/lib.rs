@@ -10,6 +10,7 @@
 
 pub mod categorize;
 pub mod config;
+mod cores;
 pub mod decode;
 pub mod dedup;
 pub mod emit;

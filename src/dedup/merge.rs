@@ -261,7 +261,6 @@ pub struct Merger {
 /// What a merge from scratch learns from a first pass over every copy: the exact keys and the band tags
 /// that two or more copies share. Only those can ever match, so the merge indexes only those
 /// ([`Merger::planned`]); at 10,000 sources that is a tenth of the tags and almost none of the keys.
-#[derive(Default)]
 pub struct Plan {
     keys: Vec<Key>,
     /// With their dates, in seconds.

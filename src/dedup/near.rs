@@ -566,7 +566,7 @@ impl NearIndex {
 /// make a candidate, so only the tags two ledes share are kept, 8 bytes each, per band in one sorted
 /// array, and only their slots' signatures. On the bench corpus that is one tag in ten; a [`NearIndex`]
 /// holds all 32 of every entry in a hash map, about 1 KB an entry.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PlannedIndex {
     /// Per band, `tag << 32 | slot` for every lede whose tag another lede shares, sorted.
     bands: Vec<Vec<u64>>,
@@ -668,38 +668,24 @@ impl PlannedIndex {
             .collect();
         found.into_iter()
     }
-}
 
-impl PlannedIndex {
     /// [`duplicates`](Self::duplicates) of every slot, computed over the cores at once: they do not
     /// depend on how the merge goes, and the merge then holds neither the signatures nor the bands.
     pub fn into_duplicates(self, window: Duration, threshold: f32) -> PlannedDuplicates {
         let slots = self.slots.len();
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let chunk = slots.div_ceil(threads).max(1);
         let index = &self;
-        let parts: Vec<(Vec<u32>, Vec<Found>)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..slots)
-                .step_by(chunk)
-                .map(|from| {
-                    scope.spawn(move || {
-                        let mut counts = Vec::with_capacity(chunk);
-                        let mut found = Vec::new();
-                        for slot in from..(from + chunk).min(slots) {
-                            let before = found.len();
-                            // Shared and of are at most LEDE_WORDS - 1 word pairs.
-                            found.extend(
-                                index
-                                    .duplicates(slot, window, threshold)
-                                    .map(|(n, c)| (n as u32, c.shared as u8, c.of as u8)),
-                            );
-                            counts.push((found.len() - before) as u32);
-                        }
-                        (counts, found)
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let parts: Vec<(Vec<u32>, Vec<Found>)> = crate::cores::over_cores(slots, |range| {
+            let mut counts = Vec::with_capacity(range.len());
+            let mut found = Vec::new();
+            for slot in range {
+                let before = found.len();
+                // Shared and of are at most LEDE_WORDS - 1 word pairs.
+                found.extend(
+                    index.duplicates(slot, window, threshold).map(|(n, c)| (n as u32, c.shared as u8, c.of as u8)),
+                );
+                counts.push((found.len() - before) as u32);
+            }
+            (counts, found)
         });
         drop(self);
         let mut starts = Vec::with_capacity(slots + 1);
@@ -716,7 +702,7 @@ impl PlannedIndex {
 }
 
 /// Every slot's duplicates among the slots before it ([`PlannedIndex::into_duplicates`]).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PlannedDuplicates {
     /// Slot `n`'s are `found[starts[n]..starts[n + 1]]`.
     starts: Vec<usize>,

@@ -586,29 +586,21 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
 /// skips the row).
 fn sign(rows: &[(String, String, String)]) -> Vec<(Vec<u8>, Vec<u8>)> {
     // Signing reads every new text (HTML to text, word folding): spread it over the cores.
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let chunk = rows.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = rows
-            .chunks(chunk)
-            .map(|rows| {
-                scope.spawn(move || {
-                    rows.iter()
-                        .map(|(_, _, json)| {
-                            serde_json::from_str::<Entry>(json).map_or_else(
-                                |_| (Vec::new(), Vec::new()),
-                                |e| {
-                                    let sig = Signature::of_entry(&e);
-                                    (sig.to_bytes(), near::bands_to_bytes(&sig))
-                                },
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
+    let parts = crate::cores::over_cores(rows.len(), |range| {
+        rows[range]
+            .iter()
+            .map(|(_, _, json)| {
+                serde_json::from_str::<Entry>(json).map_or_else(
+                    |_| (Vec::new(), Vec::new()),
+                    |e| {
+                        let sig = Signature::of_entry(&e);
+                        (sig.to_bytes(), near::bands_to_bytes(&sig))
+                    },
+                )
             })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
+            .collect::<Vec<_>>()
+    });
+    parts.into_iter().flatten().collect()
 }
 
 /// Marks the stored entries changed, and counts them per source for [`Store::entry_counts`]: counting

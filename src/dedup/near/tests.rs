@@ -318,6 +318,12 @@ fn containment_counts_the_smaller_ledes_pairs() {
 }
 
 #[test]
+fn a_signature_stays_small() {
+    // A merge from scratch holds one per stored entry: 500,000 at 10,000 sources.
+    assert!(std::mem::size_of::<Signature>() <= 40, "{} bytes", std::mem::size_of::<Signature>());
+}
+
+#[test]
 fn signatures_round_trip_through_bytes() {
     let sig = Signature::new(
         "Тоқаев заңға қол қойды",

@@ -60,14 +60,19 @@ fn init_logging(v: &cli::Verbosity) {
         (false, 1) => "warn,feedmill=debug",
         (false, _) => "debug,feedmill=trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FEEDMILL_LOG").unwrap_or_else(|_| filter.into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let from_env = tracing_subscriber::EnvFilter::try_from_env("FEEDMILL_LOG").ok();
+    // Debug lines carry the seconds since start, to see where a run's time goes; warnings do not need it.
+    let timed = from_env.is_some() || v.verbose > 0;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(from_env.unwrap_or_else(|| filter.into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    if timed {
+        builder.with_timer(tracing_subscriber::fmt::time::uptime()).init();
+    } else {
+        builder.without_time().init();
+    }
 }
 
 fn execute(cli: Cli) -> anyhow::Result<u8> {

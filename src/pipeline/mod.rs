@@ -101,6 +101,7 @@ async fn run_stages(
 ) -> Result<(), String> {
     let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
     let states = store.sources().map_err(fatal)?;
+    tracing::debug!("{} sources' state read", states.len());
     // Pages already fetched for full text, so each is fetched once.
     let mut known = HashMap::new();
     for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
@@ -144,6 +145,7 @@ async fn read_and_record(
         rows.push((i, row));
     }
     let reconciled = recorder.commit().map_err(fatal)?;
+    tracing::debug!("{} sources read, {} parsed and recorded", rows.len(), reconciled.len());
     rows.sort_by_key(|(i, _)| *i);
     report.sources = rows.into_iter().map(|(_, row)| row).collect();
     Ok(reconciled)
@@ -179,6 +181,7 @@ fn remember(
         tracing::info!("{purged} entries older than the retention period purged");
     }
     let counts = store.entry_counts().map_err(fatal)?;
+    tracing::debug!("retention applied, entries counted");
     for row in &mut report.sources {
         row.new = reconciled.get(&row.name).map_or(0, |r| r.new);
         row.kept = counts.get(&row.name).copied().unwrap_or(0);
@@ -229,7 +232,9 @@ fn publish(
         tracing::error!("no source could be read and nothing is stored; outputs left as they were");
         return Ok(Vec::new());
     }
+    tracing::debug!("{} feeds' stories read", feeds.len());
     let changed = output::write_outputs(config, &out_dir, &feeds, &states, report)?;
+    tracing::debug!("outputs built: {} files written, {} unchanged", report.files_written, report.files_unchanged);
     if let Err(e) = store.set_meta(&meta_key, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));

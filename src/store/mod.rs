@@ -491,10 +491,11 @@ impl Recorder<'_> {
             EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(self.now),
             EntriesUpdate::Unknown => None,
         };
-        self.changed |= save_source(&self.tx, u, listed).map_err(err)?;
+        let saved = save_source(&self.tx, u, listed).map_err(err)?;
+        self.changed |= saved.shown_changed;
         match &u.entries {
             EntriesUpdate::Parsed(entries) => {
-                let r = reconcile(&self.tx, &u.name, entries, self.now).map_err(err)?;
+                let r = reconcile(&self.tx, &u.name, entries, self.now, saved.listed_before).map_err(err)?;
                 self.changed |= r.new + r.updated > 0;
                 self.out.insert(u.name.clone(), r);
             }
@@ -663,15 +664,26 @@ fn write_entry(
     )
 }
 
-/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`);
-/// returns whether what the outputs show of it (title, site) changed.
-fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>) -> rusqlite::Result<bool> {
+/// What [`save_source`] replaced.
+struct Saved {
+    /// Whether what the outputs show of the source (title, site) changed.
+    shown_changed: bool,
+    /// When its feed listed its entries before this run.
+    listed_before: Option<i64>,
+}
+
+/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`).
+fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>) -> rusqlite::Result<Saved> {
     let s = &u.state;
-    let shown: Option<(Option<String>, Option<String>)> = tx
-        .prepare_cached("SELECT title, site_url FROM sources WHERE name = ?1")?
-        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?)))
+    type Before = (Option<String>, Option<String>, Option<i64>);
+    let before: Option<Before> = tx
+        .prepare_cached("SELECT title, site_url, listed_at FROM sources WHERE name = ?1")?
+        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let changed = shown != Some((s.title.clone(), s.site_url.clone()));
+    let saved = Saved {
+        shown_changed: before.as_ref().is_none_or(|(title, site, _)| (title, site) != (&s.title, &s.site_url)),
+        listed_before: before.and_then(|(_, _, listed)| listed),
+    };
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
     let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
     exec(
@@ -712,36 +724,61 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
             listed.map(ts),
         ],
     )?;
-    Ok(changed)
+    Ok(saved)
 }
 
 /// Matches a parsed feed's entries with the stored ones by id, then canonical URL, then fingerprint, and
 /// writes them: a match keeps its stored id and first-seen time and takes the new content.
-fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Utc>) -> rusqlite::Result<Reconciled> {
+///
+/// A stored entry the feed still lists unchanged is not written at all: its source's `listed_at` (set
+/// to `now` by [`save_source`]) says it was seen, so a changed feed costs a write per new, edited or
+/// dropped entry, not per entry it lists. A dropped entry keeps, as its own last-seen time, the last
+/// time its feed listed it (`listed_before`).
+fn reconcile(
+    tx: &Transaction,
+    source: &str,
+    entries: &[Entry],
+    now: DateTime<Utc>,
+    listed_before: Option<i64>,
+) -> rusqlite::Result<Reconciled> {
     struct Row {
+        rowid: i64,
         id: String,
+        url: Option<String>,
+        print: Option<Vec<u8>>,
         first_seen: i64,
         json: String,
         sort_date: Option<i64>,
+        in_feed: bool,
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT id, canonical_url, fingerprint, first_seen, entry, sort_date FROM entries WHERE source = ?1",
+            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed
+             FROM entries WHERE source = ?1",
         )?;
         let mut q = stmt.query([source])?;
         while let Some(r) = q.next()? {
             let i = rows.len();
-            let id: String = r.get(0)?;
-            by_key.insert(id.clone(), i);
-            if let Some(url) = r.get::<_, Option<String>>(1)? {
+            let row = Row {
+                rowid: r.get(0)?,
+                id: r.get(1)?,
+                url: r.get(2)?,
+                print: r.get(3)?,
+                first_seen: r.get(4)?,
+                json: r.get(5)?,
+                sort_date: r.get(6)?,
+                in_feed: r.get(7)?,
+            };
+            by_key.insert(row.id.clone(), i);
+            if let Some(url) = &row.url {
                 by_key.entry(format!("url:{url}")).or_insert(i);
             }
-            if let Some(print) = r.get::<_, Option<Vec<u8>>>(2)? {
-                by_key.entry(hex(&print)).or_insert(i);
+            if let Some(print) = &row.print {
+                by_key.entry(hex(print)).or_insert(i);
             }
-            rows.push(Row { id, first_seen: r.get(3)?, json: r.get(4)?, sort_date: r.get(5)? });
+            rows.push(row);
         }
     }
     let tombstones: HashSet<String> = {
@@ -749,7 +786,6 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
         let keys = stmt.query_map([source], |r| r.get(0))?;
         keys.collect::<Result<_, _>>()?
     };
-    exec(tx, "UPDATE entries SET in_feed = 0 WHERE source = ?1 AND in_feed = 1", [source])?;
 
     let mut out = Reconciled::default();
     let mut claimed = HashSet::new();
@@ -781,6 +817,12 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 if json == row.json {
                     out.unchanged += 1;
+                    // The keys are compared too: they were stored by the feedmill that wrote the row.
+                    let keys_same =
+                        row.url.as_deref() == url.as_deref() && row.print.as_deref() == print.as_ref().map(|p| &p[..]);
+                    if row.in_feed && keys_same {
+                        continue;
+                    }
                 } else {
                     out.updated += 1;
                 }
@@ -805,7 +847,9 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
             }
             None if keys.iter().any(|k| tombstones.contains(k)) => out.tombstoned += 1,
             None => {
-                entry.first_seen = now;
+                // At the column's precision (seconds), so the JSON a later run rebuilds around the stored
+                // first-seen time is the same and the entry is not taken for edited.
+                entry.first_seen = from_ts(ts(now));
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 let inserted = write_entry(
@@ -823,6 +867,13 @@ fn reconcile(tx: &Transaction, source: &str, entries: &[Entry], now: DateTime<Ut
                     out.new += 1;
                 }
             }
+        }
+    }
+    let mut drop =
+        tx.prepare_cached("UPDATE entries SET in_feed = 0, last_seen = max(last_seen, ?2) WHERE rowid = ?1")?;
+    for (i, row) in rows.iter().enumerate() {
+        if row.in_feed && !claimed.contains(&i) {
+            drop.execute(params![row.rowid, listed_before.unwrap_or(i64::MIN)])?;
         }
     }
     Ok(out)

@@ -116,6 +116,50 @@ fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
 }
 
 #[test]
+fn a_changed_feed_writes_only_its_new_edited_and_dropped_entries() {
+    let mut store = Store::in_memory().unwrap();
+    let (a, b, c) = (
+        entry("a", "https://abai.kz/a", "A"),
+        entry("b", "https://abai.kz/b", "B"),
+        entry("c", "https://abai.kz/c", "C"),
+    );
+    // A clock finer than the store's seconds must not make the entries look edited later.
+    store.record(at(1) + chrono::Duration::milliseconds(250), &[parsed(vec![a.clone(), b.clone()])]).unwrap();
+    // Two 304s: the feed still lists `a` and `b` at 3.
+    let unchanged = || SourceUpdate { entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
+    store.record(at(3), &[unchanged()]).unwrap();
+
+    // `c` is new, `b` left the feed, `a` is listed as it was.
+    let entry_rows = |store: &Store| -> Vec<(String, i64, bool)> {
+        let mut stmt = store.conn.prepare("SELECT id, last_seen, in_feed FROM entries ORDER BY id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    let before = entry_rows(&store);
+    let changes = store.conn.total_changes();
+    let reconciled = store.record(at(5), &[parsed(vec![c.clone(), a.clone()])]).unwrap();
+    assert_eq!((reconciled["abai"].new, reconciled["abai"].updated, reconciled["abai"].unchanged), (1, 0, 1));
+    let after = entry_rows(&store);
+    assert_eq!(after[0], before[0], "an entry listed unchanged is not written");
+    assert_eq!(after[1], ("b".to_owned(), ts(at(3)), false), "a dropped entry was last seen when last listed");
+    assert_eq!(after[2], ("c".to_owned(), ts(at(5)), true));
+    // The source's row, `b` dropped, `c` inserted and signed, and the run's bookkeeping: not one write per listed entry.
+    let written = store.conn.total_changes() - changes;
+    assert!(written <= 6, "{written} rows written");
+
+    let seen: HashMap<String, DateTime<Utc>> =
+        store.entries(&["abai"]).unwrap().into_iter().map(|s| (s.entry.id.clone(), s.last_seen)).collect();
+    assert_eq!(seen["a"], at(5), "still listed");
+    assert_eq!(seen["b"], at(3));
+
+    // An entry that comes back is in the feed again, seen now.
+    store.record(at(7), &[parsed(vec![b.clone(), a.clone()])]).unwrap();
+    let rows = entry_rows(&store);
+    assert_eq!(rows[1], ("b".to_owned(), ts(at(7)), true));
+    assert_eq!(rows[2], ("c".to_owned(), ts(at(5)), false));
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
 fn reopening_a_file_keeps_everything_and_migrations_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state/state.db");

@@ -349,9 +349,20 @@ impl Store {
     /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
     pub fn recorder(&mut self, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
         let busy_timeout = self.busy_timeout;
-        let tx = Store::write_transaction(&mut self.conn)
-            .map_err(|source| sqlite_error(&self.path, busy_timeout, source))?;
-        Ok(Recorder { tx, path: &self.path, busy_timeout, now, out: HashMap::new(), changed: false })
+        let err = |source| sqlite_error(&self.path, busy_timeout, source);
+        let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
+        // Before any entry is signed as it is written: signatures of another version are dropped here.
+        drop_stale_signatures(&tx).map_err(err)?;
+        Ok(Recorder {
+            tx,
+            path: &self.path,
+            busy_timeout,
+            now,
+            out: HashMap::new(),
+            changed: false,
+            pending: Vec::new(),
+            pending_sources: HashSet::new(),
+        })
     }
 
     /// Every stored entry of the given sources.
@@ -480,12 +491,29 @@ pub struct Recorder<'a> {
     now: DateTime<Utc>,
     out: HashMap<String, Reconciled>,
     changed: bool,
+    /// New entries not yet written: they are signed a batch at a time, over the cores, so each is
+    /// written once, with its signature.
+    pending: Vec<NewEntry>,
+    pending_sources: HashSet<String>,
 }
+
+/// A new entry waiting in [`Recorder::pending`].
+struct NewEntry {
+    source: String,
+    entry: Entry,
+    url: Option<String>,
+    print: Option<[u8; 32]>,
+    json: String,
+}
+
+/// How many new entries [`Recorder`] signs at once.
+const SIGN_BATCH: usize = 2048;
 
 impl Recorder<'_> {
     /// Writes one source's state and entries ([`commit`](Self::commit) reports how they related to the store).
     pub fn add(&mut self, u: &SourceUpdate) -> Result<(), StoreError> {
-        let err = |source| sqlite_error(self.path, self.busy_timeout, source);
+        let (path, busy_timeout) = (self.path, self.busy_timeout);
+        let err = |source| sqlite_error(path, busy_timeout, source);
         // A parsed or unchanged feed still lists its in-feed entries: its `listed_at` says so for all.
         let listed = match &u.entries {
             EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(self.now),
@@ -495,18 +523,58 @@ impl Recorder<'_> {
         self.changed |= saved.shown_changed;
         match &u.entries {
             EntriesUpdate::Parsed(entries) => {
-                let r = reconcile(&self.tx, &u.name, entries, self.now, saved.listed_before).map_err(err)?;
-                self.changed |= r.new + r.updated > 0;
+                if self.pending_sources.contains(&u.name) {
+                    // The same source twice in one run: the second must see the first's entries.
+                    self.write_pending().map_err(err)?;
+                }
+                let r = reconcile(&self.tx, &u.name, entries, self.now, saved.listed_before, &mut self.pending)
+                    .map_err(err)?;
+                self.changed |= r.updated > 0;
                 self.out.insert(u.name.clone(), r);
+                self.pending_sources.insert(u.name.clone());
             }
             EntriesUpdate::Unchanged | EntriesUpdate::Unknown => {}
+        }
+        if self.pending.len() >= SIGN_BATCH {
+            self.write_pending().map_err(err)?;
         }
         Ok(())
     }
 
-    /// Signs the new entries and commits the run; returns every parsed source's reconciliation.
-    pub fn commit(self) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let err = |source| sqlite_error(self.path, self.busy_timeout, source);
+    /// Signs the new entries waiting and writes them.
+    fn write_pending(&mut self) -> rusqlite::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_sources.clear();
+        let signatures = crate::cores::over_cores(pending.len(), |range| {
+            pending[range].iter().map(|p| signed(&p.entry)).collect::<Vec<_>>()
+        });
+        for (p, signature) in pending.iter().zip(signatures.into_iter().flatten()) {
+            let inserted = write_entry(
+                &self.tx,
+                "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
+                                                entry, sort_date, text_size, has_content, signature, bands)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9, ?10, ?11)",
+                &p.source,
+                &p.entry,
+                (p.url.as_deref(), p.print),
+                self.now,
+                &p.json,
+                Some(signature),
+            )?;
+            if inserted > 0 {
+                self.changed = true;
+                self.out.entry(p.source.clone()).or_default().new += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the new entries still waiting, signs those a signature version change left unsigned, and
+    /// commits the run; returns every parsed source's reconciliation.
+    pub fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
+        let (path, busy_timeout) = (self.path, self.busy_timeout);
+        let err = |source| sqlite_error(path, busy_timeout, source);
+        self.write_pending().map_err(err)?;
         fill_signatures(&self.tx).map_err(err)?;
         if self.changed {
             bump_content_version(&self.tx).map_err(err)?;
@@ -552,20 +620,26 @@ fn fill_bands(tx: &Transaction) -> rusqlite::Result<()> {
     }
 }
 
-/// Computes the near-duplicate signature of every entry that has none; after a signature version
-/// change, of every entry.
-fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
+/// After a signature version change, forgets every stored signature, for [`fill_signatures`] to
+/// compute again.
+fn drop_stale_signatures(tx: &Transaction) -> rusqlite::Result<()> {
     let version = dedup::near::SIGNATURE_VERSION.to_string();
     let stored: Option<String> =
         tx.query_row("SELECT value FROM meta WHERE key = 'signature_version'", [], |r| r.get(0)).optional()?;
     if stored.as_deref() != Some(version.as_str()) {
-        tx.execute("UPDATE entries SET signature = NULL", [])?;
+        tx.execute("UPDATE entries SET signature = NULL, bands = NULL WHERE signature IS NOT NULL", [])?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('signature_version', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [&version],
         )?;
     }
+    Ok(())
+}
+
+/// Computes the near-duplicate signature of every entry that has none: those whose signature
+/// [`drop_stale_signatures`] dropped (entries written by this run are signed as they are written).
+fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
     // Served by the partial index `entries_unsigned`: no scan when every entry is signed. In batches,
     // so a cold run of 10,000 sources never holds every new entry's JSON at once.
     let mut select = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096")?;
@@ -591,17 +665,17 @@ fn sign(rows: &[(String, String, String)]) -> Vec<(Vec<u8>, Vec<u8>)> {
         rows[range]
             .iter()
             .map(|(_, _, json)| {
-                serde_json::from_str::<Entry>(json).map_or_else(
-                    |_| (Vec::new(), Vec::new()),
-                    |e| {
-                        let sig = Signature::of_entry(&e);
-                        (sig.to_bytes(), near::bands_to_bytes(&sig))
-                    },
-                )
+                serde_json::from_str::<Entry>(json).map_or_else(|_| (Vec::new(), Vec::new()), |e| signed(&e))
             })
             .collect::<Vec<_>>()
     });
     parts.into_iter().flatten().collect()
+}
+
+/// An entry's signature and band tags, as stored.
+fn signed(entry: &Entry) -> (Vec<u8>, Vec<u8>) {
+    let sig = Signature::of_entry(entry);
+    (sig.to_bytes(), near::bands_to_bytes(&sig))
 }
 
 /// Marks the stored entries changed, and counts them per source for [`Store::entry_counts`]: counting
@@ -637,7 +711,9 @@ fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite:
 }
 
 /// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
-/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size, ?9 has content.
+/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size, ?9 has content,
+/// ?10 its signature and ?11 band tags (`None` where the statement keeps the stored ones).
+#[allow(clippy::too_many_arguments)]
 fn write_entry(
     tx: &Transaction,
     sql: &str,
@@ -646,7 +722,9 @@ fn write_entry(
     (url, print): (Option<&str>, Option<[u8; 32]>),
     now: DateTime<Utc>,
     json: &str,
+    signed: Option<(Vec<u8>, Vec<u8>)>,
 ) -> rusqlite::Result<usize> {
+    let (signature, bands) = signed.unzip();
     exec(
         tx,
         sql,
@@ -659,7 +737,9 @@ fn write_entry(
             json,
             ts(entry.sort_date()),
             dedup::text_size(entry) as i64,
-            entry.content_html.is_some()
+            entry.content_html.is_some(),
+            signature,
+            bands,
         ],
     )
 }
@@ -740,6 +820,7 @@ fn reconcile(
     entries: &[Entry],
     now: DateTime<Utc>,
     listed_before: Option<i64>,
+    new: &mut Vec<NewEntry>,
 ) -> rusqlite::Result<Reconciled> {
     struct Row {
         rowid: i64,
@@ -815,7 +896,7 @@ fn reconcile(
                 }
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                if json == row.json {
+                let signature = if json == row.json {
                     out.unchanged += 1;
                     // The keys are compared too: they were stored by the feedmill that wrote the row.
                     let keys_same =
@@ -823,15 +904,17 @@ fn reconcile(
                     if row.in_feed && keys_same {
                         continue;
                     }
+                    None
                 } else {
                     out.updated += 1;
-                }
-                // Unchanged JSON keeps its signature; a changed entry's is computed again by `fill_signatures`.
+                    Some(signed(&entry))
+                };
+                // Unchanged JSON keeps its signature.
                 write_entry(
                     tx,
                     "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
-                            signature = CASE WHEN entry = ?6 THEN signature END,
-                            bands = CASE WHEN entry = ?6 THEN bands END, entry = ?6,
+                            signature = CASE WHEN entry = ?6 THEN signature ELSE ?10 END,
+                            bands = CASE WHEN entry = ?6 THEN bands ELSE ?11 END, entry = ?6,
                             sort_date = ?7, text_size = ?8, has_content = ?9
                      WHERE source = ?1 AND id = ?2",
                     source,
@@ -839,6 +922,7 @@ fn reconcile(
                     (url.as_deref(), print),
                     now,
                     &json,
+                    signature,
                 )?;
                 if row.sort_date != Some(ts(entry.sort_date())) {
                     // The story it publishes moves in its feeds.
@@ -852,20 +936,8 @@ fn reconcile(
                 entry.first_seen = from_ts(ts(now));
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                let inserted = write_entry(
-                    tx,
-                    "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
-                                                    entry, sort_date, text_size, has_content)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9)",
-                    source,
-                    &entry,
-                    (url.as_deref(), print),
-                    now,
-                    &json,
-                )?;
-                if inserted > 0 {
-                    out.new += 1;
-                }
+                // Written, and counted, by the recorder once signed.
+                new.push(NewEntry { source: source.to_owned(), entry, url, print, json });
             }
         }
     }

@@ -160,6 +160,36 @@ fn a_changed_feed_writes_only_its_new_edited_and_dropped_entries() {
 }
 
 #[test]
+fn new_entries_are_written_once_signed_in_batches_across_sources() {
+    let mut store = Store::in_memory().unwrap();
+    let per_source = SIGN_BATCH / 2 + 100;
+    let update = |name: &str, from: usize| {
+        let entries = (from..from + per_source)
+            .map(|i| {
+                let mut e =
+                    entry(&format!("https://{name}.kz/{i}"), &format!("https://{name}.kz/{i}"), &format!("{name} {i}"));
+                e.summary_html = Some(format!("<p>{name}: {i}-жаңалық, бүгін Астанада болған оқиға туралы.</p>"));
+                e
+            })
+            .collect();
+        SourceUpdate { name: name.into(), ..parsed(entries) }
+    };
+    // Three sources fill more than one batch; the second listing of `b` in the same run must find
+    // the first's entries, still waiting to be written, as stored.
+    let reconciled = store.record(at(1), &[update("b", 0), update("b", 10), update("a", 0), update("c", 0)]).unwrap();
+    assert_eq!(reconciled["a"].new, per_source);
+    assert_eq!(reconciled["c"].new, per_source);
+    assert_eq!((reconciled["b"].new, reconciled["b"].unchanged), (10, per_source - 10));
+    let (rows, unsigned): (usize, usize) = store
+        .conn
+        .query_row("SELECT COUNT(*), COUNT(*) - COUNT(signature) FROM entries", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!((rows, unsigned), (3 * per_source + 10, 0));
+    let stored = store.entries(&["a"]).unwrap();
+    assert!(stored.iter().all(|s| s.signature == Some(Signature::of_entry(&s.entry))));
+}
+
+#[test]
 fn reopening_a_file_keeps_everything_and_migrations_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state/state.db");

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::model::Entry;
-use crate::normalize::{text, urls, Candidate};
+use crate::normalize::{language, text, urls, Candidate};
 
 /// Share of blank or repeated ids above which a source's ids are not trusted.
 const MAX_BAD_ID_SHARE: f64 = 0.05;
@@ -123,8 +123,8 @@ pub fn canonical_url(entry: &Entry) -> Option<String> {
 pub fn fingerprint(entry: &Entry) -> Option<[u8; 32]> {
     let body =
         entry.content_html.as_deref().or(entry.summary_html.as_deref()).map(text::html_to_text).unwrap_or_default();
-    let title = entry.title.to_lowercase();
-    let body = body.to_lowercase();
+    let title = language::lowercase(&entry.title);
+    let body = language::lowercase(&body);
     if title.chars().count() + body.chars().count() < MIN_FINGERPRINT_CHARS {
         return None;
     }

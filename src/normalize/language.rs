@@ -283,15 +283,38 @@ fn fold_word(word: &str, lowercase: bool) -> String {
     out
 }
 
-/// `c.to_lowercase()` answered by arithmetic for ASCII and the Russian alphabet, where it is one
-/// character, before the Unicode table search; `None` elsewhere.
+/// `c.to_lowercase()` answered by arithmetic for Latin-1, general punctuation and the Cyrillic block
+/// (Russian, and Kazakh's own letters, which come in upper/lower pairs), where it is one character, before the Unicode table
+/// search; `None` elsewhere.
 fn simple_lowercase(c: char) -> Option<char> {
+    let code = c as u32;
     match c {
-        'A'..='Z' | 'А'..='Я' => char::from_u32(c as u32 + 0x20),
-        '\u{400}'..='\u{40f}' => char::from_u32(c as u32 + 0x50),
-        '\0'..='@' | '['..='\u{7f}' | 'а'..='\u{45f}' => Some(c),
+        'A'..='Z' | 'А'..='Я' => char::from_u32(code + 0x20),
+        '\u{400}'..='\u{40f}' => char::from_u32(code + 0x50),
+        // Punctuation news text is full of (« » — … NBSP) is its own lower case.
+        '\0'..='@' | '['..='\u{bf}' | '\u{d7}' | '\u{df}'..='\u{ff}' | '\u{2000}'..='\u{206f}' => Some(c),
+        '\u{c0}'..='\u{de}' => char::from_u32(code + 0x20),
+        'а'..='\u{45f}' | '\u{482}'..='\u{489}' | '\u{4cf}' => Some(c),
+        // Pairs with the capital first: ә ғ қ ң ө ұ ү һ are among them.
+        '\u{460}'..='\u{481}' | '\u{48a}'..='\u{4bf}' | '\u{4d0}'..='\u{52f}' => char::from_u32(code | 1),
+        '\u{4c0}' => Some('\u{4cf}'),
+        '\u{4c1}'..='\u{4ce}' => char::from_u32(code + (code & 1)),
         _ => None,
     }
+}
+
+/// `text.to_lowercase()`, by [`simple_lowercase`] when every character has one (Kazakh, Russian and
+/// English text); otherwise by the Unicode tables, whose rules for some scripts (Greek final sigma)
+/// depend on the neighbours.
+pub fn lowercase(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match simple_lowercase(c) {
+            Some(lower) => out.push(lower),
+            None => return text.to_lowercase(),
+        }
+    }
+    out
 }
 
 /// Characters NFKC leaves alone whatever surrounds them (quick check "yes", combining class 0): ASCII

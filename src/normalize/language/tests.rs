@@ -114,7 +114,7 @@ fn digit_groups_split_by_a_space_are_one_number() {
 #[test]
 fn fast_paths_agree_with_the_unicode_tables() {
     use unicode_normalization::char::canonical_combining_class;
-    for c in '\0'..='\u{52f}' {
+    for c in ('\0'..='\u{52f}').chain('\u{2000}'..='\u{206f}') {
         if let Some(lower) = simple_lowercase(c) {
             assert_eq!(c.to_lowercase().collect::<String>(), lower.to_string(), "{c:?}");
         }
@@ -122,5 +122,8 @@ fn fast_paths_agree_with_the_unicode_tables() {
             assert_eq!(unicode_normalization::is_nfkc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
             assert_eq!(canonical_combining_class(c), 0, "{c:?}");
         }
+    }
+    for text in ["ӘҒҚҢӨҰҮҺІ ЁЛКА Ӏ Ӂ Ҡ", "«Қазақстан» — Banki…\u{a0}ÀÉÞ×ß", "Ǆ ǅ", "ΟΔΟΣ Σ", "İstanbul", "straße STRASSE"] {
+        assert_eq!(lowercase(text), text.to_lowercase(), "{text}");
     }
 }

@@ -446,6 +446,11 @@ impl Store {
                 )
                 .map_err(err)?;
             }
+            tx.execute(
+                "DELETE FROM unstoried WHERE entry = (SELECT rowid FROM entries WHERE source = ?1 AND id = ?2)",
+                params![source, id],
+            )
+            .map_err(err)?;
             tx.execute("DELETE FROM entries WHERE source = ?1 AND id = ?2", params![source, id]).map_err(err)?;
             stories::forget(&tx, source, id).map_err(err)?;
         }
@@ -562,6 +567,8 @@ impl Recorder<'_> {
                 Some(signature),
             )?;
             if inserted > 0 {
+                // Until it is merged into the stories (`stories::update`).
+                exec(&self.tx, "INSERT INTO unstoried (entry) VALUES (?1)", [self.tx.last_insert_rowid()])?;
                 self.changed = true;
                 self.out.entry(p.source.clone()).or_default().new += 1;
             }

@@ -3,7 +3,7 @@
 //! feeds show.
 //!
 //! The merge itself is [`dedup::Merger`]; the store feeds it rows (keys, dates and sizes, no text). New
-//! entries (`storied = 0`) are merged into the stories they may join: those sharing an id, a link or a
+//! entries (listed in `unstoried`) are merged into the stories they may join: those sharing an id, a link or a
 //! fingerprint with them, and for near-duplicates those dated within the window. A mode whose inputs
 //! changed — its settings, the configured sources or their order, or [`STORIES_VERSION`] — is merged
 //! again from scratch, in the same order the runs met the entries, which gives the same stories (see
@@ -217,7 +217,7 @@ fn update(tx: &Transaction, modes: &[DedupMode], sources: &[&str]) -> rusqlite::
             merged
         };
     }
-    tx.execute("UPDATE entries SET storied = 1 WHERE storied = 0", [])?;
+    tx.execute("DELETE FROM unstoried", [])?;
     Ok(merged)
 }
 
@@ -296,7 +296,8 @@ fn merge_new(
 ) -> rusqlite::Result<usize> {
     let mut new = Vec::new();
     {
-        let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM entries e WHERE e.storied = 0"))?;
+        let mut stmt = tx
+            .prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM unstoried u JOIN entries e ON e.rowid = u.entry"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             if let Some((c, lookup)) = copy(r, positions, |s, u| shared_url(tx, s, u))? {
@@ -328,11 +329,12 @@ fn merge_new(
             }
             Ok(())
         };
-        let mut by_id = tx.prepare_cached("SELECT source, id FROM entries WHERE id = ?1 AND storied = 1")?;
+        let merged = "NOT EXISTS (SELECT 1 FROM unstoried WHERE entry = entries.rowid)";
+        let mut by_id = tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE id = ?1 AND {merged}"))?;
         let mut by_url =
-            tx.prepare_cached("SELECT source, id FROM entries WHERE canonical_url = ?1 AND storied = 1")?;
+            tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE canonical_url = ?1 AND {merged}"))?;
         let mut by_print =
-            tx.prepare_cached("SELECT source, id FROM entries WHERE fingerprint = ?1 AND storied = 1")?;
+            tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE fingerprint = ?1 AND {merged}"))?;
         let pairs = |r: &Row| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
         for (c, lookup) in copies.iter().zip(&lookups) {
             add_heads(by_id.query_map([&c.id], pairs)?.collect::<Result<_, _>>()?)?;
@@ -394,9 +396,12 @@ fn near_duplicates(
     // stored one, and a query looks no further back (`near::MAX_BUCKET`).
     let mut hits: Vec<(u64, (i64, usize, i64))> = Vec::new();
     {
+        // Skipped here rather than joined: few entries wait to be merged, and the scan meets many.
+        let unmerged: HashSet<i64> =
+            tx.prepare_cached("SELECT entry FROM unstoried")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let mut in_window = tx.prepare_cached(
             "SELECT bands, rowid, first_seen, source FROM entries INDEXED BY entries_near
-             WHERE sort_date BETWEEN ?1 AND ?2 AND storied = 1 AND bands IS NOT NULL",
+             WHERE sort_date BETWEEN ?1 AND ?2 AND bands IS NOT NULL",
         )?;
         let window = settings.window.num_seconds();
         for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
@@ -404,7 +409,7 @@ fn near_duplicates(
             while let Some(r) = rows.next()? {
                 let mut shared =
                     near::band_keys_of_bytes(r.get_ref(0)?.as_blob()?).filter(|&k| bands.contains(k)).peekable();
-                if shared.peek().is_none() {
+                if shared.peek().is_none() || unmerged.contains(&r.get(1)?) {
                     continue;
                 }
                 let Some(&pos) = positions.get(r.get_ref(3)?.as_str().unwrap_or_default()) else { continue };

@@ -326,13 +326,17 @@ fn migration_5_fills_the_merge_columns_from_the_stored_json() {
     let read = |id: &str| -> (i64, i64, bool, bool) {
         store
             .conn
-            .query_row("SELECT sort_date, text_size, has_content, storied FROM entries WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT sort_date, text_size, has_content, EXISTS (SELECT 1 FROM unstoried WHERE entry = entries.rowid)
+                 FROM entries WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .unwrap()
     };
-    assert_eq!(read("a"), (ts(at(5)), dedup::text_size(&rich) as i64, true, false));
-    assert_eq!(read("b"), (ts(plain.first_seen), dedup::text_size(&plain) as i64, false, false));
+    // Both wait to be merged into stories (migration 9 lists them in `unstoried`).
+    assert_eq!(read("a"), (ts(at(5)), dedup::text_size(&rich) as i64, true, true));
+    assert_eq!(read("b"), (ts(plain.first_seen), dedup::text_size(&plain) as i64, false, true));
 }
 
 #[test]
@@ -376,4 +380,53 @@ fn migration_7_keeps_the_band_tags_of_entries_already_signed() {
     let filled: usize =
         store.conn.query_row("SELECT count(*) FROM entries WHERE bands = ?1", [&stored], |r| r.get(0)).unwrap();
     assert_eq!(filled, 4101, "every signed entry, across batches");
+}
+
+#[test]
+fn migration_9_lists_the_entries_not_merged_yet_and_the_next_run_merges_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let merged = entry("a", "https://abai.kz/a", "A");
+    let waiting = entry("b", "https://abai.kz/b", "B");
+    {
+        // A database as feedmill left it before migration 9: `a` merged, `b` recorded by a run that
+        // stopped before merging it.
+        let conn = Connection::open(&path).unwrap();
+        for sql in &migrations::MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        for (e, storied) in [(&merged, 1), (&waiting, 0)] {
+            conn.execute(
+                "INSERT INTO entries (source, id, first_seen, last_seen, entry, sort_date, storied)
+                 VALUES ('abai', ?1, ?2, ?2, ?3, ?2, ?4)",
+                params![e.id, ts(e.first_seen), serde_json::to_string(e).unwrap(), storied],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+    let waiting_ids = |store: &Store| -> Vec<String> {
+        let mut stmt = store.conn.prepare("SELECT e.id FROM unstoried u JOIN entries e ON e.rowid = u.entry").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(waiting_ids(&store), ["b"]);
+    let columns: Vec<String> = {
+        let mut stmt = store.conn.prepare("SELECT name FROM pragma_table_info('entries')").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert!(!columns.iter().any(|c| c == "storied"), "{columns:?}");
+
+    // Nothing was merged under this mode yet: the first merge takes every entry, then none waits.
+    let mode = crate::config::DedupMode::Exact;
+    assert_eq!(store.update_stories(&[mode], &["abai"]).unwrap(), 2);
+    assert!(waiting_ids(&store).is_empty());
+    // A new entry waits until the next merge takes it, alone.
+    store
+        .record(at(2), &[parsed(vec![merged.clone(), waiting.clone(), entry("c", "https://abai.kz/c", "C")])])
+        .unwrap();
+    assert_eq!(waiting_ids(&store), ["c"]);
+    assert_eq!(store.update_stories(&[mode], &["abai"]).unwrap(), 1);
+    assert!(waiting_ids(&store).is_empty());
+    assert!(store.integrity_ok().unwrap());
 }

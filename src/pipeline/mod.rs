@@ -18,6 +18,7 @@ mod source;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -99,13 +100,13 @@ async fn run_stages(
     opts: &RunOptions,
     report: &mut RunReport,
 ) -> Result<(), String> {
-    let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
+    let fetcher = Arc::new(Fetcher::new(config.fetch.clone()).map_err(fatal)?);
     let states = store.sources().map_err(fatal)?;
     tracing::debug!("{} sources' state read", states.len());
     // Pages already fetched for full text, so each is fetched once.
     let mut known = HashMap::new();
     for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
-        known.insert(s.name.clone(), store.known_urls(&s.name).map_err(fatal)?);
+        known.insert(s.name.clone(), Arc::new(store.known_urls(&s.name).map_err(fatal)?));
     }
     let reconciled = read_and_record(&fetcher, config, store, &states, &known, opts, report).await?;
     remember(config, store, opts, &reconciled, report)?;
@@ -117,21 +118,30 @@ async fn run_stages(
 /// Fetch → decode → parse → normalize every source, `concurrency` at a time, and write each source into
 /// the run's store transaction as it finishes, so only the sources in flight are held in memory. The
 /// report's rows end up in config order.
+///
+/// Each source is read in a task of its own: recording is synchronous work on this thread, and the
+/// sources in flight keep fetching and parsing meanwhile (polled by this thread, they would wait).
 async fn read_and_record(
-    fetcher: &Fetcher,
+    fetcher: &Arc<Fetcher>,
     config: &Config,
     store: &mut Store,
     states: &HashMap<String, SourceState>,
-    known: &HashMap<String, HashSet<String>>,
+    known: &HashMap<String, Arc<HashSet<String>>>,
     opts: &RunOptions,
     report: &mut RunReport,
 ) -> Result<HashMap<String, Reconciled>, String> {
     let mut recorder = store.recorder(opts.now).map_err(fatal)?;
     let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
     let mut results = stream::iter(config.sources.iter().enumerate())
-        .map(|(i, source)| async move {
+        .map(|(i, source)| {
             let state = states.get(&source.name).cloned().unwrap_or_default();
-            (i, source::read_source(fetcher, source, state, known.get(&source.name), config, opts).await)
+            let (fetcher, source, known, opts) =
+                (fetcher.clone(), source.clone(), known.get(&source.name).cloned(), opts.clone());
+            let schedule = config.schedule;
+            let task = tokio::spawn(async move {
+                source::read_source(&fetcher, &source, state, known.as_deref(), schedule, &opts).await
+            });
+            async move { (i, task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))) }
         })
         .buffer_unordered(config.concurrency);
     while let Some((i, result)) = results.next().await {

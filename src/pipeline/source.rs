@@ -15,12 +15,12 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{format_label, pages, RunOptions};
-use crate::config::{Config, Source};
+use crate::config::Source;
 use crate::fetch::{FetchError, FetchMeta, Fetched, Fetcher, Location};
 use crate::model::RefreshHints;
 use crate::normalize::Normalized;
 use crate::report::{error_chain, SourceReport, Status};
-use crate::schedule::{self, Signals};
+use crate::schedule::{self, Bounds, Signals};
 use crate::store::{EntriesUpdate, RedirectSeen, SourceState, SourceUpdate};
 
 const REDIRECT_ADOPT_COUNT: u32 = 3;
@@ -40,13 +40,13 @@ pub(super) async fn read_source(
     source: &Source,
     mut state: SourceState,
     known: Option<&HashSet<String>>,
-    config: &Config,
+    schedule: Bounds,
     opts: &RunOptions,
 ) -> SourceResult {
     let started = Instant::now();
     let now = opts.now;
     let mut report = SourceReport::new(&source.name, &source.url);
-    let bounds = source.bounds(config.schedule);
+    let bounds = source.bounds(schedule);
 
     // A source whose configured URL changed starts over: old validators and redirects no longer apply.
     if state.configured_url.as_deref().is_some_and(|u| u != source.url) {

@@ -426,3 +426,20 @@ fn a_planned_index_finds_what_a_growing_index_finds() {
         assert!(crowded > 100, "seed {seed}: only {crowded} queries met a full bucket");
     }
 }
+
+#[test]
+fn common_counts_the_intersection_of_two_sorted_sets() {
+    let mut rng = fastrand::Rng::with_seed(7);
+    let set = |rng: &mut fastrand::Rng| {
+        let mut v: Vec<u32> = (0..rng.usize(0..14)).map(|_| rng.u32(0..40)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    for _ in 0..2000 {
+        let (a, b) = (set(&mut rng), set(&mut rng));
+        let expected = a.iter().filter(|x| b.contains(x)).count();
+        assert_eq!(common(&a, &b), expected, "{a:?} ∩ {b:?}");
+        assert_eq!(common(&b, &a), expected);
+    }
+}

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
+use tokio::task::JoinSet;
 use url::Url;
 
 use crate::categorize::Feeds;
@@ -132,19 +132,28 @@ async fn read_and_record(
 ) -> Result<HashMap<String, Reconciled>, String> {
     let mut recorder = store.recorder(opts.now).map_err(fatal)?;
     let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
-    let mut results = stream::iter(config.sources.iter().enumerate())
-        .map(|(i, source)| {
+    // Dropped by an early return, the set aborts the reads still in flight.
+    let mut reading = JoinSet::new();
+    let mut sources = config.sources.iter().enumerate();
+    loop {
+        while reading.len() < config.concurrency.max(1) {
+            let Some((i, source)) = sources.next() else { break };
             let state = states.get(&source.name).cloned().unwrap_or_default();
             let (fetcher, source, known, opts) =
                 (fetcher.clone(), source.clone(), known.get(&source.name).cloned(), opts.clone());
             let schedule = config.schedule;
-            let task = tokio::spawn(async move {
-                source::read_source(&fetcher, &source, state, known.as_deref(), schedule, &opts).await
+            reading.spawn(async move {
+                (i, source::read_source(&fetcher, &source, state, known.as_deref(), schedule, &opts).await)
             });
-            async move { (i, task.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))) }
-        })
-        .buffer_unordered(config.concurrency);
-    while let Some((i, result)) = results.next().await {
+        }
+        let Some(joined) = reading.join_next().await else { break };
+        let (i, result) = match joined {
+            Ok(read) => read,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => return Err(format!("reading a source stopped: {e}")),
+            },
+        };
         if let Some(f) = opts.on_source_done {
             f(&result.report);
         }

@@ -499,6 +499,7 @@ pub struct Recorder<'a> {
     /// New entries not yet written: they are signed a batch at a time, over the cores, so each is
     /// written once, with its signature.
     pending: Vec<NewEntry>,
+    /// The sources with entries in `pending`.
     pending_sources: HashSet<String>,
 }
 
@@ -905,10 +906,11 @@ fn reconcile(
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 let signature = if json == row.json {
                     out.unchanged += 1;
-                    // The keys are compared too: they were stored by the feedmill that wrote the row.
-                    let keys_same =
-                        row.url.as_deref() == url.as_deref() && row.print.as_deref() == print.as_ref().map(|p| &p[..]);
-                    if row.in_feed && keys_same {
+                    // The columns derived from the entry are compared too: an older feedmill wrote them.
+                    let columns_same = row.url.as_deref() == url.as_deref()
+                        && row.print.as_deref() == print.as_ref().map(|p| &p[..])
+                        && row.sort_date == Some(ts(entry.sort_date()));
+                    if row.in_feed && columns_same {
                         continue;
                     }
                     None

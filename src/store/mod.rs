@@ -260,7 +260,6 @@ impl Store {
         move |source| sqlite_error(&self.path, self.busy_timeout, source)
     }
 
-    /// Every source's remembered state, by name.
     /// What `index.html` shows of each source's health, by name: failing or not, its error while
     /// failing, the day of its last success. Every run reads it for its build key, so it reads three
     /// columns rather than [`sources`](Self::sources)' nineteen.
@@ -280,6 +279,7 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
+    /// Every source's remembered state, by name.
     pub fn sources(&self) -> Result<HashMap<String, SourceState>, StoreError> {
         let mut stmt = self
             .conn

@@ -8,8 +8,8 @@ use std::ops::Range;
 use std::time::Duration;
 
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
 use toml::Spanned;
-use toml_edit::{ImDocument, Item, TableLike};
 
 use super::diagnostic::{closest, Diagnostic};
 use super::fields;
@@ -235,29 +235,33 @@ fn split_number(t: &str) -> (&str, &str) {
 /// Syntax, then every unknown key, then types: the first stage with errors stops the parse, because
 /// later stages would only repeat the earlier errors in a more confusing way.
 pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
-    let doc = ImDocument::parse(text)
+    let doc = DeTable::parse(text)
         .map_err(|e| vec![Diagnostic::error(format!("invalid TOML: {}", first_line(e.message())), e.span())])?;
     let mut unknown = Vec::new();
-    check_keys(doc.as_table(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, item, out| match key {
-        "output" => check_item(item, fields::of::<RawOutput>(), "[output]", out),
-        "fetch" => check_item(item, fields::of::<RawFetch>(), "[fetch]", out),
-        "state" => check_item(item, fields::of::<RawState>(), "[state]", out),
-        "dedup" => check_item(item, fields::of::<RawDedup>(), "[dedup]", out),
+    check_keys(doc.get_ref(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, value, out| match key {
+        "output" => check_value(value, fields::of::<RawOutput>(), "[output]", out),
+        "fetch" => check_value(value, fields::of::<RawFetch>(), "[fetch]", out),
+        "state" => check_value(value, fields::of::<RawState>(), "[state]", out),
+        "dedup" => check_value(value, fields::of::<RawDedup>(), "[dedup]", out),
         "categories" => {
-            if let Some(t) = item.as_table_like() {
-                for (slug, cat) in t.iter() {
-                    check_item(cat, fields::of::<RawCategoryFields>(), &format!("[categories.{slug}]"), out);
+            if let DeValue::Table(t) = value {
+                for (slug, cat) in t {
+                    let what = format!("[categories.{}]", slug.get_ref());
+                    check_value(cat.get_ref(), fields::of::<RawCategoryFields>(), &what, out);
                 }
             }
         }
         "sources" => {
-            if let Some(arr) = item.as_array_of_tables() {
+            if let DeValue::Array(arr) = value {
                 for (i, t) in arr.iter().enumerate() {
+                    let DeValue::Table(t) = t.get_ref() else { continue };
                     let what = format!("[[sources]] #{}", i + 1);
-                    check_keys(t, fields::of::<RawSource>(), &what, out, |key, item, out| match key {
-                        "html" => check_item(item, fields::of::<RawHtml>(), &format!("[sources.html] of {what}"), out),
+                    check_keys(t, fields::of::<RawSource>(), &what, out, |key, value, out| match key {
+                        "html" => {
+                            check_value(value, fields::of::<RawHtml>(), &format!("[sources.html] of {what}"), out)
+                        }
                         "article" => {
-                            check_item(item, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
+                            check_value(value, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
                         }
                         _ => {}
                     });
@@ -269,33 +273,33 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    // From the document already parsed: parsing the text again cost as much as checking it (10,000
+    // From the table already parsed: parsing the text again cost as much as checking it (10,000
     // sources make a 700 KB file).
-    RawConfig::deserialize(toml_edit::de::Deserializer::from(doc))
+    RawConfig::deserialize(toml::de::Deserializer::from(doc))
         .map_err(|e| vec![Diagnostic::error(first_line(e.message()), e.span())])
 }
 
-fn check_item(item: &Item, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
-    if let Some(t) = item.as_table_like() {
+fn check_value(value: &DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
+    if let DeValue::Table(t) = value {
         check_keys(t, known, what, out, |_, _, _| {});
     }
 }
 
 fn check_keys(
-    table: &dyn TableLike,
+    table: &DeTable,
     known: &[&str],
     what: &str,
     out: &mut Vec<Diagnostic>,
-    mut nested: impl FnMut(&str, &Item, &mut Vec<Diagnostic>),
+    mut nested: impl FnMut(&str, &DeValue, &mut Vec<Diagnostic>),
 ) {
-    for (key, item) in table.iter() {
-        if known.contains(&key) {
-            nested(key, item, out);
+    for (key, value) in table {
+        let name = key.get_ref().as_ref();
+        if known.contains(&name) {
+            nested(name, value.get_ref(), out);
             continue;
         }
-        let span = table.get_key_value(key).and_then(|(k, _)| k.span());
-        let mut d = Diagnostic::error(format!("unknown key `{key}` in {what}"), span);
-        d = match closest(key, known.iter().copied()) {
+        let mut d = Diagnostic::error(format!("unknown key `{name}` in {what}"), Some(key.span()));
+        d = match closest(name, known.iter().copied()) {
             Some(best) => d.with_help(format!("did you mean `{best}`?")),
             None => d.with_help(format!(
                 "expected one of {}",

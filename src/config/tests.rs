@@ -98,7 +98,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
 fn syntax_errors_point_at_the_place() {
     assert_eq!(
         errors("[output\ndir = 1\n"),
-        "error: invalid TOML: invalid table header\n --> feeds.toml:1:8\n  |\n1 | [output\n  |        ^\n\nfeeds.toml: 1 error found"
+        "error: invalid TOML: unclosed table, expected `]`\n --> feeds.toml:1:8\n  |\n1 | [output\n  |        ^\n\nfeeds.toml: 1 error found"
     );
 }
 

@@ -30,7 +30,7 @@ pub enum FeedFormat {
 }
 
 /// Whether a piece of text is plain text or HTML. XHTML is serialized to HTML by the parser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TextKind {
     Text,
@@ -38,7 +38,7 @@ pub enum TextKind {
 }
 
 /// A piece of text as found in the document, with what the format says it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Text {
     pub kind: TextKind,
     pub value: String,
@@ -54,7 +54,7 @@ impl Text {
 }
 
 /// An author or contributor. At least one of the fields is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Person {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -66,7 +66,7 @@ pub struct Person {
 
 /// A media file attached to an entry (RSS `<enclosure>`, Atom `link rel="enclosure"`, `media:content`,
 /// JSON Feed `attachments`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Enclosure {
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,7 +134,7 @@ impl RefreshHints {
 }
 
 /// One entry as found in the document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Hash, Serialize)]
 pub struct RawEntry {
     /// RSS `<guid>`, RDF `rdf:about`, Atom `<id>`, JSON `id`.
     pub id: Option<String>,

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::model::Entry;
-use crate::normalize::{language, text, urls, Candidate};
+use crate::normalize::{language, text, urls, Candidate, RawDigest};
 
 /// Share of blank or repeated ids above which a source's ids are not trusted.
 const MAX_BAD_ID_SHARE: f64 = 0.05;
@@ -39,6 +39,8 @@ const MIN_FINGERPRINT_CHARS: usize = 24;
 #[derive(Debug, Clone)]
 pub struct Identified {
     pub entries: Vec<Entry>,
+    /// Each kept entry's raw digest, by its id, where it has one (for the store to reuse it).
+    pub digests: HashMap<String, RawDigest>,
     /// Entries dropped because an earlier entry of the same feed was the same.
     pub duplicates: usize,
     /// Why the source's ids were not trusted, when they were not.
@@ -64,10 +66,10 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
         format!("ids not trusted: {blank} blank and {repeated} repeated among {total} entries; identifying entries by link and content")
     });
 
-    let mut out = Identified { entries: Vec::with_capacity(total), duplicates: 0, downgraded };
+    let mut out = Identified { entries: Vec::with_capacity(total), digests: HashMap::new(), duplicates: 0, downgraded };
     let mut ids = HashMap::new();
     let mut prints = HashMap::new();
-    for Candidate { guid, mut entry } in candidates {
+    for Candidate { guid, mut entry, digest } in candidates {
         let print = fingerprint(&entry);
         entry.id = match guid.filter(|_| trusted) {
             Some(g) if is_absolute_uri(&g) => g,
@@ -85,6 +87,9 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
             tracing::debug!(source, id = %entry.id, by = if dup_id { "id" } else { "fingerprint" }, "duplicate inside the feed");
             out.duplicates += 1;
         } else {
+            if let Some(d) = digest {
+                out.digests.insert(entry.id.clone(), d);
+            }
             out.entries.push(entry);
         }
     }

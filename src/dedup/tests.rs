@@ -29,7 +29,7 @@ fn entry(source: &str, url: Option<&str>, title: &str, content: &str) -> Entry {
 }
 
 fn cand(guid: Option<&str>, e: Entry) -> Candidate {
-    Candidate { guid: guid.map(String::from), entry: e }
+    Candidate { guid: guid.map(String::from), entry: e, digest: None }
 }
 
 #[test]

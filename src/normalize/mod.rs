@@ -28,6 +28,8 @@ pub mod language;
 pub mod text;
 pub mod urls;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use url::Url;
@@ -53,6 +55,31 @@ pub struct Candidate {
     pub guid: Option<String>,
     /// `entry.id` is empty until `dedup::identify` assigns it.
     pub entry: Entry,
+    /// What the entry was normalized from ([`digest`]); `None` when something other than
+    /// normalization shaped it (an article page's text).
+    pub digest: Option<RawDigest>,
+}
+
+/// Identifies a raw entry together with everything else its normalized form depends on.
+pub type RawDigest = [u8; 16];
+
+/// Bump when the same raw entry would normalize differently (a sanitizer or date fix): stored entries
+/// are then normalized again the next time their feed changes, instead of reused by [`RawDigest`].
+const VERSION: u32 = 1;
+
+/// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
+/// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
+///
+/// It hashes the raw entry field by field (std's `Hash` is prefix-free, so distinct entries cannot
+/// meet by layout), with the feed's base URL and language, the source's zone and the normalizer's
+/// version. Should std ever hash differently, digests stop matching and entries are normalized again:
+/// slower once, never wrong.
+fn digest(raw: &RawEntry, feed_base: Option<&Url>, feed_language: Option<&str>, cx: &Context) -> RawDigest {
+    use std::hash::Hash;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    (VERSION, env!("CARGO_PKG_VERSION"), feed_base.map(Url::as_str), feed_language, cx.timezone.name()).hash(&mut h);
+    raw.hash(&mut h);
+    h.digest128().to_le_bytes()
 }
 
 /// A normalized feed.
@@ -81,6 +108,21 @@ const FALLBACK_TITLE_CHARS: usize = 80;
 const FUTURE_SLACK: chrono::Duration = chrono::Duration::hours(24);
 
 pub fn feed(raw: &RawFeed, cx: &Context) -> Normalized {
+    feed_reusing(raw, cx, |_| HashMap::new())
+}
+
+/// [`feed`], taking each entry that `stored` returns for its digest instead of normalizing the raw entry
+/// again: a feed that changed by one entry costs the normalizing of one entry. `stored` gets the
+/// digests of the feed's entries and returns the stored entries it knows among them.
+///
+/// An entry reused this way brings no warnings (they were given when it was first normalized). A
+/// stored entry without a date whose raw entry has one is normalized again: the date may have been in
+/// the future then, and be valid now.
+pub fn feed_reusing(
+    raw: &RawFeed,
+    cx: &Context,
+    stored: impl FnOnce(&[RawDigest]) -> HashMap<RawDigest, Entry>,
+) -> Normalized {
     let feed_base = urls::effective_base(cx.doc_url, raw.base.as_deref());
     let mut warnings = Vec::new();
     let mut oversize = Oversize::default();
@@ -89,13 +131,24 @@ pub fn feed(raw: &RawFeed, cx: &Context) -> Normalized {
     if raw.entries.len() > max {
         warnings.push(format!("{} entries; only the first {max} kept", raw.entries.len()));
     }
-    let candidates = raw
-        .entries
+    let raw_entries = &raw.entries[..raw.entries.len().min(max)];
+    let digests: Vec<RawDigest> =
+        raw_entries.iter().map(|e| digest(e, feed_base.as_ref(), feed_language.as_deref(), cx)).collect();
+    let mut stored = stored(&digests);
+    let candidates = raw_entries
         .iter()
-        .take(max)
+        .zip(digests)
         .enumerate()
-        .filter_map(|(i, e)| {
-            entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings, &mut oversize)
+        .filter_map(|(i, (e, d))| {
+            let reused = stored.remove(&d).filter(|s| dated_as_before(e, s)).map(|mut entry| {
+                entry.id.clear();
+                Candidate { guid: guid(e).map(str::to_owned), entry, digest: Some(d) }
+            });
+            let mut c = reused.or_else(|| {
+                entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings, &mut oversize)
+            })?;
+            c.digest = Some(d);
+            Some(c)
         })
         .collect();
     oversize.report(&mut warnings);
@@ -125,11 +178,11 @@ fn entry(
         None => feed_base.cloned(),
     };
     let base = base.as_ref();
-    let guid = raw.id.as_deref().map(str::trim).filter(|g| !g.is_empty());
-    if guid.is_some_and(|g| g.len() > MAX_URL_BYTES) || raw.link.as_ref().is_some_and(|l| l.len() > MAX_URL_BYTES) {
+    let trimmed = raw.id.as_deref().map(str::trim).filter(|g| !g.is_empty());
+    if trimmed.is_some_and(|g| g.len() > MAX_URL_BYTES) || raw.link.as_ref().is_some_and(|l| l.len() > MAX_URL_BYTES) {
         oversize.urls.add(index);
     }
-    let guid = guid.filter(|g| g.len() <= MAX_URL_BYTES).map(str::to_owned);
+    let guid = guid(raw).map(str::to_owned);
     let url = raw
         .link
         .as_deref()
@@ -248,7 +301,19 @@ fn entry(
     };
     // Feeds declare one language for everything they publish; the text says what each entry is in.
     entry.language = language::of_entry(&entry, &lead);
-    Some(Candidate { guid, entry })
+    Some(Candidate { guid, entry, digest: None })
+}
+
+/// The source's own id for the entry, trimmed: `None` when blank or too long to keep.
+fn guid(raw: &RawEntry) -> Option<&str> {
+    raw.id.as_deref().map(str::trim).filter(|g| !g.is_empty() && g.len() <= MAX_URL_BYTES)
+}
+
+/// Whether a stored entry has every date its raw entry gives: one it lacks was unreadable or in the
+/// future when it was normalized, and only normalizing again tells which.
+fn dated_as_before(raw: &RawEntry, stored: &Entry) -> bool {
+    let given = |d: &Option<String>| d.as_deref().is_some_and(|d| !d.trim().is_empty());
+    (!given(&raw.published) || stored.published.is_some()) && (!given(&raw.updated) || stored.updated.is_some())
 }
 
 fn date(
@@ -517,5 +582,90 @@ mod tests {
         assert_eq!(text::html_prefix("<p>ab</p>", 5), "<p>ab");
         assert_eq!(text::html_prefix("<p>ab</p>", 2), "");
         assert_eq!(text::html_prefix("ҚҚ", 3), "Қ");
+    }
+
+    fn story(n: u32, title: &str, published: &str) -> RawEntry {
+        RawEntry {
+            id: Some(format!("https://abai.kz/post/{n}")),
+            link: Some(format!("/post/{n}")),
+            title: Some(Text::plain(title)),
+            content: Some(Text::html(format!("<p>Мақала мәтіні нөмір {n}: айтыс туралы.</p>"))),
+            published: Some(published.into()),
+            ..RawEntry::default()
+        }
+    }
+
+    #[test]
+    fn a_stored_entry_is_reused_by_its_raw_digest_and_the_others_are_normalized() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        let raw = feed_with(vec![
+            story(2, "Екінші", "11 Шілде, 2019 сағат 12:20"),
+            story(1, "Бірінші", "10 Шілде, 2019 сағат 09:00"),
+        ]);
+        let fresh = feed(&raw, &cx(&doc));
+        let digests: Vec<RawDigest> = fresh.candidates.iter().map(|c| c.digest.unwrap()).collect();
+        assert_ne!(digests[0], digests[1]);
+        assert_eq!(feed(&raw, &cx(&doc)).candidates[1].digest, Some(digests[1]), "the same input, the same digest");
+
+        // The store knows entry 1 (as an earlier run left it, id and all) and something else.
+        let mut stored = fresh.candidates[1].entry.clone();
+        stored.id = "https://abai.kz/post/1".into();
+        stored.title = "Бірінші (as stored)".into();
+        let mut asked = Vec::new();
+        let reused = feed_reusing(&raw, &cx(&doc), |d| {
+            asked = d.to_vec();
+            HashMap::from([(digests[1], stored.clone()), ([7; 16], stored.clone())])
+        });
+        assert_eq!(asked, digests);
+        let titles: Vec<&str> = reused.candidates.iter().map(|c| c.entry.title.as_str()).collect();
+        assert_eq!(titles, ["Екінші", "Бірінші (as stored)"], "entry 1 is the stored one, entry 2 normalized");
+        let c = &reused.candidates[1];
+        assert_eq!((c.entry.id.as_str(), c.guid.as_deref()), ("", Some("https://abai.kz/post/1")));
+        assert_eq!(c.digest, Some(digests[1]));
+    }
+
+    #[test]
+    fn the_digest_covers_what_normalizing_depends_on() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        let digest = |raw: &RawFeed, cx: &Context| feed(raw, cx).candidates[0].digest.unwrap();
+        let raw = feed_with(vec![story(1, "Бірінші", "10 Шілде, 2019 сағат 09:00")]);
+        let base = digest(&raw, &cx(&doc));
+
+        let mut edited = raw.clone();
+        edited.entries[0].content = Some(Text::html("<p>Мақала мәтіні нөмір 1: айтыс туралы!</p>"));
+        let mut as_text = raw.clone();
+        as_text.entries[0].content.as_mut().unwrap().kind = TextKind::Text;
+        let mut language = raw.clone();
+        language.language = Some("ru".into());
+        let elsewhere = Url::parse("https://m.abai.kz/rss").unwrap();
+        let moscow = Context { timezone: chrono_tz::Europe::Moscow, ..cx(&doc) };
+        for (what, other) in [
+            ("an edited text", digest(&edited, &cx(&doc))),
+            ("a text read as plain text", digest(&as_text, &cx(&doc))),
+            ("the feed's language", digest(&language, &cx(&doc))),
+            ("the document's URL (relative links)", digest(&raw, &cx(&elsewhere))),
+            ("the source's zone (zoneless dates)", digest(&raw, &moscow)),
+        ] {
+            assert_ne!(other, base, "{what} changes the digest");
+        }
+        let later = Context { now: cx(&doc).now + chrono::Duration::days(30), ..cx(&doc) };
+        assert_eq!(digest(&raw, &later), base, "the run's clock does not");
+    }
+
+    #[test]
+    fn a_stored_entry_that_lost_a_date_is_normalized_again() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        // Two days ahead of the run: taken for a clock mistake, and dropped.
+        let raw = feed_with(vec![story(1, "Бірінші", "2024-11-25T10:00:00Z")]);
+        let first = feed(&raw, &cx(&doc)).candidates.remove(0);
+        assert_eq!(first.entry.published, None);
+
+        let later = Context { now: cx(&doc).now + chrono::Duration::days(3), ..cx(&doc) };
+        let mut stored = first.entry.clone();
+        stored.title = "as stored".into();
+        let again = feed_reusing(&raw, &later, |_| HashMap::from([(first.digest.unwrap(), stored)]));
+        let e = &again.candidates[0].entry;
+        assert_eq!(e.title, "Бірінші", "normalized again, not reused");
+        assert_eq!(e.published.map(|d| d.to_rfc3339()).as_deref(), Some("2024-11-25T10:00:00+00:00"));
     }
 }

@@ -4,11 +4,12 @@
 //! config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
 //! ```
 //!
-//! Concurrency lives in exactly one place: sources go through one `buffer_unordered(concurrency)`; each
-//! source is fetched on the async runtime and then understood (decode + parse + normalize, pure CPU
-//! work) on the blocking pool, one job per core at a time, so parsing overlaps the fetches of the others
-//! without oversubscribing the CPU. Everything after that is sequential and deterministic, the WebSub
-//! pings that end a run included (`announce`).
+//! Concurrency lives in exactly one place: each source is read in a task of its own, `concurrency` at a
+//! time (`read_and_record`); it is fetched on the async runtime and then understood (decode + parse +
+//! normalize, pure CPU work) on the blocking pool, one job per core at a time, so parsing overlaps the
+//! fetches of the others without oversubscribing the CPU. The thread that started the run records each
+//! source as its task ends. Everything after that is sequential and deterministic, the WebSub pings
+//! that end a run included (`announce`).
 
 mod announce;
 mod output;
@@ -36,7 +37,7 @@ use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
 use crate::store::{
-    EntriesUpdate, Health, Reconciled, SourceState, SourceUpdate, Store, StoreError, StoredStory, StoryHead,
+    EntriesUpdate, Health, Listings, Reconciled, SourceState, SourceUpdate, Store, StoreError, StoredStory, StoryHead,
 };
 pub use refresh::refresh_loop;
 use source::SourceResult;
@@ -73,10 +74,22 @@ pub fn understand(
     doc_url: Option<&Url>,
     cx: &normalize::Context,
 ) -> Result<Understood, ParseError> {
+    understand_reusing(bytes, content_type, doc_url, cx, |_| HashMap::new())
+}
+
+/// [`understand`], taking the entries `stored` knows by raw digest instead of normalizing them again
+/// (`normalize::feed_reusing`).
+pub fn understand_reusing(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: Option<&Url>,
+    cx: &normalize::Context,
+    stored: impl FnOnce(&[normalize::RawDigest]) -> HashMap<normalize::RawDigest, Entry>,
+) -> Result<Understood, ParseError> {
     let Decoded { text, encoding, decided_by, .. } = decode::decode(bytes, content_type);
     tracing::debug!(source = cx.source, encoding = encoding.name(), by = %decided_by, "decoded");
     let raw = parse::parse(&text)?;
-    let normalized = normalize::feed(&raw, &normalize::Context { doc_url, ..cx.clone() });
+    let normalized = normalize::feed_reusing(&raw, &normalize::Context { doc_url, ..cx.clone() }, stored);
     Ok(Understood { decoded_as: format!("{} ({decided_by})", encoding.name()), raw, normalized })
 }
 
@@ -108,7 +121,8 @@ async fn run_stages(
     for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
         known.insert(s.name.clone(), Arc::new(store.known_urls(&s.name).map_err(fatal)?));
     }
-    let reconciled = read_and_record(&fetcher, config, store, &states, &known, opts, report).await?;
+    let shared = Shared { fetcher: fetcher.clone(), known, listings: store.listings().map(Arc::new) };
+    let reconciled = read_and_record(&shared, config, store, &states, opts, report).await?;
     remember(config, store, opts, &reconciled, report)?;
     let changed = publish(config, store, opts, report)?;
     announce::announce(&fetcher, config, store, changed, report).await;
@@ -122,11 +136,10 @@ async fn run_stages(
 /// Each source is read in a task of its own: recording is synchronous work on this thread, and the
 /// sources in flight keep fetching and parsing meanwhile (polled by this thread, they would wait).
 async fn read_and_record(
-    fetcher: &Arc<Fetcher>,
+    shared: &Shared,
     config: &Config,
     store: &mut Store,
     states: &HashMap<String, SourceState>,
-    known: &HashMap<String, Arc<HashSet<String>>>,
     opts: &RunOptions,
     report: &mut RunReport,
 ) -> Result<HashMap<String, Reconciled>, String> {
@@ -139,11 +152,12 @@ async fn read_and_record(
         while reading.len() < config.concurrency.max(1) {
             let Some((i, source)) = sources.next() else { break };
             let state = states.get(&source.name).cloned().unwrap_or_default();
-            let (fetcher, source, known, opts) =
-                (fetcher.clone(), source.clone(), known.get(&source.name).cloned(), opts.clone());
+            let (fetcher, source, opts) = (shared.fetcher.clone(), source.clone(), opts.clone());
+            let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let schedule = config.schedule;
             reading.spawn(async move {
-                (i, source::read_source(&fetcher, &source, state, known.as_deref(), schedule, &opts).await)
+                let stored = pages::Stored { known: known.as_deref(), listings };
+                (i, source::read_source(&fetcher, &source, state, stored, schedule, &opts).await)
             });
         }
         let Some(joined) = reading.join_next().await else { break };
@@ -170,6 +184,15 @@ async fn read_and_record(
     Ok(reconciled)
 }
 
+/// What every source's task shares.
+struct Shared {
+    fetcher: Arc<Fetcher>,
+    /// Per source that fetches article pages: the canonical URLs of its stored entries.
+    known: HashMap<String, Arc<HashSet<String>>>,
+    /// The entries the feeds listed at the last commit (none for a store in memory).
+    listings: Option<Arc<Listings>>,
+}
+
 /// Assigns ids (and drops in-feed duplicates) for one parsed source; fills its report row.
 fn identify(source: &crate::config::Source, result: SourceResult) -> (SourceReport, Option<SourceUpdate>) {
     let mut row = result.report;
@@ -182,6 +205,7 @@ fn identify(source: &crate::config::Source, result: SourceResult) -> (SourceRepo
         }
         row.duplicates = identified.duplicates;
         u.entries = EntriesUpdate::Parsed(identified.entries);
+        u.digests = identified.digests;
     }
     (row, update)
 }
@@ -400,6 +424,7 @@ mod tests {
             configured_url: format!("https://{source}.kz/rss"),
             state: SourceState::default(),
             entries: EntriesUpdate::Parsed(entries),
+            digests: HashMap::new(),
         }
     }
 

@@ -9,23 +9,29 @@
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
 //!   first time (see `store::reconcile`), so each page is fetched once.
 //!
+//! - A changed feed's entries that the store holds from the same raw entry (`normalize::RawDigest`) are
+//!   taken from the store instead of normalized again, read through [`Listings`] on the blocking pool.
+//!   Not for sources that fetch article pages: their stored text is not what the feed normalizes to.
+//!
 //! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use url::Url;
 
-use super::{understand, Understood};
+use super::{understand_reusing, Understood};
 use crate::config::{Source, SourceKind};
 use crate::decode;
 use crate::extract::{self, PageContext};
 use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
 use crate::model::{FeedFormat, Person, RawFeed, Text};
-use crate::normalize::{self, html::sanitize, urls, Candidate};
+use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
 use crate::parse::ParseError;
 use crate::report::error_chain;
+use crate::store::Listings;
 
 /// Article pages fetched per source and run, so a first run over a big archive stays polite.
 pub const MAX_ARTICLES: usize = 100;
@@ -37,6 +43,14 @@ pub(super) struct Read {
     pub discovered: Option<Url>,
 }
 
+/// What the store knew of a source when the run began.
+pub(super) struct Stored<'a> {
+    /// For a source that fetches article pages: the canonical URLs of its stored entries.
+    pub(super) known: Option<&'a HashSet<String>>,
+    /// The entries feeds listed at the last commit, to reuse those a changed feed still lists unchanged.
+    pub(super) listings: Option<Arc<Listings>>,
+}
+
 /// Decodes, parses and normalizes a source's body according to its kind, then fetches article pages
 /// when the source asks for full text.
 pub(super) async fn read(
@@ -44,21 +58,26 @@ pub(super) async fn read(
     source: &Source,
     body: Body,
     location: &Location,
-    known: Option<&HashSet<String>>,
+    Stored { known, listings }: Stored<'_>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {
         Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
         Location::File(path) => Url::from_file_path(path).ok(),
     };
+    // An article page's text is not what the raw entry normalizes to: such sources normalize every entry.
+    let listings = listings.filter(|_| !source.kind.fetches_articles());
     let mut read = match &source.kind {
-        SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, now).await?,
+        SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, listings, now).await?,
         SourceKind::Html { .. } => {
             let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
             Read { understood: read_listing(fetcher, source, body, url, now).await?, discovered: None }
         }
     };
     if source.kind.fetches_articles() {
+        for c in &mut read.understood.normalized.candidates {
+            c.digest = None;
+        }
         let warnings =
             fill_from_articles(fetcher, source, &mut read.understood.normalized.candidates, known, now).await;
         read.understood.normalized.warnings.extend(warnings);
@@ -71,9 +90,10 @@ async fn read_feed(
     source: &Source,
     body: Body,
     doc_url: Option<Url>,
+    listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
-    let cx = Owned { source: source.name.clone(), tz: source.timezone, now };
+    let cx = Owned { source: source.name.clone(), tz: source.timezone, now, listings };
     let first = blocking({
         let (cx, doc_url) = (cx.clone(), doc_url.clone());
         move || cx.understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref())
@@ -241,6 +261,7 @@ struct Owned {
     source: String,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
+    listings: Option<Arc<Listings>>,
 }
 
 impl Owned {
@@ -253,7 +274,15 @@ impl Owned {
         doc_url: Option<&Url>,
     ) -> Result<Understood, (ParseError, Option<String>)> {
         let cx = normalize::Context { source: &self.source, doc_url, timezone: self.tz, now: self.now };
-        understand(bytes, content_type, doc_url, &cx).map_err(|e| match e {
+        let stored = |digests: &[RawDigest]| match &self.listings {
+            Some(listings) => listings.entries(&self.source, digests).unwrap_or_else(|e| {
+                // Only slower: every entry is normalized.
+                tracing::warn!(source = %self.source, "cannot read the entries stored: {}", error_chain(&e));
+                HashMap::new()
+            }),
+            None => HashMap::new(),
+        };
+        understand_reusing(bytes, content_type, doc_url, &cx, stored).map_err(|e| match e {
             ParseError::NotAFeed { .. } => (e, Some(decode::decode(bytes, content_type).text)),
             e => (e, None),
         })

@@ -7,7 +7,7 @@
 //! anyway, and a success revives it). Its stored entries are not touched: they stay published until
 //! retention purges them, like those of any source that stopped listing them.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -39,7 +39,7 @@ pub(super) async fn read_source(
     fetcher: &Fetcher,
     source: &Source,
     mut state: SourceState,
-    known: Option<&HashSet<String>>,
+    stored: pages::Stored<'_>,
     schedule: Bounds,
     opts: &RunOptions,
 ) -> SourceResult {
@@ -72,6 +72,9 @@ pub(super) async fn read_source(
         }
     }
 
+    // Only a feed parsed before has entries to reuse.
+    let listings = stored.listings.filter(|_| state.body_hash.is_some());
+    let stored = pages::Stored { listings, ..stored };
     state.last_fetch = Some(now);
     let mut normalized = None;
     let mut entries = EntriesUpdate::Unknown;
@@ -121,7 +124,7 @@ pub(super) async fn read_source(
                 entries = EntriesUpdate::Unchanged;
             } else {
                 let meta = body.meta.clone();
-                match pages::read(fetcher, source, body, &location, known, now).await {
+                match pages::read(fetcher, source, body, &location, stored, now).await {
                     Ok(pages::Read { understood: u, discovered }) => {
                         if let Some(feed) = discovered {
                             tracing::info!(source = %source.name, %feed, "using the feed the page advertises");
@@ -158,7 +161,13 @@ pub(super) async fn read_source(
         }
     }
     report.elapsed = started.elapsed();
-    let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
+    let update = SourceUpdate {
+        name: source.name.clone(),
+        configured_url: source.url.clone(),
+        state,
+        entries,
+        digests: HashMap::new(),
+    };
     SourceResult { report, update: Some(update), normalized }
 }
 

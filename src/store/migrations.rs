@@ -142,4 +142,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE entries DROP COLUMN storied;
     CREATE INDEX entries_near ON entries (sort_date, bands, first_seen, source);
     "#,
+    // 10: the digest of the raw entry each entry was normalized from (`normalize::RawDigest`), so a
+    // changed feed's unchanged entries are taken from the store instead of normalized again
+    // (`Listings`). Entries stored before get theirs the next time their feed is parsed.
+    r#"
+    ALTER TABLE entries ADD COLUMN raw_digest BLOB;
+    "#,
 ];

@@ -21,6 +21,7 @@ mod stories;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -30,6 +31,7 @@ use crate::dedup;
 use crate::dedup::near::{self, Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
+use crate::normalize::RawDigest;
 
 pub use lock::{LockError, RunLock};
 pub use stories::{StoredStory, StoryHead};
@@ -149,6 +151,8 @@ pub struct SourceUpdate {
     pub configured_url: String,
     pub state: SourceState,
     pub entries: EntriesUpdate,
+    /// The raw digest of each parsed entry that has one, by id (`dedup::Identified::digests`).
+    pub digests: HashMap<String, RawDigest>,
 }
 
 #[derive(Debug, Clone)]
@@ -365,6 +369,12 @@ impl Store {
         })
     }
 
+    /// What the sources' feeds listed at the last commit, for the source tasks to reuse ([`Listings`]);
+    /// `None` for a store in memory, which no other connection can see.
+    pub fn listings(&self) -> Option<Listings> {
+        (self.path != Path::new(":memory:")).then(|| Listings { path: self.path.clone(), idle: Mutex::default() })
+    }
+
     /// Every stored entry of the given sources.
     pub fn entries(&self, sources: &[&str]) -> Result<Vec<Stored>, StoreError> {
         let wanted: HashSet<&str> = sources.iter().copied().collect();
@@ -510,6 +520,7 @@ struct NewEntry {
     url: Option<String>,
     print: Option<[u8; 32]>,
     json: String,
+    digest: Option<RawDigest>,
 }
 
 /// How many new entries [`Recorder`] signs at once.
@@ -533,8 +544,8 @@ impl Recorder<'_> {
                     // The same source twice in one run: the second must see the first's entries.
                     self.write_pending().map_err(err)?;
                 }
-                let r = reconcile(&self.tx, &u.name, entries, self.now, saved.listed_before, &mut self.pending)
-                    .map_err(err)?;
+                let listed = Listed { entries, digests: &u.digests, before: saved.listed_before };
+                let r = reconcile(&self.tx, &u.name, listed, self.now, &mut self.pending).map_err(err)?;
                 self.changed |= r.updated > 0;
                 self.out.insert(u.name.clone(), r);
                 self.pending_sources.insert(u.name.clone());
@@ -558,11 +569,11 @@ impl Recorder<'_> {
             let inserted = write_entry(
                 &self.tx,
                 "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
-                                                entry, sort_date, text_size, has_content, signature, bands)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                                entry, sort_date, text_size, has_content, signature, bands, raw_digest)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 &p.source,
                 &p.entry,
-                (p.url.as_deref(), p.print),
+                (p.url.as_deref(), p.print, p.digest),
                 self.now,
                 &p.json,
                 Some(signature),
@@ -590,6 +601,59 @@ impl Recorder<'_> {
         self.tx.commit().map_err(err)?;
         Ok(self.out)
     }
+}
+
+/// What each source's feed listed at the last commit, read by the source tasks while the run's
+/// recorder writes: a changed feed's entries whose raw digest is stored are taken from the store
+/// instead of normalized again (`normalize::feed_reusing`). Read-only connections of their own, kept
+/// for the next task: in WAL mode a reader sees the last commit and waits for no writer.
+pub struct Listings {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Listings {
+    /// The entries `source`'s feed listed whose raw digest is among `digests`.
+    pub fn entries(&self, source: &str, digests: &[RawDigest]) -> Result<HashMap<RawDigest, Entry>, StoreError> {
+        let err = |source| StoreError::Sqlite { path: self.path.clone(), source };
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(&self.path, flags).map_err(err)?;
+                conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+                conn
+            }
+        };
+        let found = listed_entries(&conn, source, digests).map_err(err);
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        found
+    }
+}
+
+fn listed_entries(
+    conn: &Connection,
+    source: &str,
+    digests: &[RawDigest],
+) -> rusqlite::Result<HashMap<RawDigest, Entry>> {
+    let wanted: HashSet<&RawDigest> = digests.iter().collect();
+    let mut stmt = conn.prepare_cached(
+        "SELECT raw_digest, entry FROM entries WHERE source = ?1 AND in_feed = 1 AND raw_digest IS NOT NULL",
+    )?;
+    let mut rows = stmt.query([source])?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let Ok(digest) = RawDigest::try_from(r.get_ref(0)?.as_blob()?) else { continue };
+        if !wanted.contains(&digest) {
+            continue;
+        }
+        // An entry this feedmill cannot read back is normalized again, as if it were not stored.
+        if let Ok(entry) = serde_json::from_str::<Entry>(r.get_ref(1)?.as_str()?) {
+            out.insert(digest, entry);
+        }
+    }
+    Ok(out)
 }
 
 /// Meta key of the cached [`Store::entry_counts`]: `[content version, {source: count}]`.
@@ -720,14 +784,15 @@ fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite:
 
 /// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
 /// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size, ?9 has content,
-/// ?10 its signature and ?11 band tags (`None` where the statement keeps the stored ones).
+/// ?10 its signature and ?11 band tags (`None` where the statement keeps the stored ones), and ?12 the
+/// raw entry's digest.
 #[allow(clippy::too_many_arguments)]
 fn write_entry(
     tx: &Transaction,
     sql: &str,
     source: &str,
     entry: &Entry,
-    (url, print): (Option<&str>, Option<[u8; 32]>),
+    (url, print, digest): (Option<&str>, Option<[u8; 32]>, Option<RawDigest>),
     now: DateTime<Utc>,
     json: &str,
     signed: Option<(Vec<u8>, Vec<u8>)>,
@@ -748,6 +813,7 @@ fn write_entry(
             entry.content_html.is_some(),
             signature,
             bands,
+            digest.map(|d| d.to_vec()),
         ],
     )
 }
@@ -815,6 +881,16 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
     Ok(saved)
 }
 
+/// A parsed feed, as [`reconcile`] takes it.
+struct Listed<'a> {
+    /// Its entries, in feed order.
+    entries: &'a [Entry],
+    /// Their raw digests, by id.
+    digests: &'a HashMap<String, RawDigest>,
+    /// When the feed listed its entries before this run.
+    before: Option<i64>,
+}
+
 /// Matches a parsed feed's entries with the stored ones by id, then canonical URL, then fingerprint, and
 /// writes them: a match keeps its stored id and first-seen time and takes the new content.
 ///
@@ -825,9 +901,8 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
 fn reconcile(
     tx: &Transaction,
     source: &str,
-    entries: &[Entry],
+    listed: Listed,
     now: DateTime<Utc>,
-    listed_before: Option<i64>,
     new: &mut Vec<NewEntry>,
 ) -> rusqlite::Result<Reconciled> {
     struct Row {
@@ -839,12 +914,13 @@ fn reconcile(
         json: String,
         sort_date: Option<i64>,
         in_feed: bool,
+        digest: Option<Vec<u8>>,
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed
+            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
              FROM entries WHERE source = ?1",
         )?;
         let mut q = stmt.query([source])?;
@@ -859,6 +935,7 @@ fn reconcile(
                 json: r.get(5)?,
                 sort_date: r.get(6)?,
                 in_feed: r.get(7)?,
+                digest: r.get(8)?,
             };
             by_key.insert(row.id.clone(), i);
             if let Some(url) = &row.url {
@@ -878,7 +955,8 @@ fn reconcile(
 
     let mut out = Reconciled::default();
     let mut claimed = HashSet::new();
-    for entry in entries {
+    for entry in listed.entries {
+        let digest = listed.digests.get(&entry.id).copied();
         let url = dedup::canonical_url(entry);
         let print = dedup::fingerprint(entry);
         let keys: Vec<String> =
@@ -909,7 +987,8 @@ fn reconcile(
                     // The columns derived from the entry are compared too: an older feedmill wrote them.
                     let columns_same = row.url.as_deref() == url.as_deref()
                         && row.print.as_deref() == print.as_ref().map(|p| &p[..])
-                        && row.sort_date == Some(ts(entry.sort_date()));
+                        && row.sort_date == Some(ts(entry.sort_date()))
+                        && row.digest.as_deref() == digest.as_ref().map(|d| &d[..]);
                     if row.in_feed && columns_same {
                         continue;
                     }
@@ -924,11 +1003,11 @@ fn reconcile(
                     "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
                             signature = CASE WHEN entry = ?6 THEN signature ELSE ?10 END,
                             bands = CASE WHEN entry = ?6 THEN bands ELSE ?11 END, entry = ?6,
-                            sort_date = ?7, text_size = ?8, has_content = ?9
+                            sort_date = ?7, text_size = ?8, has_content = ?9, raw_digest = ?12
                      WHERE source = ?1 AND id = ?2",
                     source,
                     &entry,
-                    (url.as_deref(), print),
+                    (url.as_deref(), print, digest),
                     now,
                     &json,
                     signature,
@@ -946,7 +1025,7 @@ fn reconcile(
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 // Written, and counted, by the recorder once signed.
-                new.push(NewEntry { source: source.to_owned(), entry, url, print, json });
+                new.push(NewEntry { source: source.to_owned(), entry, url, print, json, digest });
             }
         }
     }
@@ -954,7 +1033,7 @@ fn reconcile(
         tx.prepare_cached("UPDATE entries SET in_feed = 0, last_seen = max(last_seen, ?2) WHERE rowid = ?1")?;
     for (i, row) in rows.iter().enumerate() {
         if row.in_feed && !claimed.contains(&i) {
-            drop.execute(params![row.rowid, listed_before.unwrap_or(i64::MIN)])?;
+            drop.execute(params![row.rowid, listed.before.unwrap_or(i64::MIN)])?;
         }
     }
     Ok(out)

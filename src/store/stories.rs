@@ -773,6 +773,7 @@ mod tests {
                 configured_url: format!("https://{}.kz/rss", names[s]),
                 state: SourceState::default(),
                 entries: EntriesUpdate::Parsed(entries),
+                digests: HashMap::new(),
             })
             .collect();
         store.record(at(run), &updates).unwrap();

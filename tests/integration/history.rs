@@ -54,6 +54,58 @@ fn entries_that_leave_the_feed_stay_and_edits_update_in_place() {
 }
 
 #[test]
+fn a_changed_feed_reuses_the_entries_it_still_lists_unchanged() {
+    let server = TestServer::start();
+    let build = |date: &str| format!("<lastBuildDate>{date}</lastBuildDate>");
+    server.route(
+        "/rss",
+        [Reply::ok_as(
+            "application/rss+xml",
+            feed(
+                &[item(3, "Үшінші"), item(2, "Екінші"), item(1, "Бірінші")],
+                &build("Thu, 04 Jul 2019 12:00:00 +0600"),
+            ),
+        )],
+    );
+    let p = one_source(&server, "/rss");
+    p.run().assert_code(0);
+    // Marks the stored copy of entry 3: normalizing its raw entry again would give the feed's title back.
+    let db = rusqlite::Connection::open(p.path(".feedmill/state.db")).unwrap();
+    let marked = db
+        .execute(
+            "UPDATE entries SET entry = json_set(entry, '$.title', 'Үшінші (stored)') WHERE id = 'https://abai.kz/post/3'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(marked, 1);
+
+    // The feed is rebuilt: a new build date, entry 4 new, entry 2 corrected, entries 3 and 1 as they were.
+    server.route(
+        "/rss",
+        [Reply::ok_as(
+            "application/rss+xml",
+            feed(
+                &[item(4, "Төртінші"), item(3, "Үшінші"), item(2, "Екінші (түзетілген)"), item(1, "Бірінші")],
+                &build("Thu, 04 Jul 2019 13:00:00 +0600"),
+            ),
+        )],
+    );
+    let run = p.run();
+    run.assert_code(0);
+    let row = run.stderr.lines().find(|l| l.starts_with("abai ")).unwrap();
+    assert_eq!(row.split_whitespace().nth(4), Some("1"), "one new entry: {row}");
+    assert_eq!(
+        p.titles("all"),
+        ["Төртінші", "Үшінші (stored)", "Екінші (түзетілген)", "Бірінші"],
+        "entry 3 was taken from the store, entry 2 normalized again"
+    );
+    let digests: i64 = db
+        .query_row("SELECT count(DISTINCT raw_digest) FROM entries WHERE raw_digest IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(digests, 4, "every entry is stored with its raw digest");
+}
+
+#[test]
 fn conditional_get_and_unchanged_bodies_cost_no_parse_and_no_write() {
     let server = TestServer::start();
     let body = feed(&[item(1, "Бірінші")], "");

@@ -465,6 +465,7 @@ fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8>
     let u = pipeline::understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref(), &cx)
         .with_context(|| format!("{input}: not a feed feedmill can read"))?;
     let identified = feedmill::dedup::identify("parse", u.normalized.candidates);
+    let entries: Vec<_> = identified.entries.into_iter().map(|l| l.entry).collect();
     if json {
         let out = serde_json::json!({
             "format": pipeline::format_label(&u.raw),
@@ -472,7 +473,7 @@ fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8>
             "title": u.normalized.title,
             "site_url": u.normalized.site_url,
             "warnings": u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded).collect::<Vec<_>>(),
-            "entries": identified.entries,
+            "entries": entries,
         });
         say!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(EXIT_OK);
@@ -481,11 +482,11 @@ fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8>
     say!("encoding: {}", u.decoded_as);
     say!("title:    {}", u.normalized.title.as_deref().unwrap_or("-"));
     say!("site:     {}", u.normalized.site_url.as_deref().unwrap_or("-"));
-    say!("entries:  {} ({} read, {} duplicates)", identified.entries.len(), u.raw.entries.len(), identified.duplicates);
+    say!("entries:  {} ({} read, {} duplicates)", entries.len(), u.raw.entries.len(), identified.duplicates);
     for w in u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded) {
         say!("warning:  {w}");
     }
-    for e in &identified.entries {
+    for e in &entries {
         say!("");
         say!("- {}", e.title);
         say!("  id:        {}", e.id);

@@ -79,7 +79,7 @@ fn category() -> Vec<Entry> {
         let spec = FeedSpec::new(format, site, ENTRIES_PER_SOURCE, TYPICAL_HTML_BYTES);
         let understood = feedmill_bench::understand(&spec, &spec.generate()).expect("feedmill reads the corpus");
         let identified = feedmill::dedup::identify(&format!("site{site}"), understood.normalized.candidates);
-        entries.extend(identified.entries);
+        entries.extend(identified.entries.into_iter().map(|l| l.entry));
     }
     entries.sort_by(|a, b| b.sort_date().cmp(&a.sort_date()).then_with(|| a.id.cmp(&b.id)));
     entries

@@ -38,9 +38,7 @@ const MIN_FINGERPRINT_CHARS: usize = 24;
 /// One source's entries with ids assigned and in-feed duplicates removed.
 #[derive(Debug, Clone)]
 pub struct Identified {
-    pub entries: Vec<Entry>,
-    /// Each kept entry's raw digest, by its id, where it has one (for the store to reuse it).
-    pub digests: HashMap<String, RawDigest>,
+    pub entries: Vec<Listed>,
     /// Entries dropped because an earlier entry of the same feed was the same.
     pub duplicates: usize,
     /// Why the source's ids were not trusted, when they were not.
@@ -66,7 +64,7 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
         format!("ids not trusted: {blank} blank and {repeated} repeated among {total} entries; identifying entries by link and content")
     });
 
-    let mut out = Identified { entries: Vec::with_capacity(total), digests: HashMap::new(), duplicates: 0, downgraded };
+    let mut out = Identified { entries: Vec::with_capacity(total), duplicates: 0, downgraded };
     let mut ids = HashMap::new();
     let mut prints = HashMap::new();
     for Candidate { guid, mut entry, digest } in candidates {
@@ -87,13 +85,27 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
             tracing::debug!(source, id = %entry.id, by = if dup_id { "id" } else { "fingerprint" }, "duplicate inside the feed");
             out.duplicates += 1;
         } else {
-            if let Some(d) = digest {
-                out.digests.insert(entry.id.clone(), d);
-            }
-            out.entries.push(entry);
+            out.entries.push(Listed { entry, print, digest });
         }
     }
     out
+}
+
+/// An entry as its feed lists it, with the keys worked out for it on the way, so the store does not
+/// work them out again.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub entry: Entry,
+    /// [`fingerprint`] of the entry.
+    pub print: Option<[u8; 32]>,
+    /// What it was normalized from, where it was (`normalize::RawDigest`).
+    pub digest: Option<RawDigest>,
+}
+
+impl From<Entry> for Listed {
+    fn from(entry: Entry) -> Listed {
+        Listed { print: fingerprint(&entry), entry, digest: None }
+    }
 }
 
 /// Near-duplicate detection across sources (layer 4): a copy is folded into a story when its

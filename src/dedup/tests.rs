@@ -45,12 +45,12 @@ fn trusted_guids_become_ids() {
         ],
     );
     assert_eq!(out.downgraded, None);
-    assert_eq!(out.entries[0].id, "https://abai.kz/post/1");
-    assert!(out.entries[1].id.starts_with("urn:feedmill:abai:"), "{}", out.entries[1].id);
-    assert_eq!(out.entries[1].id.len(), "urn:feedmill:abai:".len() + 24);
+    assert_eq!(out.entries[0].entry.id, "https://abai.kz/post/1");
+    assert!(out.entries[1].entry.id.starts_with("urn:feedmill:abai:"), "{}", out.entries[1].entry.id);
+    assert_eq!(out.entries[1].entry.id.len(), "urn:feedmill:abai:".len() + 24);
     // Derived ids are stable: same source, same guid, same id.
     let again = identify("abai", vec![cand(Some("95211"), entry("abai", None, "x", ""))]);
-    assert_eq!(again.entries[0].id, out.entries[1].id);
+    assert_eq!(again.entries[0].entry.id, out.entries[1].entry.id);
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn repeated_guids_downgrade_the_source_to_links() {
         ],
     );
     assert!(out.downgraded.as_deref().unwrap().contains("1 blank and 1 repeated among 3 entries"));
-    let ids: Vec<_> = out.entries.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<_> = out.entries.iter().map(|e| e.entry.id.as_str()).collect();
     assert_eq!(ids, ["https://bad.example/a", "https://bad.example/b", "https://bad.example/c"]);
     assert_eq!(out.duplicates, 0);
 }

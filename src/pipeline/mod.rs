@@ -122,7 +122,7 @@ async fn run_stages(
         known.insert(s.name.clone(), Arc::new(store.known_urls(&s.name).map_err(fatal)?));
     }
     let shared = Shared { fetcher: fetcher.clone(), known, listings: store.listings().map(Arc::new) };
-    let reconciled = read_and_record(&shared, config, store, &states, opts, report).await?;
+    let reconciled = read_and_record(&shared, config, store, states, opts, report).await?;
     remember(config, store, opts, &reconciled, report)?;
     let changed = publish(config, store, opts, report)?;
     announce::announce(&fetcher, config, store, changed, report).await;
@@ -139,7 +139,7 @@ async fn read_and_record(
     shared: &Shared,
     config: &Config,
     store: &mut Store,
-    states: &HashMap<String, SourceState>,
+    mut states: HashMap<String, SourceState>,
     opts: &RunOptions,
     report: &mut RunReport,
 ) -> Result<HashMap<String, Reconciled>, String> {
@@ -151,7 +151,8 @@ async fn read_and_record(
     loop {
         while reading.len() < config.concurrency.max(1) {
             let Some((i, source)) = sources.next() else { break };
-            let state = states.get(&source.name).cloned().unwrap_or_default();
+            // Taken, not copied: source names are unique, and 10,000 states cost to copy and to drop.
+            let state = states.remove(&source.name).unwrap_or_default();
             let (fetcher, source, opts) = (shared.fetcher.clone(), source.clone(), opts.clone());
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let schedule = config.schedule;
@@ -205,7 +206,6 @@ fn identify(source: &crate::config::Source, result: SourceResult) -> (SourceRepo
         }
         row.duplicates = identified.duplicates;
         u.entries = EntriesUpdate::Parsed(identified.entries);
-        u.digests = identified.digests;
     }
     (row, update)
 }
@@ -423,8 +423,7 @@ mod tests {
             name: source.into(),
             configured_url: format!("https://{source}.kz/rss"),
             state: SourceState::default(),
-            entries: EntriesUpdate::Parsed(entries),
-            digests: HashMap::new(),
+            entries: EntriesUpdate::Parsed(entries.into_iter().map(dedup::Listed::from).collect()),
         }
     }
 

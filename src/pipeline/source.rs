@@ -7,7 +7,6 @@
 //! anyway, and a success revives it). Its stored entries are not touched: they stay published until
 //! retention purges them, like those of any source that stopped listing them.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -161,13 +160,7 @@ pub(super) async fn read_source(
         }
     }
     report.elapsed = started.elapsed();
-    let update = SourceUpdate {
-        name: source.name.clone(),
-        configured_url: source.url.clone(),
-        state,
-        entries,
-        digests: HashMap::new(),
-    };
+    let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
     SourceResult { report, update: Some(update), normalized }
 }
 

@@ -772,8 +772,7 @@ mod tests {
                 name: names[s].into(),
                 configured_url: format!("https://{}.kz/rss", names[s]),
                 state: SourceState::default(),
-                entries: EntriesUpdate::Parsed(entries),
-                digests: HashMap::new(),
+                entries: EntriesUpdate::Parsed(entries.into_iter().map(crate::dedup::Listed::from).collect()),
             })
             .collect();
         store.record(at(run), &updates).unwrap();

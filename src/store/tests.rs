@@ -31,8 +31,7 @@ fn parsed(entries: Vec<Entry>) -> SourceUpdate {
         name: "abai".into(),
         configured_url: "https://abai.kz/rss".into(),
         state: SourceState::default(),
-        entries: EntriesUpdate::Parsed(entries),
-        digests: HashMap::new(),
+        entries: EntriesUpdate::Parsed(entries.into_iter().map(dedup::Listed::from).collect()),
     }
 }
 
@@ -430,4 +429,54 @@ fn migration_9_lists_the_entries_not_merged_yet_and_the_next_run_merges_them() {
     assert_eq!(store.update_stories(&[mode], &["abai"]).unwrap(), 1);
     assert!(waiting_ids(&store).is_empty());
     assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn entry_counts_recount_only_the_sources_a_write_added_to_or_purged_from() {
+    let mut store = Store::in_memory().unwrap();
+    let of = |source: &str, n: u32| {
+        let mut e =
+            entry(&format!("https://{source}.kz/{n}"), &format!("https://{source}.kz/{n}"), &format!("Жаңалық {n}"));
+        e.source = source.into();
+        e.summary_html = Some(format!("<p>{source}: мәтін нөмір {n}, айтыс туралы.</p>"));
+        e
+    };
+    let feed = |source: &str, ns: &[u32]| SourceUpdate {
+        name: source.into(),
+        configured_url: format!("https://{source}.kz/rss"),
+        ..parsed(ns.iter().map(|n| of(source, *n)).collect())
+    };
+    let counted = |store: &Store| {
+        let mut counts: Vec<(String, usize)> = store.entry_counts().unwrap().into_iter().collect();
+        counts.sort();
+        assert_eq!(counts, {
+            let mut all: Vec<_> = count_entries(&store.conn).unwrap().into_iter().collect();
+            all.sort();
+            all
+        });
+        counts
+    };
+    let pairs = |v: &[(&str, usize)]| v.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
+
+    store.record(at(1), &[feed("abai", &[1, 2]), feed("qazaq", &[1, 2, 3])]).unwrap();
+    assert_eq!(counted(&store), pairs(&[("abai", 2), ("qazaq", 3)]));
+
+    // A count the write does not touch is carried over as it was kept, not counted again.
+    let version = store.content_version().unwrap();
+    let kept = HashMap::from([("abai", 2), ("qazaq", 99)]);
+    store.set_meta(ENTRY_COUNTS_KEY, &serde_json::to_string(&(version, kept)).unwrap()).unwrap();
+    store.record(at(2), &[feed("abai", &[1, 2, 3]), feed("qazaq", &[1, 2, 3])]).unwrap();
+    assert_eq!(store.entry_counts().unwrap()["qazaq"], 99, "qazaq added nothing");
+    assert_eq!(store.entry_counts().unwrap()["abai"], 3);
+
+    // Counts kept by an older version are not trusted: everything is counted again.
+    let version = store.content_version().unwrap();
+    let stale = HashMap::from([("qazaq", 99)]);
+    store.set_meta(ENTRY_COUNTS_KEY, &serde_json::to_string(&(version - 1, stale)).unwrap()).unwrap();
+    store.record(at(3), &[feed("abai", &[1, 2, 3, 4]), feed("qazaq", &[3])]).unwrap();
+    assert_eq!(counted(&store), pairs(&[("abai", 4), ("qazaq", 3)]));
+
+    // qazaq's 1 and 2 left its feed at 2; purged, they leave its count.
+    assert_eq!(store.purge(at(3), at(4)).unwrap(), 2);
+    assert_eq!(counted(&store), pairs(&[("abai", 4), ("qazaq", 1)]));
 }

@@ -19,7 +19,7 @@ fn read_back(path: &std::path::Path) -> Vec<feedmill::model::Entry> {
     };
     let u = pipeline::understand(&bytes, None, Some(&doc), &cx).unwrap();
     assert!(u.raw.warnings.is_empty(), "{}: our own output needed forgiving: {:?}", path.display(), u.raw.warnings);
-    dedup::identify("rt", u.normalized.candidates).entries
+    dedup::identify("rt", u.normalized.candidates).entries.into_iter().map(|l| l.entry).collect()
 }
 
 #[test]

@@ -667,10 +667,14 @@ const ENTRY_COUNTS_KEY: &str = "entry_counts";
 /// unchanged (a 304) and still lists it. For queries over `entries e LEFT JOIN sources s`.
 const LAST_SEEN: &str = "CASE WHEN e.in_feed = 1 AND s.listed_at > e.last_seen THEN s.listed_at ELSE e.last_seen END";
 
+/// A fingerprint as a key of [`reconcile`]'s map: `print:` and lower-case hex.
 fn hex(bytes: &[u8]) -> String {
-    let mut s = String::from("print:");
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(6 + 2 * bytes.len());
+    s.push_str("print:");
     for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     s
 }

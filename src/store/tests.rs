@@ -480,3 +480,8 @@ fn entry_counts_recount_only_the_sources_a_write_added_to_or_purged_from() {
     assert_eq!(store.purge(at(3), at(4)).unwrap(), 2);
     assert_eq!(counted(&store), pairs(&[("abai", 4), ("qazaq", 1)]));
 }
+
+#[test]
+fn fingerprint_keys_are_lower_case_hex() {
+    assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "print:000fa5ff");
+}

@@ -9,9 +9,10 @@
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
 //!   first time (see `store::reconcile`), so each page is fetched once.
 //!
-//! - A changed feed's entries that the store holds from the same raw entry (`normalize::RawDigest`) are
-//!   taken from the store instead of normalized again, read through [`Listings`] on the blocking pool.
-//!   Not for sources that fetch article pages: their stored text is not what the feed normalizes to.
+//! - The entries of a changed feed or listing page that the store holds from the same raw entry
+//!   (`normalize::RawDigest`) are taken from the store instead of normalized again, read through
+//!   [`Listings`] on the blocking pool. Not for sources that fetch article pages: their stored text is
+//!   not what the feed or page normalizes to.
 //!
 //! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing.
 
@@ -27,7 +28,7 @@ use crate::config::{Source, SourceKind};
 use crate::decode;
 use crate::extract::{self, PageContext};
 use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
-use crate::model::{FeedFormat, Person, RawFeed, Text};
+use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
 use crate::parse::ParseError;
 use crate::report::error_chain;
@@ -71,7 +72,7 @@ pub(super) async fn read(
         SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, listings, now).await?,
         SourceKind::Html { .. } => {
             let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
-            Read { understood: read_listing(fetcher, source, body, url, now).await?, discovered: None }
+            Read { understood: read_listing(fetcher, source, body, url, listings, now).await?, discovered: None }
         }
     };
     if source.kind.fetches_articles() {
@@ -139,6 +140,7 @@ async fn read_listing(
     source: &Source,
     body: Body,
     url: Url,
+    listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Understood, String> {
     let SourceKind::Html { listing, pages, .. } = &source.kind else {
@@ -175,8 +177,13 @@ async fn read_listing(
     if raw.entries.is_empty() {
         return Err(format!("the selector `item` matched no story on {url}"));
     }
-    let cx = normalize::Context { source: &source.name, doc_url: Some(&url), timezone: source.timezone, now };
-    let normalized = normalize::feed(&raw, &cx);
+    let (name, tz) = (source.name.clone(), source.timezone);
+    let (raw, normalized) = blocking(move || {
+        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now };
+        let normalized = normalize::feed_reusing(&raw, &cx, |d| stored(listings.as_deref(), &name, d));
+        (raw, normalized)
+    })
+    .await?;
     Ok(Understood { decoded_as, raw, normalized })
 }
 
@@ -274,19 +281,22 @@ impl Owned {
         doc_url: Option<&Url>,
     ) -> Result<Understood, (ParseError, Option<String>)> {
         let cx = normalize::Context { source: &self.source, doc_url, timezone: self.tz, now: self.now };
-        let stored = |digests: &[RawDigest]| match &self.listings {
-            Some(listings) => listings.entries(&self.source, digests).unwrap_or_else(|e| {
-                // Only slower: every entry is normalized.
-                tracing::warn!(source = %self.source, "cannot read the entries stored: {}", error_chain(&e));
-                HashMap::new()
-            }),
-            None => HashMap::new(),
-        };
+        let stored = |digests: &[RawDigest]| stored(self.listings.as_deref(), &self.source, digests);
         understand_reusing(bytes, content_type, doc_url, &cx, stored).map_err(|e| match e {
             ParseError::NotAFeed { .. } => (e, Some(decode::decode(bytes, content_type).text)),
             e => (e, None),
         })
     }
+}
+
+/// The stored entries of `source` that its feed listed with one of `digests`, for `normalize::feed_reusing`.
+fn stored(listings: Option<&Listings>, source: &str, digests: &[RawDigest]) -> HashMap<RawDigest, Entry> {
+    let Some(listings) = listings else { return HashMap::new() };
+    listings.entries(source, digests).unwrap_or_else(|e| {
+        // Only slower: every entry is normalized.
+        tracing::warn!(source, "cannot read the entries stored: {}", error_chain(&e));
+        HashMap::new()
+    })
 }
 
 /// Runs CPU work (decode, parse, normalize, extract) on the blocking pool, at most one job per core at

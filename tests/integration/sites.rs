@@ -178,3 +178,32 @@ fn a_windows_1251_russian_site_is_read_through_its_meta_charset() {
     assert_eq!(zerno["date_published"], "2019-07-11T06:20:00Z");
     assert_eq!(zerno["language"], "ru");
 }
+
+#[test]
+fn a_listing_page_that_changed_around_its_stories_reuses_them() {
+    let server = TestServer::start();
+    let page = fixture("sites/ru-cp1251/index.html");
+    server.route("/ru/", [Reply::ok_as("text/html", page.clone())]);
+    let p = Project::new(&config(&format!(
+        "[[sources]]\nname = \"vestnik\"\nurl = \"{}\"\ntimezone = \"Asia/Almaty\"\n\n[sources.html]\nitem = \"li.news-feed__item\"\n",
+        server.url("/ru/")
+    )));
+    p.run().assert_code(0);
+    let db = rusqlite::Connection::open(p.path(".feedmill/state.db")).unwrap();
+    let marked = db
+        .execute(
+            "UPDATE entries SET entry = json_set(entry, '$.title', 'Урожай (stored)') WHERE id = ?1",
+            [server.url("/ru/zerno.html")],
+        )
+        .unwrap();
+    assert_eq!(marked, 1);
+
+    // A view counter ticked: the page's bytes changed, its stories did not.
+    let mut ticked = page;
+    ticked.extend_from_slice(b"<!-- 2535 -->");
+    server.route("/ru/", [Reply::ok_as("text/html", ticked)]);
+    p.run().assert_code(0);
+    let json = p.json("all/feed.json");
+    let titles: Vec<&str> = json["items"].as_array().unwrap().iter().filter_map(|i| i["title"].as_str()).collect();
+    assert!(titles.contains(&"Урожай (stored)"), "the story was taken from the store: {titles:?}");
+}

@@ -2,6 +2,7 @@
 //! files plus a `feeds.toml` reading them, into a folder: a `feedmill run` to profile without a server.
 //! A second run on unchanged files takes the same path as an all-304 refresh (identical bodies are not
 //! parsed again). `--revise` then rewrites every 100th feed with one more post: the 1%-changed refresh.
+//! `--revise K` rewrites them with K more posts, so successive 1%-changed runs each meet new entries.
 //!
 //!     cargo run --release -p feedmill-bench --example corpus_dir -- /tmp/corpus 1000
 //!     perf record -g target/release/feedmill run --config /tmp/corpus/feeds.toml
@@ -13,11 +14,13 @@ use feedmill_bench::{FeedSpec, Format, TYPICAL_HTML_BYTES};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (dir, sources, revise) = match args.as_slice() {
-        [dir, sources] => (dir, sources, false),
-        [dir, sources, flag] if flag == "--revise" => (dir, sources, true),
-        _ => anyhow::bail!("usage: corpus_dir FOLDER SOURCES [--revise]"),
+    let (dir, sources, posts) = match args.as_slice() {
+        [dir, sources] => (dir, sources, 0),
+        [dir, sources, flag] if flag == "--revise" => (dir, sources, 1),
+        [dir, sources, flag, k] if flag == "--revise" => (dir, sources, k.parse()?),
+        _ => anyhow::bail!("usage: corpus_dir FOLDER SOURCES [--revise [K]]"),
     };
+    let revise = posts > 0;
     let dir = std::path::Path::new(dir);
     let sources: u64 = sources.parse()?;
     std::fs::create_dir_all(dir.join("feeds"))?;
@@ -29,7 +32,7 @@ fn main() -> anyhow::Result<()> {
         if revise && i % 100 != 0 {
             continue;
         }
-        let bytes = if revise { spec.next_revision().generate() } else { spec.generate() };
+        let bytes = (0..posts).fold(spec, |spec, _| spec.next_revision()).generate();
         std::fs::File::create(dir.join(&file)).and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))?;
         if revise {
             continue;

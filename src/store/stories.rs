@@ -407,14 +407,13 @@ fn near_duplicates(
         for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
             let mut rows = in_window.query([from, to])?;
             while let Some(r) = rows.next()? {
-                let mut shared =
-                    near::band_keys_of_bytes(r.get_ref(0)?.as_blob()?).filter(|&k| bands.contains(k)).peekable();
-                if shared.peek().is_none() || unmerged.contains(&r.get(1)?) {
+                let tags = r.get_ref(0)?.as_blob()?;
+                if !bands.shared_by(tags) || unmerged.contains(&r.get(1)?) {
                     continue;
                 }
                 let Some(&pos) = positions.get(r.get_ref(3)?.as_str().unwrap_or_default()) else { continue };
                 let order = (r.get(2)?, pos, r.get(1)?);
-                hits.extend(shared.map(|k| (k, order)));
+                hits.extend(near::band_keys_of_bytes(tags).filter(|&k| bands.contains(k)).map(|k| (k, order)));
             }
         }
     }
@@ -481,6 +480,18 @@ impl Bands {
     fn contains(&self, key: u64) -> bool {
         let bit = Self::bit(key);
         self.bits[bit >> 6] & (1 << (bit & 63)) != 0 && self.keys.contains(&key)
+    }
+
+    /// Whether a stored entry's band tags (`near::bands_to_bytes`) share one with the new copies. Asked
+    /// of every entry in the window, and almost always answered by the bitmap: a plain loop, which
+    /// the compiler keeps tight, where an iterator chain with a peek called a closure per tag.
+    fn shared_by(&self, tags: &[u8]) -> bool {
+        for key in near::band_keys_of_bytes(tags) {
+            if self.contains(key) {
+                return true;
+            }
+        }
+        false
     }
 }
 

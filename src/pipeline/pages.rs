@@ -180,7 +180,7 @@ async fn read_listing(
     let (name, tz) = (source.name.clone(), source.timezone);
     let (raw, normalized) = blocking(move || {
         let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now };
-        let normalized = normalize::feed_reusing(&raw, &cx, |d| stored(listings.as_deref(), &name, d));
+        let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
         (raw, normalized)
     })
     .await?;
@@ -281,7 +281,7 @@ impl Owned {
         doc_url: Option<&Url>,
     ) -> Result<Understood, (ParseError, Option<String>)> {
         let cx = normalize::Context { source: &self.source, doc_url, timezone: self.tz, now: self.now };
-        let stored = |digests: &[RawDigest]| stored(self.listings.as_deref(), &self.source, digests);
+        let stored = |digests: &[RawDigest]| stored_entries(self.listings.as_deref(), &self.source, digests);
         understand_reusing(bytes, content_type, doc_url, &cx, stored).map_err(|e| match e {
             ParseError::NotAFeed { .. } => (e, Some(decode::decode(bytes, content_type).text)),
             e => (e, None),
@@ -290,7 +290,7 @@ impl Owned {
 }
 
 /// The stored entries of `source` that its feed listed with one of `digests`, for `normalize::feed_reusing`.
-fn stored(listings: Option<&Listings>, source: &str, digests: &[RawDigest]) -> HashMap<RawDigest, Entry> {
+fn stored_entries(listings: Option<&Listings>, source: &str, digests: &[RawDigest]) -> HashMap<RawDigest, Entry> {
     let Some(listings) = listings else { return HashMap::new() };
     listings.entries(source, digests).unwrap_or_else(|e| {
         // Only slower: every entry is normalized.

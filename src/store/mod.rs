@@ -199,9 +199,9 @@ impl Store {
         Store::init(conn, path.to_owned(), busy_timeout)
     }
 
-    /// Opens an existing database for reading only, for `feedmill serve`'s metrics: nothing is created,
-    /// migrated or written, so it never competes with a `run` for the write lock. A database whose schema
-    /// is not this feedmill's (older or newer) is an error.
+    /// Opens an existing database for reading only, for `feedmill serve`'s metrics and a run's
+    /// [`Listings`]: nothing is created, migrated or written, so it never competes with a `run` for the
+    /// write lock. A database whose schema is not this feedmill's (older or newer) is an error.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let err = |source| StoreError::Sqlite { path: path.to_owned(), source };
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -613,25 +613,19 @@ impl Recorder<'_> {
 /// for the next task: in WAL mode a reader sees the last commit and waits for no writer.
 pub struct Listings {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Store>>,
 }
 
 impl Listings {
     /// The entries `source`'s feed listed whose raw digest is among `digests`.
     pub fn entries(&self, source: &str, digests: &[RawDigest]) -> Result<HashMap<RawDigest, Entry>, StoreError> {
-        let err = |source| StoreError::Sqlite { path: self.path.clone(), source };
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => {
-                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let conn = Connection::open_with_flags(&self.path, flags).map_err(err)?;
-                conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
-                conn
-            }
+        let reader = match idle {
+            Some(reader) => reader,
+            None => Store::open_read_only(&self.path)?,
         };
-        let found = listed_entries(&conn, source, digests).map_err(err);
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        let found = listed_entries(&reader.conn, source, digests).map_err(reader.err());
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(reader);
         found
     }
 }

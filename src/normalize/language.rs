@@ -21,19 +21,14 @@
 //! Cyrillic those are folded to the Cyrillic letter, so `Қазақстандa` (Latin `a`) is `қазақстанда`.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use whatlang::{Detector, Lang};
 
 use crate::model::Entry;
 
-/// Letters that occur in Kazakh and never in Russian. `і` is among them but is weaker evidence: it is
-/// also Ukrainian and Belarusian, so it only counts once the text has shown no sign of those.
-const KAZAKH_LETTERS: &[char] = &['ә', 'ғ', 'қ', 'ң', 'ө', 'ұ', 'ү', 'һ'];
-/// Letters of other Cyrillic alphabets (Ukrainian, Belarusian, Serbian, Macedonian, Tatar, Bashkir, Uzbek,
-/// Tajik), never Kazakh or Russian: their presence hands the text to whatlang.
-const OTHER_CYRILLIC: &[char] =
-    &['ї', 'є', 'ґ', 'ў', 'ј', 'љ', 'њ', 'ћ', 'ђ', 'џ', 'ѓ', 'ќ', 'ѕ', 'җ', 'ҡ', 'ҙ', 'ҫ', 'ҳ', 'ӣ', 'ӯ', 'ҷ'];
 /// Kazakh function words and frequent news words spelled with Russian letters only (words with a Kazakh
 /// letter vote anyway), so that a headline like "Астанада жол апаты болды" still has a vote.
 const KAZAKH_WORDS: &[&str] = &[
@@ -171,14 +166,15 @@ fn cyrillic_language(sample: &str) -> &'static str {
     // One pass over the words gathers every count the vote needs.
     let (mut strong, mut kazakh_words, mut other_word, mut any_i, mut kk, mut ru) = (false, 0, false, false, 0, 0);
     for w in &words {
-        let kazakh_letter = w.chars().any(|c| KAZAKH_LETTERS.contains(&c));
+        let kazakh_letter = w.chars().any(is_kazakh_letter);
         let i = w.contains('і');
         strong |= kazakh_letter;
         any_i |= i;
-        other_word = other_word || other_cyrillic(w);
-        kazakh_words += usize::from(KAZAKH_WORDS.contains(&w.as_str()));
+        let listed = word_lists(w);
+        other_word = other_word || listed & OTHER_WORD != 0 || other_cyrillic_letters(w);
+        kazakh_words += usize::from(listed & KAZAKH_WORD != 0);
         kk += usize::from(kazakh_letter || i);
-        ru += usize::from(RUSSIAN_WORDS.contains(&w.as_str()));
+        ru += usize::from(listed & RUSSIAN_WORD != 0);
     }
     // `і` with no other sign of Kazakh is Ukrainian or Belarusian.
     let other = other_word || (!strong && kazakh_words == 0 && any_i);
@@ -189,17 +185,74 @@ fn cyrillic_language(sample: &str) -> &'static str {
     Detector::with_allowlist(cyrillic).detect(sample).map_or("ru", |info| bcp47(info.lang()))
 }
 
-/// A word only another Cyrillic language writes: one of its letters, one of its function words, or a
-/// `ъ` before a consonant (Bulgarian `пътят`; Russian puts `ъ` only before `е`, `ю`, `я`).
-fn other_cyrillic(word: &str) -> bool {
+/// A word only another Cyrillic language spells: one of its letters, or a `ъ` before a consonant
+/// (Bulgarian `пътят`; Russian puts `ъ` only before `е`, `ю`, `я`). Its function words are in
+/// [`word_lists`].
+fn other_cyrillic_letters(word: &str) -> bool {
     let mut chars = word.chars().peekable();
     while let Some(c) = chars.next() {
-        if OTHER_CYRILLIC.contains(&c) || (c == 'ъ' && chars.peek().is_some_and(|n| !matches!(n, 'е' | 'ю' | 'я')))
-        {
+        if is_other_cyrillic(c) || (c == 'ъ' && chars.peek().is_some_and(|n| !matches!(n, 'е' | 'ю' | 'я'))) {
             return true;
         }
     }
-    OTHER_CYRILLIC_WORDS.contains(&word)
+    false
+}
+
+/// [`word_lists`]' bits: in [`KAZAKH_WORDS`], [`RUSSIAN_WORDS`], [`OTHER_CYRILLIC_WORDS`].
+const KAZAKH_WORD: u8 = 1;
+const RUSSIAN_WORD: u8 = 2;
+const OTHER_WORD: u8 = 4;
+
+/// Which of the vote's word lists hold `word`, as bits: one hash look-up where searching the three
+/// lists compared every word of the sample with some eighty.
+fn word_lists(word: &str) -> u8 {
+    static LISTS: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
+        let mut lists = HashMap::new();
+        for (words, bit) in
+            [(KAZAKH_WORDS, KAZAKH_WORD), (RUSSIAN_WORDS, RUSSIAN_WORD), (OTHER_CYRILLIC_WORDS, OTHER_WORD)]
+        {
+            for w in words {
+                *lists.entry(*w).or_default() |= bit;
+            }
+        }
+        lists
+    });
+    LISTS.get(word).copied().unwrap_or(0)
+}
+
+/// Letters that occur in Kazakh and never in Russian. `і` is not among them: it is also Ukrainian and
+/// Belarusian, so it only counts once the text has shown no sign of those. A match, not a list: it is
+/// asked of every letter of the sample.
+fn is_kazakh_letter(c: char) -> bool {
+    matches!(c, 'ә' | 'ғ' | 'қ' | 'ң' | 'ө' | 'ұ' | 'ү' | 'һ')
+}
+
+/// Letters of other Cyrillic alphabets (Ukrainian, Belarusian, Serbian, Macedonian, Tatar, Bashkir,
+/// Uzbek, Tajik), never Kazakh or Russian: their presence hands the text to whatlang.
+fn is_other_cyrillic(c: char) -> bool {
+    matches!(
+        c,
+        'ї' | 'є'
+            | 'ґ'
+            | 'ў'
+            | 'ј'
+            | 'љ'
+            | 'њ'
+            | 'ћ'
+            | 'ђ'
+            | 'џ'
+            | 'ѓ'
+            | 'ќ'
+            | 'ѕ'
+            | 'җ'
+            | 'ҡ'
+            | 'ҙ'
+            | 'ҫ'
+            | 'ҳ'
+            | 'ӣ'
+            | 'ӯ'
+            | 'ҷ'
+    )
 }
 
 /// The words of `text`: NFKC, split on anything that is not a letter or digit, combining accents (Russian

@@ -370,10 +370,32 @@ pub fn lowercase(text: &str) -> String {
     out
 }
 
-/// Characters NFKC leaves alone whatever surrounds them (quick check "yes", combining class 0): ASCII
-/// and the Cyrillic letters (not the combining signs U+0483–U+0489). `nfkc_inert_is_inert` checks them.
+/// Characters NFKC leaves alone whatever surrounds them (quick check "yes", combining class 0): ASCII,
+/// the Latin-1 letters and the punctuation news text is full of (« » — – “ ” •), and the Cyrillic
+/// letters (not the combining signs U+0483–U+0489). Not NBSP, `…` or `№`, which NFKC rewrites.
+/// `fast_paths_agree_with_the_unicode_tables` checks them.
 fn is_nfkc_inert(c: char) -> bool {
-    matches!(c, '\0'..='\u{7f}' | '\u{400}'..='\u{482}' | '\u{48a}'..='\u{52f}')
+    matches!(
+        c,
+        '\0'..='\u{7f}'
+            | '\u{a1}'..='\u{a7}'
+            | '\u{a9}'
+            | '\u{ab}'
+            | '\u{ac}'
+            | '\u{ae}'
+            | '\u{b0}'
+            | '\u{b1}'
+            | '\u{b6}'
+            | '\u{b7}'
+            | '\u{bb}'
+            | '\u{bf}'..='\u{ff}'
+            | '\u{400}'..='\u{482}'
+            | '\u{48a}'..='\u{52f}'
+            | '\u{2010}'
+            | '\u{2012}'..='\u{2016}'
+            | '\u{2018}'..='\u{2023}'
+            | '\u{2027}'
+    )
 }
 
 /// The Cyrillic letter a Latin (or IPA) look-alike stands for inside a Cyrillic word. Upper case `H` is

@@ -142,7 +142,7 @@ pub fn feed_reusing(
         .filter_map(|(i, (e, d))| {
             let reused = stored.remove(&d).filter(|s| dated_as_before(e, s)).map(|mut entry| {
                 entry.id.clear();
-                Candidate { guid: guid(e).map(str::to_owned), entry, digest: Some(d) }
+                Candidate { guid: guid(e).map(str::to_owned), entry, digest: None }
             });
             let mut c = reused.or_else(|| {
                 entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings, &mut oversize)

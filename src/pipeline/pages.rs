@@ -66,8 +66,6 @@ pub(super) async fn read(
         Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
         Location::File(path) => Url::from_file_path(path).ok(),
     };
-    // An article page's text is not what the raw entry normalizes to: such sources normalize every entry.
-    let listings = listings.filter(|_| !source.kind.fetches_articles());
     let mut read = match &source.kind {
         SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, listings, now).await?,
         SourceKind::Html { .. } => {

@@ -71,8 +71,9 @@ pub(super) async fn read_source(
         }
     }
 
-    // Only a feed parsed before has entries to reuse.
-    let listings = stored.listings.filter(|_| state.body_hash.is_some());
+    // Only a feed parsed before has entries to reuse, and only where they are what the feed normalizes
+    // to: a source that fetches article pages stores their text instead.
+    let listings = stored.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles());
     let stored = pages::Stored { listings, ..stored };
     state.last_fetch = Some(now);
     let mut normalized = None;

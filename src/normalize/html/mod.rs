@@ -15,12 +15,16 @@
 //! nest deeper than [`MAX_HTML_DEPTH`] is therefore not parsed as HTML: its text is kept, escaped, as
 //! one paragraph. Real content nests a few dozen levels at most.
 
+mod simple;
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
 use url::Url;
+
+use simple::Policy;
 
 /// How deep elements that must be closed explicitly may nest in a fragment [`sanitize`] parses.
 pub const MAX_HTML_DEPTH: usize = 256;
@@ -92,7 +96,9 @@ pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool
 /// The allowlist sanitizing proper, for a fragment of reasonable depth.
 fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
     let clean = if html.contains(['<', '&']) {
-        with_builder(base, |builder| builder.clean(html).to_string())
+        with_builder(base, |builder, policy| {
+            simple::sanitize(html, policy).unwrap_or_else(|| builder.clean(html).to_string())
+        })
     } else {
         plain_text_fragment(html)
     };
@@ -104,6 +110,13 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
         || has_text(clean)
         || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
     visible.then(|| clean.to_owned())
+}
+
+/// The fast path's sanitized `html` and ammonia's, when the fast path reads it: what the differential
+/// tests compare (`simple`'s tests, and `cargo fuzz run sanitize_fast`).
+#[doc(hidden)]
+pub fn fast_and_ammonia(html: &str, base: Option<&Url>) -> Option<(String, String)> {
+    with_builder(base, |builder, policy| Some((simple::sanitize(html, policy)?, builder.clean(html).to_string())))
 }
 
 /// What the sanitizer makes of a fragment with no `<` and no `&`, i.e. with no markup and no character
@@ -142,19 +155,21 @@ thread_local! {
     /// The last [`builder`] made on this thread and the base it was made for. Building one costs about
     /// as much as cleaning a short fragment (allowlist sets, a URL-scheme set), and the entries of one
     /// feed nearly always share their base, so one slot per thread holds almost every hit.
-    static BUILDER: RefCell<Option<(Option<Url>, Builder<'static>)>> = const { RefCell::new(None) };
+    static BUILDER: RefCell<Option<(Option<Url>, Builder<'static>, Policy)>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with the sanitizer configured for `base`, reusing this thread's last one when the base is
-/// the same.
-fn with_builder<T>(base: Option<&Url>, f: impl FnOnce(&Builder<'static>) -> T) -> T {
+/// Runs `f` with the sanitizer configured for `base` and its fast path's policy, reusing this thread's
+/// last ones when the base is the same.
+fn with_builder<T>(base: Option<&Url>, f: impl FnOnce(&Builder<'static>, &Policy) -> T) -> T {
     BUILDER.with(|slot| {
         let mut slot = slot.borrow_mut();
         match slot.as_ref() {
-            Some((cached, builder)) if cached.as_ref() == base => f(builder),
+            Some((cached, builder, policy)) if cached.as_ref() == base => f(builder, policy),
             _ => {
-                let (_, builder) = slot.insert((base.cloned(), builder(base)));
-                f(builder)
+                let builder = builder(base);
+                let policy = Policy::of(&builder, base);
+                let (_, builder, policy) = slot.insert((base.cloned(), builder, policy));
+                f(builder, policy)
             }
         }
     })
@@ -173,20 +188,26 @@ fn builder(base: Option<&Url>) -> Builder<'static> {
         .add_tag_attributes("time", ["datetime"])
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "magnet"]))
         .link_rel(Some("noopener noreferrer"));
-    // ammonia checks schemes and resolves only the attributes it knows hold one URL (href, src, poster,
-    // …); `srcset` (a list of them) and `cite` pass through untouched unless filtered here.
     let filter_base = base.cloned();
-    builder.attribute_filter(move |_element, attribute, value| match attribute {
-        "srcset" => absolute_srcset(filter_base.as_ref(), value).map(Cow::Owned),
-        "cite" => super::urls::resolve(filter_base.as_ref(), value).map(|u| Cow::Owned(u.into())),
-        _ => Some(Cow::Borrowed(value)),
-    });
+    builder
+        .attribute_filter(move |_element, attribute, value| filter_attribute(filter_base.as_ref(), attribute, value));
     builder.url_relative(match base {
         Some(base) => UrlRelative::RewriteWithBase(base.clone()),
         // Without a base a relative URL cannot be made absolute; dropping it beats a broken link.
         None => UrlRelative::Deny,
     });
     builder
+}
+
+/// The sanitizer's attribute filter: ammonia checks schemes and resolves only the attributes it knows
+/// hold one URL (href, src, poster, …); `srcset` (a list of them) and `cite` pass through untouched
+/// unless filtered here. `None` drops the attribute.
+fn filter_attribute<'v>(base: Option<&Url>, attribute: &str, value: &'v str) -> Option<Cow<'v, str>> {
+    match attribute {
+        "srcset" => absolute_srcset(base, value).map(Cow::Owned),
+        "cite" => super::urls::resolve(base, value).map(|u| Cow::Owned(u.into())),
+        _ => Some(Cow::Borrowed(value)),
+    }
 }
 
 /// A `srcset` with every candidate's URL made absolute against `base`; candidates whose URL is not
@@ -333,7 +354,7 @@ mod tests {
     fn plain_text_matches_the_sanitizer() {
         use proptest::prelude::*;
         let check = |text: &str| -> Result<(), TestCaseError> {
-            let sanitized = with_builder(Some(&base()), |b| b.clean(text).to_string());
+            let sanitized = with_builder(Some(&base()), |b, _| b.clean(text).to_string());
             prop_assert_eq!(plain_text_fragment(text), sanitized, "{:?}", text);
             Ok(())
         };

@@ -21,101 +21,12 @@
 //! Cyrillic those are folded to the Cyrillic letter, so `Қазақстандa` (Latin `a`) is `қазақстанда`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use whatlang::{Detector, Lang};
 
 use crate::model::Entry;
 
-/// Kazakh function words and frequent news words spelled with Russian letters only (words with a Kazakh
-/// letter vote anyway), so that a headline like "Астанада жол апаты болды" still has a vote.
-const KAZAKH_WORDS: &[&str] = &[
-    "мен",
-    "бен",
-    "пен",
-    "деп",
-    "деген",
-    "осы",
-    "сол",
-    "бар",
-    "ал",
-    "бойынша",
-    "туралы",
-    "бері",
-    "жылы",
-    "емес",
-    "еді",
-    "болды",
-    "болып",
-    "болса",
-    "оның",
-    "олар",
-    "ол",
-    "де",
-    "облысы",
-    "облысында",
-    "ауданы",
-    "ауданында",
-    "атты",
-    "бастады",
-    "жатыр",
-    "наурыз",
-    "мамыр",
-    "маусым",
-    "шілде",
-    "тамыз",
-];
-/// Russian function words; none of them is a Kazakh word.
-const RUSSIAN_WORDS: &[&str] = &[
-    "и",
-    "в",
-    "во",
-    "на",
-    "что",
-    "с",
-    "со",
-    "по",
-    "для",
-    "от",
-    "к",
-    "о",
-    "об",
-    "из",
-    "за",
-    "у",
-    "же",
-    "но",
-    "или",
-    "как",
-    "это",
-    "его",
-    "ее",
-    "их",
-    "был",
-    "была",
-    "было",
-    "были",
-    "будет",
-    "также",
-    "который",
-    "которые",
-    "года",
-    "году",
-    "при",
-    "после",
-    "до",
-    "без",
-    "под",
-    "над",
-    "между",
-    "уже",
-    "только",
-    "а",
-];
-/// Words that mark Ukrainian (or Belarusian) text without any letter of their own.
-const OTHER_CYRILLIC_WORDS: &[&str] = &["і", "й", "що", "це", "від", "які", "він", "вона"];
 /// How much text detection reads: the start of an entry says what language it is in.
 pub const SAMPLE_CHARS: usize = 600;
 /// Below this whatlang confidence a non-Cyrillic guess is dropped, and the feed's declared language
@@ -162,10 +73,9 @@ pub fn primary_subtag(tag: &str) -> Option<String> {
 
 /// Kazakh, Russian, or another Cyrillic language (see the module docs).
 fn cyrillic_language(sample: &str) -> &'static str {
-    let words = fold_words(sample, true);
     // One pass over the words gathers every count the vote needs.
     let (mut strong, mut kazakh_words, mut other_word, mut any_i, mut kk, mut ru) = (false, 0, false, false, 0, 0);
-    for w in &words {
+    each_word(sample, true, |w, _| {
         let kazakh_letter = w.chars().any(is_kazakh_letter);
         let i = w.contains('і');
         strong |= kazakh_letter;
@@ -175,7 +85,7 @@ fn cyrillic_language(sample: &str) -> &'static str {
         kazakh_words += usize::from(listed & KAZAKH_WORD != 0);
         kk += usize::from(kazakh_letter || i);
         ru += usize::from(listed & RUSSIAN_WORD != 0);
-    }
+    });
     // `і` with no other sign of Kazakh is Ukrainian or Belarusian.
     let other = other_word || (!strong && kazakh_words == 0 && any_i);
     if !other {
@@ -198,26 +108,30 @@ fn other_cyrillic_letters(word: &str) -> bool {
     false
 }
 
-/// [`word_lists`]' bits: in [`KAZAKH_WORDS`], [`RUSSIAN_WORDS`], [`OTHER_CYRILLIC_WORDS`].
+/// [`word_lists`]' bits: a Kazakh, a Russian, another Cyrillic language's function word.
 const KAZAKH_WORD: u8 = 1;
 const RUSSIAN_WORD: u8 = 2;
 const OTHER_WORD: u8 = 4;
 
-/// Which of the vote's word lists hold `word`, as bits: one hash look-up where searching the three
-/// lists compared every word of the sample with some eighty.
+/// Which of the vote's word lists holds `word`, as a bit. A `match`, which compiles to a comparison by
+/// length and then by bytes: asked of every word of the sample, it is cheaper than hashing the word.
 fn word_lists(word: &str) -> u8 {
-    static LISTS: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
-        let mut lists = HashMap::new();
-        for (words, bit) in
-            [(KAZAKH_WORDS, KAZAKH_WORD), (RUSSIAN_WORDS, RUSSIAN_WORD), (OTHER_CYRILLIC_WORDS, OTHER_WORD)]
-        {
-            for w in words {
-                *lists.entry(*w).or_default() |= bit;
-            }
-        }
-        lists
-    });
-    LISTS.get(word).copied().unwrap_or(0)
+    match word {
+        // Kazakh function words and frequent news words spelled with Russian letters only (words with a Kazakh
+        // letter vote anyway), so that a headline like "Астанада жол апаты болды" still has a vote.
+        "мен" | "бен" | "пен" | "деп" | "деген" | "осы" | "сол" | "бар" | "ал" | "бойынша" | "туралы" | "бері"
+        | "жылы" | "емес" | "еді" | "болды" | "болып" | "болса" | "оның" | "олар" | "ол" | "де" | "облысы"
+        | "облысында" | "ауданы" | "ауданында" | "атты" | "бастады" | "жатыр" | "наурыз" | "мамыр" | "маусым"
+        | "шілде" | "тамыз" => KAZAKH_WORD,
+        // Russian function words; none of them is a Kazakh word.
+        "и" | "в" | "во" | "на" | "что" | "с" | "со" | "по" | "для" | "от" | "к" | "о" | "об" | "из" | "за" | "у"
+        | "же" | "но" | "или" | "как" | "это" | "его" | "ее" | "их" | "был" | "была" | "было" | "были" | "будет"
+        | "также" | "который" | "которые" | "года" | "году" | "при" | "после" | "до" | "без" | "под" | "над"
+        | "между" | "уже" | "только" | "а" => RUSSIAN_WORD,
+        // Words that mark Ukrainian (or Belarusian) text without any letter of their own.
+        "і" | "й" | "що" | "це" | "від" | "які" | "він" | "вона" => OTHER_WORD,
+        _ => 0,
+    }
 }
 
 /// Letters that occur in Kazakh and never in Russian. `і` is not among them: it is also Ukrainian and
@@ -260,6 +174,27 @@ fn is_other_cyrillic(c: char) -> bool {
 /// read as Cyrillic, digit groups split by a space joined (`1 000` → `1000`), and lowercased unless
 /// `lowercase` is false.
 pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    // Whether the last word pushed may be continued by a three-digit group.
+    let mut number_head = false;
+    each_word(text, lowercase, |folded, single_space| {
+        let digits = folded.bytes().all(|b| b.is_ascii_digit());
+        if number_head && single_space && digits && folded.len() == 3 {
+            if let Some(prev) = words.last_mut() {
+                prev.push_str(folded);
+                return;
+            }
+        }
+        number_head = digits && folded.len() <= 3;
+        words.push(folded.to_owned());
+    });
+    words
+}
+
+/// Calls `f` with each word of `text` folded as [`fold_words`] folds it (short of joining digit
+/// groups), and whether one plain space is all that separates it from the word before. One buffer
+/// serves every word, for callers that look at each word once.
+fn each_word(text: &str, lowercase: bool, mut f: impl FnMut(&str, bool)) {
     // Letters that NFKC leaves alone (ASCII, Russian and Kazakh Cyrillic) skip the quick check's table
     // look-ups; it starts after them, where its state is as they found it.
     let text: Cow<str> = match text.find(|c: char| !is_nfkc_inert(c)) {
@@ -269,25 +204,15 @@ pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
         }
         Some(_) => Cow::Owned(text.nfkc().collect()),
     };
-    let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
+    let mut folded = String::new();
     // What separates the current word from the last: only one plain space lets digit groups join.
     let mut single_space = false;
     let mut gap = 0usize;
-    // Whether the last word pushed may be continued by a three-digit group.
-    let mut number_head = false;
-    let mut flush = |word: &mut String, single_space: bool, words: &mut Vec<String>| {
-        let folded = fold_word(word, lowercase);
+    let mut flush = |word: &mut String, single_space: bool| {
+        fold_word_into(word, lowercase, &mut folded);
         word.clear();
-        let digits = folded.bytes().all(|b| b.is_ascii_digit());
-        if number_head && single_space && digits && folded.len() == 3 {
-            if let Some(prev) = words.last_mut() {
-                prev.push_str(&folded);
-                return;
-            }
-        }
-        number_head = digits && folded.len() <= 3;
-        words.push(folded);
+        f(&folded, single_space);
     };
     for c in text.chars() {
         if is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()) {
@@ -298,15 +223,14 @@ pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
             word.push(c);
         } else if !is_ignorable(c) {
             if !word.is_empty() {
-                flush(&mut word, single_space, &mut words);
+                flush(&mut word, single_space);
             }
             gap += if c == ' ' { 1 } else { 2 };
         }
     }
     if !word.is_empty() {
-        flush(&mut word, single_space, &mut words);
+        flush(&mut word, single_space);
     }
-    words
 }
 
 /// Characters that are part of no word and split none: combining accents left after NFKC (stress marks
@@ -315,9 +239,10 @@ fn is_ignorable(c: char) -> bool {
     matches!(c, '\u{300}'..='\u{36f}' | '\u{ad}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}')
 }
 
-fn fold_word(word: &str, lowercase: bool) -> String {
+/// `word` folded (look-alikes, `ё`, case) into `out`, replacing what `out` held.
+fn fold_word_into(word: &str, lowercase: bool, out: &mut String) {
+    out.clear();
     let cyrillic = word.chars().any(is_cyrillic);
-    let mut out = String::with_capacity(word.len());
     for c in word.chars() {
         let c = if cyrillic { cyrillic_lookalike(c) } else { c };
         let c = match c {
@@ -333,7 +258,6 @@ fn fold_word(word: &str, lowercase: bool) -> String {
             out.extend(c.to_lowercase());
         }
     }
-    out
 }
 
 /// `c.to_lowercase()` answered by arithmetic for Latin-1, general punctuation and the Cyrillic block

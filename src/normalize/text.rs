@@ -63,26 +63,36 @@ pub fn html_to_text(html: &str) -> String {
     collapse(&out)
 }
 
+/// Whether [`html_to_text`]`(html)` is not empty, read only as far as the first visible character.
+pub fn has_text(html: &str) -> bool {
+    let mut raw = String::new();
+    let complete = scan(html, &mut raw, 256);
+    raw.chars().any(is_visible) || (!complete && !html_to_text(html).is_empty())
+}
+
 /// The start of [`html_to_text`]`(html)`, sure of its first `chars` characters only: a prefix of it
 /// that holds more than `chars` characters, or all of it. For work that reads only the start of a text
 /// (language detection, a fallback title), so that a long article is not converted whole.
 pub fn html_text_start(html: &str, chars: usize) -> String {
-    // Four bytes a character at most; whitespace that collapses away rarely eats the slack, and when
-    // it does the whole text is converted below.
-    let budget = chars.saturating_add(64).saturating_mul(4);
-    let mut raw = String::with_capacity(budget.min(html.len()));
-    if scan(html, &mut raw, budget) {
-        return collapse(&raw);
-    }
-    // The collapsed text of a prefix is a prefix of the whole one's, short of a trailing space. NFC
-    // never composes across an ASCII character (one with no combining class that composes with
-    // nothing before it), so cutting before one keeps the normalized head a prefix as well.
-    let spaced = collapse_spaces(&raw);
-    let cut = spaced.char_indices().skip(chars + 1).find(|(_, c)| c.is_ascii()).map(|(i, _)| i);
-    if let Some(cut) = cut {
-        let head = nfc(spaced[..cut].to_owned());
-        if head.chars().count() > chars {
-            return head;
+    // Cyrillic and most alphabets take two bytes a character, CJK three, a few scripts four: the
+    // smaller budget is tried first. Whitespace that collapses away rarely eats the slack, and when it
+    // does the whole text is converted below.
+    for bytes_per_char in [2, 4] {
+        let budget = chars.saturating_add(64).saturating_mul(bytes_per_char);
+        let mut raw = String::with_capacity(budget.min(html.len()));
+        if scan(html, &mut raw, budget) {
+            return collapse(&raw);
+        }
+        // The collapsed text of a prefix is a prefix of the whole one's, short of a trailing space. NFC
+        // never composes across an ASCII character (one with no combining class that composes with
+        // nothing before it), so cutting before one keeps the normalized head a prefix as well.
+        let spaced = collapse_spaces(&raw);
+        let cut = spaced.char_indices().skip(chars + 1).find(|(_, c)| c.is_ascii()).map(|(i, _)| i);
+        if let Some(cut) = cut {
+            let head = nfc(spaced[..cut].to_owned());
+            if head.chars().count() > chars {
+                return head;
+            }
         }
     }
     html_to_text(html)
@@ -168,7 +178,7 @@ fn collapse_spaces(s: &str) -> String {
         let mut chars = rest.chars();
         let Some(c) = chars.next() else { break };
         rest = chars.as_str();
-        if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' {
+        if is_space(c) {
             pending_space = !out.is_empty();
         } else if !c.is_control() {
             if pending_space {
@@ -179,6 +189,16 @@ fn collapse_spaces(s: &str) -> String {
         }
     }
     out
+}
+
+/// A character [`collapse`] turns into a space.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}'
+}
+
+/// A character [`collapse`] keeps.
+fn is_visible(c: char) -> bool {
+    !is_space(c) && !c.is_control()
 }
 
 /// A character [`collapse`] keeps as it is, answered by range for printable ASCII and U+00A1–U+167F
@@ -322,6 +342,21 @@ fn is_block(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_text_says_whether_the_text_is_empty() {
+        use proptest::prelude::*;
+        let long_blank = format!("{}x", "<p> &nbsp;\u{200b}</p>\n".repeat(100));
+        for html in
+            ["", "<p> </p>", "&nbsp;<br>\u{200b}", "<script>x</script>", "<!-- x -->", "a", "<p>\u{1}</p>", &long_blank]
+        {
+            assert_eq!(has_text(html), !html_to_text(html).is_empty(), "{html:?}");
+        }
+        assert!(has_text(&long_blank));
+        proptest!(|(html in "(<p>|</p>|<br>|<!--|-->|<script>|</script>|&nbsp;|&#8203;|&amp;| |\n|\u{a0}|\u{200b}|\u{1}|x|ә){0,40}")| {
+            prop_assert_eq!(has_text(&html), !html_to_text(&html).is_empty(), "{:?}", html);
+        });
+    }
 
     #[test]
     fn strips_tags_and_decodes_entities() {

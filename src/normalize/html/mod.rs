@@ -103,11 +103,7 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
         plain_text_fragment(html)
     };
     let clean = clean.trim();
-    // Visible text usually shows within the first tags; only a fragment that starts with a long run of
-    // empty markup is read whole.
-    let has_text = |html: &str| !super::text::html_to_text(html).is_empty();
-    let visible = has_text(super::text::html_start(clean, 64))
-        || has_text(clean)
+    let visible = super::text::has_text(clean)
         || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
     visible.then(|| clean.to_owned())
 }

@@ -148,7 +148,12 @@ fn kind(name: &str) -> Option<(&'static str, Kind)> {
         ("style", Dropped),
         ("iframe", EmptyRaw),
     ];
-    KNOWN.iter().find(|(known, _)| known.eq_ignore_ascii_case(name)).copied()
+    // Lower-cased on the stack: no known name is longer than `blockquote`.
+    let mut lower = [0u8; 10];
+    let lower = lower.get_mut(..name.len())?;
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    KNOWN.iter().find(|(known, _)| known.as_bytes() == lower).copied()
 }
 
 /// An element open at the current point.
@@ -167,17 +172,21 @@ const MAX_DEPTH: usize = 64;
 pub(super) fn sanitize(html: &str, policy: &Policy) -> Option<String> {
     // The input stream's preprocessing (NUL, CR, byte-order marks, which html5ever drops after a
     // script as well as at the start) is left to ammonia.
-    if html.contains(['\0', '\r', '\u{feff}']) {
+    if memchr::memchr2(b'\0', b'\r', html.as_bytes()).is_some() || html.contains('\u{feff}') {
         return None;
     }
     let mut out = String::with_capacity(html.len() + html.len() / 8);
     let mut open: Vec<Open> = Vec::new();
     let mut rest = html;
     loop {
-        let Some(special) = rest.find(['<', '&', '>', '\u{a0}']) else {
+        // 0xC2 leads the UTF-8 of NBSP (C2 A0), which is written as `&nbsp;`, and of other characters.
+        let bytes = rest.as_bytes();
+        let next = memchr::memchr3(b'<', b'&', b'>', bytes).unwrap_or(bytes.len());
+        let special = memchr::memchr(0xc2, &bytes[..next]).unwrap_or(next);
+        if special == bytes.len() {
             out.push_str(rest);
             break;
-        };
+        }
         out.push_str(&rest[..special]);
         rest = &rest[special..];
         match rest.as_bytes()[0] {
@@ -187,9 +196,11 @@ pub(super) fn sanitize(html: &str, policy: &Policy) -> Option<String> {
                 rest = &rest[1..];
             }
             b'<' => rest = markup(&mut out, &rest[1..], &mut open, policy)?,
+            // A two-byte character: NBSP, or one written as it is.
             _ => {
-                out.push_str("&nbsp;");
-                rest = &rest['\u{a0}'.len_utf8()..];
+                let (c, after) = rest.split_at(2);
+                out.push_str(if c == "\u{a0}" { "&nbsp;" } else { c });
+                rest = after;
             }
         }
     }

@@ -164,6 +164,9 @@ struct Open {
     kept: bool,
 }
 
+/// The most attributes the fast path reads on one tag.
+const MAX_ATTRIBUTES: usize = 32;
+
 /// How deep the fast path follows elements; deeper fragments go to ammonia (which has its own guard).
 const MAX_DEPTH: usize = 64;
 
@@ -223,8 +226,7 @@ fn markup<'a>(out: &mut String, after_lt: &'a str, open: &mut Vec<Open>, policy:
             if body.starts_with('>') || body.starts_with("->") {
                 return None;
             }
-            let end = [body.find("-->").map(|i| i + 3), body.find("--!>").map(|i| i + 4)].into_iter().flatten().min();
-            Some(end.map_or("", |e| &body[e..]))
+            Some(comment_end(body).map_or("", |end| &body[end..]))
         }
         Some(b'?') => None,
         // A `<` that starts no tag ("a < b", "<3", or at the end) is text.
@@ -233,6 +235,23 @@ fn markup<'a>(out: &mut String, after_lt: &'a str, open: &mut Vec<Open>, policy:
             Some(after_lt)
         }
     }
+}
+
+/// Where a comment's body ends: just past its first `-->` or `--!>`, found in one scan (searching for
+/// each in turn would read the rest of the input once per comment).
+fn comment_end(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&bytes[from..], b"--") {
+        let after = from + i + 2;
+        match bytes.get(after) {
+            Some(b'>') => return Some(after + 1),
+            Some(b'!') if bytes.get(after + 1) == Some(&b'>') => return Some(after + 2),
+            // "--->": the dashes overlap.
+            _ => from = after - 1,
+        }
+    }
+    None
 }
 
 /// The characters the tokenizer reads as whitespace inside a tag.
@@ -404,6 +423,10 @@ fn attributes(mut input: &str) -> Option<(Vec<(String, String)>, &str)> {
             _ => return None,
         };
         if !attributes.iter().any(|(n, _)| *n == name) {
+            // The duplicate check is quadratic; a tag with this many attributes is no common HTML.
+            if attributes.len() == MAX_ATTRIBUTES {
+                return None;
+            }
             attributes.push((name, value));
         }
     }
@@ -824,6 +847,19 @@ mod tests {
                 assert_eq!(fast, slow, "{html}");
             }
         }
+    }
+
+    /// Scans that restart for each comment or attribute would make these quadratic (minutes at this
+    /// size): the comments are read in one pass, and a tag with very many attributes goes to ammonia.
+    #[test]
+    fn runs_of_comments_and_attributes_are_read_in_linear_time() {
+        let policy = super::Policy::of(&super::super::builder(None), None);
+        let comments = format!("a{}b<!-- - -- --!> c", "<!-- x - -->".repeat(200_000));
+        assert_eq!(super::sanitize(&comments, &policy).as_deref(), Some("ab c"));
+        let attributes: String = (0..100_000).map(|i| format!(" a{i}")).collect();
+        assert_eq!(super::sanitize(&format!("<p{attributes}>x</p>"), &policy), None);
+        let repeated = format!("<p{}>x</p>", " title=t".repeat(100_000));
+        assert_eq!(super::sanitize(&repeated, &policy).as_deref(), Some("<p title=\"t\">x</p>"));
     }
 
     /// Fragments the tree builder would rearrange, or the tokenizer read specially, go to ammonia.

@@ -129,3 +129,35 @@ fn fast_paths_agree_with_the_unicode_tables() {
         assert_eq!(lowercase(text), text.to_lowercase(), "{text}");
     }
 }
+
+/// English prose is told without whatlang; other Latin-script languages, English words quoted in them,
+/// and headlines too short to be sure of are not.
+#[test]
+fn plain_english_is_told_by_its_function_words() {
+    let english = [
+        "The National Bank of Kazakhstan cut its base rate on Friday, saying that inflation had slowed and that \
+         the economy would grow faster than expected this year. Analysts said the decision had been widely \
+         expected and that they saw room for another cut.",
+        "Residents of the village have been waiting for the road for years. The akim said that the work would \
+         start in spring and that the budget for it was approved by the regional council, which met on Monday.",
+    ];
+    for text in english {
+        assert!(is_english(text), "{text}");
+        assert_eq!(detect(text), Some("en"));
+        assert_eq!(whatlang::detect(text).map(|i| bcp47(i.lang())), Some("en"), "whatlang agrees");
+    }
+    let others = [
+        // German with an English band name and a quote.
+        "Die Zentralbank hat am Freitag den Leitzins gesenkt. Was die Bank mit \"The Wall\" meinte, blieb unklar; \
+         der Sprecher sagte nur, dass die Inflation sinke und die Wirtschaft wachse.",
+        // Dutch, whose `of`, `is`, `was` are not on the list.
+        "De centrale bank heeft de rente verlaagd. Of dat genoeg is, was niet duidelijk; de woordvoerder zei dat \
+         de inflatie daalt en dat de economie groeit.",
+        "Le gouvernement a annoncé que la banque centrale baisserait son taux, ce qui a été bien accueilli.",
+        "The Beatles in Almaty",
+        "Astana opens twelve new schools as the academic year begins",
+    ];
+    for text in others {
+        assert!(!is_english(text), "{text}");
+    }
+}

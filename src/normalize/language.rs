@@ -64,6 +64,11 @@ pub fn detect(text: &str) -> Option<&'static str> {
 /// feeds are in, and whatlang's trigram scoring of every Latin-script language was most of normalizing
 /// an English entry; a text this test is unsure of still goes to whatlang.
 fn is_english(sample: &str) -> bool {
+    // English prose of a few lines all but always has a `the`; without one, splitting the words is
+    // not worth it.
+    if !sample.contains("the ") && !sample.contains("The ") {
+        return false;
+    }
     let (mut words, mut hits, mut seen) = (0usize, 0usize, 0u32);
     each_word(sample, true, |w, _| {
         words += 1;

@@ -9,7 +9,7 @@ set -euo pipefail
 fuzz=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz")
 corpus="$fuzz/corpus"
-mkdir -p "$corpus"/{parse,decode,dates,urls,sanitize,sanitize_fast,config}
+mkdir -p "$corpus"/{parse,decode,dates,urls,sanitize,config}
 
 # One corpus file per line of stdin, named seed-<tag>-<n>, with an optional leading byte (the targets'
 # "pick" byte, as a printf escape such as '\001').
@@ -94,14 +94,11 @@ lines_to "$corpus/sanitize" attack '\001' <<'HTML'
 <style>p{}</style><template><script>alert(1)</script></template><!--<script>-->text
 HTML
 
-# sanitize_fast: the same fragments; it compares the sanitizer's fast path with ammonia on them.
-cp "$corpus"/sanitize/* "$corpus/sanitize_fast/"
-
 # config: the bundled configs and the config tests' full example.
 cp "$root/feeds.toml" "$corpus/config/seed-feeds.toml"
 cp "$root/examples/real-world.toml" "$corpus/config/seed-real-world.toml"
 sed -n '/^const GOOD: &str = r#"/,/^"#;/p' "$root/src/config/tests.rs" | sed '1d;$d' >"$corpus/config/seed-good.toml"
 
-for t in parse decode dates urls sanitize sanitize_fast config; do
-    printf '%-13s %5d files\n' "$t" "$(find "$corpus/$t" -type f | wc -l)"
+for t in parse decode dates urls sanitize config; do
+    printf '%-9s %5d files\n' "$t" "$(find "$corpus/$t" -type f | wc -l)"
 done

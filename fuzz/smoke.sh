@@ -12,7 +12,7 @@ fuzz=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse decode dates urls sanitize sanitize_fast config)
+[ ${#targets[@]} -gt 0 ] || targets=(parse decode dates urls sanitize config)
 
 rustc -V | grep -q nightly || export RUSTC_BOOTSTRAP=1
 cd "$fuzz"

@@ -114,7 +114,7 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
 }
 
 /// The fast path's sanitized `html` and ammonia's, when the fast path reads it: what the differential
-/// tests compare (`simple`'s tests, and `cargo fuzz run sanitize_fast`).
+/// tests compare (`simple`'s tests, and `cargo fuzz run sanitize`).
 #[doc(hidden)]
 pub fn fast_and_ammonia(html: &str, base: Option<&Url>) -> Option<(String, String)> {
     with_builder(base, |builder, policy| Some((simple::sanitize(html, policy)?, builder.clean(html).to_string())))

@@ -13,7 +13,7 @@
 //! What is kept, and how URLs are checked and rewritten, is not decided here: [`Policy`] reads the
 //! allowlist from the ammonia `Builder`, and the builder's attribute filter is called as ammonia calls
 //! it. The differential tests (`the_fast_path_agrees_with_ammonia`, the XSS vectors, and `cargo fuzz
-//! run sanitize_fast`) hold the two to the same output.
+//! run sanitize`) hold the two to the same output.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

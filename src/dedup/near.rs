@@ -77,6 +77,8 @@ pub const SIGNATURE_VERSION: u8 = 1;
 
 /// Characters of a text that surely hold its first [`LEAD_WORDS`] words.
 const LEAD_CHARS: usize = 1000;
+// `Signature::new` folds only the first LEAD_WORDS words, the ledes among them.
+const _: () = assert!(LEDE_WORDS <= LEAD_WORDS);
 /// MinHash values per lede, for the index's bands.
 const HASHES: usize = BANDS * BAND_ROWS;
 /// Longest language tag a signature stores (`kk`, `ru`, `en`; declared tags are cut to their subtag).
@@ -119,7 +121,7 @@ impl Signature {
     /// one normalizing detected, [`language::of_entry`]; detected here only when it is unknown).
     pub fn of_entry(entry: &Entry) -> Signature {
         // Only the lead is read (`start`): the rest of a long article need not be converted.
-        let lead = |html: &str| text::html_to_text(text::html_start(html, LEAD_CHARS));
+        let lead = |html: &str| text::html_text_start(text::html_start(html, LEAD_CHARS), LEAD_CHARS);
         let summary = entry.summary_html.as_deref().map(lead).unwrap_or_default();
         let content = entry.content_html.as_deref().map(lead).unwrap_or_default();
         let language = match &entry.language {
@@ -132,8 +134,9 @@ impl Signature {
     /// The signature of a title and two plain texts (either may be empty), in `language` if known.
     pub fn new(title: &str, summary: &str, content: &str, language: Option<&str>) -> Signature {
         let title = language::fold_words(title, true);
-        let summary = language::fold_words(start(summary), true);
-        let content = language::fold_words(start(content), true);
+        // Only the first LEAD_WORDS words are read (LEDE_WORDS of them for the ledes).
+        let summary = language::fold_first_words(start(summary), true, LEAD_WORDS);
+        let content = language::fold_first_words(start(content), true, LEAD_WORDS);
         let mut numbers = 0u64;
         for w in title.iter().chain(lead(&summary)).chain(lead(&content)) {
             if w.bytes().any(|b| b.is_ascii_digit()) {

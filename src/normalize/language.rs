@@ -21,6 +21,7 @@
 //! Cyrillic those are folded to the Cyrillic letter, so `Қазақстандa` (Latin `a`) is `қазақстанда`.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
 use whatlang::{Detector, Lang};
@@ -76,6 +77,7 @@ fn is_english(sample: &str) -> bool {
             hits += 1;
             seen |= 1 << i;
         }
+        ControlFlow::Continue(())
     });
     seen.count_ones() >= ENGLISH_MIN_DISTINCT && hits * 100 >= words * ENGLISH_MIN_PERCENT
 }
@@ -119,6 +121,7 @@ fn cyrillic_language(sample: &str) -> &'static str {
         kazakh_words += usize::from(listed & KAZAKH_WORD != 0);
         kk += usize::from(kazakh_letter || i);
         ru += usize::from(listed & RUSSIAN_WORD != 0);
+        ControlFlow::Continue(())
     });
     // `і` with no other sign of Kazakh is Ukrainian or Belarusian.
     let other = other_word || (!strong && kazakh_words == 0 && any_i);
@@ -208,6 +211,13 @@ fn is_other_cyrillic(c: char) -> bool {
 /// read as Cyrillic, digit groups split by a space joined (`1 000` → `1000`), and lowercased unless
 /// `lowercase` is false.
 pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
+    fold_first_words(text, lowercase, usize::MAX)
+}
+
+/// [`fold_words`], stopping once more than `max` words are folded: the first `max` are those of the
+/// whole text (a later digit group can only join the last word), and the rest of a long text is not
+/// read.
+pub fn fold_first_words(text: &str, lowercase: bool, max: usize) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     // Whether the last word pushed may be continued by a three-digit group.
     let mut number_head = false;
@@ -216,19 +226,24 @@ pub fn fold_words(text: &str, lowercase: bool) -> Vec<String> {
         if number_head && single_space && digits && folded.len() == 3 {
             if let Some(prev) = words.last_mut() {
                 prev.push_str(folded);
-                return;
+                return ControlFlow::Continue(());
             }
         }
         number_head = digits && folded.len() <= 3;
         words.push(folded.to_owned());
+        if words.len() > max {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     words
 }
 
 /// Calls `f` with each word of `text` folded as [`fold_words`] folds it (short of joining digit
-/// groups), and whether one plain space is all that separates it from the word before. One buffer
-/// serves every word, for callers that look at each word once.
-fn each_word(text: &str, lowercase: bool, mut f: impl FnMut(&str, bool)) {
+/// groups), and whether one plain space is all that separates it from the word before, until `f`
+/// breaks. One buffer serves every word, for callers that look at each word once.
+fn each_word(text: &str, lowercase: bool, mut f: impl FnMut(&str, bool) -> ControlFlow<()>) {
     // Letters that NFKC leaves alone (ASCII, Russian and Kazakh Cyrillic) skip the quick check's table
     // look-ups; it starts after them, where its state is as they found it.
     let text: Cow<str> = match text.find(|c: char| !is_nfkc_inert(c)) {
@@ -246,7 +261,7 @@ fn each_word(text: &str, lowercase: bool, mut f: impl FnMut(&str, bool)) {
     let mut flush = |word: &mut String, single_space: bool| {
         fold_word_into(word, lowercase, &mut folded);
         word.clear();
-        f(&folded, single_space);
+        f(&folded, single_space)
     };
     for c in text.chars() {
         if is_letter(c) || c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()) {
@@ -256,14 +271,14 @@ fn each_word(text: &str, lowercase: bool, mut f: impl FnMut(&str, bool)) {
             }
             word.push(c);
         } else if !is_ignorable(c) {
-            if !word.is_empty() {
-                flush(&mut word, single_space);
+            if !word.is_empty() && flush(&mut word, single_space).is_break() {
+                return;
             }
             gap += if c == ' ' { 1 } else { 2 };
         }
     }
     if !word.is_empty() {
-        flush(&mut word, single_space);
+        let _ = flush(&mut word, single_space);
     }
 }
 

@@ -161,3 +161,18 @@ fn plain_english_is_told_by_its_function_words() {
         assert!(!is_english(text), "{text}");
     }
 }
+
+/// The first words are those of the whole text, digit groups joined across the cut included.
+#[test]
+fn the_first_words_are_the_whole_texts_first_words() {
+    let texts = ["Бюджет 1 000 000 теңге, 2 500 адам; 12 345 678 km", "a b 1 000 c", "", "один", "1 000 000 000"];
+    for text in texts {
+        let all = fold_words(text, true);
+        for max in 0..=all.len() + 1 {
+            let first = fold_first_words(text, true, max);
+            let n = max.min(all.len());
+            assert_eq!(first[..n], all[..n], "{text:?}, {max}");
+            assert!(first.len() <= max + 1, "{text:?}: read on past {max}");
+        }
+    }
+}

@@ -66,11 +66,13 @@ enum Kind {
     Block,
     /// A block that also may not open inside another heading.
     Heading,
-    /// `li`: only directly inside `ul` or `ol`, where the tree builder does nothing more.
+    /// `li` (only directly inside `ul` or `ol`), `dt` and `dd` (only directly inside `dl`): there the
+    /// tree builder does nothing more than close the item before.
     ListItem,
     /// `pre`: a block whose first newline is dropped.
     Pre,
-    /// An element with no content and no end tag.
+    /// An element with no content and no end tag (`source` and `track` too, which the tree builder
+    /// inserts without reconstructing formatting: well-nested input has nothing to reconstruct).
     Void,
     /// `hr`: void, and closes an open `p`.
     VoidBlock,
@@ -113,6 +115,9 @@ fn kind(name: &str) -> Option<(&'static str, Kind)> {
         ("tt", Inline),
         ("u", Inline),
         ("var", Inline),
+        ("audio", Inline),
+        ("picture", Inline),
+        ("video", Inline),
         ("address", Block),
         ("article", Block),
         ("aside", Block),
@@ -120,6 +125,7 @@ fn kind(name: &str) -> Option<(&'static str, Kind)> {
         ("center", Block),
         ("details", Block),
         ("div", Block),
+        ("dl", Block),
         ("figcaption", Block),
         ("figure", Block),
         ("footer", Block),
@@ -139,9 +145,13 @@ fn kind(name: &str) -> Option<(&'static str, Kind)> {
         ("h5", Heading),
         ("h6", Heading),
         ("li", ListItem),
+        ("dt", ListItem),
+        ("dd", ListItem),
         ("pre", Pre),
         ("br", Void),
         ("img", Void),
+        ("source", Void),
+        ("track", Void),
         ("wbr", Void),
         ("hr", VoidBlock),
         ("script", Dropped),
@@ -282,13 +292,18 @@ fn start_tag<'a>(out: &mut String, input: &'a str, open: &mut Vec<Open>, policy:
             Some(_) => return None,
         }
     }
-    if kind == Kind::ListItem && open.last().is_some_and(|o| o.name == "li") {
+    // The lists an item may stand in, and the items it closes.
+    let (lists, items): (&[&str], &[&str]) = match name {
+        "li" => (&["ul", "ol"], &["li"]),
+        _ => (&["dl"], &["dt", "dd"]),
+    };
+    if kind == Kind::ListItem && open.last().is_some_and(|o| items.contains(&o.name)) {
         // A new item closes the one before it.
         close(out, &open.pop()?);
     }
     let refuses = match kind {
         Kind::Heading => open.iter().any(|o| o.kind == Kind::Heading),
-        Kind::ListItem => !matches!(open.last(), Some(o) if matches!(o.name, "ul" | "ol")),
+        Kind::ListItem => !open.last().is_some_and(|o| lists.contains(&o.name)),
         Kind::Inline if name == "a" => open.iter().any(|o| o.name == "a"),
         _ => false,
     };
@@ -354,9 +369,9 @@ fn end_tag<'a>(out: &mut String, input: &'a str, open: &mut Vec<Open>) -> Option
     let rest = after.strip_prefix('>')?;
     let (name, kind) = kind(&input[..name_len])?;
     // The end tag of a block closes the paragraphs and list items left open inside it ("generate
-    // implied end tags"), when it is open at all.
+    // implied end tags", of which these are the ones the fast path knows), when it is open at all.
     if matches!(kind, Kind::Block | Kind::Heading | Kind::ListItem | Kind::Pre) && open.iter().any(|o| o.name == name) {
-        while let Some(top) = open.last().filter(|o| o.name != name && matches!(o.name, "p" | "li")) {
+        while let Some(top) = open.last().filter(|o| o.name != name && matches!(o.name, "p" | "li" | "dt" | "dd")) {
             close(out, top);
             open.pop();
         }
@@ -668,6 +683,21 @@ mod tests {
         "</figure>",
         "<time datetime=2024-07-11>",
         "</time>",
+        "<picture>",
+        "<source srcset=\"a.jpg 1x, /b.jpg 2x\" type=image/webp media=\"(min-width: 600px)\">",
+        "</picture>",
+        "<video controls src=/v.mp4 poster=javascript:x width=640>",
+        "<video poster=p.jpg>",
+        "</video>",
+        "<audio controls src=\"a.mp3\">",
+        "</audio>",
+        "<track kind=captions src=c.vtt srclang=kk label=KK>",
+        "<dl>",
+        "</dl>",
+        "<dt>",
+        "</dt>",
+        "<dd>",
+        "</dd>",
         "<code>",
         "</code>",
         "<sup>",
@@ -841,6 +871,7 @@ mod tests {
             "<figure class=\"wp-block-image\"><img src=\"https://abai.kz/a.png\" alt=\"\"/><figcaption>Сурет: <span style=\"color:#333\">abai.kz</span></figcaption></figure><hr/><pre>\nfn main() {}\n</pre>",
             "<p onclick=\"track(1)\">Сөз</p><script>window.dataLayer = [];</script><iframe src=\"https://www.youtube.com/embed/x\" width=\"560\"></iframe><p>Tom &amp; Jerry & co, 3 < 5 > 2</p>",
             "<div class=\"entry\"><p>Бір<p>Екі</div><ul><li>a<li><p>b</ul><h2><p>c</h2>",
+            "<picture><source srcset=\"/a.webp\" type=\"image/webp\"><img src=\"/a.jpg\" alt=\"\"></picture><video controls src=\"/v.mp4\" poster=\"/p.jpg\"><track src=\"/kk.vtt\" srclang=\"kk\"></video><dl><dt>Күні<dd>11 шілде<dt>Орны</dl>",
         ] {
             for base in [None, Some(&page)] {
                 let (fast, slow) = fast_and_ammonia(html, base).unwrap_or_else(|| panic!("refused: {html}"));

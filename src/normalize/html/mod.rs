@@ -88,6 +88,8 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
 /// [`sanitize`], and whether the fragment nested too deep and was kept as text only (for the caller's
 /// warning), so the depth is scanned once.
 pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool) {
+    let html = unwrap_noscript(html);
+    let html = html.as_ref();
     if html.trim().is_empty() {
         return (None, false);
     }
@@ -96,6 +98,42 @@ pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool
         return ((!text.is_empty()).then(|| format!("<p>{}</p>", super::escape_html(&text))), true);
     }
     (sanitize_tree(html, base), false)
+}
+
+/// `html` without its `noscript` tags, their content kept. Readers run no scripts, so what a
+/// `<noscript>` holds (typically the real `<img>` behind a lazy-loading placeholder) is what they should
+/// show. html5ever parses with scripting on, where that content is raw text, and the sanitizer wrote
+/// its markup out as escaped text (`&lt;img src=…&gt;`); without the tags it is read as markup like the
+/// rest, and sanitized like the rest.
+fn unwrap_noscript(html: &str) -> Cow<'_, str> {
+    // The length of the `<noscript …>` or `</noscript …>` tag `at` starts with, if it is one.
+    let noscript_tag = |at: &str| -> Option<usize> {
+        let name = at[1..].strip_prefix('/').unwrap_or(&at[1..]).as_bytes();
+        if name.len() < 8 || !name[..8].eq_ignore_ascii_case(b"noscript") {
+            return None;
+        }
+        match name.get(8) {
+            None | Some(b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>') => {}
+            _ => return None,
+        }
+        Some(at.find('>').map_or(at.len(), |gt| gt + 1))
+    };
+    let mut out = String::new();
+    // How far `html` is copied to `out`, and how far it is searched.
+    let (mut copied, mut from) = (0, 0);
+    while let Some(lt) = memchr::memchr(b'<', &html.as_bytes()[from..]).map(|i| from + i) {
+        from = lt + 1;
+        if let Some(len) = noscript_tag(&html[lt..]) {
+            out.push_str(&html[copied..lt]);
+            copied = lt + len;
+            from = copied;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(html);
+    }
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
 }
 
 /// The allowlist sanitizing proper, for a fragment of reasonable depth.
@@ -366,6 +404,20 @@ mod tests {
         }
         proptest!(|(text in "[^<&]{0,40}")| { check(&text)?; });
         proptest!(|(text in "[a-z\\x{430}-\\x{44f}\\x{4d9} \\r\\n\\t\\x00\\x0b\\x0c\\x{a0}\\x{feff}>\"'=/;#\\x{1}\\x{85}\\x{300}\\x{2028}]{0,40}")| { check(&text)?; });
+    }
+
+    #[test]
+    fn what_noscript_holds_is_kept_as_markup() {
+        let lazy = r#"<p>Text <img data-src="/a.jpg"><noscript><img src="/a.jpg" alt="pic"></noscript> more</p>"#;
+        assert_eq!(
+            sanitize(lazy, Some(&base())).as_deref(),
+            Some(r#"<p>Text <img><img src="https://abai.kz/a.jpg" alt="pic"> more</p>"#)
+        );
+        assert_eq!(unwrap_noscript("<NoScript class=x>a</noscript >b<noscripts>"), "ab<noscripts>");
+        assert!(matches!(unwrap_noscript("<p>no fallback</p>"), Cow::Borrowed(_)));
+        // The classic noscript mutation stays an attribute's text.
+        let mutation = r#"<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>"#;
+        assert_eq!(sanitize(mutation, None), None);
     }
 
     #[test]

@@ -66,8 +66,8 @@ pub type RawDigest = [u8; 16];
 /// Bump when the same raw entry would normalize differently (a sanitizer or date fix): stored entries
 /// are then normalized again the next time their feed changes, instead of reused by [`RawDigest`].
 /// 2: plain English is told by its function words, where whatlang could be unsure. 3: what a
-/// `<noscript>` holds is kept as markup.
-const VERSION: u32 = 3;
+/// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped.
+const VERSION: u32 = 4;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).

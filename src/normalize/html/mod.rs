@@ -145,10 +145,38 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
     } else {
         plain_text_fragment(html)
     };
+    let clean = without_empty_images(clean.trim());
     let clean = clean.trim();
     let visible = super::text::has_text(clean)
         || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
     visible.then(|| clean.to_owned())
+}
+
+/// The sanitizer's output without the `<img>` elements that have no `src` or `srcset`: a lazy-loading
+/// placeholder keeps its image in `data-src`, which the allowlist drops, and a reader would draw what is
+/// left as a broken image. In serialized output every `<` of text and every `>` of an attribute value is
+/// escaped, so `<img` starts a tag and the first `>` after it ends it.
+fn without_empty_images(html: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    // How far `html` is copied to `out`, and how far it is searched.
+    let (mut copied, mut from) = (0, 0);
+    while let Some(at) = memchr::memmem::find(&html.as_bytes()[from..], b"<img").map(|i| from + i) {
+        let Some(end) = html[at..].find('>').map(|gt| at + gt + 1) else { break };
+        from = end;
+        let tag = &html[at..end];
+        if !tag.starts_with("<img>") && !tag.starts_with("<img ") {
+            continue;
+        }
+        if !tag.contains(" src=\"") && !tag.contains(" srcset=\"") {
+            out.push_str(&html[copied..at]);
+            copied = end;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(html);
+    }
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
 }
 
 /// The fast path's sanitized `html` and ammonia's, when the fast path reads it: what the differential
@@ -337,10 +365,11 @@ mod tests {
             clean,
             r#"<img srcset="https://abai.kz/w_300,c_fill/a.jpg 300w, https://abai.kz/w_600,c_fill/a.jpg 600w, https://abai.kz/post/b.jpg,c.jpg">"#
         );
-        // Nothing left, or no base for relative candidates: the attribute goes.
-        assert_eq!(sanitize(r#"<img src="/a.jpg" srcset="a.jpg 1x">x"#, None).unwrap(), "<img>x");
-        assert_eq!(sanitize(r#"<img srcset="javascript:x 1x">x"#, Some(&base())).unwrap(), "<img>x");
-        assert_eq!(sanitize(r#"<img srcset="a.jpg onerror=x">x"#, Some(&base())).unwrap(), "<img>x");
+        // Nothing left, or no base for relative candidates: the attribute goes, and the image with
+        // nothing left to show with it.
+        assert_eq!(sanitize(r#"<img src="/a.jpg" srcset="a.jpg 1x">x"#, None).unwrap(), "x");
+        assert_eq!(sanitize(r#"<img srcset="javascript:x 1x">x"#, Some(&base())).unwrap(), "x");
+        assert_eq!(sanitize(r#"<img srcset="a.jpg onerror=x">x"#, Some(&base())).unwrap(), "x");
     }
 
     #[test]
@@ -411,13 +440,31 @@ mod tests {
         let lazy = r#"<p>Text <img data-src="/a.jpg"><noscript><img src="/a.jpg" alt="pic"></noscript> more</p>"#;
         assert_eq!(
             sanitize(lazy, Some(&base())).as_deref(),
-            Some(r#"<p>Text <img><img src="https://abai.kz/a.jpg" alt="pic"> more</p>"#)
+            Some(r#"<p>Text <img src="https://abai.kz/a.jpg" alt="pic"> more</p>"#)
         );
         assert_eq!(unwrap_noscript("<NoScript class=x>a</noscript >b<noscripts>"), "ab<noscripts>");
         assert!(matches!(unwrap_noscript("<p>no fallback</p>"), Cow::Borrowed(_)));
         // The classic noscript mutation stays an attribute's text.
         let mutation = r#"<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>"#;
         assert_eq!(sanitize(mutation, None), None);
+    }
+
+    #[test]
+    fn images_with_nothing_to_show_are_dropped() {
+        let page = base();
+        assert_eq!(sanitize(r#"<img data-src="/a.jpg" alt="x">"#, Some(&page)), None);
+        assert_eq!(
+            sanitize(
+                r#"<p><img class="lazy">a<img srcset="/b.jpg 2x"><IMG SRC="/c.jpg" ALT="&lt;img&gt;"></p>"#,
+                Some(&page)
+            )
+            .as_deref(),
+            Some(
+                r#"<p>a<img srcset="https://abai.kz/b.jpg 2x"><img src="https://abai.kz/c.jpg" alt="&lt;img&gt;"></p>"#
+            )
+        );
+        // Text that reads like the tag is escaped, so it is left alone.
+        assert_eq!(sanitize("a &lt;img&gt; b", None).as_deref(), Some("a &lt;img&gt; b"));
     }
 
     #[test]

@@ -106,34 +106,14 @@ pub fn sanitize_flagged(html: &str, base: Option<&Url>) -> (Option<String>, bool
 /// its markup out as escaped text (`&lt;img src=…&gt;`); without the tags it is read as markup like the
 /// rest, and sanitized like the rest.
 fn unwrap_noscript(html: &str) -> Cow<'_, str> {
-    // The length of the `<noscript …>` or `</noscript …>` tag `at` starts with, if it is one.
-    let noscript_tag = |at: &str| -> Option<usize> {
-        let name = at[1..].strip_prefix('/').unwrap_or(&at[1..]).as_bytes();
-        if name.len() < 8 || !name[..8].eq_ignore_ascii_case(b"noscript") {
-            return None;
-        }
-        match name.get(8) {
-            None | Some(b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>') => {}
-            _ => return None,
-        }
-        Some(at.find('>').map_or(at.len(), |gt| gt + 1))
+    // A `<noscript …>` or `</noscript …>` tag.
+    let noscript_tag = |tag: &str| {
+        let name = tag[1..].strip_prefix('/').unwrap_or(&tag[1..]).as_bytes();
+        name.len() >= 8
+            && name[..8].eq_ignore_ascii_case(b"noscript")
+            && matches!(name.get(8), None | Some(b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>'))
     };
-    let mut out = String::new();
-    // How far `html` is copied to `out`, and how far it is searched.
-    let (mut copied, mut from) = (0, 0);
-    while let Some(lt) = memchr::memchr(b'<', &html.as_bytes()[from..]).map(|i| from + i) {
-        from = lt + 1;
-        if let Some(len) = noscript_tag(&html[lt..]) {
-            out.push_str(&html[copied..lt]);
-            copied = lt + len;
-            from = copied;
-        }
-    }
-    if copied == 0 {
-        return Cow::Borrowed(html);
-    }
-    out.push_str(&html[copied..]);
-    Cow::Owned(out)
+    without_tags(html, b"<", noscript_tag)
 }
 
 /// The allowlist sanitizing proper, for a fragment of reasonable depth.
@@ -157,19 +137,25 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
 /// left as a broken image. In serialized output every `<` of text and every `>` of an attribute value is
 /// escaped, so `<img` starts a tag and the first `>` after it ends it.
 fn without_empty_images(html: &str) -> Cow<'_, str> {
+    without_tags(html, b"<img", |tag| {
+        (tag == "<img>" || tag.starts_with("<img ")) && !tag.contains(" src=\"") && !tag.contains(" srcset=\"")
+    })
+}
+
+/// `html` without the tags that start with `start` and that `drop` picks. A tag runs to the first `>`
+/// after it, or to the end of the input; what follows a `start` that is not dropped is searched again.
+fn without_tags<'h>(html: &'h str, start: &[u8], drop: impl Fn(&str) -> bool) -> Cow<'h, str> {
     let mut out = String::new();
     // How far `html` is copied to `out`, and how far it is searched.
     let (mut copied, mut from) = (0, 0);
-    while let Some(at) = memchr::memmem::find(&html.as_bytes()[from..], b"<img").map(|i| from + i) {
-        let Some(end) = html[at..].find('>').map(|gt| at + gt + 1) else { break };
-        from = end;
-        let tag = &html[at..end];
-        if !tag.starts_with("<img>") && !tag.starts_with("<img ") {
-            continue;
-        }
-        if !tag.contains(" src=\"") && !tag.contains(" srcset=\"") {
+    while let Some(at) = memchr::memmem::find(&html.as_bytes()[from..], start).map(|i| from + i) {
+        let end = html[at..].find('>').map_or(html.len(), |gt| at + gt + 1);
+        if drop(&html[at..end]) {
             out.push_str(&html[copied..at]);
             copied = end;
+            from = end;
+        } else {
+            from = at + 1;
         }
     }
     if copied == 0 {

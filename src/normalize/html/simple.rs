@@ -269,7 +269,7 @@ const SPACES: [char; 4] = ['\t', '\n', '\x0c', ' '];
 
 /// Whether `b` ends a tag name or an unquoted attribute value as whitespace does.
 fn is_space(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | b'\x0c' | b' ')
+    SPACES.contains(&char::from(b))
 }
 
 fn start_tag<'a>(out: &mut String, input: &'a str, open: &mut Vec<Open>, policy: &Policy) -> Option<&'a str> {

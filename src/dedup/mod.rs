@@ -46,7 +46,8 @@ pub struct Identified {
 }
 
 /// Assigns ids to one source's candidates and drops in-feed duplicates (first occurrence wins: feeds
-/// list newest first).
+/// list newest first). Signs each entry normalized this run for [`near`]; one reused from the store
+/// keeps the signature stored with it.
 pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
     let total = candidates.len();
     let mut seen_guids: HashMap<&str, usize> = HashMap::new();
@@ -67,7 +68,7 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
     let mut out = Identified { entries: Vec::with_capacity(total), duplicates: 0, downgraded };
     let mut ids = HashMap::new();
     let mut prints = HashMap::new();
-    for Candidate { guid, mut entry, digest } in candidates {
+    for Candidate { guid, mut entry, digest, reused } in candidates {
         let print = fingerprint(&entry);
         entry.id = match guid.filter(|_| trusted) {
             Some(g) if is_absolute_uri(&g) => g,
@@ -85,7 +86,10 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
             tracing::debug!(source, id = %entry.id, by = if dup_id { "id" } else { "fingerprint" }, "duplicate inside the feed");
             out.duplicates += 1;
         } else {
-            out.entries.push(Listed { entry, print, digest });
+            // Signed here, on the source's own task, rather than by the store's single writer. An
+            // entry taken from the store keeps the signature stored with it.
+            let packed = (!reused).then(|| near::Packed::of(&entry));
+            out.entries.push(Listed { entry, print, digest, packed });
         }
     }
     out
@@ -100,11 +104,13 @@ pub struct Listed {
     pub print: Option<[u8; 32]>,
     /// What it was normalized from, where it was (`normalize::RawDigest`).
     pub digest: Option<RawDigest>,
+    /// Its near-duplicate signature; `None` leaves signing to the store.
+    pub packed: Option<near::Packed>,
 }
 
 impl From<Entry> for Listed {
     fn from(entry: Entry) -> Listed {
-        Listed { print: fingerprint(&entry), entry, digest: None }
+        Listed { print: fingerprint(&entry), entry, digest: None, packed: None }
     }
 }
 

@@ -259,6 +259,21 @@ pub fn bands_to_bytes(sig: &Signature) -> Vec<u8> {
     sig.band_keys().flat_map(|key| (key as u32).to_le_bytes()).collect()
 }
 
+/// A signature as the store keeps it: [`Signature::to_bytes`] and [`bands_to_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    pub signature: Vec<u8>,
+    pub bands: Vec<u8>,
+}
+
+impl Packed {
+    /// Signs `entry` ([`Signature::of_entry`]) and packs the result.
+    pub fn of(entry: &Entry) -> Packed {
+        let sig = Signature::of_entry(entry);
+        Packed { signature: sig.to_bytes(), bands: bands_to_bytes(&sig) }
+    }
+}
+
 /// The band keys [`bands_to_bytes`] wrote (nothing from a length that is not a whole number of tags).
 pub fn band_keys_of_bytes(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
     let tags = if bytes.len().is_multiple_of(4) { bytes } else { &[] };

@@ -29,7 +29,7 @@ fn entry(source: &str, url: Option<&str>, title: &str, content: &str) -> Entry {
 }
 
 fn cand(guid: Option<&str>, e: Entry) -> Candidate {
-    Candidate { guid: guid.map(String::from), entry: e, digest: None }
+    Candidate { guid: guid.map(String::from), entry: e, digest: None, reused: false }
 }
 
 #[test]
@@ -51,6 +51,19 @@ fn trusted_guids_become_ids() {
     // Derived ids are stable: same source, same guid, same id.
     let again = identify("abai", vec![cand(Some("95211"), entry("abai", None, "x", ""))]);
     assert_eq!(again.entries[0].entry.id, out.entries[1].entry.id);
+}
+
+#[test]
+fn entries_normalized_this_run_are_signed_and_reused_ones_keep_their_stored_signature() {
+    let lede = "<p>Облыстық айтыскерлер Қызылордада бас қосып, айтыс өнерін қайта жандандыру жолдарын талқылады.</p>";
+    let fresh = cand(Some("https://abai.kz/post/1"), entry("abai", None, "Айтыс туралы", lede));
+    let reused =
+        Candidate { reused: true, ..cand(Some("https://abai.kz/post/2"), entry("abai", None, "Ақын", lede)) };
+    let out = identify("abai", vec![fresh, reused]);
+    let signed = out.entries[0].packed.as_ref().expect("the fresh entry is signed");
+    assert_eq!(signed, &near::Packed::of(&out.entries[0].entry), "as the store would have signed it");
+    assert!(!signed.bands.is_empty());
+    assert_eq!(out.entries[1].packed, None);
 }
 
 #[test]

@@ -58,6 +58,9 @@ pub struct Candidate {
     /// What the entry was normalized from ([`digest`]); `None` when something other than
     /// normalization shaped it (an article page's text).
     pub digest: Option<RawDigest>,
+    /// Taken from the store by its digest instead of normalized: what the store derived from it
+    /// (its near-duplicate signature) still holds.
+    pub reused: bool,
 }
 
 /// Identifies a raw entry together with everything else its normalized form depends on.
@@ -144,7 +147,7 @@ pub fn feed_reusing(
         .filter_map(|(i, (e, d))| {
             let reused = stored.remove(&d).filter(|s| dated_as_before(e, s)).map(|mut entry| {
                 entry.id.clear();
-                Candidate { guid: guid(e).map(str::to_owned), entry, digest: None }
+                Candidate { guid: guid(e).map(str::to_owned), entry, digest: None, reused: true }
             });
             let mut c = reused.or_else(|| {
                 entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings, &mut oversize)
@@ -303,7 +306,7 @@ fn entry(
     };
     // Feeds declare one language for everything they publish; the text says what each entry is in.
     entry.language = language::of_entry(&entry, &lead);
-    Some(Candidate { guid, entry, digest: None })
+    Some(Candidate { guid, entry, digest: None, reused: false })
 }
 
 /// The source's own id for the entry, trimmed: `None` when blank or too long to keep.

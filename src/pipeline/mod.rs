@@ -6,9 +6,10 @@
 //!
 //! Concurrency lives in exactly one place: each source is read in a task of its own, `concurrency` at a
 //! time (`read_and_record`); it is fetched on the async runtime and then understood (decode + parse +
-//! normalize, pure CPU work) on the blocking pool, one job per core at a time, so parsing overlaps the
-//! fetches of the others without oversubscribing the CPU. The thread that started the run records each
-//! source as its task ends. Everything after that is sequential and deterministic, the WebSub pings
+//! normalize, then identify and sign its entries: pure CPU work) on the blocking pool, one job per core
+//! at a time, so parsing overlaps the fetches of the others without oversubscribing the CPU. The thread
+//! that started the run records each source as its task ends: it only writes, since SQLite has one
+//! writer and whatever else it did would hold up every source. Everything after that is sequential and deterministic, the WebSub pings
 //! that end a run included (`announce`).
 
 mod announce;
@@ -36,11 +37,8 @@ use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
-use crate::store::{
-    EntriesUpdate, Health, Listings, Reconciled, SourceState, SourceUpdate, Store, StoreError, StoredStory, StoryHead,
-};
+use crate::store::{Health, Listings, Reconciled, SourceState, Store, StoreError, StoredStory, StoryHead};
 pub use refresh::refresh_loop;
-use source::SourceResult;
 
 /// What the caller decides about a run.
 #[derive(Debug, Clone)]
@@ -172,11 +170,10 @@ async fn read_and_record(
         if let Some(f) = opts.on_source_done {
             f(&result.report);
         }
-        let (row, update) = identify(&config.sources[i], result);
-        if let Some(update) = update {
-            recorder.add(&update).map_err(fatal)?;
+        if let Some(update) = result.update {
+            recorder.add(update).map_err(fatal)?;
         }
-        rows.push((i, row));
+        rows.push((i, result.report));
     }
     let reconciled = recorder.commit().map_err(fatal)?;
     tracing::debug!("{} sources read, {} parsed and recorded", rows.len(), reconciled.len());
@@ -192,22 +189,6 @@ struct Shared {
     known: HashMap<String, Arc<HashSet<String>>>,
     /// The entries the feeds listed at the last commit (none for a store in memory).
     listings: Option<Arc<Listings>>,
-}
-
-/// Assigns ids (and drops in-feed duplicates) for one parsed source; fills its report row.
-fn identify(source: &crate::config::Source, result: SourceResult) -> (SourceReport, Option<SourceUpdate>) {
-    let mut row = result.report;
-    let mut update = result.update;
-    if let (Some(n), Some(u)) = (result.normalized, update.as_mut()) {
-        let identified = dedup::identify(&source.name, n.candidates);
-        if let Some(why) = &identified.downgraded {
-            tracing::info!(source = %source.name, "{why}");
-            row.warnings.push(why.clone());
-        }
-        row.duplicates = identified.duplicates;
-        u.entries = EntriesUpdate::Parsed(identified.entries);
-    }
-    (row, update)
 }
 
 /// Purges entries past the retention period; fills the report's entry counts.
@@ -407,6 +388,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::store::{EntriesUpdate, SourceUpdate};
 
     fn entry(source: &str, id: &str, content: &str, first_seen: DateTime<Utc>) -> Entry {
         serde_json::from_value(serde_json::json!({

@@ -26,6 +26,7 @@ use url::Url;
 use super::{understand_reusing, Understood};
 use crate::config::{Source, SourceKind};
 use crate::decode;
+use crate::dedup::{self, Identified};
 use crate::extract::{self, PageContext};
 use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
@@ -37,11 +38,13 @@ use crate::store::Listings;
 /// Article pages fetched per source and run, so a first run over a big archive stays polite.
 pub const MAX_ARTICLES: usize = 100;
 
-/// A source's body, understood.
+/// A source's body, understood, and its entries identified.
 pub(super) struct Read {
+    /// What was decoded, parsed and normalized; its candidates have moved into `identified`.
     pub understood: Understood,
     /// The feed a page advertised, when the configured URL was a page.
     pub discovered: Option<Url>,
+    pub identified: Identified,
 }
 
 /// What the store knew of a source when the run began.
@@ -52,8 +55,8 @@ pub(super) struct Stored<'a> {
     pub(super) listings: Option<Arc<Listings>>,
 }
 
-/// Decodes, parses and normalizes a source's body according to its kind, then fetches article pages
-/// when the source asks for full text.
+/// Decodes, parses and normalizes a source's body according to its kind, fetches article pages when
+/// the source asks for full text, then identifies (and signs) the entries.
 pub(super) async fn read(
     fetcher: &Fetcher,
     source: &Source,
@@ -66,22 +69,26 @@ pub(super) async fn read(
         Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
         Location::File(path) => Url::from_file_path(path).ok(),
     };
-    let mut read = match &source.kind {
+    let (mut understood, discovered) = match &source.kind {
         SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, listings, now).await?,
         SourceKind::Html { .. } => {
             let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
-            Read { understood: read_listing(fetcher, source, body, url, listings, now).await?, discovered: None }
+            (read_listing(fetcher, source, body, url, listings, now).await?, None)
         }
     };
+    let normalized = &mut understood.normalized;
     if source.kind.fetches_articles() {
-        for c in &mut read.understood.normalized.candidates {
+        for c in &mut normalized.candidates {
             c.digest = None;
         }
-        let warnings =
-            fill_from_articles(fetcher, source, &mut read.understood.normalized.candidates, known, now).await;
-        read.understood.normalized.warnings.extend(warnings);
+        let warnings = fill_from_articles(fetcher, source, &mut normalized.candidates, known, now).await;
+        normalized.warnings.extend(warnings);
     }
-    Ok(read)
+    // Identifying and signing read each entry's text again: CPU work, done here beside the other
+    // sources' rather than by the run's one writer.
+    let (name, candidates) = (source.name.clone(), std::mem::take(&mut normalized.candidates));
+    let identified = blocking(move || dedup::identify(&name, candidates)).await?;
+    Ok(Read { understood, discovered, identified })
 }
 
 async fn read_feed(
@@ -91,7 +98,7 @@ async fn read_feed(
     doc_url: Option<Url>,
     listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
-) -> Result<Read, String> {
+) -> Result<(Understood, Option<Url>), String> {
     let cx = Owned { source: source.name.clone(), tz: source.timezone, now, listings };
     let first = blocking({
         let (cx, doc_url) = (cx.clone(), doc_url.clone());
@@ -99,7 +106,7 @@ async fn read_feed(
     })
     .await?;
     let (not_a_feed, page) = match first {
-        Ok(understood) => return Ok(Read { understood, discovered: None }),
+        Ok(understood) => return Ok((understood, None)),
         Err((e @ ParseError::NotAFeed { .. }, Some(page))) => (e, page),
         Err((e, _)) => return Err(error_chain(&e)),
     };
@@ -130,7 +137,7 @@ async fn read_feed(
     let understood = blocking(move || cx.understand(&body.bytes, body.content_type.as_deref(), Some(&doc)))
         .await?
         .map_err(|(e, _)| format!("the feed {page_url} advertises ({feed}): {}", error_chain(&e)))?;
-    Ok(Read { understood, discovered: Some(feed) })
+    Ok((understood, Some(feed)))
 }
 
 async fn read_listing(

@@ -17,7 +17,6 @@ use super::{format_label, pages, RunOptions};
 use crate::config::Source;
 use crate::fetch::{FetchError, FetchMeta, Fetched, Fetcher, Location};
 use crate::model::RefreshHints;
-use crate::normalize::Normalized;
 use crate::report::{error_chain, SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
 use crate::store::{EntriesUpdate, RedirectSeen, SourceState, SourceUpdate};
@@ -26,11 +25,10 @@ const REDIRECT_ADOPT_COUNT: u32 = 3;
 /// …over at least this long, so a misconfigured server for an afternoon does not move a source for good.
 const REDIRECT_ADOPT_AFTER: chrono::Duration = chrono::Duration::hours(24);
 
-/// A document understood: decoded, parsed and normalized.
+/// What reading one source produced: its report row and what to remember.
 pub(super) struct SourceResult {
     pub(super) report: SourceReport,
     pub(super) update: Option<SourceUpdate>,
-    pub(super) normalized: Option<Normalized>,
 }
 
 /// Runs every stage once. Never fails as a whole: problems end up in the report.
@@ -57,17 +55,17 @@ pub(super) async fn read_source(
     };
     if let Some(since) = state.dead_since(&source.url).filter(|_| !opts.force) {
         report.status = Status::Dead { since };
-        return SourceResult { report, update: None, normalized: None };
+        return SourceResult { report, update: None };
     }
     if !opts.force {
         let not_due = state.next_due(&source.url, opts.default_interval).filter(|next| *next > now);
         if let Some(next) = not_due {
             report.status = Status::Skipped { until: next };
-            return SourceResult { report, update: None, normalized: None };
+            return SourceResult { report, update: None };
         }
         if schedule::skipped(now, &state.skip_hours, &state.skip_days) {
             report.status = Status::Skipped { until: now };
-            return SourceResult { report, update: None, normalized: None };
+            return SourceResult { report, update: None };
         }
     }
 
@@ -76,7 +74,6 @@ pub(super) async fn read_source(
     let listings = stored.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles());
     let stored = pages::Stored { listings, ..stored };
     state.last_fetch = Some(now);
-    let mut normalized = None;
     let mut entries = EntriesUpdate::Unknown;
     match fetcher.fetch(&location, &state.validators).await {
         Err(e) => {
@@ -125,7 +122,7 @@ pub(super) async fn read_source(
             } else {
                 let meta = body.meta.clone();
                 match pages::read(fetcher, source, body, &location, stored, now).await {
-                    Ok(pages::Read { understood: u, discovered }) => {
+                    Ok(pages::Read { understood: u, discovered, identified }) => {
                         if let Some(feed) = discovered {
                             tracing::info!(source = %source.name, %feed, "using the feed the page advertises");
                             state.url_in_use = Some(feed.into());
@@ -133,21 +130,23 @@ pub(super) async fn read_source(
                         report.format = Some(format_label(&u.raw));
                         report.encoding = Some(u.decoded_as);
                         report.entries = u.raw.entries.len();
-                        report.warnings =
-                            u.raw.warnings.into_iter().chain(u.normalized.warnings.iter().cloned()).collect();
+                        report.warnings = u.raw.warnings.into_iter().chain(u.normalized.warnings).collect();
                         for w in &report.warnings {
                             tracing::warn!(source = %source.name, "{w}");
                         }
+                        if let Some(why) = identified.downgraded {
+                            tracing::info!(source = %source.name, "{why}");
+                            report.warnings.push(why);
+                        }
+                        report.duplicates = identified.duplicates;
                         let hints = &u.raw.hints;
                         state.skip_hours = hints.skip_hours.clone();
                         state.skip_days = hints.skip_days.clone();
-                        state.title = u.normalized.title.clone();
-                        state.site_url = u.normalized.site_url.clone();
+                        state.title = u.normalized.title;
+                        state.site_url = u.normalized.site_url;
                         state.body_hash = Some(hash);
                         succeed(&mut state, now, signals(&meta, Some(hints)), bounds);
-                        normalized = Some(u.normalized);
-                        // Filled in by `run` once ids are assigned.
-                        entries = EntriesUpdate::Parsed(Vec::new());
+                        entries = EntriesUpdate::Parsed(identified.entries);
                     }
                     Err(error) => {
                         state.failures += 1;
@@ -162,7 +161,7 @@ pub(super) async fn read_source(
     }
     report.elapsed = started.elapsed();
     let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
-    SourceResult { report, update: Some(update), normalized }
+    SourceResult { report, update: Some(update) }
 }
 
 fn succeed(state: &mut SourceState, now: DateTime<Utc>, signals: Signals, bounds: schedule::Bounds) {

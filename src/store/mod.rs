@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::dedup;
-use crate::dedup::near::{self, Signature};
+use crate::dedup::near::{self, Packed, Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
@@ -340,7 +340,7 @@ impl Store {
     ) -> Result<HashMap<String, Reconciled>, StoreError> {
         let mut recorder = self.recorder(now)?;
         for u in updates {
-            recorder.add(u)?;
+            recorder.add(u.clone())?;
         }
         recorder.commit()
     }
@@ -505,8 +505,8 @@ pub struct Recorder<'a> {
     now: DateTime<Utc>,
     out: HashMap<String, Reconciled>,
     changed: bool,
-    /// New entries not yet written: they are signed a batch at a time, over the cores, so each is
-    /// written once, with its signature.
+    /// New entries not yet written: those that came unsigned are signed a batch at a time, over the
+    /// cores, so each is written once, with its signature.
     pending: Vec<NewEntry>,
     /// The sources with entries in `pending`.
     pending_sources: HashSet<String>,
@@ -522,6 +522,7 @@ struct NewEntry {
     print: Option<[u8; 32]>,
     json: String,
     digest: Option<RawDigest>,
+    packed: Option<Packed>,
 }
 
 /// How many new entries [`Recorder`] signs at once.
@@ -529,7 +530,7 @@ const SIGN_BATCH: usize = 2048;
 
 impl Recorder<'_> {
     /// Writes one source's state and entries ([`commit`](Self::commit) reports how they related to the store).
-    pub fn add(&mut self, u: &SourceUpdate) -> Result<(), StoreError> {
+    pub fn add(&mut self, u: SourceUpdate) -> Result<(), StoreError> {
         let (path, busy_timeout) = (self.path, self.busy_timeout);
         let err = |source| sqlite_error(path, busy_timeout, source);
         // A parsed or unchanged feed still lists its in-feed entries: its `listed_at` says so for all.
@@ -537,9 +538,9 @@ impl Recorder<'_> {
             EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(self.now),
             EntriesUpdate::Unknown => None,
         };
-        let saved = save_source(&self.tx, u, listed).map_err(err)?;
+        let saved = save_source(&self.tx, &u, listed).map_err(err)?;
         self.changed |= saved.shown_changed;
-        match &u.entries {
+        match u.entries {
             EntriesUpdate::Parsed(entries) => {
                 if self.pending_sources.contains(&u.name) {
                     // The same source twice in one run: the second must see the first's entries.
@@ -559,14 +560,18 @@ impl Recorder<'_> {
         Ok(())
     }
 
-    /// Signs the new entries waiting and writes them.
+    /// Signs the new entries waiting that came unsigned, and writes them all.
     fn write_pending(&mut self) -> rusqlite::Result<()> {
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
         self.pending_sources.clear();
-        let signatures = crate::cores::over_cores(pending.len(), |range| {
-            pending[range].iter().map(|p| signed(&p.entry)).collect::<Vec<_>>()
+        let unsigned: Vec<&mut NewEntry> = pending.iter_mut().filter(|p| p.packed.is_none()).collect();
+        let signatures = crate::cores::over_cores(unsigned.len(), |range| {
+            unsigned[range].iter().map(|p| Packed::of(&p.entry)).collect::<Vec<_>>()
         });
-        for (p, signature) in pending.iter().zip(signatures.into_iter().flatten()) {
+        for (p, packed) in unsigned.into_iter().zip(signatures.into_iter().flatten()) {
+            p.packed = Some(packed);
+        }
+        for p in pending {
             let inserted = write_entry(
                 &self.tx,
                 "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
@@ -577,7 +582,7 @@ impl Recorder<'_> {
                 (p.url.as_deref(), p.print, p.digest),
                 self.now,
                 &p.json,
-                Some(signature),
+                p.packed,
             )?;
             if inserted > 0 {
                 // Until it is merged into the stories (`stories::update`).
@@ -724,7 +729,7 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
         if stale.is_empty() {
             return Ok(());
         }
-        for ((source, id, _), (signature, bands)) in stale.iter().zip(sign(&stale)) {
+        for ((source, id, _), Packed { signature, bands }) in stale.iter().zip(sign(&stale)) {
             update.execute(params![source, id, signature, bands])?;
         }
     }
@@ -733,23 +738,18 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
 /// Each row's signature bytes and band tags; empty for an entry this version cannot read (no
 /// signature, and out of the unsigned index: `Signature::from_bytes` refuses it, and `Store::entries`
 /// skips the row).
-fn sign(rows: &[(String, String, String)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn sign(rows: &[(String, String, String)]) -> Vec<Packed> {
     // Signing reads every new text (HTML to text, word folding): spread it over the cores.
     let parts = crate::cores::over_cores(rows.len(), |range| {
         rows[range]
             .iter()
             .map(|(_, _, json)| {
-                serde_json::from_str::<Entry>(json).map_or_else(|_| (Vec::new(), Vec::new()), |e| signed(&e))
+                serde_json::from_str::<Entry>(json)
+                    .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| Packed::of(&e))
             })
             .collect::<Vec<_>>()
     });
     parts.into_iter().flatten().collect()
-}
-
-/// An entry's signature and band tags, as stored.
-fn signed(entry: &Entry) -> (Vec<u8>, Vec<u8>) {
-    let sig = Signature::of_entry(entry);
-    (sig.to_bytes(), near::bands_to_bytes(&sig))
 }
 
 /// Marks the stored entries changed, and counts them per source for [`Store::entry_counts`]: counting
@@ -820,9 +820,9 @@ fn write_entry(
     (url, print, digest): (Option<&str>, Option<[u8; 32]>, Option<RawDigest>),
     now: DateTime<Utc>,
     json: &str,
-    signed: Option<(Vec<u8>, Vec<u8>)>,
+    packed: Option<Packed>,
 ) -> rusqlite::Result<usize> {
-    let (signature, bands) = signed.unzip();
+    let (signature, bands) = packed.map(|p| (p.signature, p.bands)).unzip();
     exec(
         tx,
         sql,
@@ -916,7 +916,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
 fn reconcile(
     tx: &Transaction,
     source: &str,
-    entries: &[dedup::Listed],
+    entries: Vec<dedup::Listed>,
     now: DateTime<Utc>,
     listed_before: Option<i64>,
     new: &mut Vec<NewEntry>,
@@ -971,16 +971,14 @@ fn reconcile(
 
     let mut out = Reconciled::default();
     let mut claimed = HashSet::new();
-    for dedup::Listed { entry, print, digest } in entries {
-        let (print, digest) = (*print, *digest);
-        let url = dedup::canonical_url(entry);
+    for dedup::Listed { mut entry, print, digest, packed } in entries {
+        let url = dedup::canonical_url(&entry);
         let keys: Vec<String> =
             [Some(entry.id.clone()), url.as_ref().map(|u| format!("url:{u}")), print.as_ref().map(|p| hex(p))]
                 .into_iter()
                 .flatten()
                 .collect();
         let found = keys.iter().find_map(|k| by_key.get(k).copied()).filter(|i| claimed.insert(*i));
-        let mut entry = entry.clone();
         match found {
             Some(i) => {
                 let row = &rows[i];
@@ -988,11 +986,12 @@ fn reconcile(
                 entry.first_seen = from_ts(row.first_seen);
                 // Full text fetched once (from the article page) outlives the summary-only feed that
                 // keeps listing the entry.
-                let mut print = print;
+                let (mut print, mut packed) = (print, packed);
                 if entry.content_html.is_none() {
                     entry.content_html = serde_json::from_str::<Entry>(&row.json).ok().and_then(|e| e.content_html);
                     if entry.content_html.is_some() {
                         print = dedup::fingerprint(&entry);
+                        packed = None;
                     }
                 }
                 let json =
@@ -1010,7 +1009,7 @@ fn reconcile(
                     None
                 } else {
                     out.updated += 1;
-                    Some(signed(&entry))
+                    Some(packed.unwrap_or_else(|| Packed::of(&entry)))
                 };
                 // Unchanged JSON keeps its signature.
                 write_entry(
@@ -1040,7 +1039,7 @@ fn reconcile(
                 let json =
                     serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 // Written, and counted, by the recorder once signed.
-                new.push(NewEntry { source: source.to_owned(), entry, url, print, json, digest });
+                new.push(NewEntry { source: source.to_owned(), entry, url, print, json, digest, packed });
             }
         }
     }

@@ -15,6 +15,7 @@
 //! busy timeout (`[state] busy_timeout`, 10 s by default) and fails with [`StoreError::Locked`]; the
 //! transaction is rolled back whole, so the database stays as the last run left it.
 
+mod bulk;
 mod lock;
 mod migrations;
 mod stories;
@@ -355,6 +356,8 @@ impl Store {
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
         // Before any entry is signed as it is written: signatures of another version are dropped here.
         drop_stale_signatures(&tx).map_err(err)?;
+        // A first run fills the table from empty: its indexes are built once it is full.
+        let deferred = bulk::Deferred::drop_if_empty(&tx, "entries").map_err(err)?;
         Ok(Recorder {
             tx,
             path: &self.path,
@@ -365,6 +368,7 @@ impl Store {
             pending: Vec::new(),
             pending_sources: HashSet::new(),
             added: HashSet::new(),
+            deferred,
         })
     }
 
@@ -512,6 +516,8 @@ pub struct Recorder<'a> {
     pending_sources: HashSet<String>,
     /// The sources with an entry written this run: the only ones whose count of entries changed.
     added: HashSet<String>,
+    /// The indexes of `entries`, when this run fills it from empty ([`bulk`]).
+    deferred: bulk::Deferred,
 }
 
 /// A new entry waiting in [`Recorder::pending`].
@@ -603,6 +609,7 @@ impl Recorder<'_> {
         let (path, busy_timeout) = (self.path, self.busy_timeout);
         let err = |source| sqlite_error(path, busy_timeout, source);
         self.write_pending().map_err(err)?;
+        std::mem::take(&mut self.deferred).rebuild(&self.tx).map_err(err)?;
         fill_signatures(&self.tx).map_err(err)?;
         if self.changed {
             bump_content_version(&self.tx, self.added.iter().map(String::as_str)).map_err(err)?;

@@ -485,3 +485,43 @@ fn entry_counts_recount_only_the_sources_a_write_added_to_or_purged_from() {
 fn fingerprint_keys_are_lower_case_hex() {
     assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "print:000fa5ff");
 }
+
+#[test]
+fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
+    let mut store = Store::in_memory().unwrap();
+    let schema = |store: &Store| -> Vec<(String, String)> {
+        let mut stmt = store
+            .conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'entries' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let indexes = schema(&store);
+    assert!(indexes.iter().any(|(name, _)| name == "entries_id"), "{indexes:?}");
+    let first = parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")]);
+
+    // A first run that never commits leaves the indexes as they were.
+    {
+        let mut recorder = store.recorder(at(1)).unwrap();
+        recorder.add(first.clone()).unwrap();
+        let dropped: i64 = recorder
+            .tx
+            .query_row("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'entries_id'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(dropped, 0, "dropped while the table fills");
+    }
+    assert_eq!(schema(&store), indexes);
+
+    store.record(at(1), std::slice::from_ref(&first)).unwrap();
+    assert_eq!(schema(&store), indexes, "built again, as the migrations wrote them");
+    let plan: String = store
+        .conn
+        .query_row("EXPLAIN QUERY PLAN SELECT source FROM entries WHERE id = 'urn:feedmill:abai:1'", [], |r| r.get(3))
+        .unwrap();
+    assert!(plan.contains("entries_id"), "{plan}");
+    assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
+    assert!(store.integrity_ok().unwrap());
+}

@@ -37,7 +37,11 @@ const MIN_CONFIDENCE: f64 = 0.25;
 
 /// The language of `text` as a BCP 47 primary subtag, or `None` when it cannot be told reliably.
 pub fn detect(text: &str) -> Option<&'static str> {
-    let sample = super::text::first_chars(text, SAMPLE_CHARS);
+    detect_sample(super::text::first_chars(text, SAMPLE_CHARS))
+}
+
+/// [`detect`] on a sample already cut to at most [`SAMPLE_CHARS`] characters.
+fn detect_sample(sample: &str) -> Option<&'static str> {
     let (mut cyrillic, mut other) = (0usize, 0usize);
     for c in sample.chars() {
         // The range tests first: `is_alphabetic` is a table look-up for every non-ASCII letter.
@@ -97,8 +101,20 @@ const ENGLISH_MIN_PERCENT: usize = 8;
 /// subtag, lowercased). Detection wins because sites routinely declare one language for everything
 /// they publish.
 pub fn of_entry(entry: &Entry, text: &str) -> Option<String> {
-    let sample = format!("{}\n{}", entry.title, super::text::first_chars(text, SAMPLE_CHARS));
-    detect(&sample).map(str::to_owned).or_else(|| entry.language.as_deref().and_then(primary_subtag))
+    detect_sample(&entry_sample(&entry.title, text))
+        .map(str::to_owned)
+        .or_else(|| entry.language.as_deref().and_then(primary_subtag))
+}
+
+/// The first [`SAMPLE_CHARS`] characters of the title, a newline and the text: the text is cut to what
+/// the title leaves, so the sample is not scanned for its cut a second time.
+fn entry_sample(title: &str, text: &str) -> String {
+    let title_chars = title.chars().count();
+    if title_chars < SAMPLE_CHARS {
+        format!("{title}\n{}", super::text::first_chars(text, SAMPLE_CHARS - title_chars - 1))
+    } else {
+        super::text::first_chars(title, SAMPLE_CHARS).to_owned()
+    }
 }
 
 /// A language tag's primary subtag, lowercased (`kk-KZ` → `kk`); `None` when empty.

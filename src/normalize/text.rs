@@ -25,6 +25,10 @@ pub fn plain(text: &Text) -> String {
 
 /// The first `n` characters of `s` (all of it when shorter), cut on a character boundary.
 pub fn first_chars(s: &str, n: usize) -> &str {
+    // No more bytes than `n` is no more characters.
+    if s.len() <= n {
+        return s;
+    }
     match s.char_indices().nth(n) {
         Some((cut, _)) => &s[..cut],
         None => s,

@@ -176,3 +176,17 @@ fn the_first_words_are_the_whole_texts_first_words() {
         }
     }
 }
+
+#[test]
+fn an_entrys_sample_is_the_first_sample_chars_of_title_and_text() {
+    let first = |s: &str, n: usize| crate::normalize::text::first_chars(s, n).to_owned();
+    let text = "Қызылорда облысында айтыс өтті. ".repeat(40);
+    for title_chars in [0, 1, 12, SAMPLE_CHARS - 2, SAMPLE_CHARS - 1, SAMPLE_CHARS, SAMPLE_CHARS + 1, 900] {
+        let title: String = "Ә".repeat(title_chars);
+        for text in [text.as_str(), "", "short"] {
+            // What `detect` would read of the title and the whole text.
+            let expected = first(&format!("{title}\n{text}"), SAMPLE_CHARS);
+            assert_eq!(entry_sample(&title, text), expected, "a title of {title_chars} characters");
+        }
+    }
+}

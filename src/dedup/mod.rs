@@ -86,8 +86,7 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
             tracing::debug!(source, id = %entry.id, by = if dup_id { "id" } else { "fingerprint" }, "duplicate inside the feed");
             out.duplicates += 1;
         } else {
-            // Signed here, on the source's own task, rather than by the store's single writer. An
-            // entry taken from the store keeps the signature stored with it.
+            // Here, on the source's own task, rather than by the store's one writer.
             let packed = (!reused).then(|| near::Packed::of(&entry));
             out.entries.push(Listed { entry, print, digest, packed });
         }

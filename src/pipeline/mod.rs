@@ -9,8 +9,8 @@
 //! normalize, then identify and sign its entries: pure CPU work) on the blocking pool, one job per core
 //! at a time, so parsing overlaps the fetches of the others without oversubscribing the CPU. The thread
 //! that started the run records each source as its task ends: it only writes, since SQLite has one
-//! writer and whatever else it did would hold up every source. Everything after that is sequential and deterministic, the WebSub pings
-//! that end a run included (`announce`).
+//! writer and whatever else it did would hold up every source. Everything after that is sequential and
+//! deterministic, the WebSub pings that end a run included (`announce`).
 
 mod announce;
 mod output;

@@ -531,7 +531,7 @@ struct NewEntry {
     packed: Option<Packed>,
 }
 
-/// How many new entries [`Recorder`] signs at once.
+/// How many new entries [`Recorder`] holds before writing them, signing at once those that came unsigned.
 const SIGN_BATCH: usize = 2048;
 
 impl Recorder<'_> {

@@ -46,8 +46,7 @@ pub struct Identified {
 }
 
 /// Assigns ids to one source's candidates and drops in-feed duplicates (first occurrence wins: feeds
-/// list newest first). Signs each entry normalized this run for [`near`]; one reused from the store
-/// keeps the signature stored with it.
+/// list newest first).
 pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
     let total = candidates.len();
     let mut seen_guids: HashMap<&str, usize> = HashMap::new();
@@ -86,9 +85,7 @@ pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
             tracing::debug!(source, id = %entry.id, by = if dup_id { "id" } else { "fingerprint" }, "duplicate inside the feed");
             out.duplicates += 1;
         } else {
-            // Here, on the source's own task, rather than by the store's one writer.
-            let packed = (!reused).then(|| near::Packed::of(&entry));
-            out.entries.push(Listed { entry, print, digest, packed });
+            out.entries.push(Listed { entry, print, digest, reused, packed: None });
         }
     }
     out
@@ -103,13 +100,26 @@ pub struct Listed {
     pub print: Option<[u8; 32]>,
     /// What it was normalized from, where it was (`normalize::RawDigest`).
     pub digest: Option<RawDigest>,
-    /// Its near-duplicate signature; `None` leaves signing to the store.
+    /// Taken from the store by its digest (`Candidate::reused`): the signature stored with it stands.
+    pub reused: bool,
+    /// Its near-duplicate signature ([`Identified::sign`]); `None` leaves signing to the store.
     pub packed: Option<near::Packed>,
 }
 
 impl From<Entry> for Listed {
     fn from(entry: Entry) -> Listed {
-        Listed { print: fingerprint(&entry), entry, digest: None, packed: None }
+        Listed { print: fingerprint(&entry), entry, digest: None, reused: false, packed: None }
+    }
+}
+
+impl Identified {
+    /// Signs each entry normalized this run, for the store to keep ([`near::Packed`]). Called on the
+    /// source's own task, so the run's one store writer does not do it; an entry reused from the store
+    /// is not signed again.
+    pub fn sign(&mut self) {
+        for listed in self.entries.iter_mut().filter(|l| !l.reused) {
+            listed.packed = Some(near::Packed::of(&listed.entry));
+        }
     }
 }
 

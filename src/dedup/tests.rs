@@ -59,7 +59,9 @@ fn entries_normalized_this_run_are_signed_and_reused_ones_keep_their_stored_sign
     let fresh = cand(Some("https://abai.kz/post/1"), entry("abai", None, "Айтыс туралы", lede));
     let reused =
         Candidate { reused: true, ..cand(Some("https://abai.kz/post/2"), entry("abai", None, "Ақын", lede)) };
-    let out = identify("abai", vec![fresh, reused]);
+    let mut out = identify("abai", vec![fresh, reused]);
+    assert!(out.entries.iter().all(|l| l.packed.is_none()), "identifying signs nothing");
+    out.sign();
     let signed = out.entries[0].packed.as_ref().expect("the fresh entry is signed");
     assert_eq!(signed, &near::Packed::of(&out.entries[0].entry), "as the store would have signed it");
     assert!(!signed.bands.is_empty());

@@ -87,7 +87,12 @@ pub(super) async fn read(
     // Identifying and signing read each entry's text again: CPU work, done here beside the other
     // sources' rather than by the run's one writer.
     let (name, candidates) = (source.name.clone(), std::mem::take(&mut normalized.candidates));
-    let identified = blocking(move || dedup::identify(&name, candidates)).await?;
+    let identified = blocking(move || {
+        let mut identified = dedup::identify(&name, candidates);
+        identified.sign();
+        identified
+    })
+    .await?;
     Ok(Read { understood, discovered, identified })
 }
 

@@ -978,7 +978,7 @@ fn reconcile(
 
     let mut out = Reconciled::default();
     let mut claimed = HashSet::new();
-    for dedup::Listed { mut entry, print, digest, packed } in entries {
+    for dedup::Listed { mut entry, print, digest, packed, .. } in entries {
         let url = dedup::canonical_url(&entry);
         let keys: Vec<String> =
             [Some(entry.id.clone()), url.as_ref().map(|u| format!("url:{u}")), print.as_ref().map(|p| hex(p))]

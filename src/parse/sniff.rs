@@ -3,7 +3,8 @@
 //! In: decoded text (BOM already removed). Out: the format and where the XML worth reading starts,
 //! or why the document is not a feed. Servers label feeds `text/html`, `text/plain` or
 //! `application/octet-stream` and URLs say nothing, so like Miniflux we look at the document: the
-//! first element after the prolog (declaration, comments, DOCTYPE) decides. Two recoveries: PHP
+//! first element after the prolog (declaration, comments, DOCTYPE) decides, whatever the DOCTYPE says
+//! (an `<rss>` after an XHTML DOCTYPE is a feed). Two recoveries: PHP
 //! notices or a stray byte before `<?xml` (junk before the root: we skip to the declaration or to a
 //! feed root further on), and HTML pages, which are reported as such so the user learns they gave
 //! a page's URL rather than its feed's.
@@ -45,13 +46,14 @@ pub(crate) fn detect(text: &str) -> Result<Detected, ParseError> {
     }
     let found = match first_element(text, text.len() - body.len()) {
         First::Element { name, html_doctype } => {
+            // The root decides: feeds written by XHTML tooling carry an XHTML DOCTYPE before `<rss>`.
+            if let Some(format) = root_format(name) {
+                return Ok(Detected::Xml { format, start: 0, junk: false });
+            }
             if html_doctype || name.eq_ignore_ascii_case("html") {
                 return Err(not_a_feed("an HTML page"));
             }
-            match root_format(name) {
-                Some(format) => return Ok(Detected::Xml { format, start: 0, junk: false }),
-                None => format!("a <{name}> document"),
-            }
+            format!("a <{name}> document")
         }
         First::Junk if !body.starts_with('<') => "plain text, not XML or JSON".to_owned(),
         First::Junk => "text with broken markup".to_owned(),
@@ -161,6 +163,14 @@ mod tests {
     }
 
     #[test]
+    fn the_root_decides_whatever_the_doctype() {
+        let xhtml = "<?xml version=\"1.0\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n<rss version=\"2.0\"/>";
+        assert_eq!(detect(xhtml).ok(), Some(xml(FeedFormat::Rss, 0, false)));
+        let atom = "<!DOCTYPE html><feed xmlns=\"http://www.w3.org/2005/Atom\"/>";
+        assert_eq!(detect(atom).ok(), Some(xml(FeedFormat::Atom, 0, false)));
+    }
+
+    #[test]
     fn empty_and_blank_documents_are_empty() {
         assert!(matches!(detect(""), Err(ParseError::Empty)));
         assert!(matches!(detect(" \r\n\t"), Err(ParseError::Empty)));
@@ -170,6 +180,7 @@ mod tests {
     fn html_pages_and_other_xml_are_not_feeds() {
         assert_eq!(not_a_feed_text("<!DOCTYPE html>\n<html><head><link rel=alternate></head></html>"), "an HTML page");
         assert_eq!(not_a_feed_text("<HTML><body>hi</body></HTML>"), "an HTML page");
+        assert_eq!(not_a_feed_text("<!DOCTYPE html><body>hi</body>"), "an HTML page");
         assert_eq!(not_a_feed_text("<?xml version='1.0'?><urlset/>"), "a <urlset> document");
         assert_eq!(not_a_feed_text("Service unavailable"), "plain text, not XML or JSON");
         assert_eq!(not_a_feed_text("<?xml version='1.0'?>"), "XML without any element");

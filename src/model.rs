@@ -42,14 +42,23 @@ pub enum TextKind {
 pub struct Text {
     pub kind: TextKind,
     pub value: String,
+    /// The `xml:base` declared on the text's own element (`<content xml:base="…">`), already combined
+    /// with the enclosing ones; relative URLs in the value resolve against it rather than the entry's
+    /// base. `None` when the element declares none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 impl Text {
     pub fn plain(value: impl Into<String>) -> Self {
-        Text { kind: TextKind::Text, value: value.into() }
+        Text { kind: TextKind::Text, value: value.into(), base: None }
     }
     pub fn html(value: impl Into<String>) -> Self {
-        Text { kind: TextKind::Html, value: value.into() }
+        Text { kind: TextKind::Html, value: value.into(), base: None }
+    }
+    /// The same text, read against `base` (see [`Text::base`]).
+    pub fn with_base(self, base: Option<String>) -> Self {
+        Text { base, ..self }
     }
 }
 

@@ -152,6 +152,12 @@ fn read_entry(x: &mut XmlReader<'_>, el: &Element<'_>, atom03: bool) -> (RawEntr
     entry.link = alternate.into_url();
     set_first(&mut entry.published, created);
     ext.fill(&mut entry);
+    // An id that is a web address is, for want of an alternate link, the entry's page (as feedparser has it).
+    let web_id = entry.id.as_deref().map(str::trim).filter(|id| {
+        let lower = id.get(..8).unwrap_or(id).to_ascii_lowercase();
+        lower.starts_with("http://") || lower.starts_with("https://")
+    });
+    set_first(&mut entry.link, web_id.map(str::to_owned));
     (entry, complete)
 }
 
@@ -211,6 +217,11 @@ fn content_kind(ty: Option<&str>, mode: Option<&str>, atom03: bool) -> ContentKi
 }
 
 fn text_construct(x: &mut XmlReader<'_>, el: &Element<'_>, atom03: bool) -> Option<Text> {
+    let base = super::own_base(x);
+    read_text_construct(x, el, atom03).map(|t| t.with_base(base))
+}
+
+fn read_text_construct(x: &mut XmlReader<'_>, el: &Element<'_>, atom03: bool) -> Option<Text> {
     let [ty, mode] = x.attrs(el, [b"type", b"mode"]);
     match content_kind(ty.as_deref(), mode.as_deref(), atom03) {
         ContentKind::Text => x.content(false).map(|(v, markup)| if markup { Text::html(v) } else { Text::plain(v) }),

@@ -33,6 +33,11 @@ impl Link {
 /// Reads a link element's attributes and consumes the element.
 pub(super) fn read_link(x: &mut XmlReader<'_>, el: &Element<'_>) -> Link {
     let [rel, href, mime, length] = x.attrs(el, [b"rel", b"href", b"type", b"length"]);
+    // A link's own `xml:base` holds for its href only; the entry's base is applied later.
+    let href = match (href, x.own_base_url()) {
+        (Some(h), Some(base)) => base.join(&h).map(String::from).ok().or(Some(h)),
+        (href, _) => href,
+    };
     let rel = rel.map_or_else(
         || "alternate".to_owned(),
         |r| {
@@ -68,10 +73,14 @@ impl Alternate {
 /// Extension values found in one entry.
 #[derive(Default)]
 pub(super) struct EntryExt {
-    content_encoded: Option<String>,
+    content_encoded: Option<Text>,
+    /// `xhtml:body`: the whole item as XHTML, where `content:encoded` would hold it escaped.
+    xhtml_body: Option<Text>,
     dc_creators: Vec<String>,
     dc_date: Option<String>,
-    dc_subjects: Vec<String>,
+    /// `dc:subject`, `itunes:keywords` and `media:keywords` (split at commas), `media:category`, in
+    /// document order.
+    categories: Vec<String>,
     dc_language: Option<String>,
     dc_title: Option<String>,
     dc_description: Option<String>,
@@ -83,6 +92,7 @@ pub(super) struct EntryExt {
     itunes_summary: Option<String>,
     media: Vec<Enclosure>,
     media_thumbnail: Option<String>,
+    media_title: Option<Text>,
     media_description: Option<Text>,
     atom_alternate: Alternate,
     atom_enclosures: Vec<Enclosure>,
@@ -98,15 +108,27 @@ pub(super) fn entry_element(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut E
 
 fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt, depth: u8) -> bool {
     match (el.ns, el.local()) {
-        (Ns::Content, b"encoded") => set_first(&mut ext.content_encoded, x.text()),
+        (Ns::Content, b"encoded") => {
+            let base = super::own_base(x);
+            set_first(&mut ext.content_encoded, x.text().map(|v| Text::html(v).with_base(base)));
+        }
+        (Ns::Xhtml, b"body") => {
+            let base = super::own_base(x);
+            set_first(&mut ext.xhtml_body, x.content(false).map(|(v, _)| Text::html(v).with_base(base)));
+        }
         (Ns::Dc, b"creator") => {
             let creator = x.text();
             push_capped(x, &mut ext.dc_creators, creator);
         }
         (Ns::Dc, b"date") => set_first(&mut ext.dc_date, x.text()),
-        (Ns::Dc, b"subject") => {
+        (Ns::Dc, b"subject") | (Ns::Media, b"category") => {
             let subject = x.text();
-            push_capped(x, &mut ext.dc_subjects, subject);
+            push_capped(x, &mut ext.categories, subject);
+        }
+        (Ns::Itunes | Ns::Media, b"keywords") => {
+            let keywords = x.text().unwrap_or_default();
+            let terms = keywords.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+            push_capped(x, &mut ext.categories, terms);
         }
         (Ns::Dc, b"language") => set_first(&mut ext.dc_language, x.text()),
         (Ns::Dc, b"title") => set_first(&mut ext.dc_title, x.text()),
@@ -138,9 +160,12 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
             set_first(&mut ext.media_thumbnail, x.attr(el, b"url"));
             x.skip();
         }
+        (Ns::Media, b"title") => {
+            let text = media_text(x, el);
+            set_first(&mut ext.media_title, text);
+        }
         (Ns::Media, b"description") => {
-            let html = x.attr(el, b"type").is_some_and(|t| t.eq_ignore_ascii_case("html"));
-            let text = x.text().map(|v| if html { Text::html(v) } else { Text::plain(v) });
+            let text = media_text(x, el);
             set_first(&mut ext.media_description, text);
         }
         (Ns::Atom, b"link") => {
@@ -162,6 +187,13 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
     true
 }
 
+/// A `media:title` or `media:description`: plain text unless `type="html"`.
+fn media_text(x: &mut XmlReader<'_>, el: &Element<'_>) -> Option<Text> {
+    let html = x.attr(el, b"type").is_some_and(|t| t.eq_ignore_ascii_case("html"));
+    let base = super::own_base(x);
+    x.text().map(|v| if html { Text::html(v) } else { Text::plain(v) }.with_base(base))
+}
+
 /// Children of `media:group` / `media:content` (thumbnails, descriptions, nested contents).
 fn media_children(x: &mut XmlReader<'_>, ext: &mut EntryExt, depth: u8) {
     loop {
@@ -180,11 +212,14 @@ impl EntryExt {
     /// Fills what the entry's own elements left empty. Enclosures and categories are merged.
     pub(super) fn fill(self, e: &mut RawEntry) {
         set_first(&mut e.title, self.dc_title.map(Text::plain));
+        // YouTube's Atom feed, and many video feeds, title and describe an entry only in Media RSS.
+        set_first(&mut e.title, self.media_title);
         set_first(&mut e.link, self.atom_alternate.into_url());
         set_first(&mut e.summary, self.dc_description.map(Text::plain));
         set_first(&mut e.summary, self.itunes_summary.map(Text::plain));
         set_first(&mut e.summary, self.media_description);
-        set_first(&mut e.content, self.content_encoded.map(Text::html));
+        set_first(&mut e.content, self.content_encoded);
+        set_first(&mut e.content, self.xhtml_body);
         if e.authors.is_empty() {
             e.authors =
                 self.dc_creators.into_iter().map(|name| Person { name: Some(name), ..Person::default() }).collect();
@@ -192,9 +227,9 @@ impl EntryExt {
         if e.authors.is_empty() {
             e.authors.extend(self.itunes_author.map(|name| Person { name: Some(name), ..Person::default() }));
         }
-        for subject in self.dc_subjects {
-            if e.categories.len() < MAX_VALUES_PER_ENTRY && !e.categories.contains(&subject) {
-                e.categories.push(subject);
+        for term in self.categories {
+            if e.categories.len() < MAX_VALUES_PER_ENTRY && !e.categories.iter().any(|c| same_term(c, &term)) {
+                e.categories.push(term);
             }
         }
         set_first(&mut e.published, self.dc_date);
@@ -322,6 +357,12 @@ pub(super) fn person_from_rss(raw: &str) -> Person {
         return Person { email: Some(s.to_owned()), ..Person::default() };
     }
     Person { name: Some(s.to_owned()), ..Person::default() }
+}
+
+/// Whether two category terms name the same thing: case and surrounding space do not count.
+pub fn same_term(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.eq_ignore_ascii_case(b) || (!a.is_ascii() && a.to_lowercase() == b.to_lowercase())
 }
 
 fn non_empty(s: &str) -> Option<String> {

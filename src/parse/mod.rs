@@ -32,6 +32,7 @@ mod warn;
 mod xml;
 
 use crate::model::{FeedFormat, RawEntry, RawFeed};
+pub use ext::same_term;
 use sniff::Detected;
 use warn::{Kind, Warnings};
 use xml::XmlReader;
@@ -177,6 +178,11 @@ fn note_too_many_values(x: &mut XmlReader<'_>) {
     x.warn(Kind::TooManyValues, || {
         format!("an entry has more than {MAX_VALUES_PER_ENTRY} authors, categories or enclosures; the rest dropped")
     });
+}
+
+/// The `xml:base` declared on the element just opened, for a [`Text`](crate::model::Text) read from it.
+fn own_base(x: &XmlReader<'_>) -> Option<String> {
+    x.own_base().map(str::to_owned)
 }
 
 /// Sets `slot` to `value` unless it already holds one: the first occurrence of a field wins.

@@ -13,7 +13,7 @@ use crate::model::{Enclosure, FeedFormat, Person, RawEntry, RawFeed, Text};
 use super::ext::{self, EntryExt, FeedExt};
 use super::warn::Kind;
 use super::xml::{Element, Node, Ns, XmlReader};
-use super::{empty_feed, entry_cap_reached, push_capped, set_first, MAX_VALUES_PER_ENTRY};
+use super::{empty_feed, entry_cap_reached, own_base, push_capped, set_first, MAX_VALUES_PER_ENTRY};
 
 /// The feed-level values of `<channel>` (and RDF's sibling `<image>`).
 #[derive(Default)]
@@ -167,6 +167,8 @@ struct Item {
     title: Option<Text>,
     link: Option<String>,
     description: Option<Text>,
+    /// `<body>` or `<fullitem>`: the full text, where `content:encoded` is the usual place.
+    body: Option<Text>,
     authors: Vec<Person>,
     categories: Vec<String>,
     guid: Option<String>,
@@ -194,7 +196,14 @@ fn read_item(x: &mut XmlReader<'_>, el: &Element<'_>) -> (RawEntry, bool) {
             Node::Start(child) if is_core(child.ns) => match child.local() {
                 b"title" => set_first(&mut item.title, text_or_markup(x)),
                 b"link" => set_first(&mut item.link, x.text()),
-                b"description" => set_first(&mut item.description, x.content(false).map(|(v, _)| Text::html(v))),
+                b"description" => {
+                    let base = own_base(x);
+                    set_first(&mut item.description, x.content(false).map(|(v, _)| Text::html(v).with_base(base)));
+                }
+                b"body" | b"fullitem" => {
+                    let base = own_base(x);
+                    set_first(&mut item.body, x.content(false).map(|(v, _)| Text::html(v).with_base(base)));
+                }
                 b"author" => {
                     let author = x.text().map(|a| ext::person_from_rss(&a));
                     push_capped(x, &mut item.authors, author);
@@ -255,6 +264,7 @@ impl Item {
             base: self.base,
         };
         self.ext.fill(&mut entry);
+        set_first(&mut entry.content, self.body);
         // A permalink guid is the page when nothing else says so; guids like "12345" that are
         // marked permalink by default (the attribute is often forgotten) are not pages.
         set_first(&mut entry.link, permalink);
@@ -270,7 +280,8 @@ fn looks_like_url(s: &str) -> bool {
 
 /// An RSS title: plain text, unless the feed pasted raw markup into it.
 fn text_or_markup(x: &mut XmlReader<'_>) -> Option<Text> {
-    x.content(false).map(|(v, markup)| if markup { Text::html(v) } else { Text::plain(v) })
+    let base = own_base(x);
+    x.content(false).map(|(v, markup)| if markup { Text::html(v) } else { Text::plain(v) }.with_base(base))
 }
 
 #[cfg(test)]

@@ -42,6 +42,15 @@ golden_tests! {
     golden_truncated => "truncated.xml",
     golden_billion_laughs => "billion-laughs.xml",
     golden_hostile_html => "hostile-html.xml",
+    golden_youtube_atom => "youtube-atom.xml",
+    golden_podcast_enclosures => "podcast-enclosures.xml",
+    golden_rss_media => "rss-media.xml",
+    golden_rss_xhtml_body => "rss-xhtml-body.xml",
+    golden_rss_fullitem => "rss-fullitem.xml",
+    golden_atom_xml_base => "atom-xml-base.xml",
+    golden_atom_svg_content => "atom-svg-content.xml",
+    golden_rss_xhtml_doctype => "rss-xhtml-doctype.xml",
+    golden_categories => "categories.xml",
 }
 
 fn rss(items: &str) -> String {

@@ -172,6 +172,9 @@ const VOID_ELEMENTS: [&[u8]; 14] = [
     b"track", b"wbr",
 ];
 
+/// Attributes holding one URL, resolved against an `xml:base` declared inside inline XHTML.
+const URL_ATTRIBUTES: [&[u8]; 5] = [b"href", b"src", b"cite", b"poster", b"longdesc"];
+
 /// How far down the stack a mismatched end tag may look for its start tag; bounds the work a
 /// hostile document of many unclosed elements and stray end tags can cause.
 const MAX_END_TAG_SEARCH: usize = 256;
@@ -337,6 +340,17 @@ impl<'a> XmlReader<'a> {
     /// The `xml:base` in effect (combined with enclosing ones), if any.
     pub(crate) fn base(&self) -> Option<&str> {
         self.bases.last().map(|s| s.value.as_str())
+    }
+
+    /// The `xml:base` declared on the element just opened (combined with enclosing ones), if it declares
+    /// one: a `<content>` or `<summary>` may change the base for its own text.
+    pub(crate) fn own_base(&self) -> Option<&str> {
+        self.bases.last().filter(|b| b.depth == self.frames.len()).map(|b| b.value.as_str())
+    }
+
+    /// [`own_base`](Self::own_base), when it is absolute.
+    pub(crate) fn own_base_url(&self) -> Option<&url::Url> {
+        self.bases.last().filter(|b| b.depth == self.frames.len()).and_then(|b| b.url.as_ref())
     }
 
     /// The `xml:lang` in effect, if any.
@@ -651,6 +665,7 @@ impl<'a> XmlReader<'a> {
         let mut open: Vec<TagEnd> = Vec::new();
         let mut tag_names = String::new();
         let mut seen_element = false;
+        let field_depth = self.frames.len();
         loop {
             match self.next_tok() {
                 Tok::Text(text) => {
@@ -691,10 +706,14 @@ impl<'a> XmlReader<'a> {
                     }
                     let wrapper = xhtml && !seen_element && el.local() == b"div";
                     seen_element = true;
-                    if wrapper {
+                    if matches!(el.local(), b"svg" | b"math") {
+                        // The sanitizer keeps neither; their text alternative is what a reader can see.
+                        let alt = self.foreign_alt_text(&el);
+                        push_escaped_text(&mut out, &alt);
+                    } else if wrapper {
                         open.push(TagEnd::Wrapper);
                     } else {
-                        open.push(self.write_start(&mut out, &mut tag_names, &el));
+                        open.push(self.write_start(&mut out, &mut tag_names, &el, field_depth));
                     }
                 }
                 Tok::End => match open.pop() {
@@ -730,8 +749,66 @@ impl<'a> XmlReader<'a> {
         (out, markup)
     }
 
+    /// The text a reader should see for an inline `<svg>` or `<math>` element, consuming it: MathML's
+    /// `alttext`, else the first SVG `<title>` or `<desc>`, else all the text inside; whitespace
+    /// collapsed.
+    fn foreign_alt_text(&mut self, el: &Element<'_>) -> String {
+        let svg = el.local() == b"svg";
+        let alttext = if svg { None } else { self.attr(el, b"alttext") };
+        let (mut label, mut all) = (String::new(), String::new());
+        // The depth of the `<title>`/`<desc>` being read, and whether one was read already.
+        let (mut in_label, mut label_done) = (None, false);
+        let mut depth = 0usize;
+        loop {
+            let piece = match self.next_tok() {
+                Tok::Start(child) => {
+                    depth += 1;
+                    if svg && !label_done && in_label.is_none() && matches!(child.local(), b"title" | b"desc") {
+                        in_label = Some(depth);
+                    }
+                    continue;
+                }
+                Tok::End if depth == 0 => break,
+                Tok::End => {
+                    if in_label == Some(depth) {
+                        in_label = None;
+                        label_done = !label.trim().is_empty();
+                    }
+                    depth -= 1;
+                    continue;
+                }
+                Tok::Text(text) => self.str_of(&text),
+                Tok::CData(cdata) => self.str_of(&cdata),
+                Tok::Ref(r) => {
+                    let name = self.str_of(&r);
+                    let (resolved, kind) = lexical::resolve_ref(&name);
+                    self.note_ref(kind, &name);
+                    let mut s = String::new();
+                    lexical::push_resolved(&mut s, resolved, &name);
+                    Cow::Owned(s)
+                }
+                Tok::StrayEnd(end) => {
+                    self.ignore_stray(&end);
+                    continue;
+                }
+                Tok::Eof => break,
+            };
+            if in_label.is_some() {
+                label.push_str(&piece);
+            }
+            all.push(' ');
+            all.push_str(&piece);
+        }
+        let chosen = alttext.unwrap_or(if label.trim().is_empty() { all } else { label });
+        chosen.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// Writes `<name attr="…">` for an inner element, dropping namespace declarations and `xml:*`.
-    fn write_start(&mut self, out: &mut String, tag_names: &mut String, el: &Element<'_>) -> TagEnd {
+    /// An `xml:base` declared inside the field (deeper than `field_depth`, as on a `<div>` of Atom
+    /// XHTML) no longer exists once serialized, so URL attributes under it are resolved against it here
+    /// when it is absolute.
+    fn write_start(&mut self, out: &mut String, tag_names: &mut String, el: &Element<'_>, field_depth: usize) -> TagEnd {
+        let inner_base = self.bases.last().filter(|b| b.depth > field_depth).and_then(|b| b.url.clone());
         let name = self.str_of(el.local());
         out.push('<');
         out.push_str(&name);
@@ -745,7 +822,11 @@ impl<'a> XmlReader<'a> {
             out.push_str("=\"");
             let raw = self.str_of(&attr.value);
             let value = self.decode_value(&raw);
-            push_escaped_attr(out, &value);
+            let resolved = inner_base
+                .as_ref()
+                .filter(|_| URL_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(key)))
+                .and_then(|base| base.join(value.trim()).ok());
+            push_escaped_attr(out, resolved.as_ref().map_or(&*value, url::Url::as_str));
             out.push('"');
         }
         out.push('>');

@@ -69,8 +69,9 @@ pub type RawDigest = [u8; 16];
 /// Bump when the same raw entry would normalize differently (a sanitizer or date fix): stored entries
 /// are then normalized again the next time their feed changes, instead of reused by [`RawDigest`].
 /// 2: plain English is told by its function words, where whatlang could be unsure. 3: what a
-/// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped.
-const VERSION: u32 = 4;
+/// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped. 5: entries with
+/// only an enclosure or image are kept, categories deduplicated ignoring case, a text's own `xml:base`.
+const VERSION: u32 = 5;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
@@ -201,9 +202,11 @@ fn entry(
         } else {
             &t.value
         };
+        // `<content xml:base="…">` moves the base for its own text only.
+        let own_base = t.base.as_deref().and_then(|b| urls::effective_base(base, Some(b)));
         match t.kind {
             TextKind::Html => {
-                let (clean, too_deep) = html::sanitize_flagged(value, base);
+                let (clean, too_deep) = html::sanitize_flagged(value, own_base.as_ref().or(base));
                 if too_deep {
                     oversize.deep.add(index);
                 }
@@ -234,8 +237,26 @@ fn entry(
     if title.is_empty() {
         title = url.as_ref().map(Url::to_string).unwrap_or_default();
     }
+    let enclosures: Vec<Enclosure> = raw
+        .enclosures
+        .iter()
+        .filter_map(|e| {
+            let url = urls::resolve(base, &e.url)?;
+            Some(Enclosure {
+                url: url.into(),
+                mime: e.mime.as_deref().map(str::trim).filter(|m| m.contains('/')).map(str::to_ascii_lowercase),
+                length: e.length.filter(|l| *l > 0),
+                duration_secs: e.duration_secs,
+            })
+        })
+        .collect();
+    let image = raw.image.as_deref().and_then(|i| urls::resolve(base, i)).map(String::from);
+    // A podcast episode or a photo may carry nothing but its file: that file is what a reader sees.
     if title.is_empty() {
-        warnings.push(format!("entry #{}: no title, link or text; skipped", index + 1));
+        title = enclosures.first().map(|e| e.url.clone()).or_else(|| image.clone()).unwrap_or_default();
+    }
+    if title.is_empty() {
+        warnings.push(format!("entry #{}: no title, link, text, enclosure or image; skipped", index + 1));
         return None;
     }
 
@@ -265,27 +286,14 @@ fn entry(
             acc
         });
 
+    // The first spelling of a term wins: `<category>Politics</category>` and `dc:subject` "politics" are one.
     let mut categories: Vec<String> = Vec::new();
     for c in &raw.categories {
         let c = oversize.label(index, text::html_to_text(c));
-        if !c.is_empty() && !categories.contains(&c) {
+        if !c.is_empty() && !categories.iter().any(|kept| crate::parse::same_term(kept, &c)) {
             categories.push(c);
         }
     }
-
-    let enclosures = raw
-        .enclosures
-        .iter()
-        .filter_map(|e| {
-            let url = urls::resolve(base, &e.url)?;
-            Some(Enclosure {
-                url: url.into(),
-                mime: e.mime.as_deref().map(str::trim).filter(|m| m.contains('/')).map(str::to_ascii_lowercase),
-                length: e.length.filter(|l| *l > 0),
-                duration_secs: e.duration_secs,
-            })
-        })
-        .collect();
 
     let mut entry = Entry {
         id: String::new(),
@@ -301,7 +309,7 @@ fn entry(
         first_seen: cx.now,
         language: raw.language.as_deref().and_then(language).or_else(|| feed_language.map(str::to_owned)),
         enclosures,
-        image: raw.image.as_deref().and_then(|i| urls::resolve(base, i)).map(String::from),
+        image,
         via: Vec::new(),
     };
     // Feeds declare one language for everything they publish; the text says what each entry is in.

@@ -520,6 +520,63 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_with_only_an_enclosure_or_image_is_kept_and_titled_by_its_file() {
+        let doc = Url::parse("https://radio.example.kz/archive/rss").unwrap();
+        let enclosure = Enclosure { url: "/a/1968.mp3".into(), ..Enclosure::default() };
+        let entries = vec![
+            RawEntry { enclosures: vec![enclosure], ..RawEntry::default() },
+            RawEntry { image: Some("photos/1970.jpg".into()), ..RawEntry::default() },
+            RawEntry { categories: vec!["only a category".into()], ..RawEntry::default() },
+        ];
+        let n = feed(&feed_with(entries), &cx(&doc));
+        let titles: Vec<&str> = n.candidates.iter().map(|c| c.entry.title.as_str()).collect();
+        assert_eq!(titles, ["https://radio.example.kz/a/1968.mp3", "https://radio.example.kz/archive/photos/1970.jpg"]);
+        assert_eq!(n.candidates[0].entry.enclosures[0].url, "https://radio.example.kz/a/1968.mp3");
+        assert_eq!(n.warnings, ["entry #3: no title, link, text, enclosure or image; skipped"]);
+    }
+
+    #[test]
+    fn categories_are_deduplicated_ignoring_case_and_keep_their_first_spelling() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        let raw = RawEntry {
+            title: Some(Text::plain("t")),
+            categories: vec![
+                "Саясат".into(),
+                "News".into(),
+                " САЯСАТ ".into(),
+                "news".into(),
+                "Law &amp; order".into(),
+                "law & ORDER".into(),
+            ],
+            ..RawEntry::default()
+        };
+        let n = feed(&feed_with(vec![raw]), &cx(&doc));
+        assert_eq!(n.candidates[0].entry.categories, ["Саясат", "News", "Law & order"]);
+    }
+
+    #[test]
+    fn a_text_resolves_against_its_own_base_and_the_others_against_the_entry() {
+        let doc = Url::parse("https://ex.org/feed").unwrap();
+        let raw = RawEntry {
+            title: Some(Text::plain("t")),
+            base: Some("/entries/".into()),
+            summary: Some(Text::html("<a href=\"s.html\">s</a>")),
+            content: Some(
+                Text::html("<img src=\"tent.jpg\"><a href=\"../maps/\">m</a>")
+                    .with_base(Some("https://media.ex.org/photos/".into())),
+            ),
+            ..RawEntry::default()
+        };
+        let n = feed(&feed_with(vec![raw]), &cx(&doc));
+        let e = &n.candidates[0].entry;
+        assert_eq!(e.summary_html.as_deref(), Some("<a href=\"https://ex.org/entries/s.html\" rel=\"noopener noreferrer\">s</a>"));
+        assert_eq!(
+            e.content_html.as_deref(),
+            Some("<img src=\"https://media.ex.org/photos/tent.jpg\"><a href=\"https://media.ex.org/maps/\" rel=\"noopener noreferrer\">m</a>")
+        );
+    }
+
+    #[test]
     fn permalink_guid_is_the_link_when_there_is_no_link() {
         let doc = Url::parse("https://abai.kz/rss").unwrap();
         let raw = RawEntry {

@@ -378,3 +378,125 @@ fn deep_nesting_costs_its_subtree_not_the_feed() {
     assert_eq!(feed.entries.iter().map(title).collect::<Vec<_>>(), ["a", "b"]);
     assert!(feed.warnings.iter().any(|w| w.contains("deeper than 512 levels; stopped")), "{:?}", feed.warnings);
 }
+
+fn content(e: &RawEntry) -> Option<(&str, Option<&str>)> {
+    e.content.as_ref().map(|t| (t.value.as_str(), t.base.as_deref()))
+}
+
+#[test]
+fn every_body_element_is_read_and_content_encoded_comes_first() {
+    let ns = r#"xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:xhtml="http://www.w3.org/1999/xhtml""#;
+    let doc = |item: &str| format!("<rss version=\"2.0\" {ns}><channel><item>{item}</item></channel></rss>");
+    let cases = [
+        ("<xhtml:body><xhtml:p>x <xhtml:b>y</xhtml:b></xhtml:p></xhtml:body>", "<p>x <b>y</b></p>"),
+        ("<body><![CDATA[<p>b</p>]]></body>", "<p>b</p>"),
+        ("<fullitem>&lt;p&gt;f&lt;/p&gt;</fullitem>", "<p>f</p>"),
+        ("<fullitem>&lt;p&gt;f&lt;/p&gt;</fullitem><content:encoded>&lt;p&gt;c&lt;/p&gt;</content:encoded>", "<p>c</p>"),
+        ("<xhtml:body><xhtml:p>x</xhtml:p></xhtml:body><content:encoded>c</content:encoded>", "c"),
+    ];
+    for (item, expected) in cases {
+        let (e, warnings) = one_entry(&doc(item));
+        assert_eq!(content(&e), Some((expected, None)), "{item}");
+        assert!(warnings.is_empty(), "{item}: {warnings:?}");
+    }
+}
+
+#[test]
+fn media_rss_gives_title_summary_enclosures_and_image_when_the_item_has_none() {
+    let doc = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+        <item><media:group><media:title>Group title</media:title><media:description>Said once.</media:description>
+          <media:content url="https://v.kz/720.mp4" type="video/mp4" fileSize="1000" duration="00:01:05"/>
+          <media:content url="https://v.kz/360.mp4" type="video/mp4"/>
+          <media:thumbnail url="https://v.kz/t.jpg"/></media:group></item>
+        <item><title>Own title</title><description>Own text</description><media:title>not this</media:title>
+          <media:description>nor this</media:description></item>
+        </channel></rss>"#;
+    let f = parse(doc).expect("parses");
+    let e = &f.entries[0];
+    assert_eq!(e.title, Some(Text::plain("Group title")));
+    assert_eq!(e.summary, Some(Text::plain("Said once.")));
+    let urls: Vec<_> = e.enclosures.iter().map(|x| (x.url.as_str(), x.length, x.duration_secs)).collect();
+    assert_eq!(urls, [("https://v.kz/720.mp4", Some(1000), Some(65)), ("https://v.kz/360.mp4", None, None)]);
+    assert_eq!(e.image.as_deref(), Some("https://v.kz/t.jpg"));
+    assert_eq!(title(&f.entries[1]), "Own title");
+    assert_eq!(f.entries[1].summary, Some(Text::html("Own text")));
+}
+
+#[test]
+fn categories_come_from_every_source_once_each() {
+    let doc = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+        <item><title>t</title><category>News</category><category>Sport</category><dc:subject>news</dc:subject>
+          <dc:subject>Football</dc:subject><itunes:keywords>a, b ,,c</itunes:keywords><media:keywords>B,d</media:keywords>
+          <media:category scheme="urn:x">e/f</media:category></item></channel></rss>"#;
+    let (e, _) = one_entry(doc);
+    assert_eq!(e.categories, ["News", "Sport", "Football", "a", "b", "c", "d", "e/f"]);
+
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title>
+        <category term="rust" label="Rust"/><category label="Only a label"/><category term="go"></category><category/></entry></feed>"#;
+    let (e, _) = one_entry(atom);
+    assert_eq!(e.categories, ["rust", "Only a label", "go"], "the term, as feedparser shows it");
+}
+
+#[test]
+fn xml_base_holds_on_content_summary_links_and_inside_xhtml() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://ex.org/a/"><entry>
+        <title>t</title><link href="p" xml:base="http://links.ex.org/"/>
+        <summary type="html" xml:base="s/">x</summary>
+        <content type="xhtml" xml:base="http://c.ex.org/"><div xmlns="http://www.w3.org/1999/xhtml">
+          <a href="1">one</a><p xml:base="deeper/"><img src="2.png"/><a href="https://abs.ex/">abs</a></p></div></content>
+        </entry></feed>"#;
+    let (e, _) = one_entry(doc);
+    assert_eq!(e.link.as_deref(), Some("http://links.ex.org/p"));
+    assert_eq!(e.summary.as_ref().and_then(|s| s.base.as_deref()), Some("http://ex.org/a/s/"));
+    // Only URLs under a base declared inside the content are resolved by the parser; the rest resolve
+    // against the content's own base in normalize.
+    assert_eq!(
+        content(&e),
+        Some((
+            "<a href=\"1\">one</a><p><img src=\"http://c.ex.org/deeper/2.png\"><a href=\"https://abs.ex/\">abs</a></p>",
+            Some("http://c.ex.org/")
+        ))
+    );
+}
+
+#[test]
+fn svg_and_mathml_keep_their_text_alternative() {
+    let doc = |inner: &str| {
+        format!(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div></content></entry></feed>"
+        )
+    };
+    let svg = r#"xmlns="http://www.w3.org/2000/svg""#;
+    let math = r#"xmlns="http://www.w3.org/1998/Math/MathML""#;
+    let cases = [
+        (format!("<svg {svg}><desc>A &amp; B</desc><title>T</title><rect/></svg>"), "A &amp; B"),
+        (format!("<p>Before</p><svg {svg}><g><text>x</text>\n<text>y</text></g></svg>"), "<p>Before</p>x y"),
+        (format!("<math {math} alttext=\"a^2\"><mi>a</mi></math>"), "a^2"),
+        (format!("<math {math}><mi>a</mi><mo>+</mo><mi>b</mi></math>"), "a + b"),
+        (format!("<svg {svg}><rect/></svg>"), ""),
+    ];
+    for (inner, expected) in cases {
+        let (e, _) = one_entry(&doc(&inner));
+        assert_eq!(content(&e).map(|c| c.0).unwrap_or_default(), expected, "{inner}");
+    }
+}
+
+#[test]
+fn an_atom_id_that_is_a_web_address_is_the_link_only_without_an_alternate() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom">
+        <entry><id> HTTPS://ex.org/1 </id><title>a</title></entry>
+        <entry><id>https://ex.org/2</id><link href="https://ex.org/page-2"/><title>b</title></entry>
+        <entry><id>tag:ex.org,2020:3</id><title>c</title></entry>
+        <entry><id>жастарға қолдау көрсету</id><title>d</title></entry></feed>"#;
+    let f = parse(doc).expect("parses");
+    let links: Vec<_> = f.entries.iter().map(|e| e.link.as_deref()).collect();
+    assert_eq!(links, [Some("HTTPS://ex.org/1"), Some("https://ex.org/page-2"), None, None]);
+}
+
+#[test]
+fn a_feed_after_an_xhtml_doctype_is_read() {
+    let doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n<rss version=\"2.0\"><channel><title>c</title><item><title>t</title></item></channel></rss>";
+    let (e, warnings) = one_entry(doc);
+    assert_eq!(title(&e), "t");
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

@@ -150,16 +150,21 @@ pub struct RawEntry {
     /// RSS `guid isPermaLink` (default true in RSS 2.0 when a guid is present); false for other formats.
     pub id_is_permalink: bool,
     /// The entry's web page: RSS `<link>` (or a permalink guid), Atom `link rel="alternate"` (or a link
-    /// with no rel), JSON `url`.
+    /// with no rel; else an `id` that is an http(s) URL), JSON `url`.
     pub link: Option<String>,
+    /// RSS / Atom `<title>`, else `dc:title`, else `media:title` (YouTube puts titles there too).
     pub title: Option<Text>,
-    /// RSS `<description>`, Atom `<summary>`, JSON `summary`, `itunes:summary`, `media:description`.
+    /// RSS `<description>`, Atom `<summary>`, JSON `summary`; else `dc:description`, `itunes:summary`,
+    /// `media:description` (also inside `media:group`).
     pub summary: Option<Text>,
-    /// RSS `content:encoded`, Atom `<content>`, JSON `content_html` (or `content_text` as Text).
+    /// RSS `content:encoded`, else `xhtml:body`, `<body>`, `<fullitem>`; Atom `<content>`; JSON
+    /// `content_html` (or `content_text` as Text). Inline SVG / MathML is replaced by its text alternative.
     pub content: Option<Text>,
     /// RSS `<author>` / `dc:creator` / `itunes:author`, Atom `<author>`, JSON `authors`/`author`.
     pub authors: Vec<Person>,
-    /// RSS `<category>` / `dc:subject`, Atom `category@term` (or `@label`), JSON `tags`.
+    /// RSS `<category>`, Atom `category@term` (or `@label` when it has no term), JSON `tags`; then
+    /// `dc:subject`, `media:category`, and `itunes:keywords` / `media:keywords` split at commas, in
+    /// document order. Normalize drops repeats, ignoring case.
     pub categories: Vec<String>,
     /// Raw date string as written: RSS `pubDate` / `dc:date`, Atom `published` (0.3 `issued`), JSON
     /// `date_published`.
@@ -167,6 +172,8 @@ pub struct RawEntry {
     /// Raw date string: Atom `updated` (0.3 `modified`), JSON `date_modified`, RSS `atom:updated`/`dc:modified`.
     pub updated: Option<String>,
     pub language: Option<String>,
+    /// RSS `<enclosure>`, Atom `link rel="enclosure"`, `media:content` (also inside `media:group`), JSON
+    /// `attachments`; one per URL.
     pub enclosures: Vec<Enclosure>,
     /// `media:thumbnail`, `itunes:image`, JSON `image`.
     pub image: Option<String>,
@@ -191,11 +198,14 @@ pub struct Via {
 /// | field | RSS 2.0 in | Atom in | JSON Feed in | out (RSS / Atom / JSON Feed) |
 /// |---|---|---|---|---|
 /// | `id` | `guid`, else link | `id` | `id` | `guid` / `id` / `id` |
-/// | `url` | `link`, permalink `guid` | `link rel=alternate` | `url` | `link` / `link rel=alternate` / `url` |
-/// | `title` | `title` | `title` | `title` | `title` (all three) |
-/// | `summary_html` | `description` | `summary` | `summary` | `description` / `summary type=html` / `summary` |
-/// | `content_html` | `content:encoded` | `content` | `content_html` | `content:encoded` / `content type=html` / `content_html` |
+/// | `url` | `link`, permalink `guid` | `link rel=alternate`, else an http(s) `id` | `url` | `link` / `link rel=alternate` / `url` |
+/// | `title` | `title`, `dc:title`, `media:title` | `title`, `media:title` | `title` | `title` (all three) |
+/// | `summary_html` | `description`, `itunes:summary`, `media:description` | `summary`, `media:description` | `summary` | `description` / `summary type=html` / `summary` |
+/// | `content_html` | `content:encoded`, `xhtml:body`, `body`, `fullitem` | `content` | `content_html` | `content:encoded` / `content type=html` / `content_html` |
 /// | `authors` | `author`, `dc:creator` | `author` | `authors` | `author` or `dc:creator` / `author` / `authors` |
+/// | `categories` | `category`, `dc:subject`, `media:category`, `itunes:keywords`, `media:keywords` | `category term` (else `label`), same extensions | `tags` | `category` / `category term` / `tags` |
+/// | `enclosures` | `enclosure`, `media:content` | `link rel=enclosure`, `media:content` | `attachments` | `enclosure` / `link rel=enclosure` / `attachments` |
+/// | `image` | `media:thumbnail`, `itunes:image` | `media:thumbnail` | `image` | — / — / `image` |
 /// | `published` | `pubDate`, `dc:date` | `published` | `date_published` | `pubDate` / `published` / `date_published` |
 /// | `updated` | `atom:updated` | `updated` | `date_modified` | — / `updated` / `date_modified` |
 /// | `via` | — | — | — | `source` / `link rel=via` / `_feedmill.via` |
@@ -210,7 +220,7 @@ pub struct Entry {
     /// Absolute URL of the entry's page.
     pub url: Option<String>,
     /// Plain text, entities decoded, tags stripped, whitespace collapsed, NFC. Never empty: falls back to
-    /// the start of the text content, then to the URL.
+    /// the start of the text content, then to the URL, then to the first enclosure's URL, then the image's.
     pub title: String,
     /// Sanitized HTML with absolute URLs.
     pub summary_html: Option<String>,

@@ -569,7 +569,10 @@ mod tests {
         };
         let n = feed(&feed_with(vec![raw]), &cx(&doc));
         let e = &n.candidates[0].entry;
-        assert_eq!(e.summary_html.as_deref(), Some("<a href=\"https://ex.org/entries/s.html\" rel=\"noopener noreferrer\">s</a>"));
+        assert_eq!(
+            e.summary_html.as_deref(),
+            Some("<a href=\"https://ex.org/entries/s.html\" rel=\"noopener noreferrer\">s</a>")
+        );
         assert_eq!(
             e.content_html.as_deref(),
             Some("<img src=\"https://media.ex.org/photos/tent.jpg\"><a href=\"https://media.ex.org/maps/\" rel=\"noopener noreferrer\">m</a>")

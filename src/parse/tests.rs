@@ -391,7 +391,10 @@ fn every_body_element_is_read_and_content_encoded_comes_first() {
         ("<xhtml:body><xhtml:p>x <xhtml:b>y</xhtml:b></xhtml:p></xhtml:body>", "<p>x <b>y</b></p>"),
         ("<body><![CDATA[<p>b</p>]]></body>", "<p>b</p>"),
         ("<fullitem>&lt;p&gt;f&lt;/p&gt;</fullitem>", "<p>f</p>"),
-        ("<fullitem>&lt;p&gt;f&lt;/p&gt;</fullitem><content:encoded>&lt;p&gt;c&lt;/p&gt;</content:encoded>", "<p>c</p>"),
+        (
+            "<fullitem>&lt;p&gt;f&lt;/p&gt;</fullitem><content:encoded>&lt;p&gt;c&lt;/p&gt;</content:encoded>",
+            "<p>c</p>",
+        ),
         ("<xhtml:body><xhtml:p>x</xhtml:p></xhtml:body><content:encoded>c</content:encoded>", "c"),
     ];
     for (item, expected) in cases {

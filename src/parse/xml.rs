@@ -807,7 +807,13 @@ impl<'a> XmlReader<'a> {
     /// An `xml:base` declared inside the field (deeper than `field_depth`, as on a `<div>` of Atom
     /// XHTML) no longer exists once serialized, so URL attributes under it are resolved against it here
     /// when it is absolute.
-    fn write_start(&mut self, out: &mut String, tag_names: &mut String, el: &Element<'_>, field_depth: usize) -> TagEnd {
+    fn write_start(
+        &mut self,
+        out: &mut String,
+        tag_names: &mut String,
+        el: &Element<'_>,
+        field_depth: usize,
+    ) -> TagEnd {
         let inner_base = self.bases.last().filter(|b| b.depth > field_depth).and_then(|b| b.url.clone());
         let name = self.str_of(el.local());
         out.push('<');

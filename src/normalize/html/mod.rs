@@ -120,7 +120,7 @@ fn unwrap_noscript(html: &str) -> Cow<'_, str> {
 fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
     let clean = if html.contains(['<', '&']) {
         with_builder(base, |builder, policy| {
-            simple::sanitize(html, policy).unwrap_or_else(|| builder.clean(html).to_string())
+            simple::sanitize(html, policy).unwrap_or_else(|| builder.clean(&foreign_as_text(html)).to_string())
         })
     } else {
         plain_text_fragment(html)
@@ -130,6 +130,84 @@ fn sanitize_tree(html: &str, base: Option<&Url>) -> Option<String> {
     let visible = super::text::has_text(clean)
         || ["<img", "<video", "<audio", "<picture", "<hr"].iter().any(|t| clean.contains(t));
     visible.then(|| clean.to_owned())
+}
+
+/// `html` with each inline `<svg>` and `<math>` element replaced by its text alternative, escaped: the
+/// allowlist keeps neither, and ammonia drops them with their text, so a post whose only content is a
+/// chart or a formula would show nothing. The alternative is MathML's `alttext`, else the first SVG
+/// `<title>` or `<desc>`, else the element's text (SVG `<text>` labels, MathML tokens). Lowercase tags
+/// only, as feeds write them; an uppercase one is dropped by the sanitizer as before. The fast path
+/// refuses both elements, so only fragments headed for ammonia pay for this scan.
+fn foreign_as_text(html: &str) -> Cow<'_, str> {
+    const KINDS: [(&str, &str); 2] = [("<svg", "</svg"), ("<math", "</math")];
+    let bytes = html.as_bytes();
+    let find = |pattern: &str, from: usize| {
+        memchr::memmem::find(&bytes[from.min(bytes.len())..], pattern.as_bytes()).map_or(bytes.len(), |i| from + i)
+    };
+    // The next candidate of each kind, kept between rounds so that no byte is searched twice per kind.
+    let mut next = KINDS.map(|(open, _)| find(open, 0));
+    let (mut out, mut copied) = (String::new(), 0);
+    loop {
+        let kind = usize::from(next[1] < next[0]);
+        let at = next[kind];
+        if at >= bytes.len() {
+            break;
+        }
+        let (open, close) = KINDS[kind];
+        if !matches!(bytes.get(at + open.len()), Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/')) {
+            next[kind] = find(open, at + 1);
+            continue;
+        }
+        let close_at = find(close, at);
+        let end = memchr::memchr(b'>', &bytes[close_at.min(bytes.len())..]).map_or(bytes.len(), |g| close_at + g + 1);
+        out.push_str(&html[copied..at]);
+        out.push_str(&super::escape_html(&alternative_text(&html[at..end], kind == 0)));
+        copied = end;
+        next = [0, 1].map(|k| if next[k] < end { find(KINDS[k].0, end) } else { next[k] });
+    }
+    if copied == 0 {
+        return Cow::Borrowed(html);
+    }
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
+}
+
+/// The text a reader should see for one `<svg>…</svg>` or `<math>…</math>` element (see
+/// [`foreign_as_text`]).
+fn alternative_text(element: &str, svg: bool) -> String {
+    let lower = element.to_ascii_lowercase();
+    let start_tag = &lower[..lower.find('>').unwrap_or(lower.len())];
+    if let (false, Some(at)) = (svg, start_tag.find("alttext=")) {
+        let value = &element[at + "alttext=".len()..start_tag.len()];
+        let quoted = value.strip_prefix(['"', '\'']).map(|rest| (rest, value.as_bytes()[0] as char));
+        let raw = match quoted {
+            Some((rest, quote)) => rest.split(quote).next().unwrap_or_default(),
+            None => value.split(|c: char| c.is_ascii_whitespace() || c == '/').next().unwrap_or_default(),
+        };
+        let text = super::text::html_to_text(raw);
+        if !text.is_empty() {
+            return text;
+        }
+    }
+    if svg {
+        for name in ["title", "desc"] {
+            let open = format!("<{name}");
+            let Some(at) = lower
+                .match_indices(&open)
+                .map(|(i, _)| i)
+                .find(|&i| matches!(lower.as_bytes().get(i + open.len()), Some(b' ' | b'\t' | b'\n' | b'\r' | b'>')))
+            else {
+                continue;
+            };
+            let inner_start = lower[at..].find('>').map_or(lower.len(), |g| at + g + 1);
+            let inner_end = lower[inner_start..].find(&format!("</{name}")).map_or(lower.len(), |e| inner_start + e);
+            let text = super::text::html_to_text(&element[inner_start..inner_end]);
+            if !text.is_empty() {
+                return text;
+            }
+        }
+    }
+    super::text::html_to_text(element)
 }
 
 /// The sanitizer's output without the `<img>` elements that have no `src` or `srcset`: a lazy-loading
@@ -472,6 +550,30 @@ mod tests {
         );
         // Text that reads like the tag is escaped, so it is left alone.
         assert_eq!(sanitize("a &lt;img&gt; b", None).as_deref(), Some("a &lt;img&gt; b"));
+    }
+
+    #[test]
+    fn svg_and_math_become_their_text_alternative() {
+        let cases = [
+            ("<svg viewBox=\"0 0 9 9\"><desc>Pie &amp; chart</desc><title>T</title><circle r=\"1\"/></svg>", Some("T")),
+            (
+                "<p>Chart:</p><svg><text>Astana</text> <text>Almaty</text></svg><p>end</p>",
+                Some("<p>Chart:</p>Astana Almaty<p>end</p>"),
+            ),
+            ("<math alttext='x &lt; 2'><mi>x</mi></math>", Some("x &lt; 2")),
+            ("<math display=\"block\"><mi>a</mi><mo>+</mo><mi>b</mi></math>", Some("a+b")),
+            ("<svg><title>&lt;script&gt;x()&lt;/script&gt;</title></svg>", Some("&lt;script&gt;x()&lt;/script&gt;")),
+            ("<svg><script>alert(1)</script><title><img src=x onerror=alert(1)></title></svg>", None),
+            ("<svg><rect/></svg>", None),
+            ("<svgx>kept</svgx> <mathematics>too</mathematics>", Some("kept too")),
+            ("<svg><title>cut off", Some("cut off")),
+        ];
+        for (html, expected) in cases {
+            assert_eq!(sanitize(html, None).as_deref(), expected, "{html}");
+        }
+        // Each kind's next candidate is searched once: near-misses by the thousand stay linear.
+        let many = format!("{}<math alttext=\"m\"></math>", "<svgx <mat ".repeat(200_000));
+        assert!(foreign_as_text(&many).ends_with("<mat m"));
     }
 
     #[test]

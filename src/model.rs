@@ -163,8 +163,8 @@ pub struct RawEntry {
     /// RSS `<author>` / `dc:creator` / `itunes:author`, Atom `<author>`, JSON `authors`/`author`.
     pub authors: Vec<Person>,
     /// RSS `<category>`, Atom `category@term` (or `@label` when it has no term), JSON `tags`; then
-    /// `dc:subject`, `media:category`, and `itunes:keywords` / `media:keywords` split at commas, in
-    /// document order. Normalize drops repeats, ignoring case.
+    /// `dc:subject`, `media:category`, `atom:category` in RSS, and `itunes:keywords` / `media:keywords`
+    /// split at commas, in document order. Normalize drops repeats, ignoring case.
     pub categories: Vec<String>,
     /// Raw date string as written: RSS `pubDate` / `dc:date`, Atom `published` (0.3 `issued`), JSON
     /// `date_published`.

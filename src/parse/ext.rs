@@ -78,8 +78,8 @@ pub(super) struct EntryExt {
     xhtml_body: Option<Text>,
     dc_creators: Vec<String>,
     dc_date: Option<String>,
-    /// `dc:subject`, `itunes:keywords` and `media:keywords` (split at commas), `media:category`, in
-    /// document order.
+    /// `dc:subject`, `itunes:keywords` and `media:keywords` (split at commas), `media:category`,
+    /// `atom:category` in RSS, in document order.
     categories: Vec<String>,
     dc_language: Option<String>,
     dc_title: Option<String>,
@@ -179,6 +179,11 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
                 }
                 _ => {}
             }
+        }
+        (Ns::Atom, b"category") => {
+            let [term, label] = x.attrs(el, [b"term", b"label"]);
+            push_capped(x, &mut ext.categories, term.or(label));
+            x.skip();
         }
         (Ns::Atom, b"published") => set_first(&mut ext.atom_published, x.text()),
         (Ns::Atom, b"updated") => set_first(&mut ext.atom_updated, x.text()),

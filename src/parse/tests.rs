@@ -430,9 +430,9 @@ fn categories_come_from_every_source_once_each() {
     let doc = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:media="http://search.yahoo.com/mrss/"><channel>
         <item><title>t</title><category>News</category><category>Sport</category><dc:subject>news</dc:subject>
           <dc:subject>Football</dc:subject><itunes:keywords>a, b ,,c</itunes:keywords><media:keywords>B,d</media:keywords>
-          <media:category scheme="urn:x">e/f</media:category></item></channel></rss>"#;
+          <media:category scheme="urn:x">e/f</media:category><atom:category xmlns:atom="http://www.w3.org/2005/Atom" term="g"/></item></channel></rss>"#;
     let (e, _) = one_entry(doc);
-    assert_eq!(e.categories, ["News", "Sport", "Football", "a", "b", "c", "d", "e/f"]);
+    assert_eq!(e.categories, ["News", "Sport", "Football", "a", "b", "c", "d", "e/f", "g"]);
 
     let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title>
         <category term="rust" label="Rust"/><category label="Only a label"/><category term="go"></category><category/></entry></feed>"#;

@@ -255,6 +255,10 @@ fn entry(
     if title.is_empty() {
         title = enclosures.first().map(|e| e.url.clone()).or_else(|| image.clone()).unwrap_or_default();
     }
+    // Text with nothing to read but a picture or a video (`<img src=…>` alone) is still something to see.
+    if title.is_empty() {
+        title = content_html.as_deref().or(summary_html.as_deref()).and_then(first_media_src).unwrap_or_default();
+    }
     if title.is_empty() {
         warnings.push(format!("entry #{}: no title, link, text, enclosure or image; skipped", index + 1));
         return None;
@@ -315,6 +319,15 @@ fn entry(
     // Feeds declare one language for everything they publish; the text says what each entry is in.
     entry.language = language::of_entry(&entry, &lead);
     Some(Candidate { guid, entry, digest: None, reused: false })
+}
+
+/// The first `src` in sanitized HTML (an image, video or audio), entities decoded. The sanitizer writes
+/// every attribute as `name="value"` with `"` escaped inside, so the first `"` ends the value.
+fn first_media_src(html: &str) -> Option<String> {
+    let (_, rest) = html.split_once(" src=\"")?;
+    let value = rest.split('"').next()?;
+    let src = text::html_to_text(value);
+    (!src.is_empty()).then_some(src)
 }
 
 /// The source's own id for the entry, trimmed: `None` when blank or too long to keep.
@@ -527,12 +540,27 @@ mod tests {
             RawEntry { enclosures: vec![enclosure], ..RawEntry::default() },
             RawEntry { image: Some("photos/1970.jpg".into()), ..RawEntry::default() },
             RawEntry { categories: vec!["only a category".into()], ..RawEntry::default() },
+            RawEntry { content: Some(Text::html("<p><img src=\"/p.jpg?a=1&amp;b=2\"></p>")), ..RawEntry::default() },
+            RawEntry { summary: Some(Text::html("<p> <script>x()</script></p>")), ..RawEntry::default() },
         ];
         let n = feed(&feed_with(entries), &cx(&doc));
         let titles: Vec<&str> = n.candidates.iter().map(|c| c.entry.title.as_str()).collect();
-        assert_eq!(titles, ["https://radio.example.kz/a/1968.mp3", "https://radio.example.kz/archive/photos/1970.jpg"]);
+        assert_eq!(
+            titles,
+            [
+                "https://radio.example.kz/a/1968.mp3",
+                "https://radio.example.kz/archive/photos/1970.jpg",
+                "https://radio.example.kz/p.jpg?a=1&b=2"
+            ]
+        );
         assert_eq!(n.candidates[0].entry.enclosures[0].url, "https://radio.example.kz/a/1968.mp3");
-        assert_eq!(n.warnings, ["entry #3: no title, link, text, enclosure or image; skipped"]);
+        assert_eq!(
+            n.warnings,
+            [
+                "entry #3: no title, link, text, enclosure or image; skipped",
+                "entry #5: no title, link, text, enclosure or image; skipped"
+            ]
+        );
     }
 
     #[test]

@@ -33,11 +33,7 @@ impl Link {
 /// Reads a link element's attributes and consumes the element.
 pub(super) fn read_link(x: &mut XmlReader<'_>, el: &Element<'_>) -> Link {
     let [rel, href, mime, length] = x.attrs(el, [b"rel", b"href", b"type", b"length"]);
-    // A link's own `xml:base` holds for its href only; the entry's base is applied later.
-    let href = match (href, x.own_base_url()) {
-        (Some(h), Some(base)) => base.join(&h).map(String::from).ok().or(Some(h)),
-        (href, _) => href,
-    };
+    let href = with_own_base(x, href);
     let rel = rel.map_or_else(
         || "alternate".to_owned(),
         |r| {
@@ -48,6 +44,15 @@ pub(super) fn read_link(x: &mut XmlReader<'_>, el: &Element<'_>) -> Link {
     let link = Link { rel, href, mime, length: length.as_deref().and_then(parse_length) };
     x.skip();
     link
+}
+
+/// `url` resolved against the `xml:base` declared on the element just opened, when that base is absolute.
+/// That base holds for this element only; the entry's base is applied in normalize.
+pub(super) fn with_own_base(x: &XmlReader<'_>, url: Option<String>) -> Option<String> {
+    match (url, x.own_base_url()) {
+        (Some(u), Some(base)) => base.join(&u).map(String::from).ok().or(Some(u)),
+        (url, _) => url,
+    }
 }
 
 /// The best `rel="alternate"` link so far: the first, unless a later one is HTML and it is not.
@@ -144,6 +149,7 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
         (Ns::Itunes, b"summary") => set_first(&mut ext.itunes_summary, x.text()),
         (Ns::Media, b"content") => {
             let [url, mime, length, duration] = x.attrs(el, [b"url", b"type", b"fileSize", b"duration"]);
+            let url = with_own_base(x, url);
             let enclosure = url.map(|url| Enclosure {
                 url,
                 mime,

@@ -195,7 +195,12 @@ fn read_item(x: &mut XmlReader<'_>, el: &Element<'_>) -> (RawEntry, bool) {
         match x.next() {
             Node::Start(child) if is_core(child.ns) => match child.local() {
                 b"title" => set_first(&mut item.title, text_or_markup(x)),
-                b"link" => set_first(&mut item.link, x.text()),
+                b"link" => {
+                    // The element's own base is gone once its text is read.
+                    let base = x.own_base_url().cloned();
+                    let link = x.text().map(|l| base.and_then(|b| b.join(&l).ok()).map_or(l, String::from));
+                    set_first(&mut item.link, link);
+                }
                 b"description" => {
                     let base = own_base(x);
                     set_first(&mut item.description, x.content(false).map(|(v, _)| Text::html(v).with_base(base)));
@@ -222,6 +227,7 @@ fn read_item(x: &mut XmlReader<'_>, el: &Element<'_>) -> (RawEntry, bool) {
                 b"pubDate" | b"pubdate" => set_first(&mut item.pub_date, x.text()),
                 b"enclosure" => {
                     let [url, mime, length] = x.attrs(&child, [b"url", b"type", b"length"]);
+                    let url = ext::with_own_base(x, url);
                     if let Some(url) = url {
                         let length = length.as_deref().and_then(ext::parse_length);
                         let enclosure = Enclosure { url, mime, length, duration_secs: None };

@@ -463,6 +463,18 @@ fn xml_base_holds_on_content_summary_links_and_inside_xhtml() {
 }
 
 #[test]
+fn an_rss_link_or_enclosure_reads_its_own_xml_base() {
+    let doc = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel xml:base="http://ex.org/">
+        <item><link xml:base="http://a.ex.org/x/">p</link><enclosure xml:base="http://b.ex.org/" url="e.mp3"/>
+          <media:content xml:base="http://c.ex.org/" url="m.mp4"/><enclosure url="rel.mp3"/></item></channel></rss>"#;
+    let (e, _) = one_entry(doc);
+    assert_eq!(e.link.as_deref(), Some("http://a.ex.org/x/p"));
+    let urls: Vec<_> = e.enclosures.iter().map(|x| x.url.as_str()).collect();
+    assert_eq!(urls, ["http://b.ex.org/e.mp3", "rel.mp3", "http://c.ex.org/m.mp4"]);
+    assert_eq!(e.base.as_deref(), Some("http://ex.org/"));
+}
+
+#[test]
 fn svg_and_mathml_keep_their_text_alternative() {
     let doc = |inner: &str| {
         format!(

@@ -119,7 +119,9 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
         }
         (Ns::Xhtml, b"body") => {
             let base = super::own_base(x);
-            set_first(&mut ext.xhtml_body, x.content(false).map(|(v, _)| Text::html(v).with_base(base)));
+            // Markup, unless it holds bare text only, which is text (`a < b` stays readable).
+            let body = x.content(false).map(|(v, markup)| if markup { Text::html(v) } else { Text::plain(v) });
+            set_first(&mut ext.xhtml_body, body.map(|t| t.with_base(base)));
         }
         (Ns::Dc, b"creator") => {
             let creator = x.text();

@@ -402,6 +402,8 @@ fn every_body_element_is_read_and_content_encoded_comes_first() {
         assert_eq!(content(&e), Some((expected, None)), "{item}");
         assert!(warnings.is_empty(), "{item}: {warnings:?}");
     }
+    let (e, _) = one_entry(&doc("<xhtml:body>1 &lt; 2</xhtml:body>"));
+    assert_eq!(e.content, Some(Text::plain("1 < 2")), "bare text in an XHTML body is text");
 }
 
 #[test]

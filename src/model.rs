@@ -152,10 +152,11 @@ pub struct RawEntry {
     /// The entry's web page: RSS `<link>` (or a permalink guid), Atom `link rel="alternate"` (or a link
     /// with no rel; else an `id` that is an http(s) URL), JSON `url`.
     pub link: Option<String>,
-    /// RSS / Atom `<title>`, else `dc:title`, else `media:title` (YouTube puts titles there too).
+    /// RSS / Atom `<title>`, else `dc:title`, else `media:title` (YouTube puts titles there too), else
+    /// `itunes:title`.
     pub title: Option<Text>,
     /// RSS `<description>`, Atom `<summary>`, JSON `summary`; else `dc:description`, `itunes:summary`,
-    /// `media:description` (also inside `media:group`).
+    /// `media:description` (also inside `media:group`), `itunes:subtitle`.
     pub summary: Option<Text>,
     /// RSS `content:encoded`, else `xhtml:body`, `<body>`, `<fullitem>`; Atom `<content>`; JSON
     /// `content_html` (or `content_text` as Text). Inline SVG / MathML is replaced by its text alternative.
@@ -199,8 +200,8 @@ pub struct Via {
 /// |---|---|---|---|---|
 /// | `id` | `guid`, else link | `id` | `id` | `guid` / `id` / `id` |
 /// | `url` | `link`, permalink `guid` | `link rel=alternate`, else an http(s) `id` | `url` | `link` / `link rel=alternate` / `url` |
-/// | `title` | `title`, `dc:title`, `media:title` | `title`, `media:title` | `title` | `title` (all three) |
-/// | `summary_html` | `description`, `itunes:summary`, `media:description` | `summary`, `media:description` | `summary` | `description` / `summary type=html` / `summary` |
+/// | `title` | `title`, `dc:title`, `media:title`, `itunes:title` | `title`, `media:title` | `title` | `title` (all three) |
+/// | `summary_html` | `description`, `itunes:summary`, `media:description`, `itunes:subtitle` | `summary`, `media:description` | `summary` | `description` / `summary type=html` / `summary` |
 /// | `content_html` | `content:encoded`, `xhtml:body`, `body`, `fullitem` | `content` | `content_html` | `content:encoded` / `content type=html` / `content_html` |
 /// | `authors` | `author`, `dc:creator` | `author` | `authors` | `author` or `dc:creator` / `author` / `authors` |
 /// | `categories` | `category`, `dc:subject`, `media:category`, `itunes:keywords`, `media:keywords` | `category term` (else `label`), same extensions | `tags` | `category` / `category term` / `tags` |

@@ -95,6 +95,8 @@ pub(super) struct EntryExt {
     itunes_duration: Option<u64>,
     itunes_image: Option<String>,
     itunes_summary: Option<String>,
+    itunes_title: Option<String>,
+    itunes_subtitle: Option<String>,
     media: Vec<Enclosure>,
     media_thumbnail: Option<String>,
     media_title: Option<Text>,
@@ -149,6 +151,8 @@ fn entry_element_at(x: &mut XmlReader<'_>, el: &Element<'_>, ext: &mut EntryExt,
             x.skip();
         }
         (Ns::Itunes, b"summary") => set_first(&mut ext.itunes_summary, x.text()),
+        (Ns::Itunes, b"title") => set_first(&mut ext.itunes_title, x.text()),
+        (Ns::Itunes, b"subtitle") => set_first(&mut ext.itunes_subtitle, x.text()),
         (Ns::Media, b"content") => {
             let [url, mime, length, duration] = x.attrs(el, [b"url", b"type", b"fileSize", b"duration"]);
             let url = with_own_base(x, url);
@@ -227,10 +231,12 @@ impl EntryExt {
         set_first(&mut e.title, self.dc_title.map(Text::plain));
         // YouTube's Atom feed, and many video feeds, title and describe an entry only in Media RSS.
         set_first(&mut e.title, self.media_title);
+        set_first(&mut e.title, self.itunes_title.map(Text::plain));
         set_first(&mut e.link, self.atom_alternate.into_url());
         set_first(&mut e.summary, self.dc_description.map(Text::plain));
         set_first(&mut e.summary, self.itunes_summary.map(Text::plain));
         set_first(&mut e.summary, self.media_description);
+        set_first(&mut e.summary, self.itunes_subtitle.map(Text::plain));
         set_first(&mut e.content, self.content_encoded);
         set_first(&mut e.content, self.xhtml_body);
         if e.authors.is_empty() {

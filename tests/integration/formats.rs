@@ -131,7 +131,7 @@ fn hostile_html_is_removed_from_every_output() {
 fn what_a_reader_can_see_reaches_the_outputs() {
     let server = TestServer::start();
     let fixtures = [
-        ("pod", "feeds/podcast-enclosures.xml", 4),
+        ("pod", "feeds/podcast-enclosures.xml", 5),
         ("yt", "feeds/youtube-atom.xml", 2),
         ("photo", "feeds/rss-media.xml", 3),
         ("body", "feeds/rss-xhtml-body.xml", 2),
@@ -162,6 +162,7 @@ fn what_a_reader_can_see_reaches_the_outputs() {
     let archive = pod.iter().find(|i| i["title"] == news.as_str());
     assert!(archive.is_some_and(|i| i["attachments"][0]["mime_type"] == "audio/mpeg"), "{pod:#?}");
     assert!(p.output("all/rss.xml").contains(&format!("url=\"{news}\"")));
+    assert!(pod.iter().any(|i| i["title"] == "Abai's words, read by Nurmukhan Zhanturin"), "{pod:#?}");
 
     let yt = from("yt");
     let canyon = yt.iter().find(|i| i["title"] == "Charyn canyon at sunrise (timelapse)").expect("media:title");

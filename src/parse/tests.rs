@@ -465,6 +465,19 @@ fn xml_base_holds_on_content_summary_links_and_inside_xhtml() {
 }
 
 #[test]
+fn a_relative_xml_base_inside_xhtml_makes_its_urls_relative_to_the_field() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title>
+        <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml" xml:base="photos/2005/">
+          <img src="tent.jpg"/><a href="/about">about</a><a href="https://ex.org/">ex</a></div></content>
+        </entry></feed>"#;
+    let (e, _) = one_entry(doc);
+    assert_eq!(
+        content(&e).map(|c| c.0),
+        Some(r#"<img src="photos/2005/tent.jpg"><a href="/about">about</a><a href="https://ex.org/">ex</a>"#)
+    );
+}
+
+#[test]
 fn an_rss_link_or_enclosure_reads_its_own_xml_base() {
     let doc = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel xml:base="http://ex.org/">
         <item><link xml:base="http://a.ex.org/x/">p</link><enclosure xml:base="http://b.ex.org/" url="e.mp3"/>

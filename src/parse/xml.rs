@@ -805,8 +805,8 @@ impl<'a> XmlReader<'a> {
 
     /// Writes `<name attr="…">` for an inner element, dropping namespace declarations and `xml:*`.
     /// An `xml:base` declared inside the field (deeper than `field_depth`, as on a `<div>` of Atom
-    /// XHTML) no longer exists once serialized, so URL attributes under it are resolved against it here
-    /// when it is absolute.
+    /// XHTML) no longer exists once serialized, so URL attributes under it are resolved against it here:
+    /// made absolute when it is, else joined into a reference relative to the field's own base.
     fn write_start(
         &mut self,
         out: &mut String,
@@ -814,7 +814,8 @@ impl<'a> XmlReader<'a> {
         el: &Element<'_>,
         field_depth: usize,
     ) -> TagEnd {
-        let inner_base = self.bases.last().filter(|b| b.depth > field_depth).and_then(|b| b.url.clone());
+        let inner_base =
+            self.bases.last().filter(|b| b.depth > field_depth).map(|b| b.url.clone().ok_or_else(|| b.value.clone()));
         let name = self.str_of(el.local());
         out.push('<');
         out.push_str(&name);
@@ -828,11 +829,14 @@ impl<'a> XmlReader<'a> {
             out.push_str("=\"");
             let raw = self.str_of(&attr.value);
             let value = self.decode_value(&raw);
-            let resolved = inner_base
-                .as_ref()
-                .filter(|_| URL_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(key)))
-                .and_then(|base| base.join(value.trim()).ok());
-            push_escaped_attr(out, resolved.as_ref().map_or(&*value, url::Url::as_str));
+            let resolved = match &inner_base {
+                Some(base) if URL_ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(key)) => match base {
+                    Ok(url) => url.join(value.trim()).ok().map(String::from),
+                    Err(relative) => Some(join_relative(relative, value.trim())),
+                },
+                _ => None,
+            };
+            push_escaped_attr(out, resolved.as_deref().unwrap_or(&value));
             out.push('"');
         }
         out.push('>');
@@ -905,6 +909,25 @@ fn combine_base(parent: Option<&url::Url>, child: &str) -> (String, Option<url::
         Some(url) => (url.as_str().to_owned(), Some(url)),
         None => (child.to_owned(), None),
     }
+}
+
+/// `reference` resolved against a `base` that is itself relative (RFC 3986 section 5.2.2 without the
+/// authority cases, which a relative base lacks): still a relative reference, which normalize resolves
+/// against the base in effect around it. Dot segments are left for that resolution to remove.
+fn join_relative(base: &str, reference: &str) -> String {
+    if reference.is_empty() {
+        return base.to_owned();
+    }
+    if has_scheme(reference) || reference.starts_with('/') {
+        return reference.to_owned();
+    }
+    let path = base.split(['?', '#']).next().unwrap_or(base);
+    if reference.starts_with(['?', '#']) {
+        let keep = if reference.starts_with('#') { base.split('#').next().unwrap_or(base) } else { path };
+        return format!("{keep}{reference}");
+    }
+    let dir = path.rfind('/').map_or("", |i| &path[..=i]);
+    format!("{dir}{reference}")
 }
 
 /// Whether a reference starts with `scheme:` (RFC 3986), i.e. may be absolute.
@@ -1037,6 +1060,19 @@ mod tests {
         assert_eq!(combine(Some("http://a/x/"), "https://b/"), "https://b/");
         assert_eq!(combine(Some("http://a/x/"), "c:d"), "c:d");
         assert!(has_scheme("HTTP://a") && !has_scheme("/a:b") && !has_scheme("1a:b") && !has_scheme("a/b:c"));
+    }
+
+    #[test]
+    fn joins_a_reference_to_a_relative_base_textually() {
+        assert_eq!(join_relative("photos/", "a.jpg"), "photos/a.jpg");
+        assert_eq!(join_relative("photos/index.html?x=1", "a.jpg"), "photos/a.jpg");
+        assert_eq!(join_relative("/p/q", "../a.jpg"), "/p/../a.jpg");
+        assert_eq!(join_relative("p/", "/root.jpg"), "/root.jpg");
+        assert_eq!(join_relative("p/", "https://ex.org/x"), "https://ex.org/x");
+        assert_eq!(join_relative("p/q?x#y", "#z"), "p/q?x#z");
+        assert_eq!(join_relative("p/q?x", "?w"), "p/q?w");
+        assert_eq!(join_relative("name", "a.jpg"), "a.jpg");
+        assert_eq!(join_relative("p/", ""), "p/");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! In: one decoded document (`&str`). Out: a stream of element starts and ends with namespaces
 //! resolved to a [`Ns`] by URI (feeds use odd prefixes), element text with every entity reference
 //! decided on (XML, HTML, numeric, unknown, or not a reference at all), inner markup serialized back
-//! to HTML (Atom `xhtml`, raw HTML pasted into `<description>`), the `xml:base` and `xml:lang` in
-//! effect, and a list of everything forgiven.
+//! to HTML (Atom `xhtml`, raw HTML pasted into `<description>`; an `xml:base` inside it applied to
+//! the URLs under it, and inline SVG or MathML replaced by its text alternative, since HTML sanitizing
+//! keeps neither), the `xml:base` and `xml:lang` in effect, and a list of everything forgiven.
 //!
 //! Why its own layer: quick-xml is fast because it checks little, and a lenient feed reader needs
 //! exactly the checks it skips done differently. So quick-xml runs with end-name checks off and

@@ -3,10 +3,11 @@
 
 `tests/integration/differential.rs` runs this script once with a JSON list of documents on stdin:
 `[{"path": "...", "kind": "feed" | "json" | "missing", "url": "...", "content_type": "..."}]` (`url`
-and `content_type`: how feedmill was served a fixture). `feed` documents are read by feedparser (the fixture as
-published, and feedmill's rss.xml and atom.xml); `json` documents are JSON Feeds, which feedparser
-does not read, so they are read here by the JSON Feed spec (a fixture in that format, and feedmill's
-feed.json). Every document becomes the same shape, printed as one JSON object on stdout:
+and `content_type`: how feedmill was served a fixture). `feed` documents are read by feedparser (the
+fixture as published, and feedmill's rss.xml and atom.xml); `json` documents are JSON Feeds, which
+feedparser does not read, so they are read here by the JSON Feed spec (a fixture in that format, and
+feedmill's feed.json); `missing` is an output feedmill did not write. Every document becomes the same
+shape, printed as one JSON object on stdout:
 
     {"feedparser": "6.0.14", "documents": [{"path", "format", "bozo", "entries": [entry, ...]}]}
 
@@ -15,8 +16,7 @@ feed.json). Every document becomes the same shape, printed as one JSON object on
 
 Text fields are visible text (tags stripped, entities decoded, whitespace collapsed), `body_links`
 the targets of the body's links and images, dates are UTC instants (`2019-07-15T11:00:00Z`), authors
-and categories are sorted lists. Comparing and judging
-is the Rust side's job: this script only reads.
+and categories are sorted lists. Comparing and judging is the Rust side's job: this script only reads.
 """
 
 import calendar
@@ -78,10 +78,6 @@ def html_read(markup, base=""):
     return collapse("".join(parser.parts)), sorted(parser.links)
 
 
-def html_text(markup):
-    return html_read(markup)[0]
-
-
 def detail_read(value, detail):
     """A feedparser text construct as visible text and link targets: markup read only when it is
     markup."""
@@ -130,8 +126,8 @@ def from_feedparser(entry):
     get = entry.get
     if get("content"):
         # Atom and RSS readers show the content when there is one, else the summary.
-        body = get("content")[0]
-        body, links = detail_read(body.get("value"), body)
+        content = get("content")[0]
+        body, links = detail_read(content.get("value"), content)
     else:
         body, links = detail_read(get("summary"), get("summary_detail"))
     media = [(m.get("url"), m.get("type"), m.get("filesize") or m.get("fileSize")) for m in get("media_content") or []]

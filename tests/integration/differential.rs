@@ -46,7 +46,7 @@ struct Enclosure {
 }
 
 /// One entry as the script reports it: visible text, UTC instants, sorted lists.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, Debug, Clone, Default)]
 struct Entry {
     id: Option<String>,
     link: Option<String>,
@@ -159,6 +159,12 @@ fn outputs_agree_with_feedparser_on_every_fixture() {
         n = fixtures.len()
     );
     let _ = writeln!(report, "files where an output loses an entry: {files_losing_entries}/{}", fixtures.len());
+    let mut kinds = BTreeMap::<&str, usize>::new();
+    for d in &differences {
+        let reason = known.iter().find(|k| k.matches(d)).map_or("NEW", |k| k.reason.as_str());
+        *kinds.entry(reason.split(':').next().unwrap_or(reason)).or_default() += 1;
+    }
+    let _ = writeln!(report, "differences by kind of reason: {kinds:?}");
     report.push_str(&figures(&tally));
     report.push_str("\n## Differences (file | entry | output | field | feedparser | feedmill)\n\n");
     for d in &differences {
@@ -242,15 +248,24 @@ fn compare(file: &str, input: &[Entry], output: &[Entry], out: &'static str, tal
         found.push(Difference { file: file.to_owned(), entry, output: out, field, expected, got });
     };
     let mut used = vec![false; output.len()];
-    let entry_tally = tally.entry(("entry", out)).or_default();
+    let entries = tally.entry(("entry", out)).or_default();
+    entries.0 += pairs.iter().flatten().count();
+    entries.1 += pairs.len();
     for (i, pair) in pairs.iter().enumerate() {
-        entry_tally.1 += 1;
         match pair {
-            Some(j) => {
-                used[*j] = true;
-                entry_tally.0 += 1;
+            Some(j) => used[*j] = true,
+            None => {
+                diff(format!("#{}", i + 1), "entry", label(&input[i]), "(missing)".into());
+                // A lost entry loses what it said: each field it had counts as one disagreement in the
+                // figures (the difference itself is the `entry` one above).
+                for field in FIELDS {
+                    if let Some((expected, nothing)) = field_values(field, out, &input[i], &Entry::default()) {
+                        if expected != nothing {
+                            tally.entry((field, out)).or_default().1 += 1;
+                        }
+                    }
+                }
             }
-            None => diff(format!("#{}", i + 1), "entry", label(&input[i]), "(missing)".into()),
         }
     }
     for (j, e) in output.iter().enumerate().filter(|(j, _)| !used[*j]) {

@@ -2,10 +2,10 @@
 //! what the source published?
 //!
 //! Each fixture feed in `tests/fixtures/feeds/` is served from 127.0.0.1 and run through the real binary
-//! alone (a config with that one feed as its source), then `tests/differential/feedparser_compare.py` reads the fixture and the
-//! three outputs of `all`: feedparser reads the fixture and feedmill's `rss.xml` and `atom.xml` (the
-//! same reader on both sides, so its own quirks cancel out), and JSON Feeds are read by the spec with
-//! Python's `json` (feedparser does not read them). The script only reads; this module matches the
+//! alone (a config with that one feed as its source), then `tests/differential/feedparser_compare.py`
+//! reads the fixture and the three outputs of `all`: feedparser reads the fixture and feedmill's
+//! `rss.xml` and `atom.xml` (the same reader on both sides, so its own quirks cancel out), and JSON
+//! Feeds are read by the spec with Python's `json` (feedparser does not read them). The script only reads; this module matches the
 //! entries (by link, then title, then body text), compares the fields, and judges.
 //!
 //! Every difference must be listed, with its reason, in the "Known differences" table of

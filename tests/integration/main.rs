@@ -13,6 +13,7 @@ mod util;
 mod browser;
 mod cli;
 mod crash;
+mod differential;
 mod encodings;
 mod failures;
 mod formats;

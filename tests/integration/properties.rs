@@ -261,6 +261,7 @@ fn render(format: Format, entries: &[Entry]) -> String {
         updated: DateTime::<Utc>::UNIX_EPOCH,
         id: "urn:feedmill:feed:all",
         entries,
+        sources: None,
     };
     match format {
         Format::Rss => rss::render(&doc),
@@ -336,9 +337,9 @@ fn round_trip(format: Format, cases: &[Case]) -> Result<(), TestCaseError> {
         prop_assert_eq!(&b.content_html, &want_content, "{:?} content", format);
 
         let (published, updated) = match format {
-            Format::Rss => (Some(e.sort_date()), None),
+            Format::Rss => (e.published.or(e.updated), None),
             Format::Atom => (e.published, Some(e.last_modified())),
-            Format::Json => (Some(e.sort_date()), e.updated),
+            Format::Json => (e.published.or(e.updated), e.updated),
         };
         prop_assert_eq!(b.published, published.map(secs), "{:?} published", format);
         prop_assert_eq!(b.updated, updated.map(secs), "{:?} updated", format);

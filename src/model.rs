@@ -201,7 +201,7 @@ pub struct Entry {
     /// Absolute URL of the entry's page.
     pub url: Option<String>,
     /// Plain text, entities decoded, tags stripped, whitespace collapsed, NFC. Never empty: falls back to
-    /// the start of the text content, then to the URL.
+    /// the first sentence of the text (cut near 80 characters at a word, with an ellipsis), then to the URL.
     pub title: String,
     /// Sanitized HTML with absolute URLs.
     pub summary_html: Option<String>,

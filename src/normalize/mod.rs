@@ -69,8 +69,9 @@ pub type RawDigest = [u8; 16];
 /// Bump when the same raw entry would normalize differently (a sanitizer or date fix): stored entries
 /// are then normalized again the next time their feed changes, instead of reused by [`RawDigest`].
 /// 2: plain English is told by its function words, where whatlang could be unsure. 3: what a
-/// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped.
-const VERSION: u32 = 4;
+/// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped. 5: a title
+/// made from the text is its first sentence.
+const VERSION: u32 = 5;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
@@ -107,7 +108,7 @@ pub const MAX_URL_BYTES: usize = 8 * 1024;
 /// Longest date string read; real ones are under 64 bytes.
 pub const MAX_DATE_BYTES: usize = 256;
 
-/// Longest a fallback title made from an entry's text may be.
+/// Longest a fallback title made from an entry's text (its first sentence) may be.
 const FALLBACK_TITLE_CHARS: usize = 80;
 /// How far in the future a date may be before it is treated as wrong.
 const FUTURE_SLACK: chrono::Duration = chrono::Duration::hours(24);
@@ -229,7 +230,7 @@ fn entry(
     // Both read at most its first SAMPLE_CHARS characters.
     let lead = text::html_text_start(text::html_start(lead, language::SAMPLE_CHARS), language::SAMPLE_CHARS);
     if title.is_empty() {
-        title = text::truncate_words(&lead, FALLBACK_TITLE_CHARS).into_owned();
+        title = text::first_sentence(&lead, FALLBACK_TITLE_CHARS).into_owned();
     }
     if title.is_empty() {
         title = url.as_ref().map(Url::to_string).unwrap_or_default();

@@ -232,9 +232,8 @@ mod tests {
         let out = render(&rich_doc(&entries, &urls));
         let item = out.split("<item>").nth(2).unwrap();
         assert_eq!(item.matches("<enclosure ").count(), 1, "{item}");
-        assert!(item.contains(
-            "<enclosure url=\"https://cdn.example.ru/ep12.mp3\" length=\"12345678\" type=\"audio/mpeg\"/>"
-        ));
+        assert!(item
+            .contains("<enclosure url=\"https://cdn.example.ru/ep12.mp3\" length=\"12345678\" type=\"audio/mpeg\"/>"));
         assert!(item.contains("<media:content url=\"https://cdn.example.ru/ep12.bin\"/>"), "{item}");
         assert!(out.contains(" xmlns:media=\"http://search.yahoo.com/mrss/\""));
         let one = &entries[1..2];

@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod crash;
 mod encodings;
+mod exact;
 mod failures;
 mod formats;
 mod history;

@@ -277,6 +277,18 @@ mod tests {
                     prop_assert_eq!(&twice, &once, "{} via {}", raw, scheme);
                 }
             }
+
+            /// A published link is its own clean form, and dedup sees it as the link it came from.
+            #[test]
+            fn without_tracking_is_idempotent_and_keeps_the_canonical_form(raw in url()) {
+                let Ok(parsed) = Url::parse(&raw) else {
+                    return Err(TestCaseError::reject("not a URL"));
+                };
+                let clean = without_tracking(parsed.clone());
+                prop_assert_eq!(&without_tracking(clean.clone()), &clean, "{}", raw);
+                prop_assert_eq!(canonical(&clean), canonical(&parsed), "{}", raw);
+                prop_assert_eq!(clean.fragment(), parsed.fragment(), "{}", raw);
+            }
         }
     }
 }

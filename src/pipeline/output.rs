@@ -44,17 +44,19 @@ pub(super) fn write_outputs(
         .iter()
         .map(|s| {
             let state = states.get(&s.name);
+            // Published in sources.opml, index.html and RSS `<source>`: never with credentials, not
+            // even inside the last error's message, which names the URL as configured.
+            let feed_url = emit::public_feed_url(&s.url);
             SourceRef {
                 name: s.name.clone(),
                 title: state.and_then(|st| st.title.clone()),
-                // Published in sources.opml, index.html and RSS `<source>`: never with credentials.
-                feed_url: emit::public_feed_url(&s.url),
                 site_url: state.and_then(|st| st.site_url.clone()),
                 health: state.map_or_else(SourceHealth::default, |st| SourceHealth {
                     last_success: st.last_success,
                     failures: st.failures,
-                    last_error: st.last_error.clone(),
+                    last_error: st.last_error.as_ref().map(|e| e.replace(&s.url, &feed_url)),
                 }),
+                feed_url,
             }
         })
         .collect();

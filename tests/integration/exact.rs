@@ -172,3 +172,18 @@ fn an_id_already_published_with_tracking_parameters_stays() {
     assert!(item.contains(&format!("<guid isPermaLink=\"false\">{tracked}</guid>")), "{item}");
     assert!(item.contains("<link>https://pod.example/undated?id=7#listen</link>"), "{item}");
 }
+
+/// A failing source with credentials in its URL: its error is shown on `index.html`, its password is not.
+#[test]
+fn a_failing_sources_password_is_not_published() {
+    let server = TestServer::start();
+    server.route("/pod", vec![Reply::ok_as("application/rss+xml", PODCAST)]);
+    let broken = server.url("/gone").replacen("http://", "http://reader:s3cret@", 1);
+    let p = Project::new(&config(&format!("{}{}", source("pod", &server.url("/pod")), source("broken", &broken))));
+    p.run().assert_code(1);
+    for file in ["all/rss.xml", "index.html", "sources.opml"] {
+        let out = p.output(file);
+        assert!(!out.contains("s3cret"), "{file} publishes a password: {out}");
+    }
+    assert!(p.output("index.html").contains("404"), "the error is still shown");
+}

@@ -81,8 +81,8 @@ const VERSION: u32 = 5;
 ///
 /// It hashes the raw entry field by field (std's `Hash` is prefix-free, so distinct entries cannot
 /// meet by layout), with the feed's base URL and language, the source's zone, whether tracking
-/// parameters are stripped and the normalizer's version. Should std ever hash differently, digests stop matching and entries are normalized again:
-/// slower once, never wrong.
+/// parameters are stripped and the normalizer's version. Should std ever hash differently, digests stop
+/// matching and entries are normalized again: slower once, never wrong.
 fn digest(raw: &RawEntry, feed_base: Option<&Url>, feed_language: Option<&str>, cx: &Context) -> RawDigest {
     use std::hash::Hash;
     let mut h = xxhash_rust::xxh3::Xxh3::new();

@@ -205,11 +205,11 @@ pub struct Via {
 /// | `content_html` | `content:encoded`, `xhtml:body`, `body`, `fullitem` | `content` | `content_html` | `content:encoded` / `content type=html` / `content_html` |
 /// | `authors` | `author`, `dc:creator` | `author` | `authors` | `author` or `dc:creator` / `author` / `authors` |
 /// | `categories` | `category`, `dc:subject`, `media:category`, `itunes:keywords`, `media:keywords` | `category term` (else `label`), same extensions | `tags` | `category` / `category term` / `tags` |
-/// | `enclosures` | `enclosure`, `media:content` | `link rel=enclosure`, `media:content` | `attachments` | `enclosure` / `link rel=enclosure` / `attachments` |
 /// | `image` | `media:thumbnail`, `itunes:image` | `media:thumbnail` | `image` | — / — / `image` |
-/// | `published` | `pubDate`, `dc:date` | `published` | `date_published` | `pubDate` / `published` / `date_published` |
+/// | `published` | `pubDate`, `dc:date` | `published` | `date_published` | `pubDate` / `published` / `date_published` (else `updated`'s date in RSS and JSON; an undated entry gets none) |
 /// | `updated` | `atom:updated` | `updated` | `date_modified` | — / `updated` / `date_modified` |
-/// | `via` | — | — | — | `source` / `link rel=via` / `_feedmill.via` |
+/// | `enclosures` | `enclosure`, `media:content` | `link rel=enclosure`, `media:content` | `attachments` | first `enclosure`, then `media:content` / `link rel=enclosure` / `attachments` |
+/// | `via` | — | — | — | `source` (the via source's feed URL and title) and `atom:link rel=via` / `link rel=via` / `_feedmill.via` |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Entry {
     /// Stable identifier written to every output: the source's own id when it is an absolute URI and the
@@ -218,10 +218,12 @@ pub struct Entry {
     pub id: String,
     /// The configured name of the source the entry came from.
     pub source: String,
-    /// Absolute URL of the entry's page.
+    /// Absolute URL of the entry's page, without tracking parameters (`utm_*`, `fbclid`, …) unless
+    /// `[output] strip_tracking = false`.
     pub url: Option<String>,
     /// Plain text, entities decoded, tags stripped, whitespace collapsed, NFC. Never empty: falls back to
-    /// the start of the text content, then to the URL, then to the first enclosure's URL, then the image's.
+    /// the first sentence of the text (cut near 80 characters at a word, with an ellipsis), then to the URL,
+    /// then to the first enclosure's URL, then the image's.
     pub title: String,
     /// Sanitized HTML with absolute URLs.
     pub summary_html: Option<String>,
@@ -234,7 +236,7 @@ pub struct Entry {
     /// When feedmill first saw this entry (the run's start time in a single run).
     pub first_seen: DateTime<Utc>,
     pub language: Option<String>,
-    /// Absolute URLs.
+    /// Absolute URLs, otherwise as the source wrote them (signed or counted media URLs must stay intact).
     pub enclosures: Vec<Enclosure>,
     pub image: Option<String>,
     /// Other sources that carried the same story, in config order.

@@ -44,6 +44,7 @@ fn main() {
         updated: entries.iter().map(Entry::last_modified).max().unwrap_or_default(),
         id: &urls.atom,
         entries: &entries,
+        sources: None,
     };
 
     let mut group = c.benchmark_group(GROUP);

@@ -93,6 +93,7 @@ fn bench(c: &mut Criterion, case: &Case) {
         doc_url: Some(&case.url),
         timezone: chrono_tz::UTC,
         now: feedmill_bench::bench_now(),
+        strip_tracking: true,
     };
     let content_type = Some(case.spec.format.content_type());
     group.bench_function(FEEDMILL, |b| {

@@ -34,7 +34,13 @@ pub fn bench_now() -> DateTime<Utc> {
 pub fn understand(spec: &FeedSpec, bytes: &[u8]) -> Result<Understood, ParseError> {
     let url = spec.feed_url();
     let source = format!("site{}", spec.site);
-    let cx = normalize::Context { source: &source, doc_url: Some(&url), timezone: chrono_tz::UTC, now: bench_now() };
+    let cx = normalize::Context {
+        source: &source,
+        doc_url: Some(&url),
+        timezone: chrono_tz::UTC,
+        now: bench_now(),
+        strip_tracking: true,
+    };
     pipeline::understand(bytes, Some(spec.format.content_type()), Some(&url), &cx)
 }
 

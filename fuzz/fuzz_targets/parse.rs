@@ -23,7 +23,13 @@ fuzz_target!(|data: &[u8]| {
 
     let doc_url = Url::parse("https://example.org/news/feed.xml").expect("static URL");
     let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2025-03-15T10:00:00Z").expect("static date").to_utc();
-    let cx = normalize::Context { source: "fuzz", doc_url: None, timezone: chrono_tz::Asia::Almaty, now };
+    let cx = normalize::Context {
+        source: "fuzz",
+        doc_url: None,
+        timezone: chrono_tz::Asia::Almaty,
+        now,
+        strip_tracking: true,
+    };
     let Ok(understood) = feedmill::pipeline::understand(data, None, Some(&doc_url), &cx) else {
         return;
     };

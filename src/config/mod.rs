@@ -73,6 +73,8 @@ pub struct OutputConfig {
     /// The WebSub hub every feed names (`rel="hub"`) and that is pinged with the feeds a run changed.
     /// Only set together with `base_url`: the hub is told the feeds' public URLs.
     pub hub: Option<Url>,
+    /// Drop tracking parameters from entry links (`[output] strip_tracking`, default true).
+    pub strip_tracking: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +115,8 @@ pub struct Source {
     /// `[sources.html] date_format` and `locale`, for pages' dates.
     pub date_format: Option<DateFormat>,
     pub locale: Option<Locale>,
+    /// `[output] strip_tracking`, where normalizing this source's entries reads it.
+    pub strip_tracking: bool,
 }
 
 /// `[dedup] mode`.
@@ -394,6 +398,7 @@ impl Validator {
                     article,
                     date_format,
                     locale,
+                    strip_tracking: output.as_ref().is_none_or(|o| o.strip_tracking),
                 });
             }
         }
@@ -627,6 +632,7 @@ impl Validator {
             title: o.title.unwrap_or_else(|| "feedmill".into()),
             description: o.description,
             language: o.language,
+            strip_tracking: o.strip_tracking.unwrap_or(true),
         })
     }
 

@@ -43,6 +43,8 @@ pub struct RawOutput {
     pub retention: Option<Spanned<DurationValue>>,
     /// A WebSub hub: announced in every feed and told which feeds changed after each run.
     pub hub: Option<Spanned<String>>,
+    /// Drop tracking parameters (`utm_*`, `fbclid`, …) from published entry links (default true).
+    pub strip_tracking: Option<bool>,
 }
 
 /// `[dedup]`: how hard to look for the same story across sources.

@@ -257,3 +257,15 @@ fn a_hub_is_an_http_url_next_to_base_url() {
     );
     assert!(errors(&format!("[output]\nhubb = \"https://hub.example/\"\n\n{sources}")).contains("did you mean `hub`?"));
 }
+
+#[test]
+fn tracking_parameters_are_stripped_unless_turned_off() {
+    let sources = "[[sources]]\nname = \"a\"\nurl = \"a.xml\"\n";
+    let c = parse(sources).unwrap();
+    assert!(c.output.strip_tracking && c.sources[0].strip_tracking);
+    let c = parse(&format!("[output]\nstrip_tracking = false\n\n{sources}")).unwrap();
+    assert!(!c.output.strip_tracking && !c.sources[0].strip_tracking);
+    let bad = errors(&format!("[output]\nstrip_tracking = \"no\"\n\n{sources}"));
+    assert!(bad.contains("feeds.toml:2:18") && bad.contains("expected a boolean"), "{bad}");
+    assert!(errors(&format!("[output]\nstrip_tracing = false\n\n{sources}")).contains("did you mean `strip_tracking`?"));
+}

@@ -13,13 +13,13 @@
 //! | `link rel="hub"` | `doc.hub`, when `[output] hub` is set (WebSub) |
 //! | entry `id`, `title type="text"` | `id`, `title` |
 //! | `link rel="alternate"` | `url` |
-//! | `link rel="via"` | each `via` with a URL, `title` = the source's name |
-//! | `published` | `published`, when known (optional in Atom) |
-//! | `updated` | [`Entry::last_modified`] (required) |
+//! | `link rel="via"` | each `via` with a URL (that copy's *article* URL), `title` = the source's name |
+//! | `published` | `published`, when known (optional in Atom): never invented |
+//! | `updated` | [`Entry::last_modified`] (required): `updated`, else `published`, else, for an undated entry, the time feedmill first saw it |
 //! | `author` | each author (`name`, else the email, else the URL, as `name` is required); when the entry has none, the source's name, so every entry has an author and no feed-level author is needed |
 //! | `category term` | each category |
 //! | `summary type="html"`, `content type="html"` | `summary_html`, `content_html` (see below) |
-//! | `link rel="enclosure"` | each enclosure, with `type` and `length` when known |
+//! | `link rel="enclosure"` | every enclosure, with `type` and `length` when known; URLs as the source gave them |
 //! | entry `xml:lang` | `language` |
 //!
 //! Summary and content: `content` is `content_html`, `summary` is `summary_html`. An entry with neither

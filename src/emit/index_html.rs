@@ -10,7 +10,7 @@
 //! feed on their own. Links are relative, as the output folder may be served under any prefix.
 //!
 //! Words and dates follow `[output] language` (see `emit/human.rs`); dates are absolute, in UTC, with
-//! a machine-readable `<time datetime>`. Entry links, titles and source site URLs come from the feeds,
+//! a machine-readable `<time datetime>`; an undated entry shows none. Entry links, titles and source site URLs come from the feeds,
 //! so they are untrusted: only `http(s)` URLs become links (a `javascript:` URL would otherwise run on
 //! click), and everything is escaped.
 
@@ -233,8 +233,11 @@ fn entry_item(out: &mut String, entry: &EntryRef, lang: Lang) {
     link_or_text(out, entry.url.as_deref(), &entry.title);
     out.push_str("<br><span class=\"meta\">");
     push_text(out, &entry.source);
-    out.push_str(" · ");
-    time(out, entry.date, &lang.day_time(entry.date));
+    // An undated entry shows no date: the time feedmill first saw it is not the story's.
+    if let Some(date) = entry.date {
+        out.push_str(" · ");
+        time(out, date, &lang.day_time(date));
+    }
     out.push_str("</span></li>\n");
 }
 

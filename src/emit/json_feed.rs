@@ -12,12 +12,12 @@
 //! | item `id`, `url`, `title` | `id`, `url`, `title` |
 //! | `content_html` | `content_html`, else `summary_html`; when neither, `content_text: ""` (one of the two is required) |
 //! | `summary` | `summary_html` as plain text (the spec's `summary` is plain text) |
-//! | `date_published` | `published`, else `updated`, else `first_seen`, as in RSS |
+//! | `date_published` | `published`, else `updated`; left out for an undated entry, as `pubDate` in RSS (its first-seen time is not its date) |
 //! | `date_modified` | `updated`, when known |
 //! | `authors` | `{name, url}`; `url` is the person's URL, else `mailto:` + email (the spec has no email field) |
 //! | `tags`, `image`, `language` | `categories`, `image`, `language` |
 //! | `attachments` | `{url, mime_type, size_in_bytes, duration_in_seconds}`; `mime_type` is required: `application/octet-stream` when unknown |
-//! | `_feedmill` | `{"source": source, "via": [{source, url}]}`: an extension object, as the spec allows for keys starting with `_` |
+//! | `_feedmill` | `{"source": source, "via": [{source, url}]}`: an extension object, as the spec allows for keys starting with `_`; a via `url` is that copy's *article* URL |
 //!
 //! The characters XML 1.0 forbids (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF) are dropped
 //! here too, by the formatter that writes every string ([`Clean`]). JSON could carry them escaped
@@ -154,7 +154,8 @@ struct Item<'a> {
     content_text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<String>,
-    date_published: Rfc3339,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_published: Option<Rfc3339>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date_modified: Option<Rfc3339>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -214,7 +215,7 @@ impl<'a> Item<'a> {
                 .as_deref()
                 .map(|html| html_to_text(&strip_forbidden(html)))
                 .filter(|text| !text.is_empty()),
-            date_published: Rfc3339(entry.sort_date()),
+            date_published: entry.published.or(entry.updated).map(Rfc3339),
             date_modified: entry.updated.map(Rfc3339),
             authors: entry.authors.iter().filter_map(Author::new).collect(),
             tags: &entry.categories,
@@ -277,7 +278,7 @@ mod tests {
         assert_eq!(items[0]["_feedmill"]["via"][1], serde_json::json!({ "source": "zakon" }));
         assert_eq!(items[1]["authors"][0], serde_json::json!({ "url": "mailto:host@radio.example.ru" }));
         assert_eq!(items[1]["attachments"][1]["mime_type"], "application/octet-stream");
-        assert_eq!(items[2]["date_published"], "2019-07-09T12:30:00Z");
+        assert!(items[2].get("date_published").is_none(), "an undated entry gets no date: {}", items[2]);
         for item in items {
             assert!(item["content_html"].is_string() || item["content_text"].is_string(), "{item}");
         }

@@ -7,7 +7,10 @@
 //! Entries arrive already sorted (newest first, ties by id) and already cut to `max_items`; emitters
 //! keep that order.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use url::Url;
 
 use crate::model::Entry;
 
@@ -59,6 +62,30 @@ pub struct FeedDoc<'a> {
     /// A stable feed id (Atom `<id>`): `base_url` + slug + `/atom.xml` when known, else `urn:feedmill:feed:<slug>`.
     pub id: &'a str,
     pub entries: &'a [Entry],
+    /// Every configured source by name, for RSS `<source>` (a `via` source's feed URL and title);
+    /// `None` when not known, and then no `<source>` is written.
+    pub sources: Option<&'a SourceIndex<'a>>,
+}
+
+/// Sources by their configured name.
+pub type SourceIndex<'a> = HashMap<&'a str, &'a SourceRef>;
+
+/// A source's URL as it may be published (OPML `xmlUrl`, RSS `<source url>`, `index.html`): without
+/// the userinfo (`user:pass@`) a configured URL may carry. A path or anything that is not a URL is
+/// returned as it is.
+///
+/// The one place a configured source URL is made public, so that a redactor for other secrets (a
+/// `token=` in the query) has one function to go through.
+pub fn public_feed_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.has_authority() && (!parsed.username().is_empty() || parsed.password().is_some()) => {
+            // Both only fail for URLs that cannot have a host, which `has_authority` ruled out.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.into()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// One source as listed in `sources.opml` and `index.html`.
@@ -94,8 +121,9 @@ pub struct EntryRef {
     pub url: Option<String>,
     /// The source as a reader knows it: the feed's title when known, else the configured name.
     pub source: String,
-    /// [`Entry::sort_date`]: the date the feeds are ordered by.
-    pub date: DateTime<Utc>,
+    /// The entry's own date (published, else updated); `None` for an undated entry, which is shown
+    /// without one rather than with the time feedmill first saw it.
+    pub date: Option<DateTime<Utc>>,
 }
 
 /// One category as listed in `sources.opml` and `index.html`.
@@ -131,4 +159,18 @@ pub struct SiteDoc<'a> {
     pub language: Option<&'a str>,
     /// Every configured source, in config order, with its health.
     pub sources: &'a [SourceRef],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_feed_url;
+
+    #[test]
+    fn public_feed_urls_carry_no_credentials() {
+        assert_eq!(public_feed_url("http://user:pass@host.kz/feed?token=x"), "http://host.kz/feed?token=x");
+        assert_eq!(public_feed_url("https://user@host.kz/feed"), "https://host.kz/feed");
+        assert_eq!(public_feed_url("https://host.kz/feed#a"), "https://host.kz/feed#a");
+        assert_eq!(public_feed_url("feeds/local.xml"), "feeds/local.xml");
+        assert_eq!(public_feed_url("file:///srv/notes.xml"), "file:///srv/notes.xml");
+    }
 }

@@ -8,20 +8,29 @@
 //! every source: only its sources that appear in no other category are listed, at the top level, so
 //! none is lost. `dateModified` is `site.updated` (the newest entry), never the clock.
 //!
-//! Two attributes of our own (OPML lets an outline carry any) make `feedmill import-opml` give back
-//! what was exported: `feedmillCategory` on a folder is the category's slug, `feedmillName` on a feed
-//! is the source's name. Other readers ignore them.
+//! Two attributes of our own make `feedmill import-opml` give back what was exported:
+//! `feedmill:category` on a folder is the category's slug, `feedmill:name` on a feed is the source's
+//! name. They are in a namespace of their own ([`NAMESPACE`], declared on `<opml>`), as OPML 2.0 asks
+//! of extension attributes (undeclared ones are errors for the W3C Feed Validator); other readers
+//! ignore them. `xmlUrl` is the source's URL as it may be published (`emit::public_feed_url`: no
+//! credentials).
 
 use std::collections::HashSet;
 
 use super::fmt::{element, push_attr, push_rfc822, web_url};
 use super::{SiteDoc, SourceRef};
 
+/// The namespace of feedmill's own OPML attributes. A name, not a document to fetch: it must never
+/// change, or exported lists would stop round-tripping.
+pub const NAMESPACE: &str = "https://github.com/feedmill/feedmill#opml";
+
 /// Renders `site` as an OPML 2.0 document, ending in a newline.
 pub fn render(site: &SiteDoc) -> String {
     let mut out = String::with_capacity(1024 + site.categories.len() * 1024);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str("<opml version=\"2.0\">\n");
+    out.push_str("<opml version=\"2.0\" xmlns:feedmill=\"");
+    out.push_str(NAMESPACE);
+    out.push_str("\">\n");
     out.push_str("  <head>\n");
     element(&mut out, "    ", "title", site.title);
     out.push_str("    <dateModified>");
@@ -33,7 +42,7 @@ pub fn render(site: &SiteDoc) -> String {
     for category in &folders {
         out.push_str("    <outline text=\"");
         push_attr(&mut out, &category.title);
-        out.push_str("\" feedmillCategory=\"");
+        out.push_str("\" feedmill:category=\"");
         push_attr(&mut out, &category.slug);
         out.push_str("\">\n");
         for source in &category.sources {
@@ -60,7 +69,7 @@ fn outline(out: &mut String, indent: &str, source: &SourceRef) {
     push_attr(out, text);
     out.push_str("\" xmlUrl=\"");
     push_attr(out, &source.feed_url);
-    out.push_str("\" feedmillName=\"");
+    out.push_str("\" feedmill:name=\"");
     push_attr(out, &source.name);
     out.push('"');
     if let Some(site_url) = source.site_url.as_deref().and_then(web_url) {
@@ -94,5 +103,15 @@ mod tests {
         assert!(!out.contains("text=\"All\""));
         assert_eq!(out.matches("xmlUrl=").count(), 4, "{out}");
         assert_eq!(out.matches("xmlUrl=\"https://abai.kz/rss\"").count(), 1);
+    }
+
+    /// Extension attributes are namespaced, and the namespace is declared (the W3C validator's rule).
+    #[test]
+    fn extension_attributes_are_in_a_declared_namespace() {
+        let (categories, sources) = (categories(), sources());
+        let out = render(&site(&categories, &sources));
+        assert!(out.contains("<opml version=\"2.0\" xmlns:feedmill=\"https://github.com/feedmill/feedmill#opml\">"));
+        assert!(out.contains(" feedmill:name=\"abai\"") && out.contains(" feedmill:category=\"kz-news\""), "{out}");
+        assert!(!out.contains("feedmillName") && !out.contains("feedmillCategory"));
     }
 }

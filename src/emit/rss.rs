@@ -1,7 +1,8 @@
 //! RSS 2.0: one [`FeedDoc`] in, one `rss.xml` document out.
 //!
 //! RSS is the format most readers understand and the loosest, so the mapping fills every element a
-//! validator calls required and uses the `atom`, `content` and `dc` namespaces for what RSS cannot say:
+//! validator calls required and uses the `atom`, `content`, `dc` and (when needed) `media` namespaces for
+//! what RSS cannot say:
 //!
 //! | RSS | from |
 //! |---|---|
@@ -17,21 +18,27 @@
 //! | `content:encoded` | `content_html` |
 //! | `author` / `dc:creator` | when every author has an email: `<author>email (Name)</author>` each (RSS's `author` must hold an email); else `<dc:creator>` each, with the name (or email, or URL). Never a mix: readers, ours included, take `dc:creator` only when there is no `author`, so a mix loses the `dc:creator` ones |
 //! | `category` | one per category |
-//! | `pubDate` | `published`, else `updated`, else `first_seen`: readers need a date to sort by |
-//! | `enclosure` | one per enclosure; `length="0"` and `type="application/octet-stream"` when unknown (both attributes are required) |
-//! | `source` | the first `via` with a URL: `<source url="…">name</source>` (RSS allows one) |
-//! | `atom:link rel="via"` | every `via` with a URL, as in Atom, so no other source is lost |
+//! | `pubDate` | `published`, else `updated`; none for an undated entry (its first-seen time is not its date, and would sort it to the top of every reader) |
+//! | `enclosure` | the first enclosure (RSS 2.0 allows one per item); `length="0"` and `type="application/octet-stream"` when unknown (both attributes are required) |
+//! | `media:content` | every further enclosure, with `type`, `fileSize` and `duration` when known; the channel declares the Media RSS namespace only when an item uses it |
+//! | `source` | the first `via` whose source has a public http(s) feed URL: `<source url="FEED URL">feed title, else name</source>`, as RSS 2.0 defines it (the *channel* the item came from; RSS allows one). Needs `doc.sources` |
+//! | `atom:link rel="via"` | every `via` with a URL (that copy's *article* URL, which is what "via" means), as in Atom, so no other source is lost |
 //!
-//! Not written: `updated` (RSS has no item-level modified date), `language` and `image` per entry, and
-//! enclosure durations. HTML goes into `description` and `content:encoded` as escaped text rather than
-//! CDATA: escaping is always safe (a CDATA section breaks on `]]>` in the content and must then be split)
-//! and every reader decodes it the same way.
+//! Enclosure URLs are written as the source gave them (resolved to absolute, nothing stripped):
+//! podcast URLs are often signed or counted. Not written: `updated` (RSS has no item-level modified
+//! date), `language` and `image` per entry, and the first enclosure's duration. HTML goes into
+//! `description` and `content:encoded` as escaped text rather than CDATA: escaping is always safe (a
+//! CDATA section breaks on `]]>` in the content and must then be split) and every reader decodes it the
+//! same way.
 
 use std::fmt::Write as _;
 
 use super::fmt::{capacity_hint, element, push_attr, push_rfc822, push_text};
-use super::{FeedDoc, GENERATOR};
+use super::{public_feed_url, FeedDoc, SourceIndex, GENERATOR};
 use crate::model::{Entry, Person};
+
+/// The Media RSS namespace, for the enclosures after the first.
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 
 /// Renders `doc` as an RSS 2.0 document, ending in a newline.
 pub fn render(doc: &FeedDoc) -> String {
@@ -40,8 +47,14 @@ pub fn render(doc: &FeedDoc) -> String {
     out.push_str(
         "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" \
          xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
-         xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n",
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
     );
+    if doc.entries.iter().any(|e| e.enclosures.len() > 1) {
+        out.push_str(" xmlns:media=\"");
+        out.push_str(MEDIA_NS);
+        out.push('"');
+    }
+    out.push_str(">\n");
     out.push_str("  <channel>\n");
     element(&mut out, "    ", "title", doc.title);
     let link = doc
@@ -70,13 +83,13 @@ pub fn render(doc: &FeedDoc) -> String {
         out.push_str("\"/>\n");
     }
     for entry in doc.entries {
-        item(&mut out, entry);
+        item(&mut out, entry, doc.sources);
     }
     out.push_str("  </channel>\n</rss>\n");
     out
 }
 
-fn item(out: &mut String, entry: &Entry) {
+fn item(out: &mut String, entry: &Entry, sources: Option<&SourceIndex>) {
     out.push_str("    <item>\n");
     element(out, "      ", "title", &entry.title);
     if let Some(url) = &entry.url {
@@ -99,10 +112,13 @@ fn item(out: &mut String, entry: &Entry) {
     for category in &entry.categories {
         element(out, "      ", "category", category);
     }
-    out.push_str("      <pubDate>");
-    push_rfc822(out, entry.sort_date());
-    out.push_str("</pubDate>\n");
-    for enclosure in &entry.enclosures {
+    if let Some(date) = entry.published.or(entry.updated) {
+        out.push_str("      <pubDate>");
+        push_rfc822(out, date);
+        out.push_str("</pubDate>\n");
+    }
+    let mut enclosures = entry.enclosures.iter();
+    if let Some(enclosure) = enclosures.next() {
         out.push_str("      <enclosure url=\"");
         push_attr(out, &enclosure.url);
         out.push_str("\" length=\"");
@@ -111,11 +127,28 @@ fn item(out: &mut String, entry: &Entry) {
         push_attr(out, enclosure.mime.as_deref().unwrap_or("application/octet-stream"));
         out.push_str("\"/>\n");
     }
-    if let Some((via, url)) = entry.via.iter().find_map(|v| Some((v, v.url.as_deref()?))) {
+    for enclosure in enclosures {
+        out.push_str("      <media:content url=\"");
+        push_attr(out, &enclosure.url);
+        out.push('"');
+        if let Some(mime) = &enclosure.mime {
+            out.push_str(" type=\"");
+            push_attr(out, mime);
+            out.push('"');
+        }
+        if let Some(length) = enclosure.length {
+            let _ = write!(out, " fileSize=\"{length}\"");
+        }
+        if let Some(duration) = enclosure.duration_secs {
+            let _ = write!(out, " duration=\"{duration}\"");
+        }
+        out.push_str("/>\n");
+    }
+    if let Some((feed_url, title)) = sources.and_then(|sources| channel_source(entry, sources)) {
         out.push_str("      <source url=\"");
-        push_attr(out, url);
+        push_attr(out, &feed_url);
         out.push_str("\">");
-        push_text(out, &via.source);
+        push_text(out, title);
         out.push_str("</source>\n");
     }
     for via in &entry.via {
@@ -128,6 +161,17 @@ fn item(out: &mut String, entry: &Entry) {
         }
     }
     out.push_str("    </item>\n");
+}
+
+/// The feed URL and title of the first `via` source that has a public http(s) feed URL: what RSS's
+/// `<source>` names (a path or `file:` URL is no channel a reader could subscribe to).
+fn channel_source<'a>(entry: &Entry, sources: &SourceIndex<'a>) -> Option<(String, &'a str)> {
+    entry.via.iter().find_map(|via| {
+        let source = sources.get(via.source.as_str())?;
+        let url = public_feed_url(&source.feed_url);
+        let public = url.starts_with("https://") || url.starts_with("http://");
+        public.then(|| (url, source.title.as_deref().unwrap_or(&source.name)))
+    })
 }
 
 fn author(out: &mut String, person: &Person, as_author: bool) {
@@ -180,6 +224,63 @@ mod tests {
         let out = render(&rich_doc(&entries, &urls));
         assert!(out.contains("<guid isPermaLink=\"true\">https://abai.kz/post/1</guid>"));
         assert!(out.contains("<guid isPermaLink=\"false\">urn:feedmill:radio:7f3a</guid>"));
+    }
+
+    #[test]
+    fn one_enclosure_then_media_content_and_the_namespace_only_when_used() {
+        let (entries, urls) = (entries(), urls());
+        let out = render(&rich_doc(&entries, &urls));
+        let item = out.split("<item>").nth(2).unwrap();
+        assert_eq!(item.matches("<enclosure ").count(), 1, "{item}");
+        assert!(item
+            .contains("<enclosure url=\"https://cdn.example.ru/ep12.mp3\" length=\"12345678\" type=\"audio/mpeg\"/>"));
+        assert!(item.contains("<media:content url=\"https://cdn.example.ru/ep12.bin\"/>"), "{item}");
+        assert!(out.contains(" xmlns:media=\"http://search.yahoo.com/mrss/\""));
+        let one = &entries[1..2];
+        let single = Entry { enclosures: one[0].enclosures[..1].to_vec(), ..one[0].clone() };
+        let out = render(&FeedDoc { entries: std::slice::from_ref(&single), ..empty_doc() });
+        assert_well_formed(&out);
+        assert!(!out.contains("xmlns:media") && !out.contains("media:content"), "{out}");
+    }
+
+    #[test]
+    fn an_undated_entry_has_no_pub_date() {
+        let (entries, urls) = (entries(), urls());
+        let out = render(&rich_doc(&entries, &urls));
+        let items: Vec<&str> = out.split("<item>").skip(1).collect();
+        assert!(items[0].contains("<pubDate>Thu, 11 Jul 2019 06:20:00 +0000</pubDate>"));
+        assert!(!items[2].contains("<pubDate>"), "{}", items[2]);
+        let only_updated = Entry { published: None, ..entries[0].clone() };
+        let out = render(&FeedDoc { entries: std::slice::from_ref(&only_updated), ..empty_doc() });
+        assert!(out.contains("<pubDate>Thu, 11 Jul 2019 09:00:00 +0000</pubDate>"), "{out}");
+    }
+
+    /// `<source>` names the other copy's channel (feed URL and title), never an article, never a
+    /// password; `atom:link rel="via"` keeps the article URLs.
+    #[test]
+    fn source_names_the_channel_without_credentials() {
+        let (entries, urls) = (entries(), urls());
+        let out = render(&rich_doc(&entries, &urls));
+        assert!(out.contains("<source url=\"https://tengrinews.kz/rss?lang=kk&amp;full=1\">tengri</source>"), "{out}");
+        assert!(out.contains("<atom:link rel=\"via\" href=\"https://tengrinews.kz/news/42?utm=x&amp;y=1\""));
+        assert_eq!(out.matches("<source ").count(), 1);
+
+        let secret = crate::emit::SourceRef {
+            name: "tengri".into(),
+            title: Some("Tengri News".into()),
+            feed_url: "https://user:hunter2@tengrinews.kz/rss".into(),
+            site_url: None,
+            health: Default::default(),
+        };
+        let index: SourceIndex = [("tengri", &secret)].into_iter().collect();
+        let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
+        assert!(out.contains("<source url=\"https://tengrinews.kz/rss\">Tengri News</source>"), "{out}");
+        assert!(!out.contains("hunter2"));
+
+        let local = crate::emit::SourceRef { feed_url: "feeds/tengri.xml".into(), ..secret };
+        let index: SourceIndex = [("tengri", &local)].into_iter().collect();
+        let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
+        assert!(!out.contains("<source"), "a path is no channel: {out}");
     }
 
     #[test]

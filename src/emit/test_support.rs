@@ -2,11 +2,15 @@
 //! a forbidden control character in text, authors with and without email, `via`, enclosures, an entry
 //! with no dates and no URL), one empty feed, one site; and a strict XML well-formedness check.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, TimeZone, Utc};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
-use super::{CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef, GENERATOR_VERSION};
+use super::{
+    CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceIndex, SourceRef, GENERATOR_VERSION,
+};
 use crate::model::{Enclosure, Entry, Person, Via};
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -119,8 +123,14 @@ pub(crate) fn rich_doc<'a>(entries: &'a [Entry], urls: &'a FeedUrls) -> FeedDoc<
         updated: at(2019, 7, 11, 9, 0),
         id: "https://feeds.example.org/kz-news/atom.xml",
         entries,
+        sources: Some(&SOURCE_INDEX),
     }
 }
+
+/// [`sources`], for the feeds' RSS `<source>`.
+static SOURCES: LazyLock<Vec<SourceRef>> = LazyLock::new(sources);
+static SOURCE_INDEX: LazyLock<SourceIndex<'static>> =
+    LazyLock::new(|| SOURCES.iter().map(|s| (s.name.as_str(), s)).collect());
 
 /// An empty feed without `base_url`: no links known at all.
 pub(crate) fn empty_doc() -> FeedDoc<'static> {
@@ -135,6 +145,7 @@ pub(crate) fn empty_doc() -> FeedDoc<'static> {
         updated: DateTime::<Utc>::UNIX_EPOCH,
         id: "urn:feedmill:feed:all",
         entries: &[],
+        sources: None,
     }
 }
 
@@ -201,7 +212,7 @@ pub(crate) fn categories() -> Vec<CategoryRef> {
     kz.urls = Some(urls());
     kz.latest = entries()
         .into_iter()
-        .map(|e| EntryRef { date: e.sort_date(), title: e.title, url: e.url, source: e.source })
+        .map(|e| EntryRef { date: e.published.or(e.updated), title: e.title, url: e.url, source: e.source })
         .collect();
     kz.latest[1].url = Some("javascript:alert(2)".into());
     let mut all =

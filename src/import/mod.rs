@@ -17,8 +17,9 @@
 //!   is the folder title transliterated to ASCII (`Жаңалықтар` → `zhanalyktar`), and the title is kept as
 //!   `[categories.X] title`. A folder whose title matches an existing category's title or slug joins it;
 //!   a title with nothing to transliterate becomes `category`, `category-2`, ….
-//! - feedmill's export records the source names and category slugs (`feedmillName`,
-//!   `feedmillCategory`), so export → import gives back the same names and slugs.
+//! - feedmill's export records the source names and category slugs (`feedmill:name`,
+//!   `feedmill:category` in its namespace; `feedmillName`, `feedmillCategory` in older exports), so
+//!   export → import gives back the same names and slugs.
 
 pub mod opml;
 

@@ -4,11 +4,17 @@
 //! Readers write OPML loosely: attribute names in any case (`xmlUrl`, `xmlurl`), HTML entities in
 //! titles, `feed://` URLs, folders nested several deep, an outline without `text`. All of that is read;
 //! only a document without `<opml>` or without a single feed is refused.
+//!
+//! feedmill's own export names each source and category in attributes of its namespace
+//! ([`NAMESPACE`]: `feedmill:name`, `feedmill:category`, whatever prefix the document binds it to);
+//! exports from before the namespace wrote `feedmillName` and `feedmillCategory`, which are read too.
 
 use std::borrow::Cow;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+
+use crate::emit::opml::NAMESPACE;
 
 /// One feed of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +23,7 @@ pub struct OpmlFeed {
     pub title: Option<String>,
     /// `xmlUrl`, with a `feed:` scheme turned into the http(s) it stands for.
     pub xml_url: String,
-    /// The source name feedmill's own export records (`feedmillName`).
+    /// The source name feedmill's own export records (`feedmill:name`, formerly `feedmillName`).
     pub name_hint: Option<String>,
     /// Enclosing folders, outermost first.
     pub folders: Vec<Folder>,
@@ -28,7 +34,7 @@ pub struct OpmlFeed {
 pub struct Folder {
     /// `title`, else `text`; empty when both are missing.
     pub title: String,
-    /// The category slug feedmill's own export records (`feedmillCategory`).
+    /// The category slug feedmill's own export records (`feedmill:category`, formerly `feedmillCategory`).
     pub slug_hint: Option<String>,
 }
 
@@ -52,24 +58,29 @@ pub fn read(text: &str) -> Result<Vec<OpmlFeed>, OpmlError> {
     config.allow_dangling_amp = true;
 
     let mut seen_opml = false;
+    // The prefixes bound to feedmill's namespace (`feedmill:` in its own export); declared on `<opml>`.
+    let mut prefixes: Vec<String> = Vec::new();
     // One entry per open outline: the folder it is, or `None` for a feed outline with children.
     let mut open: Vec<Option<Folder>> = Vec::new();
     let mut feeds = Vec::new();
     loop {
         let event = reader.read_event().map_err(|e| OpmlError::Xml(e.to_string()))?;
         match event {
-            Event::Start(e) | Event::Empty(e) if is(&e, b"opml") => seen_opml = true,
+            Event::Start(e) | Event::Empty(e) if is(&e, b"opml") => {
+                seen_opml = true;
+                prefixes = namespace_prefixes(&e);
+            }
             Event::Start(e) if is(&e, b"outline") => {
-                let frame = match outline(&e, &open) {
+                let frame = match outline(&e, &open, &prefixes) {
                     Some(feed) => {
                         feeds.push(feed);
                         None
                     }
-                    None => Some(folder(&e)),
+                    None => Some(folder(&e, &prefixes)),
                 };
                 open.push(frame);
             }
-            Event::Empty(e) if is(&e, b"outline") => feeds.extend(outline(&e, &open)),
+            Event::Empty(e) if is(&e, b"outline") => feeds.extend(outline(&e, &open, &prefixes)),
             Event::End(e) if e.local_name().as_ref().eq_ignore_ascii_case(b"outline") => {
                 open.pop();
             }
@@ -87,30 +98,56 @@ fn is(e: &BytesStart, name: &[u8]) -> bool {
     e.local_name().as_ref().eq_ignore_ascii_case(name)
 }
 
+/// The prefixes `e` binds to feedmill's [`NAMESPACE`] (`xmlns:feedmill="…"`).
+fn namespace_prefixes(e: &BytesStart) -> Vec<String> {
+    let mut attrs = e.html_attributes();
+    attrs.with_checks(false);
+    attrs
+        .flatten()
+        .filter(|a| a.value.as_ref() == NAMESPACE.as_bytes())
+        .filter_map(|a| a.key.as_ref().strip_prefix(b"xmlns:").map(|p| String::from_utf8_lossy(p).into_owned()))
+        .collect()
+}
+
+/// One of feedmill's own attributes: `local` in its namespace, else the old un-namespaced `old` name.
+fn own_attr(e: &BytesStart, prefixes: &[String], local: &str, old: &str) -> Option<String> {
+    let namespaced = prefixes.iter().find_map(|p| exact_attr(e, &format!("{p}:{local}")));
+    namespaced.or_else(|| attr(e, old)).filter(|v| !v.is_empty())
+}
+
 /// The feed an outline stands for, when it has an `xmlUrl`.
-fn outline(e: &BytesStart, open: &[Option<Folder>]) -> Option<OpmlFeed> {
+fn outline(e: &BytesStart, open: &[Option<Folder>], prefixes: &[String]) -> Option<OpmlFeed> {
     let url = attr(e, "xmlUrl").filter(|u| !u.is_empty())?;
     Some(OpmlFeed {
         title: attr(e, "title").filter(|t| !t.is_empty()).or_else(|| attr(e, "text").filter(|t| !t.is_empty())),
         xml_url: from_feed_scheme(&url),
-        name_hint: attr(e, "feedmillName").filter(|n| !n.is_empty()),
+        name_hint: own_attr(e, prefixes, "name", "feedmillName"),
         folders: open.iter().flatten().cloned().collect(),
     })
 }
 
-fn folder(e: &BytesStart) -> Folder {
+fn folder(e: &BytesStart, prefixes: &[String]) -> Folder {
     Folder {
         title: attr(e, "title").filter(|t| !t.is_empty()).or_else(|| attr(e, "text")).unwrap_or_default(),
-        slug_hint: attr(e, "feedmillCategory").filter(|s| !s.is_empty()),
+        slug_hint: own_attr(e, prefixes, "category", "feedmillCategory"),
     }
 }
 
 /// An attribute's value, entities resolved (XML's and HTML's), whitespace trimmed; the name is matched
 /// without regard to case.
 fn attr(e: &BytesStart, name: &str) -> Option<String> {
+    find_attr(e, |key| key.local_name().as_ref().eq_ignore_ascii_case(name.as_bytes()))
+}
+
+/// As [`attr`], for the attribute whose qualified name is exactly `qname` (`feedmill:name`).
+fn exact_attr(e: &BytesStart, qname: &str) -> Option<String> {
+    find_attr(e, |key| key.as_ref() == qname.as_bytes())
+}
+
+fn find_attr(e: &BytesStart, matches: impl Fn(quick_xml::name::QName) -> bool) -> Option<String> {
     let mut attrs = e.html_attributes();
     attrs.with_checks(false);
-    let a = attrs.flatten().find(|a| a.key.local_name().as_ref().eq_ignore_ascii_case(name.as_bytes()))?;
+    let a = attrs.flatten().find(|a| matches(a.key))?;
     let value = a
         .normalized_value_with(quick_xml::XmlVersion::Implicit1_0, 1, |entity| {
             quick_xml::escape::resolve_xml_entity(entity).or_else(|| quick_xml::escape::resolve_html5_entity(entity))
@@ -165,6 +202,25 @@ mod tests {
             ]
         );
         assert_eq!(feeds[3].name_hint.as_deref(), Some("top"));
+    }
+
+    /// feedmill's attributes are read in its namespace, under any prefix, and in their old form; a
+    /// plain `name` attribute, or ours in another namespace, is no hint.
+    #[test]
+    fn own_attributes_in_the_namespace_or_the_old_form() {
+        let text = r#"<opml version="2.0" xmlns:fm="https://github.com/feedmill/feedmill#opml" xmlns:x="urn:other"><body>
+  <outline text="News" fm:category="news">
+    <outline type="rss" text="A" xmlUrl="https://a.example/rss" fm:name="a-news"/>
+    <outline type="rss" text="B" xmlUrl="https://b.example/rss" name="nope" x:name="nope"/>
+  </outline>
+  <outline text="Old" feedmillCategory="old"><outline text="C" xmlUrl="https://c.example/rss" feedmillName="c"/></outline>
+</body></opml>"#;
+        let feeds = read(text).unwrap();
+        let hints: Vec<(Option<&str>, Option<&str>)> = feeds
+            .iter()
+            .map(|f| (f.name_hint.as_deref(), f.folders.first().and_then(|d| d.slug_hint.as_deref())))
+            .collect();
+        assert_eq!(hints, vec![(Some("a-news"), Some("news")), (None, Some("news")), (Some("c"), Some("old"))]);
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Context<'a> {
     pub timezone: Tz,
     /// The run's start: first-seen time of new entries, and "now" for relative dates.
     pub now: DateTime<Utc>,
+    /// `[output] strip_tracking`: drop tracking parameters from the entry's link (and from its id
+    /// when the id is that link), so what is stored and published is the clean link.
+    pub strip_tracking: bool,
 }
 
 /// An entry before identity is decided: the source's own id travels beside it.
@@ -70,20 +73,22 @@ pub type RawDigest = [u8; 16];
 /// are then normalized again the next time their feed changes, instead of reused by [`RawDigest`].
 /// 2: plain English is told by its function words, where whatlang could be unsure. 3: what a
 /// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped. 5: entries with
-/// only an enclosure or image are kept, categories deduplicated ignoring case, a text's own `xml:base`.
+/// only an enclosure or image are kept, categories deduplicated ignoring case, a text's own `xml:base`;
+/// a title made from the text is its first sentence; entry links lose their tracking parameters.
 const VERSION: u32 = 5;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
 ///
 /// It hashes the raw entry field by field (std's `Hash` is prefix-free, so distinct entries cannot
-/// meet by layout), with the feed's base URL and language, the source's zone and the normalizer's
-/// version. Should std ever hash differently, digests stop matching and entries are normalized again:
-/// slower once, never wrong.
+/// meet by layout), with the feed's base URL and language, the source's zone, whether tracking
+/// parameters are stripped and the normalizer's version. Should std ever hash differently, digests stop
+/// matching and entries are normalized again: slower once, never wrong.
 fn digest(raw: &RawEntry, feed_base: Option<&Url>, feed_language: Option<&str>, cx: &Context) -> RawDigest {
     use std::hash::Hash;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    (VERSION, env!("CARGO_PKG_VERSION"), feed_base.map(Url::as_str), feed_language, cx.timezone.name()).hash(&mut h);
+    let settings = (cx.timezone.name(), cx.strip_tracking);
+    (VERSION, env!("CARGO_PKG_VERSION"), feed_base.map(Url::as_str), feed_language, settings).hash(&mut h);
     raw.hash(&mut h);
     h.digest128().to_le_bytes()
 }
@@ -108,7 +113,7 @@ pub const MAX_URL_BYTES: usize = 8 * 1024;
 /// Longest date string read; real ones are under 64 bytes.
 pub const MAX_DATE_BYTES: usize = 256;
 
-/// Longest a fallback title made from an entry's text may be.
+/// Longest a fallback title made from an entry's text (its first sentence) may be.
 const FALLBACK_TITLE_CHARS: usize = 80;
 /// How far in the future a date may be before it is treated as wrong.
 const FUTURE_SLACK: chrono::Duration = chrono::Duration::hours(24);
@@ -154,6 +159,7 @@ pub fn feed_reusing(
                 entry(e, i, feed_base.as_ref(), feed_language.as_deref(), cx, &mut warnings, &mut oversize)
             })?;
             c.digest = Some(d);
+            c.guid = link_id(c.guid.take(), c.entry.url.as_deref(), cx);
             Some(c)
         })
         .collect();
@@ -193,7 +199,8 @@ fn entry(
         .link
         .as_deref()
         .and_then(|l| urls::resolve(base, l))
-        .or_else(|| guid.as_deref().filter(|_| raw.id_is_permalink).and_then(|g| urls::resolve(base, g)));
+        .or_else(|| guid.as_deref().filter(|_| raw.id_is_permalink).and_then(|g| urls::resolve(base, g)))
+        .map(|u| if cx.strip_tracking { urls::without_tracking(u) } else { u });
 
     let mut sanitize = |t: &crate::model::Text| {
         let value = if t.value.len() > MAX_HTML_BYTES {
@@ -232,7 +239,7 @@ fn entry(
     // Both read at most its first SAMPLE_CHARS characters.
     let lead = text::html_text_start(text::html_start(lead, language::SAMPLE_CHARS), language::SAMPLE_CHARS);
     if title.is_empty() {
-        title = text::truncate_words(&lead, FALLBACK_TITLE_CHARS).into_owned();
+        title = text::first_sentence(&lead, FALLBACK_TITLE_CHARS).into_owned();
     }
     if title.is_empty() {
         title = url.as_ref().map(Url::to_string).unwrap_or_default();
@@ -328,6 +335,23 @@ fn first_media_src(html: &str) -> Option<String> {
     let value = rest.split('"').next()?;
     let src = text::html_to_text(value);
     (!src.is_empty()).then_some(src)
+}
+
+/// The source's id, without tracking parameters when it is the entry's link with them (`url` has
+/// lost them already): an id that is the link is published as the clean link. An entry already
+/// stored under the old id keeps it, as the store finds it by its canonical link, which tracking
+/// parameters do not change.
+fn link_id(guid: Option<String>, url: Option<&str>, cx: &Context) -> Option<String> {
+    let (Some(g), Some(url)) = (guid.as_deref(), url) else { return guid };
+    if !cx.strip_tracking || g == url || !g.contains('?') {
+        return guid;
+    }
+    let is_link = Url::parse(g).is_ok_and(|parsed| urls::without_tracking(parsed).as_str() == url);
+    if is_link {
+        Some(url.to_owned())
+    } else {
+        guid
+    }
 }
 
 /// The source's own id for the entry, trimmed: `None` when blank or too long to keep.
@@ -462,6 +486,7 @@ mod tests {
             doc_url: Some(doc),
             timezone: chrono_tz::Asia::Almaty,
             now: DateTime::parse_from_rfc3339("2024-11-23T10:00:00Z").unwrap().with_timezone(&Utc),
+            strip_tracking: true,
         }
     }
 
@@ -725,6 +750,43 @@ mod tests {
         assert_eq!(c.digest, Some(digests[1]));
     }
 
+    /// Links and an id that is the link lose their tracking parameters; other ids and enclosure URLs
+    /// (often signed or counted) are kept as written; `strip_tracking = false` keeps everything.
+    #[test]
+    fn tracking_parameters_leave_links_and_ids_that_are_links_only() {
+        let doc = Url::parse("https://abai.kz/rss").unwrap();
+        let tracked = "https://abai.kz/post/1?utm_source=rss&id=7&fbclid=x#c";
+        let enclosure = "https://cdn.abai.kz/a.mp3?utm_source=rss&sig=1";
+        let entries = vec![
+            RawEntry {
+                title: Some(Text::plain("Бірінші")),
+                id: Some(tracked.into()),
+                link: Some(tracked.into()),
+                enclosures: vec![Enclosure { url: enclosure.into(), ..Enclosure::default() }],
+                ..RawEntry::default()
+            },
+            RawEntry {
+                title: Some(Text::plain("Екінші")),
+                id: Some("https://abai.kz/?p=2&utm_source=rss".into()),
+                link: Some("https://abai.kz/post/2?utm_medium=x".into()),
+                ..RawEntry::default()
+            },
+        ];
+        let n = feed(&feed_with(entries.clone()), &cx(&doc));
+        let first = &n.candidates[0];
+        assert_eq!(first.entry.url.as_deref(), Some("https://abai.kz/post/1?id=7#c"));
+        assert_eq!(first.guid.as_deref(), Some("https://abai.kz/post/1?id=7#c"));
+        assert_eq!(first.entry.enclosures[0].url, enclosure);
+        let second = &n.candidates[1];
+        assert_eq!(second.entry.url.as_deref(), Some("https://abai.kz/post/2"));
+        assert_eq!(second.guid.as_deref(), Some("https://abai.kz/?p=2&utm_source=rss"), "an id that is not the link");
+
+        let verbatim = Context { strip_tracking: false, ..cx(&doc) };
+        let n = feed(&feed_with(entries), &verbatim);
+        assert_eq!(n.candidates[0].entry.url.as_deref(), Some(tracked));
+        assert_eq!(n.candidates[0].guid.as_deref(), Some(tracked));
+    }
+
     #[test]
     fn the_digest_covers_what_normalizing_depends_on() {
         let doc = Url::parse("https://abai.kz/rss").unwrap();
@@ -740,12 +802,14 @@ mod tests {
         language.language = Some("ru".into());
         let elsewhere = Url::parse("https://m.abai.kz/rss").unwrap();
         let moscow = Context { timezone: chrono_tz::Europe::Moscow, ..cx(&doc) };
+        let verbatim = Context { strip_tracking: false, ..cx(&doc) };
         for (what, other) in [
             ("an edited text", digest(&edited, &cx(&doc))),
             ("a text read as plain text", digest(&as_text, &cx(&doc))),
             ("the feed's language", digest(&language, &cx(&doc))),
             ("the document's URL (relative links)", digest(&raw, &cx(&elsewhere))),
             ("the source's zone (zoneless dates)", digest(&raw, &moscow)),
+            ("keeping tracking parameters", digest(&raw, &verbatim)),
         ] {
             assert_ne!(other, base, "{what} changes the digest");
         }

@@ -234,6 +234,35 @@ pub(crate) fn is_nfc_inert(c: char) -> bool {
     matches!(c, '\0'..='\u{2ff}' | '\u{400}'..='\u{482}' | '\u{48a}'..='\u{52f}' | '\u{2010}'..='\u{2027}')
 }
 
+/// A title made from an entry's text: its first sentence, cut as [`truncate_words`] when longer than
+/// `max_chars`. A sentence ends at `.`, `!`, `?` or `…` followed by a space and then not a lowercase
+/// letter (`т.б. және`, `e.g. this` go on), once it holds two words at least (`Dr. Smith` goes on).
+/// A final `.` is dropped, as titles have none; `!` and `?` stay.
+pub fn first_sentence(s: &str, max_chars: usize) -> Cow<'_, str> {
+    let s = s.trim();
+    let mut end = s.len();
+    for (i, c) in s.char_indices() {
+        if !matches!(c, '.' | '!' | '?' | '…') {
+            continue;
+        }
+        let after = i + c.len_utf8();
+        let rest = &s[after..];
+        let Some(next) = rest.trim_start().chars().next() else { break };
+        let spaced = rest.starts_with(char::is_whitespace);
+        if spaced && !next.is_lowercase() && s[..i].trim().contains(' ') {
+            end = after;
+            break;
+        }
+    }
+    let sentence = &s[..end];
+    let sentence = match sentence.strip_suffix('.') {
+        // An ellipsis written as dots is kept.
+        Some(head) if !head.ends_with('.') => head,
+        _ => sentence,
+    };
+    truncate_words(sentence, max_chars)
+}
+
 /// The first `max_chars` characters of `s`, cut at a word boundary when one is near, with an ellipsis.
 pub fn truncate_words(s: &str, max_chars: usize) -> Cow<'_, str> {
     let Some((cut, _)) = s.char_indices().nth(max_chars) else {
@@ -346,6 +375,23 @@ fn is_block(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_from_text_is_its_first_sentence() {
+        let t = |s| first_sentence(s, 80).into_owned();
+        assert_eq!(t("Парламент заңды қабылдады. Ертең күшіне енеді."), "Парламент заңды қабылдады");
+        assert_eq!(t("Вы слышали? Новый закон принят."), "Вы слышали?");
+        assert_eq!(t("Wow! Big news today."), "Wow! Big news today", "one word is no sentence");
+        assert_eq!(t("See e.g. the list. Next one."), "See e.g. the list");
+        assert_eq!(t("Dr. Smith came home late. He slept."), "Dr. Smith came home late");
+        assert_eq!(t("Version 2.0 is out"), "Version 2.0 is out");
+        assert_eq!(t("It goes on... and on."), "It goes on... and on");
+        assert_eq!(t("  "), "");
+        let long = "Сөз соңында партия Төрағасының Бірінші орынбасары жастарды масылдыққа бой алдырмай, көздеген мақсатқа жету. Екінші.";
+        let title = t(long);
+        assert_eq!(title, "Сөз соңында партия Төрағасының Бірінші орынбасары жастарды масылдыққа бой…");
+        assert!(title.chars().count() <= 81);
+    }
 
     #[test]
     fn has_text_says_whether_the_text_is_empty() {

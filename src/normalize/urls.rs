@@ -35,7 +35,14 @@ pub fn effective_base(doc_url: Option<&Url>, xml_base: Option<&str>) -> Option<U
     }
 }
 
-/// Query parameters that identify a click, not a page.
+/// Query parameters that identify a click, not a page: dedup ignores them ([`canonical`]) and
+/// published links drop them ([`without_tracking`]), so the two agree on what a link is.
+///
+/// The list is what the well-known link cleaners agree on: Firefox's query stripping (`fbclid`,
+/// `gclid`, `dclid`, `msclkid`, `yclid`, `twclid`, `mc_eid`, `_hsenc`, `_hsmi`, `mkt_tok`,
+/// `oly_anon_id`, `oly_enc_id`, `vero_id`, `wickedid`, `__s`, `_openstat`, `igshid`), ClearURLs' global
+/// rules (`utm_*`, `ga`'s `_ga`/`_gl`, `ncid`, `spm`, `ref_src`, …) and Mailchimp's and HubSpot's
+/// prefixes. A parameter a page needs to show its content (`id`, `p`, `page`) is never one of them.
 fn is_tracking_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.starts_with("utm_")
@@ -68,7 +75,27 @@ fn is_tracking_param(name: &str) -> bool {
                 | "li_fat_id"
                 | "ref_src"
                 | "ref_url"
+                | "_openstat"
+                | "__s"
         )
+}
+
+/// `url` without its tracking parameters ([`is_tracking_param`]): the rest of the query as written and
+/// in its order, the fragment kept, nothing else touched. The link an entry is published with.
+pub fn without_tracking(mut url: Url) -> Url {
+    let Some(query) = url.query() else {
+        return url;
+    };
+    let is_tracking = |pair: &str| {
+        url::form_urlencoded::parse(pair.as_bytes()).next().is_some_and(|(name, _)| is_tracking_param(&name))
+    };
+    if !query.split('&').any(is_tracking) {
+        return url;
+    }
+    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && !is_tracking(pair)).collect();
+    let kept = kept.join("&");
+    url.set_query((!kept.is_empty()).then_some(kept.as_str()));
+    url
 }
 
 /// The form two links to the same page share: no scheme (http and https are one), host without
@@ -162,6 +189,22 @@ mod tests {
     }
 
     #[test]
+    fn published_links_lose_only_tracking_parameters() {
+        let clean = |s: &str| without_tracking(u(s)).to_string();
+        assert_eq!(
+            clean("https://abai.kz/post?z=2&utm_source=rss&a=%D0%B0&UTM_Medium=x&fbclid=1&b#comments"),
+            "https://abai.kz/post?z=2&a=%D0%B0&b#comments"
+        );
+        assert_eq!(clean("https://abai.kz/post?utm_source=rss&_openstat=x&__s=y#top"), "https://abai.kz/post#top");
+        assert_eq!(clean("https://abai.kz/post?mc_cid=1&mc_eid=2&_hsenc=3&yclid=4&id=5"), "https://abai.kz/post?id=5");
+        for same in ["https://abai.kz/post?b=2&a=1", "https://abai.kz/post?q=a+b&utm=1", "https://abai.kz/post"] {
+            assert_eq!(clean(same), same);
+        }
+        let url = u("https://abai.kz/post?utm_campaign=a&id=7");
+        assert_eq!(canonical(&without_tracking(url.clone())), canonical(&url), "dedup sees the same link");
+    }
+
+    #[test]
     fn canonical_is_idempotent_when_reparsed() {
         let c = canonical(&u("https://www.example.org/a%20b?z=1&y=%D0%B0"));
         assert_eq!(canonical(&u(&format!("https://{c}"))), c);
@@ -233,6 +276,18 @@ mod tests {
                     let twice = canonical(&again.unwrap());
                     prop_assert_eq!(&twice, &once, "{} via {}", raw, scheme);
                 }
+            }
+
+            /// A published link is its own clean form, and dedup sees it as the link it came from.
+            #[test]
+            fn without_tracking_is_idempotent_and_keeps_the_canonical_form(raw in url()) {
+                let Ok(parsed) = Url::parse(&raw) else {
+                    return Err(TestCaseError::reject("not a URL"));
+                };
+                let clean = without_tracking(parsed.clone());
+                prop_assert_eq!(&without_tracking(clean.clone()), &clean, "{}", raw);
+                prop_assert_eq!(canonical(&clean), canonical(&parsed), "{}", raw);
+                prop_assert_eq!(clean.fragment(), parsed.fragment(), "{}", raw);
             }
         }
     }

@@ -44,22 +44,26 @@ pub(super) fn write_outputs(
         .iter()
         .map(|s| {
             let state = states.get(&s.name);
+            // Published in sources.opml, index.html and RSS `<source>`: never with credentials, not
+            // even inside the last error's message, which names the URL as configured.
+            let feed_url = emit::public_feed_url(&s.url);
             SourceRef {
                 name: s.name.clone(),
                 title: state.and_then(|st| st.title.clone()),
-                feed_url: s.url.clone(),
                 site_url: state.and_then(|st| st.site_url.clone()),
                 health: state.map_or_else(SourceHealth::default, |st| SourceHealth {
                     last_success: st.last_success,
                     failures: st.failures,
-                    last_error: st.last_error.clone(),
+                    last_error: st.last_error.as_ref().map(|e| e.replace(&s.url, &feed_url)),
                 }),
+                feed_url,
             }
         })
         .collect();
     // Entries name their source by its configured name; readers know it by its feed's title.
     let shown_name: HashMap<&str, &str> =
         all_sources.iter().map(|s| (s.name.as_str(), s.title.as_deref().unwrap_or(&s.name))).collect();
+    let source_index: emit::SourceIndex = all_sources.iter().map(|s| (s.name.as_str(), s)).collect();
 
     let mut categories = Vec::new();
     let mut newest = DateTime::<Utc>::UNIX_EPOCH;
@@ -91,6 +95,7 @@ pub(super) fn write_outputs(
             updated,
             id: &id,
             entries,
+            sources: Some(&source_index),
         };
         let dir = out_dir.join(slug);
         write(dir.join("rss.xml"), emit::rss::render(&doc), urls.as_ref().map(|u| &u.rss))?;
@@ -111,7 +116,7 @@ pub(super) fn write_outputs(
                 title: e.title.clone(),
                 url: e.url.clone(),
                 source: shown_name.get(e.source.as_str()).copied().unwrap_or(&e.source).to_owned(),
-                date: e.sort_date(),
+                date: e.published.or(e.updated),
             })
             .collect();
         categories.push(CategoryRef {

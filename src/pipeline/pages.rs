@@ -104,7 +104,13 @@ async fn read_feed(
     listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
 ) -> Result<(Understood, Option<Url>), String> {
-    let cx = Owned { source: source.name.clone(), tz: source.timezone, now, listings };
+    let cx = Owned {
+        source: source.name.clone(),
+        tz: source.timezone,
+        now,
+        listings,
+        strip_tracking: source.strip_tracking,
+    };
     let first = blocking({
         let (cx, doc_url) = (cx.clone(), doc_url.clone());
         move || cx.understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref())
@@ -187,9 +193,9 @@ async fn read_listing(
     if raw.entries.is_empty() {
         return Err(format!("the selector `item` matched no story on {url}"));
     }
-    let (name, tz) = (source.name.clone(), source.timezone);
+    let (name, tz, strip_tracking) = (source.name.clone(), source.timezone, source.strip_tracking);
     let (raw, normalized) = blocking(move || {
-        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now };
+        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking };
         let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
         (raw, normalized)
     })
@@ -279,6 +285,7 @@ struct Owned {
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
     listings: Option<Arc<Listings>>,
+    strip_tracking: bool,
 }
 
 impl Owned {
@@ -290,7 +297,13 @@ impl Owned {
         content_type: Option<&str>,
         doc_url: Option<&Url>,
     ) -> Result<Understood, (ParseError, Option<String>)> {
-        let cx = normalize::Context { source: &self.source, doc_url, timezone: self.tz, now: self.now };
+        let cx = normalize::Context {
+            source: &self.source,
+            doc_url,
+            timezone: self.tz,
+            now: self.now,
+            strip_tracking: self.strip_tracking,
+        };
         let stored = |digests: &[RawDigest]| stored_entries(self.listings.as_deref(), &self.source, digests);
         understand_reusing(bytes, content_type, doc_url, &cx, stored).map_err(|e| match e {
             ParseError::NotAFeed { .. } => (e, Some(decode::decode(bytes, content_type).text)),

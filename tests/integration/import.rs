@@ -67,6 +67,8 @@ fn feedmills_own_export_imports_into_an_empty_config_as_the_same_sources() {
     p.write("loose.xml", feed.replace("abai.kz", "loose.example"));
     p.run().assert_code(0);
 
+    let opml = fs::read_to_string(p.path("output/sources.opml")).unwrap();
+    assert!(opml.contains(" feedmill:name=\"abai\"") && opml.contains(" feedmill:category=\"kz-news\""), "{opml}");
     let q = Project::new("");
     fs::copy(p.path("output/sources.opml"), q.path("sources.opml")).unwrap();
     q.feedmill(&["import-opml", "sources.opml"]).assert_code(0);

@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod differential;
 mod encodings;
+mod exact;
 mod failures;
 mod formats;
 mod history;

@@ -121,7 +121,7 @@ fn layout_categories_and_cross_source_dedup() {
     }
     assert!(!index.contains("<script"));
     let opml = p.output("sources.opml");
-    assert!(opml.contains("<opml version=\"2.0\">"));
+    assert!(opml.contains("<opml version=\"2.0\" xmlns:feedmill=\"https://github.com/feedmill/feedmill#opml\">"));
     assert!(opml.contains(&server.url("/abai")));
 }
 

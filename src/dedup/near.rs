@@ -218,7 +218,7 @@ impl Signature {
 
     /// The ledes' hash sets.
     fn ledes(&self) -> impl Iterator<Item = &[u32]> + '_ {
-        let hashes = &self.hashes[..self.hashes.len() - if self.titled { 2 } else { 0 }];
+        let hashes = &self.hashes[..self.hashes.len().saturating_sub(if self.titled { 2 } else { 0 })];
         let (first, second) = hashes.split_at(usize::from(self.split).min(hashes.len()));
         [first, second].into_iter().take(usize::from(self.ledes))
     }

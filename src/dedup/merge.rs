@@ -129,7 +129,8 @@ pub struct Member {
 /// How a copy joined a story, for `feedmill explain`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Joined {
-    /// The layer that matched: "id", "canonical URL", "content fingerprint" or "near-duplicate (…)".
+    /// The layer that matched: "id", "canonical URL", "content fingerprint", "near-duplicate (…)" or
+    /// "same headline (…)".
     pub layer: String,
     /// The id of the story's published copy at that moment.
     pub head: String,
@@ -207,15 +208,15 @@ enum How {
     /// Seeded with a story kept from earlier runs, having joined it then: its `Joined` is in
     /// `Merger::seeded`.
     Seeded,
-    /// Joined in this merge: by which layer (near: `shared` of `of` word pairs), the published copy at
-    /// that moment, and the effect.
+    /// Joined in this merge: by which layer (near: `shared` of `of` word pairs, and whether the
+    /// headlines are the same), the published copy at that moment, and the effect.
     Joined { layer: Matching, head: u32, effect: Effect },
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Matching {
     Exact(Layer),
-    Near { shared: u8, of: u8 },
+    Near { shared: u8, of: u8, headline: bool },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -397,6 +398,7 @@ impl Merger {
 
     /// The stories, in the order they were started; each is spelled out only as it is taken.
     pub fn into_groups(self) -> impl Iterator<Item = Group> {
+        let threshold = self.matching.flatten().map_or(super::near::DEFAULT_THRESHOLD, |s| s.threshold);
         let Merger { met, ids, mut seeded, groups, .. } = self;
         groups.into_iter().map(move |g| {
             let mut members = Vec::new();
@@ -412,10 +414,10 @@ impl Merger {
                     How::Joined { layer, head, effect } => Some(Joined {
                         layer: match layer {
                             Matching::Exact(l) => l.name().to_owned(),
-                            Matching::Near { shared, of } => format!(
-                                "near-duplicate ({})",
-                                Comparison { shared: usize::from(shared), of: usize::from(of), refused: None }
-                            ),
+                            Matching::Near { shared, of, headline } => {
+                                Comparison { shared: usize::from(shared), of: usize::from(of), headline, refused: None }
+                                    .layer(threshold)
+                            }
                         },
                         head: id_of(&met, &ids, head).to_owned(),
                         effect: match effect {
@@ -491,7 +493,7 @@ impl Merger {
                 .into_iter()
                 .filter(|(i, _)| self.open(*i, copy.source))
                 .max_by(|(ia, a), (ib, b)| a.score().total_cmp(&b.score()).then(ib.cmp(ia)))
-                .map(|(i, c)| (i, Matching::Near { shared: c.shared as u8, of: c.of as u8 }))
+                .map(|(i, c)| (i, Matching::Near { shared: c.shared as u8, of: c.of as u8, headline: c.headline }))
         })
     }
 

@@ -32,6 +32,15 @@
 //! with other figures does not; a lede of fewer than [`MIN_SHINGLES`] pairs never matches (a bare "Read
 //! more on our site").
 //!
+//! **Same headline.** Agencies' stories are re-published under the agency's headline while each site
+//! writes its own one-line lede, which the lede comparison cannot match. So a signature also keeps a
+//! key of its folded title ([`headline`]) when the title is specific enough to name one story (not a
+//! rubric such as "Курс валют на 22 ноября" or "Ауа райы", and at least
+//! [`headline::MIN_CONTENT_WORDS`] words that carry content) and its language is known. Two entries
+//! with equal keys are the same story whatever their ledes say, under the same guards (language,
+//! numbers; window and one copy per source are the merge's), and `explain` names the layer "same
+//! headline". The key is one more band of the index, so candidates still come by look-up.
+//!
 //! **Sub-quadratic.** [`NearIndex`] finds candidates by locality-sensitive hashing: each lede gets a
 //! MinHash of [`BANDS`] × [`BAND_ROWS`] values, cut in bands, and only entries that agree on a whole
 //! band with the query are compared exactly. A pair of ledes with Jaccard resemblance `s` becomes a
@@ -73,7 +82,7 @@ pub const DEFAULT_THRESHOLD: f32 = 0.7;
 pub const DEFAULT_WINDOW: Duration = Duration::hours(72);
 /// Version byte of [`Signature::to_bytes`]. Bump it whenever folding, shingling or hashing changes:
 /// a stored signature of another version must be computed again from its entry.
-pub const SIGNATURE_VERSION: u8 = 1;
+pub const SIGNATURE_VERSION: u8 = 2;
 
 /// Characters of a text that surely hold its first [`LEAD_WORDS`] words.
 const LEAD_CHARS: usize = 1000;
@@ -85,16 +94,21 @@ const HASHES: usize = BANDS * BAND_ROWS;
 const MAX_LANGUAGE_BYTES: usize = 8;
 /// Most ledes an entry has: its summary's and its text's.
 const MAX_LEDES: usize = 2;
+/// Bands of the index: each lede's [`BANDS`], then one for the headline key (numbered `BANDS`).
+const KEY_BANDS: usize = BANDS + 1;
+/// Band keys an entry has at most.
+const MAX_KEYS: usize = MAX_LEDES * BANDS + 1;
 
 /// What the near layer keeps of an entry: the word-pair hashes of its ledes, the numbers of its lead,
-/// its language.
+/// its language, its headline key.
 ///
 /// Compact, because a merge from scratch holds one per stored entry (500,000 at 10,000 sources): about
 /// 40 bytes and one allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     /// One or two sorted, distinct sets of word-pair hashes (at most `LEDE_WORDS - 1` each), end to end;
-    /// none when the entry has no words at all.
+    /// none when the entry has no words at all. When `titled`, the headline key follows in two halves
+    /// (low, high): in the same allocation, so the signature stays within 40 bytes.
     hashes: Box<[u32]>,
     /// How many ledes `hashes` holds (0 to `MAX_LEDES`), and where the second starts.
     ledes: u8,
@@ -104,6 +118,8 @@ pub struct Signature {
     /// ASCII, at most `MAX_LANGUAGE_BYTES`; empty when unknown.
     language: [u8; MAX_LANGUAGE_BYTES],
     language_len: u8,
+    /// Whether the title has a [`headline::key`] (language included), kept at the end of `hashes`.
+    titled: bool,
 }
 
 /// A stored signature that cannot be read back.
@@ -156,22 +172,42 @@ impl Signature {
         let language = language
             .map(|l| l.trim().to_ascii_lowercase())
             .filter(|l| !l.is_empty() && l.len() <= MAX_LANGUAGE_BYTES && l.is_ascii());
-        Signature::from_parts(&ledes, numbers, language.as_deref().unwrap_or(""))
+        let language = language.as_deref().unwrap_or("");
+        let title_key = headline::key(&title, language).unwrap_or(0);
+        Signature::from_parts(&ledes, numbers, language, title_key)
     }
 
     /// `ledes` at most `MAX_LEDES` of at most `LEDE_WORDS` hashes; `language` ASCII of at most
     /// `MAX_LANGUAGE_BYTES` (both callers check).
-    fn from_parts(ledes: &[Vec<u32>], numbers: u64, language: &str) -> Signature {
+    fn from_parts(ledes: &[Vec<u32>], numbers: u64, language: &str, title: u64) -> Signature {
         let mut tag = [0u8; MAX_LANGUAGE_BYTES];
         tag[..language.len()].copy_from_slice(language.as_bytes());
+        let mut hashes = ledes.concat();
+        if title != 0 {
+            hashes.extend([title as u32, (title >> 32) as u32]);
+        }
         Signature {
-            hashes: ledes.concat().into_boxed_slice(),
+            hashes: hashes.into_boxed_slice(),
             ledes: ledes.len() as u8,
             split: ledes.first().map_or(0, Vec::len) as u8,
             numbers,
             language: tag,
             language_len: language.len() as u8,
+            titled: title != 0,
         }
+    }
+
+    /// The headline key; 0 when the title has none.
+    fn title(&self) -> u64 {
+        match (self.titled, &self.hashes[..]) {
+            (true, [.., low, high]) => u64::from(*high) << 32 | u64::from(*low),
+            _ => 0,
+        }
+    }
+
+    /// Whether both titles have the same headline key (so the same language too).
+    fn same_headline(&self, other: &Signature) -> bool {
+        self.titled && other.titled && self.title() == other.title()
     }
 
     /// The language the signature was made with, if known.
@@ -182,7 +218,8 @@ impl Signature {
 
     /// The ledes' hash sets.
     fn ledes(&self) -> impl Iterator<Item = &[u32]> + '_ {
-        let (first, second) = self.hashes.split_at(usize::from(self.split).min(self.hashes.len()));
+        let hashes = &self.hashes[..self.hashes.len().saturating_sub(if self.titled { 2 } else { 0 })];
+        let (first, second) = hashes.split_at(usize::from(self.split).min(hashes.len()));
         [first, second].into_iter().take(usize::from(self.ledes))
     }
 
@@ -193,8 +230,9 @@ impl Signature {
             && (self.language_len != other.language_len || self.language != other.language)
     }
 
-    /// Serialized: version, language length and bytes, number mask (u64 LE), lede count, then each
-    /// lede as its length and its hashes (u32 LE): 58 bytes for a `kk` entry with one full lede.
+    /// Serialized: version, language length and bytes, number mask (u64 LE), lede count, each lede as
+    /// its length and its hashes (u32 LE), then the headline key (u64 LE): 66 bytes for a `kk` entry
+    /// with one full lede.
     pub fn to_bytes(&self) -> Vec<u8> {
         let language = self.language().unwrap_or("");
         let mut out = Vec::with_capacity(3 + language.len() + 8 + usize::from(self.ledes) + 4 * self.hashes.len());
@@ -211,6 +249,7 @@ impl Signature {
                 out.extend_from_slice(&h.to_le_bytes());
             }
         }
+        out.extend_from_slice(&self.title().to_le_bytes());
         out
     }
 
@@ -239,16 +278,31 @@ impl Signature {
             let raw = r.take(4 * len).filter(|_| len < LEDE_WORDS).ok_or_else(malformed)?;
             ledes.push(raw.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect());
         }
+        let title = r.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(malformed)?;
         if !r.0.is_empty() {
             return Err(malformed());
         }
-        Ok(Signature::from_parts(&ledes, numbers, language))
+        Ok(Signature::from_parts(&ledes, numbers, language, title))
     }
 
-    /// The index's band keys: for each lede, its MinHash cut in bands, as `band << 32 | tag`
-    /// (`band_tag`).
+    /// The index's band keys, as `band << 32 | tag`: for each lede, its MinHash cut in bands
+    /// (`band_tag`), then the headline key's tag in band `BANDS` when the title has one.
     pub fn band_keys(&self) -> impl Iterator<Item = u64> + '_ {
-        self.ledes().flat_map(|lede| (0..BANDS).map(move |band| (band as u64) << 32 | u64::from(band_tag(lede, band))))
+        let ledes = self
+            .ledes()
+            .flat_map(|lede| (0..BANDS).map(move |band| (band as u64) << 32 | u64::from(band_tag(lede, band))));
+        ledes.chain(self.title_tag().map(|tag| (BANDS as u64) << 32 | u64::from(tag)))
+    }
+
+    /// The tags of band `band` (below `KEY_BANDS`): one per lede, or the headline key's.
+    fn tags(&self, band: usize) -> impl Iterator<Item = u32> + '_ {
+        let ledes = self.ledes().filter(move |_| band < BANDS).map(move |lede| band_tag(lede, band));
+        ledes.chain(self.title_tag().filter(|_| band == BANDS))
+    }
+
+    /// The headline key as a band tag, if the title has a key.
+    fn title_tag(&self) -> Option<u32> {
+        self.titled.then(|| (mix(self.title() ^ BANDS as u64) >> 32) as u32)
     }
 }
 
@@ -275,10 +329,12 @@ impl Packed {
 }
 
 /// The band keys [`bands_to_bytes`] wrote (nothing from a length that is not a whole number of tags).
+/// The ledes' tags come in whole bands; one more at the end is the headline key's.
 pub fn band_keys_of_bytes(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
     let tags = if bytes.len().is_multiple_of(4) { bytes } else { &[] };
-    tags.chunks_exact(4).enumerate().map(|(n, tag)| {
-        let band = (n % BANDS) as u64;
+    let lede_tags = tags.len() / 4 / BANDS * BANDS;
+    tags.chunks_exact(4).enumerate().map(move |(n, tag)| {
+        let band = if n < lede_tags { (n % BANDS) as u64 } else { BANDS as u64 };
         band << 32 | u64::from(u32::from_le_bytes([tag[0], tag[1], tag[2], tag[3]]))
     })
 }
@@ -387,6 +443,8 @@ pub struct Comparison {
     pub shared: usize,
     /// Word pairs of that smaller lede.
     pub of: usize,
+    /// Both titles have the same specific headline ([`headline`]): one story whatever the ledes say.
+    pub headline: bool,
     pub refused: Option<Refusal>,
 }
 
@@ -413,7 +471,17 @@ impl Comparison {
 
     /// Whether the pair is one story at `threshold`.
     pub fn is_duplicate(&self, threshold: f32) -> bool {
-        self.refused.is_none() && self.score() >= threshold
+        self.refused.is_none() && (self.score() >= threshold || self.headline)
+    }
+
+    /// The layer that makes the pair one story at `threshold`, for `explain`: "near-duplicate (…)" when
+    /// the ledes match, else "same headline (…)".
+    pub fn layer(&self, threshold: f32) -> String {
+        if self.headline && self.score() < threshold {
+            format!("same headline ({self})")
+        } else {
+            format!("near-duplicate ({self})")
+        }
     }
 }
 
@@ -429,16 +497,18 @@ impl fmt::Display for Comparison {
     }
 }
 
-/// Compares two signatures: lede containment and the guards (see the module docs).
+/// Compares two signatures: lede containment, the headline keys and the guards (see the module docs).
+/// A short lede refuses only a pair whose headlines differ: the same headline needs no lede.
 pub fn compare(a: &Signature, b: &Signature) -> Comparison {
     let (shared, of) = best_ledes(a, b);
+    let headline = a.same_headline(b);
     let refused = match (a.language(), b.language()) {
         (Some(x), Some(y)) if x != y => Some(Refusal::Languages(x.to_owned(), y.to_owned())),
-        _ if of < MIN_SHINGLES => Some(Refusal::TooShort),
+        _ if of < MIN_SHINGLES && !headline => Some(Refusal::TooShort),
         _ if a.numbers & !b.numbers != 0 && b.numbers & !a.numbers != 0 => Some(Refusal::Numbers),
         _ => None,
     };
-    Comparison { shared, of, refused }
+    Comparison { shared, of, headline, refused }
 }
 
 /// [`compare`] when the pair is a duplicate at `threshold`, else `None`; the guards come first, so a
@@ -450,8 +520,8 @@ fn compare_duplicate(a: &Signature, b: &Signature, threshold: f32) -> Option<Com
         return None;
     }
     let (shared, of) = best_ledes(a, b);
-    let c = Comparison { shared, of, refused: None };
-    (of >= MIN_SHINGLES && c.score() >= threshold).then_some(c)
+    let c = Comparison { shared, of, headline: a.same_headline(b), refused: None };
+    ((of >= MIN_SHINGLES && c.score() >= threshold) || c.headline).then_some(c)
 }
 
 /// A stored story the new entry duplicates, and how it was decided: the near layer's explanation.
@@ -507,7 +577,7 @@ impl NearIndex {
         let slot = self.slots.len() as u32;
         // A u32 holds slots and links for over a hundred million entries, far beyond one run's memory;
         // past that the index stops growing rather than corrupting its chains.
-        if self.links.len() + MAX_LEDES * BANDS >= NONE as usize {
+        if self.links.len() + MAX_KEYS >= NONE as usize {
             return;
         }
         for key in sig.band_keys() {
@@ -595,17 +665,17 @@ pub struct PlannedIndex {
 
 impl PlannedIndex {
     /// The index of `signatures` with their dates (seconds), in merge order (`None`: the copy has
-    /// none). A band keeps at most `MAX_PLACES` postings (268 million: a merge of over 8 million
+    /// none). A band keeps at most `MAX_PLACES` postings (134 million: a merge of over 4 million
     /// entries, far past what one run holds in memory), its lowest tags'.
     pub fn new(mut signatures: Vec<Option<(Signature, i64)>>) -> PlannedIndex {
         signatures.truncate(NONE as usize);
         let slot_of = |p: u64| (p & u64::from(NONE)) as usize;
-        let mut bands = Vec::with_capacity(BANDS);
-        for band in 0..BANDS {
+        let mut bands = Vec::with_capacity(KEY_BANDS);
+        for band in 0..KEY_BANDS {
             // One band at a time: every tag of every band at once would be 256 bytes an entry.
             let mut postings: Vec<u64> = Vec::new();
             for (slot, (sig, _)) in signatures.iter().enumerate().filter_map(|(n, s)| Some((n, s.as_ref()?))) {
-                postings.extend(sig.ledes().map(|lede| u64::from(band_tag(lede, band)) << 32 | slot as u64));
+                postings.extend(sig.tags(band).map(|tag| u64::from(tag) << 32 | slot as u64));
             }
             postings.sort_unstable();
             let mut kept = Vec::new();
@@ -695,7 +765,9 @@ impl PlannedIndex {
                 let before = found.len();
                 // Shared and of are at most LEDE_WORDS - 1 word pairs.
                 found.extend(
-                    index.duplicates(slot, window, threshold).map(|(n, c)| (n as u32, c.shared as u8, c.of as u8)),
+                    index
+                        .duplicates(slot, window, threshold)
+                        .map(|(n, c)| (n as u32, c.shared as u8, c.of as u8, c.headline)),
                 );
                 counts.push((found.len() - before) as u32);
             }
@@ -723,8 +795,9 @@ pub struct PlannedDuplicates {
     found: Vec<Found>,
 }
 
-/// A duplicate found: the earlier slot, and the word pairs shared of how many.
-type Found = (u32, u8, u8);
+/// A duplicate found: the earlier slot, the word pairs shared of how many, and whether the headlines
+/// are the same.
+type Found = (u32, u8, u8, bool);
 
 impl PlannedDuplicates {
     /// The slots before `slot` it is a duplicate of, as [`PlannedIndex::duplicates`] gives them.
@@ -733,14 +806,14 @@ impl PlannedDuplicates {
             (Some(&from), Some(&to)) => from..to,
             _ => 0..0,
         };
-        self.found[range].iter().map(|&(n, shared, of)| {
-            (n as usize, Comparison { shared: usize::from(shared), of: usize::from(of), refused: None })
+        self.found[range].iter().map(|&(n, shared, of, headline)| {
+            (n as usize, Comparison { shared: usize::from(shared), of: usize::from(of), headline, refused: None })
         })
     }
 }
 
 /// Bits of a [`PlannedIndex`] place that index a band's postings; the band takes the rest.
-const PLACE_BITS: u32 = 32 - BANDS.ilog2();
+const PLACE_BITS: u32 = 32 - KEY_BANDS.next_power_of_two().ilog2();
 const MAX_PLACES: usize = (1 << PLACE_BITS) - 1;
 
 /// Band keys are already well-mixed hashes: hashing them again would only cost time.
@@ -793,6 +866,9 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
 fn hash_pair(a: &str, b: &str) -> u32 {
     (mix(hash_bytes(a.as_bytes()) ^ hash_bytes(b.as_bytes()).rotate_left(31)) >> 32) as u32
 }
+
+#[path = "near/headline.rs"]
+pub mod headline;
 
 #[cfg(test)]
 #[path = "near/tests.rs"]

@@ -261,3 +261,50 @@ fn a_planned_merge_gives_the_stories_a_growing_merge_gives() {
         assert_eq!(got, expected, "{mode:?}");
     }
 }
+
+/// Three sites, one agency headline, three ledes: one story whichever way the merge runs, a second copy
+/// from one source stays apart (a story takes one copy per source), and the join names its layer.
+#[test]
+fn the_same_headline_from_three_sources_is_one_story_planned_or_growing() {
+    let title = "Верховный суд отменил приговор бывшему акиму Талдыкоргана";
+    let ledes = [
+        "Кассационная коллегия направила уголовное дело бывшего градоначальника на новое рассмотрение.",
+        "Защита экс-акима добилась пересмотра дела, в котором его обвиняли в злоупотреблении полномочиями.",
+        "Об этом сообщили в пресс-службе Верховного суда, не уточнив дату нового судебного заседания.",
+        "Бывший аким прокомментировал решение суда журналистам у здания в Астане, поблагодарив адвокатов.",
+    ];
+    let copies: Vec<Copy> = [0usize, 1, 2, 2]
+        .into_iter()
+        .zip(ledes)
+        .enumerate()
+        .map(|(n, (source, lede))| {
+            let mut e = entry(&format!("s{source}"), Some(&format!("https://s{n}.example/a")), title, "");
+            e.summary_html = Some(format!("<p>{lede}</p>"));
+            e.language = Some("ru".into());
+            e.id = format!("https://s{n}.example/a");
+            e.first_seen = at("2024-11-26T06:00:00Z") + chrono::Duration::minutes(n as i64);
+            Copy::of_entry(source, &e, false, Some(near::Signature::of_entry(&e)))
+        })
+        .collect();
+    let mode = DedupMode::Near(NearSettings::default());
+    let mut growing = Merger::new(&mode);
+    let mut plan = Plan::new(copies.len());
+    for (slot, c) in copies.iter().enumerate() {
+        plan.add(slot, c.clone());
+    }
+    let mut planned = Merger::planned(&mode, plan);
+    for c in &copies {
+        growing.add(c.clone());
+        let mut unsigned = c.clone();
+        unsigned.signature = None;
+        planned.add(unsigned);
+    }
+    for groups in [growing.into_groups().collect::<Vec<_>>(), planned.into_groups().collect()] {
+        let sizes: Vec<usize> = groups.iter().map(|g| g.members.len()).collect();
+        assert_eq!(sizes, [3, 1], "the second copy of source 2 stays apart");
+        let layers: Vec<&str> =
+            groups[0].members[1..].iter().filter_map(|m| Some(m.joined.as_ref()?.layer.as_str())).collect();
+        assert_eq!(layers.len(), 2);
+        assert!(layers.iter().all(|l| l.starts_with("same headline (lede containment")), "{layers:?}");
+    }
+}

@@ -50,7 +50,7 @@ impl Fetcher {
             budget = budget.saturating_sub(hop_started.elapsed());
             let hop = hop.map_err(|_| Failure {
                 error: FetchError::Timeout { url: current.clone(), after: self.settings.timeout, attempts: 0 },
-                retry: Retry::Backoff,
+                retry: Retry::No,
             })??;
             match hop {
                 Hop::Done(mut fetched) => {
@@ -159,7 +159,7 @@ impl Fetcher {
                 Err(_) => {
                     return Err(Failure {
                         error: FetchError::Stalled { url: url.clone(), idle: self.settings.read_timeout, attempts: 0 },
-                        retry: Retry::Backoff,
+                        retry: Retry::No,
                     })
                 }
                 Ok(Err(source)) => {
@@ -184,8 +184,12 @@ pub(super) fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
         return refused_failure(url, refused);
     }
     // A builder error (a URL reqwest refuses) and a name that can never resolve are the ones that asking
-    // again cannot fix.
-    let retry = if source.is_builder() || NeverResolves::in_chain(&source) { Retry::No } else { Retry::Backoff };
+    // again cannot fix; a connect timeout is one a retry would only pay again (see `Retry::No`).
+    let retry = if source.is_builder() || source.is_timeout() || NeverResolves::in_chain(&source) {
+        Retry::No
+    } else {
+        Retry::Backoff
+    };
     if url.scheme() == "https" && source.is_connect() && not_tls(&source) {
         return Failure { error: FetchError::NotTls { url: url.clone(), attempts: 0 }, retry: Retry::No };
     }

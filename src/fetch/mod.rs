@@ -10,9 +10,11 @@
 //! client; a per-host limit so two dozen feeds on one blog platform do not hammer it; a body cap counted
 //! on *decoded* bytes while streaming (a 50 KB gzip bomb must not become 5 GB in memory); a whole-request
 //! timeout plus an idle-read timeout (a slowloris server that trickles one byte every few seconds never
-//! trips a per-read timeout alone, and never finishes without the total one); retries only for failures
-//! that can go away (connection trouble, timeouts, 5xx, 408, 429), with `Retry-After` honoured up to a cap
-//! beyond which the run gives up on the source and says when to come back. Redirects are followed here
+//! trips a per-read timeout alone, and never finishes without the total one); retries only for quick
+//! failures that can go away (refused or reset connections, 5xx, 408, 429), with `Retry-After` honoured up
+//! to a cap beyond which the run gives up on the source and says when to come back. A timeout (connect,
+//! whole request, or silence mid-body) is not retried in the same run: it already cost its whole budget,
+//! and a host that hung once usually hangs again, so one dead host costs a run one timeout, not `tries`. Redirects are followed here
 //! rather than by reqwest, so each hop takes its own host's permit and the caller learns whether the
 //! whole chain was permanent (the signal to update a stored URL).
 //!
@@ -763,6 +765,54 @@ mod tests {
         let took = started.elapsed();
         assert!(matches!(err, FetchError::Timeout { after, .. } if after == Duration::from_secs(1)), "{err:?}");
         assert!(took >= Duration::from_secs(1) && took < Duration::from_millis(2500), "took {took:?}");
+    }
+
+    /// A host that accepts and never answers costs one timeout, not `tries` of them: the attempt that
+    /// timed out is not repeated in this run.
+    #[tokio::test]
+    async fn a_hung_server_is_asked_once_per_run() {
+        let server = TestServer::start();
+        server.route("/feed", [Reply::ok("never").hang()]);
+        let settings = FetchSettings { timeout: Duration::from_secs(1), tries: 3, ..settings() };
+        let err = get(settings, &server, "/feed", &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Timeout { attempts: 1, .. }), "{err:?}");
+        assert_eq!(err.to_string(), format!("{}: no complete response within 1s", server.url("/feed")));
+        assert_eq!(server.requests_to("/feed").len(), 1, "a timed-out attempt is not retried");
+    }
+
+    /// The same for the two other timeouts: silence mid-body, and a body that trickles past the whole-request
+    /// budget.
+    #[tokio::test]
+    async fn stalled_and_slowloris_bodies_are_not_retried() {
+        let server = TestServer::start();
+        server.route("/stall", [Reply::ok(vec![b'x'; 1000]).stall(10, Duration::from_secs(5))]);
+        server.route("/slow", [Reply::ok(vec![b'x'; 1000]).trickle(Duration::from_millis(200))]);
+        let settings = FetchSettings {
+            timeout: Duration::from_millis(1500),
+            read_timeout: Duration::from_millis(300),
+            tries: 3,
+            ..settings()
+        };
+        let err = get(settings.clone(), &server, "/stall", &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Stalled { attempts: 1, .. }), "{err:?}");
+        let settings = FetchSettings { read_timeout: Duration::from_secs(1), ..settings };
+        let err = get(settings, &server, "/slow", &Validators::default()).await.unwrap_err();
+        assert!(matches!(err, FetchError::Timeout { attempts: 1, .. }), "{err:?}");
+        assert_eq!(server.requests_to("/stall").len(), 1);
+        assert_eq!(server.requests_to("/slow").len(), 1);
+    }
+
+    /// A connect timeout cannot be staged on 127.0.0.1 (the kernel accepts at once), so the classification
+    /// is checked on the error reqwest gives for a timeout: `send_failure` must not ask for a retry.
+    #[tokio::test]
+    async fn a_reqwest_timeout_is_not_retried() {
+        let server = TestServer::start();
+        server.route("/feed", [Reply::ok("never").hang()]);
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(100)).build().unwrap();
+        let url = Url::parse(&server.url("/feed")).unwrap();
+        let source = client.get(url.clone()).send().await.unwrap_err();
+        assert!(source.is_timeout(), "{source:?}");
+        assert_eq!(http::send_failure(&url, source).retry, retry::Retry::No);
     }
 
     #[tokio::test]

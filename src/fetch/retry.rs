@@ -13,7 +13,10 @@ use chrono::DateTime;
 /// What the fetcher should do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Retry {
-    /// The failure will not go away by asking again (404, a body over the cap, a bad redirect).
+    /// The failure will not go away by asking again (404, a body over the cap, a bad redirect), or asking
+    /// again would cost another whole timeout (a connect, whole-request or read timeout): a host that hung
+    /// once in a run is likely to hang again, and three timeouts of one dead host would hold a cron run for
+    /// minutes. The source fails and backs off to a later run like any other failure.
     No,
     /// A transient failure: wait an exponential backoff with full jitter.
     Backoff,

@@ -22,7 +22,7 @@ use crate::dedup::{Copy, Joined, Member, Merger, NearSettings, Plan};
 use crate::model::Entry;
 
 /// Bumped when the merge changes what it decides: every mode is then merged again.
-const STORIES_VERSION: u32 = 1;
+const STORIES_VERSION: u32 = 2;
 
 /// The columns [`copy`] reads, in order.
 const COPY_COLUMNS: &str =

@@ -92,6 +92,30 @@ fn a_hanging_source_does_not_hold_up_the_others() {
     assert!(!p.titles("all").is_empty(), "the healthy source was emitted");
 }
 
+/// With the default three tries, a host that accepts and never answers is asked once (one timeout, then
+/// the source fails and backs off), while quick failures (5xx, a reset mid-body) are still retried.
+#[test]
+fn a_hung_source_is_asked_once_while_quick_failures_are_retried() {
+    let server = TestServer::start();
+    server.route("/hang", vec![Reply::status(200).hang()]);
+    server.route("/busy", vec![Reply::status(503)]);
+    server.route("/reset", vec![Reply::ok(vec![b'x'; 100_000]).reset_after(1000)]);
+    server.route("/ok", vec![Reply::ok_as("application/rss+xml", kk_feed())]);
+    let sources = source("hang", &server.url("/hang"))
+        + &source("busy", &server.url("/busy"))
+        + &source("reset", &server.url("/reset"))
+        + &source("ok", &server.url("/ok"));
+    let p = Project::new(&config(&sources));
+    let run = p.run();
+    run.assert_code(1);
+    assert_eq!(server.requests_to("/hang").len(), 1, "a timed-out attempt is not retried");
+    assert_eq!(server.requests_to("/busy").len(), 3, "a 503 is retried up to tries");
+    assert_eq!(server.requests_to("/reset").len(), 3, "a reset is retried up to tries");
+    let hang = run.stderr.lines().find(|l| l.starts_with("error: hang:")).unwrap_or_default();
+    assert!(hang.ends_with("no complete response within 3s"), "{}", run.stderr);
+    assert!(!p.titles("all").is_empty(), "the healthy source was emitted");
+}
+
 #[test]
 fn an_oversized_body_is_cut_at_the_cap_with_a_clear_error() {
     let server = TestServer::start();

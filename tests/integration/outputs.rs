@@ -279,6 +279,81 @@ fn the_same_story_on_two_sites_with_other_links_is_shown_once() {
     assert_eq!(exact.titles("all").len(), 2);
 }
 
+/// An agency's story under its own headline on three sites, each with its own lede: one story, also
+/// when the third copy arrives in a later run (found through the headline's band tag in the store), and
+/// `explain` names the layer. A rubric headline shared by two sites stays two entries.
+#[test]
+fn the_same_headline_on_three_sites_is_one_story() {
+    let server = TestServer::start();
+    let title = "Токаев подписал закон о республиканском бюджете на 2025–2027 годы";
+    let copy = |site: &str, n: u32, lede: &str| {
+        item(
+            title,
+            &format!("https://{site}.example/news/{n}"),
+            &format!("{site}-{n}"),
+            "Fri, 22 Nov 2024 15:05:00 +0500",
+            lede,
+        )
+    };
+    let rates = |site: &str, lede: &str| {
+        item(
+            "Курс валют на 22 ноября",
+            &format!("https://{site}.example/rates"),
+            &format!("{site}-rates"),
+            "Fri, 22 Nov 2024 09:00:00 +0500",
+            lede,
+        )
+    };
+    let tengri = rss(
+        "tengri",
+        &[
+            copy("tengri", 1, "Глава государства Касым-Жомарт Токаев подписал закон о республиканском бюджете, сообщает пресс-служба Акорды."),
+            rates("tengri", "Национальный банк установил официальный курс доллара на пятницу на уровне 496,12 тенге."),
+        ],
+    );
+    let zakon = rss(
+        "zakon",
+        &[
+            copy(
+                "zakon",
+                2,
+                "Президент утвердил главный финансовый документ страны на ближайшую трехлетку, сообщили в Акорде.",
+            ),
+            rates("zakon", "В обменных пунктах Алматы утром доллар покупают по 494 тенге, а продают по 499 тенге."),
+        ],
+    );
+    let kursiv_later = rss(
+        "kursiv",
+        &[copy("kursiv", 3, "В Акорде сообщили о подписании документа, которым определены доходы и расходы государства на трехлетний период.")],
+    );
+    server.route("/tengri", [Reply::ok_as("application/rss+xml", tengri)]);
+    server.route("/zakon", [Reply::ok_as("application/rss+xml", zakon)]);
+    server.route(
+        "/kursiv",
+        [Reply::ok_as("application/rss+xml", rss("kursiv", &[])), Reply::ok_as("application/rss+xml", kursiv_later)],
+    );
+    let sources = source("tengri", &server.url("/tengri"))
+        + &source("zakon", &server.url("/zakon"))
+        + &source("kursiv", &server.url("/kursiv"));
+    let p = Project::new(&config(&sources));
+    p.run().assert_code(0);
+    let count = |titles: &[String], t: &str| titles.iter().filter(|x| x.as_str() == t).count();
+    let titles = p.titles("all");
+    assert_eq!(count(&titles, title), 1, "{titles:?}");
+    assert_eq!(count(&titles, "Курс валют на 22 ноября"), 2, "a rubric headline is no story: {titles:?}");
+
+    p.run().assert_code(0);
+    let json = p.json("all/feed.json");
+    let story: Vec<_> = json["items"].as_array().unwrap().iter().filter(|i| i["title"] == title).collect();
+    assert_eq!(story.len(), 1, "{json:#}");
+    let via: Vec<_> = story[0]["_feedmill"]["via"].as_array().unwrap().iter().map(|v| v["url"].clone()).collect();
+    assert_eq!(via, ["https://zakon.example/news/2", "https://kursiv.example/news/3"], "{json:#}");
+
+    let explained = p.feedmill(&["explain", "https://kursiv.example/news/3"]);
+    explained.assert_code(0);
+    assert!(explained.stdout.contains("by same headline (lede containment"), "{}", explained.stdout);
+}
+
 #[test]
 fn index_shows_a_source_that_starts_failing() {
     let server = TestServer::start();

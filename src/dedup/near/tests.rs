@@ -135,7 +135,7 @@ fn precision_and_recall_on_labelled_pairs() {
         println!("{m}");
     }
     // How much room the default threshold has: the closest calls on each side, and a sweep.
-    let scored: Vec<(bool, f32, bool)> = f
+    let scored: Vec<(bool, f32, bool, bool)> = f
         .pairs
         .iter()
         .map(|p| {
@@ -143,14 +143,15 @@ fn precision_and_recall_on_labelled_pairs() {
             let (fb, _, sb) = f.get(&p.b);
             let c = compare(sa, sb);
             let open = c.refused.is_none() && (fa.published - fb.published).abs() <= DEFAULT_WINDOW;
-            (p.duplicate, c.score(), open)
+            (p.duplicate, c.score(), open, c.headline)
         })
         .collect();
-    let lowest_dup = scored.iter().filter(|s| s.0).map(|s| s.1).fold(1.0f32, f32::min);
+    // Pairs the headline layer decides have no lede score to speak of: the lede layer's margins leave them out.
+    let lowest_dup = scored.iter().filter(|s| s.0 && !s.3).map(|s| s.1).fold(1.0f32, f32::min);
     let highest_other = scored.iter().filter(|s| !s.0 && s.2).map(|s| s.1).fold(0.0f32, f32::max);
     println!("  lowest duplicate score {lowest_dup:.2}; highest score of a non-duplicate no guard refused {highest_other:.2}");
     for t in [0.5f32, 0.6, 0.7, 0.8, 0.9] {
-        let said: Vec<_> = scored.iter().filter(|s| s.2 && s.1 >= t).collect();
+        let said: Vec<_> = scored.iter().filter(|s| s.2 && (s.1 >= t || s.3)).collect();
         let tp = said.iter().filter(|s| s.0).count();
         let dups = scored.iter().filter(|s| s.0).count();
         println!(
@@ -159,7 +160,7 @@ fn precision_and_recall_on_labelled_pairs() {
             tp as f64 / dups as f64
         );
     }
-    assert!(precision >= 0.95, "precision {precision:.3}");
+    assert_eq!(fp, 0, "precision {precision:.3}: a false merge hides a story");
     assert!(recall >= 0.9, "recall {recall:.3}");
 }
 
@@ -332,7 +333,8 @@ fn signatures_round_trip_through_bytes() {
         Some("kk"),
     );
     let bytes = sig.to_bytes();
-    assert_eq!(bytes.len(), 1 + 1 + 2 + 8 + 1 + (1 + 4 * 5) + (1 + 4 * 11));
+    // The title is too short to be specific: its headline key is written as 0.
+    assert_eq!(bytes.len(), 1 + 1 + 2 + 8 + 1 + (1 + 4 * 5) + (1 + 4 * 11) + 8);
     assert_eq!(Signature::from_bytes(&bytes), Ok(sig.clone()));
     let empty = Signature::new("", "", "", None);
     assert_eq!(Signature::from_bytes(&empty.to_bytes()), Ok(empty));
@@ -363,6 +365,82 @@ fn the_index_respects_the_time_window_and_explains_its_match() {
     assert_eq!(found.to_string(), "near-duplicate of #7: lede containment 1.00 (11 of 11 word pairs)");
     assert!(index.best(&query, at - Duration::hours(73), DEFAULT_WINDOW, DEFAULT_THRESHOLD).is_none());
     assert_eq!(index.len(), 1);
+}
+
+/// The rubric rule, not the ledes, keeps recurring headlines apart: none of them has a headline key,
+/// while every headline that copies share has one.
+#[test]
+fn rubric_headlines_have_no_key_and_shared_headlines_have_one() {
+    let f = fixture();
+    let (mut rubric, mut shared) = (0, 0);
+    for p in &f.pairs {
+        let keyed = [&p.a, &p.b].map(|k| f.get(k).2.titled);
+        match p.pattern.as_str() {
+            "generic-headline" => {
+                assert_eq!(keyed, [false, false], "{} / {}", p.a, p.b);
+                rubric += 1;
+            }
+            "same-headline-copies" => {
+                assert_eq!(keyed, [true, true], "{} / {}", p.a, p.b);
+                shared += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(rubric >= 40 && shared >= 40, "{rubric} rubric pairs, {shared} shared-headline pairs");
+}
+
+#[test]
+fn a_titled_signature_round_trips_with_its_band_tags() {
+    let title = "Тоқаев Жапония премьер-министрімен екіжақты ынтымақтастықты талқылады";
+    let lede = "Мемлекет басшысы Токиода Жапония үкіметінің басшысымен келіссөз жүргізіп, әріптестікті кеңейту мәселесін қарады.";
+    let sig = Signature::new(title, lede, "", Some("kk"));
+    assert!(sig.titled);
+    assert_eq!(std::mem::size_of_val(&sig), std::mem::size_of::<Signature>());
+    assert_eq!(Signature::from_bytes(&sig.to_bytes()), Ok(sig.clone()));
+    let keys: Vec<u64> = sig.band_keys().collect();
+    assert_eq!(keys.len(), BANDS + 1, "one lede's bands, then the headline's");
+    assert_eq!(keys.last().map(|k| k >> 32), Some(BANDS as u64));
+    assert_eq!(band_keys_of_bytes(&bands_to_bytes(&sig)).collect::<Vec<_>>(), keys);
+    // Without a specific title, the last band is a lede's as before.
+    let plain = Signature::new("Ауа райы", lede, "", Some("kk"));
+    assert!(!plain.titled);
+    let keys: Vec<u64> = plain.band_keys().collect();
+    assert_eq!(band_keys_of_bytes(&bands_to_bytes(&plain)).collect::<Vec<_>>(), keys);
+    assert_eq!(keys.len(), BANDS);
+}
+
+#[test]
+fn the_same_headline_is_one_story_across_ledes_but_not_across_languages_or_figures() {
+    let at = Utc.with_ymd_and_hms(2024, 11, 22, 9, 0, 0).unwrap();
+    let title = "Токаев подписал закон о республиканском бюджете на 2025–2027 годы";
+    let a = Signature::new(title, "Глава государства подписал закон, сообщает пресс-служба Акорды.", "", Some("ru"));
+    let b = Signature::new(
+        title,
+        "Президент утвердил главный финансовый документ страны на ближайшую трехлетку.",
+        "",
+        Some("ru"),
+    );
+    let c = compare(&a, &b);
+    assert!(c.headline && c.score() < DEFAULT_THRESHOLD && c.is_duplicate(DEFAULT_THRESHOLD), "{c}");
+    assert!(
+        c.layer(DEFAULT_THRESHOLD).starts_with("same headline (lede containment 0."),
+        "{}",
+        c.layer(DEFAULT_THRESHOLD)
+    );
+    let mut index = NearIndex::new();
+    index.insert(3, a.clone(), at);
+    let found: Vec<_> = index.duplicates(&b, at + Duration::hours(2), DEFAULT_WINDOW, DEFAULT_THRESHOLD).collect();
+    assert_eq!(found.iter().map(|(id, c)| (*id, c.headline)).collect::<Vec<_>>(), [(3, true)]);
+    assert_eq!(index.duplicates(&b, at + Duration::hours(80), DEFAULT_WINDOW, DEFAULT_THRESHOLD).count(), 0);
+
+    let kk = Signature::new(title, "Мемлекет басшысы республикалық бюджет туралы заңға қол қойды.", "", Some("kk"));
+    assert!(!compare(&a, &kk).is_duplicate(DEFAULT_THRESHOLD));
+    let unknown = Signature::new(title, "Глава государства подписал закон о бюджете.", "", None);
+    assert!(!compare(&unknown, &Signature::new(title, "Другой текст о законе.", "", None)).headline);
+    let other = Signature::new(title, "Расходы составят 25 трлн тенге.", "", Some("ru"));
+    let figures = Signature::new(title, "Расходы составят 27 трлн тенге.", "", Some("ru"));
+    assert_eq!(compare(&other, &figures).refused, Some(Refusal::Numbers));
 }
 
 /// A deterministic stream of numbers for generated signatures (splitmix64).

@@ -11,6 +11,10 @@ struct FixtureEntry {
     summary_html: Option<String>,
     content_html: Option<String>,
     text_language: String,
+    /// Set when the title alone is in another language than the text (a site that kept an agency's
+    /// headline), or `und` when it is too short to be in any (a two-word rubric such as "Daily digest").
+    #[serde(default)]
+    title_language: Option<String>,
 }
 
 fn fixture() -> Vec<FixtureEntry> {
@@ -35,10 +39,17 @@ const OTHERS: &[(&str, &str)] = &[
 fn kazakh_and_russian_are_told_apart_on_titles_alone_and_on_whole_texts() {
     let entries = fixture();
     let (mut titles_right, mut texts_right, mut whatlang_right, mut whatlang_ru) = (0, 0, 0, 0);
+    let undetermined = entries.iter().filter(|e| e.title_language.as_deref() == Some("und")).count();
     for e in &entries {
         let body = e.summary_html.as_deref().or(e.content_html.as_deref()).map(crate::normalize::text::html_to_text);
         let whole = format!("{}\n{}", e.title, body.unwrap_or_default());
-        titles_right += usize::from(detect(&e.title) == Some(e.text_language.as_str()));
+        match e.title_language.as_deref() {
+            Some("und") => {}
+            title_language => {
+                let expected = title_language.unwrap_or(&e.text_language);
+                titles_right += usize::from(detect(&e.title) == Some(expected));
+            }
+        }
         texts_right += usize::from(detect(&whole) == Some(e.text_language.as_str()));
         let whatlang_says = whatlang::detect(&e.title).map(|i| bcp47(i.lang()));
         whatlang_right += usize::from(whatlang_says == Some(e.text_language.as_str()));
@@ -46,12 +57,12 @@ fn kazakh_and_russian_are_told_apart_on_titles_alone_and_on_whole_texts() {
     }
     let n = entries.len();
     println!("language of {n} fixture entries (kk and ru):");
-    println!("  detect, title only:    {titles_right}/{n}");
+    println!("  detect, title only:    {titles_right}/{} ({undetermined} titles too short to say)", n - undetermined);
     println!("  detect, title + text:  {texts_right}/{n}");
     let ru = entries.iter().filter(|e| e.text_language == "ru").count();
     println!("  whatlang, title only:  {whatlang_right}/{n} ({whatlang_ru}/{ru} Russian; it has no Kazakh model)");
     assert_eq!(texts_right, n);
-    assert_eq!(titles_right, n);
+    assert_eq!(titles_right, n - undetermined);
 }
 
 #[test]

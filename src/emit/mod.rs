@@ -67,8 +67,9 @@ pub struct SourceRef {
     pub name: String,
     /// The feed's title as read on this run, when known.
     pub title: Option<String>,
-    /// The URL or path feedmill reads (`xmlUrl`).
-    pub feed_url: String,
+    /// The URL or path feedmill reads (`xmlUrl`), its secrets written `***`; `None` for a source with
+    /// `publish_url = false`, which is then in no OPML outline and shows no URL.
+    pub feed_url: Option<String>,
     /// The site's home page (`htmlUrl`), when the feed states one.
     pub site_url: Option<String>,
     /// How fetching it has been going, as the store remembers it after this run.

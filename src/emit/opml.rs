@@ -3,7 +3,8 @@
 //!
 //! Each category becomes a folder outline (`text` = its title) holding one `type="rss"` outline per
 //! source: `text` and `title` = the feed's title when known, else the source's name; `xmlUrl` = the URL
-//! or path feedmill reads; `htmlUrl` = the site, when known and `http(s)` (it comes from the feed, and importers may
+//! or path feedmill reads (a source with `publish_url = false` has no outline: OPML 2.0 requires
+//! `xmlUrl` on `type="rss"` outlines, and an outline without one would import as nothing); `htmlUrl` = the site, when known and `http(s)` (it comes from the feed, and importers may
 //! make it a link). `all` is not a folder, since it would repeat
 //! every source: only its sources that appear in no other category are listed, at the top level, so
 //! none is lost. `dateModified` is `site.updated` (the newest entry), never the clock.
@@ -42,8 +43,8 @@ pub fn render(site: &SiteDoc) -> String {
         out.push_str("    </outline>\n");
     }
     // A set only answers membership; the output order is the categories' order.
-    let in_folder: HashSet<&str> = folders.iter().flat_map(|c| &c.sources).map(|s| s.feed_url.as_str()).collect();
-    for source in all.iter().flat_map(|c| &c.sources).filter(|s| !in_folder.contains(s.feed_url.as_str())) {
+    let in_folder: HashSet<&str> = folders.iter().flat_map(|c| &c.sources).map(|s| s.name.as_str()).collect();
+    for source in all.iter().flat_map(|c| &c.sources).filter(|s| !in_folder.contains(s.name.as_str())) {
         outline(&mut out, "    ", source);
     }
     out.push_str("  </body>\n");
@@ -52,6 +53,7 @@ pub fn render(site: &SiteDoc) -> String {
 }
 
 fn outline(out: &mut String, indent: &str, source: &SourceRef) {
+    let Some(feed_url) = &source.feed_url else { return };
     let text = source.title.as_deref().unwrap_or(&source.name);
     out.push_str(indent);
     out.push_str("<outline type=\"rss\" text=\"");
@@ -59,7 +61,7 @@ fn outline(out: &mut String, indent: &str, source: &SourceRef) {
     out.push_str("\" title=\"");
     push_attr(out, text);
     out.push_str("\" xmlUrl=\"");
-    push_attr(out, &source.feed_url);
+    push_attr(out, feed_url);
     out.push_str("\" feedmillName=\"");
     push_attr(out, &source.name);
     out.push('"');

@@ -509,6 +509,12 @@ impl Validator {
         }
         if let Some(auth) = raw.auth {
             let span = auth.span();
+            if let Some(Location::Http(url)) = location {
+                if !url.username().is_empty() || url.password().is_some() {
+                    self.error(format!("source `{name}`: both `auth` and credentials in `url`"), span.clone()).help =
+                        Some("keep one: both would be sent as the Authorization header".into());
+                }
+            }
             let auth = auth.into_inner();
             let username = auth.username.get_ref().clone();
             if username.contains(':') {

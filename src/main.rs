@@ -151,17 +151,17 @@ fn import_opml(opml: &Path, config: &Path, dry_run: bool, quiet: bool) -> anyhow
     if !quiet {
         for a in &imported.added {
             let cats = if a.categories.is_empty() { String::new() } else { format!(" [{}]", a.categories.join(", ")) };
-            eprintln!("+ {} {}{cats}", a.name, a.url);
+            eprintln!("+ {} {}{cats}", a.name, redact::url(&a.url));
         }
         for (slug, title) in &imported.categories {
             eprintln!("+ category {slug} ({title})");
         }
         for (url, name) in &imported.present {
-            eprintln!("= {url}: already there as `{name}`");
+            eprintln!("= {}: already there as `{name}`", redact::url(url));
         }
     }
     for (url, why) in &imported.skipped {
-        eprintln!("warning: {url} skipped: {why}");
+        eprintln!("warning: {} skipped: {why}", redact::url(url));
     }
     if !quiet {
         let what = if dry_run { "would add" } else { "added" };

@@ -251,7 +251,9 @@ impl fmt::Display for Secret {
 }
 
 /// A `tracing` writer that redacts every line before it reaches stderr: logs name URLs and quote
-/// errors, and `-vv` includes libraries' own messages, which know nothing of feedmill's secrets.
+/// errors, and `-vv` includes libraries' own messages, which know nothing of feedmill's secrets. Each
+/// write is redacted on its own, so it relies on whole lines per write, as tracing-subscriber's `fmt`
+/// layer does (it formats an event into a buffer, then writes it at once).
 pub struct RedactingWriter<W>(pub W);
 
 impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
@@ -348,7 +350,7 @@ mod tests {
     fn the_writer_redacts_log_lines() {
         use std::io::Write as _;
         let mut out = Vec::new();
-        write!(RedactingWriter(&mut out), "fetching http://u:p@h.example/x\n").unwrap();
+        writeln!(RedactingWriter(&mut out), "fetching http://u:p@h.example/x").unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "fetching http://***@h.example/x\n");
     }
 }

@@ -422,6 +422,17 @@ mod tests {
     }
 
     #[test]
+    fn a_source_without_a_published_url_shows_none() {
+        let categories = categories();
+        let mut sources = sources();
+        sources[0].feed_url = None;
+        let out = render(&site(&categories, &sources));
+        assert!(!out.contains("<code>https://abai.kz/rss</code>"), "{out}");
+        assert!(out.contains("Abai.kz — әдеби портал</a>"), "still listed by title");
+        assert!(out.contains("<code>https://tengrinews.kz/rss?lang=kk&amp;full=1</code>"));
+    }
+
+    #[test]
     fn short_errors() {
         assert_eq!(short("  boom \nmore"), "boom");
         let long = "ә".repeat(ERROR_CHARS + 1);

@@ -97,4 +97,18 @@ mod tests {
         assert_eq!(out.matches("xmlUrl=").count(), 4, "{out}");
         assert_eq!(out.matches("xmlUrl=\"https://abai.kz/rss\"").count(), 1);
     }
+
+    #[test]
+    fn a_source_without_a_published_url_has_no_outline() {
+        let mut categories = categories();
+        for c in &mut categories {
+            for s in c.sources.iter_mut().filter(|s| s.name == "abai") {
+                s.feed_url = None;
+            }
+        }
+        let out = render(&site(&categories, &sources()));
+        assert_well_formed(&out);
+        assert_eq!(out.matches("xmlUrl=").count(), 3, "{out}");
+        assert!(!out.contains("feedmillName=\"abai\"") && !out.contains("abai.kz/rss"), "{out}");
+    }
 }

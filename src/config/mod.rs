@@ -1,7 +1,7 @@
 //! Config: `feeds.toml` → a validated [`Config`].
 //!
 //! Two steps, as in zola and mdBook: [`Config::parse`] is pure (text in, config or diagnostics out, no
-//! I/O) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
+//! I/O but reading the secrets the config points to) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
 //! a cron job started from `/` reads the same sources as a user in the project folder.
 //!
 //! Everything wrong with a file is reported at once: unknown keys (with the closest valid key), then
@@ -239,8 +239,11 @@ impl Config {
     }
 
     /// Validates config text. `origin` names it in messages; `base_dir` anchors relative paths.
-    /// Does no I/O: paths are resolved but not checked for existence (a missing file is a source
-    /// failure at run time, not a config error).
+    /// Does no I/O but one kind: paths are resolved but not checked for existence (a missing file is a
+    /// source failure at run time, not a config error). The exception is secrets (`password_env`,
+    /// `password_file`, header `env`/`file`): they are read here, so a missing one is a config error
+    /// `check` reports with its place, not a failure in the middle of a run. Secrets found are
+    /// registered with `crate::redact`, which keeps them out of everything printed.
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
         let fail = |diagnostics| ConfigErrors { origin: origin.to_owned(), text: text.to_owned(), diagnostics };
         let raw = raw::parse(text).map_err(fail)?;

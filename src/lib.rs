@@ -21,6 +21,7 @@ pub mod model;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
+pub mod redact;
 pub mod report;
 pub mod schedule;
 pub mod serve;

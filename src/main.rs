@@ -35,6 +35,7 @@ use feedmill::config::{Config, ConfigError};
 use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
 use feedmill::pipeline::{self, RunOptions};
+use feedmill::redact;
 use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
 use feedmill::serve;
 use feedmill::store::{LockError, RunLock, Store};
@@ -47,7 +48,8 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A chain may quote a URL given on the command line, or one a library put in its error.
+            eprintln!("error: {}", redact::text(&format!("{e:#}")));
             ExitCode::from(EXIT_FATAL)
         }
     }
@@ -65,7 +67,8 @@ fn init_logging(v: &cli::Verbosity) {
     let timed = from_env.is_some() || v.verbose > 0;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(from_env.unwrap_or_else(|| filter.into()))
-        .with_writer(std::io::stderr)
+        // Every line redacted: `-vv` prints libraries' messages too, and they know nothing of secrets.
+        .with_writer(|| redact::RedactingWriter(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     if timed {
@@ -148,17 +151,17 @@ fn import_opml(opml: &Path, config: &Path, dry_run: bool, quiet: bool) -> anyhow
     if !quiet {
         for a in &imported.added {
             let cats = if a.categories.is_empty() { String::new() } else { format!(" [{}]", a.categories.join(", ")) };
-            eprintln!("+ {} {}{cats}", a.name, a.url);
+            eprintln!("+ {} {}{cats}", a.name, redact::url(&a.url));
         }
         for (slug, title) in &imported.categories {
             eprintln!("+ category {slug} ({title})");
         }
         for (url, name) in &imported.present {
-            eprintln!("= {url}: already there as `{name}`");
+            eprintln!("= {}: already there as `{name}`", redact::url(url));
         }
     }
     for (url, why) in &imported.skipped {
-        eprintln!("warning: {url} skipped: {why}");
+        eprintln!("warning: {} skipped: {why}", redact::url(url));
     }
     if !quiet {
         let what = if dry_run { "would add" } else { "added" };
@@ -251,7 +254,7 @@ fn run(
         bar.finish_and_clear();
     }
     if !quiet {
-        eprintln!("{}", report.table());
+        eprintln!("{}", redact::text(&report.table()));
     } else {
         for s in &report.sources {
             if let Some(error) = s.error() {
@@ -264,7 +267,7 @@ fn run(
     }
     if summary == Some(cli::SummaryFormat::Json) {
         // A reader that went away does not change how the run went: the exit status still says it.
-        let _ = writeln!(std::io::stdout().lock(), "{}", report.to_json());
+        let _ = writeln!(std::io::stdout().lock(), "{}", redact::text(&report.to_json()));
     }
     Ok(report.exit_code())
 }
@@ -428,14 +431,16 @@ fn progress_tick(source: &SourceReport) {
 /// Fetches `input` once, unconditionally: the document and the URL it ended up at.
 fn fetch_once(input: &str) -> anyhow::Result<(feedmill::fetch::Body, Option<url::Url>)> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    redact::register_url_secrets(input);
     let location = Location::parse(input, &cwd)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let fetcher = Fetcher::new(Default::default())?;
     let Fetched::Body(body) = runtime.block_on(fetcher.fetch(&location, &Validators::default()))? else {
-        anyhow::bail!("{input}: server answered 304 Not Modified to an unconditional request");
+        anyhow::bail!("{}: server answered 304 Not Modified to an unconditional request", redact::url(input));
     };
     let doc_url = match &location {
-        Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
+        // Printed, and the base of every link printed: without the URL's credentials.
+        Location::Http(url) => Some(redact::public_base(body.meta.final_url.as_ref().unwrap_or(url))),
         Location::File(path) => url::Url::from_file_path(path).ok(),
     };
     Ok((body, doc_url))
@@ -443,7 +448,7 @@ fn fetch_once(input: &str) -> anyhow::Result<(feedmill::fetch::Body, Option<url:
 
 fn discover(input: &str) -> anyhow::Result<u8> {
     let (body, doc_url) = fetch_once(input)?;
-    let url = doc_url.with_context(|| format!("{input}: cannot make a URL of it"))?;
+    let url = doc_url.with_context(|| format!("{}: cannot make a URL of it", redact::url(input)))?;
     let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
     let found = feedmill::extract::discover(&text, &url);
     if found.is_empty() {

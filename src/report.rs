@@ -40,12 +40,15 @@ pub enum Status {
     Dead {
         since: chrono::DateTime<chrono::Utc>,
     },
+    /// Not fetched: `enabled = false` in the config. Its stored entries stay until retention purges them.
+    Disabled,
 }
 
 /// What happened to one source.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
     pub name: String,
+    /// As configured, with its secrets written `***` (`crate::redact::url`).
     pub url: String,
     #[serde(flatten)]
     pub status: Status,
@@ -78,7 +81,7 @@ impl SourceReport {
     pub fn new(name: &str, url: &str) -> SourceReport {
         SourceReport {
             name: name.to_owned(),
-            url: url.to_owned(),
+            url: crate::redact::url(url),
             status: Status::Ok,
             http_status: None,
             format: None,
@@ -131,13 +134,17 @@ impl RunReport {
         let failed = self.sources.iter().filter(|s| s.failed()).count();
         let skipped = self.sources.iter().filter(|s| matches!(s.status, Status::Skipped { .. })).count();
         let dead = self.sources.iter().filter(|s| matches!(s.status, Status::Dead { .. })).count();
-        let ok = self.sources.len() - failed - skipped - dead;
+        let disabled = self.sources.iter().filter(|s| matches!(s.status, Status::Disabled)).count();
+        let ok = self.sources.len() - failed - skipped - dead - disabled;
         let mut out = format!("{ok} of {} sources ok", self.sources.len());
         if skipped > 0 {
             let _ = write!(out, ", {skipped} not due");
         }
         if dead > 0 {
             let _ = write!(out, ", {dead} dead (HTTP 410)");
+        }
+        if disabled > 0 {
+            let _ = write!(out, ", {disabled} disabled");
         }
         let new: usize = self.sources.iter().map(|s| s.new).sum();
         let _ = write!(out, "; {new} new entries; ");
@@ -197,6 +204,7 @@ impl RunReport {
                 Status::Skipped { .. } => "skipped",
                 Status::Gone { .. } => "GONE",
                 Status::Dead { .. } => "dead",
+                Status::Disabled => "disabled",
             };
             let http = s.http_status.map_or_else(|| "-".to_owned(), |c| c.to_string());
             let _ = writeln!(
@@ -249,6 +257,7 @@ pub fn status_table(
     for s in sources {
         let st = states.get(&s.name);
         let next = match st.and_then(|st| st.next_fetch) {
+            _ if !s.enabled => "disabled".to_owned(),
             _ if st.is_some_and(|st| st.dead_since(&s.url).is_some()) => "dead".to_owned(),
             Some(t) if t > now => when(Some(t)),
             _ => "now".to_owned(),
@@ -260,7 +269,7 @@ pub fn status_table(
             next,
             counts.get(&s.name).copied().unwrap_or(0).to_string(),
             collapsed.get(&s.name).copied().unwrap_or(0).to_string(),
-            st.and_then(|st| st.last_error.clone()).unwrap_or_else(|| "-".to_owned()),
+            st.and_then(|st| st.last_error.as_deref()).map_or_else(|| "-".to_owned(), crate::redact::text),
         ]);
     }
     let widths: Vec<usize> =
@@ -324,10 +333,12 @@ pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Me
             );
         }
     }
-    (!out.is_empty()).then_some(out)
+    // Links come from feeds, resolved against the source's URL: redacted like anything else printed.
+    (!out.is_empty()).then(|| crate::redact::text(&out))
 }
 
-/// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`.
+/// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`. Redacted
+/// (`crate::redact::text`): a library's error may quote a URL with its credentials.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cause = e.source();
@@ -340,7 +351,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         }
         cause = c.source();
     }
-    out
+    crate::redact::text(&out)
 }
 
 #[cfg(test)]

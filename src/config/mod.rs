@@ -1,7 +1,7 @@
 //! Config: `feeds.toml` → a validated [`Config`].
 //!
 //! Two steps, as in zola and mdBook: [`Config::parse`] is pure (text in, config or diagnostics out, no
-//! I/O) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
+//! I/O but reading the secrets the config points to) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
 //! a cron job started from `/` reads the same sources as a user in the project folder.
 //!
 //! Everything wrong with a file is reported at once: unknown keys (with the closest valid key), then
@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono_tz::Tz;
+use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 pub use diagnostic::{Diagnostic, Severity};
@@ -26,7 +27,7 @@ pub use diagnostic::{Diagnostic, Severity};
 use crate::categorize::rules::CompiledRule;
 use crate::dedup::NearSettings;
 use crate::extract::{ArticleRules, Field, ListingRules};
-use crate::fetch::{FetchSettings, Location};
+use crate::fetch::{BasicAuth, FetchSettings, Location, RequestSettings};
 use crate::normalize::dates::{DateFormat, Locale};
 use crate::schedule::Bounds;
 
@@ -117,6 +118,14 @@ pub struct Source {
     pub locale: Option<Locale>,
     /// `[output] strip_tracking`, where normalizing this source's entries reads it.
     pub strip_tracking: bool,
+    /// Shown in outputs instead of the feed's own title.
+    pub title: Option<String>,
+    /// `false`: not fetched, reported `disabled`; its stored entries stay until retention purges them.
+    pub enabled: bool,
+    /// `false`: the URL stays out of `index.html` and `sources.opml`.
+    pub publish_url: bool,
+    /// The source's own user agent, headers, auth and proxy.
+    pub request: RequestSettings,
 }
 
 /// `[dedup] mode`.
@@ -188,7 +197,8 @@ impl fmt::Display for ConfigErrors {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}", d.render(&self.origin, &self.text))?;
+            // The quoted line may be a URL with credentials in it.
+            write!(f, "{}", crate::redact::text(&d.render(&self.origin, &self.text)))?;
         }
         let errors = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         if errors > 0 {
@@ -233,8 +243,11 @@ impl Config {
     }
 
     /// Validates config text. `origin` names it in messages; `base_dir` anchors relative paths.
-    /// Does no I/O: paths are resolved but not checked for existence (a missing file is a source
-    /// failure at run time, not a config error).
+    /// Does no I/O but one kind: paths are resolved but not checked for existence (a missing file is a
+    /// source failure at run time, not a config error). The exception is secrets (`password_env`,
+    /// `password_file`, header `env`/`file`): they are read here, so a missing one is a config error
+    /// `check` reports with its place, not a failure in the middle of a run. Secrets found are
+    /// registered with `crate::redact`, which keeps them out of everything printed.
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
         let fail = |diagnostics| ConfigErrors { origin: origin.to_owned(), text: text.to_owned(), diagnostics };
         let raw = raw::parse(text).map_err(fail)?;
@@ -383,8 +396,24 @@ impl Validator {
             }
             let min_interval = self.duration(s.min_interval, "min_interval");
             let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article);
-            if let (Some(location), Some(timezone), Ok(min_interval), Some(pages)) =
-                (location, timezone, min_interval, pages)
+            crate::redact::register_url_secrets(s.url.get_ref());
+            let http = RawHttp {
+                user_agent: s.user_agent,
+                proxy: s.proxy,
+                auth: s.auth,
+                headers: s.headers,
+                secret_params: s.secret_params,
+            };
+            let request = self.request(&name, location.as_ref(), http, base_dir);
+            let title = match s.title {
+                Some(t) if t.get_ref().trim().is_empty() => {
+                    self.error(format!("source `{name}`: `title` is empty"), t.span());
+                    None
+                }
+                t => Some(t.map(|t| t.into_inner().trim().to_owned())),
+            };
+            if let (Some(location), Some(timezone), Ok(min_interval), Some(pages), Some(request), Some(title)) =
+                (location, timezone, min_interval, pages, request, title)
             {
                 let PageRules { kind, article, date_format, locale } = pages;
                 sources.push(Source {
@@ -399,6 +428,10 @@ impl Validator {
                     date_format,
                     locale,
                     strip_tracking: output.as_ref().is_none_or(|o| o.strip_tracking),
+                    title,
+                    enabled: s.enabled.unwrap_or(true),
+                    publish_url: s.publish_url.unwrap_or(true),
+                    request,
                 });
             }
         }
@@ -432,6 +465,220 @@ impl Validator {
             sources,
             warnings: Vec::new(),
         })
+    }
+
+    /// A source's request settings, its secrets read from the environment or their files; `None` when
+    /// any of it was reported as an error. Messages name the source and the key, never a value.
+    fn request(
+        &mut self,
+        name: &str,
+        location: Option<&Location>,
+        raw: RawHttp,
+        base_dir: &Path,
+    ) -> Option<RequestSettings> {
+        let errors_before = self.error_count();
+        let mut request = RequestSettings {
+            credentials_host: match location {
+                Some(Location::Http(url)) => url.host_str().map(str::to_owned),
+                _ => None,
+            },
+            ..RequestSettings::default()
+        };
+        for p in raw.secret_params.unwrap_or_default() {
+            if p.get_ref().trim().is_empty() {
+                self.error(format!("source `{name}`: `secret_params` has an empty name"), p.span());
+            } else {
+                crate::redact::register_params([p.get_ref().trim()]);
+            }
+        }
+        let http_only = [
+            raw.user_agent.as_ref().map(|v| ("user_agent", v.span())),
+            raw.proxy.as_ref().map(|v| ("proxy", v.span())),
+            raw.auth.as_ref().map(|v| ("auth", v.span())),
+            raw.headers.as_ref().map(|v| ("headers", v.span())),
+        ];
+        if matches!(location, Some(Location::File(_))) {
+            for (key, span) in http_only.iter().flatten().cloned() {
+                self.error(format!("source `{name}`: `{key}` is for http(s) sources"), span).help =
+                    Some("a file is read from disk, without a request".into());
+            }
+        }
+        if let Some(ua) = raw.user_agent {
+            match HeaderValue::from_str(ua.get_ref()) {
+                Ok(v) if !ua.get_ref().trim().is_empty() => request.user_agent = Some(v),
+                _ => {
+                    self.error(format!("source `{name}`: `user_agent` is not a valid header value"), ua.span()).help =
+                        Some("use printable ASCII on one line".into());
+                }
+            }
+        }
+        if let Some(proxy) = raw.proxy {
+            request.proxy = self.proxy(proxy, &format!("source `{name}`: `proxy`"));
+        }
+        if let Some(auth) = raw.auth {
+            let span = auth.span();
+            if let Some(Location::Http(url)) = location {
+                if !url.username().is_empty() || url.password().is_some() {
+                    self.error(format!("source `{name}`: both `auth` and credentials in `url`"), span.clone()).help =
+                        Some("keep one: both would be sent as the Authorization header".into());
+                }
+            }
+            let auth = auth.into_inner();
+            let username = auth.username.get_ref().clone();
+            if username.contains(':') {
+                self.error(format!("source `{name}`: `auth.username` cannot contain `:`"), auth.username.span());
+            }
+            let password = match (auth.password_env, auth.password_file) {
+                (Some(env), None) => self.secret_from_env(name, "auth.password_env", &env),
+                (None, Some(file)) => self.secret_from_file(name, "auth.password_file", &file, base_dir),
+                (Some(_), Some(_)) | (None, None) => {
+                    self.error(
+                        format!("source `{name}`: `auth` needs one of `password_env` or `password_file`"),
+                        span,
+                    )
+                    .help = Some(
+                        "passwords are read from the environment or a file, so feeds.toml can be shared; \
+                         a password written in the URL works too"
+                            .into(),
+                    );
+                    None
+                }
+            };
+            request.auth = password.map(|p| BasicAuth { username, password: crate::redact::Secret::new(p) });
+        }
+        for (header, value) in raw.headers.map(toml::Spanned::into_inner).unwrap_or_default() {
+            let key = format!("headers.{}", header.get_ref());
+            let Some(header_name) = self.header_name(name, &header) else { continue };
+            let text = match value.get_ref() {
+                raw::RawHeaderValue::Plain(v) => Some(v.clone()),
+                raw::RawHeaderValue::From(raw::RawSecretRef { env: Some(env), file: None }) => {
+                    let env = toml::Spanned::new(value.span(), env.clone());
+                    self.secret_from_env(name, &key, &env)
+                }
+                raw::RawHeaderValue::From(raw::RawSecretRef { env: None, file: Some(file) }) => {
+                    let file = toml::Spanned::new(value.span(), file.clone());
+                    self.secret_from_file(name, &key, &file, base_dir)
+                }
+                raw::RawHeaderValue::From(_) => {
+                    self.error(format!("source `{name}`: `{key}` needs exactly one of `env` or `file`"), value.span());
+                    None
+                }
+            };
+            let Some(text) = text else { continue };
+            if matches!(value.get_ref(), raw::RawHeaderValue::From(_)) {
+                crate::redact::register_value(&text);
+            }
+            match HeaderValue::from_str(&text) {
+                Ok(mut v) => {
+                    v.set_sensitive(true);
+                    request.headers.push((header_name, v));
+                }
+                Err(_) => {
+                    self.error(format!("source `{name}`: `{key}` is not a valid header value"), value.span()).help =
+                        Some("use printable characters on one line".into());
+                }
+            }
+        }
+        if request.auth.is_some() && request.headers.iter().any(|(n, _)| n == reqwest::header::AUTHORIZATION) {
+            let span = http_only[2].clone().map(|(_, s)| s).unwrap_or_default();
+            self.error(format!("source `{name}`: both `auth` and an `Authorization` header"), span).help =
+                Some("keep one: `auth` sends Basic credentials in that header".into());
+        }
+        (self.error_count() == errors_before).then_some(request)
+    }
+
+    fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    /// A header name a source may set: valid, and not one feedmill manages itself.
+    fn header_name(&mut self, name: &str, header: &toml::Spanned<String>) -> Option<HeaderName> {
+        let Ok(parsed) = HeaderName::from_bytes(header.get_ref().as_bytes()) else {
+            self.error(format!("source `{name}`: `{}` is not a valid header name", header.get_ref()), header.span())
+                .help = Some("header names are ASCII letters, digits and `-`".into());
+            return None;
+        };
+        let reason = match parsed.as_str() {
+            "host" => "it is the URL's host",
+            "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "te" | "trailer" | "upgrade"
+            | "expect" => "it belongs to the HTTP connection, which feedmill manages",
+            "accept-encoding" => "feedmill asks for gzip, brotli and deflate and decodes them itself",
+            "if-none-match" | "if-modified-since" => "feedmill sends the validators from the last fetch itself",
+            "user-agent" => "use the source's `user_agent` key",
+            "proxy-authorization" | "proxy-connection" => "put the proxy's credentials in the `proxy` URL",
+            _ => return Some(parsed),
+        };
+        self.error(format!("source `{name}`: header `{}` cannot be set: {reason}", header.get_ref()), header.span());
+        None
+    }
+
+    /// The value of the environment variable `var` names, which must be set and not empty.
+    fn secret_from_env(&mut self, name: &str, key: &str, var: &toml::Spanned<String>) -> Option<String> {
+        match std::env::var(var.get_ref()) {
+            Ok(v) if !v.is_empty() => Some(v),
+            Ok(_) => {
+                self.error(
+                    format!("source `{name}`: `{key}`: environment variable `{}` is empty", var.get_ref()),
+                    var.span(),
+                );
+                None
+            }
+            Err(_) => {
+                self.error(
+                    format!("source `{name}`: `{key}`: environment variable `{}` is not set", var.get_ref()),
+                    var.span(),
+                )
+                .help = Some(
+                    "export it in the environment feedmill runs in (a systemd `Environment=`, a cron line)".into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// The content of the file `path` names (relative to the config's folder), one trailing line break
+    /// dropped: `echo secret > file` must give `secret`.
+    fn secret_from_file(
+        &mut self,
+        name: &str,
+        key: &str,
+        path: &toml::Spanned<String>,
+        base_dir: &Path,
+    ) -> Option<String> {
+        let full = base_dir.join(path.get_ref());
+        match std::fs::read_to_string(&full) {
+            Ok(v) => {
+                let v = v.strip_suffix('\n').map(|v| v.strip_suffix('\r').unwrap_or(v)).unwrap_or(&v).to_owned();
+                if v.is_empty() {
+                    self.error(format!("source `{name}`: `{key}`: {} is empty", full.display()), path.span());
+                    return None;
+                }
+                Some(v)
+            }
+            Err(e) => {
+                self.error(format!("source `{name}`: `{key}`: cannot read {}: {e}", full.display()), path.span());
+                None
+            }
+        }
+    }
+
+    /// A proxy URL, checked; `what` names the key in messages, which never quote the URL itself
+    /// (it may carry the proxy's credentials).
+    fn proxy(&mut self, proxy: toml::Spanned<String>, what: &str) -> Option<crate::redact::Secret> {
+        crate::redact::register_url_secrets(proxy.get_ref());
+        match Url::parse(proxy.get_ref().trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {
+                Some(crate::redact::Secret::new(proxy.get_ref().trim().to_owned()))
+            }
+            Ok(u) => {
+                self.error(format!("{what} must be an http:// or https:// URL, not `{}:`", u.scheme()), proxy.span());
+                None
+            }
+            Err(e) => {
+                self.error(format!("{what} is not a valid URL: {e}"), proxy.span());
+                None
+            }
+        }
     }
 
     /// The source's kind and page-reading rules; `None` when any of it was reported as an error.
@@ -757,8 +1004,21 @@ impl Validator {
         if let Some(allow) = f.allow_private_networks {
             s.allow_private_networks = allow;
         }
+        if let Some(proxy) = f.proxy {
+            s.proxy = self.proxy(proxy, "`proxy`");
+            ok &= s.proxy.is_some();
+        }
         (ok.then_some(s), concurrency, schedule)
     }
+}
+
+/// A source's request keys, as written.
+struct RawHttp {
+    user_agent: Option<toml::Spanned<String>>,
+    proxy: Option<toml::Spanned<String>>,
+    auth: Option<toml::Spanned<raw::RawAuth>>,
+    headers: Option<toml::Spanned<BTreeMap<toml::Spanned<String>, toml::Spanned<raw::RawHeaderValue>>>>,
+    secret_params: Option<Vec<toml::Spanned<String>>>,
 }
 
 /// A source's validated page-reading settings.

@@ -80,6 +80,8 @@ pub struct RawFetch {
     pub max_interval: Option<Spanned<DurationValue>>,
     /// `false`: refuse targets on this machine or a private network (the SSRF guard in `fetch::guard`).
     pub allow_private_networks: Option<bool>,
+    /// An HTTP proxy every request goes through, unless a source names its own.
+    pub proxy: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +139,45 @@ pub struct RawSource {
     pub full_text: Option<Spanned<bool>>,
     pub html: Option<Spanned<RawHtml>>,
     pub article: Option<Spanned<RawArticle>>,
+    /// Shown in outputs instead of the feed's own title.
+    pub title: Option<Spanned<String>>,
+    /// `false`: not fetched, reported `disabled`; its stored entries stay until retention.
+    pub enabled: Option<bool>,
+    /// `false`: the URL is kept out of `index.html` and `sources.opml`.
+    pub publish_url: Option<bool>,
+    pub user_agent: Option<Spanned<String>>,
+    pub proxy: Option<Spanned<String>>,
+    /// HTTP Basic auth; the password comes from the environment or a file, never from this file.
+    pub auth: Option<Spanned<RawAuth>>,
+    /// Extra request headers: a value, or `{ env = "VAR" }`, or `{ file = "path" }`.
+    pub headers: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawHeaderValue>>>>,
+    /// More query parameter names whose values are never printed.
+    pub secret_params: Option<Vec<Spanned<String>>>,
+}
+
+/// `auth = { username = "…", password_env = "VAR" }` (or `password_file = "path"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub username: Spanned<String>,
+    pub password_env: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+}
+
+/// A header's value as written: the value itself, or where to read it.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawHeaderValue {
+    Plain(String),
+    From(RawSecretRef),
+}
+
+/// `{ env = "VAR" }` or `{ file = "path" }`: a secret kept out of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecretRef {
+    pub env: Option<String>,
+    pub file: Option<String>,
 }
 
 /// `[sources.html]`: how to read a listing page. Selectors are written `"h3 a"` or `"h3 a@href"`.
@@ -264,6 +305,15 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
                         }
                         "article" => {
                             check_value(value, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
+                        }
+                        "auth" => check_value(value, fields::of::<RawAuth>(), &format!("`auth` of {what}"), out),
+                        "headers" => {
+                            if let DeValue::Table(headers) = value {
+                                for (name, v) in headers {
+                                    let inner = format!("header `{}` of {what}", name.get_ref());
+                                    check_value(v.get_ref(), fields::of::<RawSecretRef>(), &inner, out);
+                                }
+                            }
                         }
                         _ => {}
                     });

@@ -89,7 +89,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
         errors(text),
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`\n\n\
          feeds.toml: 3 errors found"
     );
 }
@@ -268,4 +268,139 @@ fn tracking_parameters_are_stripped_unless_turned_off() {
     let bad = errors(&format!("[output]\nstrip_tracking = \"no\"\n\n{sources}"));
     assert!(bad.contains("feeds.toml:2:18") && bad.contains("expected a boolean"), "{bad}");
     assert!(errors(&format!("[output]\nstrip_tracing = false\n\n{sources}")).contains("did you mean `strip_tracking`?"));
+}
+
+/// Each test uses its own variable names: tests run in parallel in one process.
+fn set_env(name: &str, value: &str) {
+    std::env::set_var(name, value);
+}
+
+#[test]
+fn request_keys_read_secrets_from_the_environment_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    #[allow(clippy::disallowed_methods)]
+    std::fs::write(dir.path().join("key.txt"), "from-file-5f2a\n").unwrap();
+    set_env("FEEDMILL_TEST_CFG_PASSWORD", "pw-from-env-77c1");
+    set_env("FEEDMILL_TEST_CFG_HEADER", "header-from-env-0b9d");
+    let text = r#"
+[fetch]
+proxy = "http://proxyuser:proxypw-31d@proxy.example:3128"
+
+[[sources]]
+name = "private"
+url = "https://feeds.example/private.xml"
+title = "My private feed"
+enabled = false
+publish_url = false
+user_agent = "MyReader/2.0"
+proxy = "http://other-proxy.example:8080"
+auth = { username = "alice", password_env = "FEEDMILL_TEST_CFG_PASSWORD" }
+headers = { "X-Api-Key" = { env = "FEEDMILL_TEST_CFG_HEADER" }, "X-From-File" = { file = "key.txt" }, "X-Plain" = "value" }
+secret_params = ["session"]
+
+[[sources]]
+name = "public"
+url = "https://feeds.example/public.xml"
+"#;
+    let c = Config::parse(text, "feeds.toml", dir.path()).unwrap();
+    let (private, public) = (&c.sources[0], &c.sources[1]);
+    assert_eq!(private.title.as_deref(), Some("My private feed"));
+    assert!(!private.enabled && !private.publish_url);
+    assert!(public.enabled && public.publish_url && public.title.is_none());
+    assert_eq!(
+        public.request,
+        RequestSettings { credentials_host: Some("feeds.example".into()), ..Default::default() }
+    );
+    let r = &private.request;
+    assert_eq!(r.user_agent.as_ref().map(|v| v.to_str().unwrap()), Some("MyReader/2.0"));
+    assert_eq!(r.proxy.as_ref().map(|p| p.expose()), Some("http://other-proxy.example:8080"));
+    let auth = r.auth.as_ref().unwrap();
+    assert_eq!((auth.username.as_str(), auth.password.expose()), ("alice", "pw-from-env-77c1"));
+    let headers: Vec<(&str, &str)> = r.headers.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap())).collect();
+    assert_eq!(
+        headers,
+        [("x-api-key", "header-from-env-0b9d"), ("x-from-file", "from-file-5f2a"), ("x-plain", "value")]
+    );
+    assert!(r.headers.iter().all(|(_, v)| v.is_sensitive()));
+    assert_eq!(r.credentials_host.as_deref(), Some("feeds.example"));
+    assert_eq!(c.fetch.proxy.as_ref().map(|p| p.expose()), Some("http://proxyuser:proxypw-31d@proxy.example:3128"));
+    assert!(crate::redact::is_secret_param("Session"));
+
+    // Nothing secret in what a debugging session could print.
+    let debug = format!("{c:?}");
+    for secret in ["pw-from-env-77c1", "header-from-env-0b9d", "from-file-5f2a", "proxypw-31d"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}
+
+#[test]
+fn a_missing_secret_is_an_error_naming_source_and_key_not_the_value() {
+    std::env::remove_var("FEEDMILL_TEST_CFG_UNSET");
+    set_env("FEEDMILL_TEST_CFG_EMPTY", "");
+    let e = errors(
+        "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\
+         auth = { username = \"u\", password_env = \"FEEDMILL_TEST_CFG_UNSET\" }\n\
+         headers = { \"X-Key\" = { env = \"FEEDMILL_TEST_CFG_EMPTY\" }, \"X-Other\" = { file = \"missing-secret.txt\" } }\n",
+    );
+    assert!(
+        e.starts_with(
+            "error: source `a`: `auth.password_env`: environment variable `FEEDMILL_TEST_CFG_UNSET` is not set\n \
+             --> feeds.toml:4:41\n"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("error: source `a`: `headers.X-Key`: environment variable `FEEDMILL_TEST_CFG_EMPTY` is empty\n --> feeds.toml:5:23"), "{e}");
+    assert!(e.contains("error: source `a`: `headers.X-Other`: cannot read /srv/feeds/missing-secret.txt: "), "{e}");
+    assert!(e.ends_with("feeds.toml: 3 errors found"), "{e}");
+}
+
+#[test]
+fn header_names_are_checked_and_reserved_ones_refused_with_a_reason() {
+    let e = errors(
+        "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\
+         headers = { \"Bad Name\" = \"x\", \"Host\" = \"evil.example\", \"If-None-Match\" = \"x\", \"User-Agent\" = \"x\", \"X-Ok\" = \"line\\nbreak\" }\n",
+    );
+    for message in [
+        "error: source `a`: `Bad Name` is not a valid header name",
+        "error: source `a`: header `Host` cannot be set: it is the URL's host",
+        "error: source `a`: header `If-None-Match` cannot be set: feedmill sends the validators from the last fetch itself",
+        "error: source `a`: header `User-Agent` cannot be set: use the source's `user_agent` key",
+        "error: source `a`: `headers.X-Ok` is not a valid header value",
+    ] {
+        assert!(e.contains(message), "{message} not in {e}");
+    }
+    assert!(e.contains("--> feeds.toml:4:13"), "{e}");
+}
+
+#[test]
+fn auth_proxy_and_request_keys_are_checked() {
+    let src = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
+    let e = errors(&format!("{src}auth = {{ username = \"u\" }}\n"));
+    assert!(
+        e.starts_with("error: source `a`: `auth` needs one of `password_env` or `password_file`\n --> feeds.toml:4:8"),
+        "{e}"
+    );
+    let e = errors(&format!("{src}auth = {{ username = \"u\", password = \"literal\" }}\n"));
+    assert!(e.starts_with("error: unknown key `password` in `auth` of [[sources]] #1\n --> feeds.toml:4:26"), "{e}");
+    assert!(e.contains("did you mean `password_env`?"), "{e}");
+    let e = errors(&format!("{src}headers = {{ \"X-A\" = {{ env = \"A\", file = \"b\" }} }}\n"));
+    assert!(e.starts_with("error: source `a`: `headers.X-A` needs exactly one of `env` or `file`"), "{e}");
+    let e = errors(&format!("{src}headers = {{ \"X-A\" = {{ vne = \"A\" }} }}\n"));
+    assert!(e.starts_with("error: unknown key `vne` in header `X-A` of [[sources]] #1"), "{e}");
+    let e = errors(&format!("{src}proxy = \"socks5://secretuser:hunter2@p.example:1080\"\n"));
+    assert!(e.starts_with("error: source `a`: `proxy` must be an http:// or https:// URL, not `socks5:`"), "{e}");
+    assert!(!e.contains("hunter2"), "the quoted line is redacted: {e}");
+    let e = errors("[fetch]\nproxy = \"not a url\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n");
+    assert!(e.starts_with("error: `proxy` is not a valid URL: relative URL without a base"), "{e}");
+    let e = errors("[[sources]]\nname = \"a\"\nurl = \"feeds/a.xml\"\nuser_agent = \"x\"\ntitle = \" \"\n");
+    assert!(e.contains("error: source `a`: `user_agent` is for http(s) sources"), "{e}");
+    assert!(e.contains("error: source `a`: `title` is empty"), "{e}");
+}
+
+#[test]
+fn config_errors_never_quote_credentials_in_a_url() {
+    let e = errors("[[sources]]\nname = \"a\"\nurl = \"ftp://bob:pw-in-url-4411@a.example/f?token=tok-88aa\"\n");
+    assert!(e.contains("unsupported scheme `ftp:`"), "{e}");
+    assert!(!e.contains("pw-in-url-4411") && !e.contains("tok-88aa"), "{e}");
+    assert!(e.contains("ftp://***@a.example/f?token=***"), "{e}");
 }

@@ -291,9 +291,12 @@ fn source_item(out: &mut String, source: &SourceRef, lang: Lang) {
         push_text(out, &source.name);
         out.push_str("</span>");
     }
-    out.push_str("</p>\n<p><code>");
-    push_text(out, &source.feed_url);
-    out.push_str("</code></p>\n");
+    out.push_str("</p>\n");
+    if let Some(feed_url) = &source.feed_url {
+        out.push_str("<p><code>");
+        push_text(out, feed_url);
+        out.push_str("</code></p>\n");
+    }
     if health.failures > 0 || health.last_success.is_some() {
         out.push_str("<p class=\"meta\">");
         push_text(out, words.last_success);
@@ -308,8 +311,14 @@ fn source_item(out: &mut String, source: &SourceRef, lang: Lang) {
     }
     if let Some(error) = health.last_error.as_deref().filter(|_| health.failures > 0) {
         // Errors usually start with the URL, which is shown just above.
-        let shown =
-            short(error.strip_prefix(source.feed_url.as_str()).and_then(|e| e.strip_prefix(": ")).unwrap_or(error));
+        let shown = short(
+            source
+                .feed_url
+                .as_deref()
+                .and_then(|url| error.strip_prefix(url))
+                .and_then(|e| e.strip_prefix(": "))
+                .unwrap_or(error),
+        );
         out.push_str("<p class=\"err\"");
         if shown != error {
             out.push_str(" title=\"");
@@ -413,6 +422,17 @@ mod tests {
         assert!(shown.starts_with("https://tengrinews.kz/rss: HTTP 503 &lt;Service Unavailable&gt; &amp; \"retry\""));
         assert!(shown.contains("x x…</p>") && !shown.contains("second"), "{shown}");
         assert!(out.contains("&#10;second line\">"));
+    }
+
+    #[test]
+    fn a_source_without_a_published_url_shows_none() {
+        let categories = categories();
+        let mut sources = sources();
+        sources[0].feed_url = None;
+        let out = render(&site(&categories, &sources));
+        assert!(!out.contains("<code>https://abai.kz/rss</code>"), "{out}");
+        assert!(out.contains("Abai.kz — әдеби портал</a>"), "still listed by title");
+        assert!(out.contains("<code>https://tengrinews.kz/rss?lang=kk&amp;full=1</code>"));
     }
 
     #[test]

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use url::Url;
 
 use crate::model::Entry;
 
@@ -70,32 +69,15 @@ pub struct FeedDoc<'a> {
 /// Sources by their configured name.
 pub type SourceIndex<'a> = HashMap<&'a str, &'a SourceRef>;
 
-/// A source's URL as it may be published (OPML `xmlUrl`, RSS `<source url>`, `index.html`): without
-/// the userinfo (`user:pass@`) a configured URL may carry. A path or anything that is not a URL is
-/// returned as it is.
-///
-/// The one place a configured source URL is made public, so that a redactor for other secrets (a
-/// `token=` in the query) has one function to go through.
-pub fn public_feed_url(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if parsed.has_authority() && (!parsed.username().is_empty() || parsed.password().is_some()) => {
-            // Both only fail for URLs that cannot have a host, which `has_authority` ruled out.
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.into()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// One source as listed in `sources.opml` and `index.html`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceRef {
     pub name: String,
     /// The feed's title as read on this run, when known.
     pub title: Option<String>,
-    /// The URL or path feedmill reads (`xmlUrl`).
-    pub feed_url: String,
+    /// The URL or path feedmill reads (`xmlUrl`), its secrets written `***`; `None` for a source with
+    /// `publish_url = false`, which is then in no OPML outline and shows no URL.
+    pub feed_url: Option<String>,
     /// The site's home page (`htmlUrl`), when the feed states one.
     pub site_url: Option<String>,
     /// How fetching it has been going, as the store remembers it after this run.
@@ -159,18 +141,4 @@ pub struct SiteDoc<'a> {
     pub language: Option<&'a str>,
     /// Every configured source, in config order, with its health.
     pub sources: &'a [SourceRef],
-}
-
-#[cfg(test)]
-mod tests {
-    use super::public_feed_url;
-
-    #[test]
-    fn public_feed_urls_carry_no_credentials() {
-        assert_eq!(public_feed_url("http://user:pass@host.kz/feed?token=x"), "http://host.kz/feed?token=x");
-        assert_eq!(public_feed_url("https://user@host.kz/feed"), "https://host.kz/feed");
-        assert_eq!(public_feed_url("https://host.kz/feed#a"), "https://host.kz/feed#a");
-        assert_eq!(public_feed_url("feeds/local.xml"), "feeds/local.xml");
-        assert_eq!(public_feed_url("file:///srv/notes.xml"), "file:///srv/notes.xml");
-    }
 }

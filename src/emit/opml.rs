@@ -3,7 +3,8 @@
 //!
 //! Each category becomes a folder outline (`text` = its title) holding one `type="rss"` outline per
 //! source: `text` and `title` = the feed's title when known, else the source's name; `xmlUrl` = the URL
-//! or path feedmill reads; `htmlUrl` = the site, when known and `http(s)` (it comes from the feed, and importers may
+//! or path feedmill reads (a source with `publish_url = false` has no outline: OPML 2.0 requires
+//! `xmlUrl` on `type="rss"` outlines, and an outline without one would import as nothing); `htmlUrl` = the site, when known and `http(s)` (it comes from the feed, and importers may
 //! make it a link). `all` is not a folder, since it would repeat
 //! every source: only its sources that appear in no other category are listed, at the top level, so
 //! none is lost. `dateModified` is `site.updated` (the newest entry), never the clock.
@@ -12,7 +13,7 @@
 //! `feedmill:category` on a folder is the category's slug, `feedmill:name` on a feed is the source's
 //! name. They are in a namespace of their own ([`NAMESPACE`], declared on `<opml>`), as OPML 2.0 asks
 //! of extension attributes (undeclared ones are errors for the W3C Feed Validator); other readers
-//! ignore them. `xmlUrl` is the source's URL as it may be published (`emit::public_feed_url`: no
+//! ignore them. `xmlUrl` is the source's URL as it may be published (redacted by the pipeline: no
 //! credentials).
 
 use std::collections::HashSet;
@@ -51,8 +52,8 @@ pub fn render(site: &SiteDoc) -> String {
         out.push_str("    </outline>\n");
     }
     // A set only answers membership; the output order is the categories' order.
-    let in_folder: HashSet<&str> = folders.iter().flat_map(|c| &c.sources).map(|s| s.feed_url.as_str()).collect();
-    for source in all.iter().flat_map(|c| &c.sources).filter(|s| !in_folder.contains(s.feed_url.as_str())) {
+    let in_folder: HashSet<&str> = folders.iter().flat_map(|c| &c.sources).map(|s| s.name.as_str()).collect();
+    for source in all.iter().flat_map(|c| &c.sources).filter(|s| !in_folder.contains(s.name.as_str())) {
         outline(&mut out, "    ", source);
     }
     out.push_str("  </body>\n");
@@ -61,6 +62,7 @@ pub fn render(site: &SiteDoc) -> String {
 }
 
 fn outline(out: &mut String, indent: &str, source: &SourceRef) {
+    let Some(feed_url) = &source.feed_url else { return };
     let text = source.title.as_deref().unwrap_or(&source.name);
     out.push_str(indent);
     out.push_str("<outline type=\"rss\" text=\"");
@@ -68,7 +70,7 @@ fn outline(out: &mut String, indent: &str, source: &SourceRef) {
     out.push_str("\" title=\"");
     push_attr(out, text);
     out.push_str("\" xmlUrl=\"");
-    push_attr(out, &source.feed_url);
+    push_attr(out, feed_url);
     out.push_str("\" feedmill:name=\"");
     push_attr(out, &source.name);
     out.push('"');
@@ -113,5 +115,19 @@ mod tests {
         assert!(out.contains("<opml version=\"2.0\" xmlns:feedmill=\"https://github.com/feedmill/feedmill#opml\">"));
         assert!(out.contains(" feedmill:name=\"abai\"") && out.contains(" feedmill:category=\"kz-news\""), "{out}");
         assert!(!out.contains("feedmillName") && !out.contains("feedmillCategory"));
+    }
+
+    #[test]
+    fn a_source_without_a_published_url_has_no_outline() {
+        let mut categories = categories();
+        for c in &mut categories {
+            for s in c.sources.iter_mut().filter(|s| s.name == "abai") {
+                s.feed_url = None;
+            }
+        }
+        let out = render(&site(&categories, &sources()));
+        assert_well_formed(&out);
+        assert_eq!(out.matches("xmlUrl=").count(), 3, "{out}");
+        assert!(!out.contains("feedmill:name=\"abai\"") && !out.contains("abai.kz/rss"), "{out}");
     }
 }

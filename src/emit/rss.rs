@@ -34,7 +34,7 @@
 use std::fmt::Write as _;
 
 use super::fmt::{capacity_hint, element, push_attr, push_rfc822, push_text};
-use super::{public_feed_url, FeedDoc, SourceIndex, GENERATOR};
+use super::{FeedDoc, SourceIndex, GENERATOR};
 use crate::model::{Entry, Person};
 
 /// The Media RSS namespace, for the enclosures after the first.
@@ -146,7 +146,7 @@ fn item(out: &mut String, entry: &Entry, sources: Option<&SourceIndex>) {
     }
     if let Some((feed_url, title)) = sources.and_then(|sources| channel_source(entry, sources)) {
         out.push_str("      <source url=\"");
-        push_attr(out, &feed_url);
+        push_attr(out, feed_url);
         out.push_str("\">");
         push_text(out, title);
         out.push_str("</source>\n");
@@ -163,12 +163,13 @@ fn item(out: &mut String, entry: &Entry, sources: Option<&SourceIndex>) {
     out.push_str("    </item>\n");
 }
 
-/// The feed URL and title of the first `via` source that has a public http(s) feed URL: what RSS's
-/// `<source>` names (a path or `file:` URL is no channel a reader could subscribe to).
-fn channel_source<'a>(entry: &Entry, sources: &SourceIndex<'a>) -> Option<(String, &'a str)> {
+/// The feed URL and title of the first `via` source that has a published http(s) feed URL: what RSS's
+/// `<source>` names (a path or `file:` URL is no channel a reader could subscribe to). `feed_url` comes
+/// redacted, and is `None` for a source with `publish_url = false`.
+fn channel_source<'a>(entry: &Entry, sources: &SourceIndex<'a>) -> Option<(&'a str, &'a str)> {
     entry.via.iter().find_map(|via| {
         let source = sources.get(via.source.as_str())?;
-        let url = public_feed_url(&source.feed_url);
+        let url = source.feed_url.as_deref()?;
         let public = url.starts_with("https://") || url.starts_with("http://");
         public.then(|| (url, source.title.as_deref().unwrap_or(&source.name)))
     })
@@ -255,8 +256,8 @@ mod tests {
         assert!(out.contains("<pubDate>Thu, 11 Jul 2019 09:00:00 +0000</pubDate>"), "{out}");
     }
 
-    /// `<source>` names the other copy's channel (feed URL and title), never an article, never a
-    /// password; `atom:link rel="via"` keeps the article URLs.
+    /// `<source>` names the other copy's channel (feed URL and title), never an article; a source whose
+    /// URL is not published gives none; `atom:link rel="via"` keeps the article URLs.
     #[test]
     fn source_names_the_channel_without_credentials() {
         let (entries, urls) = (entries(), urls());
@@ -268,16 +269,20 @@ mod tests {
         let secret = crate::emit::SourceRef {
             name: "tengri".into(),
             title: Some("Tengri News".into()),
-            feed_url: "https://user:hunter2@tengrinews.kz/rss".into(),
+            feed_url: Some("https://tengrinews.kz/rss".into()),
             site_url: None,
             health: Default::default(),
         };
         let index: SourceIndex = [("tengri", &secret)].into_iter().collect();
         let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
         assert!(out.contains("<source url=\"https://tengrinews.kz/rss\">Tengri News</source>"), "{out}");
-        assert!(!out.contains("hunter2"));
 
-        let local = crate::emit::SourceRef { feed_url: "feeds/tengri.xml".into(), ..secret };
+        let private = crate::emit::SourceRef { feed_url: None, ..secret.clone() };
+        let index: SourceIndex = [("tengri", &private)].into_iter().collect();
+        let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
+        assert!(!out.contains("<source"), "publish_url = false: {out}");
+
+        let local = crate::emit::SourceRef { feed_url: Some("feeds/tengri.xml".into()), ..secret };
         let index: SourceIndex = [("tengri", &local)].into_iter().collect();
         let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
         assert!(!out.contains("<source"), "a path is no channel: {out}");

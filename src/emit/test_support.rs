@@ -153,7 +153,7 @@ fn source(name: &str, title: Option<&str>, feed_url: &str, site_url: Option<&str
     SourceRef {
         name: name.into(),
         title: title.map(Into::into),
-        feed_url: feed_url.into(),
+        feed_url: Some(feed_url.into()),
         site_url: site_url.map(Into::into),
         health,
     }

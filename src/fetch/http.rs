@@ -16,7 +16,7 @@ use url::Url;
 
 use super::guard::{NeverResolves, Refused};
 use super::retry::{self, Retry};
-use super::{Body, Failure, FetchError, FetchMeta, Fetched, Fetcher, Validators};
+use super::{Body, Failure, FetchError, FetchMeta, Fetched, Fetcher, RequestSettings, Validators};
 
 /// What one request of a redirect chain led to.
 enum Hop {
@@ -33,7 +33,12 @@ impl Fetcher {
     }
 
     /// One attempt: follows redirects from `url` and reads the final body.
-    pub(super) async fn attempt(&self, url: &Url, validators: &Validators) -> Result<Fetched, Failure> {
+    pub(super) async fn attempt(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        request: &RequestSettings,
+    ) -> Result<Fetched, Failure> {
         let mut current = url.clone();
         let mut redirects = 0;
         let mut all_permanent = true;
@@ -45,7 +50,7 @@ impl Fetcher {
             }
             let permit = self.host_permit(&current).await;
             let hop_started = Instant::now();
-            let hop = tokio::time::timeout(budget, self.hop(&current, validators)).await;
+            let hop = tokio::time::timeout(budget, self.hop(&current, validators, request)).await;
             drop(permit);
             budget = budget.saturating_sub(hop_started.elapsed());
             let hop = hop.map_err(|_| Failure {
@@ -71,7 +76,12 @@ impl Fetcher {
                             retry: Retry::No,
                         });
                     }
-                    tracing::debug!(from = %current, to = %to, permanent, "redirect");
+                    tracing::debug!(
+                        from = %crate::redact::url_of(&current),
+                        to = %crate::redact::url_of(&to),
+                        permanent,
+                        "redirect"
+                    );
                     all_permanent &= permanent;
                     current = to;
                 }
@@ -79,8 +89,20 @@ impl Fetcher {
         }
     }
 
-    async fn hop(&self, url: &Url, validators: &Validators) -> Result<Hop, Failure> {
-        let mut request = self.client.get(url.clone());
+    async fn hop(&self, url: &Url, validators: &Validators, settings: &RequestSettings) -> Result<Hop, Failure> {
+        let client = self.client_for(settings.proxy.as_ref()).map_err(|error| Failure { error, retry: Retry::No })?;
+        let mut request = client.get(url.clone());
+        if let Some(agent) = &settings.user_agent {
+            request = request.header(header::USER_AGENT, agent.clone());
+        }
+        if settings.credentials_for(url.host_str()) {
+            for (name, value) in &settings.headers {
+                request = request.header(name.clone(), value.clone());
+            }
+            if let Some(auth) = &settings.auth {
+                request = request.basic_auth(&auth.username, Some(auth.password.expose()));
+            }
+        }
         // A validator that is not a valid header value cannot have come from a server; skip it.
         if let Some(etag) = validators.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
             request = request.header(header::IF_NONE_MATCH, etag);
@@ -164,7 +186,7 @@ impl Fetcher {
                 }
                 Ok(Err(source)) => {
                     return Err(Failure {
-                        error: FetchError::Body { url: url.clone(), attempts: 0, source },
+                        error: FetchError::Body { url: url.clone(), attempts: 0, source: source.without_url() },
                         retry: Retry::Backoff,
                     })
                 }
@@ -180,6 +202,8 @@ impl Fetcher {
 }
 
 pub(super) fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
+    // The error names the URL itself, userinfo and query included; ours names it redacted.
+    let source = source.without_url();
     if let Some(refused) = Refused::find(&source) {
         return refused_failure(url, refused);
     }

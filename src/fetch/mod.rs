@@ -30,6 +30,8 @@
 mod file;
 mod guard;
 mod http;
+mod request;
+pub use request::{BasicAuth, RequestSettings};
 mod retry;
 pub(crate) use retry::status_is_retryable;
 #[cfg(test)]
@@ -81,6 +83,9 @@ pub struct FetchSettings {
     /// `false` refuses targets whose address is loopback, private, link-local, CGNAT, unspecified,
     /// multicast or broadcast (see `guard`): for configs whose URLs other people choose.
     pub allow_private_networks: bool,
+    /// `[fetch] proxy`: the HTTP proxy requests go through, unless a source names its own. A secret
+    /// because a proxy URL may carry credentials.
+    pub proxy: Option<crate::redact::Secret>,
 }
 
 impl Default for FetchSettings {
@@ -97,6 +102,7 @@ impl Default for FetchSettings {
             max_redirects: 10,
             user_agent: USER_AGENT.to_owned(),
             allow_private_networks: true,
+            proxy: None,
         }
     }
 }
@@ -136,7 +142,7 @@ impl Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Location::Http(url) => write!(f, "{url}"),
+            Location::Http(url) => f.write_str(&crate::redact::url_of(url)),
             Location::File(path) => write!(f, "{}", path.display()),
         }
     }
@@ -148,15 +154,15 @@ impl fmt::Display for Location {
 pub enum LocationError {
     #[error("empty location")]
     Empty,
-    #[error("`{input}`: unsupported scheme `{scheme}:` (use http://, https://, file:// or a path)")]
+    #[error("`{}`: unsupported scheme `{scheme}:` (use http://, https://, file:// or a path)", crate::redact::url(.input))]
     UnsupportedScheme { input: String, scheme: String },
-    #[error("`{input}`: invalid URL")]
+    #[error("`{}`: invalid URL", crate::redact::text(.input))]
     InvalidUrl {
         input: String,
         #[source]
         source: url::ParseError,
     },
-    #[error("`{input}`: a file URL must name a local path")]
+    #[error("`{}`: a file URL must name a local path", crate::redact::url(.input))]
     NotALocalPath { input: String },
 }
 
@@ -249,7 +255,7 @@ impl FetchMeta {
 pub enum FetchError {
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
-    #[error("{url}: cannot connect{}", attempts_note(.attempts))]
+    #[error("{}: cannot connect{}", crate::redact::url_of(.url), attempts_note(.attempts))]
     Connect {
         url: Url,
         attempts: u32,
@@ -257,38 +263,38 @@ pub enum FetchError {
         source: reqwest::Error,
     },
     /// An https:// URL whose server answered the TLS handshake with something else (plain HTTP, usually).
-    #[error("{url}: the server does not speak TLS on this port (plain HTTP? try http://)")]
+    #[error("{}: the server does not speak TLS on this port (plain HTTP? try http://)", crate::redact::url_of(.url))]
     NotTls { url: Url, attempts: u32 },
-    #[error("{url}: request failed{}", attempts_note(.attempts))]
+    #[error("{}: request failed{}", crate::redact::url_of(.url), attempts_note(.attempts))]
     Request {
         url: Url,
         attempts: u32,
         #[source]
         source: reqwest::Error,
     },
-    #[error("{url}: no complete response within {after:?}{}", attempts_note(.attempts))]
+    #[error("{}: no complete response within {after:?}{}", crate::redact::url_of(.url), attempts_note(.attempts))]
     Timeout { url: Url, after: Duration, attempts: u32 },
-    #[error("{url}: body stalled, nothing received for {idle:?}{}", attempts_note(.attempts))]
+    #[error("{}: body stalled, nothing received for {idle:?}{}", crate::redact::url_of(.url), attempts_note(.attempts))]
     Stalled { url: Url, idle: Duration, attempts: u32 },
-    #[error("{url}: HTTP {status}{}{}", reason(.status), attempts_note(.attempts))]
+    #[error("{}: HTTP {status}{}{}", crate::redact::url_of(.url), reason(.status), attempts_note(.attempts))]
     Status { url: Url, status: u16, attempts: u32 },
-    #[error("{url}: body larger than the {limit}-byte limit")]
+    #[error("{}: body larger than the {limit}-byte limit", crate::redact::url_of(.url))]
     TooLarge { url: Url, limit: u64, attempts: u32 },
-    #[error("{url}: more than {limit} redirects")]
+    #[error("{}: more than {limit} redirects", crate::redact::url_of(.url))]
     TooManyRedirects { url: Url, limit: usize, attempts: u32 },
-    #[error("{url}: bad redirect: {reason}")]
+    #[error("{}: bad redirect: {}", crate::redact::url_of(.url), crate::redact::text(.reason))]
     BadRedirect { url: Url, reason: String, attempts: u32 },
     /// The SSRF guard refused the target; `reason` says what the address is.
-    #[error("{url}: refused: {reason} and [fetch] allow_private_networks = false")]
+    #[error("{}: refused: {reason} and [fetch] allow_private_networks = false", crate::redact::url_of(.url))]
     Refused { url: Url, reason: String, attempts: u32 },
-    #[error("{url}: reading the body failed{}", attempts_note(.attempts))]
+    #[error("{}: reading the body failed{}", crate::redact::url_of(.url), attempts_note(.attempts))]
     Body {
         url: Url,
         attempts: u32,
         #[source]
         source: reqwest::Error,
     },
-    #[error("{url}: server asks to retry in {}s, longer than the {}s this run waits; try again later", .wait.as_secs(), .cap.as_secs())]
+    #[error("{}: server asks to retry in {}s, longer than the {}s this run waits; try again later", crate::redact::url_of(.url), .wait.as_secs(), .cap.as_secs())]
     RetryAfterTooLong { url: Url, wait: Duration, cap: Duration, attempts: u32 },
     #[error("{}: cannot read", path.display())]
     File {
@@ -358,9 +364,13 @@ impl FetchError {
 }
 
 /// Fetches locations with one shared HTTP client. Share one `Fetcher` across all the sources of a run.
+/// A source with its own proxy gets a client of its own, built once per distinct proxy and shared by
+/// every source naming it (a client holds its proxy; user agent, headers and auth go per request).
 #[derive(Debug)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// Per-source proxies' clients, by proxy URL.
+    proxied: Mutex<HashMap<String, reqwest::Client>>,
     settings: FetchSettings,
     /// One semaphore per `host:port`, created on first use.
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -375,27 +385,28 @@ impl Fetcher {
     }
 
     fn with_guard(settings: FetchSettings, guard: guard::Guard) -> Result<Self, FetchError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
         let guard = (!settings.allow_private_networks).then(|| Arc::new(guard));
-        let builder = reqwest::Client::builder();
-        // Tests talk to 127.0.0.1 only: a proxy from the environment must not carry them anywhere else.
-        #[cfg(test)]
-        let builder = builder.no_proxy();
-        let client = builder
-            .dns_resolver(Arc::new(guard::Resolver(guard.clone())))
-            .use_rustls_tls()
-            .user_agent(settings.user_agent.as_str())
-            .default_headers(headers)
-            .connect_timeout(settings.connect_timeout)
-            // Followed by hand in `http`: per-hop host permits and the permanent-move signal.
-            .redirect(reqwest::redirect::Policy::none())
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .build()
-            .map_err(FetchError::Client)?;
-        Ok(Fetcher { client, settings, hosts: Mutex::default(), jitter: Mutex::new(fastrand::Rng::new()), guard })
+        let client = build_client(&settings, guard.clone(), settings.proxy.as_ref())?;
+        Ok(Fetcher {
+            client,
+            proxied: Mutex::default(),
+            settings,
+            hosts: Mutex::default(),
+            jitter: Mutex::new(fastrand::Rng::new()),
+            guard,
+        })
+    }
+
+    /// The client for a request through `proxy` (`None`: the shared client).
+    fn client_for(&self, proxy: Option<&crate::redact::Secret>) -> Result<reqwest::Client, FetchError> {
+        let Some(proxy) = proxy else { return Ok(self.client.clone()) };
+        let mut clients = self.proxied.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(proxy.expose()) {
+            return Ok(client.clone());
+        }
+        let client = build_client(&self.settings, self.guard.clone(), Some(proxy))?;
+        clients.insert(proxy.expose().to_owned(), client.clone());
+        Ok(client)
     }
 
     pub fn settings(&self) -> &FetchSettings {
@@ -404,15 +415,30 @@ impl Fetcher {
 
     /// Fetches one location, retrying transient HTTP failures. `validators` are ignored for files.
     pub async fn fetch(&self, location: &Location, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch_with(location, validators, &RequestSettings::default()).await
+    }
+
+    /// [`Fetcher::fetch`] with a source's own user agent, headers, auth and proxy.
+    pub async fn fetch_with(
+        &self,
+        location: &Location,
+        validators: &Validators,
+        request: &RequestSettings,
+    ) -> Result<Fetched, FetchError> {
         match location {
-            Location::Http(url) => self.fetch_http(url, validators).await,
+            Location::Http(url) => self.fetch_http(url, validators, request).await,
             Location::File(path) => file::read(path, self.settings.max_body_bytes).await,
         }
     }
 
-    async fn fetch_http(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+    async fn fetch_http(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        request: &RequestSettings,
+    ) -> Result<Fetched, FetchError> {
         let started = Instant::now();
-        let (mut fetched, attempts) = self.retrying(url, || self.attempt(url, validators)).await?;
+        let (mut fetched, attempts) = self.retrying(url, || self.attempt(url, validators, request)).await?;
         let meta = fetched.meta_mut();
         meta.attempts = attempts;
         meta.elapsed = started.elapsed();
@@ -444,7 +470,7 @@ impl Fetcher {
             };
             match wait {
                 Some(wait) if attempt_no < tries => {
-                    tracing::debug!(%url, attempt = attempt_no, ?wait, error = %failure.error, "retrying");
+                    tracing::debug!(url = %crate::redact::url_of(url), attempt = attempt_no, ?wait, error = %failure.error, "retrying");
                     tokio::time::sleep(wait).await;
                     attempt_no += 1;
                 }
@@ -464,6 +490,38 @@ impl Fetcher {
         };
         semaphore.acquire_owned().await.ok()
     }
+}
+
+/// The client every request of a run shares (or, with `proxy`, those of the sources naming that proxy).
+fn build_client(
+    settings: &FetchSettings,
+    guard: Option<Arc<guard::Guard>>,
+    proxy: Option<&crate::redact::Secret>,
+) -> Result<reqwest::Client, FetchError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
+    let builder = reqwest::Client::builder();
+    // Tests talk to 127.0.0.1 only: a proxy from the environment must not carry them anywhere else.
+    #[cfg(test)]
+    let builder = builder.no_proxy();
+    let builder = match proxy {
+        // The URL was checked with the config; an error here would print it, so it is dropped.
+        Some(p) => builder.proxy(reqwest::Proxy::all(p.expose()).map_err(|e| FetchError::Client(e.without_url()))?),
+        None => builder,
+    };
+    builder
+        .dns_resolver(Arc::new(guard::Resolver(guard)))
+        .use_rustls_tls()
+        .user_agent(settings.user_agent.as_str())
+        .default_headers(headers)
+        .connect_timeout(settings.connect_timeout)
+        // Followed by hand in `http`: per-hop host permits and the permanent-move signal.
+        .redirect(reqwest::redirect::Policy::none())
+        .gzip(true)
+        .brotli(true)
+        .deflate(true)
+        .build()
+        .map_err(|e| FetchError::Client(e.without_url()))
 }
 
 /// A failed attempt and whether it is worth another.
@@ -1045,6 +1103,112 @@ mod tests {
         let err = fetcher.fetch(&Location::File(missing.clone()), &Validators::default()).await.unwrap_err();
         assert!(matches!(&err, FetchError::File { path, .. } if *path == missing), "{err:?}");
         assert!(err.to_string().contains("missing.xml"));
+    }
+
+    fn private_request(server: &TestServer) -> RequestSettings {
+        let mut key = HeaderValue::from_static("key-3e1f");
+        key.set_sensitive(true);
+        RequestSettings {
+            user_agent: Some(HeaderValue::from_static("PrivateReader/1.0")),
+            headers: vec![(header::HeaderName::from_static("x-api-key"), key)],
+            auth: Some(BasicAuth { username: "alice".into(), password: crate::redact::Secret::new("pw-9d2c".into()) }),
+            proxy: None,
+            credentials_host: Url::parse(&server.url("/")).unwrap().host_str().map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sources_user_agent_headers_and_auth_reach_the_server() {
+        let server = TestServer::start();
+        server.route("/private", [Reply::ok("<rss/>")]);
+        let fetcher = Fetcher::new(settings()).unwrap();
+        let location = Location::Http(Url::parse(&server.url("/private")).unwrap());
+        let got = fetcher.fetch_with(&location, &Validators::default(), &private_request(&server)).await;
+        assert_eq!(body(got).bytes, b"<rss/>");
+        let request = &server.requests_to("/private")[0];
+        assert_eq!(request.header("user-agent"), Some("PrivateReader/1.0"));
+        assert_eq!(request.header("x-api-key"), Some("key-3e1f"));
+        // base64("alice:pw-9d2c")
+        assert_eq!(request.header("authorization"), Some("Basic YWxpY2U6cHctOWQyYw=="));
+        assert!(request.header("accept").is_some(), "the shared client's defaults stay");
+
+        // The shared client is unchanged for everyone else.
+        body(fetcher.fetch(&location, &Validators::default()).await);
+        let plain = &server.requests_to("/private")[1];
+        assert_eq!((plain.header("user-agent"), plain.header("authorization")), (Some(USER_AGENT), None));
+    }
+
+    #[tokio::test]
+    async fn credentials_are_not_sent_to_another_host_after_a_redirect() {
+        let server = TestServer::start();
+        let port = Url::parse(&server.url("/")).unwrap().port().unwrap();
+        // `localhost` and 127.0.0.1 are one server, but two hosts to the fetcher.
+        server.route("/private", [Reply::redirect(302, &format!("http://localhost:{port}/elsewhere"))]);
+        server.route("/elsewhere", [Reply::ok("<rss/>")]);
+        let fetcher = Fetcher::new(settings()).unwrap();
+        let location = Location::Http(Url::parse(&server.url("/private")).unwrap());
+        body(fetcher.fetch_with(&location, &Validators::default(), &private_request(&server)).await);
+        let first = &server.requests_to("/private")[0];
+        assert!(first.header("authorization").is_some() && first.header("x-api-key").is_some());
+        let hop = &server.requests_to("/elsewhere")[0];
+        assert_eq!((hop.header("authorization"), hop.header("x-api-key")), (None, None));
+        assert_eq!(hop.header("user-agent"), Some("PrivateReader/1.0"), "the user agent is no secret");
+    }
+
+    /// The test server plays the proxy: a request for an http:// URL through a proxy is sent to the proxy
+    /// with the whole URL as its target. `.invalid` never resolves, so only the proxy can answer it.
+    #[tokio::test]
+    async fn requests_go_through_the_sources_proxy_or_the_global_one() {
+        let proxy = TestServer::start();
+        proxy.route("http://feed.invalid/rss", [Reply::ok("<rss>via proxy</rss>")]);
+        let location = Location::Http(Url::parse("http://feed.invalid/rss").unwrap());
+        let proxy_url = proxy.url("").replacen("http://", "http://puser:ppass-61@", 1);
+
+        let fetcher = Fetcher::new(settings()).unwrap();
+        let request =
+            RequestSettings { proxy: Some(crate::redact::Secret::new(proxy_url.clone())), ..Default::default() };
+        let got = fetcher.fetch_with(&location, &Validators::default(), &request).await;
+        assert_eq!(body(got).bytes, b"<rss>via proxy</rss>");
+        let seen = &proxy.requests_to("http://feed.invalid/rss")[0];
+        assert_eq!(seen.header("host"), Some("feed.invalid"));
+        // base64("puser:ppass-61")
+        assert_eq!(seen.header("proxy-authorization"), Some("Basic cHVzZXI6cHBhc3MtNjE="));
+        // Direct, the same fetcher cannot reach the name at all.
+        let direct = fetcher.fetch(&location, &Validators::default()).await.unwrap_err();
+        assert!(matches!(direct, FetchError::Connect { .. }), "{direct:?}");
+
+        let global = FetchSettings { proxy: Some(crate::redact::Secret::new(proxy_url)), ..settings() };
+        let fetcher = Fetcher::new(global).unwrap();
+        assert_eq!(body(fetcher.fetch(&location, &Validators::default()).await).bytes, b"<rss>via proxy</rss>");
+        assert_eq!(proxy.requests_to("http://feed.invalid/rss").len(), 2);
+    }
+
+    #[tokio::test]
+    async fn errors_never_show_the_urls_credentials() {
+        let server = TestServer::start();
+        server.route("/feed?token=tok-c0ffee", [Reply::status(500)]);
+        let url = server.url("/feed?token=tok-c0ffee").replacen("http://", "http://bob:pw-c0ffee@", 1);
+        let fetcher = Fetcher::new(FetchSettings { tries: 1, ..settings() }).unwrap();
+        let err = fetcher.fetch(&Location::Http(Url::parse(&url).unwrap()), &Validators::default()).await.unwrap_err();
+        let chain = crate::report::error_chain(&err);
+        assert_eq!(
+            chain,
+            format!(
+                "{}: HTTP 500 Internal Server Error",
+                server.url("/feed?token=***").replacen("http://", "http://***@", 1)
+            )
+        );
+        assert_eq!(
+            server.requests_to("/feed?token=tok-c0ffee")[0].header("authorization"),
+            Some("Basic Ym9iOnB3LWMwZmZlZQ==")
+        );
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let closed = Url::parse(&format!("http://bob:pw-c0ffee@127.0.0.1:{port}/f?key=tok-c0ffee")).unwrap();
+        let err = fetcher.fetch(&Location::Http(closed), &Validators::default()).await.unwrap_err();
+        let chain = crate::report::error_chain(&err);
+        assert!(chain.starts_with(&format!("http://***@127.0.0.1:{port}/f?key=***: cannot connect")), "{chain}");
+        assert!(!chain.contains("c0ffee"), "{chain}");
     }
 
     #[test]

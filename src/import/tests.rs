@@ -145,7 +145,7 @@ fn export_then_import_gives_the_same_sources_and_categories() {
             .map(|s| SourceRef {
                 name: s.name.clone(),
                 title: (s.name == "abai").then(|| "Abai.kz — әдеби портал".to_owned()),
-                feed_url: s.url.clone(),
+                feed_url: Some(s.url.clone()),
                 site_url: None,
                 health: Default::default(),
             })

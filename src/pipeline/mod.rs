@@ -358,7 +358,8 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
 /// content version and feedmill's version.
 fn build_key(config: &Config, out_dir: &Path, content_version: u64, health: &HashMap<String, Health>) -> String {
-    let sources: Vec<_> = config.sources.iter().map(|s| (&s.name, &s.url, &s.categories)).collect();
+    let sources: Vec<_> =
+        config.sources.iter().map(|s| (&s.name, &s.url, &s.categories, &s.title, s.publish_url)).collect();
     // index.html shows each source's health. Only what it shows counts, and the last success by its day:
     // with the time of day, every fetch would rebuild every output.
     let health: Vec<_> = config.sources.iter().map(|s| health.get(&s.name)).collect();

@@ -12,6 +12,7 @@ use url::Url;
 use crate::config::{Config, ALL};
 use crate::emit::{self, write::Staged, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef};
 use crate::model::Entry;
+use crate::redact;
 use crate::report::{error_chain, RunReport};
 use crate::store::SourceState;
 
@@ -44,19 +45,18 @@ pub(super) fn write_outputs(
         .iter()
         .map(|s| {
             let state = states.get(&s.name);
-            // Published in sources.opml, index.html and RSS `<source>`: never with credentials, not
-            // even inside the last error's message, which names the URL as configured.
-            let feed_url = emit::public_feed_url(&s.url);
+            // A source whose URL is private shows none, not even inside its last error.
+            let error = |e: &str| if s.publish_url { redact::text(e) } else { redact::hide_urls(e) };
             SourceRef {
                 name: s.name.clone(),
-                title: state.and_then(|st| st.title.clone()),
+                title: s.title.clone().or_else(|| state.and_then(|st| st.title.clone())),
+                feed_url: s.publish_url.then(|| redact::url(&s.url)),
                 site_url: state.and_then(|st| st.site_url.clone()),
                 health: state.map_or_else(SourceHealth::default, |st| SourceHealth {
                     last_success: st.last_success,
                     failures: st.failures,
-                    last_error: st.last_error.as_ref().map(|e| e.replace(&s.url, &feed_url)),
+                    last_error: st.last_error.as_deref().map(error),
                 }),
-                feed_url,
             }
         })
         .collect();

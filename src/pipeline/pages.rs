@@ -66,7 +66,8 @@ pub(super) async fn read(
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {
-        Location::Http(url) => Some(body.meta.final_url.clone().unwrap_or_else(|| url.clone())),
+        // Relative links resolve against it: the source's credentials must not end up in them.
+        Location::Http(url) => Some(crate::redact::public_base(body.meta.final_url.as_ref().unwrap_or(url))),
         Location::File(path) => Url::from_file_path(path).ok(),
     };
     let (mut understood, discovered) = match &source.kind {
@@ -139,12 +140,12 @@ async fn read_feed(
             "{page_url} is an HTML page that advertises no feed; run `feedmill discover {page_url}` for a kind = \"html\" config"
         ));
     };
-    let body = match fetcher.fetch(&Location::Http(feed.clone()), &Validators::default()).await {
+    let body = match fetcher.fetch_with(&Location::Http(feed.clone()), &Validators::default(), &source.request).await {
         Ok(Fetched::Body(body)) => body,
         Ok(Fetched::NotModified { .. }) => return Err(format!("{feed}: 304 to an unconditional request")),
         Err(e) => return Err(format!("the feed {page_url} advertises: {}", error_chain(&e))),
     };
-    let doc = body.meta.final_url.clone().unwrap_or_else(|| feed.clone());
+    let doc = crate::redact::public_base(body.meta.final_url.as_ref().unwrap_or(&feed));
     let understood = blocking(move || cx.understand(&body.bytes, body.content_type.as_deref(), Some(&doc)))
         .await?
         .map_err(|(e, _)| format!("the feed {page_url} advertises ({feed}): {}", error_chain(&e)))?;
@@ -181,7 +182,7 @@ async fn read_listing(
         raw.entries.extend(found.entries.into_iter().filter(|e| !seen.contains(&e.link)));
         raw.warnings.extend(found.warnings.into_iter().map(|w| format!("page {page}: {w}")));
         let Some(next) = found.next_page.filter(|_| page < *pages) else { break };
-        match fetcher.fetch(&Location::Http(next.clone()), &Validators::default()).await {
+        match fetcher.fetch_with(&Location::Http(next.clone()), &Validators::default(), &source.request).await {
             Ok(Fetched::Body(b)) => (body, page_url) = (b, next),
             Ok(Fetched::NotModified { .. }) => break,
             Err(e) => {
@@ -262,7 +263,7 @@ async fn fetch_article(
     url: Url,
     now: DateTime<Utc>,
 ) -> Result<extract::Article, String> {
-    let body = match fetcher.fetch(&Location::Http(url.clone()), &Validators::default()).await {
+    let body = match fetcher.fetch_with(&Location::Http(url.clone()), &Validators::default(), &source.request).await {
         Ok(Fetched::Body(body)) => body,
         Ok(Fetched::NotModified { .. }) => return Err(format!("{url}: 304 to an unconditional request")),
         Err(e) => return Err(error_chain(&e)),

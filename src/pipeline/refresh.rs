@@ -54,7 +54,9 @@ fn next_wake(config: &Config, store: &Store, every: Duration, now: DateTime<Utc>
     let next = config
         .sources
         .iter()
-        // A dead source (410 Gone) is never due again: it does not wake the loop.
+        // A dead source (410 Gone) is never due again, and a disabled one is never fetched: neither wakes
+        // the loop.
+        .filter(|s| s.enabled)
         .filter_map(|s| states.get(&s.name)?.next_due(&s.url, Some(every)))
         .min();
     let wait =

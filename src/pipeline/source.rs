@@ -53,6 +53,10 @@ pub(super) async fn read_source(
         Some(url) if matches!(source.location, Location::Http(_)) => Location::Http(url),
         _ => source.location.clone(),
     };
+    if !source.enabled {
+        report.status = Status::Disabled;
+        return SourceResult { report, update: None };
+    }
     if let Some(since) = state.dead_since(&source.url).filter(|_| !opts.force) {
         report.status = Status::Dead { since };
         return SourceResult { report, update: None };
@@ -75,7 +79,7 @@ pub(super) async fn read_source(
     let stored = pages::Stored { listings, ..stored };
     state.last_fetch = Some(now);
     let mut entries = EntriesUpdate::Unknown;
-    match fetcher.fetch(&location, &state.validators).await {
+    match fetcher.fetch_with(&location, &state.validators, &source.request).await {
         Err(e) => {
             report.http_status = match &e {
                 FetchError::Status { status, .. } => Some(*status),
@@ -124,7 +128,11 @@ pub(super) async fn read_source(
                 match pages::read(fetcher, source, body, &location, stored, now).await {
                     Ok(pages::Read { understood: u, discovered, identified }) => {
                         if let Some(feed) = discovered {
-                            tracing::info!(source = %source.name, %feed, "using the feed the page advertises");
+                            tracing::info!(
+                                source = %source.name,
+                                feed = %crate::redact::url_of(&feed),
+                                "using the feed the page advertises"
+                            );
                             state.url_in_use = Some(feed.into());
                         }
                         report.format = Some(format_label(&u.raw));
@@ -149,6 +157,8 @@ pub(super) async fn read_source(
                         entries = EntriesUpdate::Parsed(identified.entries);
                     }
                     Err(error) => {
+                        // Messages built from the page's or the feed's URL: the source's own may be in them.
+                        let error = crate::redact::text(&error);
                         state.failures += 1;
                         state.next_fetch =
                             Some(schedule::after_failure(now, state.failures, None, bounds, fastrand::f64()));
@@ -197,7 +207,7 @@ fn note_redirect(state: &mut SourceState, meta: &FetchMeta, now: DateTime<Utc>) 
     };
     if let Some(seen) = &state.redirect {
         if seen.count >= REDIRECT_ADOPT_COUNT && now - seen.first_seen >= REDIRECT_ADOPT_AFTER {
-            tracing::info!(to = %seen.target, "permanent redirect adopted");
+            tracing::info!(to = %crate::redact::url(&seen.target), "permanent redirect adopted");
             state.url_in_use = Some(seen.target.clone());
             state.redirect = None;
         }

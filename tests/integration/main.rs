@@ -25,6 +25,7 @@ mod lock;
 mod outputs;
 mod properties;
 mod round_trip;
+mod secrets;
 mod serve;
 mod sites;
 mod watch;

@@ -148,4 +148,21 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE entries ADD COLUMN raw_digest BLOB;
     "#,
+    // 11: each source's stable identity and what its entries were read under. `source_key` is the name
+    // it had when first seen (so every id already published stays) and prefixes the ids derived for it;
+    // `rank` is the order sources were first met in, which breaks ties in the story merge instead of
+    // the config's order (filled in config order by the first run after this migration, the order the
+    // kept stories were merged in). `config_digest` is what shaped its entries (`pipeline::source`'s
+    // `shaping_digest`), `raw_*` the last body read (deflated), its type and URL, to read it again
+    // when the digest changes.
+    r#"
+    ALTER TABLE sources ADD COLUMN source_key TEXT;
+    UPDATE sources SET source_key = name;
+    CREATE UNIQUE INDEX sources_key ON sources (source_key);
+    ALTER TABLE sources ADD COLUMN rank INTEGER;
+    ALTER TABLE sources ADD COLUMN config_digest TEXT;
+    ALTER TABLE sources ADD COLUMN raw_body BLOB;
+    ALTER TABLE sources ADD COLUMN raw_type TEXT;
+    ALTER TABLE sources ADD COLUMN raw_url TEXT;
+    "#,
 ];

@@ -104,9 +104,20 @@ fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
         title: Some("Abai.kz".into()),
         site_url: Some("https://abai.kz/".into()),
         gone_since: Some(at(4)),
+        source_key: Some("abai-first".into()),
+        config_digest: Some("digest".into()),
+        raw: Some(RawBody::new(b"<rss/>", Some("application/rss+xml".into()), Some("https://abai.kz/rss".into()))),
     };
     let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
     store.record(at(5), &[update]).unwrap();
+    let raw = store.raw_body("abai").unwrap().expect("the body read is kept");
+    assert_eq!(raw.bytes().as_deref(), Some(&b"<rss/>"[..]));
+    assert_eq!(
+        (raw.content_type.as_deref(), raw.url.as_deref()),
+        (Some("application/rss+xml"), Some("https://abai.kz/rss"))
+    );
+    // The key is the one the source got when first seen; the body is read only when needed.
+    let state = SourceState { source_key: Some("abai".into()), raw: None, ..state };
     assert_eq!(store.sources().unwrap()["abai"], state);
     assert_eq!(state.dead_since("https://abai.kz/rss"), Some(at(4)));
     assert_eq!(state.dead_since("https://abai.kz/new-rss"), None, "a new URL is not dead");

@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub now: DateTime<Utc>,
     /// Fetch every source, due or not.
     pub force: bool,
+    /// Sources to read again as if their config had changed (`run --reparse`).
+    pub reparse: Reparse,
     /// For `watch`: a source with no schedule of its own is due this long after its last fetch (a
     /// single `run` leaves it `None`: such sources are always due).
     pub default_interval: Option<std::time::Duration>,
@@ -56,7 +58,39 @@ pub struct RunOptions {
     pub on_source_done: Option<fn(&SourceReport)>,
 }
 
-/// A permanent redirect is adopted once it has been seen this many times…
+/// Which sources `run --reparse` reads again, whether their config changed or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Reparse {
+    #[default]
+    None,
+    All,
+    /// By name; [`Reparse::unknown`] checks them against the config.
+    Named(Vec<String>),
+}
+
+impl Reparse {
+    /// The names given that no source of `config` has.
+    pub fn unknown<'a>(&'a self, config: &Config) -> Vec<&'a str> {
+        match self {
+            Reparse::Named(names) => {
+                names.iter().filter(|n| !config.sources.iter().any(|s| s.name == **n)).map(String::as_str).collect()
+            }
+            Reparse::None | Reparse::All => Vec::new(),
+        }
+    }
+}
+
+impl RunOptions {
+    /// Whether the source `name` is to be read again (`run --reparse`).
+    pub fn reparses(&self, name: &str) -> bool {
+        match &self.reparse {
+            Reparse::None => false,
+            Reparse::All => true,
+            Reparse::Named(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Understood {
     /// The encoding and why it was chosen: `windows-1251 (XML prolog)`.
@@ -112,6 +146,9 @@ async fn run_stages(
     report: &mut RunReport,
 ) -> Result<(), String> {
     let fetcher = Arc::new(Fetcher::new(config.fetch.clone()).map_err(fatal)?);
+    // Before anything is read by name: a renamed source's state and entries move to its new name.
+    let configured: Vec<(&str, &str)> = config.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())).collect();
+    store.identify_sources(&configured).map_err(fatal)?;
     let states = store.sources().map_err(fatal)?;
     tracing::debug!("{} sources' state read", states.len());
     // Pages already fetched for full text, so each is fetched once.
@@ -223,7 +260,8 @@ fn publish(
     report: &mut RunReport,
 ) -> Result<Vec<String>, String> {
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let merged = store.update_stories(&modes_in_use(config), &names).map_err(fatal)?;
+    let first_met = store.first_met_order(&names).map_err(fatal)?;
+    let merged = store.update_stories(&modes_in_use(config), &first_met).map_err(fatal)?;
     tracing::debug!("{merged} entries merged into stories");
 
     // Outputs are a function of the stored entries and the config: when neither changed since the last

@@ -18,6 +18,7 @@ mod failures;
 mod formats;
 mod history;
 mod http;
+mod identity;
 mod import;
 mod lock;
 mod outputs;

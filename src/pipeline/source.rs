@@ -357,6 +357,28 @@ mod tests {
     }
 
     #[test]
+    fn the_shaping_digest_follows_what_shapes_entries_and_nothing_else() {
+        let digest = |source: &str| {
+            let toml = format!("[categories.news]\n[[sources]]\n{source}");
+            let config = crate::config::Config::parse(&toml, "feeds.toml", std::path::Path::new("/srv")).unwrap();
+            shaping_digest(&config.sources[0])
+        };
+        let base = digest("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n");
+        // Name, URL, categories and schedule change no entry.
+        let same = "name = \"abai-kz\"\nurl = \"https://abai.kz/feed\"\ncategories = [\"news\"]\nmin_interval = \"1h\"\n";
+        assert_eq!(digest(same), base);
+        for shaping in [
+            "timezone = \"Asia/Almaty\"\n",
+            "full_text = true\n",
+            "[sources.html]\nitem = \".news-item\"\n",
+            "[sources.html]\nitem = \".news-item\"\nlocale = \"kk\"\n",
+            "full_text = true\n[sources.article]\nbody = \".post-body\"\n",
+        ] {
+            assert_ne!(digest(&format!("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n{shaping}")), base, "{shaping}");
+        }
+    }
+
+    #[test]
     fn expires_is_measured_against_the_servers_date() {
         let mut meta = moved("https://a.example/", false);
         meta.expires = Some("Sat, 23 Nov 2024 11:00:00 GMT".into());

@@ -365,7 +365,8 @@ mod tests {
         };
         let base = digest("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n");
         // Name, URL, categories and schedule change no entry.
-        let same = "name = \"abai-kz\"\nurl = \"https://abai.kz/feed\"\ncategories = [\"news\"]\nmin_interval = \"1h\"\n";
+        let same =
+            "name = \"abai-kz\"\nurl = \"https://abai.kz/feed\"\ncategories = [\"news\"]\nmin_interval = \"1h\"\n";
         assert_eq!(digest(same), base);
         for shaping in [
             "timezone = \"Asia/Almaty\"\n",
@@ -374,7 +375,11 @@ mod tests {
             "[sources.html]\nitem = \".news-item\"\nlocale = \"kk\"\n",
             "full_text = true\n[sources.article]\nbody = \".post-body\"\n",
         ] {
-            assert_ne!(digest(&format!("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n{shaping}")), base, "{shaping}");
+            assert_ne!(
+                digest(&format!("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n{shaping}")),
+                base,
+                "{shaping}"
+            );
         }
     }
 

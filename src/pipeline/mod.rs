@@ -374,12 +374,28 @@ pub struct Merged {
 pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError> {
     let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let mut per_source: Vec<(usize, Vec<dedup::Signed>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
+    // Merged in the order the run's merge uses (`publish`), so ties pick the copy it published; the
+    // stories then name their sources by config position.
+    let first_met = store.first_met_order(&names)?;
+    let rank: HashMap<&str, usize> = first_met.iter().enumerate().map(|(r, name)| (*name, r)).collect();
+    let config_position: Vec<usize> = first_met.iter().map(|name| position.get(name).copied().unwrap_or(0)).collect();
+    let mut per_source: Vec<(usize, Vec<dedup::Signed>)> = (0..first_met.len()).map(|r| (r, Vec::new())).collect();
     for s in store.entries(&names)? {
-        if let Some(&i) = position.get(s.entry.source.as_str()) {
-            per_source[i].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
+        if let Some(&r) = rank.get(s.entry.source.as_str()) {
+            per_source[r].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
         }
     }
+    let in_config_order = |mut stories: Vec<dedup::Story>| {
+        for story in &mut stories {
+            for s in &mut story.sources {
+                *s = config_position.get(*s).copied().unwrap_or(*s);
+            }
+            if let Some(others) = story.sources.get_mut(1..) {
+                others.sort_unstable();
+            }
+        }
+        stories
+    };
     let modes = modes_in_use(config);
     let last = modes.len() - 1;
     Ok(modes
@@ -388,7 +404,7 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError
         .map(|(n, mode)| {
             // The last mode takes the entries; the others merge a copy.
             let input = if n == last { std::mem::take(&mut per_source) } else { per_source.clone() };
-            Merged { mode, stories: dedup::merge(input, &mode).0 }
+            Merged { mode, stories: in_config_order(dedup::merge(input, &mode).0) }
         })
         .collect())
 }

@@ -153,9 +153,15 @@ fn reordering_sources_keeps_every_published_id() {
     let before = published_ids(&p);
     assert_eq!(before.len(), 3 * 3, "the shared story is published once: {before:?}");
 
+    let explained = p.feedmill(&["explain", "https://wire.kz/news/3"]);
+    explained.assert_code(0);
+    assert!(explained.stdout.contains("from alpha (https://wire.kz/news/3)"), "{}", explained.stdout);
+
     set_config(&p, (beta.0, &beta.1), (alpha.0, &alpha.1));
     p.run().assert_code(0);
     assert_eq!(published_ids(&p), before);
+    let explained_after = p.feedmill(&["explain", "https://wire.kz/news/3"]);
+    assert_eq!(explained_after.stdout, explained.stdout, "explain tells the same story");
     assert!(p.output("all/feed.json").contains("\"via\""), "the other copy is listed as via");
 }
 

@@ -140,11 +140,8 @@ impl RawBody {
     pub fn new(bytes: &[u8], content_type: Option<String>, url: Option<String>) -> RawBody {
         use std::io::Write as _;
         let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        // Writing into a Vec cannot fail.
-        let deflated = match encoder.write_all(bytes).and_then(|()| encoder.finish()) {
-            Ok(deflated) => deflated,
-            Err(_) => Vec::new(),
-        };
+        // Writing into a Vec cannot fail; were it to, nothing is kept and the source is fetched again.
+        let deflated: Vec<u8> = encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default();
         RawBody { deflated, content_type, url }
     }
 

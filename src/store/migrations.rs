@@ -153,16 +153,22 @@ pub const MIGRATIONS: &[&str] = &[
     // `rank` is the order sources were first met in, which breaks ties in the story merge instead of
     // the config's order (filled in config order by the first run after this migration, the order the
     // kept stories were merged in). `config_digest` is what shaped its entries (`pipeline::source`'s
-    // `shaping_digest`), `raw_*` the last body read (deflated), its type and URL, to read it again
-    // when the digest changes.
+    // `shaping_digest`). `raw_bodies` keeps the last body each source was read from (deflated), its
+    // type, the URL it came from and the configured URL it was read for, to read it again when the
+    // digest changes: in a table of its own, as every run rewrites every source's row it fetched,
+    // and a body in that row would be written again with it.
     r#"
     ALTER TABLE sources ADD COLUMN source_key TEXT;
     UPDATE sources SET source_key = name;
     CREATE UNIQUE INDEX sources_key ON sources (source_key);
     ALTER TABLE sources ADD COLUMN rank INTEGER;
     ALTER TABLE sources ADD COLUMN config_digest TEXT;
-    ALTER TABLE sources ADD COLUMN raw_body BLOB;
-    ALTER TABLE sources ADD COLUMN raw_type TEXT;
-    ALTER TABLE sources ADD COLUMN raw_url TEXT;
+    CREATE TABLE raw_bodies (
+        source         TEXT PRIMARY KEY,
+        configured_url TEXT NOT NULL,
+        body           BLOB NOT NULL,
+        content_type   TEXT,
+        url            TEXT
+    ) STRICT;
     "#,
 ];

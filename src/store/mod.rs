@@ -393,11 +393,9 @@ impl Store {
     /// The last body `name` was read from, when one is kept.
     pub fn raw_body(&self, name: &str) -> Result<Option<RawBody>, StoreError> {
         self.conn
-            .query_row(
-                "SELECT raw_body, raw_type, raw_url FROM sources WHERE name = ?1 AND raw_body IS NOT NULL",
-                [name],
-                |r| Ok(RawBody { deflated: r.get(0)?, content_type: r.get(1)?, url: r.get(2)? }),
-            )
+            .query_row("SELECT body, content_type, url FROM raw_bodies WHERE source = ?1", [name], |r| {
+                Ok(RawBody { deflated: r.get(0)?, content_type: r.get(1)?, url: r.get(2)? })
+            })
             .optional()
             .map_err(self.err())
     }
@@ -845,6 +843,7 @@ fn rename_source(tx: &Transaction, from: &str, to: &str) -> rusqlite::Result<()>
         "UPDATE sources SET name = ?2 WHERE name = ?1",
         "UPDATE entries SET source = ?2, entry = json_set(entry, '$.source', ?2) WHERE source = ?1",
         "UPDATE OR REPLACE tombstones SET source = ?2 WHERE source = ?1",
+        "UPDATE raw_bodies SET source = ?2 WHERE source = ?1",
         "UPDATE story_members SET source = ?2 WHERE source = ?1",
         "UPDATE story_members SET head_source = ?2 WHERE head_source = ?1",
     ] {
@@ -1048,14 +1047,15 @@ struct Saved {
 /// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`).
 fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>) -> rusqlite::Result<Saved> {
     let s = &u.state;
-    type Before = (Option<String>, Option<String>, Option<i64>);
+    type Before = (Option<String>, Option<String>, Option<i64>, String);
     let before: Option<Before> = tx
-        .prepare_cached("SELECT title, site_url, listed_at FROM sources WHERE name = ?1")?
-        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .prepare_cached("SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = ?1")?
+        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
+    let url_changed = before.as_ref().is_some_and(|(.., url)| *url != u.configured_url);
     let saved = Saved {
-        shown_changed: before.as_ref().is_none_or(|(title, site, _)| (title, site) != (&s.title, &s.site_url)),
-        listed_before: before.and_then(|(_, _, listed)| listed),
+        shown_changed: before.as_ref().is_none_or(|(title, site, ..)| (title, site) != (&s.title, &s.site_url)),
+        listed_before: before.and_then(|(_, _, listed, _)| listed),
     };
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
     let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
@@ -1063,10 +1063,9 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
         tx,
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                              skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest,
-                              raw_body, raw_type, raw_url)
+                              skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                 coalesce(?21, ?1), ?22, ?23, ?24, ?25)
+                 coalesce(?21, ?1), ?22)
          ON CONFLICT (name) DO UPDATE SET
             configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
             last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
@@ -1075,14 +1074,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
             site_url = excluded.site_url, gone_since = excluded.gone_since,
-            listed_at = coalesce(excluded.listed_at, listed_at), config_digest = excluded.config_digest,
-            -- A body read this run replaces the last one; none keeps it, unless the URL changed.
-            raw_body = CASE WHEN excluded.raw_body IS NOT NULL THEN excluded.raw_body
-                            WHEN configured_url = excluded.configured_url THEN raw_body END,
-            raw_type = CASE WHEN excluded.raw_body IS NOT NULL THEN excluded.raw_type
-                            WHEN configured_url = excluded.configured_url THEN raw_type END,
-            raw_url = CASE WHEN excluded.raw_body IS NOT NULL THEN excluded.raw_url
-                           WHEN configured_url = excluded.configured_url THEN raw_url END",
+            listed_at = coalesce(excluded.listed_at, listed_at), config_digest = excluded.config_digest",
         params![
             u.name,
             u.configured_url,
@@ -1106,11 +1098,20 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
             listed.map(ts),
             s.source_key,
             s.config_digest,
-            s.raw.as_ref().map(|r| &r.deflated),
-            s.raw.as_ref().and_then(|r| r.content_type.as_deref()),
-            s.raw.as_ref().and_then(|r| r.url.as_deref()),
         ],
     )?;
+    // A body read this run replaces the last one; none keeps it, unless it was read for another URL.
+    match &s.raw {
+        Some(raw) => exec(
+            tx,
+            "INSERT OR REPLACE INTO raw_bodies (source, configured_url, body, content_type, url) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![u.name, u.configured_url, raw.deflated, raw.content_type, raw.url],
+        )?,
+        None if url_changed => {
+            exec(tx, "DELETE FROM raw_bodies WHERE source = ?1", [&u.name])?
+        }
+        None => 0,
+    };
     Ok(saved)
 }
 

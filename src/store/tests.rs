@@ -598,3 +598,22 @@ fn migration_11_keys_every_source_by_its_name_so_no_id_changes() {
     assert_eq!(r["abai"], Reconciled { unchanged: 1, ..Reconciled::default() });
     assert_eq!(store.entries(&["abai"]).unwrap()[0].entry.id, old.id);
 }
+
+#[test]
+fn the_body_kept_is_replaced_by_the_next_one_and_dropped_with_its_url() {
+    let mut store = Store::in_memory().unwrap();
+    let with_body = |url: &str, body: Option<&[u8]>| SourceUpdate {
+        configured_url: url.into(),
+        state: SourceState { raw: body.map(|b| RawBody::new(b, None, None)), ..SourceState::default() },
+        entries: EntriesUpdate::Unchanged,
+        ..parsed(vec![])
+    };
+    let kept = |store: &Store| store.raw_body("abai").unwrap().and_then(|r| r.bytes());
+    store.record(at(1), &[with_body("https://abai.kz/rss", Some(b"first"))]).unwrap();
+    store.record(at(2), &[with_body("https://abai.kz/rss", None)]).unwrap();
+    assert_eq!(kept(&store).as_deref(), Some(&b"first"[..]), "a 304 keeps it");
+    store.record(at(3), &[with_body("https://abai.kz/rss", Some(b"second"))]).unwrap();
+    assert_eq!(kept(&store).as_deref(), Some(&b"second"[..]));
+    store.record(at(4), &[with_body("https://abai.kz/new-rss", None)]).unwrap();
+    assert_eq!(kept(&store), None, "read for another URL");
+}

@@ -790,10 +790,11 @@ fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::
         name: String,
         url: String,
         key: Option<String>,
+        ranked: bool,
     }
     let rows: Vec<Row> = tx
-        .prepare("SELECT name, configured_url, source_key FROM sources ORDER BY rowid")?
-        .query_map([], |r| Ok(Row { name: r.get(0)?, url: r.get(1)?, key: r.get(2)? }))?
+        .prepare("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY rowid")?
+        .query_map([], |r| Ok(Row { name: r.get(0)?, url: r.get(1)?, key: r.get(2)?, ranked: r.get(3)? }))?
         .collect::<Result<_, _>>()?;
     let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
     let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
@@ -803,12 +804,21 @@ fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::
         orphans.entry(comparable_location(&row.url)).or_insert(i);
     }
     let mut keys: HashSet<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
+    // The configured sources still to rank: all of them once, after the migration; then the new ones.
+    let mut unranked: HashSet<&str> = configured
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| by_name.get(name).is_none_or(|&i| !rows[i].ranked))
+        .collect();
     let mut renamed = Vec::new();
     for (name, url) in configured.iter().filter(|(name, _)| !by_name.contains_key(name)) {
         if let Some(i) = orphans.remove(&comparable_location(url)) {
             let from = rows[i].name.clone();
             tracing::info!(from = %from, to = %name, "source renamed: its entries keep their ids");
             rename_source(tx, &from, name)?;
+            if rows[i].ranked {
+                unranked.remove(name);
+            }
             renamed.push(Renamed { from, to: (*name).to_owned() });
             continue;
         }
@@ -824,7 +834,7 @@ fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::
         )?;
     }
     let mut next: i64 = tx.query_row("SELECT coalesce(max(rank), -1) + 1 FROM sources", [], |r| r.get(0))?;
-    for (name, _) in configured {
+    for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {
         if exec(tx, "UPDATE sources SET rank = ?2 WHERE name = ?1 AND rank IS NULL", params![name, next])? > 0 {
             next += 1;
         }

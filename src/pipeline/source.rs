@@ -59,7 +59,8 @@ pub(super) async fn read_source(
     }
     let key = state.source_key.clone().unwrap_or_else(|| source.name.clone());
     let digest = shaping_digest(source);
-    // A source read before this was recorded is taken to have been read under the config it has now.
+    // With no digest recorded (a store from before digests were), the source is taken to have been read
+    // under the config it has now.
     let reread = opts.reparses(&source.name) || state.config_digest.as_ref().is_some_and(|d| *d != digest);
     let location = match state.url_in_use.as_deref().and_then(|u| Url::parse(u).ok()) {
         Some(url) if matches!(source.location, Location::Http(_)) => Location::Http(url),

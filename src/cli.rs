@@ -46,6 +46,10 @@ pub enum Command {
         /// Fetch every source now, even those not due yet (their schedule, backoff, skipHours/skipDays).
         #[arg(long)]
         force: bool,
+        /// Read these sources again (all of them without a name) as if their config had changed: from
+        /// the last body kept, else fetched whole.
+        #[arg(long, value_name = "NAME", num_args = 0..)]
+        reparse: Option<Vec<String>>,
         /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
         #[arg(long)]
         wait: bool,

@@ -34,7 +34,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use feedmill::config::{Config, ConfigError};
 use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
-use feedmill::pipeline::{self, RunOptions};
+use feedmill::pipeline::{self, Reparse, RunOptions};
 use feedmill::redact;
 use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
 use feedmill::serve;
@@ -82,10 +82,20 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     let quiet = cli.verbosity.quiet;
     match cli.command {
         Command::Check { config } => check(&config.config, quiet),
-        Command::Run { config, output, force, wait, summary } => {
+        Command::Run { config, output, force, reparse, wait, summary } => {
             let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
+            let reparse = match reparse {
+                None => Reparse::None,
+                Some(names) if names.is_empty() => Reparse::All,
+                Some(names) => Reparse::Named(names),
+            };
+            let unknown = reparse.unknown(&config);
+            if !unknown.is_empty() {
+                eprintln!("error: --reparse: no source named {}", unknown.join(", "));
+                return Ok(EXIT_FATAL);
+            }
             let _lock = lock_state(&config, wait, quiet)?;
-            run(&config, output, force, quiet, summary)
+            run(&config, output, force, reparse, quiet, summary)
         }
         Command::Watch { config, output, every, wait } => {
             let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
@@ -227,6 +237,7 @@ fn run(
     config: &Config,
     output: Option<PathBuf>,
     force: bool,
+    reparse: Reparse,
     quiet: bool,
     summary: Option<cli::SummaryFormat>,
 ) -> anyhow::Result<u8> {
@@ -245,6 +256,7 @@ fn run(
         output_dir: output,
         now: clock(),
         force,
+        reparse,
         default_interval: None,
         on_source_done: show_progress.then_some(progress_tick as fn(&SourceReport)),
     };

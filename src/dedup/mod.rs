@@ -13,9 +13,10 @@
 //! [`identify`] works on one source (ids, duplicates inside the feed); [`merge`](mod@merge) works across
 //! sources and keeps one entry per story, listing the other sources in `via`. The entry kept is the one
 //! published first (earliest first-seen time, so a published id never changes), then the richest
-//! (longest content), then the earliest dated, then the first in config order. A richer copy that
-//! arrives after the story was published does not take its place: its text is moved into the published
-//! entry instead (the id, link and dates stay).
+//! (longest content), then the earliest dated, then the first in the order the sources were first met
+//! (not config order, so reordering the config changes no published id). A richer copy that arrives
+//! after the story was published does not take its place: its text is moved into the published entry
+//! instead (the id, link and dates stay).
 
 use std::collections::HashMap;
 
@@ -47,6 +48,8 @@ pub struct Identified {
 
 /// Assigns ids to one source's candidates and drops in-feed duplicates (first occurrence wins: feeds
 /// list newest first).
+///
+/// `source` is the source's stable key, which the ids derived for its entries start with.
 pub fn identify(source: &str, candidates: Vec<Candidate>) -> Identified {
     let total = candidates.len();
     let mut seen_guids: HashMap<&str, usize> = HashMap::new();
@@ -171,7 +174,8 @@ fn is_absolute_uri(s: &str) -> bool {
     !s.contains(char::is_whitespace) && Url::parse(s).is_ok_and(|u| u.scheme().len() > 1)
 }
 
-/// `urn:feedmill:<source>:<hash>`: stable for as long as the source keeps its name and the key.
+/// `urn:feedmill:<source key>:<hash>`: `source` is the source's stable key (its name when first seen,
+/// `store::Store::identify_sources`), so the id outlives renames.
 fn derived_id(source: &str, key: impl AsRef<[u8]>) -> String {
     let slug: String = source
         .chars()

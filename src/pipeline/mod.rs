@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub now: DateTime<Utc>,
     /// Fetch every source, due or not.
     pub force: bool,
+    /// Sources to read again as if their config had changed (`run --reparse`).
+    pub reparse: Reparse,
     /// For `watch`: a source with no schedule of its own is due this long after its last fetch (a
     /// single `run` leaves it `None`: such sources are always due).
     pub default_interval: Option<std::time::Duration>,
@@ -56,7 +58,39 @@ pub struct RunOptions {
     pub on_source_done: Option<fn(&SourceReport)>,
 }
 
-/// A permanent redirect is adopted once it has been seen this many times…
+/// Which sources `run --reparse` reads again, whether their config changed or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Reparse {
+    #[default]
+    None,
+    All,
+    /// By name; [`Reparse::unknown`] checks them against the config.
+    Named(Vec<String>),
+}
+
+impl Reparse {
+    /// The names given that no source of `config` has.
+    pub fn unknown<'a>(&'a self, config: &Config) -> Vec<&'a str> {
+        match self {
+            Reparse::Named(names) => {
+                names.iter().filter(|n| !config.sources.iter().any(|s| s.name == **n)).map(String::as_str).collect()
+            }
+            Reparse::None | Reparse::All => Vec::new(),
+        }
+    }
+}
+
+impl RunOptions {
+    /// Whether the source `name` is to be read again (`run --reparse`).
+    pub fn reparses(&self, name: &str) -> bool {
+        match &self.reparse {
+            Reparse::None => false,
+            Reparse::All => true,
+            Reparse::Named(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Understood {
     /// The encoding and why it was chosen: `windows-1251 (XML prolog)`.
@@ -112,6 +146,9 @@ async fn run_stages(
     report: &mut RunReport,
 ) -> Result<(), String> {
     let fetcher = Arc::new(Fetcher::new(config.fetch.clone()).map_err(fatal)?);
+    // Before anything is read by name: a renamed source's state and entries move to its new name.
+    let configured: Vec<(&str, &str)> = config.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())).collect();
+    store.identify_sources(&configured).map_err(fatal)?;
     let states = store.sources().map_err(fatal)?;
     tracing::debug!("{} sources' state read", states.len());
     // Pages already fetched for full text, so each is fetched once.
@@ -223,7 +260,8 @@ fn publish(
     report: &mut RunReport,
 ) -> Result<Vec<String>, String> {
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let merged = store.update_stories(&modes_in_use(config), &names).map_err(fatal)?;
+    let first_met = store.first_met_order(&names).map_err(fatal)?;
+    let merged = store.update_stories(&modes_in_use(config), &first_met).map_err(fatal)?;
     tracing::debug!("{merged} entries merged into stories");
 
     // Outputs are a function of the stored entries and the config: when neither changed since the last
@@ -336,12 +374,28 @@ pub struct Merged {
 pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError> {
     let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-    let mut per_source: Vec<(usize, Vec<dedup::Signed>)> = (0..config.sources.len()).map(|i| (i, Vec::new())).collect();
+    // Merged in the order the run's merge uses (`publish`), so ties pick the copy it published; the
+    // stories then name their sources by config position.
+    let first_met = store.first_met_order(&names)?;
+    let rank: HashMap<&str, usize> = first_met.iter().enumerate().map(|(r, name)| (*name, r)).collect();
+    let config_position: Vec<usize> = first_met.iter().map(|name| position.get(name).copied().unwrap_or(0)).collect();
+    let mut per_source: Vec<(usize, Vec<dedup::Signed>)> = (0..first_met.len()).map(|r| (r, Vec::new())).collect();
     for s in store.entries(&names)? {
-        if let Some(&i) = position.get(s.entry.source.as_str()) {
-            per_source[i].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
+        if let Some(&r) = rank.get(s.entry.source.as_str()) {
+            per_source[r].1.push(dedup::Signed { entry: s.entry, signature: s.signature });
         }
     }
+    let in_config_order = |mut stories: Vec<dedup::Story>| {
+        for story in &mut stories {
+            for s in &mut story.sources {
+                *s = config_position.get(*s).copied().unwrap_or(*s);
+            }
+            if let Some(others) = story.sources.get_mut(1..) {
+                others.sort_unstable();
+            }
+        }
+        stories
+    };
     let modes = modes_in_use(config);
     let last = modes.len() - 1;
     Ok(modes
@@ -350,7 +404,7 @@ pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError
         .map(|(n, mode)| {
             // The last mode takes the entries; the others merge a copy.
             let input = if n == last { std::mem::take(&mut per_source) } else { per_source.clone() };
-            Merged { mode, stories: dedup::merge(input, &mode).0 }
+            Merged { mode, stories: in_config_order(dedup::merge(input, &mode).0) }
         })
         .collect())
 }

@@ -60,6 +60,7 @@ pub(super) struct Stored<'a> {
 pub(super) async fn read(
     fetcher: &Fetcher,
     source: &Source,
+    key: &str,
     body: Body,
     location: &Location,
     Stored { known, listings }: Stored<'_>,
@@ -87,9 +88,10 @@ pub(super) async fn read(
     }
     // Identifying and signing read each entry's text again: CPU work, done here beside the other
     // sources' rather than by the run's one writer.
-    let (name, candidates) = (source.name.clone(), std::mem::take(&mut normalized.candidates));
+    // By the source's key, not its name: a renamed source's derived ids stay.
+    let (key, candidates) = (key.to_owned(), std::mem::take(&mut normalized.candidates));
     let identified = blocking(move || {
-        let mut identified = dedup::identify(&name, candidates);
+        let mut identified = dedup::identify(&key, candidates);
         identified.sign();
         identified
     })
@@ -326,7 +328,7 @@ fn stored_entries(listings: Option<&Listings>, source: &str, digests: &[RawDiges
 /// Runs CPU work (decode, parse, normalize, extract) on the blocking pool, at most one job per core at
 /// a time: fetches keep flowing on the async runtime meanwhile, but dozens of finished downloads do not
 /// all parse at once, which would only trade throughput for memory (every body and its tree held).
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     static WORKERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let workers = WORKERS.get_or_init(|| {
         tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{run, RunOptions};
+use super::{run, Reparse, RunOptions};
 use crate::config::Config;
 use crate::report::RunReport;
 use crate::store::{Store, StoreError};
@@ -33,6 +33,7 @@ pub async fn refresh_loop(
             output_dir: output_dir.clone(),
             now: clock(),
             force: false,
+            reparse: Reparse::None,
             default_interval: Some(every),
             on_source_done: None,
         };

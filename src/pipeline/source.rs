@@ -2,6 +2,13 @@
 //! and work out its new state — validators, schedule, failures, redirect evidence. Produces the report
 //! row and the store update; identity and history are decided later, for all sources together.
 //!
+//! A source whose config changed in a way that shapes its entries ([`shaping_digest`]), or that
+//! `run --reparse` names, is read again whether or not its server has anything new: from the last body
+//! kept in the state when there is one (no request; its schedule is left as it was), else fetched
+//! without validators, so neither a 304 nor a byte-identical body can stand for it. Its entries are
+//! normalized again rather than taken from the store (they were normalized under the old settings),
+//! and a source that reads article pages fetches them again (their HTML is not kept).
+//!
 //! A 410 Gone is the one answer taken as final: the publisher says the feed is gone for good, so the
 //! source is marked dead and not asked again while the config names the same URL (`run --force` asks
 //! anyway, and a success revives it). Its stored entries are not touched: they stay published until
@@ -15,11 +22,11 @@ use url::Url;
 
 use super::{format_label, pages, RunOptions};
 use crate::config::Source;
-use crate::fetch::{FetchError, FetchMeta, Fetched, Fetcher, Location};
+use crate::fetch::{Body, FetchError, FetchMeta, Fetched, Fetcher, Location, Validators};
 use crate::model::RefreshHints;
 use crate::report::{error_chain, SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
-use crate::store::{EntriesUpdate, RedirectSeen, SourceState, SourceUpdate};
+use crate::store::{EntriesUpdate, RawBody, RedirectSeen, SourceState, SourceUpdate};
 
 const REDIRECT_ADOPT_COUNT: u32 = 3;
 /// …over at least this long, so a misconfigured server for an afternoon does not move a source for good.
@@ -46,9 +53,15 @@ pub(super) async fn read_source(
     let bounds = source.bounds(schedule);
 
     // A source whose configured URL changed starts over: old validators and redirects no longer apply.
+    // It keeps its identity, and so the ids derived for its entries.
     if state.configured_url.as_deref().is_some_and(|u| u != source.url) {
-        state = SourceState::default();
+        state = SourceState { source_key: state.source_key.take(), ..SourceState::default() };
     }
+    let key = state.source_key.clone().unwrap_or_else(|| source.name.clone());
+    let digest = shaping_digest(source);
+    // With no digest recorded (a store from before digests were), the source is taken to have been read
+    // under the config it has now.
+    let reread = opts.reparses(&source.name) || state.config_digest.as_ref().is_some_and(|d| *d != digest);
     let location = match state.url_in_use.as_deref().and_then(|u| Url::parse(u).ok()) {
         Some(url) if matches!(source.location, Location::Http(_)) => Location::Http(url),
         _ => source.location.clone(),
@@ -61,7 +74,7 @@ pub(super) async fn read_source(
         report.status = Status::Dead { since };
         return SourceResult { report, update: None };
     }
-    if !opts.force {
+    if !opts.force && !reread {
         let not_due = state.next_due(&source.url, opts.default_interval).filter(|next| *next > now);
         if let Some(next) = not_due {
             report.status = Status::Skipped { until: next };
@@ -73,13 +86,47 @@ pub(super) async fn read_source(
         }
     }
 
+    let kept = stored.listings.clone();
     // Only a feed parsed before has entries to reuse, and only where they are what the feed normalizes
-    // to: a source that fetches article pages stores their text instead.
-    let listings = stored.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles());
-    let stored = pages::Stored { listings, ..stored };
+    // to: a source that fetches article pages stores their text instead, and one read again for its
+    // new config must not find what the old one made.
+    let listings = stored.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles() && !reread);
+    let known = stored.known.filter(|_| !reread);
+    let stored = pages::Stored { listings, known };
+    if reread {
+        let body = kept.as_deref().and_then(|l| match l.raw_body(&source.name) {
+            Ok(raw) => raw,
+            Err(e) => {
+                tracing::warn!(source = %source.name, "cannot read the body kept: {}", error_chain(&e));
+                None
+            }
+        });
+        if let Some(body) = body.and_then(|raw| kept_body(&raw, &state.validators)) {
+            tracing::info!(source = %source.name, "config changed: reading the body kept again");
+            let entries = match pages::read(fetcher, source, &key, body, &location, stored, now).await {
+                Ok(read) => {
+                    // No request was made: the schedule and the HTTP state stay as they were.
+                    let entries = take_read(read, source, &mut report, &mut state);
+                    state.config_digest = Some(digest);
+                    EntriesUpdate::Parsed(entries)
+                }
+                Err(error) => {
+                    report.status = Status::Failed { error: crate::redact::text(&error) };
+                    EntriesUpdate::Unknown
+                }
+            };
+            report.elapsed = started.elapsed();
+            let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
+            return SourceResult { report, update: Some(update) };
+        }
+        tracing::info!(source = %source.name, "config changed and no body kept: fetching it again");
+    }
     state.last_fetch = Some(now);
     let mut entries = EntriesUpdate::Unknown;
-    match fetcher.fetch_with(&location, &state.validators, &source.request).await {
+    // Read again for a new config, the source is asked for its whole body, which is parsed even if
+    // it is the same as last time.
+    let validators = if reread { Validators::default() } else { state.validators.clone() };
+    match fetcher.fetch_with(&location, &validators, &source.request).await {
         Err(e) => {
             report.http_status = match &e {
                 FetchError::Status { status, .. } => Some(*status),
@@ -111,6 +158,7 @@ pub(super) async fn read_source(
             state.validators = validators;
             note_redirect(&mut state, &meta, now);
             succeed(&mut state, now, signals(&meta, None), bounds);
+            state.config_digest.get_or_insert(digest);
             entries = EntriesUpdate::Unchanged;
         }
         Ok(Fetched::Body(body)) => {
@@ -118,43 +166,23 @@ pub(super) async fn read_source(
             let hash = Sha256::digest(&body.bytes).to_vec();
             state.validators = body.validators.clone();
             note_redirect(&mut state, &body.meta, now);
-            if state.body_hash.as_deref() == Some(hash.as_slice()) {
+            if !reread && state.body_hash.as_deref() == Some(hash.as_slice()) {
                 // Same bytes as last time (a server without validators): nothing to parse.
                 report.status = Status::NotModified;
                 succeed(&mut state, now, signals(&body.meta, None), bounds);
+                state.config_digest.get_or_insert(digest);
                 entries = EntriesUpdate::Unchanged;
             } else {
                 let meta = body.meta.clone();
-                match pages::read(fetcher, source, body, &location, stored, now).await {
-                    Ok(pages::Read { understood: u, discovered, identified }) => {
-                        if let Some(feed) = discovered {
-                            tracing::info!(
-                                source = %source.name,
-                                feed = %crate::redact::url_of(&feed),
-                                "using the feed the page advertises"
-                            );
-                            state.url_in_use = Some(feed.into());
-                        }
-                        report.format = Some(format_label(&u.raw));
-                        report.encoding = Some(u.decoded_as);
-                        report.entries = u.raw.entries.len();
-                        report.warnings = u.raw.warnings.into_iter().chain(u.normalized.warnings).collect();
-                        for w in &report.warnings {
-                            tracing::warn!(source = %source.name, "{w}");
-                        }
-                        if let Some(why) = identified.downgraded {
-                            tracing::info!(source = %source.name, "{why}");
-                            report.warnings.push(why);
-                        }
-                        report.duplicates = identified.duplicates;
-                        let hints = &u.raw.hints;
-                        state.skip_hours = hints.skip_hours.clone();
-                        state.skip_days = hints.skip_days.clone();
-                        state.title = u.normalized.title;
-                        state.site_url = u.normalized.site_url;
+                let raw = keep_body(&body).await;
+                match pages::read(fetcher, source, &key, body, &location, stored, now).await {
+                    Ok(read) => {
+                        let hints = read.understood.raw.hints.clone();
+                        entries = EntriesUpdate::Parsed(take_read(read, source, &mut report, &mut state));
                         state.body_hash = Some(hash);
-                        succeed(&mut state, now, signals(&meta, Some(hints)), bounds);
-                        entries = EntriesUpdate::Parsed(identified.entries);
+                        state.config_digest = Some(digest);
+                        state.raw = raw;
+                        succeed(&mut state, now, signals(&meta, Some(&hints)), bounds);
                     }
                     Err(error) => {
                         // Messages built from the page's or the feed's URL: the source's own may be in them.
@@ -172,6 +200,79 @@ pub(super) async fn read_source(
     report.elapsed = started.elapsed();
     let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
     SourceResult { report, update: Some(update) }
+}
+
+/// Fills the report row and the source's state from a body read; returns its entries.
+fn take_read(
+    read: pages::Read,
+    source: &Source,
+    report: &mut SourceReport,
+    state: &mut SourceState,
+) -> Vec<crate::dedup::Listed> {
+    let pages::Read { understood: u, discovered, identified } = read;
+    if let Some(feed) = discovered {
+        tracing::info!(source = %source.name, feed = %crate::redact::url_of(&feed), "using the feed the page advertises");
+        state.url_in_use = Some(feed.into());
+    }
+    report.format = Some(format_label(&u.raw));
+    report.encoding = Some(u.decoded_as);
+    report.entries = u.raw.entries.len();
+    report.warnings = u.raw.warnings.into_iter().chain(u.normalized.warnings).collect();
+    for w in &report.warnings {
+        tracing::warn!(source = %source.name, "{w}");
+    }
+    if let Some(why) = identified.downgraded {
+        tracing::info!(source = %source.name, "{why}");
+        report.warnings.push(why);
+    }
+    report.duplicates = identified.duplicates;
+    state.skip_hours = u.raw.hints.skip_hours;
+    state.skip_days = u.raw.hints.skip_days;
+    state.title = u.normalized.title;
+    state.site_url = u.normalized.site_url;
+    identified.entries
+}
+
+/// The body to keep for reading the source again, deflated on the blocking pool.
+async fn keep_body(body: &Body) -> Option<RawBody> {
+    let (bytes, content_type) = (body.bytes.clone(), body.content_type.clone());
+    let url = body.meta.final_url.as_ref().map(Url::to_string);
+    pages::blocking(move || RawBody::new(&bytes, content_type, url)).await.ok()
+}
+
+/// The body kept, as a fetch would hand it over; `None` when it cannot be read back.
+fn kept_body(raw: &RawBody, validators: &Validators) -> Option<Body> {
+    let bytes = raw.bytes()?;
+    let final_url = raw.url.as_deref().and_then(|u| Url::parse(u).ok());
+    let meta = FetchMeta {
+        status: None,
+        final_url,
+        redirected_permanently: false,
+        attempts: 0,
+        elapsed: std::time::Duration::ZERO,
+        cache_control_max_age: None,
+        expires: None,
+        date: None,
+    };
+    Some(Body { bytes, content_type: raw.content_type.clone(), validators: validators.clone(), meta })
+}
+
+/// What shapes a source's entries besides the bytes its server sends: every setting that changes what
+/// is made of a body, and feedmill's version. When it differs from the one recorded with the source,
+/// the source is read again (see the module's documentation). A new setting that shapes entries is
+/// added here.
+pub(super) fn shaping_digest(source: &Source) -> String {
+    let shaping = format!(
+        "{:?}|{:?}|{}|{:?}|{:?}|{}|{}",
+        source.kind,
+        source.article,
+        source.timezone.name(),
+        source.date_format,
+        source.locale,
+        source.strip_tracking,
+        crate::emit::GENERATOR,
+    );
+    Sha256::digest(shaping.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn succeed(state: &mut SourceState, now: DateTime<Utc>, signals: Signals, bounds: schedule::Bounds) {
@@ -261,6 +362,36 @@ mod tests {
         note_redirect(&mut state, &moved("https://b.example/rss", true), t(60));
         assert_eq!(state.redirect.as_ref().map(|r| (r.target.as_str(), r.count)), Some(("https://b.example/rss", 1)));
         assert_eq!(state.url_in_use, None);
+    }
+
+    #[test]
+    fn the_shaping_digest_follows_what_shapes_entries_and_nothing_else() {
+        let digest = |source: &str| {
+            let toml = format!("[categories.news]\n[[sources]]\n{source}");
+            let config = crate::config::Config::parse(&toml, "feeds.toml", std::path::Path::new("/srv")).unwrap();
+            shaping_digest(&config.sources[0])
+        };
+        let base = digest("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n");
+        // Name, URL, categories and schedule change no entry.
+        let same =
+            "name = \"abai-kz\"\nurl = \"https://abai.kz/feed\"\ncategories = [\"news\"]\nmin_interval = \"1h\"\n";
+        assert_eq!(digest(same), base);
+        for shaping in [
+            "timezone = \"Asia/Almaty\"\n",
+            "full_text = true\n",
+            "[sources.html]\nitem = \".news-item\"\n",
+            "[sources.html]\nitem = \".news-item\"\nlocale = \"kk\"\n",
+            "full_text = true\n[sources.article]\nbody = \".post-body\"\n",
+        ] {
+            assert_ne!(
+                digest(&format!("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n{shaping}")),
+                base,
+                "{shaping}"
+            );
+        }
+        let toml = "[output]\nstrip_tracking = false\n[categories.news]\n[[sources]]\nname = \"abai\"\nurl = \"https://abai.kz/rss\"\n";
+        let config = crate::config::Config::parse(toml, "feeds.toml", std::path::Path::new("/srv")).unwrap();
+        assert_ne!(shaping_digest(&config.sources[0]), base, "[output] strip_tracking shapes links");
     }
 
     #[test]

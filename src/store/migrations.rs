@@ -148,4 +148,27 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE entries ADD COLUMN raw_digest BLOB;
     "#,
+    // 11: each source's stable identity and what its entries were read under. `source_key` is the name
+    // it had when first seen (so every id already published stays) and prefixes the ids derived for it;
+    // `rank` is the order sources were first met in, which breaks ties in the story merge instead of
+    // the config's order (filled in config order by the first run after this migration, the order the
+    // kept stories were merged in). `config_digest` is what shaped its entries (`pipeline::source`'s
+    // `shaping_digest`). `raw_bodies` keeps the last body each source was read from (deflated), its
+    // type, the URL it came from and the configured URL it was read for, to read it again when the
+    // digest changes: in a table of its own, as every run rewrites every source's row it fetched,
+    // and a body in that row would be written again with it.
+    r#"
+    ALTER TABLE sources ADD COLUMN source_key TEXT;
+    UPDATE sources SET source_key = name;
+    CREATE UNIQUE INDEX sources_key ON sources (source_key);
+    ALTER TABLE sources ADD COLUMN rank INTEGER;
+    ALTER TABLE sources ADD COLUMN config_digest TEXT;
+    CREATE TABLE raw_bodies (
+        source         TEXT PRIMARY KEY,
+        configured_url TEXT NOT NULL,
+        body           BLOB NOT NULL,
+        content_type   TEXT,
+        url            TEXT
+    ) STRICT;
+    "#,
 ];

@@ -113,6 +113,61 @@ pub struct SourceState {
     /// When the source first answered 410 Gone: it is dead, and not fetched again while the config
     /// names the same URL. Cleared by a later success (`run --force` asks again).
     pub gone_since: Option<DateTime<Utc>>,
+    /// The source's stable identity ([`Store::identify_sources`]): its name when first seen, kept
+    /// through renames and new URLs; the ids derived for its entries start with it.
+    pub source_key: Option<String>,
+    /// What shaped its stored entries (`pipeline::source::shaping_digest`); `None` before it was read
+    /// by a feedmill that recorded it.
+    pub config_digest: Option<String>,
+    /// A body read this run, to keep as the source's last one; `None` keeps the stored one. Never
+    /// loaded by [`Store::sources`]: [`Store::raw_body`] reads it when it is needed.
+    pub raw: Option<RawBody>,
+}
+
+/// The last body a source was read from, kept deflated (feeds and pages are text, which deflate
+/// shrinks several times over, and it is read back only when the source's config changes), so a
+/// changed config re-reads the source without asking its server again. At most `max_body_size`
+/// before deflating, like any body fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawBody {
+    deflated: Vec<u8>,
+    pub content_type: Option<String>,
+    /// Where it was read from, after redirects: what its relative links resolve against.
+    pub url: Option<String>,
+}
+
+impl RawBody {
+    pub fn new(bytes: &[u8], content_type: Option<String>, url: Option<String>) -> RawBody {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        // Writing into a Vec cannot fail; were it to, nothing is kept and the source is fetched again.
+        let deflated: Vec<u8> = encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default();
+        RawBody { deflated, content_type, url }
+    }
+
+    /// The body's bytes; `None` when what is stored does not inflate (it is then fetched again).
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        use std::io::Read as _;
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(self.deflated.as_slice()).read_to_end(&mut out).ok()?;
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+/// A source the config renamed: its state, entries and stories now go by `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renamed {
+    pub from: String,
+    pub to: String,
+}
+
+/// A source's URL or path as [`Store::identify_sources`] compares them: canonical for a URL, so a
+/// renamed source whose URL gained `www.` or a tracking parameter is still found.
+fn comparable_location(location: &str) -> String {
+    match url::Url::parse(location) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => crate::normalize::urls::canonical(&u),
+        _ => location.to_owned(),
+    }
 }
 
 /// A source's health as `index.html` shows it: failing, the error while failing, the day of the last
@@ -289,7 +344,7 @@ impl Store {
             .prepare(
                 "SELECT name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success, last_error, failures,
                         next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours, skip_days, title, site_url,
-                        gone_since
+                        gone_since, source_key, config_digest
                  FROM sources",
             )
             .map_err(self.err())?;
@@ -325,11 +380,60 @@ impl Store {
                         title: r.get(16)?,
                         site_url: r.get(17)?,
                         gone_since: r.get::<_, Option<i64>>(18)?.map(from_ts),
+                        source_key: r.get(19)?,
+                        config_digest: r.get(20)?,
+                        raw: None,
                     },
                 ))
             })
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// The last body `name` was read from, when one is kept.
+    pub fn raw_body(&self, name: &str) -> Result<Option<RawBody>, StoreError> {
+        self.conn
+            .query_row("SELECT body, content_type, url FROM raw_bodies WHERE source = ?1", [name], |r| {
+                Ok(RawBody { deflated: r.get(0)?, content_type: r.get(1)?, url: r.get(2)? })
+            })
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Finds each configured source (name, URL, in config order) in the state, so a source keeps its
+    /// identity — its entries, stories, tombstones, HTTP state and the key its derived ids start
+    /// with — when the config renames it or points it elsewhere:
+    ///
+    /// - a stored source of the same name is that source, whatever its URL now (re-pointed);
+    /// - else a stored source no longer in the config whose URL is the same (compared canonical) is
+    ///   that source renamed: everything stored under its old name moves to the new one;
+    /// - else it is a new source, with its name as its key (`name-2`, … when an earlier source that
+    ///   was renamed away still holds that key).
+    ///
+    /// A source renamed and re-pointed at once is thus a new one. Sources met for the first time are
+    /// ranked after the others, in config order ([`first_met_order`](Self::first_met_order)).
+    pub fn identify_sources(&mut self, configured: &[(&str, &str)]) -> Result<Vec<Renamed>, StoreError> {
+        let err = |source| sqlite_error(&self.path, self.busy_timeout, source);
+        let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
+        let renamed = identify_sources(&tx, configured).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(renamed)
+    }
+
+    /// `names` in the order their sources were first met (config order for those met in one run),
+    /// which stays when the config reorders them: the story merge breaks its ties by it, so a
+    /// reorder changes no published copy. Names the state does not know come last, as given.
+    pub fn first_met_order<'a>(&self, names: &[&'a str]) -> Result<Vec<&'a str>, StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT name, rank FROM sources WHERE rank IS NOT NULL").map_err(self.err())?;
+        let ranks: HashMap<String, i64> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?
+            .collect::<Result<_, _>>()
+            .map_err(self.err())?;
+        let mut ordered: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
+        ordered.sort_by_key(|(i, name)| (ranks.get(*name).copied().unwrap_or(i64::MAX), *i));
+        Ok(ordered.into_iter().map(|(_, name)| name).collect())
     }
 
     /// Applies one run's results in a single transaction; returns, per source name, how its parsed
@@ -642,6 +746,20 @@ impl Listings {
     }
 }
 
+impl Listings {
+    /// The last body `source` was read from, when one is kept ([`Store::raw_body`]).
+    pub fn raw_body(&self, source: &str) -> Result<Option<RawBody>, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let reader = match idle {
+            Some(reader) => reader,
+            None => Store::open_read_only(&self.path)?,
+        };
+        let found = reader.raw_body(source);
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(reader);
+        found
+    }
+}
+
 fn listed_entries(
     conn: &Connection,
     source: &str,
@@ -664,6 +782,84 @@ fn listed_entries(
         }
     }
     Ok(out)
+}
+
+/// [`Store::identify_sources`] inside its transaction.
+fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::Result<Vec<Renamed>> {
+    struct Row {
+        name: String,
+        url: String,
+        key: Option<String>,
+        ranked: bool,
+    }
+    let rows: Vec<Row> = tx
+        .prepare("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY rowid")?
+        .query_map([], |r| Ok(Row { name: r.get(0)?, url: r.get(1)?, key: r.get(2)?, ranked: r.get(3)? }))?
+        .collect::<Result<_, _>>()?;
+    let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
+    let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
+    // Renamed away: a stored source whose name the config no longer has, found by its URL.
+    let mut orphans: HashMap<String, usize> = HashMap::new();
+    for (i, row) in rows.iter().enumerate().filter(|(_, r)| !in_config.contains(r.name.as_str())) {
+        orphans.entry(comparable_location(&row.url)).or_insert(i);
+    }
+    let mut keys: HashSet<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
+    // The configured sources still to rank: all of them once, after the migration; then the new ones.
+    let mut unranked: HashSet<&str> = configured
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| by_name.get(name).is_none_or(|&i| !rows[i].ranked))
+        .collect();
+    let mut renamed = Vec::new();
+    for (name, url) in configured.iter().filter(|(name, _)| !by_name.contains_key(name)) {
+        if let Some(i) = orphans.remove(&comparable_location(url)) {
+            let from = rows[i].name.clone();
+            tracing::info!(from = %from, to = %name, "source renamed: its entries keep their ids");
+            rename_source(tx, &from, name)?;
+            if rows[i].ranked {
+                unranked.remove(name);
+            }
+            renamed.push(Renamed { from, to: (*name).to_owned() });
+            continue;
+        }
+        let key = (1..)
+            .map(|n| if n == 1 { (*name).to_owned() } else { format!("{name}-{n}") })
+            .find(|k| !keys.contains(k))
+            .unwrap_or_else(|| (*name).to_owned());
+        keys.insert(key.clone());
+        exec(
+            tx,
+            "INSERT INTO sources (name, configured_url, source_key) VALUES (?1, ?2, ?3)",
+            params![name, url, key],
+        )?;
+    }
+    let mut next: i64 = tx.query_row("SELECT coalesce(max(rank), -1) + 1 FROM sources", [], |r| r.get(0))?;
+    for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {
+        if exec(tx, "UPDATE sources SET rank = ?2 WHERE name = ?1 AND rank IS NULL", params![name, next])? > 0 {
+            next += 1;
+        }
+    }
+    if !renamed.is_empty() {
+        let names = renamed.iter().flat_map(|r| [r.from.as_str(), r.to.as_str()]);
+        bump_content_version(tx, names)?;
+    }
+    Ok(renamed)
+}
+
+/// Moves everything stored under the source name `from` to `to`, a name the state does not hold yet:
+/// the published ids and first-seen times do not change, only the name the outputs show.
+fn rename_source(tx: &Transaction, from: &str, to: &str) -> rusqlite::Result<()> {
+    for sql in [
+        "UPDATE sources SET name = ?2 WHERE name = ?1",
+        "UPDATE entries SET source = ?2, entry = json_set(entry, '$.source', ?2) WHERE source = ?1",
+        "UPDATE OR REPLACE tombstones SET source = ?2 WHERE source = ?1",
+        "UPDATE raw_bodies SET source = ?2 WHERE source = ?1",
+        "UPDATE story_members SET source = ?2 WHERE source = ?1",
+        "UPDATE story_members SET head_source = ?2 WHERE head_source = ?1",
+    ] {
+        tx.execute(sql, [from, to])?;
+    }
+    Ok(())
 }
 
 /// Meta key of the cached [`Store::entry_counts`]: `[content version, {source: count}]`.
@@ -861,14 +1057,15 @@ struct Saved {
 /// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`).
 fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>) -> rusqlite::Result<Saved> {
     let s = &u.state;
-    type Before = (Option<String>, Option<String>, Option<i64>);
+    type Before = (Option<String>, Option<String>, Option<i64>, String);
     let before: Option<Before> = tx
-        .prepare_cached("SELECT title, site_url, listed_at FROM sources WHERE name = ?1")?
-        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .prepare_cached("SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = ?1")?
+        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
+    let url_changed = before.as_ref().is_some_and(|(.., url)| *url != u.configured_url);
     let saved = Saved {
-        shown_changed: before.as_ref().is_none_or(|(title, site, _)| (title, site) != (&s.title, &s.site_url)),
-        listed_before: before.and_then(|(_, _, listed)| listed),
+        shown_changed: before.as_ref().is_none_or(|(title, site, ..)| (title, site) != (&s.title, &s.site_url)),
+        listed_before: before.and_then(|(_, _, listed, _)| listed),
     };
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
     let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
@@ -876,8 +1073,9 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
         tx,
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                              skip_hours, skip_days, title, site_url, gone_since, listed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                              skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                 coalesce(?21, ?1), ?22)
          ON CONFLICT (name) DO UPDATE SET
             configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
             last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
@@ -886,7 +1084,7 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
             site_url = excluded.site_url, gone_since = excluded.gone_since,
-            listed_at = coalesce(excluded.listed_at, listed_at)",
+            listed_at = coalesce(excluded.listed_at, listed_at), config_digest = excluded.config_digest",
         params![
             u.name,
             u.configured_url,
@@ -908,8 +1106,22 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
             s.site_url,
             s.gone_since.map(ts),
             listed.map(ts),
+            s.source_key,
+            s.config_digest,
         ],
     )?;
+    // A body read this run replaces the last one; none keeps it, unless it was read for another URL.
+    match &s.raw {
+        Some(raw) => exec(
+            tx,
+            "INSERT OR REPLACE INTO raw_bodies (source, configured_url, body, content_type, url) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![u.name, u.configured_url, raw.deflated, raw.content_type, raw.url],
+        )?,
+        None if url_changed => {
+            exec(tx, "DELETE FROM raw_bodies WHERE source = ?1", [&u.name])?
+        }
+        None => 0,
+    };
     Ok(saved)
 }
 

@@ -5,9 +5,9 @@
 //! The merge itself is [`dedup::Merger`]; the store feeds it rows (keys, dates and sizes, no text). New
 //! entries (listed in `unstoried`) are merged into the stories they may join: those sharing an id, a link or a
 //! fingerprint with them, and for near-duplicates those dated within the window. A mode whose inputs
-//! changed — its settings, the configured sources or their order, or [`STORIES_VERSION`] — is merged
-//! again from scratch, in the same order the runs met the entries, which gives the same stories (see
-//! `dedup::merge` for the one exception).
+//! changed — its settings, the configured sources (by their keys, which a rename keeps) or the order
+//! they were first met in, or [`STORIES_VERSION`] — is merged again from scratch, in the same order the
+//! runs met the entries, which gives the same stories (see `dedup::merge` for the one exception).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -57,7 +57,7 @@ pub struct StoredStory {
 
 impl Store {
     /// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
-    /// (config order); forgets those of modes no longer in use. Returns how many entries were merged.
+    /// (in the order they were first met, [`Store::first_met_order`]); forgets those of modes no longer in use. Returns how many entries were merged.
     pub fn update_stories(&mut self, modes: &[DedupMode], sources: &[&str]) -> Result<usize, StoreError> {
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         let err = |source| sqlite_error(&path, busy_timeout, source);
@@ -198,7 +198,14 @@ fn update(tx: &Transaction, modes: &[DedupMode], sources: &[&str]) -> rusqlite::
         }
     }
     // What the stories depend on besides the entries: a digest, as 10,000 source names make 100 KB.
-    let inputs = format!("{STORIES_VERSION}:{:x}", Sha256::digest(sources.join("\n").as_bytes()));
+    // Of the sources' keys, which a rename keeps (the stories kept were renamed with their source).
+    let keys_by_name: HashMap<String, String> = tx
+        .prepare_cached("SELECT name, source_key FROM sources WHERE source_key IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let source_keys: Vec<&str> =
+        sources.iter().map(|name| keys_by_name.get(*name).map_or(*name, String::as_str)).collect();
+    let inputs = format!("{STORIES_VERSION}:{:x}", Sha256::digest(source_keys.join("\n").as_bytes()));
     let mut merged = 0;
     for (mode, key) in modes.iter().zip(&keys) {
         let meta_key = format!("stories:{key}");

@@ -104,9 +104,20 @@ fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
         title: Some("Abai.kz".into()),
         site_url: Some("https://abai.kz/".into()),
         gone_since: Some(at(4)),
+        source_key: Some("abai-first".into()),
+        config_digest: Some("digest".into()),
+        raw: Some(RawBody::new(b"<rss/>", Some("application/rss+xml".into()), Some("https://abai.kz/rss".into()))),
     };
     let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
     store.record(at(5), &[update]).unwrap();
+    let raw = store.raw_body("abai").unwrap().expect("the body read is kept");
+    assert_eq!(raw.bytes().as_deref(), Some(&b"<rss/>"[..]));
+    assert_eq!(
+        (raw.content_type.as_deref(), raw.url.as_deref()),
+        (Some("application/rss+xml"), Some("https://abai.kz/rss"))
+    );
+    // The key is the one the source got when first seen; the body is read only when needed.
+    let state = SourceState { source_key: Some("abai".into()), raw: None, ..state };
     assert_eq!(store.sources().unwrap()["abai"], state);
     assert_eq!(state.dead_since("https://abai.kz/rss"), Some(at(4)));
     assert_eq!(state.dead_since("https://abai.kz/new-rss"), None, "a new URL is not dead");
@@ -524,4 +535,85 @@ fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
     assert!(plan.contains("entries_id"), "{plan}");
     assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
     assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn a_renamed_source_is_found_by_its_url_and_a_re_pointed_one_by_its_name() {
+    let mut store = Store::in_memory().unwrap();
+    store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
+    store.record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])]).unwrap();
+    let modes = [crate::config::DedupMode::Exact];
+    assert_eq!(store.update_stories(&modes, &["abai", "qazaq"]).unwrap(), 1);
+
+    // Renamed, its URL written another way: the same source, under its new name.
+    let renamed =
+        store.identify_sources(&[("qazaq", "https://qazaq.kz/rss"), ("abai-kz", "http://www.abai.kz/rss")]).unwrap();
+    assert_eq!(renamed, [Renamed { from: "abai".into(), to: "abai-kz".into() }]);
+    let sources = store.sources().unwrap();
+    assert_eq!(sources["abai-kz"].source_key.as_deref(), Some("abai"));
+    assert!(!sources.contains_key("abai"));
+    let stored = store.entries(&["abai-kz"]).unwrap();
+    assert_eq!(stored[0].entry.id, "urn:feedmill:abai:1");
+    assert_eq!(stored[0].entry.source, "abai-kz", "the outputs show the new name");
+    assert_eq!(store.entry_counts().unwrap()["abai-kz"], 1);
+    // Reordered too, and still merged from the stories kept: nothing is merged again from scratch.
+    let order = store.first_met_order(&["qazaq", "abai-kz"]).unwrap();
+    assert_eq!(order, ["abai-kz", "qazaq"], "first met first");
+    assert_eq!(store.update_stories(&modes, &order).unwrap(), 0);
+
+    // Re-pointed: found by its name. Then renamed and re-pointed at once: a new source, whose key is
+    // not the one the renamed source still holds.
+    assert!(store.identify_sources(&[("abai-kz", "https://abai.kz/new-rss")]).unwrap().is_empty());
+    assert_eq!(store.sources().unwrap()["abai-kz"].source_key.as_deref(), Some("abai"));
+    assert!(store.identify_sources(&[("abai", "https://other.kz/rss")]).unwrap().is_empty());
+    assert_eq!(store.sources().unwrap()["abai"].source_key.as_deref(), Some("abai-2"));
+}
+
+#[test]
+fn migration_11_keys_every_source_by_its_name_so_no_id_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let old = entry("urn:feedmill:abai:5894b72960e7fd5e7f5d402e", "https://abai.kz/post/1", "Бірінші");
+    {
+        // A database as feedmill left it before migration 11.
+        let conn = Connection::open(&path).unwrap();
+        for sql in &migrations::MIGRATIONS[..10] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 10).unwrap();
+        conn.execute("INSERT INTO sources (name, configured_url) VALUES ('abai', 'https://abai.kz/rss')", []).unwrap();
+        conn.execute(
+            "INSERT INTO entries (source, id, first_seen, last_seen, entry) VALUES ('abai', ?1, ?2, ?2, ?3)",
+            params![old.id, ts(old.first_seen), serde_json::to_string(&old).unwrap()],
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+    let state = &store.sources().unwrap()["abai"];
+    assert_eq!((state.source_key.as_deref(), state.config_digest.as_deref()), (Some("abai"), None));
+    assert_eq!(store.raw_body("abai").unwrap(), None);
+    store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    // The same entry listed again keeps its id.
+    let r = store.record(at(3), &[parsed(vec![entry(&old.id, &old.url.clone().unwrap(), "Бірінші")])]).unwrap();
+    assert_eq!(r["abai"], Reconciled { unchanged: 1, ..Reconciled::default() });
+    assert_eq!(store.entries(&["abai"]).unwrap()[0].entry.id, old.id);
+}
+
+#[test]
+fn the_body_kept_is_replaced_by_the_next_one_and_dropped_with_its_url() {
+    let mut store = Store::in_memory().unwrap();
+    let with_body = |url: &str, body: Option<&[u8]>| SourceUpdate {
+        configured_url: url.into(),
+        state: SourceState { raw: body.map(|b| RawBody::new(b, None, None)), ..SourceState::default() },
+        entries: EntriesUpdate::Unchanged,
+        ..parsed(vec![])
+    };
+    let kept = |store: &Store| store.raw_body("abai").unwrap().and_then(|r| r.bytes());
+    store.record(at(1), &[with_body("https://abai.kz/rss", Some(b"first"))]).unwrap();
+    store.record(at(2), &[with_body("https://abai.kz/rss", None)]).unwrap();
+    assert_eq!(kept(&store).as_deref(), Some(&b"first"[..]), "a 304 keeps it");
+    store.record(at(3), &[with_body("https://abai.kz/rss", Some(b"second"))]).unwrap();
+    assert_eq!(kept(&store).as_deref(), Some(&b"second"[..]));
+    store.record(at(4), &[with_body("https://abai.kz/new-rss", None)]).unwrap();
+    assert_eq!(kept(&store), None, "read for another URL");
 }

@@ -20,6 +20,7 @@ mod failures;
 mod formats;
 mod history;
 mod http;
+mod identity;
 mod import;
 mod lock;
 mod outputs;

@@ -207,3 +207,34 @@ fn a_listing_page_that_changed_around_its_stories_reuses_them() {
     let titles: Vec<&str> = json["items"].as_array().unwrap().iter().filter_map(|i| i["title"].as_str()).collect();
     assert!(titles.contains(&"Урожай (stored)"), "the story was taken from the store: {titles:?}");
 }
+
+#[test]
+fn a_changed_article_rule_fetches_the_article_pages_again() {
+    let server = TestServer::start();
+    serve_abai(&server);
+    let p = Project::new(&config(&abai_source(&server)));
+    assert!(p.run().code <= 1);
+    let has_text = |p: &Project, text: &str| {
+        p.json("all/feed.json")["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["content_html"].as_str().is_some_and(|c| c.contains(text)))
+    };
+    assert!(has_text(&p, "айтыс ұйымдастырылады"));
+    let ids = |p: &Project| p.output("all/feed.json").lines().filter(|l| l.contains("\"id\"")).count();
+    let before = ids(&p);
+
+    // The body now without its paragraphs: the page is fetched again (its HTML is not kept), the
+    // listing is read from the body kept.
+    let cut =
+        abai_source(&server).replace("remove = [\".adv-inline\"]", "remove = [\".adv-inline\", \".post-body p\"]");
+    p.write("feeds.toml", config(&cut));
+    let run = p.run();
+    assert!(run.code <= 1, "{}", run.stderr);
+    assert_eq!(server.requests_to("/abai/post-95211.html").len(), 2);
+    assert_eq!(server.requests_to("/abai/index.html").len(), 1, "the listing kept is read again");
+    assert!(!has_text(&p, "айтыс ұйымдастырылады"), "the old body is gone");
+    assert!(has_text(&p, "Қызылорда жастарымен кездесуде"), "the figure stays");
+    assert_eq!(ids(&p), before, "updated in place");
+}

@@ -158,17 +158,11 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// The durations the config accepts (`90`, `30s`, `15m`, `1h`, `1d`), greater than zero.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let (number, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
-    let n: u64 = number.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 15m, 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{s}`: use s, m or h")),
-    };
-    if secs == 0 {
+    let d = feedmill::config::parse_duration(s)?;
+    if d.is_zero() {
         return Err("the interval must be greater than zero".into());
     }
-    Ok(std::time::Duration::from_secs(secs))
+    Ok(d)
 }

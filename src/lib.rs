@@ -16,6 +16,7 @@ pub mod dedup;
 pub mod emit;
 pub mod extract;
 pub mod fetch;
+pub mod filter;
 pub mod import;
 pub mod model;
 pub mod normalize;

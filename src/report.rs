@@ -63,6 +63,8 @@ pub struct SourceReport {
     pub kept: usize,
     /// Entries dropped as duplicates, inside the feed or of another source's story.
     pub duplicates: usize,
+    /// Entries dropped by `[filters]` or the source's own filters.
+    pub filtered: usize,
     /// Everything the parser and normalizer forgave or dropped.
     pub warnings: Vec<String>,
     #[serde(rename = "elapsed_ms", serialize_with = "millis")]
@@ -87,6 +89,7 @@ impl SourceReport {
             new: 0,
             kept: 0,
             duplicates: 0,
+            filtered: 0,
             warnings: Vec::new(),
             elapsed: Duration::ZERO,
         }
@@ -185,8 +188,8 @@ impl RunReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>7}  format",
-            "source", "status", "http", "entries", "new", "kept", "dups", "time"
+            "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>8}  {:>7}  format",
+            "source", "status", "http", "entries", "new", "kept", "dups", "filtered", "time"
         );
         for s in &self.sources {
             let status = match &s.status {
@@ -201,7 +204,7 @@ impl RunReport {
             let http = s.http_status.map_or_else(|| "-".to_owned(), |c| c.to_string());
             let _ = writeln!(
                 out,
-                "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>6.2}s  {}",
+                "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>8}  {:>6.2}s  {}",
                 s.name,
                 status,
                 http,
@@ -209,9 +212,18 @@ impl RunReport {
                 s.new,
                 s.kept,
                 s.duplicates,
+                s.filtered,
                 s.elapsed.as_secs_f64(),
                 s.format.as_deref().unwrap_or("-"),
             );
+            // Why a source is `warn`, under its row: the first warning, cut to fit a terminal.
+            if let (Status::Ok, Some(first)) = (&s.status, s.warnings.first()) {
+                let more = match s.warnings.len() {
+                    1 => String::new(),
+                    n => format!(" (+{} more in --summary json)", n - 1),
+                };
+                let _ = writeln!(out, "{:name_w$}  ↳ {}{more}", "", shorten(first, WARNING_CHARS));
+            }
         }
         out.push_str(&self.summary_line());
         for s in &self.sources {
@@ -227,6 +239,21 @@ impl RunReport {
         }
         out
     }
+}
+
+/// How much of a `warn` source's first warning the run table shows.
+const WARNING_CHARS: usize = 60;
+
+/// The first line of `text`, cut to `max` characters at a word boundary when there is one, with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    let Some((cut, _)) = line.char_indices().nth(max) else { return line.to_owned() };
+    let head = &line[..cut];
+    let head = match head.rfind(' ') {
+        Some(space) if space > cut / 2 => &head[..space],
+        _ => head,
+    };
+    format!("{}…", head.trim_end())
 }
 
 /// `feedmill status`: one row per configured source, times in UTC. `collapsed` counts, per source, its stored entries
@@ -359,6 +386,7 @@ mod tests {
             new: 3,
             kept: 2,
             duplicates: 1,
+            filtered: 0,
             warnings: vec![],
             elapsed: Duration::from_millis(250),
         }
@@ -376,9 +404,16 @@ mod tests {
 
     #[test]
     fn table_lists_every_source_and_failures_in_full() {
+        let mut warned = source("qazaq", Status::Ok);
+        warned.filtered = 2;
+        warned.warnings = vec![
+            "ids not trusted: 1 blank and 1 repeated among 3 entries; identifying entries by link and content".into(),
+            "line 4: a bare & was read as text".into(),
+        ];
         let r = RunReport {
             sources: vec![
                 source("abai", Status::Ok),
+                warned,
                 source("broken", Status::Failed { error: "HTTP 500 Internal Server Error".into() }),
             ],
             files_written: 8,
@@ -390,10 +425,12 @@ mod tests {
         };
         assert_eq!(
             r.table(),
-            "source  status     http  entries   new  kept  dups     time  format\n\
-             abai    ok          200        3     3     2     1    0.25s  rss 2.0\n\
-             broken  FAILED      200        3     3     2     1    0.25s  rss 2.0\n\
-             1 of 2 sources ok; 6 new entries; 8 files written, 0 unchanged\n\
+            "source  status     http  entries   new  kept  dups  filtered     time  format\n\
+             abai    ok          200        3     3     2     1         0    0.25s  rss 2.0\n\
+             qazaq   warn        200        3     3     2     1         2    0.25s  rss 2.0\n        \
+             ↳ ids not trusted: 1 blank and 1 repeated among 3 entries;… (+1 more in --summary json)\n\
+             broken  FAILED      200        3     3     2     1         0    0.25s  rss 2.0\n\
+             2 of 3 sources ok; 9 new entries; 8 files written, 0 unchanged\n\
              error: broken: HTTP 500 Internal Server Error\n\
              warning: hub https://hub.example/: HTTP 503 Service Unavailable"
         );
@@ -425,14 +462,14 @@ mod tests {
                 "exit_code": 1,
                 "sources": [
                     {"name": "abai", "url": "https://abai.example/feed", "status": "ok", "http_status": 200,
-                     "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2, "duplicates": 1,
+                     "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "filtered": 0,
                      "warnings": [], "elapsed_ms": 250},
                     {"name": "broken", "url": "https://broken.example/feed", "status": "failed", "error": "HTTP 500",
                      "http_status": 200, "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2,
-                     "duplicates": 1, "warnings": [], "elapsed_ms": 250},
+                     "duplicates": 1, "filtered": 0, "warnings": [], "elapsed_ms": 250},
                     {"name": "later", "url": "https://later.example/feed", "status": "skipped",
                      "until": "2024-11-23T11:00:00Z", "http_status": 200, "format": null, "encoding": null,
-                     "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "warnings": [], "elapsed_ms": 250}
+                     "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "filtered": 0, "warnings": [], "elapsed_ms": 250}
                 ],
                 "files_written": 3,
                 "files_unchanged": 6,

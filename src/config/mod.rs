@@ -27,6 +27,7 @@ use crate::categorize::rules::CompiledRule;
 use crate::dedup::NearSettings;
 use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{FetchSettings, Location};
+use crate::filter::Filters;
 use crate::normalize::dates::{DateFormat, Locale};
 use crate::schedule::Bounds;
 
@@ -53,6 +54,8 @@ pub struct Config {
     pub categories: Vec<Category>,
     /// In config order.
     pub sources: Vec<Source>,
+    /// `[filters]`: keep and block rules for every source's entries.
+    pub filters: Filters,
     /// Problems that do not stop a run (a declared category no source uses).
     pub warnings: Vec<Diagnostic>,
 }
@@ -113,6 +116,8 @@ pub struct Source {
     /// `[sources.html] date_format` and `locale`, for pages' dates.
     pub date_format: Option<DateFormat>,
     pub locale: Option<Locale>,
+    /// `[sources.filters]`: this source's keep and block rules, applied after `[filters]`'s.
+    pub filters: Filters,
 }
 
 /// `[dedup] mode`.
@@ -233,8 +238,12 @@ impl Config {
     /// failure at run time, not a config error).
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
         let fail = |diagnostics| ConfigErrors { origin: origin.to_owned(), text: text.to_owned(), diagnostics };
-        let raw = raw::parse(text).map_err(fail)?;
-        let mut v = Validator::default();
+        let (raw, unknown) = raw::parse(text).map_err(|mut diagnostics| {
+            diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+            fail(diagnostics)
+        })?;
+        // Unknown keys were left out of `raw`: what remains is validated too, so every problem shows.
+        let mut v = Validator { diagnostics: unknown };
         let config = v.validate(raw, base_dir);
         v.diagnostics.sort_by_key(|d| (d.severity == Severity::Warning, d.span.as_ref().map(|s| s.start)));
         match config {
@@ -250,6 +259,16 @@ impl Config {
     pub fn category(&self, slug: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.slug == slug)
     }
+}
+
+/// A duration as the config writes it: seconds (`90`), or a number and a unit (`500ms`, `30s`, `15m`,
+/// `1h`, `1d`). The command line reads `--every` with it, so both accept the same words.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let value = match text.trim().parse::<u64>() {
+        Ok(secs) => raw::DurationValue::Seconds(secs),
+        Err(_) => raw::DurationValue::Text(text.to_owned()),
+    };
+    value.to_duration()
 }
 
 /// The rule for category slugs (they become folder names): lowercase ASCII letters, digits, `-`, `_`.
@@ -378,6 +397,7 @@ impl Validator {
                 }
             }
             let min_interval = self.duration(s.min_interval, "min_interval");
+            let filters = self.filters(s.filters.unwrap_or_default(), &format!("sources[{i}].filters"));
             let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article);
             if let (Some(location), Some(timezone), Ok(min_interval), Some(pages)) =
                 (location, timezone, min_interval, pages)
@@ -394,6 +414,7 @@ impl Validator {
                     article,
                     date_format,
                     locale,
+                    filters,
                 });
             }
         }
@@ -409,6 +430,7 @@ impl Validator {
                 ));
             }
         }
+        let filters = self.filters(raw.filters, "filters");
         if sources.is_empty() && !self.has_errors() {
             self.diagnostics.push(
                 Diagnostic::error("no sources configured", None)
@@ -425,8 +447,23 @@ impl Validator {
             dedup: global_dedup?.0,
             categories: used.into_values().collect(),
             sources,
+            filters,
             warnings: Vec::new(),
         })
+    }
+
+    /// Compiles one level of filter rules; `name` (`filters`, `sources[3].filters`) names them in errors.
+    fn filters(&mut self, raw: raw::RawFilters, name: &str) -> Filters {
+        let mut filters = Filters { name: name.to_owned(), ..Filters::default() };
+        for (kind, specs, into) in [("keep", raw.keep, &mut filters.keep), ("block", raw.block, &mut filters.block)] {
+            for (i, spec) in specs.unwrap_or_default().iter().enumerate() {
+                match Filters::compile(spec.get_ref(), &format!("{name}.{kind}[{i}]")) {
+                    Ok(rule) => into.push(rule),
+                    Err(e) => self.diagnostics.push(Diagnostic::error(e.to_string(), Some(spec.span()))),
+                }
+            }
+        }
+        filters
     }
 
     /// The source's kind and page-reading rules; `None` when any of it was reported as an error.

@@ -29,6 +29,17 @@ pub struct RawConfig {
     pub categories: BTreeMap<String, RawCategory>,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+    /// `[[filters.keep]]`, `[[filters.block]]`: rules every source's entries pass through.
+    #[serde(default)]
+    pub filters: RawFilters,
+}
+
+/// `keep` and `block` rules (`filter::FilterSpec`), globally or for one source.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilters {
+    pub keep: Option<Vec<Spanned<crate::filter::FilterSpec>>>,
+    pub block: Option<Vec<Spanned<crate::filter::FilterSpec>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +146,8 @@ pub struct RawSource {
     pub full_text: Option<Spanned<bool>>,
     pub html: Option<Spanned<RawHtml>>,
     pub article: Option<Spanned<RawArticle>>,
+    /// `[[sources.filters.keep]]`, `[[sources.filters.block]]`: this source's own rules.
+    pub filters: Option<RawFilters>,
 }
 
 /// `[sources.html]`: how to read a listing page. Selectors are written `"h3 a"` or `"h3 a@href"`.
@@ -232,29 +245,31 @@ fn split_number(t: &str) -> (&str, &str) {
     (&t[..at], t[at..].trim())
 }
 
-/// Syntax, then every unknown key, then types: the first stage with errors stops the parse, because
-/// later stages would only repeat the earlier errors in a more confusing way.
-pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
-    let doc = DeTable::parse(text)
+/// Syntax, then every unknown key and the first type error together, so `check` shows them at once.
+/// Unknown keys are reported and then left out, so the rest of the file is still read and validated;
+/// only a syntax or type error yields no config (serde stops at the first one).
+pub fn parse(text: &str) -> Result<(RawConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut doc = DeTable::parse(text)
         .map_err(|e| vec![Diagnostic::error(format!("invalid TOML: {}", first_line(e.message())), e.span())])?;
     let mut unknown = Vec::new();
-    check_keys(doc.get_ref(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, value, out| match key {
+    check_keys(doc.get_mut(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, value, out| match key {
         "output" => check_value(value, fields::of::<RawOutput>(), "[output]", out),
         "fetch" => check_value(value, fields::of::<RawFetch>(), "[fetch]", out),
         "state" => check_value(value, fields::of::<RawState>(), "[state]", out),
         "dedup" => check_value(value, fields::of::<RawDedup>(), "[dedup]", out),
+        "filters" => check_value(value, fields::of::<RawFilters>(), "[filters]", out),
         "categories" => {
             if let DeValue::Table(t) = value {
-                for (slug, cat) in t {
+                for (slug, cat) in t.iter_mut() {
                     let what = format!("[categories.{}]", slug.get_ref());
-                    check_value(cat.get_ref(), fields::of::<RawCategoryFields>(), &what, out);
+                    check_value(cat.get_mut(), fields::of::<RawCategoryFields>(), &what, out);
                 }
             }
         }
         "sources" => {
             if let DeValue::Array(arr) = value {
-                for (i, t) in arr.iter().enumerate() {
-                    let DeValue::Table(t) = t.get_ref() else { continue };
+                for (i, t) in arr.iter_mut().enumerate() {
+                    let DeValue::Table(t) = t.get_mut() else { continue };
                     let what = format!("[[sources]] #{}", i + 1);
                     check_keys(t, fields::of::<RawSource>(), &what, out, |key, value, out| match key {
                         "html" => {
@@ -263,6 +278,9 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
                         "article" => {
                             check_value(value, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
                         }
+                        "filters" => {
+                            check_value(value, fields::of::<RawFilters>(), &format!("[sources.filters] of {what}"), out)
+                        }
                         _ => {}
                     });
                 }
@@ -270,32 +288,36 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
         }
         _ => {}
     });
-    if !unknown.is_empty() {
-        return Err(unknown);
-    }
     // From the table already parsed: parsing the text again cost as much as checking it (10,000
     // sources make a 700 KB file).
-    RawConfig::deserialize(toml::de::Deserializer::from(doc))
-        .map_err(|e| vec![Diagnostic::error(first_line(e.message()), e.span())])
+    match RawConfig::deserialize(toml::de::Deserializer::from(doc)) {
+        Ok(raw) => Ok((raw, unknown)),
+        Err(e) => {
+            unknown.push(Diagnostic::error(first_line(e.message()), e.span()));
+            Err(unknown)
+        }
+    }
 }
 
-fn check_value(value: &DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
+fn check_value(value: &mut DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
     if let DeValue::Table(t) = value {
         check_keys(t, known, what, out, |_, _, _| {});
     }
 }
 
+/// Reports every key of `table` not in `known`, and removes it.
 fn check_keys(
-    table: &DeTable,
+    table: &mut DeTable,
     known: &[&str],
     what: &str,
     out: &mut Vec<Diagnostic>,
-    mut nested: impl FnMut(&str, &DeValue, &mut Vec<Diagnostic>),
+    mut nested: impl FnMut(&str, &mut DeValue, &mut Vec<Diagnostic>),
 ) {
-    for (key, value) in table {
+    let mut unknown = Vec::new();
+    for (key, value) in table.iter_mut() {
         let name = key.get_ref().as_ref();
         if known.contains(&name) {
-            nested(name, value.get_ref(), out);
+            nested(name, value.get_mut(), out);
             continue;
         }
         let mut d = Diagnostic::error(format!("unknown key `{name}` in {what}"), Some(key.span()));
@@ -307,6 +329,15 @@ fn check_keys(
             )),
         };
         out.push(d);
+        unknown.push(name.to_owned());
+    }
+    if !unknown.is_empty() {
+        // `retain` wants plain string keys; these are spanned.
+        for (key, value) in std::mem::take(table) {
+            if !unknown.iter().any(|u| u.as_str() == key.get_ref().as_ref()) {
+                table.insert(key, value);
+            }
+        }
     }
 }
 

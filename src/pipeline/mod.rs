@@ -119,7 +119,12 @@ async fn run_stages(
     for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
         known.insert(s.name.clone(), Arc::new(store.known_urls(&s.name).map_err(fatal)?));
     }
-    let shared = Shared { fetcher: fetcher.clone(), known, listings: store.listings().map(Arc::new) };
+    let shared = Shared {
+        fetcher: fetcher.clone(),
+        known,
+        listings: store.listings().map(Arc::new),
+        filters: Arc::new(config.filters.clone()),
+    };
     let reconciled = read_and_record(&shared, config, store, states, opts, report).await?;
     remember(config, store, opts, &reconciled, report)?;
     let changed = publish(config, store, opts, report)?;
@@ -153,10 +158,10 @@ async fn read_and_record(
             let state = states.remove(&source.name).unwrap_or_default();
             let (fetcher, source, opts) = (shared.fetcher.clone(), source.clone(), opts.clone());
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
-            let schedule = config.schedule;
+            let (schedule, filters) = (config.schedule, shared.filters.clone());
             reading.spawn(async move {
                 let stored = pages::Stored { known: known.as_deref(), listings };
-                (i, source::read_source(&fetcher, &source, state, stored, schedule, &opts).await)
+                (i, source::read_source(&fetcher, &source, &filters, state, stored, schedule, &opts).await)
             });
         }
         let Some(joined) = reading.join_next().await else { break };
@@ -189,6 +194,8 @@ struct Shared {
     known: HashMap<String, Arc<HashSet<String>>>,
     /// The entries the feeds listed at the last commit (none for a store in memory).
     listings: Option<Arc<Listings>>,
+    /// `[filters]`, applied to every source.
+    filters: Arc<crate::filter::Filters>,
 }
 
 /// Purges entries past the retention period; fills the report's entry counts.
@@ -406,6 +413,7 @@ mod tests {
             configured_url: format!("https://{source}.kz/rss"),
             state: SourceState::default(),
             entries: EntriesUpdate::Parsed(entries.into_iter().map(dedup::Listed::from).collect()),
+            filtered: None,
         }
     }
 

@@ -29,6 +29,7 @@ use crate::decode;
 use crate::dedup::{self, Identified};
 use crate::extract::{self, PageContext};
 use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
+use crate::filter::{self, Dropped, Filters};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
 use crate::parse::ParseError;
@@ -45,6 +46,8 @@ pub(super) struct Read {
     /// The feed a page advertised, when the configured URL was a page.
     pub discovered: Option<Url>,
     pub identified: Identified,
+    /// The entries `[filters]` dropped before identification.
+    pub dropped: Vec<Dropped>,
 }
 
 /// What the store knew of a source when the run began.
@@ -56,10 +59,12 @@ pub(super) struct Stored<'a> {
 }
 
 /// Decodes, parses and normalizes a source's body according to its kind, fetches article pages when
-/// the source asks for full text, then identifies (and signs) the entries.
+/// the source asks for full text, drops what the filters (`global`, then the source's) reject, then
+/// identifies (and signs) the entries.
 pub(super) async fn read(
     fetcher: &Fetcher,
     source: &Source,
+    global: &Filters,
     body: Body,
     location: &Location,
     Stored { known, listings }: Stored<'_>,
@@ -77,6 +82,14 @@ pub(super) async fn read(
         }
     };
     let normalized = &mut understood.normalized;
+    // Before article pages are fetched: a dropped entry's page is not worth a request.
+    let (candidates, dropped) = filter::apply(
+        &[global, &source.filters],
+        std::mem::take(&mut normalized.candidates),
+        |c| &c.entry,
+        |c| c.guid.clone(),
+    );
+    normalized.candidates = candidates;
     if source.kind.fetches_articles() {
         for c in &mut normalized.candidates {
             c.digest = None;
@@ -93,7 +106,7 @@ pub(super) async fn read(
         identified
     })
     .await?;
-    Ok(Read { understood, discovered, identified })
+    Ok(Read { understood, discovered, identified, dropped })
 }
 
 async fn read_feed(

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{format_label, pages, RunOptions};
-use crate::config::Source;
+use crate::config::{Source, SourceKind};
 use crate::fetch::{FetchError, FetchMeta, Fetched, Fetcher, Location};
+use crate::filter::Filters;
 use crate::model::RefreshHints;
 use crate::report::{error_chain, SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
@@ -35,6 +36,7 @@ pub(super) struct SourceResult {
 pub(super) async fn read_source(
     fetcher: &Fetcher,
     source: &Source,
+    filters: &Filters,
     mut state: SourceState,
     stored: pages::Stored<'_>,
     schedule: Bounds,
@@ -75,6 +77,7 @@ pub(super) async fn read_source(
     let stored = pages::Stored { listings, ..stored };
     state.last_fetch = Some(now);
     let mut entries = EntriesUpdate::Unknown;
+    let mut filtered = None;
     match fetcher.fetch(&location, &state.validators).await {
         Err(e) => {
             report.http_status = match &e {
@@ -121,8 +124,8 @@ pub(super) async fn read_source(
                 entries = EntriesUpdate::Unchanged;
             } else {
                 let meta = body.meta.clone();
-                match pages::read(fetcher, source, body, &location, stored, now).await {
-                    Ok(pages::Read { understood: u, discovered, identified }) => {
+                match pages::read(fetcher, source, filters, body, &location, stored, now).await {
+                    Ok(pages::Read { understood: u, discovered, identified, dropped }) => {
                         if let Some(feed) = discovered {
                             tracing::info!(source = %source.name, %feed, "using the feed the page advertises");
                             state.url_in_use = Some(feed.into());
@@ -136,9 +139,14 @@ pub(super) async fn read_source(
                         }
                         if let Some(why) = identified.downgraded {
                             tracing::info!(source = %source.name, "{why}");
-                            report.warnings.push(why);
+                            // Scraped items have no ids of their own: being known by link is normal for them.
+                            if !matches!(source.kind, SourceKind::Html { .. }) {
+                                report.warnings.push(why);
+                            }
                         }
                         report.duplicates = identified.duplicates;
+                        report.filtered = dropped.len();
+                        filtered = Some(dropped);
                         let hints = &u.raw.hints;
                         state.skip_hours = hints.skip_hours.clone();
                         state.skip_days = hints.skip_days.clone();
@@ -160,7 +168,8 @@ pub(super) async fn read_source(
         }
     }
     report.elapsed = started.elapsed();
-    let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
+    let update =
+        SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries, filtered };
     SourceResult { report, update: Some(update) }
 }
 

@@ -33,6 +33,7 @@ use crate::dedup::near::{self, Packed, Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
+use url::Url;
 
 pub use lock::{LockError, RunLock};
 pub use stories::{StoredStory, StoryHead};
@@ -152,6 +153,19 @@ pub struct SourceUpdate {
     pub configured_url: String,
     pub state: SourceState,
     pub entries: EntriesUpdate,
+    /// The entries `[filters]` dropped from the document parsed this run (`None`: not parsed, the
+    /// last ones stand).
+    pub filtered: Option<Vec<crate::filter::Dropped>>,
+}
+
+/// An entry the filters dropped, as stored: which source, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilteredEntry {
+    pub source: String,
+    pub guid: Option<String>,
+    pub url: Option<String>,
+    pub title: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone)]
@@ -430,6 +444,41 @@ impl Store {
         }
     }
 
+    /// Per source, how many entries of its last parsed document `[filters]` dropped.
+    pub fn filtered_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT source, COUNT(*) FROM filtered GROUP BY source").map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// The dropped entries whose source id, link or canonical link is `query` (`query` in canonical
+    /// form matches too, so a link with tracking parameters finds its entry).
+    pub fn find_filtered(&self, query: &str) -> Result<Vec<FilteredEntry>, StoreError> {
+        let canonical = Url::parse(query).ok().map(|u| crate::normalize::urls::canonical(&u));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, guid, url, title, reason FROM filtered
+                 WHERE guid = ?1 OR url = ?1 OR canonical_url = ?2 ORDER BY source, rowid",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(rusqlite::params![query, canonical], |r| {
+                Ok(FilteredEntry {
+                    source: r.get(0)?,
+                    guid: r.get(1)?,
+                    url: r.get(2)?,
+                    title: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
     /// Deletes entries last seen before `cutoff`, leaving tombstones so a source that lists them again
     /// does not bring them back. Returns how many were purged.
     pub fn purge(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
@@ -546,6 +595,9 @@ impl Recorder<'_> {
         };
         let saved = save_source(&self.tx, &u, listed).map_err(err)?;
         self.changed |= saved.shown_changed;
+        if let Some(dropped) = &u.filtered {
+            save_filtered(&self.tx, &u.name, dropped).map_err(err)?;
+        }
         match u.entries {
             EntriesUpdate::Parsed(entries) => {
                 if self.pending_sources.contains(&u.name) {
@@ -810,6 +862,21 @@ fn count_entries(conn: &Connection) -> rusqlite::Result<HashMap<String, usize>> 
 
 /// `execute` through the connection's statement cache: a run writes thousands of sources with the same
 /// few statements, and parsing their SQL each time was a quarter of an all-304 run at 10,000 sources.
+/// Replaces what `[filters]` dropped from `source`.
+fn save_filtered(tx: &Transaction, source: &str, dropped: &[crate::filter::Dropped]) -> rusqlite::Result<()> {
+    exec(tx, "DELETE FROM filtered WHERE source = ?1", [source])?;
+    for d in dropped {
+        let canonical =
+            d.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| crate::normalize::urls::canonical(&u));
+        exec(
+            tx,
+            "INSERT INTO filtered (source, guid, url, canonical_url, title, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![source, d.guid, d.url, canonical, d.title, d.reason],
+        )?;
+    }
+    Ok(())
+}
+
 fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }

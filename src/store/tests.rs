@@ -32,6 +32,7 @@ fn parsed(entries: Vec<Entry>) -> SourceUpdate {
         configured_url: "https://abai.kz/rss".into(),
         state: SourceState::default(),
         entries: EntriesUpdate::Parsed(entries.into_iter().map(dedup::Listed::from).collect()),
+        filtered: None,
     }
 }
 

@@ -98,14 +98,21 @@ pub enum Command {
     Explain {
         #[command(flatten)]
         config: ConfigArg,
-        /// An entry's id or link, as written in the outputs or in a source's feed.
+        /// An entry's id or link, as written in the outputs or in a source's feed (its guid, its link with
+        /// or without tracking parameters).
         #[arg(value_name = "ENTRY-ID|URL")]
         entry: String,
+        /// Print the explanation as JSON (stable field names, see the README).
+        #[arg(long)]
+        json: bool,
     },
     /// Show each source's state: last success, last error, failures in a row, next due, entries kept.
     Status {
         #[command(flatten)]
         config: ConfigArg,
+        /// Print the rows as JSON (stable field names, see the README).
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the config and print every problem; exit 2 if there are errors.
     Check {
@@ -131,10 +138,18 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Show how feedmill understands one feed (a debugging aid): format, encoding, entries, warnings.
+    /// With --source, what a configured source (feed or html) yields, selectors and filters applied;
+    /// the state is neither read nor written.
     Parse {
         /// A file path or an http(s):// / file:// URL.
-        #[arg(value_name = "FILE|URL")]
-        input: String,
+        #[arg(value_name = "FILE|URL", required_unless_present = "source", conflicts_with = "source")]
+        input: Option<String>,
+        /// A source of the config (-c) to read as a run would, by name.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// The config file --source is read from.
+        #[arg(short, long, value_name = "FILE", default_value = "feeds.toml", requires = "source")]
+        config: PathBuf,
         /// Print the normalized entries as JSON instead of a readable listing.
         #[arg(long)]
         json: bool,

@@ -256,44 +256,95 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{}…", head.trim_end())
 }
 
-/// `feedmill status`: one row per configured source, times in UTC. `collapsed` counts, per source, its stored entries
-/// published as part of another source's story (the last build's `[dedup]` merge). A source that answered
-/// 410 Gone is due `dead`.
-pub fn status_table(
+/// One row of `feedmill status`; serialized for `status --json`, whose field names are an interface
+/// (README).
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub url: String,
+    pub last_success: Option<chrono::DateTime<chrono::Utc>>,
+    /// Failed fetches in a row.
+    pub failures: u32,
+    /// When the source is fetched next; `None` when it is due now, or never (`dead_since`).
+    pub next_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the source answered 410 Gone; it is not fetched while its url stays the same.
+    pub dead_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Entries stored for the source.
+    pub entries: usize,
+    /// Stored entries published as part of another source's story.
+    pub duplicates: usize,
+    /// Entries of its last parsed document that filters dropped.
+    pub filtered: usize,
+    pub last_error: Option<String>,
+}
+
+/// Counts per source name, as the store gives them.
+pub type Counts = std::collections::HashMap<String, usize>;
+
+/// `feedmill status`'s rows, in config order. `collapsed` counts, per source, its stored entries
+/// published as part of another source's story (the last build's `[dedup]` merge); `filtered`, the
+/// entries filters dropped from its last parsed document.
+pub fn status_rows(
     sources: &[crate::config::Source],
     states: &std::collections::HashMap<String, crate::store::SourceState>,
-    counts: &std::collections::HashMap<String, usize>,
-    collapsed: &std::collections::HashMap<String, usize>,
+    counts: &Counts,
+    collapsed: &Counts,
+    filtered: &Counts,
     now: chrono::DateTime<chrono::Utc>,
-) -> String {
+) -> Vec<SourceStatus> {
+    sources
+        .iter()
+        .map(|s| {
+            let st = states.get(&s.name);
+            let dead_since = st.and_then(|st| st.dead_since(&s.url));
+            let count = |c: &Counts| c.get(&s.name).copied().unwrap_or(0);
+            SourceStatus {
+                name: s.name.clone(),
+                url: s.url.clone(),
+                last_success: st.and_then(|st| st.last_success),
+                failures: st.map_or(0, |st| st.failures),
+                next_due: st.and_then(|st| st.next_fetch).filter(|t| *t > now && dead_since.is_none()),
+                dead_since,
+                entries: count(counts),
+                duplicates: count(collapsed),
+                filtered: count(filtered),
+                last_error: st.and_then(|st| st.last_error.clone()),
+            }
+        })
+        .collect()
+}
+
+/// `feedmill status`: one row per configured source, times in UTC. A source that answered 410 Gone is
+/// due `dead`.
+pub fn status_table(rows: &[SourceStatus]) -> String {
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
     };
-    let header = ["source", "last success", "failures", "next due", "entries", "duplicates", "last error"];
+    let header = ["source", "last success", "failures", "next due", "entries", "duplicates", "filtered", "last error"];
     // Numbers are right-aligned; the last column is not padded.
-    let numeric = [false, false, true, false, true, true, false];
-    let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
-    for s in sources {
-        let st = states.get(&s.name);
-        let next = match st.and_then(|st| st.next_fetch) {
-            _ if st.is_some_and(|st| st.dead_since(&s.url).is_some()) => "dead".to_owned(),
-            Some(t) if t > now => when(Some(t)),
-            _ => "now".to_owned(),
+    let numeric = [false, false, true, false, true, true, true, false];
+    let mut table: Vec<[String; 8]> = vec![header.map(str::to_owned)];
+    for r in rows {
+        let next = match r.next_due {
+            _ if r.dead_since.is_some() => "dead".to_owned(),
+            Some(t) => when(Some(t)),
+            None => "now".to_owned(),
         };
-        rows.push([
-            s.name.clone(),
-            when(st.and_then(|st| st.last_success)),
-            st.map_or(0, |st| st.failures).to_string(),
+        table.push([
+            r.name.clone(),
+            when(r.last_success),
+            r.failures.to_string(),
             next,
-            counts.get(&s.name).copied().unwrap_or(0).to_string(),
-            collapsed.get(&s.name).copied().unwrap_or(0).to_string(),
-            st.and_then(|st| st.last_error.clone()).unwrap_or_else(|| "-".to_owned()),
+            r.entries.to_string(),
+            r.duplicates.to_string(),
+            r.filtered.to_string(),
+            r.last_error.clone().unwrap_or_else(|| "-".to_owned()),
         ]);
     }
     let widths: Vec<usize> =
-        (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        (0..header.len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
-    for r in &rows {
+    for r in &table {
         let last = r.len() - 1;
         for (c, cell) in r.iter().enumerate() {
             let pad = widths[c].saturating_sub(cell.chars().count());
@@ -308,12 +359,89 @@ pub fn status_table(
     out
 }
 
-/// `feedmill explain`: the story holding the entry whose id or link is `query`, how each copy joined it,
-/// once per dedup mode in use (a category may merge differently from `all`). `None` when no stored
-/// entry has that id or link.
-pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Merged], query: &str) -> Option<String> {
-    let is = |id: &str, url: Option<&str>| id == query || url == Some(query);
-    let mut out = String::new();
+/// `feedmill status --json`: `{"sources": [...]}`, pretty.
+pub fn status_json(rows: &[SourceStatus]) -> String {
+    #[derive(Serialize)]
+    struct Status<'a> {
+        sources: &'a [SourceStatus],
+    }
+    // Strings, numbers and dates only: serde_json cannot fail on them.
+    serde_json::to_string_pretty(&Status { sources: rows }).unwrap_or_default()
+}
+
+/// `feedmill explain`: what became of the entry whose id or link is a query — the stories holding it,
+/// once per dedup mode in use (a category may merge differently from `all`), and the filters that
+/// dropped it. Serialized for `explain --json`: the field names are an interface (README).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Explanation {
+    pub query: String,
+    pub stories: Vec<ExplainedStory>,
+    pub filtered: Vec<ExplainedDrop>,
+}
+
+/// One story holding the entry, under one dedup mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedStory {
+    /// `near`, `exact` or `off`.
+    pub mode: String,
+    /// The mode with its settings: `near, threshold 0.70, window 72h`.
+    pub dedup: String,
+    /// The feeds merged this way: `all` and category slugs.
+    pub feeds: Vec<String>,
+    pub title: String,
+    /// The published copy.
+    pub id: String,
+    pub source: String,
+    pub url: Option<String>,
+    /// The other copies, in the order they joined.
+    pub copies: Vec<ExplainedCopy>,
+}
+
+/// A copy that joined a story, and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedCopy {
+    pub id: String,
+    pub source: String,
+    pub url: Option<String>,
+    /// `id`, `canonical URL`, `content fingerprint` or `near-duplicate (…)`.
+    pub layer: String,
+    /// The id of the published copy it matched.
+    pub matched: String,
+    /// `published instead` or `text upgraded`, when it changed the story.
+    pub effect: Option<String>,
+}
+
+/// An entry the filters dropped from its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedDrop {
+    pub source: String,
+    pub guid: Option<String>,
+    pub url: Option<String>,
+    pub title: String,
+    /// The rule and what it matched: `filters.block[0] (title matched "Реклама*")`.
+    pub reason: String,
+}
+
+/// Finds `query` — an entry's id, link (as written or in canonical form: tracking parameters, `www.`
+/// and the scheme do not matter) or the source's own guid — among the stories and the filtered entries.
+pub fn explain(
+    config: &crate::config::Config,
+    merged: &[crate::pipeline::Merged],
+    filtered: Vec<crate::store::FilteredEntry>,
+    query: &str,
+) -> Explanation {
+    let query = query.trim();
+    let canonical = |u: &str| url::Url::parse(u).ok().map(|u| crate::normalize::urls::canonical(&u));
+    let query_canonical = canonical(query);
+    // The ids a raw guid becomes, per source.
+    let guid_ids: std::collections::HashSet<String> =
+        config.sources.iter().map(|s| crate::dedup::id_for_guid(&s.name, query)).collect();
+    let is = |id: &str, url: Option<&str>| {
+        id == query
+            || guid_ids.contains(id)
+            || url.is_some_and(|u| u == query || (query_canonical.is_some() && canonical(u) == query_canonical))
+    };
+    let mut out = Explanation { query: query.to_owned(), ..Explanation::default() };
     for m in merged {
         let Some(story) = m
             .stories
@@ -322,36 +450,107 @@ pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Me
         else {
             continue;
         };
-        let feeds: Vec<&str> = std::iter::once(crate::config::ALL)
+        let feeds = std::iter::once(crate::config::ALL)
             .filter(|_| m.mode == config.dedup)
             .chain(config.categories.iter().filter(|c| c.dedup == m.mode).map(|c| c.slug.as_str()))
+            .map(str::to_owned)
             .collect();
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let _ = writeln!(out, "dedup {} (feeds: {})", m.mode, feeds.join(", "));
+        let mode = match m.mode {
+            crate::config::DedupMode::Off => "off",
+            crate::config::DedupMode::Exact => "exact",
+            crate::config::DedupMode::Near(_) => "near",
+        };
         let e = &story.entry;
-        let _ = writeln!(out, "{}", e.title);
-        let _ = writeln!(out, "  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
-        if m.mode == crate::config::DedupMode::Off {
-            let _ = writeln!(out, "  not compared with other sources: dedup is off");
-        } else if story.matches.is_empty() {
-            let _ = writeln!(out, "  no other copy: no id, link, fingerprint or near-duplicate matched");
-        }
-        for c in &story.matches {
-            let effect = c.how.effect.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
+        out.stories.push(ExplainedStory {
+            mode: mode.to_owned(),
+            dedup: m.mode.to_string(),
+            feeds,
+            title: e.title.clone(),
+            id: e.id.clone(),
+            source: e.source.clone(),
+            url: e.url.clone(),
+            copies: story
+                .matches
+                .iter()
+                .map(|c| ExplainedCopy {
+                    id: c.id.clone(),
+                    source: c.source.clone(),
+                    url: c.url.clone(),
+                    layer: c.how.layer.clone(),
+                    matched: c.how.head.clone(),
+                    effect: c.how.effect.clone(),
+                })
+                .collect(),
+        });
+    }
+    out.filtered = filtered
+        .into_iter()
+        .map(|f| ExplainedDrop { source: f.source, guid: f.guid, url: f.url, title: f.title, reason: f.reason })
+        .collect();
+    out
+}
+
+impl Explanation {
+    /// Nothing stored has that id, link or guid.
+    pub fn is_empty(&self) -> bool {
+        self.stories.is_empty() && self.filtered.is_empty()
+    }
+
+    /// The explanation for people: each story, how each copy joined it; each filtered copy and why.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for story in &self.stories {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "dedup {} (feeds: {})", story.dedup, story.feeds.join(", "));
+            let _ = writeln!(out, "{}", story.title);
             let _ = writeln!(
                 out,
-                "  + {} from {} ({}): matched {} by {}{effect}",
-                c.id,
-                c.source,
-                c.url.as_deref().unwrap_or("no link"),
-                c.how.head,
-                c.how.layer
+                "  published as {} from {} ({})",
+                story.id,
+                story.source,
+                story.url.as_deref().unwrap_or("no link")
+            );
+            if story.mode == "off" {
+                let _ = writeln!(out, "  not compared with other sources: dedup is off");
+            } else if story.copies.is_empty() {
+                let _ = writeln!(out, "  no other copy: no id, link, fingerprint or near-duplicate matched");
+            }
+            for c in &story.copies {
+                let effect = c.effect.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  + {} from {} ({}): matched {} by {}{effect}",
+                    c.id,
+                    c.source,
+                    c.url.as_deref().unwrap_or("no link"),
+                    c.matched,
+                    c.layer
+                );
+            }
+        }
+        for d in &self.filtered {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "filtered out: {}", d.title);
+            let _ = writeln!(
+                out,
+                "  from {} ({}): dropped by {}",
+                d.source,
+                d.url.as_deref().unwrap_or("no link"),
+                d.reason
             );
         }
+        out
     }
-    (!out.is_empty()).then_some(out)
+
+    /// `explain --json`: pretty JSON.
+    pub fn to_json(&self) -> String {
+        // Strings and arrays only: serde_json cannot fail on them.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
 }
 
 /// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`.
@@ -483,7 +682,7 @@ mod tests {
 
     #[test]
     fn a_gone_source_fails_once_then_is_listed_dead() {
-        let gone = "gone (HTTP 410): https://closed.example/feed: HTTP 410 Gone";
+        let gone = "https://closed.example/feed: HTTP 410 Gone";
         let mut r = RunReport {
             sources: vec![source("abai", Status::Ok), source("closed", Status::Gone { error: gone.into() })],
             ..RunReport::default()
@@ -538,7 +737,7 @@ mod tests {
                     last_success: Some(now - chrono::Duration::days(3)),
                     failures: 1,
                     next_fetch: Some(now - chrono::Duration::days(2)),
-                    last_error: Some("gone (HTTP 410): https://closed.example/rss: HTTP 410 Gone".into()),
+                    last_error: Some("https://closed.example/rss: HTTP 410 Gone".into()),
                     gone_since: Some(now - chrono::Duration::days(2)),
                     ..SourceState::default()
                 },
@@ -550,13 +749,25 @@ mod tests {
             ("closed".to_owned(), 12),
         ]);
         let collapsed = std::collections::HashMap::from([("broken-site".to_owned(), 3)]);
+        let filtered = std::collections::HashMap::from([("abai".to_owned(), 5)]);
+        let rows = status_rows(&config.sources, &states, &counts, &collapsed, &filtered, now);
         assert_eq!(
-            status_table(&config.sources, &states, &counts, &collapsed, now),
-            "source       last success      failures  next due          entries  duplicates  last error\n\
-             abai         2024-11-23 09:55         0  2024-11-23 11:00       42           0  -\n\
-             broken-site  2024-11-21 10:00         4  now                     7           3  https://broken.example/feed: HTTP 500 Internal Server Error\n\
-             new          -                        0  now                     0           0  -\n\
-             closed       2024-11-20 10:00         1  dead                   12           0  gone (HTTP 410): https://closed.example/rss: HTTP 410 Gone\n"
+            status_table(&rows),
+            "source       last success      failures  next due          entries  duplicates  filtered  last error\n\
+             abai         2024-11-23 09:55         0  2024-11-23 11:00       42           0         5  -\n\
+             broken-site  2024-11-21 10:00         4  now                     7           3         0  https://broken.example/feed: HTTP 500 Internal Server Error\n\
+             new          -                        0  now                     0           0         0  -\n\
+             closed       2024-11-20 10:00         1  dead                   12           0         0  https://closed.example/rss: HTTP 410 Gone\n"
         );
+        let v: serde_json::Value = serde_json::from_str(&status_json(&rows)).unwrap();
+        assert_eq!(
+            v["sources"][0],
+            serde_json::json!({"name": "abai", "url": "https://abai.kz/rss", "last_success": "2024-11-23T09:55:00Z",
+                "failures": 0, "next_due": "2024-11-23T11:00:00Z", "dead_since": null, "entries": 42,
+                "duplicates": 0, "filtered": 5, "last_error": null})
+        );
+        assert_eq!(v["sources"][3]["dead_since"], "2024-11-21T10:00:00Z");
+        assert_eq!(v["sources"][3]["next_due"], serde_json::Value::Null);
+        assert_eq!(v["sources"][1]["next_due"], serde_json::Value::Null, "due now");
     }
 }

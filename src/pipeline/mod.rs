@@ -382,6 +382,38 @@ fn build_key(config: &Config, out_dir: &Path, content_version: u64, health: &Has
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What one configured source yields now, read as a run reads it — autodiscovery, selectors, pages,
+/// article pages, filters — but with no state: nothing is read from the store or written to it.
+pub struct Preview {
+    pub understood: Understood,
+    /// The feed the configured page advertises, when it is a page.
+    pub discovered: Option<Url>,
+    /// The entries kept, ids assigned, in-feed duplicates dropped.
+    pub identified: dedup::Identified,
+    /// What the filters dropped, and why.
+    pub dropped: Vec<crate::filter::Dropped>,
+}
+
+/// Fetches and reads `source` once, unconditionally, for `feedmill parse --source`.
+pub async fn preview(config: &Config, source: &crate::config::Source, now: DateTime<Utc>) -> Result<Preview, String> {
+    let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
+    let body = match fetcher.fetch(&source.location, &crate::fetch::Validators::default()).await {
+        Ok(crate::fetch::Fetched::Body(body)) => body,
+        Ok(crate::fetch::Fetched::NotModified { .. }) => {
+            return Err(format!("{}: 304 Not Modified to an unconditional request", source.url))
+        }
+        Err(e) => return Err(fatal(e)),
+    };
+    let stored = pages::Stored { known: None, listings: None };
+    let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now).await?;
+    Ok(Preview {
+        understood: read.understood,
+        discovered: read.discovered,
+        identified: read.identified,
+        dropped: read.dropped,
+    })
+}
+
 pub fn format_label(raw: &RawFeed) -> String {
     let name = serde_json::to_value(raw.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     match &raw.version {

@@ -126,7 +126,11 @@ async fn read_feed(
     let (not_a_feed, page) = match first {
         Ok(understood) => return Ok((understood, None)),
         Err((e @ ParseError::NotAFeed { .. }, Some(page))) => (e, page),
-        Err((e, _)) => return Err(error_chain(&e)),
+        // Named like a fetch error (`URL: …`): "the document is empty" alone says not which document.
+        Err((e, _)) => {
+            let at = doc_url.as_ref().map_or_else(|| source.url.clone(), Url::to_string);
+            return Err(format!("{at}: {}", error_chain(&e)));
+        }
     };
     let is_html = matches!(&not_a_feed, ParseError::NotAFeed { found } if found == "an HTML page");
     let Some(page_url) = doc_url else {

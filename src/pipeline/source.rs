@@ -91,7 +91,7 @@ pub(super) async fn read_source(
             let message = error_chain(&e);
             state.failures += 1;
             if report.http_status == Some(410) {
-                let message = format!("gone (HTTP 410): {message}");
+                // The error already says `HTTP 410 Gone`: the status (`GONE`, then `dead`) says the rest.
                 tracing::warn!(source = %source.name, "{message}; marked dead");
                 state.gone_since = state.gone_since.or(Some(now));
                 state.next_fetch = None;

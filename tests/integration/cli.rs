@@ -10,7 +10,10 @@ fn check_reports_every_problem_and_writes_nothing() {
     assert!(run.stderr.contains("error: unknown key `dirr` in [output]"), "{}", run.stderr);
     assert!(run.stderr.contains(" --> feeds.toml:2:1"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean `dir`?"));
-    // Unknown keys stop before semantic checks: fix them, and the next layer is reported all at once.
+    // The semantic errors of the same file come with the unknown key, not after it is fixed.
+    assert!(run.stderr.contains("unknown time zone `Mars/Olympus`"), "{}", run.stderr);
+    assert!(run.stderr.contains("duplicate source name `a`"), "{}", run.stderr);
+    assert!(run.stderr.contains("3 errors found"), "{}", run.stderr);
     let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ntimezone = \"Mars/Olympus\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://b.example/\"\n");
     let run = p.feedmill(&["run"]);
     run.assert_code(2);
@@ -25,7 +28,32 @@ fn check_accepts_a_good_config() {
     let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"feeds/a.xml\"\n");
     let run = p.feedmill(&["check"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("ok — 1 sources"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok — 1 source, 0 categories, output to"), "{}", run.stdout);
+}
+
+#[test]
+fn every_takes_the_durations_the_config_takes() {
+    let p = Project::new("");
+    // The value is read before the config: a missing config, not a refused `1d`, ends the command.
+    for every in ["1d", "90", "1.5h"] {
+        let run = p.feedmill(&["watch", "-c", "nope.toml", "--every", every]);
+        run.assert_code(2);
+        assert!(run.stderr.contains("cannot read config file nope.toml"), "{every}: {}", run.stderr);
+    }
+    let run = p.feedmill(&["watch", "-c", "nope.toml", "--every", "1y"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("unknown unit `y`"), "{}", run.stderr);
+}
+
+#[test]
+fn an_empty_document_is_named() {
+    let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"empty.xml\"\n");
+    p.write("empty.xml", "");
+    let run = p.feedmill(&["run", "--summary", "json"]);
+    run.assert_code(1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let error = v["sources"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("file://") && error.ends_with("/empty.xml: the document is empty"), "{error}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod encodings;
 mod failures;
+mod filters;
 mod formats;
 mod history;
 mod http;

@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
                   plus output/index.html and output/sources.opml.\n\n\
                   Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config, another run holds the state, \
-                  the state database is locked, or the outputs could not be written."
+                  the state database is locked, or the outputs could not be written. A run stopped by SIGINT ends by the signal \
+                  (status 130 in a shell) and commits nothing."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -509,7 +509,8 @@ fn parse_source(config: &Config, name: &str, json: bool) -> anyhow::Result<u8> {
     }
     let entries: Vec<_> = identified.entries.into_iter().map(|l| l.entry).collect();
     // For an html source, items without ids are the rule, not a warning (as in `run`).
-    let downgraded = identified.downgraded.filter(|_| !matches!(source.kind, feedmill::config::SourceKind::Html { .. }));
+    let downgraded =
+        identified.downgraded.filter(|_| !matches!(source.kind, feedmill::config::SourceKind::Html { .. }));
     let warnings: Vec<&String> = u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&downgraded).collect();
     if json {
         let out = serde_json::json!({

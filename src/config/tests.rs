@@ -98,7 +98,8 @@ fn unknown_keys_are_all_reported_with_suggestions() {
 #[test]
 fn check_reports_unknown_keys_type_errors_and_semantic_errors_together() {
     // An unknown key and a type error in the same file: both, in file order.
-    let text = "[output]\ndirr = \"x\"\nmax_items = \"many\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
+    let text =
+        "[output]\ndirr = \"x\"\nmax_items = \"many\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
     assert_eq!(
         errors(text),
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
@@ -131,12 +132,16 @@ fn filter_rules_are_checked_and_named() {
         errors(text),
         "error: unknown field `source`, expected one of `title`, `content`, `author`, `tags`, `link`, `language`, `case_sensitive`\n --> feeds.toml:2:1\n  |\n2 | source = \"a\"\n  | ^^^^^^\n\nfeeds.toml: 1 error found"
     );
-    let good = "[[filters.block]]\ntitle = [\"Жарнама*\"]\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n\
+    let good =
+        "[[filters.block]]\ntitle = [\"Жарнама*\"]\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n\
                 [[sources.filters.keep]]\nlanguage = \"kk\"\n[[sources.filters.block]]\ntags = \"реклама\"\n";
     let c = parse(good).unwrap();
     assert_eq!((c.filters.name.as_str(), c.filters.block.len(), c.filters.keep.len()), ("filters", 1, 0));
     let f = &c.sources[0].filters;
-    assert_eq!((f.name.as_str(), f.keep[0].name(), f.block[0].name()), ("sources[0].filters", "sources[0].filters.keep[0]", "sources[0].filters.block[0]"));
+    assert_eq!(
+        (f.name.as_str(), f.keep[0].name(), f.block[0].name()),
+        ("sources[0].filters", "sources[0].filters.keep[0]", "sources[0].filters.block[0]")
+    );
 }
 
 #[test]

@@ -90,11 +90,7 @@ impl Filters {
         }
         if !self.keep.is_empty() && !self.keep.iter().any(|r| r.matches_subject(subject)) {
             let n = self.keep.len();
-            return Some(format!(
-                "{}.keep (matched none of its {n} rule{})",
-                self.name,
-                if n == 1 { "" } else { "s" }
-            ));
+            return Some(format!("{}.keep (matched none of its {n} rule{})", self.name, if n == 1 { "" } else { "s" }));
         }
         None
     }
@@ -220,6 +216,9 @@ mod tests {
             "rule filters.block[2] has nothing to match: give at least one of title, content, author, tags, link, language"
         );
         let bad = Filters::compile(&spec(r#"title = { regex = "(" }"#), "sources[3].filters.keep[0]").unwrap_err();
-        assert!(bad.to_string().starts_with(r#"rule sources[3].filters.keep[0]: title regex "(" does not compile"#), "{bad}");
+        assert!(
+            bad.to_string().starts_with(r#"rule sources[3].filters.keep[0]: title regex "(" does not compile"#),
+            "{bad}"
+        );
     }
 }

@@ -448,9 +448,8 @@ impl Store {
     pub fn filtered_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
         let mut stmt =
             self.conn.prepare("SELECT source, COUNT(*) FROM filtered GROUP BY source").map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
-            .map_err(self.err())?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))).map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 

@@ -157,3 +157,35 @@ fn quiet_runs_keep_config_warnings_to_check() {
     let check = p.feedmill(&["-q", "check"]);
     assert!(check.stderr.contains("category `unused` is declared"), "{}", check.stderr);
 }
+
+/// The README's exit status paragraph: a `run` interrupted by SIGINT is ended by the signal (a shell
+/// shows 130), having committed nothing and replaced no output.
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_by_sigint_ends_by_the_signal_and_writes_nothing() {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use crate::test_server::{Reply, TestServer};
+
+    let server = TestServer::start();
+    server.route("/rss", [Reply::ok_as("application/rss+xml", "<rss/>").hang()]);
+    let p = Project::new(&crate::util::config(&crate::util::source("slow", &server.url("/rss"))));
+    let child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .arg("run")
+        .current_dir(p.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while server.requests_to("/rss").is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the run never fetched");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), out.status.signal()), (None, Some(2)), "ended by SIGINT: 128 + 2 = 130 in a shell");
+    assert!(!p.path("output").exists(), "nothing published");
+}

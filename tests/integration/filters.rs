@@ -43,7 +43,10 @@ fn filters_drop_entries_count_them_and_explain_says_which_rule() {
     status.assert_code(0);
     let s: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let row = &s["sources"][0];
-    assert_eq!((row["name"].as_str(), row["entries"].as_u64(), row["filtered"].as_u64()), (Some("abai"), Some(1), Some(2)));
+    assert_eq!(
+        (row["name"].as_str(), row["entries"].as_u64(), row["filtered"].as_u64()),
+        (Some("abai"), Some(1), Some(2))
+    );
     assert_eq!(row["failures"], 0);
     assert!(row["last_success"].is_string() && row["dead_since"].is_null(), "{row}");
 
@@ -133,5 +136,9 @@ fn discover_on_a_feed_names_its_format_and_prints_its_source_block() {
     p.write("site.html", fixture("sites/abai/index.html"));
     let page = p.feedmill(&["discover", "site.html"]);
     page.assert_code(0);
-    assert!(page.stdout.contains("`feedmill parse --source "), "the advice names a command that works: {}", page.stdout);
+    assert!(
+        page.stdout.contains("`feedmill parse --source "),
+        "the advice names a command that works: {}",
+        page.stdout
+    );
 }

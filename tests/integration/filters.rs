@@ -75,6 +75,10 @@ fn filters_drop_entries_count_them_and_explain_says_which_rule() {
     assert_eq!(story["feeds"], serde_json::json!(["all"]));
     assert_eq!(story["url"], "https://abai.kz/post/2");
     assert_eq!(e["filtered"], serde_json::json!([]));
+    // …and by its link in another spelling: scheme, `www.` and tracking parameters do not matter.
+    let explain = p.feedmill(&["explain", "http://www.abai.kz/post/2?utm_source=tg"]);
+    explain.assert_code(0);
+    assert!(explain.stdout.contains("Байбек айтысты қолдады\n  published as "), "{}", explain.stdout);
     let missing = p.feedmill(&["explain", "--json", "https://abai.kz/nothing"]);
     missing.assert_code(2);
     assert!(missing.stderr.contains("no stored entry has the id, link or guid"), "{}", missing.stderr);

@@ -4,9 +4,10 @@
 //! I/O) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
 //! a cron job started from `/` reads the same sources as a user in the project folder.
 //!
-//! Everything wrong with a file is reported at once: unknown keys (with the closest valid key), then
-//! type errors, then semantic errors (duplicate source names, unknown categories, bad URLs, bad time
-//! zones, bad durations). Each [`Diagnostic`] carries the span it is about, so messages name the file,
+//! Everything wrong with a file is reported at once, in file order: unknown keys (with the closest valid
+//! key), type errors (the first of each table), and semantic errors (duplicate source names, unknown
+//! categories, bad URLs, bad time zones, bad durations, rules that do not compile) of whatever parsed —
+//! unknown keys are left out, so the rest is still validated. Each [`Diagnostic`] carries the span it is about, so messages name the file,
 //! line and column. A config with errors yields no `Config`, so nothing is fetched or written.
 
 mod diagnostic;

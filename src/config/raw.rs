@@ -245,14 +245,32 @@ fn split_number(t: &str) -> (&str, &str) {
     (&t[..at], t[at..].trim())
 }
 
-/// Syntax, then every unknown key and the first type error together, so `check` shows them at once.
-/// Unknown keys are reported and then left out, so the rest of the file is still read and validated;
-/// only a syntax or type error yields no config (serde stops at the first one).
+/// Syntax, then every unknown key and every type error (the first of each table) together, so `check`
+/// shows them at once. Unknown keys are reported and then left out, so the rest of the file is still read
+/// and validated; only a syntax or type error yields no config.
 pub fn parse(text: &str) -> Result<(RawConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut doc = DeTable::parse(text)
         .map_err(|e| vec![Diagnostic::error(format!("invalid TOML: {}", first_line(e.message())), e.span())])?;
     let mut unknown = Vec::new();
-    check_keys(doc.get_mut(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, value, out| match key {
+    check_all_keys(&mut doc, &mut unknown);
+    // From the table already parsed: parsing the text again cost as much as checking it (10,000
+    // sources make a 700 KB file).
+    match RawConfig::deserialize(toml::de::Deserializer::from(doc)) {
+        Ok(raw) => Ok((raw, unknown)),
+        Err(e) => {
+            let mut errors = type_errors(text);
+            if errors.is_empty() {
+                errors.push(Diagnostic::error(first_line(e.message()), e.span()));
+            }
+            unknown.extend(errors);
+            Err(unknown)
+        }
+    }
+}
+
+/// Reports every unknown key of the document into `out`, and removes it.
+fn check_all_keys(doc: &mut Spanned<DeTable>, out: &mut Vec<Diagnostic>) {
+    check_keys(doc.get_mut(), fields::of::<RawConfig>(), "the top level", out, |key, value, out| match key {
         "output" => check_value(value, fields::of::<RawOutput>(), "[output]", out),
         "fetch" => check_value(value, fields::of::<RawFetch>(), "[fetch]", out),
         "state" => check_value(value, fields::of::<RawState>(), "[state]", out),
@@ -288,15 +306,39 @@ pub fn parse(text: &str) -> Result<(RawConfig, Vec<Diagnostic>), Vec<Diagnostic>
         }
         _ => {}
     });
-    // From the table already parsed: parsing the text again cost as much as checking it (10,000
-    // sources make a 700 KB file).
-    match RawConfig::deserialize(toml::de::Deserializer::from(doc)) {
-        Ok(raw) => Ok((raw, unknown)),
-        Err(e) => {
-            unknown.push(Diagnostic::error(first_line(e.message()), e.span()));
-            Err(unknown)
+}
+
+/// Every type error of the document, one per table at most: serde stops at the first error, so each
+/// section, category and source is read on its own. Only when the whole document failed, so a good
+/// config is read once.
+fn type_errors(text: &str) -> Vec<Diagnostic> {
+    let Ok(mut doc) = DeTable::parse(text) else { return Vec::new() };
+    check_all_keys(&mut doc, &mut Vec::new());
+    fn one<'de, T: Deserialize<'de>>(value: Spanned<DeValue<'de>>, out: &mut Vec<Diagnostic>) {
+        if let Err(e) = T::deserialize(toml::de::ValueDeserializer::from(value)) {
+            out.push(Diagnostic::error(first_line(e.message()), e.span()));
         }
     }
+    let mut out = Vec::new();
+    for (key, value) in doc.into_inner() {
+        match (key.get_ref().as_ref(), value) {
+            ("output", v) => one::<RawOutput>(v, &mut out),
+            ("fetch", v) => one::<RawFetch>(v, &mut out),
+            ("state", v) => one::<RawState>(v, &mut out),
+            ("dedup", v) => one::<RawDedup>(v, &mut out),
+            ("filters", v) => one::<RawFilters>(v, &mut out),
+            ("categories", v) => match (v.span(), v.into_inner()) {
+                (_, DeValue::Table(t)) => t.into_iter().for_each(|(_, c)| one::<RawCategory>(c, &mut out)),
+                (span, other) => one::<BTreeMap<String, RawCategory>>(Spanned::new(span, other), &mut out),
+            },
+            ("sources", v) => match (v.span(), v.into_inner()) {
+                (_, DeValue::Array(a)) => a.into_iter().for_each(|src| one::<RawSource>(src, &mut out)),
+                (span, other) => one::<Vec<RawSource>>(Spanned::new(span, other), &mut out),
+            },
+            _ => {}
+        }
+    }
+    out
 }
 
 fn check_value(value: &mut DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {

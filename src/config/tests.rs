@@ -106,6 +106,15 @@ fn check_reports_unknown_keys_type_errors_and_semantic_errors_together() {
          error: invalid type: string \"many\", expected i64\n --> feeds.toml:3:13\n  |\n3 | max_items = \"many\"\n  |             ^^^^^^\n\n\
          feeds.toml: 2 errors found"
     );
+    // A type error in each of two sources, and one in [fetch]: all three.
+    let text = "[fetch]\ntries = \"3\"\n\n[[sources]]\nname = \"a\"\nurl = 5\n\n[[sources]]\nname = \"b\"\nurl = \"https://b.example/\"\nfollow = \"yes\"\n";
+    assert_eq!(
+        errors(text),
+        "error: invalid type: string \"3\", expected i64\n --> feeds.toml:2:9\n  |\n2 | tries = \"3\"\n  |         ^^^\n\n\
+         error: invalid type: integer `5`, expected a string\n --> feeds.toml:6:7\n  |\n6 | url = 5\n  |       ^\n\n\
+         error: invalid type: string \"yes\", expected a boolean\n  --> feeds.toml:11:10\n   |\n11 | follow = \"yes\"\n   |          ^^^^^\n\n\
+         feeds.toml: 3 errors found"
+    );
     // An unknown key does not hide what is wrong with the rest: the semantic checks run on what parsed.
     let text = "[fetch]\ntimeot = \"10s\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ntimezone = \"Mars/Olympus\"\n";
     assert_eq!(

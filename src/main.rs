@@ -35,7 +35,7 @@ use feedmill::config::{Config, ConfigError};
 use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
 use feedmill::pipeline::{self, RunOptions};
-use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
+use feedmill::report::{self, counted, SourceReport, EXIT_FATAL, EXIT_OK};
 use feedmill::serve;
 use feedmill::store::{LockError, RunLock, Store};
 
@@ -195,11 +195,6 @@ fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
         );
     }
     Ok(EXIT_OK)
-}
-
-/// `1 category`, `2 categories`.
-fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The wall clock, read here and nowhere else: the library takes time as an argument.

@@ -135,7 +135,7 @@ impl RunReport {
         let skipped = self.sources.iter().filter(|s| matches!(s.status, Status::Skipped { .. })).count();
         let dead = self.sources.iter().filter(|s| matches!(s.status, Status::Dead { .. })).count();
         let ok = self.sources.len() - failed - skipped - dead;
-        let mut out = format!("{ok} of {} sources ok", self.sources.len());
+        let mut out = format!("{ok} of {} ok", counted(self.sources.len(), "source", "sources"));
         if skipped > 0 {
             let _ = write!(out, ", {skipped} not due");
         }
@@ -143,19 +143,15 @@ impl RunReport {
             let _ = write!(out, ", {dead} dead (HTTP 410)");
         }
         let new: usize = self.sources.iter().map(|s| s.new).sum();
-        let _ = write!(out, "; {new} new entries; ");
+        let _ = write!(out, "; {}; ", counted(new, "new entry", "new entries"));
         if self.outputs_current {
             out.push_str("outputs up to date");
         } else {
-            let _ = write!(out, "{} files written, {} unchanged", self.files_written, self.files_unchanged);
+            let written = counted(self.files_written, "file", "files");
+            let _ = write!(out, "{written} written, {} unchanged", self.files_unchanged);
         }
         if self.hub_pings > 0 {
-            let _ = write!(
-                out,
-                "; hub told of {} changed feed{}",
-                self.hub_pings,
-                if self.hub_pings == 1 { "" } else { "s" }
-            );
+            let _ = write!(out, "; hub told of {}", counted(self.hub_pings, "changed feed", "changed feeds"));
         }
         out
     }
@@ -239,6 +235,11 @@ impl RunReport {
         }
         out
     }
+}
+
+/// `1 entry`, `2 entries`: messages count in the singular when there is one.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// How much of a `warn` source's first warning the run table shows.
@@ -677,6 +678,17 @@ mod tests {
                 "hub_pings": 3,
                 "warnings": []
             })
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_in_the_singular() {
+        let mut one = source("abai", Status::Ok);
+        one.new = 1;
+        let r = RunReport { sources: vec![one], files_written: 1, hub_pings: 1, ..RunReport::default() };
+        assert_eq!(
+            r.summary_line(),
+            "1 of 1 source ok; 1 new entry; 1 file written, 0 unchanged; hub told of 1 changed feed"
         );
     }
 

@@ -82,14 +82,17 @@ pub(super) async fn read(
         }
     };
     let normalized = &mut understood.normalized;
-    // Before article pages are fetched: a dropped entry's page is not worth a request.
-    let (candidates, dropped) = filter::apply(
-        &[global, &source.filters],
-        std::mem::take(&mut normalized.candidates),
-        |c| &c.entry,
-        |c| c.guid.clone(),
-    );
-    normalized.candidates = candidates;
+    // Before article pages are fetched: a dropped entry's page is not worth a request. Matching folds
+    // every entry's text: CPU work, on the blocking pool, and only for a source with rules to apply.
+    let mut dropped = Vec::new();
+    if !(global.is_empty() && source.filters.is_empty()) {
+        let (levels, candidates) =
+            ([global.clone(), source.filters.clone()], std::mem::take(&mut normalized.candidates));
+        let (kept, filtered) =
+            blocking(move || filter::apply(&[&levels[0], &levels[1]], candidates, |c| &c.entry, |c| c.guid.clone()))
+                .await?;
+        (normalized.candidates, dropped) = (kept, filtered);
+    }
     if source.kind.fetches_articles() {
         for c in &mut normalized.candidates {
             c.digest = None;

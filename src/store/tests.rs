@@ -526,3 +526,31 @@ fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
     assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
     assert!(store.integrity_ok().unwrap());
 }
+
+#[test]
+fn filtered_entries_are_replaced_per_parsed_source_and_found_by_guid_or_link() {
+    let mut store = Store::in_memory().unwrap();
+    let dropped = |guid: &str, url: &str| crate::filter::Dropped {
+        guid: Some(guid.into()),
+        url: Some(url.into()),
+        title: "Жарнама".into(),
+        reason: "filters.block[0] (title matched \"Жарнама*\")".into(),
+    };
+    let with = |filtered| SourceUpdate { filtered, ..parsed(vec![]) };
+    store
+        .record(
+            at(1),
+            &[with(Some(vec![dropped("ad-1", "https://abai.kz/ad/1"), dropped("ad-2", "https://abai.kz/ad/2")]))],
+        )
+        .unwrap();
+    assert_eq!(store.filtered_counts().unwrap(), HashMap::from([("abai".to_owned(), 2)]));
+    let found = store.find_filtered("http://www.abai.kz/ad/1?utm_source=tg").unwrap();
+    assert_eq!(found.iter().map(|f| f.guid.as_deref()).collect::<Vec<_>>(), [Some("ad-1")]);
+    assert_eq!(store.find_filtered("ad-2").unwrap()[0].reason, "filters.block[0] (title matched \"Жарнама*\")");
+    // Not parsed this run (`None`): what was dropped stands. Parsed with nothing dropped: gone.
+    store.record(at(2), &[with(None)]).unwrap();
+    assert_eq!(store.filtered_counts().unwrap().get("abai"), Some(&2));
+    store.record(at(3), &[with(Some(vec![]))]).unwrap();
+    assert!(store.filtered_counts().unwrap().is_empty());
+    assert!(store.find_filtered("ad-1").unwrap().is_empty());
+}

@@ -460,6 +460,10 @@ impl Validator {
             for (i, spec) in specs.unwrap_or_default().iter().enumerate() {
                 match Filters::compile(spec.get_ref(), &format!("{name}.{kind}[{i}]")) {
                     Ok(rule) => into.push(rule),
+                    // Empty because its only keys were unknown (`raw::check_filters` names the rule so),
+                    // which was said already.
+                    Err(crate::filter::FilterError::Empty { rule })
+                        if self.diagnostics.iter().any(|d| d.message.ends_with(&format!(" in {rule}"))) => {}
                     Err(e) => self.diagnostics.push(Diagnostic::error(e.to_string(), Some(spec.span()))),
                 }
             }

@@ -275,7 +275,7 @@ fn check_all_keys(doc: &mut Spanned<DeTable>, out: &mut Vec<Diagnostic>) {
         "fetch" => check_value(value, fields::of::<RawFetch>(), "[fetch]", out),
         "state" => check_value(value, fields::of::<RawState>(), "[state]", out),
         "dedup" => check_value(value, fields::of::<RawDedup>(), "[dedup]", out),
-        "filters" => check_value(value, fields::of::<RawFilters>(), "[filters]", out),
+        "filters" => check_filters(value, "filters", out),
         "categories" => {
             if let DeValue::Table(t) = value {
                 for (slug, cat) in t.iter_mut() {
@@ -296,9 +296,7 @@ fn check_all_keys(doc: &mut Spanned<DeTable>, out: &mut Vec<Diagnostic>) {
                         "article" => {
                             check_value(value, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
                         }
-                        "filters" => {
-                            check_value(value, fields::of::<RawFilters>(), &format!("[sources.filters] of {what}"), out)
-                        }
+                        "filters" => check_filters(value, &format!("sources[{i}].filters"), out),
                         _ => {}
                     });
                 }
@@ -339,6 +337,19 @@ fn type_errors(text: &str) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The keys of a `[filters]` table (`name`: `filters` or `sources[3].filters`) and of each of its
+/// rules, named as rules are in errors (`filters.block[0]`).
+fn check_filters(value: &mut DeValue, name: &str, out: &mut Vec<Diagnostic>) {
+    let DeValue::Table(t) = value else { return };
+    check_keys(t, fields::of::<RawFilters>(), &format!("[{name}]"), out, |kind, rules, out| {
+        let DeValue::Array(rules) = rules else { return };
+        for (i, rule) in rules.iter_mut().enumerate() {
+            let what = format!("{name}.{kind}[{i}]");
+            check_value(rule.get_mut(), fields::of::<crate::filter::FilterSpec>(), &what, out);
+        }
+    });
 }
 
 fn check_value(value: &mut DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {

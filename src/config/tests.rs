@@ -135,11 +135,19 @@ fn filter_rules_are_checked_and_named() {
          error: rule sources[0].filters.keep[0]: link regex \"(\" does not compile: regex parse error:\n    (\n    ^\nerror: unclosed group\n  --> feeds.toml:11:1\n   |\n11 | [[sources.filters.keep]]\n   | ^^^^^^^^^^^^^^^^^^^^^^^^\n\n\
          feeds.toml: 2 errors found"
     );
+    // A misspelt field is an unknown key, with a suggestion, named like the rule.
+    let text = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n[[sources.filters.block]]\ntitel = \"x\"\ntags = \"y\"\n";
+    assert_eq!(
+        errors(text),
+        "error: unknown key `titel` in sources[0].filters.block[0]\n --> feeds.toml:6:1\n  |\n6 | titel = \"x\"\n  | ^^^^^ did you mean `title`?\n\n\
+         feeds.toml: 1 error found"
+    );
     // Only the fields an entry has: `source` is for category rules.
     let text = "[[filters.keep]]\nsource = \"a\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
     assert_eq!(
         errors(text),
-        "error: unknown field `source`, expected one of `title`, `content`, `author`, `tags`, `link`, `language`, `case_sensitive`\n --> feeds.toml:2:1\n  |\n2 | source = \"a\"\n  | ^^^^^^\n\nfeeds.toml: 1 error found"
+        "error: unknown key `source` in filters.keep[0]\n --> feeds.toml:2:1\n  |\n2 | source = \"a\"\n  | ^^^^^^ expected one of `title`, `content`, `author`, `tags`, `link`, `language`, `case_sensitive`\n\n\
+         feeds.toml: 1 error found"
     );
     let good =
         "[[filters.block]]\ntitle = [\"Жарнама*\"]\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n\

@@ -1,7 +1,7 @@
 //! The pipeline: runs the stages in order for one `feedmill run`.
 //!
 //! ```text
-//! config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
+//! config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ filter ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
 //! ```
 //!
 //! Concurrency lives in exactly one place: each source is read in a task of its own, `concurrency` at a

@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   plus output/index.html and output/sources.opml.\n\n\
                   Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config, another run holds the state, \
                   the state database is locked, or the outputs could not be written. A run stopped by SIGINT ends by the signal \
-                  (status 130 in a shell) and commits nothing."
+                  (status 130 in a shell); the next run picks up from the state it left."
 )]
 pub struct Cli {
     #[command(subcommand)]

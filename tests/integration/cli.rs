@@ -159,7 +159,7 @@ fn quiet_runs_keep_config_warnings_to_check() {
 }
 
 /// The README's exit status paragraph: a `run` interrupted by SIGINT is ended by the signal (a shell
-/// shows 130), having committed nothing and replaced no output.
+/// shows 130); stopped while fetching, it has published nothing.
 #[cfg(unix)]
 #[test]
 fn a_run_stopped_by_sigint_ends_by_the_signal_and_writes_nothing() {

@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   and writes output/<category>/{rss.xml,atom.xml,feed.json} for every category and for `all`, \
                   plus output/index.html and output/sources.opml.\n\n\
                   Exit status: 0 all good; 1 some sources failed (outputs written); 2 bad config, another run holds the state, \
-                  the state database is locked, or the outputs could not be written."
+                  the state database is locked, or the outputs could not be written. A run stopped by SIGINT ends by the signal \
+                  (status 130 in a shell); the next run picks up from the state it left."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -102,14 +103,21 @@ pub enum Command {
     Explain {
         #[command(flatten)]
         config: ConfigArg,
-        /// An entry's id or link, as written in the outputs or in a source's feed.
+        /// An entry's id or link, as written in the outputs or in a source's feed (its guid, its link with
+        /// or without tracking parameters).
         #[arg(value_name = "ENTRY-ID|URL")]
         entry: String,
+        /// Print the explanation as JSON (stable field names, see the README).
+        #[arg(long)]
+        json: bool,
     },
     /// Show each source's state: last success, last error, failures in a row, next due, entries kept.
     Status {
         #[command(flatten)]
         config: ConfigArg,
+        /// Print the rows as JSON (stable field names, see the README).
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the config and print every problem; exit 2 if there are errors.
     Check {
@@ -135,10 +143,18 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Show how feedmill understands one feed (a debugging aid): format, encoding, entries, warnings.
+    /// With --source, what a configured source (feed or html) yields, selectors and filters applied;
+    /// the state is neither read nor written.
     Parse {
         /// A file path or an http(s):// / file:// URL.
-        #[arg(value_name = "FILE|URL")]
-        input: String,
+        #[arg(value_name = "FILE|URL", required_unless_present = "source", conflicts_with = "source")]
+        input: Option<String>,
+        /// A source of the config (-c) to read as a run would, by name.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// The config file --source is read from.
+        #[arg(short, long, value_name = "FILE", default_value = "feeds.toml", requires = "source")]
+        config: PathBuf,
         /// Print the normalized entries as JSON instead of a readable listing.
         #[arg(long)]
         json: bool,
@@ -162,17 +178,11 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// The durations the config accepts (`90`, `30s`, `15m`, `1h`, `1d`), greater than zero.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let (number, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
-    let n: u64 = number.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 15m, 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{s}`: use s, m or h")),
-    };
-    if secs == 0 {
+    let d = feedmill::config::parse_duration(s)?;
+    if d.is_zero() {
         return Err("the interval must be greater than zero".into());
     }
-    Ok(std::time::Duration::from_secs(secs))
+    Ok(d)
 }

@@ -1,7 +1,7 @@
 //! feedmill: a feed aggregator and generator.
 //!
 //! ```text
-//! feeds.toml ─▶ config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
+//! feeds.toml ─▶ config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ filter ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
 //! ```
 //!
 //! Each stage is a module named after it; [`pipeline`] runs them in order and [`report`] turns what
@@ -16,6 +16,7 @@ pub mod dedup;
 pub mod emit;
 pub mod extract;
 pub mod fetch;
+pub mod filter;
 pub mod import;
 pub mod model;
 pub mod normalize;

@@ -36,7 +36,7 @@ use feedmill::fetch::{Fetched, Fetcher, Location, Validators};
 use feedmill::normalize;
 use feedmill::pipeline::{self, Reparse, RunOptions};
 use feedmill::redact;
-use feedmill::report::{self, SourceReport, EXIT_FATAL, EXIT_OK};
+use feedmill::report::{self, counted, SourceReport, EXIT_FATAL, EXIT_OK};
 use feedmill::serve;
 use feedmill::store::{LockError, RunLock, Store};
 
@@ -108,11 +108,15 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             let _lock = if watch { Some(lock_state(&config, wait, quiet)?) } else { None };
             serve(&config, output, listen, watch.then_some(every), quiet)
         }
-        Command::Status { config } => {
+        Command::Status { config, json } => {
             let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
-            status(&config)
+            status(&config, json)
         }
-        Command::Parse { input, json, timezone } => parse(&input, json, timezone),
+        Command::Parse { input: Some(input), json, timezone, .. } => parse(&input, json, timezone),
+        Command::Parse { source, config, json, .. } => {
+            let Some(config) = load(&config, quiet)? else { return Ok(EXIT_FATAL) };
+            parse_source(&config, source.as_deref().unwrap_or_default(), json)
+        }
         Command::ImportOpml { file, config, dry_run } => import_opml(&file, &config.config, dry_run, quiet),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
@@ -120,9 +124,9 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Discover { url } => discover(&url),
-        Command::Explain { config, entry } => {
+        Command::Explain { config, entry, json } => {
             let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
-            explain(&config, &entry)
+            explain(&config, &entry, json)
         }
     }
 }
@@ -176,10 +180,10 @@ fn import_opml(opml: &Path, config: &Path, dry_run: bool, quiet: bool) -> anyhow
     if !quiet {
         let what = if dry_run { "would add" } else { "added" };
         eprintln!(
-            "{}: {what} {} sources and {} categories; {} already there, {} skipped{}",
+            "{}: {what} {} and {}; {} already there, {} skipped{}",
             config.display(),
-            imported.added.len(),
-            imported.categories.len(),
+            counted(imported.added.len(), "source", "sources"),
+            counted(imported.categories.len(), "category", "categories"),
             imported.present.len(),
             imported.skipped.len(),
             if dry_run { " (dry run: nothing written)" } else { "" }
@@ -196,10 +200,10 @@ fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
     let Some(config) = load(path, false)? else { return Ok(EXIT_FATAL) };
     if !quiet {
         say!(
-            "{}: ok — {} sources, {} categories, output to {}",
+            "{}: ok — {}, {}, output to {}",
             path.display(),
-            config.sources.len(),
-            config.categories.len(),
+            counted(config.sources.len(), "source", "sources"),
+            counted(config.categories.len(), "category", "categories"),
             config.output.dir.display()
         );
     }
@@ -407,29 +411,37 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn explain(config: &Config, query: &str) -> anyhow::Result<u8> {
+fn explain(config: &Config, query: &str, json: bool) -> anyhow::Result<u8> {
     let store = open_store(config)?;
     let merged = pipeline::stories(config, &store)?;
-    match report::explanation(config, &merged, query) {
-        Some(text) => {
-            say_raw!("{text}");
-            Ok(EXIT_OK)
-        }
-        None => {
-            eprintln!("error: no stored entry has the id or link {query:?}");
-            Ok(EXIT_FATAL)
-        }
+    let filtered = store.find_filtered(query.trim())?;
+    let explanation = report::explain(config, &merged, filtered, query);
+    if json {
+        say!("{}", explanation.to_json());
+    } else if !explanation.is_empty() {
+        say_raw!("{}", explanation.to_text());
     }
+    if explanation.is_empty() {
+        eprintln!("error: no stored entry has the id, link or guid {query:?}");
+        return Ok(EXIT_FATAL);
+    }
+    Ok(EXIT_OK)
 }
 
-fn status(config: &Config) -> anyhow::Result<u8> {
+fn status(config: &Config, json: bool) -> anyhow::Result<u8> {
     let store = open_store(config)?;
     let states = store.sources()?;
     let counts = store.entry_counts()?;
     // Written by the last build; a store that never built outputs has collapsed nothing yet.
     let collapsed =
         store.meta(pipeline::COLLAPSED_KEY)?.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
-    say_raw!("{}", report::status_table(&config.sources, &states, &counts, &collapsed, clock()));
+    let filtered = store.filtered_counts()?;
+    let rows = report::status_rows(&config.sources, &states, &counts, &collapsed, &filtered, clock());
+    if json {
+        say!("{}", report::status_json(&rows));
+    } else {
+        say_raw!("{}", report::status_table(&rows));
+    }
     Ok(EXIT_OK)
 }
 
@@ -462,10 +474,22 @@ fn discover(input: &str) -> anyhow::Result<u8> {
     let (body, doc_url) = fetch_once(input)?;
     let url = doc_url.with_context(|| format!("{}: cannot make a URL of it", redact::url(input)))?;
     let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
+    let name = url.host_str().unwrap_or("site").trim_start_matches("www.").replace('.', "-");
+    // A feed already: say what it is and how to add it, rather than looking for what it advertises.
+    let cx = normalize::Context { source: "discover", doc_url: Some(&url), timezone: chrono_tz::UTC, now: clock() };
+    if let Ok(u) = pipeline::understand(&body.bytes, body.content_type.as_deref(), Some(&url), &cx) {
+        say!(
+            "# {url} is a feed ({}, {}). Add it as a source:\n",
+            pipeline::format_label(&u.raw),
+            counted(u.raw.entries.len(), "entry", "entries")
+        );
+        say!("[[sources]]\nname = {}\nurl = {}", toml_string(&name), toml_string(url.as_str()));
+        return Ok(EXIT_OK);
+    }
     let found = feedmill::extract::discover(&text, &url);
     if found.is_empty() {
-        say!("# {url} advertises no feed. A starting point for an html source (check the selectors):\n");
-        let name = url.host_str().unwrap_or("site").trim_start_matches("www.").replace('.', "-");
+        say!("# {url} advertises no feed. A starting point for an html source; add it to feeds.toml and");
+        say!("# check what its selectors find with `feedmill parse --source {name}`:\n");
         say_raw!("{}", feedmill::extract::skeleton(&text, &url, &name));
         return Ok(EXIT_OK);
     }
@@ -474,6 +498,67 @@ fn discover(input: &str) -> anyhow::Result<u8> {
         say!("{}\t{kind}\t{}", feed.url, feed.title.as_deref().unwrap_or("-"));
     }
     Ok(EXIT_OK)
+}
+
+/// A TOML basic string: quoted, with `"`, `\\` and control characters escaped.
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// `parse --source NAME`: what a configured source yields, read as a run reads it, without the state.
+fn parse_source(config: &Config, name: &str, json: bool) -> anyhow::Result<u8> {
+    let Some(source) = config.sources.iter().find(|s| s.name == name) else {
+        let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!("no source is named `{name}` in the config (sources: {})", names.join(", "));
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let preview = runtime
+        .block_on(pipeline::preview(config, source, clock()))
+        .map_err(|e| anyhow::anyhow!("source `{name}`: {e}"))?;
+    let pipeline::Preview { understood: u, discovered, identified, dropped } = preview;
+    if let Some(feed) = &discovered {
+        eprintln!("{}: the page advertises {feed}; read that", source.url);
+    }
+    let entries: Vec<_> = identified.entries.into_iter().map(|l| l.entry).collect();
+    // For an html source, items without ids are the rule, not a warning (as in `run`).
+    let downgraded =
+        identified.downgraded.filter(|_| !matches!(source.kind, feedmill::config::SourceKind::Html { .. }));
+    let warnings: Vec<&String> = u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&downgraded).collect();
+    if json {
+        let out = serde_json::json!({
+            "source": source.name,
+            "format": pipeline::format_label(&u.raw),
+            "encoding": u.decoded_as,
+            "title": u.normalized.title,
+            "site_url": u.normalized.site_url,
+            "warnings": warnings,
+            "filtered": dropped.iter().map(|d| serde_json::json!({
+                "guid": d.guid, "url": d.url, "title": d.title, "reason": d.reason,
+            })).collect::<Vec<_>>(),
+            "entries": entries,
+        });
+        say!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(EXIT_OK);
+    }
+    say!("source:   {}", source.name);
+    say!("format:   {}", pipeline::format_label(&u.raw));
+    say!("encoding: {}", u.decoded_as);
+    say!("title:    {}", u.normalized.title.as_deref().unwrap_or("-"));
+    say!("site:     {}", u.normalized.site_url.as_deref().unwrap_or("-"));
+    say!(
+        "entries:  {} ({} read, {} duplicates, {} filtered)",
+        entries.len(),
+        u.raw.entries.len(),
+        identified.duplicates,
+        dropped.len()
+    );
+    for w in warnings {
+        say!("warning:  {w}");
+    }
+    for d in &dropped {
+        say!("filtered: {} ({}): dropped by {}", d.title, d.url.as_deref().unwrap_or("no link"), d.reason);
+    }
+    print_entries(&entries)
 }
 
 fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {
@@ -504,7 +589,12 @@ fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8>
     for w in u.raw.warnings.iter().chain(&u.normalized.warnings).chain(&identified.downgraded) {
         say!("warning:  {w}");
     }
-    for e in &entries {
+    print_entries(&entries)
+}
+
+/// Each entry of a `parse` listing: title, id, link, dates, authors, tags, enclosures, the text's start.
+fn print_entries(entries: &[feedmill::model::Entry]) -> anyhow::Result<u8> {
+    for e in entries {
         say!("");
         say!("- {}", e.title);
         say!("  id:        {}", e.id);

@@ -66,6 +66,8 @@ pub struct SourceReport {
     pub kept: usize,
     /// Entries dropped as duplicates, inside the feed or of another source's story.
     pub duplicates: usize,
+    /// Entries dropped by `[filters]` or the source's own filters.
+    pub filtered: usize,
     /// Everything the parser and normalizer forgave or dropped.
     pub warnings: Vec<String>,
     #[serde(rename = "elapsed_ms", serialize_with = "millis")]
@@ -90,6 +92,7 @@ impl SourceReport {
             new: 0,
             kept: 0,
             duplicates: 0,
+            filtered: 0,
             warnings: Vec::new(),
             elapsed: Duration::ZERO,
         }
@@ -136,7 +139,7 @@ impl RunReport {
         let dead = self.sources.iter().filter(|s| matches!(s.status, Status::Dead { .. })).count();
         let disabled = self.sources.iter().filter(|s| matches!(s.status, Status::Disabled)).count();
         let ok = self.sources.len() - failed - skipped - dead - disabled;
-        let mut out = format!("{ok} of {} sources ok", self.sources.len());
+        let mut out = format!("{ok} of {} ok", counted(self.sources.len(), "source", "sources"));
         if skipped > 0 {
             let _ = write!(out, ", {skipped} not due");
         }
@@ -147,19 +150,15 @@ impl RunReport {
             let _ = write!(out, ", {disabled} disabled");
         }
         let new: usize = self.sources.iter().map(|s| s.new).sum();
-        let _ = write!(out, "; {new} new entries; ");
+        let _ = write!(out, "; {}; ", counted(new, "new entry", "new entries"));
         if self.outputs_current {
             out.push_str("outputs up to date");
         } else {
-            let _ = write!(out, "{} files written, {} unchanged", self.files_written, self.files_unchanged);
+            let written = counted(self.files_written, "file", "files");
+            let _ = write!(out, "{written} written, {} unchanged", self.files_unchanged);
         }
         if self.hub_pings > 0 {
-            let _ = write!(
-                out,
-                "; hub told of {} changed feed{}",
-                self.hub_pings,
-                if self.hub_pings == 1 { "" } else { "s" }
-            );
+            let _ = write!(out, "; hub told of {}", counted(self.hub_pings, "changed feed", "changed feeds"));
         }
         out
     }
@@ -192,8 +191,8 @@ impl RunReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>7}  format",
-            "source", "status", "http", "entries", "new", "kept", "dups", "time"
+            "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>8}  {:>7}  format",
+            "source", "status", "http", "entries", "new", "kept", "dups", "filtered", "time"
         );
         for s in &self.sources {
             let status = match &s.status {
@@ -209,7 +208,7 @@ impl RunReport {
             let http = s.http_status.map_or_else(|| "-".to_owned(), |c| c.to_string());
             let _ = writeln!(
                 out,
-                "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>6.2}s  {}",
+                "{:<name_w$}  {:<9}  {:>4}  {:>7}  {:>4}  {:>4}  {:>4}  {:>8}  {:>6.2}s  {}",
                 s.name,
                 status,
                 http,
@@ -217,9 +216,18 @@ impl RunReport {
                 s.new,
                 s.kept,
                 s.duplicates,
+                s.filtered,
                 s.elapsed.as_secs_f64(),
                 s.format.as_deref().unwrap_or("-"),
             );
+            // Why a source is `warn`, under its row: the first warning, cut to fit a terminal.
+            if let (Status::Ok, Some(first)) = (&s.status, s.warnings.first()) {
+                let more = match s.warnings.len() {
+                    1 => String::new(),
+                    n => format!(" (+{} more in --summary json)", n - 1),
+                };
+                let _ = writeln!(out, "{:name_w$}  ↳ {}{more}", "", shorten(first, WARNING_CHARS));
+            }
         }
         out.push_str(&self.summary_line());
         for s in &self.sources {
@@ -237,45 +245,120 @@ impl RunReport {
     }
 }
 
-/// `feedmill status`: one row per configured source, times in UTC. `collapsed` counts, per source, its stored entries
-/// published as part of another source's story (the last build's `[dedup]` merge). A source that answered
-/// 410 Gone is due `dead`.
-pub fn status_table(
+/// `1 entry`, `2 entries`: messages count in the singular when there is one.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// How much of a `warn` source's first warning the run table shows.
+const WARNING_CHARS: usize = 60;
+
+/// The first line of `text`, cut to `max` characters at a word boundary when there is one, with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    let Some((cut, _)) = line.char_indices().nth(max) else { return line.to_owned() };
+    let head = &line[..cut];
+    let head = match head.rfind(' ') {
+        Some(space) if space > cut / 2 => &head[..space],
+        _ => head,
+    };
+    format!("{}…", head.trim_end())
+}
+
+/// One row of `feedmill status`; serialized for `status --json`, whose field names are an interface
+/// (README).
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    /// As configured, its secrets written `***`.
+    pub url: String,
+    /// `false` for a source with `enabled = false`: it is not fetched.
+    pub enabled: bool,
+    pub last_success: Option<chrono::DateTime<chrono::Utc>>,
+    /// Failed fetches in a row.
+    pub failures: u32,
+    /// When the source is fetched next; `None` when it is due now, or never (`dead_since`).
+    pub next_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the source answered 410 Gone; it is not fetched while its url stays the same.
+    pub dead_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Entries stored for the source.
+    pub entries: usize,
+    /// Stored entries published as part of another source's story.
+    pub duplicates: usize,
+    /// Entries of its last parsed document that filters dropped.
+    pub filtered: usize,
+    pub last_error: Option<String>,
+}
+
+/// Counts per source name, as the store gives them.
+pub type Counts = std::collections::HashMap<String, usize>;
+
+/// `feedmill status`'s rows, in config order. `collapsed` counts, per source, its stored entries
+/// published as part of another source's story (the last build's `[dedup]` merge); `filtered`, the
+/// entries filters dropped from its last parsed document.
+pub fn status_rows(
     sources: &[crate::config::Source],
     states: &std::collections::HashMap<String, crate::store::SourceState>,
-    counts: &std::collections::HashMap<String, usize>,
-    collapsed: &std::collections::HashMap<String, usize>,
+    counts: &Counts,
+    collapsed: &Counts,
+    filtered: &Counts,
     now: chrono::DateTime<chrono::Utc>,
-) -> String {
+) -> Vec<SourceStatus> {
+    sources
+        .iter()
+        .map(|s| {
+            let st = states.get(&s.name);
+            let dead_since = st.and_then(|st| st.dead_since(&s.url));
+            let count = |c: &Counts| c.get(&s.name).copied().unwrap_or(0);
+            SourceStatus {
+                name: s.name.clone(),
+                url: crate::redact::url(&s.url),
+                enabled: s.enabled,
+                last_success: st.and_then(|st| st.last_success),
+                failures: st.map_or(0, |st| st.failures),
+                next_due: st.and_then(|st| st.next_fetch).filter(|t| *t > now && dead_since.is_none()),
+                dead_since,
+                entries: count(counts),
+                duplicates: count(collapsed),
+                filtered: count(filtered),
+                last_error: st.and_then(|st| st.last_error.as_deref()).map(crate::redact::text),
+            }
+        })
+        .collect()
+}
+
+/// `feedmill status`: one row per configured source, times in UTC. A source that answered 410 Gone is
+/// due `dead`.
+pub fn status_table(rows: &[SourceStatus]) -> String {
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
     };
-    let header = ["source", "last success", "failures", "next due", "entries", "duplicates", "last error"];
+    let header = ["source", "last success", "failures", "next due", "entries", "duplicates", "filtered", "last error"];
     // Numbers are right-aligned; the last column is not padded.
-    let numeric = [false, false, true, false, true, true, false];
-    let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
-    for s in sources {
-        let st = states.get(&s.name);
-        let next = match st.and_then(|st| st.next_fetch) {
-            _ if !s.enabled => "disabled".to_owned(),
-            _ if st.is_some_and(|st| st.dead_since(&s.url).is_some()) => "dead".to_owned(),
-            Some(t) if t > now => when(Some(t)),
-            _ => "now".to_owned(),
+    let numeric = [false, false, true, false, true, true, true, false];
+    let mut table: Vec<[String; 8]> = vec![header.map(str::to_owned)];
+    for r in rows {
+        let next = match r.next_due {
+            _ if !r.enabled => "disabled".to_owned(),
+            _ if r.dead_since.is_some() => "dead".to_owned(),
+            Some(t) => when(Some(t)),
+            None => "now".to_owned(),
         };
-        rows.push([
-            s.name.clone(),
-            when(st.and_then(|st| st.last_success)),
-            st.map_or(0, |st| st.failures).to_string(),
+        table.push([
+            r.name.clone(),
+            when(r.last_success),
+            r.failures.to_string(),
             next,
-            counts.get(&s.name).copied().unwrap_or(0).to_string(),
-            collapsed.get(&s.name).copied().unwrap_or(0).to_string(),
-            st.and_then(|st| st.last_error.as_deref()).map_or_else(|| "-".to_owned(), crate::redact::text),
+            r.entries.to_string(),
+            r.duplicates.to_string(),
+            r.filtered.to_string(),
+            r.last_error.clone().unwrap_or_else(|| "-".to_owned()),
         ]);
     }
     let widths: Vec<usize> =
-        (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        (0..header.len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
-    for r in &rows {
+    for r in &table {
         let last = r.len() - 1;
         for (c, cell) in r.iter().enumerate() {
             let pad = widths[c].saturating_sub(cell.chars().count());
@@ -290,12 +373,89 @@ pub fn status_table(
     out
 }
 
-/// `feedmill explain`: the story holding the entry whose id or link is `query`, how each copy joined it,
-/// once per dedup mode in use (a category may merge differently from `all`). `None` when no stored
-/// entry has that id or link.
-pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Merged], query: &str) -> Option<String> {
-    let is = |id: &str, url: Option<&str>| id == query || url == Some(query);
-    let mut out = String::new();
+/// `feedmill status --json`: `{"sources": [...]}`, pretty.
+pub fn status_json(rows: &[SourceStatus]) -> String {
+    #[derive(Serialize)]
+    struct Status<'a> {
+        sources: &'a [SourceStatus],
+    }
+    // Strings, numbers and dates only: serde_json cannot fail on them.
+    serde_json::to_string_pretty(&Status { sources: rows }).unwrap_or_default()
+}
+
+/// `feedmill explain`: what became of the entry whose id or link is a query — the stories holding it,
+/// once per dedup mode in use (a category may merge differently from `all`), and the filters that
+/// dropped it. Serialized for `explain --json`: the field names are an interface (README).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Explanation {
+    pub query: String,
+    pub stories: Vec<ExplainedStory>,
+    pub filtered: Vec<ExplainedDrop>,
+}
+
+/// One story holding the entry, under one dedup mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedStory {
+    /// `near`, `exact` or `off`.
+    pub mode: String,
+    /// The mode with its settings: `near, threshold 0.70, window 72h`.
+    pub dedup: String,
+    /// The feeds merged this way: `all` and category slugs.
+    pub feeds: Vec<String>,
+    pub title: String,
+    /// The published copy.
+    pub id: String,
+    pub source: String,
+    pub url: Option<String>,
+    /// The other copies, in the order they joined.
+    pub copies: Vec<ExplainedCopy>,
+}
+
+/// A copy that joined a story, and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedCopy {
+    pub id: String,
+    pub source: String,
+    pub url: Option<String>,
+    /// `id`, `canonical URL`, `content fingerprint` or `near-duplicate (…)`.
+    pub layer: String,
+    /// The id of the published copy it matched.
+    pub matched: String,
+    /// `published instead` or `text upgraded`, when it changed the story.
+    pub effect: Option<String>,
+}
+
+/// An entry the filters dropped from its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainedDrop {
+    pub source: String,
+    pub guid: Option<String>,
+    pub url: Option<String>,
+    pub title: String,
+    /// The rule and what it matched: `filters.block[0] (title matched "Реклама*")`.
+    pub reason: String,
+}
+
+/// Finds `query` — an entry's id, link (as written or in canonical form: tracking parameters, `www.`
+/// and the scheme do not matter) or the source's own guid — among the stories and the filtered entries.
+pub fn explain(
+    config: &crate::config::Config,
+    merged: &[crate::pipeline::Merged],
+    filtered: Vec<crate::store::FilteredEntry>,
+    query: &str,
+) -> Explanation {
+    let query = query.trim();
+    let canonical = |u: &str| url::Url::parse(u).ok().map(|u| crate::normalize::urls::canonical(&u));
+    let query_canonical = canonical(query);
+    // The ids a raw guid becomes, per source.
+    let guid_ids: std::collections::HashSet<String> =
+        config.sources.iter().map(|s| crate::dedup::id_for_guid(&s.name, query)).collect();
+    let is = |id: &str, url: Option<&str>| {
+        id == query
+            || guid_ids.contains(id)
+            || url.is_some_and(|u| u == query || (query_canonical.is_some() && canonical(u) == query_canonical))
+    };
+    let mut out = Explanation { query: query.to_owned(), ..Explanation::default() };
     for m in merged {
         let Some(story) = m
             .stories
@@ -304,37 +464,108 @@ pub fn explanation(config: &crate::config::Config, merged: &[crate::pipeline::Me
         else {
             continue;
         };
-        let feeds: Vec<&str> = std::iter::once(crate::config::ALL)
+        let feeds = std::iter::once(crate::config::ALL)
             .filter(|_| m.mode == config.dedup)
             .chain(config.categories.iter().filter(|c| c.dedup == m.mode).map(|c| c.slug.as_str()))
+            .map(str::to_owned)
             .collect();
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        let _ = writeln!(out, "dedup {} (feeds: {})", m.mode, feeds.join(", "));
+        let mode = match m.mode {
+            crate::config::DedupMode::Off => "off",
+            crate::config::DedupMode::Exact => "exact",
+            crate::config::DedupMode::Near(_) => "near",
+        };
         let e = &story.entry;
-        let _ = writeln!(out, "{}", e.title);
-        let _ = writeln!(out, "  published as {} from {} ({})", e.id, e.source, e.url.as_deref().unwrap_or("no link"));
-        if m.mode == crate::config::DedupMode::Off {
-            let _ = writeln!(out, "  not compared with other sources: dedup is off");
-        } else if story.matches.is_empty() {
-            let _ = writeln!(out, "  no other copy: no id, link, fingerprint or near-duplicate matched");
-        }
-        for c in &story.matches {
-            let effect = c.how.effect.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
+        out.stories.push(ExplainedStory {
+            mode: mode.to_owned(),
+            dedup: m.mode.to_string(),
+            feeds,
+            title: e.title.clone(),
+            id: e.id.clone(),
+            source: e.source.clone(),
+            url: e.url.clone(),
+            copies: story
+                .matches
+                .iter()
+                .map(|c| ExplainedCopy {
+                    id: c.id.clone(),
+                    source: c.source.clone(),
+                    url: c.url.clone(),
+                    layer: c.how.layer.clone(),
+                    matched: c.how.head.clone(),
+                    effect: c.how.effect.clone(),
+                })
+                .collect(),
+        });
+    }
+    out.filtered = filtered
+        .into_iter()
+        .map(|f| ExplainedDrop { source: f.source, guid: f.guid, url: f.url, title: f.title, reason: f.reason })
+        .collect();
+    out
+}
+
+impl Explanation {
+    /// Nothing stored has that id, link or guid.
+    pub fn is_empty(&self) -> bool {
+        self.stories.is_empty() && self.filtered.is_empty()
+    }
+
+    /// The explanation for people: each story, how each copy joined it; each filtered copy and why.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for story in &self.stories {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "dedup {} (feeds: {})", story.dedup, story.feeds.join(", "));
+            let _ = writeln!(out, "{}", story.title);
             let _ = writeln!(
                 out,
-                "  + {} from {} ({}): matched {} by {}{effect}",
-                c.id,
-                c.source,
-                c.url.as_deref().unwrap_or("no link"),
-                c.how.head,
-                c.how.layer
+                "  published as {} from {} ({})",
+                story.id,
+                story.source,
+                story.url.as_deref().unwrap_or("no link")
+            );
+            if story.mode == "off" {
+                let _ = writeln!(out, "  not compared with other sources: dedup is off");
+            } else if story.copies.is_empty() {
+                let _ = writeln!(out, "  no other copy: no id, link, fingerprint or near-duplicate matched");
+            }
+            for c in &story.copies {
+                let effect = c.effect.as_ref().map(|e| format!("; {e}")).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  + {} from {} ({}): matched {} by {}{effect}",
+                    c.id,
+                    c.source,
+                    c.url.as_deref().unwrap_or("no link"),
+                    c.matched,
+                    c.layer
+                );
+            }
+        }
+        for d in &self.filtered {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "filtered out: {}", d.title);
+            let _ = writeln!(
+                out,
+                "  from {} ({}): dropped by {}",
+                d.source,
+                d.url.as_deref().unwrap_or("no link"),
+                d.reason
             );
         }
+        // Links come from feeds, resolved against the source's URL: redacted like anything else printed.
+        crate::redact::text(&out)
     }
-    // Links come from feeds, resolved against the source's URL: redacted like anything else printed.
-    (!out.is_empty()).then(|| crate::redact::text(&out))
+
+    /// `explain --json`: pretty JSON, redacted as [`Explanation::to_text`] is.
+    pub fn to_json(&self) -> String {
+        // Strings and arrays only: serde_json cannot fail on them.
+        crate::redact::text(&serde_json::to_string_pretty(self).unwrap_or_default())
+    }
 }
 
 /// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`. Redacted
@@ -370,6 +601,7 @@ mod tests {
             new: 3,
             kept: 2,
             duplicates: 1,
+            filtered: 0,
             warnings: vec![],
             elapsed: Duration::from_millis(250),
         }
@@ -387,9 +619,16 @@ mod tests {
 
     #[test]
     fn table_lists_every_source_and_failures_in_full() {
+        let mut warned = source("qazaq", Status::Ok);
+        warned.filtered = 2;
+        warned.warnings = vec![
+            "ids not trusted: 1 blank and 1 repeated among 3 entries; identifying entries by link and content".into(),
+            "line 4: a bare & was read as text".into(),
+        ];
         let r = RunReport {
             sources: vec![
                 source("abai", Status::Ok),
+                warned,
                 source("broken", Status::Failed { error: "HTTP 500 Internal Server Error".into() }),
             ],
             files_written: 8,
@@ -401,10 +640,12 @@ mod tests {
         };
         assert_eq!(
             r.table(),
-            "source  status     http  entries   new  kept  dups     time  format\n\
-             abai    ok          200        3     3     2     1    0.25s  rss 2.0\n\
-             broken  FAILED      200        3     3     2     1    0.25s  rss 2.0\n\
-             1 of 2 sources ok; 6 new entries; 8 files written, 0 unchanged\n\
+            "source  status     http  entries   new  kept  dups  filtered     time  format\n\
+             abai    ok          200        3     3     2     1         0    0.25s  rss 2.0\n\
+             qazaq   warn        200        3     3     2     1         2    0.25s  rss 2.0\n        \
+             ↳ ids not trusted: 1 blank and 1 repeated among 3 entries;… (+1 more in --summary json)\n\
+             broken  FAILED      200        3     3     2     1         0    0.25s  rss 2.0\n\
+             2 of 3 sources ok; 9 new entries; 8 files written, 0 unchanged\n\
              error: broken: HTTP 500 Internal Server Error\n\
              warning: hub https://hub.example/: HTTP 503 Service Unavailable"
         );
@@ -436,14 +677,14 @@ mod tests {
                 "exit_code": 1,
                 "sources": [
                     {"name": "abai", "url": "https://abai.example/feed", "status": "ok", "http_status": 200,
-                     "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2, "duplicates": 1,
+                     "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "filtered": 0,
                      "warnings": [], "elapsed_ms": 250},
                     {"name": "broken", "url": "https://broken.example/feed", "status": "failed", "error": "HTTP 500",
                      "http_status": 200, "format": "rss 2.0", "encoding": null, "entries": 3, "new": 3, "kept": 2,
-                     "duplicates": 1, "warnings": [], "elapsed_ms": 250},
+                     "duplicates": 1, "filtered": 0, "warnings": [], "elapsed_ms": 250},
                     {"name": "later", "url": "https://later.example/feed", "status": "skipped",
                      "until": "2024-11-23T11:00:00Z", "http_status": 200, "format": null, "encoding": null,
-                     "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "warnings": [], "elapsed_ms": 250}
+                     "entries": 3, "new": 3, "kept": 2, "duplicates": 1, "filtered": 0, "warnings": [], "elapsed_ms": 250}
                 ],
                 "files_written": 3,
                 "files_unchanged": 6,
@@ -456,8 +697,19 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_counts_in_the_singular() {
+        let mut one = source("abai", Status::Ok);
+        one.new = 1;
+        let r = RunReport { sources: vec![one], files_written: 1, hub_pings: 1, ..RunReport::default() };
+        assert_eq!(
+            r.summary_line(),
+            "1 of 1 source ok; 1 new entry; 1 file written, 0 unchanged; hub told of 1 changed feed"
+        );
+    }
+
+    #[test]
     fn a_gone_source_fails_once_then_is_listed_dead() {
-        let gone = "gone (HTTP 410): https://closed.example/feed: HTTP 410 Gone";
+        let gone = "https://closed.example/feed: HTTP 410 Gone";
         let mut r = RunReport {
             sources: vec![source("abai", Status::Ok), source("closed", Status::Gone { error: gone.into() })],
             ..RunReport::default()
@@ -512,7 +764,7 @@ mod tests {
                     last_success: Some(now - chrono::Duration::days(3)),
                     failures: 1,
                     next_fetch: Some(now - chrono::Duration::days(2)),
-                    last_error: Some("gone (HTTP 410): https://closed.example/rss: HTTP 410 Gone".into()),
+                    last_error: Some("https://closed.example/rss: HTTP 410 Gone".into()),
                     gone_since: Some(now - chrono::Duration::days(2)),
                     ..SourceState::default()
                 },
@@ -524,13 +776,25 @@ mod tests {
             ("closed".to_owned(), 12),
         ]);
         let collapsed = std::collections::HashMap::from([("broken-site".to_owned(), 3)]);
+        let filtered = std::collections::HashMap::from([("abai".to_owned(), 5)]);
+        let rows = status_rows(&config.sources, &states, &counts, &collapsed, &filtered, now);
         assert_eq!(
-            status_table(&config.sources, &states, &counts, &collapsed, now),
-            "source       last success      failures  next due          entries  duplicates  last error\n\
-             abai         2024-11-23 09:55         0  2024-11-23 11:00       42           0  -\n\
-             broken-site  2024-11-21 10:00         4  now                     7           3  https://broken.example/feed: HTTP 500 Internal Server Error\n\
-             new          -                        0  now                     0           0  -\n\
-             closed       2024-11-20 10:00         1  dead                   12           0  gone (HTTP 410): https://closed.example/rss: HTTP 410 Gone\n"
+            status_table(&rows),
+            "source       last success      failures  next due          entries  duplicates  filtered  last error\n\
+             abai         2024-11-23 09:55         0  2024-11-23 11:00       42           0         5  -\n\
+             broken-site  2024-11-21 10:00         4  now                     7           3         0  https://broken.example/feed: HTTP 500 Internal Server Error\n\
+             new          -                        0  now                     0           0         0  -\n\
+             closed       2024-11-20 10:00         1  dead                   12           0         0  https://closed.example/rss: HTTP 410 Gone\n"
         );
+        let v: serde_json::Value = serde_json::from_str(&status_json(&rows)).unwrap();
+        assert_eq!(
+            v["sources"][0],
+            serde_json::json!({"name": "abai", "url": "https://abai.kz/rss", "last_success": "2024-11-23T09:55:00Z",
+                "failures": 0, "next_due": "2024-11-23T11:00:00Z", "dead_since": null, "entries": 42,
+                "duplicates": 0, "filtered": 5, "last_error": null})
+        );
+        assert_eq!(v["sources"][3]["dead_since"], "2024-11-21T10:00:00Z");
+        assert_eq!(v["sources"][3]["next_due"], serde_json::Value::Null);
+        assert_eq!(v["sources"][1]["next_due"], serde_json::Value::Null, "due now");
     }
 }

@@ -17,7 +17,8 @@
 //! A rule matches when every field under `include` matches (an empty `include` matches everything) and
 //! no field under `exclude` does. A field is a keyword, a list of keywords (any of them), or
 //! `{ regex = "…" }`. Fields: `title`, `content` (summary and full text as plain text), `author` (names
-//! and emails), `tags` (the entry's own categories), `source` (the source's name, and those of the
+//! and emails), `tags` (the entry's own categories), `link` (the entry's URL, matched as written: a
+//! keyword finds its words, a regex its characters), `source` (the source's name, and those of the
 //! other sources that carried the story), `source_category` (the categories configured for those
 //! sources), `language` (detected from the text, else declared by the feed: see
 //! [`language::of_entry`]).
@@ -62,6 +63,7 @@ pub struct FieldsSpec {
     pub content: Option<PatternSpec>,
     pub author: Option<PatternSpec>,
     pub tags: Option<PatternSpec>,
+    pub link: Option<PatternSpec>,
     pub source: Option<PatternSpec>,
     pub source_category: Option<PatternSpec>,
     pub language: Option<PatternSpec>,
@@ -131,12 +133,13 @@ enum Field {
     Content,
     Author,
     Tags,
+    Link,
     Source,
     SourceCategory,
     Language,
 }
 
-const FIELDS: usize = 7;
+const FIELDS: usize = 8;
 
 impl Field {
     fn name(self) -> &'static str {
@@ -145,6 +148,7 @@ impl Field {
             Field::Content => "content",
             Field::Author => "author",
             Field::Tags => "tags",
+            Field::Link => "link",
             Field::Source => "source",
             Field::SourceCategory => "source_category",
             Field::Language => "language",
@@ -159,6 +163,7 @@ impl FieldsSpec {
             (Field::Content, &self.content),
             (Field::Author, &self.author),
             (Field::Tags, &self.tags),
+            (Field::Link, &self.link),
             (Field::Source, &self.source),
             (Field::SourceCategory, &self.source_category),
             (Field::Language, &self.language),
@@ -179,8 +184,9 @@ pub struct CompiledRule {
 
 #[derive(Debug, Clone)]
 enum Matcher {
-    /// Folded needles: `" w1 w2 "` for whole words, `" w1 w2"` for a trailing `*`.
-    Keywords(Vec<String>),
+    /// Folded needles: `" w1 w2 "` for whole words, `" w1 w2"` for a trailing `*`; each with the
+    /// keyword as written, to say which one matched.
+    Keywords(Vec<(String, String)>),
     Regex(Regex),
 }
 
@@ -213,8 +219,23 @@ impl CompiledRule {
 
     /// [`matches`](Self::matches) on an entry prepared once for several rules.
     pub fn matches_subject(&self, subject: &Subject) -> bool {
-        let hit = |(field, m): &(Field, Matcher)| m.matches(subject, *field, self.case_sensitive);
+        let hit = |(field, m): &(Field, Matcher)| m.matches(subject, *field, self.case_sensitive).is_some();
         self.include.iter().all(hit) && !self.exclude.iter().any(hit)
+    }
+
+    /// When the rule matches, what in `subject` made it: `title matched "Реклама*"` (its first
+    /// `include` field), or `no field excluded it` for a rule with `exclude` alone.
+    pub fn why(&self, subject: &Subject) -> Option<String> {
+        if !self.matches_subject(subject) {
+            return None;
+        }
+        Some(match self.include.first() {
+            Some((field, m)) => {
+                let what = m.matches(subject, *field, self.case_sensitive).unwrap_or_default();
+                format!("{} matched {what}", field.name())
+            }
+            None => "no field excluded it".to_owned(),
+        })
     }
 }
 
@@ -237,7 +258,7 @@ impl Matcher {
             PatternSpec::Keywords(list) => list
                 .iter()
                 .map(|k| {
-                    keyword_needle(k, !case_sensitive).map_err(|problem| RuleError::Keyword {
+                    keyword_needle(k, !case_sensitive).map(|n| (n, k.clone())).map_err(|problem| RuleError::Keyword {
                         rule: rule.to_owned(),
                         field: field.name(),
                         keyword: k.clone(),
@@ -249,13 +270,16 @@ impl Matcher {
         }
     }
 
-    fn matches(&self, subject: &Subject, field: Field, case_sensitive: bool) -> bool {
+    /// The keyword (quoted) or regex that matched, if any did.
+    fn matches(&self, subject: &Subject, field: Field, case_sensitive: bool) -> Option<String> {
         match self {
             Matcher::Keywords(needles) => {
                 let folded = subject.folded(field, !case_sensitive);
-                needles.iter().any(|n| folded.contains(n.as_str()))
+                needles.iter().find(|(n, _)| folded.contains(n.as_str())).map(|(_, k)| format!("{k:?}"))
             }
-            Matcher::Regex(re) => subject.values(field).iter().any(|v| re.is_match(v)),
+            Matcher::Regex(re) => {
+                subject.values(field).iter().any(|v| re.is_match(v)).then(|| format!("regex {:?}", re.as_str()))
+            }
         }
     }
 }
@@ -308,6 +332,7 @@ impl<'a> Subject<'a> {
                 }
                 Field::Author => e.authors.iter().flat_map(|p| p.name.iter().chain(&p.email)).cloned().collect(),
                 Field::Tags => e.categories.clone(),
+                Field::Link => e.url.iter().cloned().collect(),
                 Field::Source => std::iter::once(&e.source).chain(e.via.iter().map(|v| &v.source)).cloned().collect(),
                 Field::SourceCategory => self.source_categories.to_vec(),
                 Field::Language => {

@@ -4,9 +4,10 @@
 //! I/O but reading the secrets the config points to) and [`Config::from_file`] reads the file and resolves relative paths against the file's folder, so
 //! a cron job started from `/` reads the same sources as a user in the project folder.
 //!
-//! Everything wrong with a file is reported at once: unknown keys (with the closest valid key), then
-//! type errors, then semantic errors (duplicate source names, unknown categories, bad URLs, bad time
-//! zones, bad durations). Each [`Diagnostic`] carries the span it is about, so messages name the file,
+//! Everything wrong with a file is reported at once, in file order: unknown keys (with the closest valid
+//! key), type errors (the first of each table), and semantic errors (duplicate source names, unknown
+//! categories, bad URLs, bad time zones, bad durations, rules that do not compile) of whatever parsed —
+//! unknown keys are left out, so the rest is still validated. Each [`Diagnostic`] carries the span it is about, so messages name the file,
 //! line and column. A config with errors yields no `Config`, so nothing is fetched or written.
 
 mod diagnostic;
@@ -28,6 +29,7 @@ use crate::categorize::rules::CompiledRule;
 use crate::dedup::NearSettings;
 use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{BasicAuth, FetchSettings, Location, RequestSettings};
+use crate::filter::Filters;
 use crate::normalize::dates::{DateFormat, Locale};
 use crate::schedule::Bounds;
 
@@ -54,6 +56,8 @@ pub struct Config {
     pub categories: Vec<Category>,
     /// In config order.
     pub sources: Vec<Source>,
+    /// `[filters]`: keep and block rules for every source's entries.
+    pub filters: Filters,
     /// Problems that do not stop a run (a declared category no source uses).
     pub warnings: Vec<Diagnostic>,
 }
@@ -126,6 +130,8 @@ pub struct Source {
     pub publish_url: bool,
     /// The source's own user agent, headers, auth and proxy.
     pub request: RequestSettings,
+    /// `[sources.filters]`: this source's keep and block rules, applied after `[filters]`'s.
+    pub filters: Filters,
 }
 
 /// `[dedup] mode`.
@@ -250,8 +256,12 @@ impl Config {
     /// registered with `crate::redact`, which keeps them out of everything printed.
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
         let fail = |diagnostics| ConfigErrors { origin: origin.to_owned(), text: text.to_owned(), diagnostics };
-        let raw = raw::parse(text).map_err(fail)?;
-        let mut v = Validator::default();
+        let (raw, unknown) = raw::parse(text).map_err(|mut diagnostics| {
+            diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+            fail(diagnostics)
+        })?;
+        // Unknown keys were left out of `raw`: what remains is validated too, so every problem shows.
+        let mut v = Validator { diagnostics: unknown };
         let config = v.validate(raw, base_dir);
         v.diagnostics.sort_by_key(|d| (d.severity == Severity::Warning, d.span.as_ref().map(|s| s.start)));
         match config {
@@ -267,6 +277,16 @@ impl Config {
     pub fn category(&self, slug: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.slug == slug)
     }
+}
+
+/// A duration as the config writes it: seconds (`90`), or a number and a unit (`500ms`, `30s`, `15m`,
+/// `1h`, `1d`). The command line reads `--every` with it, so both accept the same words.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let value = match text.trim().parse::<u64>() {
+        Ok(secs) => raw::DurationValue::Seconds(secs),
+        Err(_) => raw::DurationValue::Text(text.to_owned()),
+    };
+    value.to_duration()
 }
 
 /// The rule for category slugs (they become folder names): lowercase ASCII letters, digits, `-`, `_`.
@@ -395,6 +415,7 @@ impl Validator {
                 }
             }
             let min_interval = self.duration(s.min_interval, "min_interval");
+            let filters = self.filters(s.filters.unwrap_or_default(), &format!("sources[{i}].filters"));
             let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article);
             crate::redact::register_url_secrets(s.url.get_ref());
             let http = RawHttp {
@@ -432,6 +453,7 @@ impl Validator {
                     enabled: s.enabled.unwrap_or(true),
                     publish_url: s.publish_url.unwrap_or(true),
                     request,
+                    filters,
                 });
             }
         }
@@ -447,6 +469,7 @@ impl Validator {
                 ));
             }
         }
+        let filters = self.filters(raw.filters, "filters");
         if sources.is_empty() && !self.has_errors() {
             self.diagnostics.push(
                 Diagnostic::error("no sources configured", None)
@@ -463,6 +486,7 @@ impl Validator {
             dedup: global_dedup?.0,
             categories: used.into_values().collect(),
             sources,
+            filters,
             warnings: Vec::new(),
         })
     }
@@ -679,6 +703,24 @@ impl Validator {
                 None
             }
         }
+    }
+
+    /// Compiles one level of filter rules; `name` (`filters`, `sources[3].filters`) names them in errors.
+    fn filters(&mut self, raw: raw::RawFilters, name: &str) -> Filters {
+        let mut filters = Filters { name: name.to_owned(), ..Filters::default() };
+        for (kind, specs, into) in [("keep", raw.keep, &mut filters.keep), ("block", raw.block, &mut filters.block)] {
+            for (i, spec) in specs.unwrap_or_default().iter().enumerate() {
+                match Filters::compile(spec.get_ref(), &format!("{name}.{kind}[{i}]")) {
+                    Ok(rule) => into.push(rule),
+                    // Empty because its only keys were unknown (`raw::check_filters` names the rule so),
+                    // which was said already.
+                    Err(crate::filter::FilterError::Empty { rule })
+                        if self.diagnostics.iter().any(|d| d.message.ends_with(&format!(" in {rule}"))) => {}
+                    Err(e) => self.diagnostics.push(Diagnostic::error(e.to_string(), Some(spec.span()))),
+                }
+            }
+        }
+        filters
     }
 
     /// The source's kind and page-reading rules; `None` when any of it was reported as an error.

@@ -29,6 +29,17 @@ pub struct RawConfig {
     pub categories: BTreeMap<String, RawCategory>,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+    /// `[[filters.keep]]`, `[[filters.block]]`: rules every source's entries pass through.
+    #[serde(default)]
+    pub filters: RawFilters,
+}
+
+/// `keep` and `block` rules (`filter::FilterSpec`), globally or for one source.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilters {
+    pub keep: Option<Vec<Spanned<crate::filter::FilterSpec>>>,
+    pub block: Option<Vec<Spanned<crate::filter::FilterSpec>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +164,8 @@ pub struct RawSource {
     pub headers: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawHeaderValue>>>>,
     /// More query parameter names whose values are never printed.
     pub secret_params: Option<Vec<Spanned<String>>>,
+    /// `[[sources.filters.keep]]`, `[[sources.filters.block]]`: this source's own rules.
+    pub filters: Option<RawFilters>,
 }
 
 /// `auth = { username = "…", password_env = "VAR" }` (or `password_file = "path"`).
@@ -275,29 +288,49 @@ fn split_number(t: &str) -> (&str, &str) {
     (&t[..at], t[at..].trim())
 }
 
-/// Syntax, then every unknown key, then types: the first stage with errors stops the parse, because
-/// later stages would only repeat the earlier errors in a more confusing way.
-pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
-    let doc = DeTable::parse(text)
+/// Syntax, then every unknown key and every type error (the first of each table) together, so `check`
+/// shows them at once. Unknown keys are reported and then left out, so the rest of the file is still read
+/// and validated; only a syntax or type error yields no config.
+pub fn parse(text: &str) -> Result<(RawConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut doc = DeTable::parse(text)
         .map_err(|e| vec![Diagnostic::error(format!("invalid TOML: {}", first_line(e.message())), e.span())])?;
     let mut unknown = Vec::new();
-    check_keys(doc.get_ref(), fields::of::<RawConfig>(), "the top level", &mut unknown, |key, value, out| match key {
+    check_all_keys(&mut doc, &mut unknown);
+    // From the table already parsed: parsing the text again cost as much as checking it (10,000
+    // sources make a 700 KB file).
+    match RawConfig::deserialize(toml::de::Deserializer::from(doc)) {
+        Ok(raw) => Ok((raw, unknown)),
+        Err(e) => {
+            let mut errors = type_errors(text);
+            if errors.is_empty() {
+                errors.push(Diagnostic::error(first_line(e.message()), e.span()));
+            }
+            unknown.extend(errors);
+            Err(unknown)
+        }
+    }
+}
+
+/// Reports every unknown key of the document into `out`, and removes it.
+fn check_all_keys(doc: &mut Spanned<DeTable>, out: &mut Vec<Diagnostic>) {
+    check_keys(doc.get_mut(), fields::of::<RawConfig>(), "the top level", out, |key, value, out| match key {
         "output" => check_value(value, fields::of::<RawOutput>(), "[output]", out),
         "fetch" => check_value(value, fields::of::<RawFetch>(), "[fetch]", out),
         "state" => check_value(value, fields::of::<RawState>(), "[state]", out),
         "dedup" => check_value(value, fields::of::<RawDedup>(), "[dedup]", out),
+        "filters" => check_filters(value, "filters", out),
         "categories" => {
             if let DeValue::Table(t) = value {
-                for (slug, cat) in t {
+                for (slug, cat) in t.iter_mut() {
                     let what = format!("[categories.{}]", slug.get_ref());
-                    check_value(cat.get_ref(), fields::of::<RawCategoryFields>(), &what, out);
+                    check_value(cat.get_mut(), fields::of::<RawCategoryFields>(), &what, out);
                 }
             }
         }
         "sources" => {
             if let DeValue::Array(arr) = value {
-                for (i, t) in arr.iter().enumerate() {
-                    let DeValue::Table(t) = t.get_ref() else { continue };
+                for (i, t) in arr.iter_mut().enumerate() {
+                    let DeValue::Table(t) = t.get_mut() else { continue };
                     let what = format!("[[sources]] #{}", i + 1);
                     check_keys(t, fields::of::<RawSource>(), &what, out, |key, value, out| match key {
                         "html" => {
@@ -315,6 +348,7 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
                                 }
                             }
                         }
+                        "filters" => check_filters(value, &format!("sources[{i}].filters"), out),
                         _ => {}
                     });
                 }
@@ -322,32 +356,73 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<Diagnostic>> {
         }
         _ => {}
     });
-    if !unknown.is_empty() {
-        return Err(unknown);
-    }
-    // From the table already parsed: parsing the text again cost as much as checking it (10,000
-    // sources make a 700 KB file).
-    RawConfig::deserialize(toml::de::Deserializer::from(doc))
-        .map_err(|e| vec![Diagnostic::error(first_line(e.message()), e.span())])
 }
 
-fn check_value(value: &DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
+/// Every type error of the document, one per table at most: serde stops at the first error, so each
+/// section, category and source is read on its own. Only when the whole document failed, so a good
+/// config is read once.
+fn type_errors(text: &str) -> Vec<Diagnostic> {
+    let Ok(mut doc) = DeTable::parse(text) else { return Vec::new() };
+    check_all_keys(&mut doc, &mut Vec::new());
+    fn one<'de, T: Deserialize<'de>>(value: Spanned<DeValue<'de>>, out: &mut Vec<Diagnostic>) {
+        if let Err(e) = T::deserialize(toml::de::ValueDeserializer::from(value)) {
+            out.push(Diagnostic::error(first_line(e.message()), e.span()));
+        }
+    }
+    let mut out = Vec::new();
+    for (key, value) in doc.into_inner() {
+        match (key.get_ref().as_ref(), value) {
+            ("output", v) => one::<RawOutput>(v, &mut out),
+            ("fetch", v) => one::<RawFetch>(v, &mut out),
+            ("state", v) => one::<RawState>(v, &mut out),
+            ("dedup", v) => one::<RawDedup>(v, &mut out),
+            ("filters", v) => one::<RawFilters>(v, &mut out),
+            ("categories", v) => match (v.span(), v.into_inner()) {
+                (_, DeValue::Table(t)) => t.into_iter().for_each(|(_, c)| one::<RawCategory>(c, &mut out)),
+                (span, other) => one::<BTreeMap<String, RawCategory>>(Spanned::new(span, other), &mut out),
+            },
+            ("sources", v) => match (v.span(), v.into_inner()) {
+                (_, DeValue::Array(a)) => a.into_iter().for_each(|src| one::<RawSource>(src, &mut out)),
+                (span, other) => one::<Vec<RawSource>>(Spanned::new(span, other), &mut out),
+            },
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The keys of a `[filters]` table (`name`: `filters` or `sources[3].filters`) and of each of its
+/// rules, named as rules are in errors (`filters.block[0]`).
+fn check_filters(value: &mut DeValue, name: &str, out: &mut Vec<Diagnostic>) {
+    let DeValue::Table(t) = value else { return };
+    check_keys(t, fields::of::<RawFilters>(), &format!("[{name}]"), out, |kind, rules, out| {
+        let DeValue::Array(rules) = rules else { return };
+        for (i, rule) in rules.iter_mut().enumerate() {
+            let what = format!("{name}.{kind}[{i}]");
+            check_value(rule.get_mut(), fields::of::<crate::filter::FilterSpec>(), &what, out);
+        }
+    });
+}
+
+fn check_value(value: &mut DeValue, known: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
     if let DeValue::Table(t) = value {
         check_keys(t, known, what, out, |_, _, _| {});
     }
 }
 
+/// Reports every key of `table` not in `known`, and removes it.
 fn check_keys(
-    table: &DeTable,
+    table: &mut DeTable,
     known: &[&str],
     what: &str,
     out: &mut Vec<Diagnostic>,
-    mut nested: impl FnMut(&str, &DeValue, &mut Vec<Diagnostic>),
+    mut nested: impl FnMut(&str, &mut DeValue, &mut Vec<Diagnostic>),
 ) {
-    for (key, value) in table {
+    let mut unknown = Vec::new();
+    for (key, value) in table.iter_mut() {
         let name = key.get_ref().as_ref();
         if known.contains(&name) {
-            nested(name, value.get_ref(), out);
+            nested(name, value.get_mut(), out);
             continue;
         }
         let mut d = Diagnostic::error(format!("unknown key `{name}` in {what}"), Some(key.span()));
@@ -359,6 +434,15 @@ fn check_keys(
             )),
         };
         out.push(d);
+        unknown.push(name.to_owned());
+    }
+    if !unknown.is_empty() {
+        // `retain` wants plain string keys; these are spanned.
+        for (key, value) in std::mem::take(table) {
+            if !unknown.iter().any(|u| u.as_str() == key.get_ref().as_ref()) {
+                table.insert(key, value);
+            }
+        }
     }
 }
 

@@ -88,9 +88,76 @@ fn unknown_keys_are_all_reported_with_suggestions() {
     assert_eq!(
         errors(text),
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
+         error: missing field `name`\n --> feeds.toml:4:1\n  |\n4 | [[sources]]\n  | ^^^^^^^^^^^\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`\n\n\
+         feeds.toml: 4 errors found"
+    );
+}
+
+#[test]
+fn check_reports_unknown_keys_type_errors_and_semantic_errors_together() {
+    // An unknown key and a type error in the same file: both, in file order.
+    let text =
+        "[output]\ndirr = \"x\"\nmax_items = \"many\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
+    assert_eq!(
+        errors(text),
+        "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
+         error: invalid type: string \"many\", expected i64\n --> feeds.toml:3:13\n  |\n3 | max_items = \"many\"\n  |             ^^^^^^\n\n\
+         feeds.toml: 2 errors found"
+    );
+    // A type error in each of two sources, and one in [fetch]: all three.
+    let text = "[fetch]\ntries = \"3\"\n\n[[sources]]\nname = \"a\"\nurl = 5\n\n[[sources]]\nname = \"b\"\nurl = \"https://b.example/\"\nfollow = \"yes\"\n";
+    assert_eq!(
+        errors(text),
+        "error: invalid type: string \"3\", expected i64\n --> feeds.toml:2:9\n  |\n2 | tries = \"3\"\n  |         ^^^\n\n\
+         error: invalid type: integer `5`, expected a string\n --> feeds.toml:6:7\n  |\n6 | url = 5\n  |       ^\n\n\
+         error: invalid type: string \"yes\", expected a boolean\n  --> feeds.toml:11:10\n   |\n11 | follow = \"yes\"\n   |          ^^^^^\n\n\
          feeds.toml: 3 errors found"
+    );
+    // An unknown key does not hide what is wrong with the rest: the semantic checks run on what parsed.
+    let text = "[fetch]\ntimeot = \"10s\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ntimezone = \"Mars/Olympus\"\n";
+    assert_eq!(
+        errors(text),
+        "error: unknown key `timeot` in [fetch]\n --> feeds.toml:2:1\n  |\n2 | timeot = \"10s\"\n  | ^^^^^^ did you mean `timeout`?\n\n\
+         error: source `a`: unknown time zone `Mars/Olympus`\n --> feeds.toml:7:12\n  |\n7 | timezone = \"Mars/Olympus\"\n  |            ^^^^^^^^^^^^^^ use an IANA name such as `Asia/Almaty` or `Europe/Moscow`\n\n\
+         feeds.toml: 2 errors found"
+    );
+}
+
+#[test]
+fn filter_rules_are_checked_and_named() {
+    let text = "[[filters.block]]\ntitle = [\"Жарнама*\", \"Реклама*\"]\n\n[[filters.block]]\ncase_sensitive = true\n\n\
+                [[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n[[sources.filters.keep]]\nlink = { regex = \"(\" }\n";
+    assert_eq!(
+        errors(text),
+        "error: rule filters.block[1] has nothing to match: give at least one of title, content, author, tags, link, language\n --> feeds.toml:4:1\n  |\n4 | [[filters.block]]\n  | ^^^^^^^^^^^^^^^^^\n\n\
+         error: rule sources[0].filters.keep[0]: link regex \"(\" does not compile: regex parse error:\n    (\n    ^\nerror: unclosed group\n  --> feeds.toml:11:1\n   |\n11 | [[sources.filters.keep]]\n   | ^^^^^^^^^^^^^^^^^^^^^^^^\n\n\
+         feeds.toml: 2 errors found"
+    );
+    // A misspelt field is an unknown key, with a suggestion, named like the rule.
+    let text = "[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n[[sources.filters.block]]\ntitel = \"x\"\ntags = \"y\"\n";
+    assert_eq!(
+        errors(text),
+        "error: unknown key `titel` in sources[0].filters.block[0]\n --> feeds.toml:6:1\n  |\n6 | titel = \"x\"\n  | ^^^^^ did you mean `title`?\n\n\
+         feeds.toml: 1 error found"
+    );
+    // Only the fields an entry has: `source` is for category rules.
+    let text = "[[filters.keep]]\nsource = \"a\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n";
+    assert_eq!(
+        errors(text),
+        "error: unknown key `source` in filters.keep[0]\n --> feeds.toml:2:1\n  |\n2 | source = \"a\"\n  | ^^^^^^ expected one of `title`, `content`, `author`, `tags`, `link`, `language`, `case_sensitive`\n\n\
+         feeds.toml: 1 error found"
+    );
+    let good =
+        "[[filters.block]]\ntitle = [\"Жарнама*\"]\n\n[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\n\n\
+                [[sources.filters.keep]]\nlanguage = \"kk\"\n[[sources.filters.block]]\ntags = \"реклама\"\n";
+    let c = parse(good).unwrap();
+    assert_eq!((c.filters.name.as_str(), c.filters.block.len(), c.filters.keep.len()), ("filters", 1, 0));
+    let f = &c.sources[0].filters;
+    assert_eq!(
+        (f.name.as_str(), f.keep[0].name(), f.block[0].name()),
+        ("sources[0].filters", "sources[0].filters.keep[0]", "sources[0].filters.block[0]")
     );
 }
 

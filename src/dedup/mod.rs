@@ -170,6 +170,17 @@ pub fn fingerprint(entry: &Entry) -> Option<[u8; 32]> {
     Some(h.finalize().into())
 }
 
+/// The id an entry with the source id `guid` gets from `source` when its ids are trusted: the guid
+/// itself when it is an absolute URI, else one derived from it. `explain` finds entries by raw guid so.
+pub fn id_for_guid(source: &str, guid: &str) -> String {
+    let guid = guid.trim();
+    if is_absolute_uri(guid) {
+        guid.to_owned()
+    } else {
+        derived_id(source, guid)
+    }
+}
+
 fn is_absolute_uri(s: &str) -> bool {
     !s.contains(char::is_whitespace) && Url::parse(s).is_ok_and(|u| u.scheme().len() > 1)
 }

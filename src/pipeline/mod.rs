@@ -1,7 +1,7 @@
 //! The pipeline: runs the stages in order for one `feedmill run`.
 //!
 //! ```text
-//! config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
+//! config ─▶ fetch ─▶ decode ─▶ parse ─▶ normalize ─▶ filter ─▶ dedup ─▶ categorize ─▶ emit ─▶ output/
 //! ```
 //!
 //! Concurrency lives in exactly one place: each source is read in a task of its own, `concurrency` at a
@@ -156,7 +156,12 @@ async fn run_stages(
     for s in config.sources.iter().filter(|s| s.kind.fetches_articles()) {
         known.insert(s.name.clone(), Arc::new(store.known_urls(&s.name).map_err(fatal)?));
     }
-    let shared = Shared { fetcher: fetcher.clone(), known, listings: store.listings().map(Arc::new) };
+    let shared = Shared {
+        fetcher: fetcher.clone(),
+        known,
+        listings: store.listings().map(Arc::new),
+        filters: Arc::new(config.filters.clone()),
+    };
     let reconciled = read_and_record(&shared, config, store, states, opts, report).await?;
     remember(config, store, opts, &reconciled, report)?;
     let changed = publish(config, store, opts, report)?;
@@ -190,10 +195,10 @@ async fn read_and_record(
             let state = states.remove(&source.name).unwrap_or_default();
             let (fetcher, source, opts) = (shared.fetcher.clone(), source.clone(), opts.clone());
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
-            let schedule = config.schedule;
+            let (schedule, filters) = (config.schedule, shared.filters.clone());
             reading.spawn(async move {
                 let stored = pages::Stored { known: known.as_deref(), listings };
-                (i, source::read_source(&fetcher, &source, state, stored, schedule, &opts).await)
+                (i, source::read_source(&fetcher, &source, &filters, state, stored, schedule, &opts).await)
             });
         }
         let Some(joined) = reading.join_next().await else { break };
@@ -226,6 +231,8 @@ struct Shared {
     known: HashMap<String, Arc<HashSet<String>>>,
     /// The entries the feeds listed at the last commit (none for a store in memory).
     listings: Option<Arc<Listings>>,
+    /// `[filters]`, applied to every source.
+    filters: Arc<crate::filter::Filters>,
 }
 
 /// Purges entries past the retention period; fills the report's entry counts.
@@ -430,6 +437,38 @@ fn build_key(config: &Config, out_dir: &Path, content_version: u64, health: &Has
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What one configured source yields now, read as a run reads it — autodiscovery, selectors, pages,
+/// article pages, filters — but with no state: nothing is read from the store or written to it.
+pub struct Preview {
+    pub understood: Understood,
+    /// The feed the configured page advertises, when it is a page.
+    pub discovered: Option<Url>,
+    /// The entries kept, ids assigned, in-feed duplicates dropped.
+    pub identified: dedup::Identified,
+    /// What the filters dropped, and why.
+    pub dropped: Vec<crate::filter::Dropped>,
+}
+
+/// Fetches and reads `source` once, unconditionally, for `feedmill parse --source`.
+pub async fn preview(config: &Config, source: &crate::config::Source, now: DateTime<Utc>) -> Result<Preview, String> {
+    let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
+    let body = match fetcher.fetch(&source.location, &crate::fetch::Validators::default()).await {
+        Ok(crate::fetch::Fetched::Body(body)) => body,
+        Ok(crate::fetch::Fetched::NotModified { .. }) => {
+            return Err(format!("{}: 304 Not Modified to an unconditional request", source.url))
+        }
+        Err(e) => return Err(fatal(e)),
+    };
+    let stored = pages::Stored { known: None, listings: None };
+    let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now).await?;
+    Ok(Preview {
+        understood: read.understood,
+        discovered: read.discovered,
+        identified: read.identified,
+        dropped: read.dropped,
+    })
+}
+
 pub fn format_label(raw: &RawFeed) -> String {
     let name = serde_json::to_value(raw.format).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     match &raw.version {
@@ -461,6 +500,7 @@ mod tests {
             configured_url: format!("https://{source}.kz/rss"),
             state: SourceState::default(),
             entries: EntriesUpdate::Parsed(entries.into_iter().map(dedup::Listed::from).collect()),
+            filtered: None,
         }
     }
 

@@ -29,6 +29,7 @@ use crate::decode;
 use crate::dedup::{self, Identified};
 use crate::extract::{self, PageContext};
 use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
+use crate::filter::{self, Dropped, Filters};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
 use crate::parse::ParseError;
@@ -45,6 +46,8 @@ pub(super) struct Read {
     /// The feed a page advertised, when the configured URL was a page.
     pub discovered: Option<Url>,
     pub identified: Identified,
+    /// The entries `[filters]` dropped before identification.
+    pub dropped: Vec<Dropped>,
 }
 
 /// What the store knew of a source when the run began.
@@ -56,11 +59,13 @@ pub(super) struct Stored<'a> {
 }
 
 /// Decodes, parses and normalizes a source's body according to its kind, fetches article pages when
-/// the source asks for full text, then identifies (and signs) the entries.
+/// the source asks for full text, drops what the filters (`global`, then the source's) reject, then
+/// identifies (and signs) the entries.
 pub(super) async fn read(
     fetcher: &Fetcher,
     source: &Source,
     key: &str,
+    global: &Filters,
     body: Body,
     location: &Location,
     Stored { known, listings }: Stored<'_>,
@@ -79,6 +84,17 @@ pub(super) async fn read(
         }
     };
     let normalized = &mut understood.normalized;
+    // Before article pages are fetched: a dropped entry's page is not worth a request. Matching folds
+    // every entry's text: CPU work, on the blocking pool, and only for a source with rules to apply.
+    let mut dropped = Vec::new();
+    if !(global.is_empty() && source.filters.is_empty()) {
+        let (levels, candidates) =
+            ([global.clone(), source.filters.clone()], std::mem::take(&mut normalized.candidates));
+        let (kept, filtered) =
+            blocking(move || filter::apply(&[&levels[0], &levels[1]], candidates, |c| &c.entry, |c| c.guid.clone()))
+                .await?;
+        (normalized.candidates, dropped) = (kept, filtered);
+    }
     if source.kind.fetches_articles() {
         for c in &mut normalized.candidates {
             c.digest = None;
@@ -96,7 +112,7 @@ pub(super) async fn read(
         identified
     })
     .await?;
-    Ok(Read { understood, discovered, identified })
+    Ok(Read { understood, discovered, identified, dropped })
 }
 
 async fn read_feed(
@@ -122,7 +138,11 @@ async fn read_feed(
     let (not_a_feed, page) = match first {
         Ok(understood) => return Ok((understood, None)),
         Err((e @ ParseError::NotAFeed { .. }, Some(page))) => (e, page),
-        Err((e, _)) => return Err(error_chain(&e)),
+        // Named like a fetch error (`URL: …`): "the document is empty" alone says not which document.
+        Err((e, _)) => {
+            let at = doc_url.as_ref().map_or_else(|| source.url.clone(), Url::to_string);
+            return Err(format!("{at}: {}", error_chain(&e)));
+        }
     };
     let is_html = matches!(&not_a_feed, ParseError::NotAFeed { found } if found == "an HTML page");
     let Some(page_url) = doc_url else {

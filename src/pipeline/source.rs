@@ -21,8 +21,9 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{format_label, pages, RunOptions};
-use crate::config::Source;
+use crate::config::{Source, SourceKind};
 use crate::fetch::{Body, FetchError, FetchMeta, Fetched, Fetcher, Location, Validators};
+use crate::filter::Filters;
 use crate::model::RefreshHints;
 use crate::report::{error_chain, SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
@@ -42,6 +43,7 @@ pub(super) struct SourceResult {
 pub(super) async fn read_source(
     fetcher: &Fetcher,
     source: &Source,
+    filters: &Filters,
     mut state: SourceState,
     stored: pages::Stored<'_>,
     schedule: Bounds,
@@ -58,7 +60,7 @@ pub(super) async fn read_source(
         state = SourceState { source_key: state.source_key.take(), ..SourceState::default() };
     }
     let key = state.source_key.clone().unwrap_or_else(|| source.name.clone());
-    let digest = shaping_digest(source);
+    let digest = shaping_digest(source, filters);
     // With no digest recorded (a store from before digests were), the source is taken to have been read
     // under the config it has now.
     let reread = opts.reparses(&source.name) || state.config_digest.as_ref().is_some_and(|d| *d != digest);
@@ -103,10 +105,11 @@ pub(super) async fn read_source(
         });
         if let Some(body) = body.and_then(|raw| kept_body(&raw, &state.validators)) {
             tracing::info!(source = %source.name, "config changed: reading the body kept again");
-            let entries = match pages::read(fetcher, source, &key, body, &location, stored, now).await {
+            let mut filtered = None;
+            let entries = match pages::read(fetcher, source, &key, filters, body, &location, stored, now).await {
                 Ok(read) => {
                     // No request was made: the schedule and the HTTP state stay as they were.
-                    let entries = take_read(read, source, &mut report, &mut state);
+                    let entries = take_read(read, source, &mut report, &mut state, &mut filtered);
                     state.config_digest = Some(digest);
                     EntriesUpdate::Parsed(entries)
                 }
@@ -116,13 +119,15 @@ pub(super) async fn read_source(
                 }
             };
             report.elapsed = started.elapsed();
-            let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
+            let update =
+                SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries, filtered };
             return SourceResult { report, update: Some(update) };
         }
         tracing::info!(source = %source.name, "config changed and no body kept: fetching it again");
     }
     state.last_fetch = Some(now);
     let mut entries = EntriesUpdate::Unknown;
+    let mut filtered = None;
     // Read again for a new config, the source is asked for its whole body, which is parsed even if
     // it is the same as last time.
     let validators = if reread { Validators::default() } else { state.validators.clone() };
@@ -139,7 +144,7 @@ pub(super) async fn read_source(
             let message = error_chain(&e);
             state.failures += 1;
             if report.http_status == Some(410) {
-                let message = format!("gone (HTTP 410): {message}");
+                // The error already says `HTTP 410 Gone`: the status (`GONE`, then `dead`) says the rest.
                 tracing::warn!(source = %source.name, "{message}; marked dead");
                 state.gone_since = state.gone_since.or(Some(now));
                 state.next_fetch = None;
@@ -175,10 +180,11 @@ pub(super) async fn read_source(
             } else {
                 let meta = body.meta.clone();
                 let raw = keep_body(&body).await;
-                match pages::read(fetcher, source, &key, body, &location, stored, now).await {
+                match pages::read(fetcher, source, &key, filters, body, &location, stored, now).await {
                     Ok(read) => {
                         let hints = read.understood.raw.hints.clone();
-                        entries = EntriesUpdate::Parsed(take_read(read, source, &mut report, &mut state));
+                        entries =
+                            EntriesUpdate::Parsed(take_read(read, source, &mut report, &mut state, &mut filtered));
                         state.body_hash = Some(hash);
                         state.config_digest = Some(digest);
                         state.raw = raw;
@@ -198,18 +204,21 @@ pub(super) async fn read_source(
         }
     }
     report.elapsed = started.elapsed();
-    let update = SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries };
+    let update =
+        SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries, filtered };
     SourceResult { report, update: Some(update) }
 }
 
-/// Fills the report row and the source's state from a body read; returns its entries.
+/// Fills the report row and the source's state from a body read, and `filtered` with what the filters
+/// dropped; returns its entries.
 fn take_read(
     read: pages::Read,
     source: &Source,
     report: &mut SourceReport,
     state: &mut SourceState,
+    filtered: &mut Option<Vec<crate::filter::Dropped>>,
 ) -> Vec<crate::dedup::Listed> {
-    let pages::Read { understood: u, discovered, identified } = read;
+    let pages::Read { understood: u, discovered, identified, dropped } = read;
     if let Some(feed) = discovered {
         tracing::info!(source = %source.name, feed = %crate::redact::url_of(&feed), "using the feed the page advertises");
         state.url_in_use = Some(feed.into());
@@ -223,9 +232,14 @@ fn take_read(
     }
     if let Some(why) = identified.downgraded {
         tracing::info!(source = %source.name, "{why}");
-        report.warnings.push(why);
+        // Scraped items have no ids of their own: being known by link is normal for them.
+        if !matches!(source.kind, SourceKind::Html { .. }) {
+            report.warnings.push(why);
+        }
     }
     report.duplicates = identified.duplicates;
+    report.filtered = dropped.len();
+    *filtered = Some(dropped);
     state.skip_hours = u.raw.hints.skip_hours;
     state.skip_days = u.raw.hints.skip_days;
     state.title = u.normalized.title;
@@ -260,16 +274,21 @@ fn kept_body(raw: &RawBody, validators: &Validators) -> Option<Body> {
 /// What shapes a source's entries besides the bytes its server sends: every setting that changes what
 /// is made of a body, and feedmill's version. When it differs from the one recorded with the source,
 /// the source is read again (see the module's documentation). A new setting that shapes entries is
-/// added here.
-pub(super) fn shaping_digest(source: &Source) -> String {
+/// added here. Filters are read by their rules, not by where they are written (`sources[3]` moves when
+/// sources are reordered).
+pub(super) fn shaping_digest(source: &Source, global: &Filters) -> String {
     let shaping = format!(
-        "{:?}|{:?}|{}|{:?}|{:?}|{}|{}",
+        "{:?}|{:?}|{}|{:?}|{:?}|{}|{:?}{:?}|{:?}{:?}|{}",
         source.kind,
         source.article,
         source.timezone.name(),
         source.date_format,
         source.locale,
         source.strip_tracking,
+        global.keep,
+        global.block,
+        source.filters.keep,
+        source.filters.block,
         crate::emit::GENERATOR,
     );
     Sha256::digest(shaping.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
@@ -369,7 +388,7 @@ mod tests {
         let digest = |source: &str| {
             let toml = format!("[categories.news]\n[[sources]]\n{source}");
             let config = crate::config::Config::parse(&toml, "feeds.toml", std::path::Path::new("/srv")).unwrap();
-            shaping_digest(&config.sources[0])
+            shaping_digest(&config.sources[0], &config.filters)
         };
         let base = digest("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n");
         // Name, URL, categories and schedule change no entry.
@@ -382,6 +401,7 @@ mod tests {
             "[sources.html]\nitem = \".news-item\"\n",
             "[sources.html]\nitem = \".news-item\"\nlocale = \"kk\"\n",
             "full_text = true\n[sources.article]\nbody = \".post-body\"\n",
+            "[[sources.filters.block]]\ntitle = [\"Жарнама*\"]\n",
         ] {
             assert_ne!(
                 digest(&format!("name = \"abai\"\nurl = \"https://abai.kz/rss\"\n{shaping}")),
@@ -391,7 +411,7 @@ mod tests {
         }
         let toml = "[output]\nstrip_tracking = false\n[categories.news]\n[[sources]]\nname = \"abai\"\nurl = \"https://abai.kz/rss\"\n";
         let config = crate::config::Config::parse(toml, "feeds.toml", std::path::Path::new("/srv")).unwrap();
-        assert_ne!(shaping_digest(&config.sources[0]), base, "[output] strip_tracking shapes links");
+        assert_ne!(shaping_digest(&config.sources[0], &config.filters), base, "[output] strip_tracking shapes links");
     }
 
     #[test]

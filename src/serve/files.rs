@@ -27,6 +27,9 @@ pub enum Resolved {
     /// A folder asked for without its trailing slash: redirect there, so relative links in its
     /// `index.html` resolve.
     AddSlash,
+    /// A folder without an `index.html` (a feed's folder, `/all/`): the top `index.html` lists its
+    /// files, so send the reader there.
+    ToTop,
 }
 
 /// Why a request path is not served.
@@ -71,8 +74,11 @@ pub fn resolve(root: &Path, raw_path: &str) -> Result<Resolved, Refused> {
         if !wants_folder {
             return Ok(Resolved::AddSlash);
         }
-        let index = inside(&root, &found.join("index.html"))?;
-        return if index.is_file() { Ok(Resolved::File(index)) } else { Err(Refused::NotFound) };
+        return match inside(&root, &found.join("index.html")) {
+            Ok(index) if index.is_file() => Ok(Resolved::File(index)),
+            Err(Refused::NotFound) if found != root => Ok(Resolved::ToTop),
+            _ => Err(Refused::NotFound),
+        };
     }
     if meta.is_file() && !wants_folder {
         Ok(Resolved::File(found))
@@ -158,11 +164,13 @@ impl Etags {
     }
 }
 
-/// A strong ETag: the first 128 bits of the SHA-256 of the bytes, quoted.
+/// A weak ETag: the first 128 bits of the SHA-256 of the file's bytes, quoted. Weak because the body
+/// sent may be gzip, brotli or the bytes as they are, all with this one tag: a strong tag promises the
+/// same bytes, which different encodings are not (RFC 9110 §8.8.3).
 pub fn etag_of(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("W/\"{hex}\"")
 }
 
 /// Whether the client's copy is current (RFC 9110 §13.1.2, §13.1.3): `If-None-Match` decides when
@@ -238,7 +246,8 @@ mod tests {
         assert_eq!(resolve(&root, "//all//rss.xml"), file(&root, "all/rss.xml"));
         assert_eq!(resolve(&root, "/%61ll/rss.xml"), file(&root, "all/rss.xml"));
         assert_eq!(resolve(&root, "/all/rss.xml/"), Err(Refused::NotFound));
-        assert_eq!(resolve(&root, "/empty/"), Err(Refused::NotFound));
+        // A folder without an index (a feed's) sends the reader to the top index, which lists its files.
+        assert_eq!(resolve(&root, "/empty/"), Ok(Resolved::ToTop));
         assert_eq!(resolve(&root, "/missing.xml"), Err(Refused::NotFound));
         assert_eq!(resolve(&root, "/.index.html.x1.tmp"), Err(Refused::NotFound));
     }
@@ -313,7 +322,9 @@ mod tests {
         let check = |pairs: &[(header::HeaderName, &str)]| not_modified(&headers(pairs), &etag, modified, now);
 
         assert!(check(&[(header::IF_NONE_MATCH, &etag)]));
-        assert!(check(&[(header::IF_NONE_MATCH, &format!("\"other\", W/{etag}"))]));
+        assert!(etag.starts_with("W/\""), "one tag for every encoding is a weak one: {etag}");
+        // Weak comparison: a cache that kept the tag's strong spelling is current too.
+        assert!(check(&[(header::IF_NONE_MATCH, &format!("\"other\", {}", &etag[2..]))]));
         assert!(check(&[(header::IF_NONE_MATCH, "\"a\""), (header::IF_NONE_MATCH, &etag)]));
         assert!(check(&[(header::IF_NONE_MATCH, "*")]));
         assert!(!check(&[(header::IF_NONE_MATCH, "\"other\"")]));

@@ -142,6 +142,7 @@ impl Server {
                     Err(_) => text(StatusCode::BAD_REQUEST, "bad request path"),
                 };
             }
+            Ok(Resolved::ToTop) => return (StatusCode::FOUND, [(header::LOCATION, "/")]).into_response(),
             Err(Refused::BadRequest(why)) => return text(StatusCode::BAD_REQUEST, why),
             Err(Refused::NotFound) => return text(StatusCode::NOT_FOUND, "not found"),
         };

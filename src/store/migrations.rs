@@ -171,4 +171,17 @@ pub const MIGRATIONS: &[&str] = &[
         url            TEXT
     ) STRICT;
     "#,
+    // 12: the entries `[filters]` dropped from each source's last parsed document, and why, for `status`
+    // and `explain`. Replaced whole each time the source is parsed; looked up by id or link, rarely.
+    r#"
+    CREATE TABLE filtered (
+        source        TEXT NOT NULL,
+        guid          TEXT,
+        url           TEXT,
+        canonical_url TEXT,
+        title         TEXT NOT NULL,
+        reason        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX filtered_source ON filtered (source);
+    "#,
 ];

@@ -33,6 +33,7 @@ use crate::dedup::near::{self, Packed, Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
+use url::Url;
 
 pub use lock::{LockError, RunLock};
 pub use stories::{StoredStory, StoryHead};
@@ -207,6 +208,19 @@ pub struct SourceUpdate {
     pub configured_url: String,
     pub state: SourceState,
     pub entries: EntriesUpdate,
+    /// The entries `[filters]` dropped from the document parsed this run (`None`: not parsed, the
+    /// last ones stand).
+    pub filtered: Option<Vec<crate::filter::Dropped>>,
+}
+
+/// An entry the filters dropped, as stored: which source, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilteredEntry {
+    pub source: String,
+    pub guid: Option<String>,
+    pub url: Option<String>,
+    pub title: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone)]
@@ -462,6 +476,11 @@ impl Store {
         drop_stale_signatures(&tx).map_err(err)?;
         // A first run fills the table from empty: its indexes are built once it is full.
         let deferred = bulk::Deferred::drop_if_empty(&tx, "entries").map_err(err)?;
+        let filtered_sources = {
+            let mut stmt = tx.prepare("SELECT DISTINCT source FROM filtered").map_err(err)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+            rows.collect::<Result<HashSet<String>, _>>().map_err(err)?
+        };
         Ok(Recorder {
             tx,
             path: &self.path,
@@ -473,6 +492,7 @@ impl Store {
             pending_sources: HashSet::new(),
             added: HashSet::new(),
             deferred,
+            filtered_sources,
         })
     }
 
@@ -532,6 +552,40 @@ impl Store {
             Some((_, counts)) => Ok(counts),
             None => count_entries(&self.conn).map_err(self.err()),
         }
+    }
+
+    /// Per source, how many entries of its last parsed document `[filters]` dropped.
+    pub fn filtered_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT source, COUNT(*) FROM filtered GROUP BY source").map_err(self.err())?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))).map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// The dropped entries whose source id, link or canonical link is `query` (`query` in canonical
+    /// form matches too, so a link with tracking parameters finds its entry).
+    pub fn find_filtered(&self, query: &str) -> Result<Vec<FilteredEntry>, StoreError> {
+        let canonical = Url::parse(query).ok().map(|u| crate::normalize::urls::canonical(&u));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, guid, url, title, reason FROM filtered
+                 WHERE guid = ?1 OR url = ?1 OR canonical_url = ?2 ORDER BY source, rowid",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(rusqlite::params![query, canonical], |r| {
+                Ok(FilteredEntry {
+                    source: r.get(0)?,
+                    guid: r.get(1)?,
+                    url: r.get(2)?,
+                    title: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
     /// Deletes entries last seen before `cutoff`, leaving tombstones so a source that lists them again
@@ -622,6 +676,9 @@ pub struct Recorder<'a> {
     added: HashSet<String>,
     /// The indexes of `entries`, when this run fills it from empty ([`bulk`]).
     deferred: bulk::Deferred,
+    /// The sources with rows in `filtered`: only theirs need deleting, so a run over sources without
+    /// filters costs no statement per source.
+    filtered_sources: HashSet<String>,
 }
 
 /// A new entry waiting in [`Recorder::pending`].
@@ -650,6 +707,13 @@ impl Recorder<'_> {
         };
         let saved = save_source(&self.tx, &u, listed).map_err(err)?;
         self.changed |= saved.shown_changed;
+        if let Some(dropped) = &u.filtered {
+            let had_rows = self.filtered_sources.remove(&u.name);
+            save_filtered(&self.tx, &u.name, had_rows, dropped).map_err(err)?;
+            if !dropped.is_empty() {
+                self.filtered_sources.insert(u.name.clone());
+            }
+        }
         match u.entries {
             EntriesUpdate::Parsed(entries) => {
                 if self.pending_sources.contains(&u.name) {
@@ -1006,6 +1070,28 @@ fn count_entries(conn: &Connection) -> rusqlite::Result<HashMap<String, usize>> 
 
 /// `execute` through the connection's statement cache: a run writes thousands of sources with the same
 /// few statements, and parsing their SQL each time was a quarter of an all-304 run at 10,000 sources.
+/// Replaces what `[filters]` dropped from `source` (`had_rows`: it has rows to replace).
+fn save_filtered(
+    tx: &Transaction,
+    source: &str,
+    had_rows: bool,
+    dropped: &[crate::filter::Dropped],
+) -> rusqlite::Result<()> {
+    if had_rows {
+        exec(tx, "DELETE FROM filtered WHERE source = ?1", [source])?;
+    }
+    for d in dropped {
+        let canonical =
+            d.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| crate::normalize::urls::canonical(&u));
+        exec(
+            tx,
+            "INSERT INTO filtered (source, guid, url, canonical_url, title, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![source, d.guid, d.url, canonical, d.title, d.reason],
+        )?;
+    }
+    Ok(())
+}
+
 fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }

@@ -791,6 +791,7 @@ mod tests {
                 configured_url: format!("https://{}.kz/rss", names[s]),
                 state: SourceState::default(),
                 entries: EntriesUpdate::Parsed(entries.into_iter().map(crate::dedup::Listed::from).collect()),
+                filtered: None,
             })
             .collect();
         store.record(at(run), &updates).unwrap();

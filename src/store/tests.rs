@@ -32,6 +32,7 @@ fn parsed(entries: Vec<Entry>) -> SourceUpdate {
         configured_url: "https://abai.kz/rss".into(),
         state: SourceState::default(),
         entries: EntriesUpdate::Parsed(entries.into_iter().map(dedup::Listed::from).collect()),
+        filtered: None,
     }
 }
 
@@ -616,4 +617,32 @@ fn the_body_kept_is_replaced_by_the_next_one_and_dropped_with_its_url() {
     assert_eq!(kept(&store).as_deref(), Some(&b"second"[..]));
     store.record(at(4), &[with_body("https://abai.kz/new-rss", None)]).unwrap();
     assert_eq!(kept(&store), None, "read for another URL");
+}
+
+#[test]
+fn filtered_entries_are_replaced_per_parsed_source_and_found_by_guid_or_link() {
+    let mut store = Store::in_memory().unwrap();
+    let dropped = |guid: &str, url: &str| crate::filter::Dropped {
+        guid: Some(guid.into()),
+        url: Some(url.into()),
+        title: "Жарнама".into(),
+        reason: "filters.block[0] (title matched \"Жарнама*\")".into(),
+    };
+    let with = |filtered| SourceUpdate { filtered, ..parsed(vec![]) };
+    store
+        .record(
+            at(1),
+            &[with(Some(vec![dropped("ad-1", "https://abai.kz/ad/1"), dropped("ad-2", "https://abai.kz/ad/2")]))],
+        )
+        .unwrap();
+    assert_eq!(store.filtered_counts().unwrap(), HashMap::from([("abai".to_owned(), 2)]));
+    let found = store.find_filtered("http://www.abai.kz/ad/1?utm_source=tg").unwrap();
+    assert_eq!(found.iter().map(|f| f.guid.as_deref()).collect::<Vec<_>>(), [Some("ad-1")]);
+    assert_eq!(store.find_filtered("ad-2").unwrap()[0].reason, "filters.block[0] (title matched \"Жарнама*\")");
+    // Not parsed this run (`None`): what was dropped stands. Parsed with nothing dropped: gone.
+    store.record(at(2), &[with(None)]).unwrap();
+    assert_eq!(store.filtered_counts().unwrap().get("abai"), Some(&2));
+    store.record(at(3), &[with(Some(vec![]))]).unwrap();
+    assert!(store.filtered_counts().unwrap().is_empty());
+    assert!(store.find_filtered("ad-1").unwrap().is_empty());
 }

@@ -10,7 +10,10 @@ fn check_reports_every_problem_and_writes_nothing() {
     assert!(run.stderr.contains("error: unknown key `dirr` in [output]"), "{}", run.stderr);
     assert!(run.stderr.contains(" --> feeds.toml:2:1"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean `dir`?"));
-    // Unknown keys stop before semantic checks: fix them, and the next layer is reported all at once.
+    // The semantic errors of the same file come with the unknown key, not after it is fixed.
+    assert!(run.stderr.contains("unknown time zone `Mars/Olympus`"), "{}", run.stderr);
+    assert!(run.stderr.contains("duplicate source name `a`"), "{}", run.stderr);
+    assert!(run.stderr.contains("3 errors found"), "{}", run.stderr);
     let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"https://a.example/\"\ntimezone = \"Mars/Olympus\"\n\n[[sources]]\nname = \"a\"\nurl = \"https://b.example/\"\n");
     let run = p.feedmill(&["run"]);
     run.assert_code(2);
@@ -25,7 +28,32 @@ fn check_accepts_a_good_config() {
     let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"feeds/a.xml\"\n");
     let run = p.feedmill(&["check"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("ok — 1 sources"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok — 1 source, 0 categories, output to"), "{}", run.stdout);
+}
+
+#[test]
+fn every_takes_the_durations_the_config_takes() {
+    let p = Project::new("");
+    // The value is read before the config: a missing config, not a refused `1d`, ends the command.
+    for every in ["1d", "90", "1.5h"] {
+        let run = p.feedmill(&["watch", "-c", "nope.toml", "--every", every]);
+        run.assert_code(2);
+        assert!(run.stderr.contains("cannot read config file nope.toml"), "{every}: {}", run.stderr);
+    }
+    let run = p.feedmill(&["watch", "-c", "nope.toml", "--every", "1y"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("unknown unit `y`"), "{}", run.stderr);
+}
+
+#[test]
+fn an_empty_document_is_named() {
+    let p = Project::new("[[sources]]\nname = \"a\"\nurl = \"empty.xml\"\n");
+    p.write("empty.xml", "");
+    let run = p.feedmill(&["run", "--summary", "json"]);
+    run.assert_code(1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let error = v["sources"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("file://") && error.ends_with("/empty.xml: the document is empty"), "{error}");
 }
 
 #[test]
@@ -128,4 +156,36 @@ fn quiet_runs_keep_config_warnings_to_check() {
     assert!(loud.stderr.contains("category `unused` is declared but no source uses it"), "{}", loud.stderr);
     let check = p.feedmill(&["-q", "check"]);
     assert!(check.stderr.contains("category `unused` is declared"), "{}", check.stderr);
+}
+
+/// The README's exit status paragraph: a `run` interrupted by SIGINT is ended by the signal (a shell
+/// shows 130); stopped while fetching, it has published nothing.
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_by_sigint_ends_by_the_signal_and_writes_nothing() {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use crate::test_server::{Reply, TestServer};
+
+    let server = TestServer::start();
+    server.route("/rss", [Reply::ok_as("application/rss+xml", "<rss/>").hang()]);
+    let p = Project::new(&crate::util::config(&crate::util::source("slow", &server.url("/rss"))));
+    let child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .arg("run")
+        .current_dir(p.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while server.requests_to("/rss").is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the run never fetched");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), out.status.signal()), (None, Some(2)), "ended by SIGINT: 128 + 2 = 130 in a shell");
+    assert!(!p.path("output").exists(), "nothing published");
 }

@@ -231,7 +231,8 @@ fn a_gone_source_is_marked_dead_keeps_its_entries_and_is_not_asked_again() {
     run.assert_code(1);
     let row = run.stderr.lines().find(|l| l.starts_with("abai ")).unwrap();
     assert_eq!(row.split_whitespace().take(3).collect::<Vec<_>>(), ["abai", "GONE", "410"], "{row}");
-    let gone = format!("gone (HTTP 410): {}: HTTP 410 Gone", server.url("/rss"));
+    // Said once: the status is GONE, the error the server's answer.
+    let gone = format!("{}: HTTP 410 Gone", server.url("/rss"));
     assert!(
         run.stderr.contains(&format!(
             "\nerror: abai: {gone}; not fetched again until its url changes in the config (run --force to ask again)"

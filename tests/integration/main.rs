@@ -17,6 +17,7 @@ mod differential;
 mod encodings;
 mod exact;
 mod failures;
+mod filters;
 mod formats;
 mod history;
 mod http;

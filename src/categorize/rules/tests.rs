@@ -133,6 +133,20 @@ fn every_field_is_looked_at() {
     assert!(rule("include = { source = \"tengrinews\" }").matches(&e, &cats), "a source in via counts");
     assert!(rule("include = { source_category = \"kz-news\" }").matches(&e, &cats));
     assert!(!rule("include = { source_category = \"kz-news\" }").matches(&e, &[]));
+    assert!(rule("include = { link = { regex = '^https://example\\.kz/' } }").matches(&e, &cats));
+    assert!(rule("include = { link = \"example\" }").matches(&e, &cats), "a keyword finds a word of the link");
+    assert!(!rule("include = { link = \"exam\" }").matches(&e, &cats));
+}
+
+#[test]
+fn why_names_the_field_and_the_keyword_that_matched() {
+    let e = entry("Байбектің сапары", KK);
+    let subject = Subject::new(&e, &[]);
+    let r = rule("include = { title = [\"Алматы\", \"Байбек*\"], content = \"саябақтың\" }");
+    assert_eq!(r.why(&subject).as_deref(), Some("title matched \"Байбек*\""));
+    let r = rule("include = { tags = { regex = 'эконом' } }");
+    assert_eq!(r.why(&subject).as_deref(), Some("tags matched regex \"эконом\""));
+    assert_eq!(rule("include = { title = \"Алматы\" }").why(&subject), None);
 }
 
 #[test]

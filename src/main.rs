@@ -476,7 +476,13 @@ fn discover(input: &str) -> anyhow::Result<u8> {
     let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
     let name = url.host_str().unwrap_or("site").trim_start_matches("www.").replace('.', "-");
     // A feed already: say what it is and how to add it, rather than looking for what it advertises.
-    let cx = normalize::Context { source: "discover", doc_url: Some(&url), timezone: chrono_tz::UTC, now: clock() };
+    let cx = normalize::Context {
+        source: "discover",
+        doc_url: Some(&url),
+        timezone: chrono_tz::UTC,
+        now: clock(),
+        strip_tracking: true,
+    };
     if let Ok(u) = pipeline::understand(&body.bytes, body.content_type.as_deref(), Some(&url), &cx) {
         say!(
             "# {url} is a feed ({}, {}). Add it as a source:\n",

@@ -342,9 +342,9 @@ fn check_all_keys(doc: &mut Spanned<DeTable>, out: &mut Vec<Diagnostic>) {
                         "auth" => check_value(value, fields::of::<RawAuth>(), &format!("`auth` of {what}"), out),
                         "headers" => {
                             if let DeValue::Table(headers) = value {
-                                for (name, v) in headers {
+                                for (name, v) in headers.iter_mut() {
                                     let inner = format!("header `{}` of {what}", name.get_ref());
-                                    check_value(v.get_ref(), fields::of::<RawSecretRef>(), &inner, out);
+                                    check_value(v.get_mut(), fields::of::<RawSecretRef>(), &inner, out);
                                 }
                             }
                         }

@@ -452,7 +452,7 @@ pub struct Preview {
 /// Fetches and reads `source` once, unconditionally, for `feedmill parse --source`.
 pub async fn preview(config: &Config, source: &crate::config::Source, now: DateTime<Utc>) -> Result<Preview, String> {
     let fetcher = Fetcher::new(config.fetch.clone()).map_err(fatal)?;
-    let body = match fetcher.fetch(&source.location, &crate::fetch::Validators::default()).await {
+    let body = match fetcher.fetch_with(&source.location, &crate::fetch::Validators::default(), &source.request).await {
         Ok(crate::fetch::Fetched::Body(body)) => body,
         Ok(crate::fetch::Fetched::NotModified { .. }) => {
             return Err(format!("{}: 304 Not Modified to an unconditional request", source.url))
@@ -460,7 +460,9 @@ pub async fn preview(config: &Config, source: &crate::config::Source, now: DateT
         Err(e) => return Err(fatal(e)),
     };
     let stored = pages::Stored { known: None, listings: None };
-    let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now).await?;
+    // No state is read: ids derive from the source's name, as they would on a first run.
+    let read =
+        pages::read(&fetcher, source, &source.name, &config.filters, body, &source.location, stored, now).await?;
     Ok(Preview {
         understood: read.understood,
         discovered: read.discovered,

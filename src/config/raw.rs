@@ -127,7 +127,7 @@ pub struct RawSource {
     pub categories: Option<Vec<Spanned<String>>>,
     pub timezone: Option<Spanned<String>>,
     pub min_interval: Option<Spanned<DurationValue>>,
-    /// `"feed"` (default) or `"html"`.
+    /// `"feed"` (default), `"html"` or `"folder"`.
     pub kind: Option<Spanned<String>>,
     /// HTML sources: fetch each new item's page for its full text.
     pub follow: Option<Spanned<bool>>,
@@ -135,6 +135,10 @@ pub struct RawSource {
     pub full_text: Option<Spanned<bool>>,
     pub html: Option<Spanned<RawHtml>>,
     pub article: Option<Spanned<RawArticle>>,
+    /// Folder sources: each article's link, `{slug}` replaced.
+    pub url_template: Option<Spanned<String>>,
+    /// Folder sources: `"front_matter"` (default) or `"mtime"`, for articles with no date of their own.
+    pub date_from: Option<Spanned<String>>,
 }
 
 /// `[sources.html]`: how to read a listing page. Selectors are written `"h3 a"` or `"h3 a@href"`.

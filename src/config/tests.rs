@@ -89,7 +89,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
         errors(text),
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `url_template`, `date_from`\n\n\
          feeds.toml: 3 errors found"
     );
 }
@@ -256,4 +256,27 @@ fn a_hub_is_an_http_url_next_to_base_url() {
          feeds.toml: 1 error found"
     );
     assert!(errors(&format!("[output]\nhubb = \"https://hub.example/\"\n\n{sources}")).contains("did you mean `hub`?"));
+}
+
+#[test]
+fn a_folder_source_needs_a_local_folder_and_a_url_template() {
+    let c = parse(
+        "[[sources]]\nname = \"news\"\nurl = \"articles/\"\nkind = \"folder\"\n\
+         url_template = \"https://example.kz/news/{slug}/\"\ndate_from = \"mtime\"\n",
+    )
+    .unwrap();
+    assert!(matches!(&c.sources[0].location, Location::File(p) if p == Path::new("/srv/feeds/articles/")));
+    assert!(matches!(
+        &c.sources[0].kind,
+        SourceKind::Folder(FolderRules { url_template, date_from_mtime: true }) if url_template == "https://example.kz/news/{slug}/"
+    ));
+    let e = errors("[[sources]]\nname = \"news\"\nurl = \"https://example.kz/\"\nkind = \"folder\"\nurl_template = \"/news/\"\nfollow = true\n");
+    assert!(e.contains("a folder source's `url` is a local folder"), "{e}");
+    assert!(e.contains("`url_template` must be an http(s) URL with `{slug}` in it"), "{e}");
+    assert!(e.contains("`follow` is not for kind = \"folder\" sources"), "{e}");
+    let e = errors("[[sources]]\nname = \"news\"\nurl = \"articles\"\nkind = \"folder\"\ndate_from = \"ctime\"\n");
+    assert!(e.contains("kind = \"folder\" needs `url_template`"), "{e}");
+    assert!(e.contains("unknown `date_from` `ctime`"), "{e}");
+    let e = errors("[[sources]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nurl_template = \"https://a/{slug}\"\n");
+    assert!(e.contains("`url_template` is for kind = \"folder\" sources"), "{e}");
 }

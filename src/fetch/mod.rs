@@ -26,6 +26,7 @@
 //! a backoff sleep.
 
 mod file;
+pub mod folder;
 mod guard;
 mod http;
 mod retry;

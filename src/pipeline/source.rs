@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{format_label, pages, RunOptions};
-use crate::config::Source;
+use crate::config::{Source, SourceKind};
 use crate::fetch::{FetchError, FetchMeta, Fetched, Fetcher, Location};
 use crate::model::RefreshHints;
 use crate::report::{error_chain, SourceReport, Status};
@@ -75,7 +75,14 @@ pub(super) async fn read_source(
     let stored = pages::Stored { listings, ..stored };
     state.last_fetch = Some(now);
     let mut entries = EntriesUpdate::Unknown;
-    match fetcher.fetch(&location, &state.validators).await {
+    let fetched = match (&source.kind, &location) {
+        // A folder's listing is its body: an unchanged folder is "not modified" like a byte-identical feed.
+        (SourceKind::Folder(rules), Location::File(dir)) => {
+            crate::fetch::folder::fetch(dir, &format!("{}\t{}", rules.url_template, rules.date_from_mtime)).await
+        }
+        _ => fetcher.fetch(&location, &state.validators).await,
+    };
+    match fetched {
         Err(e) => {
             report.http_status = match &e {
                 FetchError::Status { status, .. } => Some(*status),

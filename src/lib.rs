@@ -17,6 +17,7 @@ pub mod emit;
 pub mod extract;
 pub mod fetch;
 pub mod import;
+pub mod init;
 pub mod model;
 pub mod normalize;
 pub mod parse;

@@ -406,10 +406,10 @@ impl Validator {
                         }
                     }
                     rules.filter(|_| ok).map(|rules| PageRules {
-                    kind: SourceKind::Folder(rules),
-                    article: ArticleRules::default(),
-                    date_format: None,
-                    locale: None,
+                        kind: SourceKind::Folder(rules),
+                        article: ArticleRules::default(),
+                        date_format: None,
+                        locale: None,
                     })
                 }
                 Folder::No => self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article),
@@ -522,10 +522,11 @@ impl Validator {
             }
         };
         let errors_after = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        Folder::Yes(template.filter(|_| errors_after == errors_before).map(|url_template| FolderRules {
-            url_template,
-            date_from_mtime,
-        }))
+        Folder::Yes(
+            template
+                .filter(|_| errors_after == errors_before)
+                .map(|url_template| FolderRules { url_template, date_from_mtime }),
+        )
     }
 
     /// The source's kind and page-reading rules; `None` when any of it was reported as an error.

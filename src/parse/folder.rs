@@ -76,9 +76,10 @@ fn entry(article: &Article, rules: &FolderRules) -> Result<Option<RawEntry>, Str
     let slug = front.slug.clone().unwrap_or(file_slug);
     let link = rules.url_template.replace("{slug}", &slug);
     let link = Url::parse(&link).map_err(|e| format!(": its link `{link}` is not a valid URL: {e}"))?;
-    let is_markdown = article.path.rsplit_once('.').is_some_and(|(_, ext)| {
-        ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown")
-    });
+    let is_markdown = article
+        .path
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown"));
     let content = if is_markdown { markdown(body) } else { body.to_owned() };
     Ok(Some(RawEntry {
         id: Some(front.id.unwrap_or_else(|| article.path.to_owned())),
@@ -177,10 +178,7 @@ mod tests {
         assert!(undated.warnings[0].starts_with("about.md: no date"), "{:?}", undated.warnings);
         let by_mtime = one("about.md", "no date here", true);
         assert_eq!(by_mtime.entries[0].published.as_deref(), Some("2024-12-01T08:00:00+00:00"));
-        let latin1 = folder(
-            &[Article { path: "old.md", bytes: b"title\n\xe9t\xe9\n", modified: None }],
-            &rules(false),
-        );
+        let latin1 = folder(&[Article { path: "old.md", bytes: b"title\n\xe9t\xe9\n", modified: None }], &rules(false));
         assert_eq!(latin1.warnings, ["old.md:2: not UTF-8 text (save the file as UTF-8); skipped"]);
         let broken = one("bad.md", "+++\ntitle = \"x\n+++\n", false);
         assert!(broken.warnings[0].starts_with("bad.md:2: invalid TOML front matter"), "{:?}", broken.warnings);

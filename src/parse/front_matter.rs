@@ -123,7 +123,9 @@ fn yaml_pairs(block: &str) -> Result<Vec<(String, Value)>, FrontMatterError> {
                 _ => None,
             })
             .collect()),
-        Some(_) => Err(FrontMatterError { line: 2, message: "YAML front matter is not a list of `key: value` lines".into() }),
+        Some(_) => {
+            Err(FrontMatterError { line: 2, message: "YAML front matter is not a list of `key: value` lines".into() })
+        }
     }
 }
 
@@ -185,7 +187,9 @@ fn key_line(block: &str, key: &str, line_at: &impl Fn(usize) -> usize) -> usize 
     let mut at = 0;
     for line in block.split_inclusive('\n') {
         let rest = line.trim_start().trim_start_matches(['"', '\'']);
-        if rest.starts_with(key) && rest[key.len()..].trim_start_matches(['"', '\'']).trim_start().starts_with(['=', ':']) {
+        if rest.starts_with(key)
+            && rest[key.len()..].trim_start_matches(['"', '\'']).trim_start().starts_with(['=', ':'])
+        {
             return line_at(at);
         }
         at += line.len();

@@ -22,6 +22,7 @@ mod import;
 mod lock;
 mod outputs;
 mod properties;
+mod publisher;
 mod round_trip;
 mod serve;
 mod sites;

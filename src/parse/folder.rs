@@ -16,7 +16,7 @@
 //!   source's `timezone` by normalize, like any feed date.
 //!
 //! Drafts (`draft = true`) are left out. A file that is not UTF-8, whose front matter is broken, or
-//! that has no date is left out with a warning naming it (and the line, where there is one); the others
+//! that has no date (or one that cannot be read) is left out with a warning naming it (and the line, where there is one); the others
 //! still publish.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -26,6 +26,7 @@ use url::Url;
 use super::front_matter;
 use crate::config::FolderRules;
 use crate::model::{FeedFormat, Person, RawEntry, RawFeed, Text};
+use crate::normalize::dates::{parse_date, DateContext};
 
 /// One article file as read from the folder.
 #[derive(Debug, Clone)]
@@ -62,6 +63,13 @@ fn entry(article: &Article, rules: &FolderRules) -> Result<Option<RawEntry>, Str
     let (front, body) = front_matter::split(text).map_err(|e| format!(":{}: {}", e.line, e.message))?;
     if front.draft {
         return Ok(None);
+    }
+    if let Some(date) = &front.date {
+        // Checked here, where the file can be named; normalize reads it again in the source's zone.
+        let cx = DateContext { tz: chrono_tz::UTC, now: DateTime::<Utc>::UNIX_EPOCH };
+        if parse_date(date, &cx).is_err() {
+            return Err(format!(": `date` {date:?} in its front matter is not a date feedmill can read"));
+        }
     }
     let (file_date, file_slug) = from_file_name(article.path);
     let date = front
@@ -180,6 +188,11 @@ mod tests {
         assert_eq!(by_mtime.entries[0].published.as_deref(), Some("2024-12-01T08:00:00+00:00"));
         let latin1 = folder(&[Article { path: "old.md", bytes: b"title\n\xe9t\xe9\n", modified: None }], &rules(false));
         assert_eq!(latin1.warnings, ["old.md:2: not UTF-8 text (save the file as UTF-8); skipped"]);
+        let unreadable = one("when.md", "---\ndate: once upon a time\n---\nx", false);
+        assert_eq!(
+            unreadable.warnings,
+            ["when.md: `date` \"once upon a time\" in its front matter is not a date feedmill can read; skipped"]
+        );
         let broken = one("bad.md", "+++\ntitle = \"x\n+++\n", false);
         assert!(broken.warnings[0].starts_with("bad.md:2: invalid TOML front matter"), "{:?}", broken.warnings);
     }

@@ -75,7 +75,13 @@ pub fn split(text: &str) -> Result<(FrontMatter, &str), FrontMatterError> {
     let block = &text[start..end];
     // The block's first line is the file's second.
     let line_at = |offset: usize| 2 + block[..offset.min(block.len())].matches('\n').count();
-    let pairs = if delimiter == "+++" { toml_pairs(block, line_at)? } else { yaml_pairs(block)? };
+    let pairs = if delimiter == "+++" {
+        toml_pairs(block, line_at)?
+    } else {
+        // An error found at the end of the block (an unclosed list) is about its last line, not the `---`.
+        let last = 1 + block.lines().count();
+        yaml_pairs(block).map_err(|e| FrontMatterError { line: e.line.clamp(2, last.max(2)), ..e })?
+    };
     let front = read_keys(pairs, block, line_at)?;
     Ok((front, &text[body_start..]))
 }
@@ -239,7 +245,7 @@ mod tests {
         assert!(toml.message.starts_with("invalid TOML front matter"), "{toml}");
         let yaml = split("---\ntitle: ok\ntags: [a, b\n---\nbody").unwrap_err();
         assert!(yaml.message.starts_with("invalid YAML front matter"), "{yaml}");
-        assert!((3..=4).contains(&yaml.line), "{yaml}");
+        assert_eq!(yaml.line, 3, "{yaml}");
         let unclosed = split("---\ntitle: ok\n").unwrap_err();
         assert_eq!(unclosed.line, 1);
         let typed = split("+++\ntitle = \"a\"\ndraft = \"yes\"\n+++\n").unwrap_err();

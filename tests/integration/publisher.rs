@@ -62,7 +62,7 @@ fn a_folder_of_articles_becomes_valid_stable_feeds() {
         ]
     );
     assert_eq!(p.titles("news").len(), 4);
-    for warning in ["about.md: no date", "broken.md:5: invalid YAML front matter", "old-cp1251.md:2: not UTF-8 text"] {
+    for warning in ["about.md: no date", "broken.md:4: invalid YAML front matter", "old-cp1251.md:2: not UTF-8 text"] {
         assert!(run.stderr.contains(warning), "{warning}: {}", run.stderr);
     }
     assert!(!run.stderr.contains("draft.md"), "{}", run.stderr);
@@ -163,4 +163,12 @@ fn init_writes_a_config_that_check_accepts_and_never_overwrites() {
     again.assert_code(2);
     assert!(again.stderr.contains("feeds.toml already exists"), "{}", again.stderr);
     assert_eq!(fs::read_to_string(p.path("feeds.toml")).unwrap(), "# my own config\n");
+}
+
+#[test]
+fn a_missing_folder_fails_its_source_naming_the_folder() {
+    let p = Project::new(&config(&FOLDER_SOURCE.replace("articles/", "no-such-folder/")));
+    let run = p.run();
+    run.assert_code(1);
+    assert!(run.stderr.contains("no-such-folder") && run.stderr.contains("cannot read"), "{}", run.stderr);
 }

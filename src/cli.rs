@@ -119,6 +119,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a commented starter feeds.toml (a feed, a site without a feed, a folder of articles); never overwrites.
+    Init {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Validate the config and print every problem; exit 2 if there are errors.
     Check {
         #[command(flatten)]

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod fetch;
 pub mod filter;
 pub mod import;
+pub mod init;
 pub mod model;
 pub mod normalize;
 pub mod parse;

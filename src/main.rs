@@ -82,6 +82,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     let quiet = cli.verbosity.quiet;
     match cli.command {
         Command::Check { config } => check(&config.config, quiet),
+        Command::Init { config } => init(&config.config, quiet),
         Command::Run { config, output, force, reparse, wait, summary } => {
             let Some(config) = load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
             let reparse = match reparse {
@@ -206,6 +207,17 @@ fn check(path: &Path, quiet: bool) -> anyhow::Result<u8> {
             counted(config.categories.len(), "category", "categories"),
             config.output.dir.display()
         );
+    }
+    Ok(EXIT_OK)
+}
+
+fn init(path: &Path, quiet: bool) -> anyhow::Result<u8> {
+    if let Err(e) = feedmill::init::write(path) {
+        eprintln!("error: {}", report::error_chain(&e));
+        return Ok(EXIT_FATAL);
+    }
+    if !quiet {
+        eprintln!("wrote {}: edit it, then `feedmill check` and `feedmill run`", path.display());
     }
     Ok(EXIT_OK)
 }

@@ -171,6 +171,17 @@ pub enum SourceKind {
         /// Fetch each new item's page for its full text.
         follow: bool,
     },
+    /// A local folder of Markdown and HTML articles with front matter (`parse::folder`).
+    Folder(FolderRules),
+}
+
+/// How a folder's articles become entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FolderRules {
+    /// Each article's link: `{slug}` is replaced by its slug.
+    pub url_template: String,
+    /// Date an article that has no date of its own (front matter or file name) by its mtime.
+    pub date_from_mtime: bool,
 }
 
 impl SourceKind {
@@ -416,7 +427,31 @@ impl Validator {
             }
             let min_interval = self.duration(s.min_interval, "min_interval");
             let filters = self.filters(s.filters.unwrap_or_default(), &format!("sources[{i}].filters"));
-            let pages = self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article);
+            let folder = self.folder(&name, &s.kind, s.url_template, s.date_from, location.as_ref());
+            let pages = match folder {
+                Folder::Yes(rules) => {
+                    let spans = [
+                        ("follow", s.follow.map(|v| v.span())),
+                        ("full_text", s.full_text.map(|v| v.span())),
+                        ("html", s.html.map(|v| v.span())),
+                        ("article", s.article.map(|v| v.span())),
+                    ];
+                    let mut ok = true;
+                    for (key, span) in spans {
+                        if let Some(span) = span {
+                            self.error(format!("source `{name}`: `{key}` is not for kind = \"folder\" sources"), span);
+                            ok = false;
+                        }
+                    }
+                    rules.filter(|_| ok).map(|rules| PageRules {
+                        kind: SourceKind::Folder(rules),
+                        article: ArticleRules::default(),
+                        date_format: None,
+                        locale: None,
+                    })
+                }
+                Folder::No => self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article),
+            };
             crate::redact::register_url_secrets(s.url.get_ref());
             let http = RawHttp {
                 user_agent: s.user_agent,
@@ -723,6 +758,71 @@ impl Validator {
         filters
     }
 
+    /// A `kind = "folder"` source's rules (`Folder::Yes(None)` when they were reported as errors), or
+    /// `Folder::No` for other kinds, which may not use the folder keys.
+    fn folder(
+        &mut self,
+        name: &str,
+        kind: &Option<toml::Spanned<String>>,
+        url_template: Option<toml::Spanned<String>>,
+        date_from: Option<toml::Spanned<String>>,
+        location: Option<&Location>,
+    ) -> Folder {
+        let is_folder = kind.as_ref().is_some_and(|k| k.get_ref() == "folder");
+        if !is_folder {
+            for (key, value) in [("url_template", &url_template), ("date_from", &date_from)] {
+                if let Some(v) = value {
+                    self.error(format!("source `{name}`: `{key}` is for kind = \"folder\" sources"), v.span());
+                }
+            }
+            return Folder::No;
+        }
+        let errors_before = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        if let (Some(Location::Http(_)), Some(k)) = (location, kind) {
+            self.error(format!("source `{name}`: a folder source's `url` is a local folder"), k.span()).help =
+                Some("give a path relative to this file, such as `url = \"articles/\"`".into());
+        }
+        let template = match url_template {
+            None => {
+                let span = kind.as_ref().map(|k| k.span());
+                self.diagnostics.push(
+                    Diagnostic::error(format!("source `{name}`: kind = \"folder\" needs `url_template`"), span)
+                        .with_help("each article's link, such as \"https://example.kz/news/{slug}/\""),
+                );
+                None
+            }
+            Some(t) => {
+                let example = t.get_ref().replace("{slug}", "slug");
+                let web = Url::parse(&example).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+                if !t.get_ref().contains("{slug}") || web.is_none() {
+                    self.error(
+                        format!("source `{name}`: `url_template` must be an http(s) URL with `{{slug}}` in it"),
+                        t.span(),
+                    );
+                    None
+                } else {
+                    Some(t.into_inner())
+                }
+            }
+        };
+        let date_from_mtime = match date_from.as_ref().map(|d| d.get_ref().as_str()) {
+            None | Some("front_matter") => false,
+            Some("mtime") => true,
+            Some(other) => {
+                let span = date_from.as_ref().map(|d| d.span()).unwrap_or_default();
+                self.error(format!("source `{name}`: unknown `date_from` `{other}`"), span).help =
+                    Some("use `front_matter` (the default: undated articles are skipped) or `mtime`".into());
+                false
+            }
+        };
+        let errors_after = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        Folder::Yes(
+            template
+                .filter(|_| errors_after == errors_before)
+                .map(|url_template| FolderRules { url_template, date_from_mtime }),
+        )
+    }
+
     /// The source's kind and page-reading rules; `None` when any of it was reported as an error.
     #[allow(clippy::too_many_arguments)]
     fn pages(
@@ -741,8 +841,10 @@ impl Validator {
                 "feed" => false,
                 "html" => true,
                 other => {
-                    self.error(format!("source `{name}`: unknown kind `{other}`"), k.span()).help =
-                        Some("use `feed` (RSS, Atom, JSON Feed) or `html` (a page read with selectors)".into());
+                    self.error(format!("source `{name}`: unknown kind `{other}`"), k.span()).help = Some(
+                        "use `feed` (RSS, Atom, JSON Feed), `html` (a page read with selectors) or `folder` (Markdown and HTML articles)"
+                            .into(),
+                    );
                     false
                 }
             },
@@ -1061,6 +1163,12 @@ struct RawHttp {
     auth: Option<toml::Spanned<raw::RawAuth>>,
     headers: Option<toml::Spanned<BTreeMap<toml::Spanned<String>, toml::Spanned<raw::RawHeaderValue>>>>,
     secret_params: Option<Vec<toml::Spanned<String>>>,
+}
+
+/// Whether a source is a folder, and its rules when they are valid.
+enum Folder {
+    Yes(Option<FolderRules>),
+    No,
 }
 
 /// A source's validated page-reading settings.

@@ -142,7 +142,7 @@ pub struct RawSource {
     pub categories: Option<Vec<Spanned<String>>>,
     pub timezone: Option<Spanned<String>>,
     pub min_interval: Option<Spanned<DurationValue>>,
-    /// `"feed"` (default) or `"html"`.
+    /// `"feed"` (default), `"html"` or `"folder"`.
     pub kind: Option<Spanned<String>>,
     /// HTML sources: fetch each new item's page for its full text.
     pub follow: Option<Spanned<bool>>,
@@ -166,6 +166,10 @@ pub struct RawSource {
     pub secret_params: Option<Vec<Spanned<String>>>,
     /// `[[sources.filters.keep]]`, `[[sources.filters.block]]`: this source's own rules.
     pub filters: Option<RawFilters>,
+    /// Folder sources: each article's link, `{slug}` replaced.
+    pub url_template: Option<Spanned<String>>,
+    /// Folder sources: `"front_matter"` (default) or `"mtime"`, for articles with no date of their own.
+    pub date_from: Option<Spanned<String>>,
 }
 
 /// `auth = { username = "…", password_env = "VAR" }` (or `password_file = "path"`).

@@ -90,7 +90,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
          error: missing field `name`\n --> feeds.toml:4:1\n  |\n4 | [[sources]]\n  | ^^^^^^^^^^^\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`, `url_template`, `date_from`\n\n\
          feeds.toml: 4 errors found"
     );
 }
@@ -470,4 +470,27 @@ fn config_errors_never_quote_credentials_in_a_url() {
     assert!(e.contains("unsupported scheme `ftp:`"), "{e}");
     assert!(!e.contains("pw-in-url-4411") && !e.contains("tok-88aa"), "{e}");
     assert!(e.contains("ftp://***@a.example/f?token=***"), "{e}");
+}
+
+#[test]
+fn a_folder_source_needs_a_local_folder_and_a_url_template() {
+    let c = parse(
+        "[[sources]]\nname = \"news\"\nurl = \"articles/\"\nkind = \"folder\"\n\
+         url_template = \"https://example.kz/news/{slug}/\"\ndate_from = \"mtime\"\n",
+    )
+    .unwrap();
+    assert!(matches!(&c.sources[0].location, Location::File(p) if p == Path::new("/srv/feeds/articles/")));
+    assert!(matches!(
+        &c.sources[0].kind,
+        SourceKind::Folder(FolderRules { url_template, date_from_mtime: true }) if url_template == "https://example.kz/news/{slug}/"
+    ));
+    let e = errors("[[sources]]\nname = \"news\"\nurl = \"https://example.kz/\"\nkind = \"folder\"\nurl_template = \"/news/\"\nfollow = true\n");
+    assert!(e.contains("a folder source's `url` is a local folder"), "{e}");
+    assert!(e.contains("`url_template` must be an http(s) URL with `{slug}` in it"), "{e}");
+    assert!(e.contains("`follow` is not for kind = \"folder\" sources"), "{e}");
+    let e = errors("[[sources]]\nname = \"news\"\nurl = \"articles\"\nkind = \"folder\"\ndate_from = \"ctime\"\n");
+    assert!(e.contains("kind = \"folder\" needs `url_template`"), "{e}");
+    assert!(e.contains("unknown `date_from` `ctime`"), "{e}");
+    let e = errors("[[sources]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nurl_template = \"https://a/{slug}\"\n");
+    assert!(e.contains("`url_template` is for kind = \"folder\" sources"), "{e}");
 }

@@ -18,6 +18,9 @@
 //! rather than by reqwest, so each hop takes its own host's permit and the caller learns whether the
 //! whole chain was permanent (the signal to update a stored URL).
 //!
+//! A `kind = "folder"` source's folder is listed by `folder` instead: the listing (path, size and
+//! mtime of each article file) is its body, so an unchanged folder costs no reading.
+//!
 //! `websub` sends the publish pings that tell a WebSub hub which feeds changed, under the same rules.
 //!
 //! With `[fetch] allow_private_networks = false`, [`guard`] refuses every target on this machine or a
@@ -28,6 +31,7 @@
 //! a backoff sleep.
 
 mod file;
+pub mod folder;
 mod guard;
 mod http;
 mod request;

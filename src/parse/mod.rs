@@ -24,6 +24,8 @@
 
 mod atom;
 mod ext;
+pub mod folder;
+mod front_matter;
 mod json_feed;
 mod lexical;
 mod rss;

@@ -4,6 +4,8 @@
 //!   reads that feed instead (autodiscovery); the caller remembers it as the URL in use.
 //! - An `html` source's listing page is read with its selectors, following the `next` link for up to
 //!   `pages` pages.
+//! - A `folder` source's articles are read from disk (`fetch::folder`) and turned into entries
+//!   (`parse::folder`); the body that reached here is only the folder's listing.
 //! - With `follow` (html) or `full_text` (feeds), the page of every entry the store does not know yet
 //!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
@@ -17,6 +19,7 @@
 //! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -24,15 +27,15 @@ use futures_util::stream::{self, StreamExt};
 use url::Url;
 
 use super::{understand_reusing, Understood};
-use crate::config::{Source, SourceKind};
+use crate::config::{FolderRules, Source, SourceKind};
 use crate::decode;
 use crate::dedup::{self, Identified};
 use crate::extract::{self, PageContext};
-use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
+use crate::fetch::{self, Body, Fetched, Fetcher, Location, Validators};
 use crate::filter::{self, Dropped, Filters};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
-use crate::parse::ParseError;
+use crate::parse::{folder, ParseError};
 use crate::report::error_chain;
 use crate::store::Listings;
 
@@ -81,6 +84,13 @@ pub(super) async fn read(
         SourceKind::Html { .. } => {
             let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
             (read_listing(fetcher, source, body, url, listings, now).await?, None)
+        }
+        SourceKind::Folder(rules) => {
+            let Location::File(dir) = location else {
+                return Err("a folder source needs a local folder path".into());
+            };
+            let limit = fetcher.settings().max_body_bytes;
+            (read_folder(source, rules, dir, limit, listings, now).await?, None)
         }
     };
     let normalized = &mut understood.normalized;
@@ -224,6 +234,34 @@ async fn read_listing(
     })
     .await?;
     Ok(Understood { decoded_as, raw, normalized })
+}
+
+/// Reads a folder source's articles (the listing body only told that something changed) and normalizes
+/// them, reusing the stored entries of files that did not change.
+async fn read_folder(
+    source: &Source,
+    rules: &FolderRules,
+    dir: &Path,
+    limit: u64,
+    listings: Option<Arc<Listings>>,
+    now: DateTime<Utc>,
+) -> Result<Understood, String> {
+    let (rules, dir, name, tz) = (rules.clone(), dir.to_owned(), source.name.clone(), source.timezone);
+    blocking(move || {
+        let files = fetch::folder::list(&dir).map_err(|e| error_chain(&e))?;
+        let (read, mut warnings) = fetch::folder::read(&dir, files, limit);
+        let articles: Vec<folder::Article> = read
+            .iter()
+            .map(|(f, bytes)| folder::Article { path: &f.path, bytes, modified: f.modified_utc() })
+            .collect();
+        let mut raw = folder::folder(&articles, &rules);
+        warnings.append(&mut raw.warnings);
+        raw.warnings = warnings;
+        let cx = normalize::Context { source: &name, doc_url: None, timezone: tz, now };
+        let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
+        Ok(Understood { decoded_as: "UTF-8".into(), raw, normalized })
+    })
+    .await?
 }
 
 /// Fetches the pages of entries the store does not know yet and takes their text (and, for html

@@ -131,7 +131,14 @@ pub(super) async fn read_source(
     // Read again for a new config, the source is asked for its whole body, which is parsed even if
     // it is the same as last time.
     let validators = if reread { Validators::default() } else { state.validators.clone() };
-    match fetcher.fetch_with(&location, &validators, &source.request).await {
+    let fetched = match (&source.kind, &location) {
+        // A folder's listing is its body: an unchanged folder is "not modified" like a byte-identical feed.
+        (SourceKind::Folder(rules), Location::File(dir)) => {
+            crate::fetch::folder::fetch(dir, &format!("{}\t{}", rules.url_template, rules.date_from_mtime)).await
+        }
+        _ => fetcher.fetch_with(&location, &validators, &source.request).await,
+    };
+    match fetched {
         Err(e) => {
             report.http_status = match &e {
                 FetchError::Status { status, .. } => Some(*status),

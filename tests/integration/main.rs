@@ -26,6 +26,7 @@ mod import;
 mod lock;
 mod outputs;
 mod properties;
+mod publisher;
 mod round_trip;
 mod secrets;
 mod serve;

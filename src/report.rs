@@ -789,7 +789,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&status_json(&rows)).unwrap();
         assert_eq!(
             v["sources"][0],
-            serde_json::json!({"name": "abai", "url": "https://abai.kz/rss", "last_success": "2024-11-23T09:55:00Z",
+            serde_json::json!({"name": "abai", "url": "https://abai.kz/rss", "enabled": true, "last_success": "2024-11-23T09:55:00Z",
                 "failures": 0, "next_due": "2024-11-23T11:00:00Z", "dead_since": null, "entries": 42,
                 "duplicates": 0, "filtered": 5, "last_error": null})
         );

@@ -448,7 +448,9 @@ fn auth_proxy_and_request_keys_are_checked() {
         "{e}"
     );
     let e = errors(&format!("{src}auth = {{ username = \"u\", password = \"literal\" }}\n"));
-    assert!(e.starts_with("error: unknown key `password` in `auth` of [[sources]] #1\n --> feeds.toml:4:26"), "{e}");
+    // The unknown key, and what it leaves missing, both at once.
+    assert!(e.contains("error: unknown key `password` in `auth` of [[sources]] #1\n --> feeds.toml:4:26"), "{e}");
+    assert!(e.contains("error: source `a`: `auth` needs one of `password_env` or `password_file`"), "{e}");
     assert!(e.contains("did you mean `password_env`?"), "{e}");
     let e = errors(&format!("{src}headers = {{ \"X-A\" = {{ env = \"A\", file = \"b\" }} }}\n"));
     assert!(e.starts_with("error: source `a`: `headers.X-A` needs exactly one of `env` or `file`"), "{e}");

@@ -119,8 +119,13 @@ pub(super) async fn read_source(
                 }
             };
             report.elapsed = started.elapsed();
-            let update =
-                SourceUpdate { name: source.name.clone(), configured_url: source.url.clone(), state, entries, filtered };
+            let update = SourceUpdate {
+                name: source.name.clone(),
+                configured_url: source.url.clone(),
+                state,
+                entries,
+                filtered,
+            };
             return SourceResult { report, update: Some(update) };
         }
         tracing::info!(source = %source.name, "config changed and no body kept: fetching it again");

@@ -455,7 +455,7 @@ fn auth_proxy_and_request_keys_are_checked() {
     let e = errors(&format!("{src}headers = {{ \"X-A\" = {{ env = \"A\", file = \"b\" }} }}\n"));
     assert!(e.starts_with("error: source `a`: `headers.X-A` needs exactly one of `env` or `file`"), "{e}");
     let e = errors(&format!("{src}headers = {{ \"X-A\" = {{ vne = \"A\" }} }}\n"));
-    assert!(e.starts_with("error: unknown key `vne` in header `X-A` of [[sources]] #1"), "{e}");
+    assert!(e.contains("error: unknown key `vne` in header `X-A` of [[sources]] #1"), "{e}");
     let e = errors(&format!("{src}proxy = \"socks5://secretuser:hunter2@p.example:1080\"\n"));
     assert!(e.starts_with("error: source `a`: `proxy` must be an http:// or https:// URL, not `socks5:`"), "{e}");
     assert!(!e.contains("hunter2"), "the quoted line is redacted: {e}");

@@ -216,7 +216,7 @@ fn a_disabled_source_is_not_fetched_and_keeps_its_entries() {
     assert_eq!(server.requests_to("/a.xml").len(), 1, "not fetched while disabled");
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["sources"][0]["status"], "disabled");
-    assert!(run.stderr.contains("0 of 1 sources ok, 1 disabled"), "{}", run.stderr);
+    assert!(run.stderr.contains("0 of 1 source ok, 1 disabled"), "{}", run.stderr);
     assert_eq!(p.titles("all"), ["A story 1"]);
     let status = p.feedmill(&["status"]);
     assert!(status.stdout.lines().nth(1).is_some_and(|l| l.contains("disabled")), "{}", status.stdout);

@@ -246,7 +246,8 @@ async fn read_folder(
     listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Understood, String> {
-    let (rules, dir, name, tz) = (rules.clone(), dir.to_owned(), source.name.clone(), source.timezone);
+    let (rules, dir, name, tz, strip_tracking) =
+        (rules.clone(), dir.to_owned(), source.name.clone(), source.timezone, source.strip_tracking);
     blocking(move || {
         let files = fetch::folder::list(&dir).map_err(|e| error_chain(&e))?;
         let (read, mut warnings) = fetch::folder::read(&dir, files, limit);
@@ -257,7 +258,7 @@ async fn read_folder(
         let mut raw = folder::folder(&articles, &rules);
         warnings.append(&mut raw.warnings);
         raw.warnings = warnings;
-        let cx = normalize::Context { source: &name, doc_url: None, timezone: tz, now };
+        let cx = normalize::Context { source: &name, doc_url: None, timezone: tz, now, strip_tracking };
         let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
         Ok(Understood { decoded_as: "UTF-8".into(), raw, normalized })
     })

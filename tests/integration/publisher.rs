@@ -156,7 +156,7 @@ fn init_writes_a_config_that_check_accepts_and_never_overwrites() {
     assert!(!written.contains("sitemap"), "no example of a kind that does not exist");
     let check = p.feedmill(&["check"]);
     check.assert_code(0);
-    assert!(check.stdout.contains("ok — 3 sources, 1 categories"), "{}", check.stdout);
+    assert!(check.stdout.contains("ok — 3 sources, 1 category"), "{}", check.stdout);
 
     fs::write(p.path("feeds.toml"), "# my own config\n").unwrap();
     let again = p.feedmill(&["init"]);

@@ -6,7 +6,7 @@
 //! reads the fixture and the three outputs of `all`: feedparser reads the fixture and feedmill's
 //! `rss.xml` and `atom.xml` (the same reader on both sides, so its own quirks cancel out), and JSON
 //! Feeds are read by the spec with Python's `json` (feedparser does not read them). The script only reads; this module matches the
-//! entries (by link, then title, then body text), compares the fields, and judges.
+//! entries (by link, then title, body text, id and first enclosure), compares the fields, and judges.
 //!
 //! Every difference must be listed, with its reason, in the "Known differences" table of
 //! `tests/fixtures/README.md` (which also gives the comparison rules); one that is not fails the test,
@@ -329,18 +329,30 @@ fn enclosures(list: &[Enclosure]) -> String {
     format!("[{}]", each.join(", "))
 }
 
-/// For each input entry, the output entry showing it: same link, else same title, else same body.
+/// For each input entry, the output entry showing it: same link, else same title, else same body, else
+/// same id, else the same first enclosure (by file name: a podcast episode may carry nothing else, and
+/// its relative URL is resolved differently by each reader's view of the base).
 fn match_entries(input: &[Entry], output: &[Entry]) -> Vec<Option<usize>> {
     let mut pairs = vec![None; input.len()];
     let mut used = vec![false; output.len()];
-    let keys: [fn(&Entry) -> Option<&str>; 3] = [|e| e.link.as_deref(), |e| e.title.as_deref(), |e| e.body.as_deref()];
+    let enclosure_file = |e: &Entry| -> Option<String> {
+        let url = &e.enclosures.first()?.url;
+        url.rsplit('/').next().map(str::to_owned)
+    };
+    let keys: [&dyn Fn(&Entry) -> Option<String>; 5] = [
+        &|e| e.link.clone(),
+        &|e| e.title.clone(),
+        &|e| e.body.clone(),
+        &|e| e.id.clone(),
+        &enclosure_file,
+    ];
     for key in keys {
         for (i, want) in input.iter().enumerate() {
             if pairs[i].is_some() {
                 continue;
             }
             let Some(k) = key(want).filter(|k| !k.is_empty()) else { continue };
-            if let Some(j) = (0..output.len()).find(|&j| !used[j] && key(&output[j]) == Some(k)) {
+            if let Some(j) = (0..output.len()).find(|&j| !used[j] && key(&output[j]).as_deref() == Some(k.as_str())) {
                 pairs[i] = Some(j);
                 used[j] = true;
             }

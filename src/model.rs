@@ -207,7 +207,7 @@ pub struct Via {
 /// | `content_html` | `content:encoded`, `xhtml:body`, `body`, `fullitem` | `content` | `content_html` | `content:encoded` / `content type=html` / `content_html` |
 /// | `authors` | `author`, `dc:creator` | `author` | `authors` | `author` or `dc:creator` / `author` / `authors` |
 /// | `categories` | `category`, `dc:subject`, `media:category`, `itunes:keywords`, `media:keywords` | `category term` (else `label`), same extensions | `tags` | `category` / `category term` / `tags` |
-/// | `image` | `media:thumbnail`, `itunes:image` | `media:thumbnail` | `image` | — / — / `image` |
+/// | `image` | `media:thumbnail`, `itunes:image` | `media:thumbnail` | `image` | `media:thumbnail` / `media:thumbnail` / `image` |
 /// | `published` | `pubDate`, `dc:date` | `published` | `date_published` | `pubDate` / `published` / `date_published` (else `updated`'s date in RSS and JSON; an undated entry gets none) |
 /// | `updated` | `atom:updated` | `updated` | `date_modified` | — / `updated` / `date_modified` |
 /// | `enclosures` | `enclosure`, `media:content` | `link rel=enclosure`, `media:content` | `attachments` | first `enclosure`, then `media:content` / `link rel=enclosure` / `attachments` |

@@ -21,12 +21,13 @@
 //! | `summary type="html"`, `content type="html"` | `summary_html`, `content_html` (see below) |
 //! | `link rel="enclosure"` | every enclosure, with `type` and `length` when known; URLs as the source gave them |
 //! | entry `xml:lang` | `language` |
+//! | `media:thumbnail` | `image`, the feed declaring the Media RSS namespace only when an entry has one |
 //!
 //! Summary and content: `content` is `content_html`, `summary` is `summary_html`. An entry with neither
 //! content nor a URL would break RFC 4287 §4.1.1.1 (no `content` requires a `rel="alternate"` link), so
 //! its summary is written as its content instead, or its title as text content when it has no summary
-//! either. HTML is written as escaped text, not CDATA, as in RSS. Entry `image` and enclosure durations
-//! have no Atom element and are not written.
+//! either. HTML is written as escaped text, not CDATA, as in RSS. Enclosure durations have no Atom
+//! element and are not written.
 
 use super::fmt::{capacity_hint, element, push_attr, push_rfc3339, push_text};
 use super::{FeedDoc, GENERATOR_NAME, GENERATOR_VERSION};
@@ -37,6 +38,9 @@ pub fn render(doc: &FeedDoc) -> String {
     let mut out = String::with_capacity(capacity_hint(doc.entries));
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\"");
+    if doc.entries.iter().any(|e| e.image.is_some()) {
+        out.push_str(" xmlns:media=\"http://search.yahoo.com/mrss/\"");
+    }
     if let Some(language) = doc.language {
         out.push_str(" xml:lang=\"");
         push_attr(&mut out, language);
@@ -103,6 +107,13 @@ fn write_entry(out: &mut String, entry: &Entry) {
     }
     for enclosure in &entry.enclosures {
         link(out, "    ", "enclosure", &enclosure.url, enclosure.mime.as_deref(), enclosure.length);
+    }
+    // Atom has no element for it; Media RSS's is the one readers know (and an entry may have nothing else
+    // to show).
+    if let Some(image) = &entry.image {
+        out.push_str("    <media:thumbnail url=\"");
+        push_attr(out, image);
+        out.push_str("\"/>\n");
     }
     if let Some(published) = entry.published {
         out.push_str("    <published>");

@@ -21,12 +21,13 @@
 //! | `pubDate` | `published`, else `updated`; none for an undated entry (its first-seen time is not its date, and would sort it to the top of every reader) |
 //! | `enclosure` | the first enclosure (RSS 2.0 allows one per item); `length="0"` and `type="application/octet-stream"` when unknown (both attributes are required) |
 //! | `media:content` | every further enclosure, with `type`, `fileSize` and `duration` when known; the channel declares the Media RSS namespace only when an item uses it |
+//! | `media:thumbnail` | `image` (an entry may have nothing else to show) |
 //! | `source` | the first `via` whose source has a public http(s) feed URL: `<source url="FEED URL">feed title, else name</source>`, as RSS 2.0 defines it (the *channel* the item came from; RSS allows one). Needs `doc.sources` |
 //! | `atom:link rel="via"` | every `via` with a URL (that copy's *article* URL, which is what "via" means), as in Atom, so no other source is lost |
 //!
 //! Enclosure URLs are written as the source gave them (resolved to absolute, nothing stripped):
 //! podcast URLs are often signed or counted. Not written: `updated` (RSS has no item-level modified
-//! date), `language` and `image` per entry, and the first enclosure's duration. HTML goes into
+//! date), `language` per entry, and the first enclosure's duration. HTML goes into
 //! `description` and `content:encoded` as escaped text rather than CDATA: escaping is always safe (a
 //! CDATA section breaks on `]]>` in the content and must then be split) and every reader decodes it the
 //! same way.
@@ -49,7 +50,7 @@ pub fn render(doc: &FeedDoc) -> String {
          xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
          xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
     );
-    if doc.entries.iter().any(|e| e.enclosures.len() > 1) {
+    if doc.entries.iter().any(|e| e.enclosures.len() > 1 || e.image.is_some()) {
         out.push_str(" xmlns:media=\"");
         out.push_str(MEDIA_NS);
         out.push('"');
@@ -144,6 +145,11 @@ fn item(out: &mut String, entry: &Entry, sources: Option<&SourceIndex>) {
         }
         out.push_str("/>\n");
     }
+    if let Some(image) = &entry.image {
+        out.push_str("      <media:thumbnail url=\"");
+        push_attr(out, image);
+        out.push_str("\"/>\n");
+    }
     if let Some((feed_url, title)) = sources.and_then(|sources| channel_source(entry, sources)) {
         out.push_str("      <source url=\"");
         push_attr(out, feed_url);
@@ -237,8 +243,9 @@ mod tests {
             .contains("<enclosure url=\"https://cdn.example.ru/ep12.mp3\" length=\"12345678\" type=\"audio/mpeg\"/>"));
         assert!(item.contains("<media:content url=\"https://cdn.example.ru/ep12.bin\"/>"), "{item}");
         assert!(out.contains(" xmlns:media=\"http://search.yahoo.com/mrss/\""));
+        assert!(item.contains("<media:thumbnail url=\"https://radio.example.ru/ep12.jpg\"/>"), "{item}");
         let one = &entries[1..2];
-        let single = Entry { enclosures: one[0].enclosures[..1].to_vec(), ..one[0].clone() };
+        let single = Entry { enclosures: one[0].enclosures[..1].to_vec(), image: None, ..one[0].clone() };
         let out = render(&FeedDoc { entries: std::slice::from_ref(&single), ..empty_doc() });
         assert_well_formed(&out);
         assert!(!out.contains("xmlns:media") && !out.contains("media:content"), "{out}");

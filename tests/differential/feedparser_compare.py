@@ -12,7 +12,7 @@ shape, printed as one JSON object on stdout:
     {"feedparser": "6.0.14", "documents": [{"path", "format", "bozo", "entries": [entry, ...]}]}
 
     entry = {"id", "link", "title", "published", "updated", "authors", "categories",
-             "enclosures": [{"url", "type", "length"}], "body", "body_links"}
+             "enclosures": [{"url", "type", "length"}], "body", "body_links", "image"}
 
 Text fields are visible text (tags stripped, entities decoded, whitespace collapsed), `body_links`
 the targets of the body's links and images, dates are UTC instants (`2019-07-15T11:00:00Z`), authors
@@ -145,6 +145,9 @@ def from_feedparser(entry):
         "enclosures": enclosures([(e.get("href"), e.get("type"), e.get("length")) for e in get("enclosures") or []] + media),
         "body": body or None,
         "body_links": links,
+        # Only to match an entry that has nothing else (a photo): not compared.
+        "image": next((t.get("url") for t in get("media_thumbnail") or [] if t.get("url")), None)
+        or (get("image") or {}).get("href"),
     }
 
 
@@ -184,6 +187,7 @@ def from_json_feed(item, base):
         ),
         "body": body or None,
         "body_links": links,
+        "image": item.get("image") or None,
     }
 
 

@@ -6,7 +6,7 @@
 //! reads the fixture and the three outputs of `all`: feedparser reads the fixture and feedmill's
 //! `rss.xml` and `atom.xml` (the same reader on both sides, so its own quirks cancel out), and JSON
 //! Feeds are read by the spec with Python's `json` (feedparser does not read them). The script only reads; this module matches the
-//! entries (by link, then title, body text, id and first enclosure), compares the fields, and judges.
+//! entries (by link, then title, body text, id, first enclosure and picture), compares the fields, and judges.
 //!
 //! Every difference must be listed, with its reason, in the "Known differences" table of
 //! `tests/fixtures/README.md` (which also gives the comparison rules); one that is not fails the test,
@@ -58,6 +58,9 @@ struct Entry {
     enclosures: Vec<Enclosure>,
     body: Option<String>,
     body_links: Vec<String>,
+    /// The entry's picture (`media:thumbnail`, JSON `image`): only to match an entry with nothing else.
+    #[serde(default)]
+    image: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -331,7 +334,7 @@ fn enclosures(list: &[Enclosure]) -> String {
 
 /// For each input entry, the output entry showing it: same link, else same title, else same body, else
 /// same id, else the same first enclosure (by file name: a podcast episode may carry nothing else, and
-/// its relative URL is resolved differently by each reader's view of the base).
+/// its relative URL is resolved differently by each reader's view of the base), else the same picture.
 fn match_entries(input: &[Entry], output: &[Entry]) -> Vec<Option<usize>> {
     let mut pairs = vec![None; input.len()];
     let mut used = vec![false; output.len()];
@@ -339,13 +342,10 @@ fn match_entries(input: &[Entry], output: &[Entry]) -> Vec<Option<usize>> {
         let url = &e.enclosures.first()?.url;
         url.rsplit('/').next().map(str::to_owned)
     };
-    let keys: [&dyn Fn(&Entry) -> Option<String>; 5] = [
-        &|e| e.link.clone(),
-        &|e| e.title.clone(),
-        &|e| e.body.clone(),
-        &|e| e.id.clone(),
-        &enclosure_file,
-    ];
+    let keys: [&dyn Fn(&Entry) -> Option<String>; 6] =
+        [&|e| e.link.clone(), &|e| e.title.clone(), &|e| e.body.clone(), &|e| e.id.clone(), &enclosure_file, &|e| {
+            e.image.clone()
+        }];
     for key in keys {
         for (i, want) in input.iter().enumerate() {
             if pairs[i].is_some() {

@@ -27,6 +27,8 @@ pub enum FeedFormat {
     JsonFeed,
     /// A web page read with selectors (`kind = "html"` sources).
     Html,
+    /// A sitemap or sitemap index, plain, Google News or image (`kind = "sitemap"` sources).
+    Sitemap,
 }
 
 /// Whether a piece of text is plain text or HTML. XHTML is serialized to HTML by the parser.

@@ -27,6 +27,7 @@ mod ext;
 mod json_feed;
 mod lexical;
 mod rss;
+pub mod sitemap;
 mod sniff;
 mod warn;
 mod xml;

@@ -4,7 +4,9 @@
 //!   reads that feed instead (autodiscovery); the caller remembers it as the URL in use.
 //! - An `html` source's listing page is read with its selectors, following the `next` link for up to
 //!   `pages` pages.
-//! - With `follow` (html) or `full_text` (feeds), the page of every entry the store does not know yet
+//! - A `sitemap` source's sitemap is read for its pages (`parse::sitemap`); an index's child sitemaps
+//!   are fetched, newest first, at most `max_sitemaps` per run, nested indexes included.
+//! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
 //!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
 //!   first time (see `store::reconcile`), so each page is fetched once.
@@ -24,14 +26,14 @@ use futures_util::stream::{self, StreamExt};
 use url::Url;
 
 use super::{understand_reusing, Understood};
-use crate::config::{Source, SourceKind};
+use crate::config::{SitemapRules, Source, SourceKind};
 use crate::decode;
 use crate::dedup::{self, Identified};
 use crate::extract::{self, PageContext};
 use crate::fetch::{Body, Fetched, Fetcher, Location, Validators};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
-use crate::parse::ParseError;
+use crate::parse::{sitemap, ParseError};
 use crate::report::error_chain;
 use crate::store::Listings;
 
@@ -76,6 +78,10 @@ pub(super) async fn read(
         SourceKind::Html { .. } => {
             let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
             (read_listing(fetcher, source, body, url, listings, now).await?, None)
+        }
+        SourceKind::Sitemap { rules, .. } => {
+            let url = doc_url.ok_or("a sitemap source needs an http(s) URL or a file path")?;
+            (read_sitemap(fetcher, source, rules, body, url, listings, now).await?, None)
         }
     };
     let normalized = &mut understood.normalized;
@@ -204,6 +210,95 @@ async fn read_listing(
     })
     .await?;
     Ok(Understood { decoded_as, raw, normalized })
+}
+
+/// Reads a sitemap source: its sitemap, or its index and the newest child sitemaps (each fetched once
+/// per run, up to `max_sitemaps`), keeps the newest `max_urls` pages `url_include`/`url_exclude`
+/// select, and normalizes them like a feed.
+async fn read_sitemap(
+    fetcher: &Fetcher,
+    source: &Source,
+    rules: &SitemapRules,
+    body: Body,
+    url: Url,
+    listings: Option<Arc<Listings>>,
+    now: DateTime<Utc>,
+) -> Result<Understood, String> {
+    let limit = fetcher.settings().max_body_bytes;
+    let first = parse_sitemap(body, limit, rules.clone()).await?.map_err(|e| format!("{url}: {e}"))?;
+    let mut warnings: Vec<String> = first.warnings;
+    let mut pages = first.urls;
+    let mut skipped = first.skipped;
+    let mut pending = first.children;
+    let mut fetched: HashSet<String> = HashSet::from([url.to_string()]);
+    let mut sitemaps = 0;
+    while sitemaps < rules.max_sitemaps {
+        // Newest first across every index read so far; undated children in document order after them.
+        pending
+            .sort_by_key(|c| std::cmp::Reverse(c.lastmod.as_deref().and_then(sitemap::sort_key).unwrap_or(i64::MIN)));
+        if pending.is_empty() {
+            break;
+        }
+        let child = pending.remove(0);
+        if !fetched.insert(child.loc.clone()) {
+            continue;
+        }
+        let Some(child_url) = url.join(&child.loc).ok().filter(|u| matches!(u.scheme(), "http" | "https")) else {
+            warnings.push(format!("child sitemap `{}`: not an http(s) URL; skipped", child.loc));
+            continue;
+        };
+        sitemaps += 1;
+        let body =
+            match fetcher.fetch_with(&Location::Http(child_url.clone()), &Validators::default(), &source.request).await
+            {
+                Ok(Fetched::Body(b)) => b,
+                Ok(Fetched::NotModified { .. }) => continue,
+                Err(e) => {
+                    warnings.push(format!("child sitemap: {}", error_chain(&e)));
+                    continue;
+                }
+            };
+        match parse_sitemap(body, limit, rules.clone()).await? {
+            Ok(s) => {
+                warnings.extend(s.warnings.into_iter().map(|w| format!("{child_url}: {w}")));
+                pages.extend(s.urls);
+                skipped += s.skipped;
+                pending.extend(s.children);
+            }
+            Err(e) => warnings.push(format!("child sitemap {child_url}: {e}")),
+        }
+    }
+    let left = pending.iter().filter(|c| !fetched.contains(&c.loc)).count();
+    if left > 0 {
+        tracing::info!(source = %source.name, "{left} child sitemaps left for later runs (max_sitemaps = {})", rules.max_sitemaps);
+    }
+    if pages.is_empty() {
+        return Err(if skipped > 0 {
+            format!("{url}: `url_include` / `url_exclude` left none of its {skipped} pages")
+        } else {
+            format!("{url}: the sitemap lists no page")
+        });
+    }
+    let max = rules.max_urls;
+    let (name, tz, strip_tracking) = (source.name.clone(), source.timezone, source.strip_tracking);
+    let (raw, normalized) = blocking(move || {
+        let mut raw = sitemap::to_feed(sitemap::newest(pages, max), url.origin().ascii_serialization().into());
+        raw.warnings = warnings;
+        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking };
+        let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
+        (raw, normalized)
+    })
+    .await?;
+    Ok(Understood { decoded_as: "UTF-8 (sitemap)".into(), raw, normalized })
+}
+
+/// Parses one sitemap file on the blocking pool, keeping the pages `rules` select.
+async fn parse_sitemap(
+    body: Body,
+    limit: u64,
+    rules: SitemapRules,
+) -> Result<Result<sitemap::Sitemap, sitemap::SitemapError>, String> {
+    blocking(move || sitemap::read(&body.bytes, limit, |u| rules.selects(u))).await
 }
 
 /// Fetches the pages of entries the store does not know yet and takes their text (and, for html

@@ -464,8 +464,13 @@ fn discover(input: &str) -> anyhow::Result<u8> {
     let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
     let found = feedmill::extract::discover(&text, &url);
     if found.is_empty() {
-        say!("# {url} advertises no feed. A starting point for an html source (check the selectors):\n");
         let name = url.host_str().unwrap_or("site").trim_start_matches("www.").replace('.', "-");
+        // A sitemap outlives the next redesign; guessed selectors do not: robots.txt is asked first.
+        if let Some(block) = robots_sitemaps(&url).and_then(|s| feedmill::extract::sitemap_skeleton(&s, &name)) {
+            say_raw!("{block}");
+            return Ok(EXIT_OK);
+        }
+        say!("# {url} advertises no feed. A starting point for an html source (check the selectors):\n");
         say_raw!("{}", feedmill::extract::skeleton(&text, &url, &name));
         return Ok(EXIT_OK);
     }
@@ -474,6 +479,24 @@ fn discover(input: &str) -> anyhow::Result<u8> {
         say!("{}\t{kind}\t{}", feed.url, feed.title.as_deref().unwrap_or("-"));
     }
     Ok(EXIT_OK)
+}
+
+/// The sitemaps the robots.txt of `page`'s site names; `None` for a local page, or when robots.txt
+/// cannot be fetched (the html skeleton is printed then, as without one).
+fn robots_sitemaps(page: &url::Url) -> Option<Vec<url::Url>> {
+    if !matches!(page.scheme(), "http" | "https") {
+        return None;
+    }
+    let robots = page.join("/robots.txt").ok()?;
+    let runtime = tokio::runtime::Runtime::new().ok()?;
+    let fetcher = Fetcher::new(Default::default()).ok()?;
+    let fetched = runtime.block_on(fetcher.fetch(&Location::Http(robots.clone()), &Validators::default()));
+    let Ok(Fetched::Body(body)) = fetched else {
+        tracing::debug!("{}: no robots.txt to read", redact::url_of(&robots));
+        return None;
+    };
+    let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
+    Some(feedmill::extract::robots_sitemaps(&text, &robots)).filter(|s| !s.is_empty())
 }
 
 fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {

@@ -300,19 +300,45 @@ fn page_key(p: &PageUrl) -> Option<i64> {
 }
 
 /// Keeps the `max` newest pages, newest first; pages without a date follow the dated ones in document
-/// order. A URL listed twice (in two child sitemaps) is kept once, with its newest listing.
-pub fn newest(mut pages: Vec<PageUrl>, max: usize) -> Vec<PageUrl> {
+/// order. A URL listed twice (a news sitemap and a monthly one often both list today's articles) is
+/// kept once, each field taken from the first listing that has it.
+pub fn newest(pages: Vec<PageUrl>, max: usize) -> Vec<PageUrl> {
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut merged: Vec<PageUrl> = Vec::with_capacity(pages.len());
+    for p in pages {
+        let Some(&i) = at.get(&p.loc) else {
+            at.insert(p.loc.clone(), merged.len());
+            merged.push(p);
+            continue;
+        };
+        let m = &mut merged[i];
+        for (mine, theirs) in [
+            (&mut m.lastmod, p.lastmod),
+            (&mut m.title, p.title),
+            (&mut m.published, p.published),
+            (&mut m.language, p.language),
+            (&mut m.publication, p.publication),
+            (&mut m.image, p.image),
+        ] {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        if m.keywords.is_empty() {
+            m.keywords = p.keywords;
+        }
+    }
     // A stable sort: undated pages keep the order their sitemap gave them.
-    pages.sort_by_key(|p| std::cmp::Reverse(page_key(p).unwrap_or(i64::MIN)));
-    let mut seen = std::collections::HashSet::new();
-    pages.retain(|p| seen.insert(p.loc.clone()));
-    pages.truncate(max);
-    pages
+    merged.sort_by_key(|p| std::cmp::Reverse(page_key(p).unwrap_or(i64::MIN)));
+    merged.truncate(max);
+    merged
 }
 
 /// The feed the pages make. A page without `news:title` gets no title here: normalize then shows its
-/// URL, as feed readers do, and `follow` replaces it with the article page's headline.
-pub fn to_feed(pages: Vec<PageUrl>, link: Option<String>) -> RawFeed {
+/// URL, as feed readers do, and `follow` replaces it with the article page's headline. Without a news
+/// date, `lastmod` is the page's date, unless `follow` reads the page's own date first (`lastmod` moves
+/// with every edit).
+pub fn to_feed(pages: Vec<PageUrl>, link: Option<String>, follow: bool) -> RawFeed {
     let mut feed = RawFeed { link, ..super::empty_feed(FeedFormat::Sitemap) };
     feed.title = pages.iter().find_map(|p| p.publication.clone()).map(Text::plain);
     feed.language = pages.iter().find_map(|p| p.language.clone());
@@ -321,8 +347,7 @@ pub fn to_feed(pages: Vec<PageUrl>, link: Option<String>) -> RawFeed {
         .map(|p| RawEntry {
             link: Some(p.loc),
             title: p.title.map(Text::plain),
-            // Without a news date, `lastmod` is the only date a sitemap gives a page.
-            published: p.published.or_else(|| p.lastmod.clone()),
+            published: p.published.or_else(|| p.lastmod.clone().filter(|_| !follow)),
             updated: p.lastmod,
             language: p.language,
             categories: p.keywords,
@@ -382,7 +407,7 @@ mod tests {
         assert_eq!(lrt.keywords, ["Астана", "көлік", "LRT"]);
         assert_eq!(lrt.image.as_deref(), Some("https://dala.kz/img/lrt.jpg"), "the first image");
         assert_eq!(s.urls[1].title.as_deref(), Some("Тарифы на воду в Алматы <не> изменятся"));
-        let feed = to_feed(newest(s.urls, 10), None);
+        let feed = to_feed(newest(s.urls, 10), None, false);
         assert_eq!(feed.title.map(|t| t.value).as_deref(), Some("Dala Ақпарат"));
         assert_eq!(feed.entries[0].link.as_deref(), Some("https://dala.kz/ru/news/2024/11/18/tarify"), "newest first");
         assert_eq!(feed.entries[1].updated.as_deref(), Some("2024-11-18T10:05:00+05:00"));
@@ -430,6 +455,16 @@ mod tests {
         assert_eq!(s.skipped, 1);
         let kept: Vec<_> = newest(s.urls, 2).into_iter().map(|p| p.loc).collect();
         assert_eq!(kept, ["https://x.kz/news/new", "https://x.kz/news/mid"]);
+        let twice = vec![
+            PageUrl { loc: "https://x.kz/a".into(), lastmod: Some("2024-11-18T10:05Z".into()), ..PageUrl::default() },
+            PageUrl { loc: "https://x.kz/a".into(), title: Some("Headline".into()), ..PageUrl::default() },
+        ];
+        let once = newest(twice, 10);
+        assert_eq!(once.len(), 1);
+        assert_eq!(
+            (once[0].title.as_deref(), once[0].lastmod.as_deref()),
+            (Some("Headline"), Some("2024-11-18T10:05Z"))
+        );
     }
 
     #[test]

@@ -91,6 +91,12 @@ pub(super) async fn read(
         }
         let warnings = fill_from_articles(fetcher, source, &mut normalized.candidates, known, now).await;
         normalized.warnings.extend(warnings);
+        if matches!(source.kind, SourceKind::Sitemap { .. }) {
+            // A page that gave no date of its own (or was not fetched) is dated by its `lastmod`.
+            for c in normalized.candidates.iter_mut().filter(|c| c.entry.published.is_none()) {
+                c.entry.published = c.entry.updated;
+            }
+        }
     }
     // Identifying and signing read each entry's text again: CPU work, done here beside the other
     // sources' rather than by the run's one writer.
@@ -279,10 +285,10 @@ async fn read_sitemap(
             format!("{url}: the sitemap lists no page")
         });
     }
-    let max = rules.max_urls;
+    let (max, follow) = (rules.max_urls, source.kind.fetches_articles());
     let (name, tz, strip_tracking) = (source.name.clone(), source.timezone, source.strip_tracking);
     let (raw, normalized) = blocking(move || {
-        let mut raw = sitemap::to_feed(sitemap::newest(pages, max), url.origin().ascii_serialization().into());
+        let mut raw = sitemap::to_feed(sitemap::newest(pages, max), url.origin().ascii_serialization().into(), follow);
         raw.warnings = warnings;
         let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking };
         let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));

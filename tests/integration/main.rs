@@ -28,6 +28,7 @@ mod properties;
 mod round_trip;
 mod secrets;
 mod serve;
+mod sitemaps;
 mod sites;
 mod watch;
 mod websub;

@@ -89,7 +89,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
         errors(text),
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `sitemap`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`\n\n\
          feeds.toml: 3 errors found"
     );
 }
@@ -403,4 +403,21 @@ fn config_errors_never_quote_credentials_in_a_url() {
     assert!(e.contains("unsupported scheme `ftp:`"), "{e}");
     assert!(!e.contains("pw-in-url-4411") && !e.contains("tok-88aa"), "{e}");
     assert!(e.contains("ftp://***@a.example/f?token=***"), "{e}");
+}
+
+#[test]
+fn sitemap_sources_read_their_table_and_follow() {
+    let c = parse(
+        "[[sources]]\nname = \"dala\"\nurl = \"https://dala.kz/sitemap-news.xml\"\nkind = \"sitemap\"\nfollow = true\n\n\
+         [sources.sitemap]\nurl_include = [\"/news/\"]\nurl_exclude = [\"/tag/\"]\nmax_urls = 200\n",
+    )
+    .unwrap();
+    let SourceKind::Sitemap { rules, follow } = &c.sources[0].kind else { panic!("{:?}", c.sources[0].kind) };
+    assert!(*follow && c.sources[0].kind.fetches_articles());
+    assert_eq!((rules.max_urls, rules.max_sitemaps), (200, SitemapRules::MAX_SITEMAPS));
+    assert!(rules.selects("https://dala.kz/kk/news/lrt"));
+    assert!(!rules.selects("https://dala.kz/kk/tag/news/"));
+    assert!(!rules.selects("https://dala.kz/about"));
+    let e = errors("[[sources]]\nname = \"x\"\nurl = \"https://x.kz/\"\n\n[sources.sitemap]\nmax_urls = 5\n[sources.html]\nitem = \"li\"\n");
+    assert!(e.contains("[sources.sitemap] is for kind = \"sitemap\" sources"), "{e}");
 }

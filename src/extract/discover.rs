@@ -355,7 +355,7 @@ pub fn sitemap_skeleton(sitemaps: &[Url], name: &str) -> Option<String> {
     let q = toml_string;
     let mut lines = vec!["# The site advertises no feed; its robots.txt names these sitemaps:".to_owned()];
     lines.extend(sitemaps.iter().map(|u| format!("#   {u}")));
-    lines.push(format!("# Check the result with `feedmill run` and adjust `url_include` to the article URLs."));
+    lines.push("# Check the result with `feedmill run` and adjust `url_include` to the article URLs.".into());
     lines.extend([
         "[[sources]]".into(),
         format!("name = {}", q(name)),

@@ -192,7 +192,7 @@ async fn read_and_record(
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let schedule = config.schedule;
             reading.spawn(async move {
-                let stored = pages::Stored { known: known.as_deref(), listings };
+                let stored = pages::Stored { known: known.as_deref(), listings, previous: None };
                 (i, source::read_source(&fetcher, &source, state, stored, schedule, &opts).await)
             });
         }

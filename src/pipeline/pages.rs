@@ -5,7 +5,8 @@
 //! - An `html` source's listing page is read with its selectors, following the `next` link for up to
 //!   `pages` pages.
 //! - A `sitemap` source's sitemap is read for its pages (`parse::sitemap`); an index's child sitemaps
-//!   are fetched, newest first, at most `max_sitemaps` per run, nested indexes included.
+//!   are fetched, newest first, at most `max_sitemaps` per run, nested indexes included; a child the
+//!   index kept from the last run listed with the same `lastmod` is not fetched again.
 //! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
 //!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
@@ -55,6 +56,8 @@ pub(super) struct Stored<'a> {
     pub(super) known: Option<&'a HashSet<String>>,
     /// The entries feeds listed at the last commit, to reuse those a changed feed still lists unchanged.
     pub(super) listings: Option<Arc<Listings>>,
+    /// For a sitemap source: the body read last time, to tell which child sitemaps changed since.
+    pub(super) previous: Option<Vec<u8>>,
 }
 
 /// Decodes, parses and normalizes a source's body according to its kind, fetches article pages when
@@ -65,7 +68,7 @@ pub(super) async fn read(
     key: &str,
     body: Body,
     location: &Location,
-    Stored { known, listings }: Stored<'_>,
+    Stored { known, listings, previous }: Stored<'_>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {
@@ -81,7 +84,7 @@ pub(super) async fn read(
         }
         SourceKind::Sitemap { rules, .. } => {
             let url = doc_url.ok_or("a sitemap source needs an http(s) URL or a file path")?;
-            (read_sitemap(fetcher, source, rules, body, url, listings, now).await?, None)
+            (read_sitemap(fetcher, source, rules, body, previous, url, listings, now).await?, None)
         }
     };
     let normalized = &mut understood.normalized;
@@ -220,12 +223,15 @@ async fn read_listing(
 
 /// Reads a sitemap source: its sitemap, or its index and the newest child sitemaps (each fetched once
 /// per run, up to `max_sitemaps`), keeps the newest `max_urls` pages `url_include`/`url_exclude`
-/// select, and normalizes them like a feed.
+/// select, and normalizes them like a feed. A child the `previous` index listed with the same
+/// `lastmod` is not fetched again: its pages were read then, and stay in the store.
+#[allow(clippy::too_many_arguments)]
 async fn read_sitemap(
     fetcher: &Fetcher,
     source: &Source,
     rules: &SitemapRules,
     body: Body,
+    previous: Option<Vec<u8>>,
     url: Url,
     listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
@@ -236,6 +242,18 @@ async fn read_sitemap(
     let mut pages = first.urls;
     let mut skipped = first.skipped;
     let mut pending = first.children;
+    let mut unchanged = 0;
+    if let Some(previous) = previous.filter(|_| first.is_index) {
+        let before =
+            blocking(move || sitemap::read(&previous, limit, |_| false).map(|s| s.children).unwrap_or_default())
+                .await?;
+        let count = pending.len();
+        pending.retain(|c| c.lastmod.is_none() || !before.contains(c));
+        unchanged = count - pending.len();
+        if unchanged > 0 {
+            tracing::info!(source = %source.name, "{unchanged} child sitemaps unchanged since the last run");
+        }
+    }
     let mut fetched: HashSet<String> = HashSet::from([url.to_string()]);
     let mut sitemaps = 0;
     while sitemaps < rules.max_sitemaps {
@@ -278,7 +296,8 @@ async fn read_sitemap(
     if left > 0 {
         tracing::info!(source = %source.name, "{left} child sitemaps left for later runs (max_sitemaps = {})", rules.max_sitemaps);
     }
-    if pages.is_empty() {
+    // Every child that changed may have been read already: nothing new is not a failure.
+    if pages.is_empty() && unchanged == 0 {
         return Err(if skipped > 0 {
             format!("{url}: `url_include` / `url_exclude` left none of its {skipped} pages")
         } else {

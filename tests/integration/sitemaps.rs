@@ -130,6 +130,9 @@ fn a_news_sitemap_index_with_gzipped_children_becomes_a_feed() {
     );
     p.feedmill(&["run", "--force"]).assert_code(0);
     assert_eq!(server.requests_to("/dala/kk/news/kuzgi-egin").len(), 1);
+    // Only the child sitemap whose `lastmod` moved is fetched again.
+    assert_eq!(server.requests_to("/dala/sitemap-news.xml").len(), 2);
+    assert_eq!(server.requests_to("/dala/sitemap-2024-11.xml.gz").len(), 1);
     for path in ARTICLES.iter().take(3) {
         assert_eq!(server.requests_to(&format!("/dala/{path}")).len(), 1, "{path} still fetched once");
     }

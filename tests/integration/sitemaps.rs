@@ -206,3 +206,42 @@ fn discover_finds_a_sitemap_through_robots_txt() {
     q.run().assert_code(0);
     assert_eq!(q.titles("all").len(), 2);
 }
+
+#[test]
+fn nested_indexes_are_read_newest_child_first_within_max_sitemaps() {
+    let server = TestServer::start();
+    let index = |children: &[(&str, &str)]| {
+        let mut doc = String::from("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">");
+        for (path, lastmod) in children {
+            doc.push_str(&format!("<sitemap><loc>{}</loc><lastmod>{lastmod}</lastmod></sitemap>", server.url(path)));
+        }
+        doc + "</sitemapindex>"
+    };
+    let urlset = |path: &str| {
+        format!(
+            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>{}</loc>\
+             <lastmod>2024-11-20</lastmod></url></urlset>",
+            server.url(path)
+        )
+    };
+    server.route(
+        "/sitemap.xml",
+        [Reply::ok_as("application/xml", index(&[("/inner.xml", "2024-11-20"), ("/c.xml", "2024-11-19")]))],
+    );
+    server.route("/inner.xml", [Reply::ok_as("application/xml", index(&[("/d.xml", "2024-11-21")]))]);
+    server.route("/c.xml", [Reply::ok_as("application/xml", urlset("/news/c"))]);
+    server.route("/d.xml", [Reply::ok_as("application/xml", urlset("/news/d"))]);
+    let p = Project::new(&config(&format!(
+        "[[sources]]\nname = \"nested\"\nurl = \"{}\"\nkind = \"sitemap\"\n\n[sources.sitemap]\nmax_sitemaps = 2\n",
+        server.url("/sitemap.xml")
+    )));
+    p.run().assert_code(0);
+    let urls: Vec<String> = p.json("all/feed.json")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["url"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(urls, [server.url("/news/d")]);
+    assert!(server.requests_to("/c.xml").is_empty(), "past max_sitemaps");
+}

@@ -506,6 +506,11 @@ fn discover(input: &str) -> anyhow::Result<u8> {
     }
     let found = feedmill::extract::discover(&text, &url);
     if found.is_empty() {
+        // A sitemap outlives the next redesign; guessed selectors do not: robots.txt is asked first.
+        if let Some(block) = robots_sitemaps(&url).and_then(|s| feedmill::extract::sitemap_skeleton(&s, &name)) {
+            say_raw!("{block}");
+            return Ok(EXIT_OK);
+        }
         say!("# {url} advertises no feed. A starting point for an html source; add it to feeds.toml and");
         say!("# check what its selectors find with `feedmill parse --source {name}`:\n");
         say_raw!("{}", feedmill::extract::skeleton(&text, &url, &name));
@@ -577,6 +582,24 @@ fn parse_source(config: &Config, name: &str, json: bool) -> anyhow::Result<u8> {
         say!("filtered: {} ({}): dropped by {}", d.title, d.url.as_deref().unwrap_or("no link"), d.reason);
     }
     print_entries(&entries)
+}
+
+/// The sitemaps the robots.txt of `page`'s site names; `None` for a local page, or when robots.txt
+/// cannot be fetched (the html skeleton is printed then, as without one).
+fn robots_sitemaps(page: &url::Url) -> Option<Vec<url::Url>> {
+    if !matches!(page.scheme(), "http" | "https") {
+        return None;
+    }
+    let robots = page.join("/robots.txt").ok()?;
+    let runtime = tokio::runtime::Runtime::new().ok()?;
+    let fetcher = Fetcher::new(Default::default()).ok()?;
+    let fetched = runtime.block_on(fetcher.fetch(&Location::Http(robots.clone()), &Validators::default()));
+    let Ok(Fetched::Body(body)) = fetched else {
+        tracing::debug!("{}: no robots.txt to read", redact::url_of(&robots));
+        return None;
+    };
+    let text = feedmill::decode::decode(&body.bytes, body.content_type.as_deref()).text;
+    Some(feedmill::extract::robots_sitemaps(&text, &robots)).filter(|s| !s.is_empty())
 }
 
 fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {

@@ -29,6 +29,8 @@ pub enum FeedFormat {
     Html,
     /// A local folder of Markdown and HTML articles (`kind = "folder"` sources).
     Folder,
+    /// A sitemap or sitemap index, plain, Google News or image (`kind = "sitemap"` sources).
+    Sitemap,
 }
 
 /// Whether a piece of text is plain text or HTML. XHTML is serialized to HTML by the parser.

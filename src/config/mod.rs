@@ -173,6 +173,50 @@ pub enum SourceKind {
     },
     /// A local folder of Markdown and HTML articles with front matter (`parse::folder`).
     Folder(FolderRules),
+    /// A sitemap or sitemap index: each listed page is an entry.
+    Sitemap {
+        rules: SitemapRules,
+        /// Fetch each new page for its title, text, author and date.
+        follow: bool,
+    },
+}
+
+/// `[sources.sitemap]`: which pages of a sitemap become entries, and how many per run.
+#[derive(Debug, Clone)]
+pub struct SitemapRules {
+    /// A page is kept when its URL matches one of these (every page when empty)…
+    pub include: Vec<regex::Regex>,
+    /// …and none of these.
+    pub exclude: Vec<regex::Regex>,
+    /// The newest pages kept per run.
+    pub max_urls: usize,
+    /// Child sitemaps of an index fetched per run, newest first.
+    pub max_sitemaps: usize,
+}
+
+impl SitemapRules {
+    /// Default `max_urls`: a news sitemap holds at most 1,000 URLs, and a site-wide one's newest
+    /// thousand cover any refresh interval.
+    pub const MAX_URLS: usize = 1000;
+    /// Default `max_sitemaps`.
+    pub const MAX_SITEMAPS: usize = 10;
+
+    /// Whether the page at `url` becomes an entry.
+    pub fn selects(&self, url: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(url)))
+            && !self.exclude.iter().any(|r| r.is_match(url))
+    }
+}
+
+impl Default for SitemapRules {
+    fn default() -> Self {
+        SitemapRules {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_urls: Self::MAX_URLS,
+            max_sitemaps: Self::MAX_SITEMAPS,
+        }
+    }
 }
 
 /// How a folder's articles become entries.
@@ -187,7 +231,12 @@ pub struct FolderRules {
 impl SourceKind {
     /// Whether entries' pages are fetched for their text.
     pub fn fetches_articles(&self) -> bool {
-        matches!(self, SourceKind::Feed { full_text: true } | SourceKind::Html { follow: true, .. })
+        matches!(
+            self,
+            SourceKind::Feed { full_text: true }
+                | SourceKind::Html { follow: true, .. }
+                | SourceKind::Sitemap { follow: true, .. }
+        )
     }
 }
 
@@ -434,6 +483,7 @@ impl Validator {
                         ("follow", s.follow.map(|v| v.span())),
                         ("full_text", s.full_text.map(|v| v.span())),
                         ("html", s.html.map(|v| v.span())),
+                        ("sitemap", s.sitemap.map(|v| v.span())),
                         ("article", s.article.map(|v| v.span())),
                     ];
                     let mut ok = true;
@@ -450,7 +500,7 @@ impl Validator {
                         locale: None,
                     })
                 }
-                Folder::No => self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.article),
+                Folder::No => self.pages(&name, s.kind, s.follow, s.full_text, s.html, s.sitemap, s.article),
             };
             crate::redact::register_url_secrets(s.url.get_ref());
             let http = RawHttp {
@@ -832,23 +882,32 @@ impl Validator {
         follow: Option<toml::Spanned<bool>>,
         full_text: Option<toml::Spanned<bool>>,
         html: Option<toml::Spanned<raw::RawHtml>>,
+        sitemap: Option<toml::Spanned<raw::RawSitemap>>,
         article: Option<toml::Spanned<raw::RawArticle>>,
     ) -> Option<PageRules> {
         let errors_before = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let is_sitemap = match &kind {
+            None => sitemap.is_some() && html.is_none(),
+            Some(k) => k.get_ref() == "sitemap",
+        };
         let is_html = match &kind {
             None => html.is_some(),
             Some(k) => match k.get_ref().as_str() {
-                "feed" => false,
+                "feed" | "sitemap" => false,
                 "html" => true,
                 other => {
                     self.error(format!("source `{name}`: unknown kind `{other}`"), k.span()).help = Some(
-                        "use `feed` (RSS, Atom, JSON Feed), `html` (a page read with selectors) or `folder` (Markdown and HTML articles)"
+                        "use `feed` (RSS, Atom, JSON Feed), `html` (a page read with selectors), `sitemap` or \
+                         `folder` (Markdown and HTML articles)"
                             .into(),
                     );
                     false
                 }
             },
         };
+        if let Some(t) = sitemap.as_ref().filter(|_| !is_sitemap) {
+            self.error(format!("source `{name}`: [sources.sitemap] is for kind = \"sitemap\" sources"), t.span());
+        }
         let field = |v: &mut Validator, value: Option<toml::Spanned<String>>, key: &str| -> Option<Field> {
             let value = value?;
             match Field::parse(value.get_ref()) {
@@ -940,10 +999,20 @@ impl Validator {
             }
             let follow = follow.is_some_and(|f| *f.get_ref());
             listing.map(|listing| SourceKind::Html { listing: Box::new(listing), pages, follow })
+        } else if is_sitemap {
+            if let Some(f) = &full_text {
+                self.error(format!("source `{name}`: `full_text` is for feed sources"), f.span()).help =
+                    Some("a sitemap source reads article pages with `follow = true`".into());
+            }
+            let rules = self.sitemap_rules(name, sitemap);
+            Some(SourceKind::Sitemap { rules, follow: follow.is_some_and(|f| *f.get_ref()) })
         } else {
             if let Some(f) = &follow {
-                self.error(format!("source `{name}`: `follow` is for kind = \"html\" sources"), f.span()).help =
-                    Some("a feed source fetches article pages with `full_text = true`".into());
+                self.error(
+                    format!("source `{name}`: `follow` is for kind = \"html\" and \"sitemap\" sources"),
+                    f.span(),
+                )
+                .help = Some("a feed source fetches article pages with `full_text = true`".into());
             }
             Some(SourceKind::Feed { full_text: full_text.is_some_and(|f| *f.get_ref()) })
         };
@@ -952,6 +1021,45 @@ impl Validator {
             return None;
         }
         Some(PageRules { kind: kind?, article: article_rules, date_format, locale })
+    }
+
+    /// A sitemap source's `[sources.sitemap]` table, checked; defaults where it is absent.
+    fn sitemap_rules(&mut self, name: &str, sitemap: Option<toml::Spanned<raw::RawSitemap>>) -> SitemapRules {
+        let mut rules = SitemapRules::default();
+        let Some(t) = sitemap else { return rules };
+        let t = t.into_inner();
+        let patterns = |v: &mut Validator, list: Option<Vec<toml::Spanned<String>>>, key: &str| {
+            let mut out = Vec::new();
+            for p in list.unwrap_or_default() {
+                match regex::Regex::new(p.get_ref()) {
+                    Ok(r) => out.push(r),
+                    Err(e) => {
+                        let first = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                        v.error(format!("source `{name}`: `sitemap.{key}` is not a valid regex: {first}"), p.span())
+                            .help =
+                            Some("a regex searched in the page's URL, e.g. \"/news/\" or \"/20[0-9]{2}/\"".into());
+                    }
+                }
+            }
+            out
+        };
+        rules.include = patterns(self, t.url_include, "url_include");
+        rules.exclude = patterns(self, t.url_exclude, "url_exclude");
+        let count = |v: &mut Validator, value: Option<toml::Spanned<i64>>, key: &str, max: i64| {
+            let value = value?;
+            if (1..=max).contains(value.get_ref()) {
+                return usize::try_from(*value.get_ref()).ok();
+            }
+            v.error(format!("source `{name}`: `sitemap.{key}` must be between 1 and {max}"), value.span());
+            None
+        };
+        if let Some(n) = count(self, t.max_urls, "max_urls", 50_000) {
+            rules.max_urls = n;
+        }
+        if let Some(n) = count(self, t.max_sitemaps, "max_sitemaps", 1000) {
+            rules.max_sitemaps = n;
+        }
+        rules
     }
 
     fn check_slug(&mut self, slug: &str, span: std::ops::Range<usize>) -> bool {

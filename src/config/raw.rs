@@ -142,13 +142,14 @@ pub struct RawSource {
     pub categories: Option<Vec<Spanned<String>>>,
     pub timezone: Option<Spanned<String>>,
     pub min_interval: Option<Spanned<DurationValue>>,
-    /// `"feed"` (default), `"html"` or `"folder"`.
+    /// `"feed"` (default), `"html"`, `"folder"` or `"sitemap"`.
     pub kind: Option<Spanned<String>>,
-    /// HTML sources: fetch each new item's page for its full text.
+    /// HTML and sitemap sources: fetch each new item's page for its full text.
     pub follow: Option<Spanned<bool>>,
     /// Feed sources: replace summary-only content with the article page's text.
     pub full_text: Option<Spanned<bool>>,
     pub html: Option<Spanned<RawHtml>>,
+    pub sitemap: Option<Spanned<RawSitemap>>,
     pub article: Option<Spanned<RawArticle>>,
     /// Shown in outputs instead of the feed's own title.
     pub title: Option<Spanned<String>>,
@@ -212,6 +213,20 @@ pub struct RawHtml {
     pub image: Option<Spanned<String>>,
     pub next: Option<Spanned<String>>,
     pub pages: Option<Spanned<i64>>,
+}
+
+/// `[sources.sitemap]`: which pages of a sitemap make entries (all optional).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSitemap {
+    /// Regexes: a page is kept when its URL matches one of them (all pages when none is given).
+    pub url_include: Option<Vec<Spanned<String>>>,
+    /// Regexes: a page whose URL matches one of them is dropped.
+    pub url_exclude: Option<Vec<Spanned<String>>>,
+    /// The newest pages kept per run.
+    pub max_urls: Option<Spanned<i64>>,
+    /// Child sitemaps of an index fetched per run, newest first.
+    pub max_sitemaps: Option<Spanned<i64>>,
 }
 
 /// `[sources.article]`: how to read an article page (all optional: readability fills the gaps).
@@ -342,6 +357,9 @@ fn check_all_keys(doc: &mut Spanned<DeTable>, out: &mut Vec<Diagnostic>) {
                         }
                         "article" => {
                             check_value(value, fields::of::<RawArticle>(), &format!("[sources.article] of {what}"), out)
+                        }
+                        "sitemap" => {
+                            check_value(value, fields::of::<RawSitemap>(), &format!("[sources.sitemap] of {what}"), out)
                         }
                         "auth" => check_value(value, fields::of::<RawAuth>(), &format!("`auth` of {what}"), out),
                         "headers" => {

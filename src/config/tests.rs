@@ -90,7 +90,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
          error: missing field `name`\n --> feeds.toml:4:1\n  |\n4 | [[sources]]\n  | ^^^^^^^^^^^\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`, `url_template`, `date_from`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `sitemap`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`, `url_template`, `date_from`\n\n\
          feeds.toml: 4 errors found"
     );
 }
@@ -495,4 +495,21 @@ fn a_folder_source_needs_a_local_folder_and_a_url_template() {
     assert!(e.contains("unknown `date_from` `ctime`"), "{e}");
     let e = errors("[[sources]]\nname = \"a\"\nurl = \"https://a.example/rss\"\nurl_template = \"https://a/{slug}\"\n");
     assert!(e.contains("`url_template` is for kind = \"folder\" sources"), "{e}");
+}
+
+#[test]
+fn sitemap_sources_read_their_table_and_follow() {
+    let c = parse(
+        "[[sources]]\nname = \"dala\"\nurl = \"https://dala.kz/sitemap-news.xml\"\nkind = \"sitemap\"\nfollow = true\n\n\
+         [sources.sitemap]\nurl_include = [\"/news/\"]\nurl_exclude = [\"/tag/\"]\nmax_urls = 200\n",
+    )
+    .unwrap();
+    let SourceKind::Sitemap { rules, follow } = &c.sources[0].kind else { panic!("{:?}", c.sources[0].kind) };
+    assert!(*follow && c.sources[0].kind.fetches_articles());
+    assert_eq!((rules.max_urls, rules.max_sitemaps), (200, SitemapRules::MAX_SITEMAPS));
+    assert!(rules.selects("https://dala.kz/kk/news/lrt"));
+    assert!(!rules.selects("https://dala.kz/kk/tag/news/"));
+    assert!(!rules.selects("https://dala.kz/about"));
+    let e = errors("[[sources]]\nname = \"x\"\nurl = \"https://x.kz/\"\n\n[sources.sitemap]\nmax_urls = 5\n[sources.html]\nitem = \"li\"\n");
+    assert!(e.contains("[sources.sitemap] is for kind = \"sitemap\" sources"), "{e}");
 }

@@ -7,6 +7,10 @@
 //! of one tag, outside the chrome, each with a titled link (richer: a heading, an image, a summary, a
 //! date). Selectors are built from tag names and stable class names (no digits, so `post-95211` is
 //! never used), and the block's comments say what they matched, so the user can check at a glance.
+//!
+//! Before guessing selectors, the caller asks the site's `robots.txt` for its sitemaps
+//! ([`robots_sitemaps`]): a news sitemap is a feed in all but name and outlives the next redesign, so
+//! when the site names one, [`sitemap_skeleton`] writes a `kind = "sitemap"` block instead.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -326,6 +330,51 @@ fn next_link(root: ElementRef<'_>) -> Option<String> {
 }
 
 /// A TOML basic string.
+/// The sitemaps `robots.txt` names (`Sitemap:` lines, the field name in any case), resolved against
+/// the file's URL, http(s) only, each once, in file order.
+pub fn robots_sitemaps(robots: &str, robots_url: &Url) -> Vec<Url> {
+    let mut seen = HashSet::new();
+    robots
+        .lines()
+        .filter_map(|line| {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            let (field, value) = line.split_once(':')?;
+            field.trim().eq_ignore_ascii_case("sitemap").then(|| value.trim())
+        })
+        .filter_map(|v| robots_url.join(v).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .filter(|u| seen.insert(u.clone()))
+        .collect()
+}
+
+/// A commented `[[sources]]` block that reads one of `sitemaps` as a `kind = "sitemap"` source: the
+/// first whose URL says "news" (a Google News sitemap, with headlines), else the first. `None` when
+/// there is none.
+pub fn sitemap_skeleton(sitemaps: &[Url], name: &str) -> Option<String> {
+    let chosen = sitemaps.iter().find(|u| u.as_str().to_lowercase().contains("news")).or(sitemaps.first())?;
+    let q = toml_string;
+    let mut lines = vec!["# The site advertises no feed; its robots.txt names these sitemaps:".to_owned()];
+    lines.extend(sitemaps.iter().map(|u| format!("#   {u}")));
+    lines.push("# Check the result with `feedmill run` and adjust `url_include` to the article URLs.".into());
+    lines.extend([
+        "[[sources]]".into(),
+        format!("name = {}", q(name)),
+        format!("url = {}", q(chosen.as_str())),
+        "kind = \"sitemap\"".into(),
+        "# follow = true                      # fetch each new page for its title, text, author and date".into(),
+        "# timezone = \"Asia/Almaty\"          # zone of dates written without one (default UTC)".into(),
+        String::new(),
+        "[sources.sitemap]".into(),
+        "# url_include = [\"/news/\"]           # regexes: keep only the pages whose URL matches one".into(),
+        "# url_exclude = [\"/tag/\", \"/author/\"] # regexes: drop the pages whose URL matches one".into(),
+        format!(
+            "# max_urls = {}                    # the newest pages kept per run",
+            crate::config::SitemapRules::MAX_URLS
+        ),
+    ]);
+    Some(lines.join("\n") + "\n")
+}
+
 fn toml_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -344,6 +393,21 @@ fn toml_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn robots_txt_names_sitemaps_and_a_news_one_is_chosen() {
+        let robots = "User-agent: *\nDisallow: /admin/\n\nSitemap: https://dala.kz/sitemap.xml\n\
+                      sitemap:/sitemap-news.xml # Google News\nSITEMAP: https://dala.kz/sitemap.xml\n\
+                      Sitemap: ftp://dala.kz/x.xml\n";
+        let base = Url::parse("https://dala.kz/robots.txt").unwrap_or_else(|e| panic!("{e}"));
+        let found: Vec<String> = robots_sitemaps(robots, &base).iter().map(Url::to_string).collect();
+        assert_eq!(found, ["https://dala.kz/sitemap.xml", "https://dala.kz/sitemap-news.xml"]);
+        let block = sitemap_skeleton(&robots_sitemaps(robots, &base), "dala-kz").unwrap_or_default();
+        assert!(block.contains("url = \"https://dala.kz/sitemap-news.xml\"\nkind = \"sitemap\""), "{block}");
+        let parsed = crate::config::Config::parse(&block, "<discover>", std::path::Path::new("."));
+        assert!(parsed.is_ok(), "the block is a valid config: {block}\n{parsed:?}");
+        assert!(sitemap_skeleton(&[], "x").is_none());
+    }
 
     #[test]
     fn toml_strings_round_trip() {

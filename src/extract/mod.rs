@@ -36,7 +36,7 @@ use url::Url;
 
 pub use self::article::article;
 pub use self::dates::DateOrigin;
-pub use self::discover::{discover, skeleton, Advertised, FeedKind};
+pub use self::discover::{discover, robots_sitemaps, sitemap_skeleton, skeleton, Advertised, FeedKind};
 pub use self::listing::listing;
 pub use self::selectors::{parse_selector, Field, SelectorError};
 use crate::model::RawEntry;

@@ -29,6 +29,7 @@ mod front_matter;
 mod json_feed;
 mod lexical;
 mod rss;
+pub mod sitemap;
 mod sniff;
 mod warn;
 mod xml;
@@ -53,7 +54,7 @@ pub enum ParseError {
     #[error("the document is empty")]
     Empty,
     /// A document that is not a feed at all: `found` says what it is instead ("an HTML page",
-    /// "a `<urlset>` document", "JSON without a 'version' of jsonfeed.org").
+    /// "a `<svg>` document", "JSON without a 'version' of jsonfeed.org").
     #[error("not a feed: the document is {found}")]
     NotAFeed { found: String },
     /// XML so broken that not even a title or one entry could be read from it.

@@ -53,7 +53,12 @@ pub(crate) fn detect(text: &str) -> Result<Detected, ParseError> {
             if html_doctype || name.eq_ignore_ascii_case("html") {
                 return Err(not_a_feed("an HTML page"));
             }
-            format!("a <{name}> document")
+            let local = name.rsplit(':').next().unwrap_or(name);
+            if ["urlset", "sitemapindex"].iter().any(|s| local.eq_ignore_ascii_case(s)) {
+                format!("a sitemap (<{name}>): read it with kind = \"sitemap\"")
+            } else {
+                format!("a <{name}> document")
+            }
         }
         First::Junk if !body.starts_with('<') => "plain text, not XML or JSON".to_owned(),
         First::Junk => "text with broken markup".to_owned(),
@@ -181,7 +186,15 @@ mod tests {
         assert_eq!(not_a_feed_text("<!DOCTYPE html>\n<html><head><link rel=alternate></head></html>"), "an HTML page");
         assert_eq!(not_a_feed_text("<HTML><body>hi</body></HTML>"), "an HTML page");
         assert_eq!(not_a_feed_text("<!DOCTYPE html><body>hi</body>"), "an HTML page");
-        assert_eq!(not_a_feed_text("<?xml version='1.0'?><urlset/>"), "a <urlset> document");
+        assert_eq!(
+            not_a_feed_text("<?xml version='1.0'?><urlset/>"),
+            "a sitemap (<urlset>): read it with kind = \"sitemap\""
+        );
+        assert_eq!(
+            not_a_feed_text("<sm:sitemapindex xmlns:sm='x'/>"),
+            "a sitemap (<sm:sitemapindex>): read it with kind = \"sitemap\""
+        );
+        assert_eq!(not_a_feed_text("<?xml version='1.0'?><svg/>"), "a <svg> document");
         assert_eq!(not_a_feed_text("Service unavailable"), "plain text, not XML or JSON");
         assert_eq!(not_a_feed_text("<?xml version='1.0'?>"), "XML without any element");
     }

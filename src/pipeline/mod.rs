@@ -197,7 +197,7 @@ async fn read_and_record(
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let (schedule, filters) = (config.schedule, shared.filters.clone());
             reading.spawn(async move {
-                let stored = pages::Stored { known: known.as_deref(), listings };
+                let stored = pages::Stored { known: known.as_deref(), listings, previous: None };
                 (i, source::read_source(&fetcher, &source, &filters, state, stored, schedule, &opts).await)
             });
         }

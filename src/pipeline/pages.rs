@@ -6,7 +6,10 @@
 //!   `pages` pages.
 //! - A `folder` source's articles are read from disk (`fetch::folder`) and turned into entries
 //!   (`parse::folder`); the body that reached here is only the folder's listing.
-//! - With `follow` (html) or `full_text` (feeds), the page of every entry the store does not know yet
+//! - A `sitemap` source's sitemap is read for its pages (`parse::sitemap`); an index's child sitemaps
+//!   are fetched, newest first, at most `max_sitemaps` per run, nested indexes included; a child the
+//!   index kept from the last run listed with the same `lastmod` is not fetched again.
+//! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
 //!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
 //!   first time (see `store::reconcile`), so each page is fetched once.
@@ -27,7 +30,7 @@ use futures_util::stream::{self, StreamExt};
 use url::Url;
 
 use super::{understand_reusing, Understood};
-use crate::config::{FolderRules, Source, SourceKind};
+use crate::config::{FolderRules, SitemapRules, Source, SourceKind};
 use crate::decode;
 use crate::dedup::{self, Identified};
 use crate::extract::{self, PageContext};
@@ -35,7 +38,7 @@ use crate::fetch::{self, Body, Fetched, Fetcher, Location, Validators};
 use crate::filter::{self, Dropped, Filters};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
-use crate::parse::{folder, ParseError};
+use crate::parse::{folder, sitemap, ParseError};
 use crate::report::error_chain;
 use crate::store::Listings;
 
@@ -59,6 +62,8 @@ pub(super) struct Stored<'a> {
     pub(super) known: Option<&'a HashSet<String>>,
     /// The entries feeds listed at the last commit, to reuse those a changed feed still lists unchanged.
     pub(super) listings: Option<Arc<Listings>>,
+    /// For a sitemap source: the body read last time, to tell which child sitemaps changed since.
+    pub(super) previous: Option<Vec<u8>>,
 }
 
 /// Decodes, parses and normalizes a source's body according to its kind, fetches article pages when
@@ -71,7 +76,7 @@ pub(super) async fn read(
     global: &Filters,
     body: Body,
     location: &Location,
-    Stored { known, listings }: Stored<'_>,
+    Stored { known, listings, previous }: Stored<'_>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {
@@ -92,6 +97,10 @@ pub(super) async fn read(
             let limit = fetcher.settings().max_body_bytes;
             (read_folder(source, rules, dir, limit, listings, now).await?, None)
         }
+        SourceKind::Sitemap { rules, .. } => {
+            let url = doc_url.ok_or("a sitemap source needs an http(s) URL or a file path")?;
+            (read_sitemap(fetcher, source, rules, body, previous, url, listings, now).await?, None)
+        }
     };
     let normalized = &mut understood.normalized;
     // Before article pages are fetched: a dropped entry's page is not worth a request. Matching folds
@@ -111,6 +120,12 @@ pub(super) async fn read(
         }
         let warnings = fill_from_articles(fetcher, source, &mut normalized.candidates, known, now).await;
         normalized.warnings.extend(warnings);
+        if matches!(source.kind, SourceKind::Sitemap { .. }) {
+            // A page that gave no date of its own (or was not fetched) is dated by its `lastmod`.
+            for c in normalized.candidates.iter_mut().filter(|c| c.entry.published.is_none()) {
+                c.entry.published = c.entry.updated;
+            }
+        }
     }
     // Identifying and signing read each entry's text again: CPU work, done here beside the other
     // sources' rather than by the run's one writer.
@@ -263,6 +278,111 @@ async fn read_folder(
         Ok(Understood { decoded_as: "UTF-8".into(), raw, normalized })
     })
     .await?
+}
+
+/// Reads a sitemap source: its sitemap, or its index and the newest child sitemaps (each fetched once
+/// per run, up to `max_sitemaps`), keeps the newest `max_urls` pages `url_include`/`url_exclude`
+/// select, and normalizes them like a feed. A child the `previous` index listed with the same
+/// `lastmod` is not fetched again: its pages were read then, and stay in the store.
+#[allow(clippy::too_many_arguments)]
+async fn read_sitemap(
+    fetcher: &Fetcher,
+    source: &Source,
+    rules: &SitemapRules,
+    body: Body,
+    previous: Option<Vec<u8>>,
+    url: Url,
+    listings: Option<Arc<Listings>>,
+    now: DateTime<Utc>,
+) -> Result<Understood, String> {
+    let limit = fetcher.settings().max_body_bytes;
+    let first = parse_sitemap(body, limit, rules.clone()).await?.map_err(|e| format!("{url}: {e}"))?;
+    let mut warnings: Vec<String> = first.warnings;
+    let mut pages = first.urls;
+    let mut skipped = first.skipped;
+    let mut pending = first.children;
+    let mut unchanged = 0;
+    if let Some(previous) = previous.filter(|_| first.is_index) {
+        let before =
+            blocking(move || sitemap::read(&previous, limit, |_| false).map(|s| s.children).unwrap_or_default())
+                .await?;
+        let count = pending.len();
+        pending.retain(|c| c.lastmod.is_none() || !before.contains(c));
+        unchanged = count - pending.len();
+        if unchanged > 0 {
+            tracing::info!(source = %source.name, "{unchanged} child sitemaps unchanged since the last run");
+        }
+    }
+    let mut fetched: HashSet<String> = HashSet::from([url.to_string()]);
+    let mut sitemaps = 0;
+    while sitemaps < rules.max_sitemaps {
+        // Newest first across every index read so far; undated children in document order after them.
+        pending
+            .sort_by_key(|c| std::cmp::Reverse(c.lastmod.as_deref().and_then(sitemap::sort_key).unwrap_or(i64::MIN)));
+        if pending.is_empty() {
+            break;
+        }
+        let child = pending.remove(0);
+        if !fetched.insert(child.loc.clone()) {
+            continue;
+        }
+        let Some(child_url) = url.join(&child.loc).ok().filter(|u| matches!(u.scheme(), "http" | "https")) else {
+            warnings.push(format!("child sitemap `{}`: not an http(s) URL; skipped", child.loc));
+            continue;
+        };
+        sitemaps += 1;
+        let body =
+            match fetcher.fetch_with(&Location::Http(child_url.clone()), &Validators::default(), &source.request).await
+            {
+                Ok(Fetched::Body(b)) => b,
+                Ok(Fetched::NotModified { .. }) => continue,
+                Err(e) => {
+                    warnings.push(format!("child sitemap: {}", error_chain(&e)));
+                    continue;
+                }
+            };
+        match parse_sitemap(body, limit, rules.clone()).await? {
+            Ok(s) => {
+                warnings.extend(s.warnings.into_iter().map(|w| format!("{child_url}: {w}")));
+                pages.extend(s.urls);
+                skipped += s.skipped;
+                pending.extend(s.children);
+            }
+            Err(e) => warnings.push(format!("child sitemap {child_url}: {e}")),
+        }
+    }
+    let left = pending.iter().filter(|c| !fetched.contains(&c.loc)).count();
+    if left > 0 {
+        tracing::info!(source = %source.name, "{left} child sitemaps left for later runs (max_sitemaps = {})", rules.max_sitemaps);
+    }
+    // Every child that changed may have been read already: nothing new is not a failure.
+    if pages.is_empty() && unchanged == 0 {
+        return Err(if skipped > 0 {
+            format!("{url}: `url_include` / `url_exclude` left none of its {skipped} pages")
+        } else {
+            format!("{url}: the sitemap lists no page")
+        });
+    }
+    let (max, follow) = (rules.max_urls, source.kind.fetches_articles());
+    let (name, tz, strip_tracking) = (source.name.clone(), source.timezone, source.strip_tracking);
+    let (raw, normalized) = blocking(move || {
+        let mut raw = sitemap::to_feed(sitemap::newest(pages, max), url.origin().ascii_serialization().into(), follow);
+        raw.warnings = warnings;
+        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking };
+        let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
+        (raw, normalized)
+    })
+    .await?;
+    Ok(Understood { decoded_as: "UTF-8 (sitemap)".into(), raw, normalized })
+}
+
+/// Parses one sitemap file on the blocking pool, keeping the pages `rules` select.
+async fn parse_sitemap(
+    body: Body,
+    limit: u64,
+    rules: SitemapRules,
+) -> Result<Result<sitemap::Sitemap, sitemap::SitemapError>, String> {
+    blocking(move || sitemap::read(&body.bytes, limit, |u| rules.selects(u))).await
 }
 
 /// Fetches the pages of entries the store does not know yet and takes their text (and, for html

@@ -94,7 +94,14 @@ pub(super) async fn read_source(
     // new config must not find what the old one made.
     let listings = stored.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles() && !reread);
     let known = stored.known.filter(|_| !reread);
-    let stored = pages::Stored { listings, known };
+    // A sitemap index's children whose `lastmod` has not moved since the index kept were read then.
+    let previous = match (&source.kind, kept.as_deref()) {
+        (crate::config::SourceKind::Sitemap { .. }, Some(l)) if !reread && state.body_hash.is_some() => {
+            l.raw_body(&source.name).ok().flatten().and_then(|raw| raw.bytes())
+        }
+        _ => None,
+    };
+    let stored = pages::Stored { listings, known, previous };
     if reread {
         let body = kept.as_deref().and_then(|l| match l.raw_body(&source.name) {
             Ok(raw) => raw,

@@ -30,6 +30,7 @@ mod publisher;
 mod round_trip;
 mod secrets;
 mod serve;
+mod sitemaps;
 mod sites;
 mod watch;
 mod websub;

@@ -55,10 +55,11 @@ mod tests {
             .map(|s| match s.kind {
                 SourceKind::Feed { .. } => "feed",
                 SourceKind::Html { .. } => "html",
+                SourceKind::Sitemap { .. } => "sitemap",
                 SourceKind::Folder(_) => "folder",
             })
             .collect();
-        assert_eq!(kinds, ["feed", "html", "folder"]);
+        assert_eq!(kinds, ["feed", "html", "sitemap", "folder"]);
         assert_eq!(config.categories.len(), 1);
     }
 

@@ -459,7 +459,7 @@ pub async fn preview(config: &Config, source: &crate::config::Source, now: DateT
         }
         Err(e) => return Err(fatal(e)),
     };
-    let stored = pages::Stored { known: None, listings: None };
+    let stored = pages::Stored { known: None, listings: None, previous: None };
     // No state is read: ids derive from the source's name, as they would on a first run.
     let read =
         pages::read(&fetcher, source, &source.name, &config.filters, body, &source.location, stored, now).await?;

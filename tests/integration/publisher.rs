@@ -150,13 +150,12 @@ fn init_writes_a_config_that_check_accepts_and_never_overwrites() {
     let init = p.feedmill(&["init"]);
     init.assert_code(0);
     let written = fs::read_to_string(p.path("feeds.toml")).unwrap();
-    for kind in ["kind = \"html\"", "kind = \"folder\"", "[categories.", "[output]"] {
+    for kind in ["kind = \"html\"", "kind = \"sitemap\"", "kind = \"folder\"", "[categories.", "[output]"] {
         assert!(written.contains(kind), "starter lacks {kind}");
     }
-    assert!(!written.contains("sitemap"), "no example of a kind that does not exist");
     let check = p.feedmill(&["check"]);
     check.assert_code(0);
-    assert!(check.stdout.contains("ok — 3 sources, 1 category"), "{}", check.stdout);
+    assert!(check.stdout.contains("ok — 4 sources, 1 category"), "{}", check.stdout);
 
     fs::write(p.path("feeds.toml"), "# my own config\n").unwrap();
     let again = p.feedmill(&["init"]);

@@ -197,7 +197,8 @@ async fn read_and_record(
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let (schedule, filters) = (config.schedule, shared.filters.clone());
             reading.spawn(async move {
-                let stored = pages::Stored { known: known.as_deref(), listings, previous: None };
+                // The key and the previous body are the state's: `read_source` fills them in.
+                let stored = pages::Stored { key: "", known: known.as_deref(), listings, previous: None };
                 (i, source::read_source(&fetcher, &source, &filters, state, stored, schedule, &opts).await)
             });
         }
@@ -459,10 +460,9 @@ pub async fn preview(config: &Config, source: &crate::config::Source, now: DateT
         }
         Err(e) => return Err(fatal(e)),
     };
-    let stored = pages::Stored { known: None, listings: None, previous: None };
     // No state is read: ids derive from the source's name, as they would on a first run.
-    let read =
-        pages::read(&fetcher, source, &source.name, &config.filters, body, &source.location, stored, now).await?;
+    let stored = pages::Stored { key: &source.name, known: None, listings: None, previous: None };
+    let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now).await?;
     Ok(Preview {
         understood: read.understood,
         discovered: read.discovered,

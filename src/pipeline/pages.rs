@@ -58,6 +58,9 @@ pub(super) struct Read {
 
 /// What the store knew of a source when the run began.
 pub(super) struct Stored<'a> {
+    /// The source's stable key, assigned at first sight: the ids derived for its entries start with it,
+    /// so they stay when the source is renamed.
+    pub(super) key: &'a str,
     /// For a source that fetches article pages: the canonical URLs of its stored entries.
     pub(super) known: Option<&'a HashSet<String>>,
     /// The entries feeds listed at the last commit, to reuse those a changed feed still lists unchanged.
@@ -72,11 +75,10 @@ pub(super) struct Stored<'a> {
 pub(super) async fn read(
     fetcher: &Fetcher,
     source: &Source,
-    key: &str,
     global: &Filters,
     body: Body,
     location: &Location,
-    Stored { known, listings, previous }: Stored<'_>,
+    Stored { key, known, listings, previous }: Stored<'_>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {

@@ -101,7 +101,7 @@ pub(super) async fn read_source(
         }
         _ => None,
     };
-    let stored = pages::Stored { listings, known, previous };
+    let stored = pages::Stored { key: &key, listings, known, previous };
     if reread {
         let body = kept.as_deref().and_then(|l| match l.raw_body(&source.name) {
             Ok(raw) => raw,
@@ -113,7 +113,7 @@ pub(super) async fn read_source(
         if let Some(body) = body.and_then(|raw| kept_body(&raw, &state.validators)) {
             tracing::info!(source = %source.name, "config changed: reading the body kept again");
             let mut filtered = None;
-            let entries = match pages::read(fetcher, source, &key, filters, body, &location, stored, now).await {
+            let entries = match pages::read(fetcher, source, filters, body, &location, stored, now).await {
                 Ok(read) => {
                     // No request was made: the schedule and the HTTP state stay as they were.
                     let entries = take_read(read, source, &mut report, &mut state, &mut filtered);
@@ -199,7 +199,7 @@ pub(super) async fn read_source(
             } else {
                 let meta = body.meta.clone();
                 let raw = keep_body(&body).await;
-                match pages::read(fetcher, source, &key, filters, body, &location, stored, now).await {
+                match pages::read(fetcher, source, filters, body, &location, stored, now).await {
                     Ok(read) => {
                         let hints = read.understood.raw.hints.clone();
                         entries =

@@ -332,6 +332,9 @@ fn enclosures(list: &[Enclosure]) -> String {
     format!("[{}]", each.join(", "))
 }
 
+/// A way to tell which output entry shows an input entry.
+type Key = dyn Fn(&Entry) -> Option<String>;
+
 /// For each input entry, the output entry showing it: same link, else same title, else same body, else
 /// same id, else the same first enclosure (by file name: a podcast episode may carry nothing else, and
 /// its relative URL is resolved differently by each reader's view of the base), else the same picture.
@@ -342,7 +345,7 @@ fn match_entries(input: &[Entry], output: &[Entry]) -> Vec<Option<usize>> {
         let url = &e.enclosures.first()?.url;
         url.rsplit('/').next().map(str::to_owned)
     };
-    let keys: [&dyn Fn(&Entry) -> Option<String>; 6] =
+    let keys: [&Key; 6] =
         [&|e| e.link.clone(), &|e| e.title.clone(), &|e| e.body.clone(), &|e| e.id.clone(), &enclosure_file, &|e| {
             e.image.clone()
         }];

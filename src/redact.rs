@@ -6,7 +6,7 @@
 //! they failed on), logs, `index.html` and `sources.opml`. Everything that leaves the process goes
 //! through here first:
 //!
-//! - [`url`] writes one URL with its userinfo as `***` (`http://***@host/…`) and the values of query
+//! - [`url()`] writes one URL with its userinfo as `***` (`http://***@host/…`) and the values of query
 //!   parameters that look secret (`token`, `key`, `apikey`, `api_key`, `access_token`, `secret`,
 //!   `password`, `auth`, `sig`, `signature`, and the names any source lists in `secret_params`) as `***`;
 //! - [`text`] does the same to every URL inside free text (an error chain, a log line), and also replaces
@@ -152,7 +152,7 @@ fn mask_query(query: &str) -> (String, bool) {
     (parts.join("&"), masked)
 }
 
-/// Free text (an error chain, a log line, a page's text): every `scheme://…` in it through [`url`], and
+/// Free text (an error chain, a log line, a page's text): every `scheme://…` in it through [`url()`], and
 /// every registered secret value replaced by `***`.
 pub fn text(input: &str) -> String {
     // Values first: a URL's end is a guess, and a secret cut in two by it would leak its second half.

@@ -1,6 +1,6 @@
 //! Merging across sources: the copies of one story, told by several sources, become one story.
 //!
-//! The merge works on [`Copy`]s — what it needs to know about an entry, without its text — so the store
+//! The merge works on [`struct@Copy`]s — what it needs to know about an entry, without its text — so the store
 //! can keep its result and a run only merges the entries it just met into the stories already kept
 //! ([`Merger::seed`] them, then [`Merger::add`] the new copies). Copies are added in the order they were
 //! first seen, then in their sources' order (for the kept stories, the order the sources were first

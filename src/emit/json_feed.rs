@@ -20,7 +20,7 @@
 //! | `_feedmill` | `{"source": source, "via": [{source, url}]}`: an extension object, as the spec allows for keys starting with `_`; a via `url` is that copy's *article* URL |
 //!
 //! The characters XML 1.0 forbids (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF) are dropped
-//! here too, by the formatter that writes every string ([`Clean`]). JSON could carry them escaped
+//! here too, by the formatter that writes every string (`Clean`). JSON could carry them escaped
 //! (`\u0001`), but they are junk in any text, a reader that turns the feed into HTML or XML chokes on
 //! them, and the three output formats should say the same thing.
 

@@ -23,7 +23,7 @@
 //!
 //! `websub` sends the publish pings that tell a WebSub hub which feeds changed, under the same rules.
 //!
-//! With `[fetch] allow_private_networks = false`, [`guard`] refuses every target on this machine or a
+//! With `[fetch] allow_private_networks = false`, `guard` refuses every target on this machine or a
 //! private network, on the first request and on every redirect hop, before connecting.
 //!
 //! Concurrency *across* sources is the pipeline's (one `buffer_unordered`); this module only limits

@@ -1107,7 +1107,7 @@ enum FormatItem {
     Literal(char),
 }
 
-/// A checked `date_format` pattern (`"%d %B, %Y сағат %H:%M"`). Directives: see [`KNOWN_DIRECTIVES`];
+/// A checked `date_format` pattern (`"%d %B, %Y сағат %H:%M"`). Directives: see `KNOWN_DIRECTIVES`;
 /// glibc's padding flags (`%-d`, `%_d`, `%0d`) are accepted and mean nothing, since numbers are read
 /// with or without padding. Whitespace in the pattern matches any whitespace, or none.
 #[derive(Debug, Clone, PartialEq)]

@@ -345,7 +345,7 @@ fn simple_lowercase(c: char) -> Option<char> {
     }
 }
 
-/// `text.to_lowercase()`, by [`simple_lowercase`] when every character has one (Kazakh, Russian and
+/// `text.to_lowercase()`, by `simple_lowercase` when every character has one (Kazakh, Russian and
 /// English text); otherwise by the Unicode tables, whose rules for some scripts (Greek final sigma)
 /// depend on the neighbours.
 pub fn lowercase(text: &str) -> String {

@@ -58,7 +58,7 @@ pub struct Candidate {
     pub guid: Option<String>,
     /// `entry.id` is empty until `dedup::identify` assigns it.
     pub entry: Entry,
-    /// What the entry was normalized from ([`digest`]); `None` when something other than
+    /// What the entry was normalized from (`digest`); `None` when something other than
     /// normalization shaped it (an article page's text).
     pub digest: Option<RawDigest>,
     /// Taken from the store by its digest instead of normalized: what the store derived from it

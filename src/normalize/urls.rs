@@ -80,7 +80,7 @@ fn is_tracking_param(name: &str) -> bool {
         )
 }
 
-/// `url` without its tracking parameters ([`is_tracking_param`]): the rest of the query as written and
+/// `url` without its tracking parameters (`is_tracking_param`): the rest of the query as written and
 /// in its order, the fragment kept, nothing else touched. The link an entry is published with.
 pub fn without_tracking(mut url: Url) -> Url {
     let Some(query) = url.query() else {

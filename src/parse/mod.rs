@@ -18,7 +18,7 @@
 //! 20 MiB by default, and normalize caps each field's length): at most [`MAX_ENTRIES`] entries are
 //! kept per document, and later ones are skipped without being built, with one warning that counts
 //! them; at most [`MAX_VALUES_PER_ENTRY`] authors, categories and enclosures are kept per entry (merging
-//! them is quadratic); elements nested deeper than [`xml::MAX_DEPTH`] are skipped. Entities declared
+//! them is quadratic); elements nested deeper than `xml::MAX_DEPTH` are skipped. Entities declared
 //! in a DTD are never expanded (see `xml.rs`), so a billion-laughs document costs its own size and no
 //! more. JSON nesting is bounded by serde_json's own recursion limit (128).
 

@@ -4,7 +4,7 @@
 //! `Cache-Control: public, max-age=N`, where N is the refresh interval: a reader polling more often than
 //! feedmill refreshes is answered from its own cache, and a conditional request for an unchanged file
 //! gets a 304 without the file being read. Bodies are compressed with gzip or brotli when the client
-//! asks for it (`Vary: Accept-Encoding`). [`files`] decides which file a path names and refuses any path
+//! asks for it (`Vary: Accept-Encoding`). `files` decides which file a path names and refuses any path
 //! that would lead out of the folder.
 //!
 //! The server only reads: the folder, and the state database for `/metrics` (opened read-only at each

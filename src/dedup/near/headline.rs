@@ -11,7 +11,7 @@
 //! ноября", "Ауа райы", "Дайджест №45", "Morning briefing", weekly results of a league), and those must
 //! stay apart. So a title has a key only when it is specific:
 //! - it holds no rubric word (weather, exchange rates, digests, news of the day, results, schedules…:
-//!   [`RUBRIC_STEMS`], matched as word prefixes so Russian and Kazakh endings are covered);
+//!   `RUBRIC_STEMS`, matched as word prefixes so Russian and Kazakh endings are covered);
 //! - after dropping numbers, dates (month and day names), short words and function words, at least
 //!   [`MIN_CONTENT_WORDS`] words are left: "Погода на завтра" and "Итоги недели" have none, and a
 //!   short headline ("В Алматы выпал снег") recurs too easily;

@@ -10,7 +10,7 @@
 //! kept only when http(s). `tests/fixtures/xss/vectors.txt` holds the hostile inputs every change here
 //! must survive (`tests/integration/xss.rs`).
 //!
-//! Most fragments never reach ammonia: [`simple`] sanitizes well-nested fragments of common elements
+//! Most fragments never reach ammonia: `simple` sanitizes well-nested fragments of common elements
 //! in one pass over the text, with ammonia's allowlist and filter and byte for byte its output, and
 //! hands everything else to ammonia. Building, walking and serializing ammonia's tree was most of
 //! normalizing's time.
@@ -79,7 +79,7 @@ fn nests_too_deep(html: &str) -> bool {
 }
 
 /// Sanitizes an HTML fragment. Returns `None` when nothing visible is left (an empty string, or a
-/// fragment that only held a script). A fragment that [nests too deep](nests_too_deep) becomes its
+/// fragment that only held a script). A fragment that nests too deep (`nests_too_deep`) becomes its
 /// text in one paragraph.
 pub fn sanitize(html: &str, base: Option<&Url>) -> Option<String> {
     sanitize_flagged(html, base).0

@@ -1,5 +1,5 @@
-//! Command-line definitions (clap derive). Only the shape of the interface lives here; `main.rs` maps each
-//! command to the library.
+//! Command-line definitions (clap derive). Only the shape of the interface lives here; each command's
+//! `src/cmd/<name>.rs` maps it to the library.
 
 use std::path::PathBuf;
 
@@ -38,135 +38,159 @@ pub struct Verbosity {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch every source once and write the outputs (cron-friendly).
-    Run {
-        #[command(flatten)]
-        config: ConfigArg,
-        /// Write outputs here instead of `[output] dir`.
-        #[arg(short, long, value_name = "DIR")]
-        output: Option<PathBuf>,
-        /// Fetch every source now, even those not due yet (their schedule, backoff, skipHours/skipDays).
-        #[arg(long)]
-        force: bool,
-        /// Read these sources again (all of them without a name) as if their config had changed: from
-        /// the last body kept, else fetched whole.
-        #[arg(long, value_name = "NAME", num_args = 0..)]
-        reparse: Option<Vec<String>>,
-        /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
-        #[arg(long)]
-        wait: bool,
-        /// Also print the per-source report on stdout, for scripts (the table still goes to stderr).
-        #[arg(long, value_name = "FORMAT", value_enum)]
-        summary: Option<SummaryFormat>,
-    },
+    Run(RunArgs),
     /// Keep running: fetch each source when it is due and rewrite what changed; stop with Ctrl-C or SIGTERM.
-    Watch {
-        #[command(flatten)]
-        config: ConfigArg,
-        /// Write outputs here instead of `[output] dir`.
-        #[arg(short, long, value_name = "DIR")]
-        output: Option<PathBuf>,
-        /// How often to fetch sources that give no schedule of their own.
-        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
-        every: std::time::Duration,
-        /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
-        #[arg(long)]
-        wait: bool,
-    },
+    Watch(WatchArgs),
     /// Serve the output folder over HTTP, with /metrics and /healthz; with --watch, refresh it too.
-    Serve {
-        #[command(flatten)]
-        config: ConfigArg,
-        /// Serve this folder instead of `[output] dir` (and write there with --watch).
-        #[arg(short, long, value_name = "DIR")]
-        output: Option<PathBuf>,
-        /// Address and port to listen on; port 0 picks a free one (the address is printed at startup).
-        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// Also run the refresh loop of `feedmill watch` in this process.
-        #[arg(long)]
-        watch: bool,
-        /// With --watch: how often to fetch sources that give no schedule of their own. Also the files'
-        /// Cache-Control max-age (300 s without --watch).
-        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration, requires = "watch")]
-        every: std::time::Duration,
-        /// With --watch: when another `run` or `watch` is working on the same state, wait for it.
-        #[arg(long, requires = "watch")]
-        wait: bool,
-    },
+    Serve(ServeArgs),
     /// List the feeds a web page advertises; when it advertises none, print a kind = "html" config to start from.
-    Discover {
-        /// The page's http(s) URL (or a local file).
-        #[arg(value_name = "URL")]
-        url: String,
-    },
+    Discover(DiscoverArgs),
     /// Say which copies of a story feedmill merged, and by which layer (id, link, fingerprint, near-duplicate score).
-    Explain {
-        #[command(flatten)]
-        config: ConfigArg,
-        /// An entry's id or link, as written in the outputs or in a source's feed (its guid, its link with
-        /// or without tracking parameters).
-        #[arg(value_name = "ENTRY-ID|URL")]
-        entry: String,
-        /// Print the explanation as JSON (stable field names, see the README).
-        #[arg(long)]
-        json: bool,
-    },
+    Explain(ExplainArgs),
     /// Show each source's state: last success, last error, failures in a row, next due, entries kept.
-    Status {
-        #[command(flatten)]
-        config: ConfigArg,
-        /// Print the rows as JSON (stable field names, see the README).
-        #[arg(long)]
-        json: bool,
-    },
+    Status(StatusArgs),
     /// Write a commented starter feeds.toml (a feed, a site without a feed, a folder of articles); never overwrites.
-    Init {
-        #[command(flatten)]
-        config: ConfigArg,
-    },
+    Init(ConfigArg),
     /// Validate the config and print every problem; exit 2 if there are errors.
-    Check {
-        #[command(flatten)]
-        config: ConfigArg,
-    },
+    Check(ConfigArg),
     /// Add the feeds of an OPML subscription list (another reader's export) to the config as sources,
     /// folders as categories, keeping the file's comments and layout.
-    ImportOpml {
-        /// The OPML file.
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
-        #[command(flatten)]
-        config: ConfigArg,
-        /// Print the config as it would be on stdout; write nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    ImportOpml(ImportOpmlArgs),
     /// Print a shell completion script: `feedmill completions bash > /etc/bash_completion.d/feedmill`.
-    Completions {
-        /// The shell to complete in.
-        #[arg(value_name = "SHELL")]
-        shell: clap_complete::Shell,
-    },
+    Completions(CompletionsArgs),
     /// Show how feedmill understands one feed (a debugging aid): format, encoding, entries, warnings.
     /// With --source, what a configured source (feed or html) yields, selectors and filters applied;
     /// the state is neither read nor written.
-    Parse {
-        /// A file path or an http(s):// / file:// URL.
-        #[arg(value_name = "FILE|URL", required_unless_present = "source", conflicts_with = "source")]
-        input: Option<String>,
-        /// A source of the config (-c) to read as a run would, by name.
-        #[arg(long, value_name = "NAME")]
-        source: Option<String>,
-        /// The config file --source is read from.
-        #[arg(short, long, value_name = "FILE", default_value = "feeds.toml", requires = "source")]
-        config: PathBuf,
-        /// Print the normalized entries as JSON instead of a readable listing.
-        #[arg(long)]
-        json: bool,
-        /// Time zone for dates that carry none (IANA name).
-        #[arg(long, value_name = "ZONE", default_value = "UTC")]
-        timezone: chrono_tz::Tz,
-    },
+    Parse(ParseArgs),
+}
+
+// The arguments of each command. No doc comments on these structs: a command's help is its variant's doc
+// comment above, and clap would take a struct's instead.
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Write outputs here instead of `[output] dir`.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Fetch every source now, even those not due yet (their schedule, backoff, skipHours/skipDays).
+    #[arg(long)]
+    pub force: bool,
+    /// Read these sources again (all of them without a name) as if their config had changed: from
+    /// the last body kept, else fetched whole.
+    #[arg(long, value_name = "NAME", num_args = 0..)]
+    pub reparse: Option<Vec<String>>,
+    /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
+    #[arg(long)]
+    pub wait: bool,
+    /// Also print the per-source report on stdout, for scripts (the table still goes to stderr).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub summary: Option<SummaryFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Write outputs here instead of `[output] dir`.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// How often to fetch sources that give no schedule of their own.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub every: std::time::Duration,
+    /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Serve this folder instead of `[output] dir` (and write there with --watch).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Address and port to listen on; port 0 picks a free one (the address is printed at startup).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Also run the refresh loop of `feedmill watch` in this process.
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: how often to fetch sources that give no schedule of their own. Also the files'
+    /// Cache-Control max-age (300 s without --watch).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration, requires = "watch")]
+    pub every: std::time::Duration,
+    /// With --watch: when another `run` or `watch` is working on the same state, wait for it.
+    #[arg(long, requires = "watch")]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The page's http(s) URL (or a local file).
+    #[arg(value_name = "URL")]
+    pub url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// An entry's id or link, as written in the outputs or in a source's feed (its guid, its link with
+    /// or without tracking parameters).
+    #[arg(value_name = "ENTRY-ID|URL")]
+    pub entry: String,
+    /// Print the explanation as JSON (stable field names, see the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Print the rows as JSON (stable field names, see the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportOpmlArgs {
+    /// The OPML file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Print the config as it would be on stdout; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// A file path or an http(s):// / file:// URL.
+    #[arg(value_name = "FILE|URL", required_unless_present = "source", conflicts_with = "source")]
+    pub input: Option<String>,
+    /// A source of the config (-c) to read as a run would, by name.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// The config file --source is read from.
+    #[arg(short, long, value_name = "FILE", default_value = "feeds.toml", requires = "source")]
+    pub config: PathBuf,
+    /// Print the normalized entries as JSON instead of a readable listing.
+    #[arg(long)]
+    pub json: bool,
+    /// Time zone for dates that carry none (IANA name).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub timezone: chrono_tz::Tz,
 }
 
 /// `run --summary` formats.

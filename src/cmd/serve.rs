@@ -1,0 +1,66 @@
+//! `feedmill serve`: the output folder over HTTP until SIGINT or SIGTERM; with `--watch`, the refresh
+//! loop of `watch` beside it. A signal stops accepting connections, lets the requests in flight and the
+//! refresh in progress finish, then exits. Serving alone only reads, so it takes the run lock only
+//! with `--watch`.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use feedmill::pipeline;
+use feedmill::report::{EXIT_FATAL, EXIT_OK};
+use feedmill::serve;
+
+use super::signal::{stop_on_signal, stopped};
+use super::watch::print_refresh;
+use crate::cli::ServeArgs;
+
+pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
+    let ServeArgs { config, output, listen, watch, every, wait } = args;
+    let Some(config) = super::load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
+    // Serving only reads; refreshing writes the state like `watch`.
+    let _lock = if watch { Some(super::lock_state(&config, wait, quiet)?) } else { None };
+    let every = watch.then_some(every);
+    let store = every.map(|_| super::open_store(&config)).transpose()?;
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let server = serve::Server::new(serve::Settings {
+            root: output.clone().unwrap_or_else(|| config.output.dir.clone()),
+            state_path: config.state_path.clone(),
+            sources: config.sources.iter().map(|s| s.name.clone()).collect(),
+            max_age: every.unwrap_or(serve::DEFAULT_MAX_AGE),
+            refresh_every: every,
+        });
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        if !quiet {
+            eprintln!("listening on http://{}", listener.local_addr().context("no local address")?);
+        }
+        let stop = stop_on_signal();
+        let serving = tokio::spawn(serve::serve(listener, Arc::clone(&server), stopped(stop.clone())));
+        if let (Some(every), Some(mut store)) = (every, store) {
+            let refreshed = pipeline::refresh_loop(
+                &config,
+                &mut store,
+                output,
+                every,
+                super::clock,
+                stopped(stop),
+                |now, report| {
+                    print_refresh(now, report, quiet);
+                    server.observe(now, report);
+                },
+            )
+            .await;
+            if refreshed.is_err() {
+                serving.abort();
+            }
+            refreshed?;
+        }
+        serving.await.context("the server stopped unexpectedly")?.context("the server failed")?;
+        if !quiet {
+            eprintln!("stopped");
+        }
+        Ok(EXIT_OK)
+    })
+}

@@ -3,10 +3,11 @@
 //! parses the command line, sets up logging and hands the command to its `execute`.
 //!
 //! It lives in the binary crate, not the library, because everything here is about the command line:
-//! stdout and stderr, a progress bar, exit statuses, signals and the wall clock. The library takes the
-//! clock as an argument and prints nothing, so its tests and `serve` call it directly; nothing here would
-//! be shared by another front end. The helpers below are the ones several commands need: reading the
-//! config, locking and opening the state, the clock, fetching one document.
+//! stdout and stderr, a progress bar, exit statuses, signals and the wall clock. The library prints
+//! nothing (it logs, and returns reports) and takes the clock as an argument, so tests drive it without a
+//! terminal; keeping the terminal's concerns here keeps them out of it. The helpers below are the ones
+//! several commands share: reading the config, locking and opening the state, the clock, fetching one
+//! document.
 
 /// `println!` that stops the command quietly when stdout is closed (`feedmill parse x | head`)
 /// instead of panicking.

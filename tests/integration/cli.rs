@@ -189,3 +189,25 @@ fn a_run_stopped_by_sigint_ends_by_the_signal_and_writes_nothing() {
     assert_eq!((out.status.code(), out.status.signal()), (None, Some(2)), "ended by SIGINT: 128 + 2 = 130 in a shell");
     assert!(!p.path("output").exists(), "nothing published");
 }
+
+/// `feedmill parse x | head`: a reader that goes away stops the listing quietly, without a panic.
+#[test]
+fn parse_stops_quietly_when_stdout_is_closed() {
+    use std::process::{Command, Stdio};
+
+    let p = Project::new("");
+    p.write("abai.xml", fixture("feeds/rss20-kk.xml"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .args(["parse", "abai.xml"])
+        .current_dir(p.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the child has read its input, so its first line already meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

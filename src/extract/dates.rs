@@ -29,7 +29,7 @@ use serde::Serialize;
 use super::meta::PageMeta;
 use super::selectors::{name_tokens, static_selector, text_of, text_within};
 use super::PageContext;
-use crate::normalize::dates::{parse_date, parse_date_with_format, DateContext};
+use crate::normalize::dates::{parse_date, parse_date_with_format, DateContext, DateLocale};
 
 /// Where an article's date was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,7 +66,7 @@ pub(crate) fn read_date(raw: &str, cx: &PageContext<'_>) -> Option<DateTime<Utc>
 }
 
 pub(crate) fn date_context(cx: &PageContext<'_>) -> DateContext {
-    DateContext { tz: cx.tz, now: cx.now }
+    DateContext { tz: cx.tz, now: cx.now, locale: cx.locale.and_then(|l| DateLocale::from_tag(l.code())) }
 }
 
 /// Steps 2–5 of the module's precedence.

@@ -5,7 +5,7 @@
 //! Shape. Nearly every feed date is RFC 3339 or RFC 822, so two byte-level fast paths that allocate
 //! nothing go first. Everything else takes one lenient path: the string is cut into numbers, words and
 //! punctuation; each word is classified once against data tables (months, weekdays, zones, relative
-//! words; English, Russian, Kazakh); then a table of layouts is tried at every token position, so junk
+//! words; English, Russian, Kazakh, plus the context's locale); then a table of layouts is tried at every token position, so junk
 //! around the date ("Опубликовано: …", "Posted on …") is stepped over. Layouts need a day, a month and a
 //! year (or a month name for year-less dates), so stray numbers such as view counters never become
 //! dates. A new language or format is new table rows, not new code.
@@ -18,8 +18,11 @@
 //!   to a name wins: `GMT+6`, `UTC+5`, `MST -0700`.
 //! - Numeric dates are day first: `11.07.2019`, `11-07-2019` and `11/07/2019` are 11 July, because the
 //!   sources we serve (Kazakhstan, Russia, most of the world) write them so. Slashes fall back to
-//!   month first only when day first is impossible (`07/31/2019`). A four-digit first number is a
-//!   year (`2019/07/11`).
+//!   month first only when day first is impossible (`07/31/2019`), and read month first when the
+//!   locale's short date is (`en`: `11/07/2019` is 7 November). A four-digit first number is a
+//!   year (`2019/07/11`); CJK dates read `2024年11月22日`, `2024년 11월 22일`.
+//! - Arabic-Indic, Persian and full-width digits read as ASCII ones; a Thai-locale year past 2400 is
+//!   a Buddhist year (2567 is 2024).
 //! - Two-digit years land in the 100 years ending 20 years after `cx.now`.
 //! - Years outside 1900–2199 are rejected: they are sentinels (`0001-01-01`) or counters, not dates.
 //! - A day and month without a year ("11 июля, 12:20") take the year of `cx.now` in `cx.tz`, or the
@@ -30,10 +33,24 @@
 //!   date silently stripped of its time.
 //! - A bare number is a date only as a Unix timestamp: 10 digits (seconds) or 13 (milliseconds).
 //!
+//! Locales. [`DateContext::locale`] adds one language's words from CLDR 48 (`locale_data.rs`, made by
+//! `tools/gen_locale_data.py`): month names (format and stand-alone, wide and abbreviated, so genitive
+//! forms too), weekdays, AM/PM markers, "today/yesterday", and past relative times ("vor {0} Stunden",
+//! "{0}小时前"), for 383 language and language-script locales. The built-in English, Russian and
+//! Kazakh tables above stay in force under any locale: they are the hand-checked override for what
+//! Kazakh and Russian sites print beyond CLDR (Russian-keyboard Kazakh, "сағат" connectors).
+//! Why generated tables: ICU4X (`icu_datetime` 2.4 compiled data) formats but does not parse, keeps
+//! relative time in the unstable `icu_experimental`, and adds a dozen crates to the build;
+//! `pure-rust-locales` (glibc) has no relative-time words and no stand-alone/genitive split for most
+//! languages. The generated file is ~340 KB of source, ~130 KB of strings (about 0.5 MB of static data
+//! with the slice headers), no new crate, and no start-up cost: it is static data, searched only for
+//! the one locale a source uses, only on the lenient path.
+//!
 //! A source whose dates this reads wrongly can name its layout: [`parse_date_with_format`] takes a
 //! strftime-like [`DateFormat`] whose `%B`/`%b` read the same month tables, optionally narrowed to one
 //! [`Locale`], so `"%d %B, %Y сағат %H:%M"` reads `11 Шілде, 2019 сағат 12:20`.
 
+use std::borrow::Cow;
 use std::iter::Peekable;
 use std::ops::RangeInclusive;
 use std::str::CharIndices;
@@ -51,6 +68,10 @@ pub struct DateContext {
     pub tz: Tz,
     /// Fetch time: the anchor for relative dates and for years that are abbreviated or left out.
     pub now: DateTime<Utc>,
+    /// Language the dates are written in (the source's `locale`, else the feed's or page's declared
+    /// language): adds its month, weekday, day-period and relative-time words to the built-in
+    /// English/Russian/Kazakh ones, and sets the order of ambiguous numeric dates.
+    pub locale: Option<DateLocale>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -159,8 +180,15 @@ const ZONES: &[(&str, i32)] = &[
 /// Words that mark the number before them as a year: "2019 г.", "2019 года", "2019 ж.", "2019 жылғы".
 const YEAR_MARKS: &[&str] = &["г", "гг", "год", "года", "ж", "жыл", "жылы", "жылғы"];
 
-/// Words that may sit between a date and its time: "в 12:20", "at 3 PM", "сағат 12:20", ISO's `T`.
-const CONNECTORS: &[&str] = &["at", "t", "в", "во", "сағат"];
+/// Words that may sit between a date and its time: "в 12:20", "at 3 PM", "сағат 12:20", ISO's `T`,
+/// "um 10:00", "à 10h", "a las 10:00", "alle 10:00", "saat 10:00". CLDR's JSON has no such words (its
+/// `atTime` patterns are not published there), so they are listed by hand; any other word between a
+/// date and a time stops the time from being read.
+#[rustfmt::skip]
+const CONNECTORS: &[&str] = &[
+    "at", "t", "в", "во", "сағат", "um", "à", "a", "las", "la", "às", "alle", "om", "kl", "klo",
+    "godz", "saat", "o", "о", "за", "саат", "soat", "соат", "ساعت",
+];
 
 /// Punctuation that may sit between a date and its time: "11.07.2019 - 12:20", "… | 12:20".
 const FILLER_PUNCT: &[char] = &['-', '–', '—', '|', '@', '/', '·', '•', '(', '['];
@@ -222,6 +250,17 @@ const FULL_DATES: &[Layout] = &[
     Layout::new(&[Part::MonthName, Part::Day, Part::Clock, Part::Year]),
     Layout::new(&[Part::Year4, Part::OptYearMark, Part::Day, Part::MonthName]),
     Layout::new(&[Part::Year4, Part::OptYearMark, Part::MonthName, Part::Day]),
+    // Kyrgyz: "22-ноябрь 2024-ж.", "2024-ж., 22-ноябрь".
+    Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthName, Part::Year]),
+    Layout::new(&[Part::Year4, Part::Sep('-'), Part::OptYearMark, Part::Day, Part::Sep('-'), Part::MonthName]),
+    Layout::new(&[
+        Part::Year4,
+        Part::Mark(&["年", "년"]),
+        Part::MonthNum,
+        Part::Mark(&["月", "월"]),
+        Part::Day,
+        Part::OptMark(&["日", "일"]),
+    ]),
 ];
 
 /// Layouts without a year, tried only when no full date is found anywhere. A number right after
@@ -522,7 +561,22 @@ struct WordInfo {
     ago: bool,
 }
 
-fn classify(w: &str) -> WordInfo {
+fn classify(w: &str, locale: Option<DateLocale>) -> WordInfo {
+    let mut info = builtin_words(w);
+    if let Some(DateLocale(data)) = locale {
+        // The locale's own reading of a month name wins: "mar" is March in English, Tuesday in Spanish.
+        if let Some(month) = lookup_lower(w, data.months) {
+            info.month = Some(month);
+        }
+        info.filler |= data.weekdays.iter().any(|key| eq_lower(w, key));
+        info.pm = info.pm.or_else(|| lookup_lower(w, data.periods));
+        info.days_back = info.days_back.or_else(|| lookup_lower(w, data.days));
+    }
+    info
+}
+
+/// The built-in tables' reading of a word: English, Russian and Kazakh, with Kazakh spelling folds.
+fn builtin_words(w: &str) -> WordInfo {
     // Lowercasing never shortens a word, so anything longer than every key is nobody's key.
     if w.chars().nth(LONGEST_KEY).is_some() {
         return WordInfo::default();
@@ -612,7 +666,7 @@ struct Token<'a> {
 
 /// Cuts the string into digit runs, letter runs and single punctuation marks; spaces and commas only
 /// separate. Works on `char_indices`, so every slice falls on a char boundary.
-fn tokenize(s: &str) -> Vec<Token<'_>> {
+fn tokenize(s: &str, locale: Option<DateLocale>) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     // Separator characters since the last token, and whether they are a single comma.
     let (mut gap, mut comma) = (0, false);
@@ -630,7 +684,7 @@ fn tokenize(s: &str) -> Vec<Token<'_>> {
         } else if c.is_alphabetic() {
             let end = take_while(&mut chars, s.len(), char::is_alphabetic);
             let word = &s[start..end];
-            Tok::Word(word, classify(word))
+            Tok::Word(word, classify(word, locale))
         } else {
             Tok::Punct(c)
         };
@@ -831,6 +885,9 @@ enum Part {
     Clock,
     /// Lookahead: no plain number follows (a time may).
     NoNumberNext,
+    /// One of these words, as CJK dates write after each number: `2024年11月22日`, `2024년 11월 22일`.
+    Mark(&'static [&'static str]),
+    OptMark(&'static [&'static str]),
 }
 
 struct Layout {
@@ -908,6 +965,13 @@ fn match_layout(t: &[Token], mut i: usize, layout: &Layout) -> Option<(Fields, u
                     return None;
                 }
             }
+            Part::Mark(marks) | Part::OptMark(marks) => {
+                let found = word(t, i).is_some_and(|(w, _)| marks.contains(&w));
+                if !found && matches!(part, Part::Mark(_)) {
+                    return None;
+                }
+                i += usize::from(found);
+            }
         }
     }
     Some((f, i))
@@ -916,11 +980,14 @@ fn match_layout(t: &[Token], mut i: usize, layout: &Layout) -> Option<(Fields, u
 fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDate> {
     let (mut day, day_len) = f.day?;
     let (mut month, month_len) = f.month?;
-    if layout.swap && month > 12 && day <= 12 {
+    // A month-first locale reads `11/07/2019` as November 7; day first stays the fallback when
+    // month first is impossible, and the only reading without a locale (see module docs).
+    let month_first = cx.locale.is_some_and(|DateLocale(l)| l.order == Order::Mdy);
+    if layout.swap && day <= 12 && (month_first || month > 12) {
         std::mem::swap(&mut day, &mut month);
     }
     match f.year {
-        Some((year, 4)) => ymd(i32::try_from(year).ok()?, month, day),
+        Some((year, 4)) => ymd(buddhist_to_gregorian(i32::try_from(year).ok()?, cx), month, day),
         Some((yy, _)) => {
             // "1.2.30" is more likely a version than a date; "01.02.30" is a date.
             let numeric = month_len > 0;
@@ -930,6 +997,14 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
             ymd(widen_year(yy, cx.now), month, day)
         }
         None => yearless(month, day, cx),
+    }
+}
+
+/// Thai sites count years from 543 BC (2567 is 2024); a Thai-locale year past 2400 is one of those.
+fn buddhist_to_gregorian(year: i32, cx: &DateContext) -> i32 {
+    match cx.locale {
+        Some(DateLocale(l)) if l.code == "th" && year > 2400 => year - 543,
+        _ => year,
     }
 }
 
@@ -976,7 +1051,7 @@ fn date_at(t: &[Token], i: usize, layouts: &[Layout], cx: &DateContext) -> Optio
 /// "вчера в 12:20", "today", or "[N] unit [N unit …] ago" at `i`.
 fn relative_at(t: &[Token], i: usize, cx: &DateContext) -> Option<DateTime<Utc>> {
     let Some(back) = word(t, i).and_then(|(_, w)| w.days_back) else {
-        return ago_at(t, i, cx.now);
+        return cx.locale.and_then(|l| locale_ago_at(t, i, l, cx.now)).or_else(|| ago_at(t, i, cx.now));
     };
     let today = cx.now.with_timezone(&cx.tz).date_naive();
     let date = today.checked_sub_days(Days::new(back))?;
@@ -1007,8 +1082,56 @@ fn ago_at(t: &[Token], mut i: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>
     None
 }
 
+/// A locale's "{prefix} N {suffix}" relative-time pattern at `i`: "vor 3 Stunden", "il y a 2 heures",
+/// "3 saat önce", "2小时前".
+fn locale_ago_at(t: &[Token], i: usize, DateLocale(data): DateLocale, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    data.ago.iter().find_map(|&(prefix, suffix, unit)| {
+        let at_num = words_at(t, i, prefix)?;
+        let n = match t.get(at_num)?.tok {
+            Tok::Num(n) if n.len() <= 9 => digits_value(n.as_bytes()),
+            _ => return None,
+        };
+        words_at(t, at_num + 1, suffix)?;
+        unit.back(now, n)
+    })
+}
+
+/// The words of `phrase` (cut like the tokenizer cuts text) as the tokens from `i`: the index after them.
+fn words_at(t: &[Token], mut i: usize, phrase: &str) -> Option<usize> {
+    for key in phrase.split(|c: char| !c.is_alphabetic()).filter(|k| !k.is_empty()) {
+        let (w, _) = word(t, i)?;
+        if !eq_lower(w, key) {
+            return None;
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
+/// Arabic-Indic, Persian and full-width digits (and the full-width colon) as ASCII, so one tokenizer
+/// reads "٢٠٢٤/١١/٢٢", "۱۴:۳۰" and "２０２４年"; borrowed when there is nothing to change.
+fn ascii_digits(s: &str) -> Cow<'_, str> {
+    let wide = |c: char| matches!(c, '\u{660}'..='\u{669}' | '\u{6F0}'..='\u{6F9}' | '\u{FF10}'..='\u{FF1A}');
+    if s.is_ascii() || !s.chars().any(wide) {
+        return Cow::Borrowed(s);
+    }
+    let shift = |c: char, zero: char| char::from(b'0' + (u32::from(c) - u32::from(zero)) as u8);
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\u{660}'..='\u{669}' => shift(c, '\u{660}'),
+                '\u{6F0}'..='\u{6F9}' => shift(c, '\u{6F0}'),
+                '\u{FF10}'..='\u{FF19}' => shift(c, '\u{FF10}'),
+                '\u{FF1A}' => ':',
+                _ => c,
+            })
+            .collect(),
+    )
+}
+
 fn lenient(s: &str, cx: &DateContext) -> Option<DateTime<Utc>> {
-    let t = tokenize(s);
+    let s = ascii_digits(s);
+    let t = tokenize(&s, cx.locale);
     if (0..t.len()).any(|i| clock_start(&t, i) && clock_at(&t, i).is_err()) {
         return None;
     }
@@ -1017,6 +1140,74 @@ fn lenient(s: &str, cx: &DateContext) -> Option<DateTime<Utc>> {
         .find_map(|layouts| (0..t.len()).find_map(|i| date_at(&t, i, layouts, cx)))
         .and_then(|stamp| stamp.resolve(cx.tz))
         .or_else(|| (0..t.len()).find_map(|i| relative_at(&t, i, cx)))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Locale data: CLDR's date words for every language, generated (see `locale_data.rs`).
+// ---------------------------------------------------------------------------------------------------
+
+mod locale_data;
+
+/// Order of day, month and year in a locale's short numeric date (CLDR's `dateFormats/short`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Dmy,
+    Mdy,
+    Ymd,
+}
+
+/// One CLDR locale's date words, lowercase. Month keys are the format and stand-alone forms, wide and
+/// abbreviated (so genitive "июля" and nominative "июль" both); `ago` holds the past relative-time
+/// patterns as (words before the number, words after it, unit).
+#[derive(Debug)]
+struct LocaleData {
+    code: &'static str,
+    order: Order,
+    months: &'static [(&'static str, u32)],
+    weekdays: &'static [&'static str],
+    periods: &'static [(&'static str, bool)],
+    ago: &'static [(&'static str, &'static str, Unit)],
+    days: &'static [(&'static str, u64)],
+}
+
+/// The date words of one language, from a language tag as configs and feeds write it: `de`,
+/// `de-AT`, `pt_BR`, `uz-Cyrl`, `zh-Hant-TW`. Regions fall back to their language.
+#[derive(Debug, Clone, Copy)]
+pub struct DateLocale(&'static LocaleData);
+
+impl DateLocale {
+    /// `None` for a tag whose language CLDR has no dates for.
+    pub fn from_tag(tag: &str) -> Option<DateLocale> {
+        let tag = tag.trim().replace('_', "-");
+        let mut parts: Vec<&str> = tag.split('-').filter(|p| !p.is_empty()).collect();
+        while !parts.is_empty() {
+            let want = parts.join("-");
+            if let Some(data) = locale_data::LOCALES.iter().find(|l| l.code.eq_ignore_ascii_case(&want)) {
+                return Some(DateLocale(data));
+            }
+            parts.pop();
+        }
+        None
+    }
+
+    /// The CLDR locale the tag resolved to: `de` for `de-AT`.
+    pub fn code(self) -> &'static str {
+        self.0.code
+    }
+
+    /// How many locales the generated data holds.
+    pub fn count() -> usize {
+        locale_data::LOCALES.len()
+    }
+}
+
+/// `w` lowercased equals `key` (already lowercase), without allocating.
+fn eq_lower(w: &str, key: &str) -> bool {
+    w.chars().flat_map(char::to_lowercase).eq(key.chars())
+}
+
+fn lookup_lower<T: Copy>(w: &str, table: &[(&str, T)]) -> Option<T> {
+    table.iter().find(|(key, _)| eq_lower(w, key)).map(|&(_, v)| v)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1368,6 +1559,7 @@ mod tests {
         DateContext {
             tz: tz.parse().expect("test zone"),
             now: DateTime::parse_from_rfc3339(NOW).expect("test now").to_utc(),
+            locale: None,
         }
     }
 
@@ -1555,6 +1747,75 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    fn cx_in(tz: &str, tag: &str) -> DateContext {
+        DateContext { locale: Some(DateLocale::from_tag(tag).expect("test locale")), ..cx(tz) }
+    }
+
+    /// (input, locale tag, zone, expected instant): words only the locale data knows.
+    #[rustfmt::skip]
+    const LOCALE_CASES: &[(&str, &str, &str, &str)] = &[
+        ("22. März 2024, 10:00", "de", UTC, "2024-03-22T10:00:00Z"),
+        ("22. November 2024 um 10:00", "de-AT", UTC, "2024-11-22T10:00:00Z"),
+        ("vor 3 Stunden", "de", UTC, "2025-03-15T07:00:00Z"),
+        ("il y a 2 heures", "fr", UTC, "2025-03-15T08:00:00Z"),
+        ("22 févr. 2024 à 10:00", "fr_FR", UTC, "2024-02-22T10:00:00Z"),
+        ("3 saat önce", "tr", UTC, "2025-03-15T07:00:00Z"),
+        ("22 Kasım 2024 Cuma 10:00", "tr", UTC, "2024-11-22T10:00:00Z"),
+        ("hace 5 minutos", "es", UTC, "2025-03-15T09:55:00Z"),
+        ("2小时前", "zh-CN", UTC, "2025-03-15T08:00:00Z"),
+        ("2024年11月22日 10:00", "zh", UTC, "2024-11-22T10:00:00Z"),
+        ("２０２４年１１月２２日 １０：００", "ja", UTC, "2024-11-22T10:00:00Z"),
+        ("2024년 11월 22일 10:00", "ko", UTC, "2024-11-22T10:00:00Z"),
+        ("22 листопада 2024, 10:00", "uk", UTC, "2024-11-22T10:00:00Z"),
+        ("22 listopada 2024 10:00", "pl", UTC, "2024-11-22T10:00:00Z"),
+        ("22-ноябрь 2024-ж.", "ky", UTC, "2024-11-22T00:00:00Z"),
+        ("2024-ж., 22-ноябрь 10:00", "ky", UTC, "2024-11-22T10:00:00Z"),
+        ("22 noyabr 2024", "uz", UTC, "2024-11-22T00:00:00Z"),
+        ("22 ноябр 2024", "uz-Cyrl", UTC, "2024-11-22T00:00:00Z"),
+        ("2 сағат бұрын", "kk", UTC, "2025-03-15T08:00:00Z"),
+        ("22 พฤศจิกายน 2567 10:00", "th", UTC, "2024-11-22T10:00:00Z"),
+        ("٢٢/١١/٢٠٢٤ ١٠:٠٠", "ar", UTC, "2024-11-22T10:00:00Z"),
+        ("۲۲ نوامبر ۲۰۲۴", "fa", UTC, "2024-11-22T00:00:00Z"),
+        // The locale's order for slashes: month first in American English, day first without one.
+        ("11/07/2019", "en-US", UTC, "2019-11-07T00:00:00Z"),
+        ("07/31/2019", "en", UTC, "2019-07-31T00:00:00Z"),
+        ("31/07/2019", "en", UTC, "2019-07-31T00:00:00Z"),
+        ("11/07/2019", "de", UTC, "2019-07-11T00:00:00Z"),
+    ];
+
+    #[test]
+    fn locale_words_dates() {
+        let mut failures = Vec::new();
+        for &(input, tag, tz, want) in LOCALE_CASES {
+            match parse_date(input, &cx_in(tz, tag)) {
+                Ok(got) if got == expected(want) => {}
+                other => failures.push(format!("{input:?} in {tag}: want {want}, got {other:?}")),
+            }
+        }
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    #[test]
+    fn locale_tags_resolve_to_their_language() {
+        assert!(DateLocale::count() > 300, "{} locales", DateLocale::count());
+        for (tag, code) in
+            [("de-AT", "de"), ("pt_BR", "pt"), ("uz-Cyrl-UZ", "uz-Cyrl"), ("KK", "kk"), ("zh-Hant-TW", "zh-Hant")]
+        {
+            assert_eq!(DateLocale::from_tag(tag).map(DateLocale::code), Some(code), "{tag}");
+        }
+        assert!(DateLocale::from_tag("xx-YY").is_none());
+        assert!(DateLocale::from_tag("").is_none());
+    }
+
+    #[test]
+    fn a_locale_never_drops_the_built_in_words() {
+        // An English site declaring German still writes English months now and then.
+        assert_eq!(parse_date("11 July 2019", &cx_in(UTC, "de")), Ok(expected("2019-07-11T00:00:00Z")));
+        assert_eq!(parse_date("11 Шілде, 2019 сағат 12:20", &cx_in(ALA, "ru")), Ok(expected("2019-07-11T06:20:00Z")));
+        // Without a locale, German words stay unread rather than guessed.
+        assert!(parse_date("vor 3 Stunden", &cx(UTC)).is_err());
     }
 
     #[test]

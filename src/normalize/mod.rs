@@ -75,7 +75,8 @@ pub type RawDigest = [u8; 16];
 /// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped. 5: entries with
 /// only an enclosure or image are kept, categories deduplicated ignoring case, a text's own `xml:base`;
 /// a title made from the text is its first sentence; entry links lose their tracking parameters.
-const VERSION: u32 = 5;
+/// 6: dates are read with the declared language's CLDR words (months, relative times, digits).
+const VERSION: u32 = 6;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
@@ -271,8 +272,11 @@ fn entry(
         return None;
     }
 
-    let published = date(raw.published.as_deref(), "published", index, cx, warnings);
-    let updated = date(raw.updated.as_deref(), "updated", index, cx, warnings);
+    // Dates are read in the entry's declared language, else the feed's (`<language>`, `xml:lang`,
+    // `dc:language`); the built-in English, Russian and Kazakh words are read in any case.
+    let date_locale = raw.language.as_deref().or(feed_language).and_then(dates::DateLocale::from_tag);
+    let published = date(raw.published.as_deref(), "published", index, date_locale, cx, warnings);
+    let updated = date(raw.updated.as_deref(), "updated", index, date_locale, cx, warnings);
 
     let authors = raw
         .authors
@@ -370,6 +374,7 @@ fn date(
     raw: Option<&str>,
     what: &str,
     index: usize,
+    locale: Option<dates::DateLocale>,
     cx: &Context,
     warnings: &mut Vec<String>,
 ) -> Option<DateTime<Utc>> {
@@ -385,7 +390,7 @@ fn date(
         ));
         return None;
     }
-    let date_cx = dates::DateContext { tz: cx.timezone, now: cx.now };
+    let date_cx = dates::DateContext { tz: cx.timezone, now: cx.now, locale };
     match dates::parse_date(raw, &date_cx) {
         Ok(d) if d > cx.now + FUTURE_SLACK => {
             warnings.push(format!("entry #{}: {what} date {raw:?} is in the future; using first-seen time", index + 1));

@@ -27,12 +27,19 @@ def affix(text):
     return " ".join(text.translate(MARKS).lower().replace(".", " ").split())
 
 
+DOTTED = set()
+
+
 def single(name):
-    """A month or weekday name as one lowercase word, or None when it can never be one token
-    (several words, digits, inner dots: "พ.ย.")."""
+    """A month, weekday or day-period name as one lowercase word, or None when it can never be one
+    token (several words, digits). Inner dots ("พ.ย.", "μ.μ.") go: the dotted spelling is listed in
+    `dotted`, which the parser rewrites to the dotless key before reading."""
     w = name.translate(MARKS).lower().strip().rstrip(".")
-    if not w or any(c.isspace() or c.isdigit() or c == "." for c in w):
+    if not w or any(c.isspace() or c.isdigit() for c in w):
         return None
+    if "." in w:
+        DOTTED.add(w)
+        w = w.replace(".", "")
     return w
 
 
@@ -52,14 +59,27 @@ def rs(s):
 
 
 def locale(root, code):
+    DOTTED.clear()
     g = json.load(open(os.path.join(root, "main", code, "ca-gregorian.json"), encoding="utf-8"))
     g = g["main"][code]["dates"]["calendars"]["gregorian"]
     f = json.load(open(os.path.join(root, "main", code, "dateFields.json"), encoding="utf-8"))
     f = f["main"][code]["dates"]["fields"]
     months = {}
+    # Month names that all end in one word ("нэгдүгээр сар": Mongolian "first month") are keyed by
+    # the rest; the shared word, with what the long date glues to it ("сарын"), is a month word.
+    month_words = set()
+    long_date = g["dateFormats"]["long"]
+    long_date = long_date["_value"] if isinstance(long_date, dict) else long_date
+    glued = re.search(r"MMMM'([^']+)'", long_date)
     for ctx in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
-            for n, name in g["months"][ctx][width].items():
+            names = g["months"][ctx][width]
+            last = {n.split()[-1] for n in names.values() if len(n.split()) > 1}
+            if len(last) == 1 and all(len(n.split()) > 1 for n in names.values()):
+                (shared,) = last
+                month_words.update(w.lower() for w in (shared, shared + (glued.group(1) if glued else "")))
+                names = {k: n.rsplit(None, 1)[0] for k, n in names.items()}
+            for n, name in names.items():
                 w = single(name)
                 if w:
                     months.setdefault(w, set()).add(int(n))
@@ -104,6 +124,8 @@ def locale(root, code):
         "ago": sorted(ago),
         "days": days,
         "order": order(g["dateFormats"]["short"]),
+        "dotted": sorted(DOTTED),
+        "month_words": sorted(month_words),
     }
 
 
@@ -125,7 +147,9 @@ def main():
         out.write(" periods: &[%s],\n" % ", ".join("(%s, %s)" % (rs(w), str(pm).lower()) for w, pm in d["periods"]))
         out.write(" ago: &[%s],\n" % ", ".join(
             "(%s, %s, Unit::%s)" % (rs(a), rs(b), u.capitalize()) for a, b, u in d["ago"]))
-        out.write(" days: &[%s] },\n" % ", ".join("(%s, %d)" % (rs(w), n) for w, n in d["days"]))
+        out.write(" days: &[%s],\n" % ", ".join("(%s, %d)" % (rs(w), n) for w, n in d["days"]))
+        out.write(" dotted: &[%s],\n" % ", ".join(rs(w) for w in d["dotted"]))
+        out.write(" month_words: &[%s] },\n" % ", ".join(rs(w) for w in d["month_words"]))
     out.write("];\n")
 
 

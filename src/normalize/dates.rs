@@ -57,7 +57,7 @@ use std::str::CharIndices;
 
 use chrono::{
     DateTime, Datelike, Days, FixedOffset, MappedLocalTime, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeDelta, TimeZone, Utc,
+    TimeDelta, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -178,7 +178,13 @@ const ZONES: &[(&str, i32)] = &[
 ];
 
 /// Words that mark the number before them as a year: "2019 г.", "2019 года", "2019 ж.", "2019 жылғы".
-const YEAR_MARKS: &[&str] = &["г", "гг", "год", "года", "ж", "жыл", "жылы", "жылғы"];
+/// Also the marks of the region's and CLDR's long dates: Ukrainian "р.", Belarusian "г.", Armenian
+/// "թ.", Tatar "ел", Uzbek "yil", Azerbaijani "il", Mongolian "оны", Latvian "gada", Lithuanian "m.".
+#[rustfmt::skip]
+const YEAR_MARKS: &[&str] = &[
+    "г", "гг", "год", "года", "ж", "жыл", "жылы", "жылғы", "р", "рік", "року", "թ", "ел", "yil", "йил",
+    "il", "оны", "gada", "m",
+];
 
 /// Words that may sit between a date and its time: "в 12:20", "at 3 PM", "сағат 12:20", ISO's `T`,
 /// "um 10:00", "à 10h", "a las 10:00", "alle 10:00", "saat 10:00". CLDR's JSON has no such words (its
@@ -192,6 +198,9 @@ const CONNECTORS: &[&str] = &[
 
 /// Punctuation that may sit between a date and its time: "11.07.2019 - 12:20", "… | 12:20".
 const FILLER_PUNCT: &[char] = &['-', '–', '—', '|', '@', '/', '·', '•', '(', '['];
+
+/// Words joining a day, month and year: "11th of July", "5 de enero de 2024", "22 del 2024".
+const OF: &[&str] = &["of", "de", "del", "do", "da"];
 
 /// English ordinal suffixes glued to a day ("11th"), dropped while cutting tokens.
 const ORDINALS: &[&str] = &["st", "nd", "rd", "th"];
@@ -243,13 +252,16 @@ const FULL_DATES: &[Layout] = &[
     Layout::new(&[Part::Day, Part::Sep('.'), Part::MonthNum, Part::Sep('.'), Part::Year]),
     Layout::swappable(&[Part::Day, Part::Sep('/'), Part::MonthNum, Part::Sep('/'), Part::Year]),
     Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthNum, Part::Sep('-'), Part::Year]),
-    Layout::new(&[Part::Day, Part::DayTail, Part::MonthName, Part::Year]),
+    Layout::new(&[Part::Day, Part::DayTail, Part::MonthName, Part::OptOf, Part::Year]),
     Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthName, Part::Sep('-'), Part::Year]),
     Layout::new(&[Part::MonthName, Part::Day, Part::Year]),
     // ANSI C and Unix `date`: "Thu Jul 11 12:20:00 [MSK] 2019".
     Layout::new(&[Part::MonthName, Part::Day, Part::Clock, Part::Year]),
     Layout::new(&[Part::Year4, Part::OptYearMark, Part::Day, Part::MonthName]),
-    Layout::new(&[Part::Year4, Part::OptYearMark, Part::MonthName, Part::Day]),
+    Layout::new(&[Part::Year4, Part::OptYearMark, Part::MonthName, Part::OptMonthWord, Part::Day]),
+    Layout::new(&[Part::Day, Part::SpacedDot, Part::MonthNum, Part::SpacedDot, Part::Year4]),
+    // Vietnamese: "5 tháng 1, 2024", "5 thg 1, 2024".
+    Layout::new(&[Part::Day, Part::Mark(&["tháng", "thg"]), Part::MonthNum, Part::Year4]),
     // Kyrgyz: "22-ноябрь 2024-ж.", "2024-ж., 22-ноябрь".
     Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthName, Part::Year]),
     Layout::new(&[Part::Year4, Part::Sep('-'), Part::OptYearMark, Part::Day, Part::Sep('-'), Part::MonthName]),
@@ -556,6 +568,8 @@ struct WordInfo {
     count: Option<u32>,
     pm: Option<bool>,
     year_mark: bool,
+    /// Follows a month name in the locale's long dates ("сарын").
+    month_word: bool,
     /// Weekday, year mark or connector: may stand between a date and its time.
     filler: bool,
     ago: bool,
@@ -571,6 +585,7 @@ fn classify(w: &str, locale: Option<DateLocale>) -> WordInfo {
         info.filler |= data.weekdays.iter().any(|key| eq_lower(w, key));
         info.pm = info.pm.or_else(|| lookup_lower(w, data.periods));
         info.days_back = info.days_back.or_else(|| lookup_lower(w, data.days));
+        info.month_word = data.month_words.iter().any(|key| eq_lower(w, key));
     }
     info
 }
@@ -592,6 +607,7 @@ fn builtin_words(w: &str) -> WordInfo {
         year_mark: p.any(YEAR_MARKS),
         filler: p.any(WEEKDAYS) || p.any(YEAR_MARKS) || p.any(CONNECTORS),
         ago: p.any(AGO),
+        month_word: false,
     }
 }
 
@@ -682,7 +698,7 @@ fn tokenize(s: &str, locale: Option<DateLocale>) -> Vec<Token<'_>> {
             skip_ordinal(s, &mut chars);
             Tok::Num(&s[start..end])
         } else if c.is_alphabetic() {
-            let end = take_while(&mut chars, s.len(), char::is_alphabetic);
+            let end = take_while(&mut chars, s.len(), word_char);
             let word = &s[start..end];
             Tok::Word(word, classify(word, locale))
         } else {
@@ -697,6 +713,16 @@ fn tokenize(s: &str, locale: Option<DateLocale>) -> Vec<Token<'_>> {
         }
     }
     out
+}
+
+/// Letters, and the combining marks inside words of scripts that use them (Thai "กุมภาพันธ์",
+/// Devanagari viramas, Arabic vowel signs), which `char::is_alphabetic` leaves out.
+fn word_char(c: char) -> bool {
+    c.is_alphabetic()
+        || (!c.is_numeric()
+            && matches!(c, '\u{300}'..='\u{36F}' | '\u{483}'..='\u{487}' | '\u{591}'..='\u{5C7}' | '\u{610}'..='\u{61A}'
+                | '\u{64B}'..='\u{65F}' | '\u{670}' | '\u{900}'..='\u{DFF}' | '\u{E31}'..='\u{E4E}' | '\u{EB1}'..='\u{ECD}'
+                | '\u{F18}'..='\u{FBC}' | '\u{102B}'..='\u{103E}' | '\u{17B4}'..='\u{17D3}'))
 }
 
 fn take_while(chars: &mut Peekable<CharIndices<'_>>, end: usize, keep: impl Fn(char) -> bool) -> usize {
@@ -878,8 +904,14 @@ enum Part {
     Year4,
     /// This punctuation, glued on both sides (`11.07.2019`, not `11 . 07`).
     Sep(char),
-    /// Optional "." or "of" between a day and a month name: "2. January", "11th of July".
+    /// Optional "." or "of" between a day and a month name: "2. January", "11th of July", "5 de enero".
     DayTail,
+    /// Optional "de" between a month name and its year: "5 de enero de 2024".
+    OptOf,
+    /// The locale's word after a month name: "2024 оны нэгдүгээр сарын 5".
+    OptMonthWord,
+    /// A dot glued to the number before it, spaces allowed after: "5. 1. 2024" (Czech, Serbian, Croatian).
+    SpacedDot,
     OptYearMark,
     /// A time with its zone, inside the layout.
     Clock,
@@ -952,7 +984,19 @@ fn match_layout(t: &[Token], mut i: usize, layout: &Layout) -> Option<(Fields, u
                 i += 1;
             }
             Part::DayTail => {
-                i += usize::from(punct(t, i, '.') || word(t, i).is_some_and(|(w, _)| w.eq_ignore_ascii_case("of")));
+                i += usize::from(
+                    punct(t, i, '.') || word(t, i).is_some_and(|(w, _)| OF.iter().any(|o| w.eq_ignore_ascii_case(o))),
+                );
+            }
+            Part::OptMonthWord => i += usize::from(word(t, i).is_some_and(|(_, w)| w.month_word)),
+            Part::OptOf => {
+                i += usize::from(word(t, i).is_some_and(|(w, _)| OF.iter().any(|o| w.eq_ignore_ascii_case(o))))
+            }
+            Part::SpacedDot => {
+                if !punct(t, i, '.') {
+                    return None;
+                }
+                i += 1;
             }
             Part::OptYearMark => i += usize::from(word(t, i).is_some_and(|(_, w)| w.year_mark)),
             Part::Clock => {
@@ -989,12 +1033,17 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
     match f.year {
         Some((year, 4)) => ymd(buddhist_to_gregorian(i32::try_from(year).ok()?, cx), month, day),
         Some((yy, _)) => {
-            // "1.2.30" is more likely a version than a date; "01.02.30" is a date.
+            // "1.2.30" is more likely a version than a date; "01.02.30" is a date. A source that
+            // declares its language prints its short dates, and "5/1/24" is one.
             let numeric = month_len > 0;
-            if numeric && (day_len != 2 || month_len != 2) {
+            if numeric && cx.locale.is_none() && (day_len != 2 || month_len != 2) {
                 return None;
             }
-            ymd(widen_year(yy, cx.now), month, day)
+            match cx.locale {
+                // Thai short dates count Buddhist years too: "5/1/67" is 2567, 2024.
+                Some(DateLocale(l)) if l.code == "th" => ymd(2500 + i32::try_from(yy).ok()? - 543, month, day),
+                _ => ymd(widen_year(yy, cx.now), month, day),
+            }
         }
         None => yearless(month, day, cx),
     }
@@ -1022,7 +1071,7 @@ fn date_with(t: &[Token], i: usize, layout: &Layout, lead: Option<Clock>, cx: &D
     let date = fields_date(&fields, layout, cx)?;
     let mut clock = fields.clock.or(lead);
     if clock.is_none() {
-        if let Ok(Some((c, next))) = clock_at(t, skip_fillers(t, end)) {
+        if let Some((c, next)) = clock_after(t, end) {
             clock = Some(c);
             end = next;
         }
@@ -1032,6 +1081,59 @@ fn date_with(t: &[Token], i: usize, layout: &Layout, lead: Option<Clock>, cx: &D
         None => zone_at(t, end).ok()?.map(|(offset, _)| offset),
     };
     Some(Stamp { date, time: clock.map_or(NaiveTime::MIN, |c| c.time), offset })
+}
+
+/// Words and marks that may stand between a date and its time besides the fillers ("р.,", "،", "kl.").
+const LOOSE_TOKENS: usize = 3;
+
+/// The time after a date: past fillers, then past up to [`LOOSE_TOKENS`] other words and marks, so a
+/// date with a time is not read as midnight because of a word the tables lack. A day-period word
+/// right before the time sets its half of the day: "上午9:05", "오후 3:00".
+fn clock_after(t: &[Token], end: usize) -> Option<(Clock, usize)> {
+    let start = skip_fillers(t, end);
+    let mut pm_before = None;
+    for i in start..=start + LOOSE_TOKENS {
+        if clock_start(t, i) {
+            if let Ok(Some((mut clock, next))) = clock_at(t, i) {
+                let hour = clock.time.hour();
+                match pm_before {
+                    Some(true) if hour < 12 => clock.time += TimeDelta::hours(12),
+                    Some(false) if hour == 12 => clock.time -= TimeDelta::hours(12),
+                    _ => {}
+                }
+                return Some((clock, next));
+            }
+        }
+        if let Some(clock) = dotted_clock_at(t, i) {
+            return Some(clock);
+        }
+        match t.get(i)?.tok {
+            Tok::Num(_) => return None,
+            Tok::Word(_, w) => pm_before = w.pm,
+            Tok::Punct(_) => pm_before = None,
+        }
+    }
+    None
+}
+
+/// "09.05" after a date (Danish, Finnish, Indonesian times): two glued two-digit-minute numbers and
+/// nothing numeric after them, so "11.07.2019" never reads as a time.
+fn dotted_clock_at(t: &[Token], i: usize) -> Option<(Clock, usize)> {
+    let (hour, _) = num(t, i, 1..=2)?;
+    let (min, _) = num(t, i + 2, 2..=2).filter(|_| punct(t, i + 1, '.') && glued(t, i + 2))?;
+    if punct(t, i + 3, '.') && matches!(t.get(i + 4).map(|x| x.tok), Some(Tok::Num(_))) {
+        return None;
+    }
+    let time = hms(hour, min, 0, 0)?;
+    let mut end = i + 3;
+    let mut time = time;
+    if let Some((pm, next)) = meridiem_at(t, end) {
+        end = next;
+        if (1..=12).contains(&hour) {
+            time = hms(hour % 12 + if pm { 12 } else { 0 }, min, 0, 0)?;
+        }
+    }
+    Some((Clock { time, offset: None }, end))
 }
 
 /// Any layout at `i`, date first ("11.07.2019 12:20") or time first ("12:20 11.07.2019").
@@ -1098,7 +1200,7 @@ fn locale_ago_at(t: &[Token], i: usize, DateLocale(data): DateLocale, now: DateT
 
 /// The words of `phrase` (cut like the tokenizer cuts text) as the tokens from `i`: the index after them.
 fn words_at(t: &[Token], mut i: usize, phrase: &str) -> Option<usize> {
-    for key in phrase.split(|c: char| !c.is_alphabetic()).filter(|k| !k.is_empty()) {
+    for key in phrase.split(|c: char| !word_char(c)).filter(|k| !k.is_empty()) {
         let (w, _) = word(t, i)?;
         if !eq_lower(w, key) {
             return None;
@@ -1108,16 +1210,18 @@ fn words_at(t: &[Token], mut i: usize, phrase: &str) -> Option<usize> {
     Some(i)
 }
 
-/// Arabic-Indic, Persian and full-width digits (and the full-width colon) as ASCII, so one tokenizer
-/// reads "٢٠٢٤/١١/٢٢", "۱۴:۳۰" and "２０２４年"; borrowed when there is nothing to change.
+/// Arabic-Indic, Persian and full-width digits (and the full-width colon) as ASCII, and direction
+/// marks dropped (Arabic CLDR dates put them inside "5\u{200f}/1\u{200f}/2024"), so one tokenizer reads
+/// "٢٠٢٤/١١/٢٢", "۱۴:۳۰" and "２０２４年"; borrowed when there is nothing to change.
 fn ascii_digits(s: &str) -> Cow<'_, str> {
-    let wide = |c: char| matches!(c, '\u{660}'..='\u{669}' | '\u{6F0}'..='\u{6F9}' | '\u{FF10}'..='\u{FF1A}');
+    let wide = |c: char| matches!(c, '\u{660}'..='\u{669}' | '\u{6F0}'..='\u{6F9}' | '\u{FF10}'..='\u{FF1A}' | '\u{200E}' | '\u{200F}' | '\u{61C}');
     if s.is_ascii() || !s.chars().any(wide) {
         return Cow::Borrowed(s);
     }
     let shift = |c: char, zero: char| char::from(b'0' + (u32::from(c) - u32::from(zero)) as u8);
     Cow::Owned(
         s.chars()
+            .filter(|c| !matches!(c, '\u{200E}' | '\u{200F}' | '\u{61C}'))
             .map(|c| match c {
                 '\u{660}'..='\u{669}' => shift(c, '\u{660}'),
                 '\u{6F0}'..='\u{6F9}' => shift(c, '\u{6F0}'),
@@ -1129,13 +1233,32 @@ fn ascii_digits(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// The locale's dotted names ("29 ก.พ. 2567", "6:40 μ.μ.") rewritten to their dotless keys, since the
+/// tokenizer cuts words at dots.
+fn undot<'a>(s: Cow<'a, str>, locale: Option<DateLocale>) -> Cow<'a, str> {
+    let Some(DateLocale(data)) = locale else { return s };
+    let mut s = s;
+    for dotted in data.dotted {
+        if s.contains(dotted) {
+            s = Cow::Owned(s.replace(dotted, &dotted.replace('.', "")));
+        }
+    }
+    s
+}
+
 fn lenient(s: &str, cx: &DateContext) -> Option<DateTime<Utc>> {
-    let s = ascii_digits(s);
+    let s = undot(ascii_digits(s), cx.locale);
     let t = tokenize(&s, cx.locale);
     if (0..t.len()).any(|i| clock_start(&t, i) && clock_at(&t, i).is_err()) {
         return None;
     }
-    [FULL_DATES, YEARLESS_DATES]
+    // A year the layouts could not place makes a year-less reading a guess (it would take this
+    // year): "2023 թ. ապրիլի 21" must not become April 2024.
+    let stray_year = t
+        .iter()
+        .any(|x| matches!(x.tok, Tok::Num(n) if n.len() == 4 && YEARS.contains(&(digits_value(n.as_bytes()) as i32))));
+    let layouts: &[&[Layout]] = if stray_year { &[FULL_DATES] } else { &[FULL_DATES, YEARLESS_DATES] };
+    layouts
         .iter()
         .find_map(|layouts| (0..t.len()).find_map(|i| date_at(&t, i, layouts, cx)))
         .and_then(|stamp| stamp.resolve(cx.tz))
@@ -1168,6 +1291,10 @@ struct LocaleData {
     periods: &'static [(&'static str, bool)],
     ago: &'static [(&'static str, &'static str, Unit)],
     days: &'static [(&'static str, u64)],
+    /// Names written with inner dots ("ม.ค", "μ.μ"), whose keys above are dotless.
+    dotted: &'static [&'static str],
+    /// The word every month name ends in, keyed without it: Mongolian "нэгдүгээр сар(ын)".
+    month_words: &'static [&'static str],
 }
 
 /// The date words of one language, from a language tag as configs and feeds write it: `de`,
@@ -1179,6 +1306,11 @@ impl DateLocale {
     /// `None` for a tag whose language CLDR has no dates for.
     pub fn from_tag(tag: &str) -> Option<DateLocale> {
         let tag = tag.trim().replace('_', "-");
+        // Chinese regions that write traditional characters name no script.
+        let tag = match tag.to_ascii_lowercase().as_str() {
+            "zh-tw" | "zh-hk" | "zh-mo" => "zh-Hant".to_owned(),
+            _ => tag,
+        };
         let mut parts: Vec<&str> = tag.split('-').filter(|p| !p.is_empty()).collect();
         while !parts.is_empty() {
             let want = parts.join("-");
@@ -1795,6 +1927,49 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    /// The table of `tests/fixtures/dates/dates.tsv` (made by `tools/gen_date_table.py`): date strings
+    /// in the formats sites print, in 40 locales, with instants computed by the script.
+    #[test]
+    fn date_table_in_many_locales() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dates/dates.tsv");
+        let table = std::fs::read_to_string(path).expect("dates.tsv");
+        let (mut rows, mut should, mut read, mut refused) = (0, 0, 0, 0);
+        let (mut wrong, mut missed, mut locales) = (Vec::new(), Vec::new(), std::collections::BTreeSet::new());
+        for (n, line) in table.lines().enumerate().filter(|(_, l)| !l.starts_with('#')) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [input, tag, tz, want] = cols[..] else { panic!("dates.tsv:{}: want 4 columns", n + 1) };
+            let cx = cx_in(tz, tag);
+            rows += 1;
+            locales.insert(tag);
+            let got = parse_date(input, &cx).ok();
+            if want == "FAIL" {
+                match got {
+                    None => refused += 1,
+                    Some(t) => wrong.push(format!("dates.tsv:{}: {input:?} ({tag}) should fail, read {t}", n + 1)),
+                }
+                continue;
+            }
+            should += 1;
+            match got {
+                Some(t) if t == expected(want) => read += 1,
+                Some(t) => wrong.push(format!("dates.tsv:{}: {input:?} ({tag}) want {want}, read {t}", n + 1)),
+                None => missed.push(format!("dates.tsv:{}: {input:?} ({tag}) want {want}, unread", n + 1)),
+            }
+        }
+        let rate = f64::from(read) / f64::from(should);
+        println!(
+            "dates.tsv: {rows} rows, {} locales; read {read}/{should} ({:.2}%), refused {refused} of {} FAIL rows, {} wrong",
+            locales.len(),
+            rate * 100.0,
+            rows - should,
+            wrong.len()
+        );
+        println!("unread:\n{}", missed.join("\n"));
+        assert!(rows >= 1000 && locales.len() >= 30, "{rows} rows in {} locales", locales.len());
+        assert!(wrong.is_empty(), "{} wrong instants:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(rate >= 0.99, "read {:.2}% of the dates that should read", rate * 100.0);
     }
 
     #[test]

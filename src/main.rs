@@ -482,6 +482,7 @@ fn discover(input: &str) -> anyhow::Result<u8> {
         timezone: chrono_tz::UTC,
         now: clock(),
         strip_tracking: true,
+        locale: None,
     };
     if let Ok(u) = pipeline::understand(&body.bytes, body.content_type.as_deref(), Some(&url), &cx) {
         say!(
@@ -569,8 +570,14 @@ fn parse_source(config: &Config, name: &str, json: bool) -> anyhow::Result<u8> {
 
 fn parse(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Result<u8> {
     let (body, doc_url) = fetch_once(input)?;
-    let cx =
-        normalize::Context { source: "parse", doc_url: doc_url.as_ref(), timezone, now: clock(), strip_tracking: true };
+    let cx = normalize::Context {
+        source: "parse",
+        doc_url: doc_url.as_ref(),
+        timezone,
+        now: clock(),
+        strip_tracking: true,
+        locale: None,
+    };
     let u = pipeline::understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref(), &cx)
         .with_context(|| format!("{input}: not a feed feedmill can read"))?;
     let identified = feedmill::dedup::identify("parse", u.normalized.candidates);

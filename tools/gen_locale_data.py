@@ -150,7 +150,25 @@ def main():
         out.write(" days: &[%s],\n" % ", ".join("(%s, %d)" % (rs(w), n) for w, n in d["days"]))
         out.write(" dotted: &[%s],\n" % ", ".join(rs(w) for w in d["dotted"]))
         out.write(" month_words: &[%s] },\n" % ", ".join(rs(w) for w in d["month_words"]))
+    out.write("];\n\n")
+    # Regions whose numeric dates run in another order than their language's: en-GB is day first.
+    region_re = re.compile(r"^([a-z]{2,3}(?:-[A-Z][a-z]{3})?)-(?:[A-Z]{2}|\d{3})$")
+    out.write("/// Regions whose short numeric dates differ in order from their language's (`en-GB` vs `en`).\n")
+    out.write("#[rustfmt::skip]\npub(super) static REGION_ORDERS: &[(&str, Order)] = &[\n")
+    orders = {c: load_order(root, c) for c in os.listdir(os.path.join(root, "main"))}
+    for code in sorted(orders):
+        m = region_re.match(code)
+        if m and m.group(1) in orders and orders[code] != orders[m.group(1)] and orders[code] in ORDERS:
+            out.write("    (%s, Order::%s),\n" % (rs(code), ORDERS[orders[code]]))
     out.write("];\n")
+
+
+ORDERS = {"dmy": "Dmy", "mdy": "Mdy", "ymd": "Ymd"}
+
+
+def load_order(root, code):
+    g = json.load(open(os.path.join(root, "main", code, "ca-gregorian.json"), encoding="utf-8"))
+    return order(g["main"][code]["dates"]["calendars"]["gregorian"]["dateFormats"]["short"])
 
 
 if __name__ == "__main__":

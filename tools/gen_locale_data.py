@@ -101,6 +101,15 @@ def locale(root, code):
                     periods.setdefault(w, set()).add(pm)
     periods = sorted((w, v.pop()) for w, v in periods.items() if len(v) == 1)
     ago = set()
+    # A few locales list a future pattern among the past ones ("خلال {0} أشهر", "within 3 months"):
+    # words that also say "in N units" are no past date.
+    future = set()
+    for unit in UNITS:
+        for suffix in ("", "-short", "-narrow"):
+            for pattern in f.get(unit + suffix, {}).get("relativeTime-type-future", {}).values():
+                if "{0}" in pattern:
+                    before, after = pattern.split("{0}", 1)
+                    future.add((affix(before), affix(after)))
     for unit in UNITS:
         for suffix in ("", "-short"):
             past = f.get(unit + suffix, {}).get("relativeTime-type-past", {})
@@ -110,7 +119,7 @@ def locale(root, code):
                 before, after = pattern.split("{0}", 1)
                 a, b = affix(before), affix(after)
                 # A pattern without words would make every number a relative date.
-                if any(c.isalpha() for c in a + b):
+                if any(c.isalpha() for c in a + b) and (a, b) not in future:
                     ago.add((a, b, unit))
     days = []
     for key, back in (("relative-type-0", 0), ("relative-type--1", 1), ("relative-type--2", 2)):

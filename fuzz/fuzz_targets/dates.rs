@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let pick = usize::from(pick);
     let now: DateTime<Utc> = DateTime::parse_from_rfc3339(NOWS[(pick >> 3) % NOWS.len()]).expect("static").to_utc();
-    let cx = DateContext { tz: ZONES[pick % ZONES.len()], now };
+    let cx = DateContext { tz: ZONES[pick % ZONES.len()], now, locale: None };
     let locale = LOCALES[(pick >> 5) % LOCALES.len()];
     let text = String::from_utf8_lossy(rest);
     let (pattern, input) = match text.split_once('\n') {

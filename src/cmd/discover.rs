@@ -25,6 +25,7 @@ pub fn execute(args: DiscoverArgs) -> anyhow::Result<u8> {
         timezone: chrono_tz::UTC,
         now: super::clock(),
         strip_tracking: true,
+        locale: None,
     };
     if let Ok(u) = pipeline::understand(&body.bytes, body.content_type.as_deref(), Some(&url), &cx) {
         say!(

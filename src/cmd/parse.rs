@@ -30,6 +30,7 @@ fn parse_input(input: &str, json: bool, timezone: chrono_tz::Tz) -> anyhow::Resu
         timezone,
         now: super::clock(),
         strip_tracking: true,
+        locale: None,
     };
     let u = pipeline::understand(&body.bytes, body.content_type.as_deref(), doc_url.as_ref(), &cx)
         .with_context(|| format!("{input}: not a feed feedmill can read"))?;

@@ -30,7 +30,7 @@ use crate::dedup::NearSettings;
 use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{BasicAuth, FetchSettings, Location, RequestSettings};
 use crate::filter::Filters;
-use crate::normalize::dates::{DateFormat, Locale};
+use crate::normalize::dates::{DateFormat, DateLocale, Locale};
 use crate::schedule::Bounds;
 
 /// The name of the category every entry belongs to.
@@ -120,6 +120,9 @@ pub struct Source {
     /// `[sources.html] date_format` and `locale`, for pages' dates.
     pub date_format: Option<DateFormat>,
     pub locale: Option<Locale>,
+    /// The source's `locale` (else `[sources.html] locale`): the language its dates are read in, before
+    /// the feed's or page's declared one.
+    pub date_locale: Option<DateLocale>,
     /// `[output] strip_tracking`, where normalizing this source's entries reads it.
     pub strip_tracking: bool,
     /// Shown in outputs instead of the feed's own title.
@@ -438,6 +441,14 @@ impl Validator {
                     }
                 },
             };
+            let date_locale = s.locale.as_ref().and_then(|l| {
+                let found = DateLocale::from_tag(l.get_ref());
+                if found.is_none() {
+                    self.error(format!("source `{name}`: unknown locale `{}`", l.get_ref()), l.span()).help =
+                        Some("use a language tag such as `de`, `tr`, `uz-Cyrl` or `zh-Hant`".into());
+                }
+                found
+            });
             let mut categories = Vec::new();
             for c in s.categories.unwrap_or_default() {
                 let slug = c.get_ref().clone();
@@ -533,6 +544,7 @@ impl Validator {
                     article,
                     date_format,
                     locale,
+                    date_locale: date_locale.or_else(|| locale.and_then(|l| DateLocale::from_tag(l.code()))),
                     strip_tracking: output.as_ref().is_none_or(|o| o.strip_tracking),
                     title,
                     enabled: s.enabled.unwrap_or(true),

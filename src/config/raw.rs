@@ -141,6 +141,9 @@ pub struct RawSource {
     pub url: Spanned<String>,
     pub categories: Option<Vec<Spanned<String>>>,
     pub timezone: Option<Spanned<String>>,
+    /// The language the source's dates are written in, a CLDR tag (`de`, `uz-Cyrl`); else the feed's
+    /// or page's declared language.
+    pub locale: Option<Spanned<String>>,
     pub min_interval: Option<Spanned<DurationValue>>,
     /// `"feed"` (default), `"html"`, `"folder"` or `"sitemap"`.
     pub kind: Option<Spanned<String>>,

@@ -90,7 +90,7 @@ fn unknown_keys_are_all_reported_with_suggestions() {
         "error: unknown key `dirr` in [output]\n --> feeds.toml:2:1\n  |\n2 | dirr = \"x\"\n  | ^^^^ did you mean `dir`?\n\n\
          error: missing field `name`\n --> feeds.toml:4:1\n  |\n4 | [[sources]]\n  | ^^^^^^^^^^^\n\n\
          error: unknown key `nmae` in [[sources]] #1\n --> feeds.toml:5:1\n  |\n5 | nmae = \"abai\"\n  | ^^^^ did you mean `name`?\n\n\
-         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `sitemap`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`, `url_template`, `date_from`\n\n\
+         error: unknown key `zzz` in [[sources]] #1\n --> feeds.toml:7:1\n  |\n7 | zzz = 1\n  | ^^^ expected one of `name`, `url`, `categories`, `timezone`, `locale`, `min_interval`, `kind`, `follow`, `full_text`, `html`, `sitemap`, `article`, `title`, `enabled`, `publish_url`, `user_agent`, `proxy`, `auth`, `headers`, `secret_params`, `filters`, `url_template`, `date_from`\n\n\
          feeds.toml: 4 errors found"
     );
 }
@@ -512,4 +512,18 @@ fn sitemap_sources_read_their_table_and_follow() {
     assert!(!rules.selects("https://dala.kz/about"));
     let e = errors("[[sources]]\nname = \"x\"\nurl = \"https://x.kz/\"\n\n[sources.sitemap]\nmax_urls = 5\n[sources.html]\nitem = \"li\"\n");
     assert!(e.contains("[sources.sitemap] is for kind = \"sitemap\" sources"), "{e}");
+}
+
+#[test]
+fn a_source_locale_is_any_cldr_language_and_html_locale_is_its_fallback() {
+    let c = parse(
+        "[[sources]]\nname = \"a\"\nurl = \"a.xml\"\nlocale = \"de-AT\"\n\n\
+         [[sources]]\nname = \"b\"\nurl = \"https://b.kz/\"\nkind = \"html\"\n[sources.html]\nitem = \"li\"\nlocale = \"kk\"\n\n\
+         [[sources]]\nname = \"c\"\nurl = \"c.xml\"\n",
+    )
+    .unwrap();
+    let codes: Vec<_> = c.sources.iter().map(|s| s.date_locale.map(DateLocale::code)).collect();
+    assert_eq!(codes, [Some("de"), Some("kk"), None]);
+    let bad = errors("[[sources]]\nname = \"a\"\nurl = \"a.xml\"\nlocale = \"klingon\"\n");
+    assert!(bad.contains("source `a`: unknown locale `klingon`") && bad.contains("feeds.toml:4:10"), "{bad}");
 }

@@ -244,7 +244,7 @@ mod tests {
             use chrono::SubsecRound;
 
             let dt = DateTime::from_timestamp(secs, nanos).unwrap();
-            let cx = DateContext { tz: chrono_tz::Asia::Almaty, now: dt };
+            let cx = DateContext { tz: chrono_tz::Asia::Almaty, now: dt, locale: None };
             let (mut rfc822, mut rfc3339) = (String::new(), String::new());
             push_rfc822(&mut rfc822, dt);
             push_rfc3339(&mut rfc3339, dt);

@@ -33,7 +33,7 @@ use super::selectors::{
     author_name, check_depth, collapse, document_base, image_src, name_tokens, resolve, static_selector, text_of,
 };
 use super::serialize::{escape_html, Writer};
-use super::{Article, ArticleRules, Field, PageContext};
+use super::{Article, ArticleRules, DateLocale, Field, PageContext};
 use crate::normalize::dates::DateContext;
 
 /// Separators between a story's title and the site's name in `<title>` and `og:title`.
@@ -57,6 +57,11 @@ pub fn article(html: &str, rules: &ArticleRules, cx: &PageContext<'_>) -> Articl
     let root = doc.root_element();
     let base = document_base(&doc, cx.url);
     let mut meta = PageMeta::read(&doc);
+    // Without a configured locale, the page's `<html lang>` says which language its dates are in.
+    let cx = &PageContext {
+        date_locale: cx.date_locale.or_else(|| meta.language.as_deref().and_then(DateLocale::from_tag)),
+        ..*cx
+    };
     let mut warnings = std::mem::take(&mut meta.warnings);
     let chrome = chrome(root);
     let visible = |sel: &str| static_selector(sel).and_then(|sel| doc.select(&sel).find(|el| !in_set(*el, &chrome)));
@@ -252,7 +257,14 @@ mod tests {
     fn body_of(html: &str) -> String {
         let url = Url::parse("https://ex.kz/a").unwrap();
         let now = DateTime::from_timestamp(1_732_352_400, 0).unwrap();
-        let cx = PageContext { url: &url, tz: chrono_tz::Asia::Almaty, now, locale: None, date_format: None };
+        let cx = PageContext {
+            url: &url,
+            tz: chrono_tz::Asia::Almaty,
+            now,
+            locale: None,
+            date_locale: None,
+            date_format: None,
+        };
         let a = article(html, &ArticleRules::default(), &cx);
         assert!(a.warnings.is_empty(), "{:?}", a.warnings);
         a.body_html.unwrap_or_default()

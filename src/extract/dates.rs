@@ -66,7 +66,7 @@ pub(crate) fn read_date(raw: &str, cx: &PageContext<'_>) -> Option<DateTime<Utc>
 }
 
 pub(crate) fn date_context(cx: &PageContext<'_>) -> DateContext {
-    DateContext { tz: cx.tz, now: cx.now }
+    DateContext { tz: cx.tz, now: cx.now, locale: cx.date_locale }
 }
 
 /// Steps 2–5 of the module's precedence.
@@ -160,7 +160,14 @@ mod tests {
     fn date_of(html: &str) -> Option<(String, DateOrigin)> {
         let url = Url::parse("https://ex.kz/a").unwrap();
         let now = DateTime::parse_from_rfc3339("2024-11-23T09:00:00Z").unwrap().to_utc();
-        let cx = PageContext { url: &url, tz: chrono_tz::Asia::Almaty, now, locale: None, date_format: None };
+        let cx = PageContext {
+            url: &url,
+            tz: chrono_tz::Asia::Almaty,
+            now,
+            locale: None,
+            date_locale: None,
+            date_format: None,
+        };
         let doc = Html::parse_document(html);
         let meta = PageMeta::read(&doc);
         let chrome = chrome(doc.root_element());
@@ -202,7 +209,7 @@ mod tests {
     fn unreadable_structured_dates_hand_over() {
         let url = Url::parse("https://ex.kz/a").unwrap();
         let now = DateTime::parse_from_rfc3339("2024-11-23T09:00:00Z").unwrap().to_utc();
-        let cx = PageContext { url: &url, tz: chrono_tz::UTC, now, locale: None, date_format: None };
+        let cx = PageContext { url: &url, tz: chrono_tz::UTC, now, locale: None, date_locale: None, date_format: None };
         let doc = Html::parse_document(
             r#"<meta property="article:published_time" content="soon"><h1>T</h1><time datetime="2019-07-11">x</time>"#,
         );

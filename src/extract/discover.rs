@@ -213,6 +213,7 @@ fn story_group(root: ElementRef<'_>, chrome: &HashSet<NodeId>, base: &Url) -> Op
     let shape_cx = DateContext {
         tz: chrono_tz::UTC,
         now: chrono::DateTime::from_timestamp(SHAPE_CHECK_NOW, 0).unwrap_or_default(),
+        locale: None,
     };
     let (date, sample_date) = match any(&|e| e.value().name() == "time" && e.attr("datetime").is_some()) {
         Some(t) => (Some("time@datetime".to_owned()), t.attr("datetime").map(str::to_owned)),

@@ -20,7 +20,7 @@ use super::selectors::{
     author_name, check_depth, document_base, image_src, name_tokens, resolve, static_selector, text_of,
 };
 use super::serialize::{escape_html, Writer};
-use super::{Field, Listing, ListingRules, PageContext};
+use super::{DateLocale, Field, Listing, ListingRules, PageContext};
 use crate::model::{Person, RawEntry, Text};
 
 /// Class/id words of an item's summary when no selector names it.
@@ -38,6 +38,11 @@ pub fn listing(html: &str, rules: &ListingRules, cx: &PageContext<'_>) -> Listin
     }
     let base = document_base(&doc, cx.url);
     let language = doc.root_element().attr("lang").map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
+    // Without a configured locale, the page's `<html lang>` says which language its dates are in.
+    let cx = &PageContext {
+        date_locale: cx.date_locale.or_else(|| language.as_deref().and_then(DateLocale::from_tag)),
+        ..*cx
+    };
     let mut out =
         Listing { entries: Vec::new(), next_page: next_page(&doc, rules.next.as_ref(), &base), warnings: Vec::new() };
     if out.next_page.as_ref() == Some(cx.url) {
@@ -236,7 +241,11 @@ mod tests {
     fn read(html: &str, rules: &ListingRules) -> Listing {
         let url = Url::parse("https://ex.kz/list/").unwrap();
         let now = DateTime::from_timestamp(1_732_352_400, 0).unwrap();
-        listing(html, rules, &PageContext { url: &url, tz: chrono_tz::UTC, now, locale: None, date_format: None })
+        listing(
+            html,
+            rules,
+            &PageContext { url: &url, tz: chrono_tz::UTC, now, locale: None, date_locale: None, date_format: None },
+        )
     }
 
     #[test]

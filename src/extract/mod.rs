@@ -40,7 +40,7 @@ pub use self::discover::{discover, robots_sitemaps, sitemap_skeleton, skeleton, 
 pub use self::listing::listing;
 pub use self::selectors::{parse_selector, Field, SelectorError};
 use crate::model::RawEntry;
-pub use crate::normalize::dates::{DateFormat, FormatError, Locale};
+pub use crate::normalize::dates::{DateFormat, DateLocale, FormatError, Locale};
 
 /// How to read a listing page (`[sources.html]` in `feeds.toml`). Only `item` is required; every
 /// other field is guessed inside the item when left out (see `listing.rs`).
@@ -93,6 +93,8 @@ pub struct PageContext<'a> {
     pub now: DateTime<Utc>,
     /// Restricts the month names `date_format` reads; `None` reads kk, ru and en.
     pub locale: Option<Locale>,
+    /// The source's `locale`: the language the lenient reader reads dates in, before `<html lang>`.
+    pub date_locale: Option<DateLocale>,
     /// Tried before the lenient reader on every date of the page.
     pub date_format: Option<&'a DateFormat>,
 }

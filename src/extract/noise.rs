@@ -270,7 +270,11 @@ mod tests {
     use crate::extract::serialize::Writer;
 
     fn cx() -> DateContext {
-        DateContext { tz: chrono_tz::Asia::Almaty, now: DateTime::<Utc>::from_timestamp(1_732_352_400, 0).unwrap() }
+        DateContext {
+            tz: chrono_tz::Asia::Almaty,
+            now: DateTime::<Utc>::from_timestamp(1_732_352_400, 0).unwrap(),
+            locale: None,
+        }
     }
 
     fn body_of(html: &str, remove: &[&str]) -> String {

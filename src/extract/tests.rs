@@ -18,7 +18,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn cx<'a>(url: &'a Url, tz: &str, format: Option<&'a DateFormat>, locale: Option<Locale>) -> PageContext<'a> {
-    PageContext { url, tz: tz.parse().unwrap(), now: now(), locale, date_format: format }
+    PageContext { url, tz: tz.parse().unwrap(), now: now(), locale, date_locale: None, date_format: format }
 }
 
 fn golden<T: serde::Serialize>(name: &str, value: &T) {
@@ -439,6 +439,20 @@ fn a_user_date_selector_wins_over_structured_data() {
             r#"date selector ".nowhere" found nothing; guessing instead"#
         ]
     );
+}
+
+#[test]
+fn page_dates_are_read_in_the_html_lang_unless_the_source_names_a_locale() {
+    let url = Url::parse("https://zeitung.example.de/2024/11/artikel").unwrap();
+    let page = r#"<html lang="de"><head><title>Artikel</title></head><body><article><h1>Ein Artikel</h1>
+        <p class="date">22. März 2024 um 10:00</p><p>Der Text des Artikels, lang genug, um ein Artikel zu sein.</p>
+        </article></body></html>"#;
+    let rules = ArticleRules { date: field(".date"), ..ArticleRules::default() };
+    let post = article(page, &rules, &cx(&url, "Europe/Berlin", None, None));
+    assert_eq!(post.published.map(|t| t.to_rfc3339()), Some("2024-03-22T09:00:00+00:00".to_owned()));
+    // A source's locale wins over the page's claim: Turkish has no "März".
+    let turkish = PageContext { date_locale: DateLocale::from_tag("tr"), ..cx(&url, "Europe/Berlin", None, None) };
+    assert_eq!(article(page, &rules, &turkish).published, None);
 }
 
 // ---------------------------------------------------------------------------------------------------

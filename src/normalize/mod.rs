@@ -49,6 +49,8 @@ pub struct Context<'a> {
     /// `[output] strip_tracking`: drop tracking parameters from the entry's link (and from its id
     /// when the id is that link), so what is stored and published is the clean link.
     pub strip_tracking: bool,
+    /// The source's `locale`: dates are read in it before the entry's or feed's declared language.
+    pub locale: Option<dates::DateLocale>,
 }
 
 /// An entry before identity is decided: the source's own id travels beside it.
@@ -75,7 +77,8 @@ pub type RawDigest = [u8; 16];
 /// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped. 5: entries with
 /// only an enclosure or image are kept, categories deduplicated ignoring case, a text's own `xml:base`;
 /// a title made from the text is its first sentence; entry links lose their tracking parameters.
-const VERSION: u32 = 5;
+/// 6: dates are read with the declared language's CLDR words (months, relative times, digits).
+const VERSION: u32 = 6;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
@@ -271,8 +274,13 @@ fn entry(
         return None;
     }
 
-    let published = date(raw.published.as_deref(), "published", index, cx, warnings);
-    let updated = date(raw.updated.as_deref(), "updated", index, cx, warnings);
+    // Dates are read in the source's `locale`, else the entry's declared language, else the feed's
+    // (`<language>`, `xml:lang`, `dc:language`); the built-in English, Russian and Kazakh words are
+    // read in any case.
+    let date_locale =
+        cx.locale.or_else(|| raw.language.as_deref().or(feed_language).and_then(dates::DateLocale::from_tag));
+    let published = date(raw.published.as_deref(), "published", index, date_locale, cx, warnings);
+    let updated = date(raw.updated.as_deref(), "updated", index, date_locale, cx, warnings);
 
     let authors = raw
         .authors
@@ -370,6 +378,7 @@ fn date(
     raw: Option<&str>,
     what: &str,
     index: usize,
+    locale: Option<dates::DateLocale>,
     cx: &Context,
     warnings: &mut Vec<String>,
 ) -> Option<DateTime<Utc>> {
@@ -385,7 +394,7 @@ fn date(
         ));
         return None;
     }
-    let date_cx = dates::DateContext { tz: cx.timezone, now: cx.now };
+    let date_cx = dates::DateContext { tz: cx.timezone, now: cx.now, locale };
     match dates::parse_date(raw, &date_cx) {
         Ok(d) if d > cx.now + FUTURE_SLACK => {
             warnings.push(format!("entry #{}: {what} date {raw:?} is in the future; using first-seen time", index + 1));
@@ -487,6 +496,7 @@ mod tests {
             timezone: chrono_tz::Asia::Almaty,
             now: DateTime::parse_from_rfc3339("2024-11-23T10:00:00Z").unwrap().with_timezone(&Utc),
             strip_tracking: true,
+            locale: None,
         }
     }
 
@@ -832,5 +842,32 @@ mod tests {
         let e = &again.candidates[0].entry;
         assert_eq!(e.title, "Бірінші", "normalized again, not reused");
         assert_eq!(e.published.map(|d| d.to_rfc3339()).as_deref(), Some("2024-11-25T10:00:00+00:00"));
+    }
+
+    #[test]
+    fn dates_are_read_in_the_source_locale_else_the_declared_language() {
+        let doc = Url::parse("https://example.de/rss").unwrap();
+        let raw = |published: &str| RawEntry {
+            link: Some("/a".into()),
+            title: Some(Text::plain("Titel")),
+            published: Some(published.into()),
+            ..RawEntry::default()
+        };
+        let german = RawFeed { language: Some("de-DE".into()), ..feed_with(vec![raw("22. November 2023 um 10:00")]) };
+        let n = feed(&german, &cx(&doc));
+        // Almaty is +06 in 2023.
+        assert_eq!(
+            n.candidates[0].entry.published.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2023-11-22T04:00:00+00:00")
+        );
+        // The feed claims Kazakh; the source knows better.
+        let turkish = feed_with(vec![raw("3 saat önce")]);
+        assert!(feed(&turkish, &cx(&doc)).candidates[0].entry.published.is_none(), "not read as Kazakh");
+        let locale = dates::DateLocale::from_tag("tr");
+        let n = feed(&turkish, &Context { locale, ..cx(&doc) });
+        assert_eq!(
+            n.candidates[0].entry.published.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2024-11-23T07:00:00+00:00")
+        );
     }
 }

@@ -37,6 +37,7 @@ use crate::extract::{self, PageContext};
 use crate::fetch::{self, Body, Fetched, Fetcher, Location, Validators};
 use crate::filter::{self, Dropped, Filters};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
+use crate::normalize::dates::DateLocale;
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
 use crate::parse::{folder, sitemap, ParseError};
 use crate::report::error_chain;
@@ -156,6 +157,7 @@ async fn read_feed(
         now,
         listings,
         strip_tracking: source.strip_tracking,
+        locale: source.date_locale,
     };
     let first = blocking({
         let (cx, doc_url) = (cx.clone(), doc_url.clone());
@@ -220,10 +222,16 @@ async fn read_listing(
         if page == 1 {
             decoded_as = format!("{} ({})", decoded.encoding.name(), decoded.decided_by);
         }
-        let (rules, tz, format, locale, at) =
-            (listing.clone(), source.timezone, source.date_format.clone(), source.locale, page_url.clone());
+        let (rules, tz, format, locale, date_locale, at) = (
+            listing.clone(),
+            source.timezone,
+            source.date_format.clone(),
+            source.locale,
+            source.date_locale,
+            page_url.clone(),
+        );
         let found = blocking(move || {
-            let cx = PageContext { url: &at, tz, now, locale, date_format: format.as_ref() };
+            let cx = PageContext { url: &at, tz, now, locale, date_locale, date_format: format.as_ref() };
             extract::listing(&decoded.text, &rules, &cx)
         })
         .await?;
@@ -243,9 +251,10 @@ async fn read_listing(
     if raw.entries.is_empty() {
         return Err(format!("the selector `item` matched no story on {url}"));
     }
-    let (name, tz, strip_tracking) = (source.name.clone(), source.timezone, source.strip_tracking);
+    let (name, tz, strip_tracking, locale) =
+        (source.name.clone(), source.timezone, source.strip_tracking, source.date_locale);
     let (raw, normalized) = blocking(move || {
-        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking };
+        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking, locale };
         let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
         (raw, normalized)
     })
@@ -452,11 +461,11 @@ async fn fetch_article(
         Err(e) => return Err(error_chain(&e)),
     };
     let page_url = body.meta.final_url.clone().unwrap_or(url);
-    let (rules, tz, format, locale) =
-        (source.article.clone(), source.timezone, source.date_format.clone(), source.locale);
+    let (rules, tz, format, locale, date_locale) =
+        (source.article.clone(), source.timezone, source.date_format.clone(), source.locale, source.date_locale);
     blocking(move || {
         let text = decode::decode(&body.bytes, body.content_type.as_deref()).text;
-        let cx = PageContext { url: &page_url, tz, now, locale, date_format: format.as_ref() };
+        let cx = PageContext { url: &page_url, tz, now, locale, date_locale, date_format: format.as_ref() };
         extract::article(&text, &rules, &cx)
     })
     .await
@@ -470,6 +479,7 @@ struct Owned {
     now: DateTime<Utc>,
     listings: Option<Arc<Listings>>,
     strip_tracking: bool,
+    locale: Option<DateLocale>,
 }
 
 impl Owned {
@@ -487,6 +497,7 @@ impl Owned {
             timezone: self.tz,
             now: self.now,
             strip_tracking: self.strip_tracking,
+            locale: self.locale,
         };
         let stored = |digests: &[RawDigest]| stored_entries(self.listings.as_deref(), &self.source, digests);
         understand_reusing(bytes, content_type, doc_url, &cx, stored).map_err(|e| match e {

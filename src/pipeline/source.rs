@@ -297,12 +297,13 @@ fn kept_body(raw: &RawBody, validators: &Validators) -> Option<Body> {
 /// sources are reordered).
 pub(super) fn shaping_digest(source: &Source, global: &Filters) -> String {
     let shaping = format!(
-        "{:?}|{:?}|{}|{:?}|{:?}|{}|{:?}{:?}|{:?}{:?}|{}",
+        "{:?}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}{:?}|{:?}{:?}|{}",
         source.kind,
         source.article,
         source.timezone.name(),
         source.date_format,
         source.locale,
+        source.date_locale.map(crate::normalize::dates::DateLocale::code),
         source.strip_tracking,
         global.keep,
         global.block,

@@ -302,6 +302,7 @@ fn round_trip(format: Format, cases: &[Case]) -> Result<(), TestCaseError> {
         timezone: chrono_tz::UTC,
         now: DateTime::parse_from_rfc3339("2199-01-01T00:00:00Z").expect("valid").with_timezone(&Utc),
         strip_tracking: true,
+        locale: None,
     };
     let u = pipeline::understand(out.as_bytes(), None, Some(&doc_url), &cx)
         .map_err(|e| TestCaseError::fail(format!("{format:?}: {e}\n{out}")))?;

@@ -17,6 +17,7 @@ fn read_back(path: &std::path::Path) -> Vec<feedmill::model::Entry> {
         timezone: chrono_tz::UTC,
         now: DateTime::<Utc>::from_timestamp(1_900_000_000, 0).unwrap(),
         strip_tracking: true,
+        locale: None,
     };
     let u = pipeline::understand(&bytes, None, Some(&doc), &cx).unwrap();
     assert!(u.raw.warnings.is_empty(), "{}: our own output needed forgiving: {:?}", path.display(), u.raw.warnings);

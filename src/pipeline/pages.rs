@@ -272,8 +272,14 @@ async fn read_folder(
     listings: Option<Arc<Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Understood, String> {
-    let (rules, dir, name, tz, strip_tracking) =
-        (rules.clone(), dir.to_owned(), source.name.clone(), source.timezone, source.strip_tracking);
+    let (rules, dir, name, tz, strip_tracking, locale) = (
+        rules.clone(),
+        dir.to_owned(),
+        source.name.clone(),
+        source.timezone,
+        source.strip_tracking,
+        source.date_locale,
+    );
     blocking(move || {
         let files = fetch::folder::list(&dir).map_err(|e| error_chain(&e))?;
         let (read, mut warnings) = fetch::folder::read(&dir, files, limit);
@@ -281,10 +287,10 @@ async fn read_folder(
             .iter()
             .map(|(f, bytes)| folder::Article { path: &f.path, bytes, modified: f.modified_utc() })
             .collect();
-        let mut raw = folder::folder(&articles, &rules);
+        let mut raw = folder::folder(&articles, &rules, locale);
         warnings.append(&mut raw.warnings);
         raw.warnings = warnings;
-        let cx = normalize::Context { source: &name, doc_url: None, timezone: tz, now, strip_tracking };
+        let cx = normalize::Context { source: &name, doc_url: None, timezone: tz, now, strip_tracking, locale };
         let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
         Ok(Understood { decoded_as: "UTF-8".into(), raw, normalized })
     })
@@ -375,11 +381,12 @@ async fn read_sitemap(
         });
     }
     let (max, follow) = (rules.max_urls, source.kind.fetches_articles());
-    let (name, tz, strip_tracking) = (source.name.clone(), source.timezone, source.strip_tracking);
+    let (name, tz, strip_tracking, locale) =
+        (source.name.clone(), source.timezone, source.strip_tracking, source.date_locale);
     let (raw, normalized) = blocking(move || {
         let mut raw = sitemap::to_feed(sitemap::newest(pages, max), url.origin().ascii_serialization().into(), follow);
         raw.warnings = warnings;
-        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking };
+        let cx = normalize::Context { source: &name, doc_url: Some(&url), timezone: tz, now, strip_tracking, locale };
         let normalized = normalize::feed_reusing(&raw, &cx, |d| stored_entries(listings.as_deref(), &name, d));
         (raw, normalized)
     })

@@ -94,6 +94,7 @@ fn bench(c: &mut Criterion, case: &Case) {
         timezone: chrono_tz::UTC,
         now: feedmill_bench::bench_now(),
         strip_tracking: true,
+        locale: None,
     };
     let content_type = Some(case.spec.format.content_type());
     group.bench_function(FEEDMILL, |b| {

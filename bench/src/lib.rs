@@ -40,6 +40,7 @@ pub fn understand(spec: &FeedSpec, bytes: &[u8]) -> Result<Understood, ParseErro
         timezone: chrono_tz::UTC,
         now: bench_now(),
         strip_tracking: true,
+        locale: None,
     };
     pipeline::understand(bytes, Some(spec.format.content_type()), Some(&url), &cx)
 }

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         timezone: chrono_tz::Asia::Almaty,
         now,
         strip_tracking: true,
+        locale: None,
     };
     let Ok(understood) = feedmill::pipeline::understand(data, None, Some(&doc_url), &cx) else {
         return;

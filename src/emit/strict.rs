@@ -4,8 +4,8 @@
 //! feedmill's own parser is lenient on purpose (it recovers what a broken feed still holds), so reading
 //! our output back with it proves little about the readers that are not. These two crates stop at the
 //! first malformed tag or bare `&`, like many readers do. Both let a few things through that XML 1.0 or
-//! the specifications forbid, so this module checks those too: forbidden characters and undeclared
-//! entities, RSS 2.0's required elements and the `rss` crate's `validation` (RFC 822 dates, URLs, MIME
+//! the specifications forbid, so this module checks those too: forbidden characters, undeclared
+//! entities and unbound namespace prefixes, RSS 2.0's required elements and the `rss` crate's `validation` (RFC 822 dates, URLs, MIME
 //! types, enclosure lengths), and RFC 4287's RFC 3339 dates, ids, authors and content rules.
 //!
 //! Used by the emitters' unit tests (`emit::strict`) and by the integration tests, which include this
@@ -92,22 +92,36 @@ pub fn check_atom(xml: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// What both crates let through and XML 1.0 forbids: a character outside its `Char` production, and an
-/// entity reference that is neither predefined nor a character reference (`&nbsp;` has no DTD here).
-/// With `rfc3339`, also RFC 4287 §3.3: `updated` and `published` are RFC 3339 timestamps, which the
-/// `atom_syndication` crate reads leniently (an RFC 822 date passes).
+/// What both crates let through and XML 1.0 (with namespaces) forbids: a character outside its `Char`
+/// production, an entity reference that is neither predefined nor a character reference (`&nbsp;` has
+/// no DTD here), and a prefix no `xmlns:` binds. With `rfc3339`, also RFC 4287 §3.3: `updated` and
+/// `published` are RFC 3339 timestamps, which the `atom_syndication` crate reads leniently (an RFC 822
+/// date passes).
 fn xml_rules(xml: &str, rfc3339: bool) -> Result<(), String> {
     use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
     let forbidden =
         |c: char| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
     if let Some(c) = xml.chars().find(|&c| forbidden(c)) {
         return Err(format!("character {c:?}, which XML 1.0 forbids"));
     }
-    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut reader = quick_xml::NsReader::from_str(xml);
     let mut date = false;
     loop {
-        match reader.read_event().map_err(|e| format!("XML: {e}"))? {
-            Event::Start(e) => date = rfc3339 && matches!(e.local_name().as_ref(), b"updated" | b"published"),
+        let (ns, event) = reader.read_resolved_event().map_err(|e| format!("XML: {e}"))?;
+        if let ResolveResult::Unknown(prefix) = ns {
+            return Err(format!("unbound prefix {:?}", String::from_utf8_lossy(&prefix)));
+        }
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                for attr in e.attributes() {
+                    let attr = attr.map_err(|err| format!("attribute: {err}"))?;
+                    if let (ResolveResult::Unknown(prefix), _) = reader.resolver().resolve_attribute(attr.key) {
+                        return Err(format!("unbound prefix {:?}", String::from_utf8_lossy(&prefix)));
+                    }
+                }
+                date = rfc3339 && matches!(e.local_name().as_ref(), b"updated" | b"published");
+            }
             Event::Text(t) if date => {
                 let text = String::from_utf8_lossy(&t);
                 chrono::DateTime::parse_from_rfc3339(text.trim())
@@ -211,6 +225,8 @@ mod tests {
             (LINK, "<title>a bare & ampersand</title>"),
             (LINK, "<title>an HTML entity: &nbsp;</title>"),
             (LINK, "<title>a control character: \u{1}</title>"),
+            (LINK, "<title>x</title><media:thumbnail url=\"https://e.org/a.jpg\"/>"),
+            (LINK, "<title>x</title><guid dc:x=\"1\">a</guid>"),
             (LINK, "<title>x</title></item><item>"),
             (LINK, "<title>x</title><pubDate>2019-07-11T06:20:00Z</pubDate>"),
             (LINK, "<title>x</title><enclosure url=\"https://e.org/a.mp3\" length=\"-1\" type=\"audio/mpeg\"/>"),

@@ -7,7 +7,7 @@
 //! | RSS | from |
 //! |---|---|
 //! | channel `title` | `doc.title` |
-//! | channel `link` | `doc.home_url`, else `doc.urls.rss`, else the first entry's `url`; omitted when none is known (an empty feed without `base_url`): RSS wants the *site's* URL and an invented one (`about:blank`, a relative path) is worse than none |
+//! | channel `link` | `doc.home_url`, else `doc.urls.rss`, else the first entry's `url`; omitted when none is known (no `base_url`, and no entry with a URL): RSS wants the *site's* URL and an invented one (`about:blank`, a relative path) is worse than none |
 //! | channel `description` | `doc.description`, else the title (it is required) |
 //! | `language`, `generator`, `lastBuildDate` | `doc.language`, [`GENERATOR`], `doc.updated` |
 //! | `atom:link rel="self"` | `doc.urls.rss`, when `base_url` is set |

@@ -208,12 +208,20 @@ mod tests {
     use super::*;
     use crate::emit::test_support::{assert_well_formed, empty_doc, entries, rich_doc, unversioned, urls};
 
+    /// Renders `doc` and has the document pass the strict checks: XML well-formedness and the `atom`
+    /// crate's reader.
+    fn checked(doc: &FeedDoc) -> String {
+        let out = render(doc);
+        assert_well_formed(&out);
+        crate::emit::strict::assert_atom(&out);
+        out
+    }
+
     #[test]
     fn rich_feed() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
-        assert_well_formed(&out);
-        assert_eq!(out, render(&rich_doc(&entries, &urls)), "byte-stable");
+        let out = checked(&rich_doc(&entries, &urls));
+        assert_eq!(out, checked(&rich_doc(&entries, &urls)), "byte-stable");
         insta::with_settings!({ prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("atom_basic", unversioned(&out));
         });
@@ -221,8 +229,7 @@ mod tests {
 
     #[test]
     fn empty_feed_without_base_url() {
-        let out = render(&empty_doc());
-        assert_well_formed(&out);
+        let out = checked(&empty_doc());
         assert!(!out.contains("<link"));
         insta::with_settings!({ prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("atom_empty", unversioned(&out));
@@ -233,7 +240,7 @@ mod tests {
     #[test]
     fn every_entry_meets_the_rfc() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
+        let out = checked(&rich_doc(&entries, &urls));
         for entry in out.split("<entry").skip(1) {
             assert!(entry.contains("<author>"), "{entry}");
             assert!(entry.contains("<link rel=\"alternate\"") || entry.contains("<content"), "{entry}");
@@ -241,6 +248,6 @@ mod tests {
         let mut bare = entries[2].clone();
         bare.summary_html = None;
         let doc = FeedDoc { entries: std::slice::from_ref(&bare), ..empty_doc() };
-        assert!(render(&doc).contains("<content type=\"text\">Ескерту без даты</content>"));
+        assert!(checked(&doc).contains("<content type=\"text\">Ескерту без даты</content>"));
     }
 }

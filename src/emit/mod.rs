@@ -21,6 +21,8 @@ pub mod json_feed;
 pub mod opml;
 pub mod rss;
 #[cfg(test)]
+pub(crate) mod strict;
+#[cfg(test)]
 mod test_support;
 pub mod write;
 

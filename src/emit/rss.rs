@@ -7,7 +7,7 @@
 //! | RSS | from |
 //! |---|---|
 //! | channel `title` | `doc.title` |
-//! | channel `link` | `doc.home_url`, else `doc.urls.rss`, else the first entry's `url`; omitted when none is known (an empty feed without `base_url`): RSS wants the *site's* URL and an invented one (`about:blank`, a relative path) is worse than none |
+//! | channel `link` | `doc.home_url`, else `doc.urls.rss`, else the first entry's `url`; omitted when none is known (no `base_url`, and no entry with a URL): RSS wants the *site's* URL and an invented one (`about:blank`, a relative path) is worse than none |
 //! | channel `description` | `doc.description`, else the title (it is required) |
 //! | `language`, `generator`, `lastBuildDate` | `doc.language`, [`GENERATOR`], `doc.updated` |
 //! | `atom:link rel="self"` | `doc.urls.rss`, when `base_url` is set |
@@ -204,12 +204,20 @@ mod tests {
     use super::*;
     use crate::emit::test_support::{assert_well_formed, empty_doc, entries, rich_doc, unversioned, urls};
 
+    /// Renders `doc` and has the document pass the strict checks: XML well-formedness and the `rss`
+    /// crate's reader.
+    fn checked(doc: &FeedDoc) -> String {
+        let out = render(doc);
+        assert_well_formed(&out);
+        crate::emit::strict::assert_rss(&out);
+        out
+    }
+
     #[test]
     fn rich_feed() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
-        assert_well_formed(&out);
-        assert_eq!(out, render(&rich_doc(&entries, &urls)), "byte-stable");
+        let out = checked(&rich_doc(&entries, &urls));
+        assert_eq!(out, checked(&rich_doc(&entries, &urls)), "byte-stable");
         insta::with_settings!({ prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("rss_basic", unversioned(&out));
         });
@@ -217,8 +225,7 @@ mod tests {
 
     #[test]
     fn empty_feed_without_base_url() {
-        let out = render(&empty_doc());
-        assert_well_formed(&out);
+        let out = checked(&empty_doc());
         assert!(!out.contains("<link>") && !out.contains("atom:link"));
         insta::with_settings!({ prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!("rss_empty", unversioned(&out));
@@ -228,7 +235,7 @@ mod tests {
     #[test]
     fn guid_is_permalink_only_when_it_is_the_url() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
+        let out = checked(&rich_doc(&entries, &urls));
         assert!(out.contains("<guid isPermaLink=\"true\">https://abai.kz/post/1</guid>"));
         assert!(out.contains("<guid isPermaLink=\"false\">urn:feedmill:radio:7f3a</guid>"));
     }
@@ -236,7 +243,7 @@ mod tests {
     #[test]
     fn one_enclosure_then_media_content_and_the_namespace_only_when_used() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
+        let out = checked(&rich_doc(&entries, &urls));
         let item = out.split("<item>").nth(2).unwrap();
         assert_eq!(item.matches("<enclosure ").count(), 1, "{item}");
         assert!(item
@@ -246,20 +253,19 @@ mod tests {
         assert!(item.contains("<media:thumbnail url=\"https://radio.example.ru/ep12.jpg\"/>"), "{item}");
         let one = &entries[1..2];
         let single = Entry { enclosures: one[0].enclosures[..1].to_vec(), image: None, ..one[0].clone() };
-        let out = render(&FeedDoc { entries: std::slice::from_ref(&single), ..empty_doc() });
-        assert_well_formed(&out);
+        let out = checked(&FeedDoc { entries: std::slice::from_ref(&single), ..empty_doc() });
         assert!(!out.contains("xmlns:media") && !out.contains("media:content"), "{out}");
     }
 
     #[test]
     fn an_undated_entry_has_no_pub_date() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
+        let out = checked(&rich_doc(&entries, &urls));
         let items: Vec<&str> = out.split("<item>").skip(1).collect();
         assert!(items[0].contains("<pubDate>Thu, 11 Jul 2019 06:20:00 +0000</pubDate>"));
         assert!(!items[2].contains("<pubDate>"), "{}", items[2]);
         let only_updated = Entry { published: None, ..entries[0].clone() };
-        let out = render(&FeedDoc { entries: std::slice::from_ref(&only_updated), ..empty_doc() });
+        let out = checked(&FeedDoc { entries: std::slice::from_ref(&only_updated), ..empty_doc() });
         assert!(out.contains("<pubDate>Thu, 11 Jul 2019 09:00:00 +0000</pubDate>"), "{out}");
     }
 
@@ -268,7 +274,7 @@ mod tests {
     #[test]
     fn source_names_the_channel_without_credentials() {
         let (entries, urls) = (entries(), urls());
-        let out = render(&rich_doc(&entries, &urls));
+        let out = checked(&rich_doc(&entries, &urls));
         assert!(out.contains("<source url=\"https://tengrinews.kz/rss?lang=kk&amp;full=1\">tengri</source>"), "{out}");
         assert!(out.contains("<atom:link rel=\"via\" href=\"https://tengrinews.kz/news/42?utm=x&amp;y=1\""));
         assert_eq!(out.matches("<source ").count(), 1);
@@ -281,17 +287,17 @@ mod tests {
             health: Default::default(),
         };
         let index: SourceIndex = [("tengri", &secret)].into_iter().collect();
-        let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
+        let out = checked(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
         assert!(out.contains("<source url=\"https://tengrinews.kz/rss\">Tengri News</source>"), "{out}");
 
         let private = crate::emit::SourceRef { feed_url: None, ..secret.clone() };
         let index: SourceIndex = [("tengri", &private)].into_iter().collect();
-        let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
+        let out = checked(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
         assert!(!out.contains("<source"), "publish_url = false: {out}");
 
         let local = crate::emit::SourceRef { feed_url: Some("feeds/tengri.xml".into()), ..secret };
         let index: SourceIndex = [("tengri", &local)].into_iter().collect();
-        let out = render(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
+        let out = checked(&FeedDoc { entries: &entries[..1], sources: Some(&index), ..empty_doc() });
         assert!(!out.contains("<source"), "a path is no channel: {out}");
     }
 
@@ -299,7 +305,7 @@ mod tests {
     fn channel_link_falls_back_to_first_entry_url() {
         let entries = &entries()[1..];
         let doc = FeedDoc { entries, ..empty_doc() };
-        let out = render(&doc);
+        let out = checked(&doc);
         assert!(out.contains("    <link>https://radio.example.ru/episodes/12</link>\n"), "{out}");
     }
 }

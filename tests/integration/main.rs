@@ -6,6 +6,8 @@
 // Tests write their fixture files directly; the guardrail is about feedmill's own output files.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "../../src/emit/strict.rs"]
+mod strict;
 #[path = "../../src/fetch/test_server.rs"]
 mod test_server;
 mod util;

@@ -281,6 +281,8 @@ fn conditional_requests_get_304_and_head_gets_the_get_headers() {
     let r = get(served.addr, "/all/atom.xml", &[("If-None-Match", &etag)]);
     assert_eq!((r.status, r.body.as_slice()), (200, &b"<feed/>"[..]));
     assert_eq!(r.header("etag"), Some(etag_of(b"<feed/>").as_str()));
+    // The stand-in is this test's, not feedmill's: put the real file back for the strict readers.
+    std::fs::write(p.path("output/all/atom.xml"), &full.body).unwrap();
 }
 
 #[test]

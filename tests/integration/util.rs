@@ -1,4 +1,5 @@
-//! Test helpers: a temporary project (config + output folder), running the real binary, reading outputs.
+//! Test helpers: a temporary project (config + output folder), running the real binary, reading outputs;
+//! every RSS and Atom output is read back by strict third-party readers (`strict.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,11 +53,20 @@ impl Project {
             .env_remove("all_proxy")
             .output()
             .expect("run feedmill");
-        Run {
+        let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        };
+        self.check_feeds();
+        run
+    }
+
+    /// Has the strict third-party readers read every `rss.xml` and `atom.xml` in the project (any output
+    /// folder), failing the test on the first they reject. Called after each command and when the
+    /// project is dropped, so outputs written by a `watch` or `serve` child are read too.
+    pub fn check_feeds(&self) -> usize {
+        crate::strict::check_tree(self.dir.path()).unwrap_or_else(|e| panic!("a strict reader rejects an output: {e}"))
     }
 
     pub fn run(&self) -> Run {
@@ -80,6 +90,15 @@ impl Project {
             .iter()
             .map(|i| i["title"].as_str().unwrap_or_default().to_owned())
             .collect()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        // A test that already failed keeps its own message.
+        if !std::thread::panicking() {
+            self.check_feeds();
+        }
     }
 }
 

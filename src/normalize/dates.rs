@@ -16,11 +16,12 @@
 //!   force before the gap, so 02:30 becomes 03:30 summer time (java.time does the same).
 //! - Zone names are fixed offsets from `ZONES` (`ALMT` is +06, `IST` is India). A numeric offset next
 //!   to a name wins: `GMT+6`, `UTC+5`, `MST -0700`.
-//! - Numeric dates are day first: `11.07.2019`, `11-07-2019` and `11/07/2019` are 11 July, because the
-//!   sources we serve (Kazakhstan, Russia, most of the world) write them so. Slashes fall back to
-//!   month first only when day first is impossible (`07/31/2019`), and read month first when the
-//!   locale's short date is (`en`: `11/07/2019` is 7 November). A four-digit first number is a
-//!   year (`2019/07/11`); CJK dates read `2024年11月22日`, `2024년 11월 22일`.
+//! - Numeric dates with dots or dashes are day first: `11.07.2019` and `11-07-2019` are 11 July, as
+//!   everyone who writes them so means. Slashes are written day first in most of the world and month
+//!   first in the US, so `11/07/2019` follows the locale's short date (`en-US`: 7 November; `ru`,
+//!   `en-GB`: 11 July) and, without a locale, fails rather than guess; `31/07/2019` and `07/31/2019`
+//!   can only be one day and are read so. A four-digit first number is a year (`2019/07/11`); CJK
+//!   dates read `2024年11月22日`, `2024년 11월 22일`.
 //! - Arabic-Indic, Persian and full-width digits read as ASCII ones; a Thai-locale year past 2400 is
 //!   a Buddhist year (2567 is 2024).
 //! - A time may follow a date past up to three unknown words or marks ("р.,", "kl."), written
@@ -1044,8 +1045,13 @@ fn match_layout(t: &[Token], mut i: usize, layout: &Layout) -> Option<(Fields, u
 fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDate> {
     let (mut day, day_len) = f.day?;
     let (mut month, month_len) = f.month?;
-    // A month-first locale reads `11/07/2019` as November 7; day first stays the fallback when
-    // month first is impossible, and the only reading without a locale (see module docs).
+    // A slashed date is written day first in most of the world and month first in the US: with no
+    // locale to say which, `11/07/2019` could be two days, and a wrong date is worse than none. Day
+    // first or month first only when the other is impossible (`31/07/2019`, `07/31/2019`), or the
+    // locale's order when there is one (`en-US`: November 7; `ru`, `en-GB`: 11 July).
+    if layout.swap && day <= 12 && month <= 12 && day != month && cx.locale.is_none() {
+        return None;
+    }
     let month_first = cx.locale.is_some_and(|DateLocale(_, order)| order == Order::Mdy);
     if layout.swap && day <= 12 && (month_first || month > 12) {
         std::mem::swap(&mut day, &mut month);
@@ -1884,9 +1890,9 @@ mod tests {
         ("July 11, 2019 at 12:20 PM EDT", UTC, "2019-07-11T16:20:00Z"),
         ("Jul 11, 2019 12:20:00 pm", UTC, "2019-07-11T12:20:00Z"),
         ("11-Jul-2019 12:20", UTC, "2019-07-11T12:20:00Z"),
-        ("11/07/2019", UTC, "2019-07-11T00:00:00Z"),
+        ("31/07/2019", UTC, "2019-07-31T00:00:00Z"),
         ("07/31/2019", UTC, "2019-07-31T00:00:00Z"),
-        ("11/07/2019 12:20", ALA, "2019-07-11T06:20:00Z"),
+        ("11/11/2019 12:20", ALA, "2019-11-11T06:20:00Z"),
         ("Monday, 2. January 2006 - 15:04", UTC, "2006-01-02T15:04:00Z"),
         ("2006 January 02", UTC, "2006-01-02T00:00:00Z"),
         ("3 hours ago", UTC, "2025-03-15T07:00:00Z"),
@@ -2036,6 +2042,18 @@ mod tests {
         assert_eq!(parse_date("11 Шілде, 2019 сағат 12:20", &cx_in(ALA, "ru")), Ok(expected("2019-07-11T06:20:00Z")));
         // Without a locale, German words stay unread rather than guessed.
         assert!(parse_date("vor 3 Stunden", &cx(UTC)).is_err());
+    }
+
+    #[test]
+    fn a_slashed_date_that_could_be_two_days_needs_a_locale() {
+        for ambiguous in ["11/07/2019", "01/02/2024 10:00", "5/1/2024"] {
+            assert!(parse_date(ambiguous, &cx(UTC)).is_err(), "{ambiguous} guessed without a locale");
+        }
+        assert_eq!(parse_date("11/07/2019", &cx_in(UTC, "en-US")), Ok(expected("2019-11-07T00:00:00Z")));
+        assert_eq!(parse_date("11/07/2019", &cx_in(UTC, "ru")), Ok(expected("2019-07-11T00:00:00Z")));
+        // Dots and dashes are day first everywhere; a day that is also the month is one day.
+        assert_eq!(parse_date("11.07.2019", &cx(UTC)), Ok(expected("2019-07-11T00:00:00Z")));
+        assert_eq!(parse_date("07/07/2019", &cx(UTC)), Ok(expected("2019-07-07T00:00:00Z")));
     }
 
     #[test]

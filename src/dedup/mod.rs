@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 
+pub mod history;
 pub mod merge;
 pub mod near;
 

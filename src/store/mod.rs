@@ -18,6 +18,7 @@
 mod bulk;
 mod lock;
 mod migrations;
+mod source_entries;
 mod stories;
 
 use std::collections::{HashMap, HashSet};
@@ -35,6 +36,7 @@ use crate::model::Entry;
 use crate::normalize::RawDigest;
 use url::Url;
 
+pub use crate::dedup::history::Reconciled;
 pub use lock::{LockError, RunLock};
 pub use stories::{StoredStory, StoryHead};
 
@@ -231,16 +233,6 @@ pub enum EntriesUpdate {
     Unchanged,
     /// Not fetched (not due) or failed: nothing is known about the feed now.
     Unknown,
-}
-
-/// How an entry of a parsed feed related to what the store knew.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Reconciled {
-    pub new: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Purged earlier and still listed by the source: kept out.
-    pub tombstoned: usize,
 }
 
 pub struct Store {
@@ -720,8 +712,15 @@ impl Recorder<'_> {
                     // The same source twice in one run: the second must see the first's entries.
                     self.write_pending().map_err(err)?;
                 }
-                let r = reconcile(&self.tx, &u.name, entries, self.now, saved.listed_before, &mut self.pending)
-                    .map_err(err)?;
+                let mut kept = source_entries::SqliteEntries {
+                    tx: &self.tx,
+                    source: &u.name,
+                    now: self.now,
+                    listed_before: saved.listed_before,
+                    pending: &mut self.pending,
+                    tombstones: None,
+                };
+                let r = dedup::history::reconcile(&mut kept, entries, self.now).map_err(err)?;
                 self.changed |= r.updated > 0;
                 self.out.insert(u.name.clone(), r);
                 self.pending_sources.insert(u.name.clone());
@@ -933,7 +932,7 @@ const ENTRY_COUNTS_KEY: &str = "entry_counts";
 /// unchanged (a 304) and still lists it. For queries over `entries e LEFT JOIN sources s`.
 const LAST_SEEN: &str = "CASE WHEN e.in_feed = 1 AND s.listed_at > e.last_seen THEN s.listed_at ELSE e.last_seen END";
 
-/// A fingerprint as a key of [`reconcile`]'s map: `print:` and lower-case hex.
+/// A fingerprint as a tombstone key: `print:` and lower-case hex.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(6 + 2 * bytes.len());
@@ -1209,153 +1208,6 @@ fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>
         None => 0,
     };
     Ok(saved)
-}
-
-/// Matches a parsed feed's entries with the stored ones by id, then canonical URL, then fingerprint, and
-/// writes them: a match keeps its stored id and first-seen time and takes the new content.
-///
-/// A stored entry the feed still lists unchanged is not written at all: its source's `listed_at` (set
-/// to `now` by [`save_source`]) says it was seen, so a changed feed costs a write per new, edited or
-/// dropped entry, not per entry it lists. A dropped entry keeps, as its own last-seen time, the last
-/// time its feed listed it (`listed_before`).
-fn reconcile(
-    tx: &Transaction,
-    source: &str,
-    entries: Vec<dedup::Listed>,
-    now: DateTime<Utc>,
-    listed_before: Option<i64>,
-    new: &mut Vec<NewEntry>,
-) -> rusqlite::Result<Reconciled> {
-    struct Row {
-        rowid: i64,
-        id: String,
-        url: Option<String>,
-        print: Option<Vec<u8>>,
-        first_seen: i64,
-        json: String,
-        sort_date: Option<i64>,
-        in_feed: bool,
-        digest: Option<Vec<u8>>,
-    }
-    let mut rows: Vec<Row> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
-             FROM entries WHERE source = ?1",
-        )?;
-        let mut q = stmt.query([source])?;
-        while let Some(r) = q.next()? {
-            let i = rows.len();
-            let row = Row {
-                rowid: r.get(0)?,
-                id: r.get(1)?,
-                url: r.get(2)?,
-                print: r.get(3)?,
-                first_seen: r.get(4)?,
-                json: r.get(5)?,
-                sort_date: r.get(6)?,
-                in_feed: r.get(7)?,
-                digest: r.get(8)?,
-            };
-            by_key.insert(row.id.clone(), i);
-            if let Some(url) = &row.url {
-                by_key.entry(format!("url:{url}")).or_insert(i);
-            }
-            if let Some(print) = &row.print {
-                by_key.entry(hex(print)).or_insert(i);
-            }
-            rows.push(row);
-        }
-    }
-    let tombstones: HashSet<String> = {
-        let mut stmt = tx.prepare_cached("SELECT key FROM tombstones WHERE source = ?1")?;
-        let keys = stmt.query_map([source], |r| r.get(0))?;
-        keys.collect::<Result<_, _>>()?
-    };
-
-    let mut out = Reconciled::default();
-    let mut claimed = HashSet::new();
-    for dedup::Listed { mut entry, print, digest, packed, .. } in entries {
-        let url = dedup::canonical_url(&entry);
-        let keys: Vec<String> =
-            [Some(entry.id.clone()), url.as_ref().map(|u| format!("url:{u}")), print.as_ref().map(|p| hex(p))]
-                .into_iter()
-                .flatten()
-                .collect();
-        let found = keys.iter().find_map(|k| by_key.get(k).copied()).filter(|i| claimed.insert(*i));
-        match found {
-            Some(i) => {
-                let row = &rows[i];
-                entry.id = row.id.clone();
-                entry.first_seen = from_ts(row.first_seen);
-                // Full text fetched once (from the article page) outlives the summary-only feed that
-                // keeps listing the entry.
-                let (mut print, mut packed) = (print, packed);
-                if entry.content_html.is_none() {
-                    entry.content_html = serde_json::from_str::<Entry>(&row.json).ok().and_then(|e| e.content_html);
-                    if entry.content_html.is_some() {
-                        print = dedup::fingerprint(&entry);
-                        packed = None;
-                    }
-                }
-                let json =
-                    serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                let signature = if json == row.json {
-                    out.unchanged += 1;
-                    // The columns derived from the entry are compared too: an older feedmill wrote them.
-                    let columns_same = row.url.as_deref() == url.as_deref()
-                        && row.print.as_deref() == print.as_ref().map(|p| &p[..])
-                        && row.sort_date == Some(ts(entry.sort_date()))
-                        && row.digest.as_deref() == digest.as_ref().map(|d| &d[..]);
-                    if row.in_feed && columns_same {
-                        continue;
-                    }
-                    None
-                } else {
-                    out.updated += 1;
-                    Some(packed.unwrap_or_else(|| Packed::of(&entry)))
-                };
-                // Unchanged JSON keeps its signature.
-                write_entry(
-                    tx,
-                    "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
-                            signature = CASE WHEN entry = ?6 THEN signature ELSE ?10 END,
-                            bands = CASE WHEN entry = ?6 THEN bands ELSE ?11 END, entry = ?6,
-                            sort_date = ?7, text_size = ?8, has_content = ?9, raw_digest = ?12
-                     WHERE source = ?1 AND id = ?2",
-                    source,
-                    &entry,
-                    (url.as_deref(), print, digest),
-                    now,
-                    &json,
-                    signature,
-                )?;
-                if row.sort_date != Some(ts(entry.sort_date())) {
-                    // The story it publishes moves in its feeds.
-                    stories::redate(tx, source, &entry.id, ts(entry.sort_date()))?;
-                }
-            }
-            None if keys.iter().any(|k| tombstones.contains(k)) => out.tombstoned += 1,
-            None => {
-                // At the column's precision (seconds), so the JSON a later run rebuilds around the stored
-                // first-seen time is the same and the entry is not taken for edited.
-                entry.first_seen = from_ts(ts(now));
-                let json =
-                    serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                // Written, and counted, by the recorder once signed.
-                new.push(NewEntry { source: source.to_owned(), entry, url, print, json, digest, packed });
-            }
-        }
-    }
-    let mut drop =
-        tx.prepare_cached("UPDATE entries SET in_feed = 0, last_seen = max(last_seen, ?2) WHERE rowid = ?1")?;
-    for (i, row) in rows.iter().enumerate() {
-        if row.in_feed && !claimed.contains(&i) {
-            drop.execute(params![row.rowid, listed_before.unwrap_or(i64::MIN)])?;
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ use std::hash::{Hash, Hasher};
 use chrono::{DateTime, Utc};
 
 use super::near::{Comparison, NearIndex, PlannedDuplicates, PlannedIndex, Signature};
+use super::DedupMode;
 use super::NearSettings;
-use crate::config::DedupMode;
 use crate::model::{Entry, Via};
 
 /// What the merge knows of one entry.

@@ -19,6 +19,7 @@
 //! instead (the id, link and dates stay).
 
 use std::collections::HashMap;
+use std::fmt;
 
 pub mod history;
 pub mod merge;
@@ -123,6 +124,27 @@ impl Identified {
     pub fn sign(&mut self) {
         for listed in self.entries.iter_mut().filter(|l| !l.reused) {
             listed.packed = Some(near::Packed::of(&listed.entry));
+        }
+    }
+}
+
+/// How stories are merged: `[dedup] mode`, or a category's own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DedupMode {
+    /// Every source's entries stand alone.
+    Off,
+    /// Same id, canonical link or identical title and text.
+    Exact,
+    /// Exact, and near-duplicates (the same story retold) within a time window.
+    Near(NearSettings),
+}
+
+impl fmt::Display for DedupMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DedupMode::Off => f.write_str("off"),
+            DedupMode::Exact => f.write_str("exact"),
+            DedupMode::Near(s) => write!(f, "near, threshold {:.2}, window {}h", s.threshold, s.window.num_hours()),
         }
     }
 }

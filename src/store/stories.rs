@@ -16,8 +16,8 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::{from_ts, sqlite_error, Store, StoreError};
-use crate::config::DedupMode;
 use crate::dedup::near::{self, NearIndex, Signature};
+use crate::dedup::DedupMode;
 use crate::dedup::{Copy, Joined, Member, Merger, NearSettings, Plan};
 use crate::model::Entry;
 

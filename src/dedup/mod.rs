@@ -25,7 +25,9 @@ pub mod history;
 pub mod merge;
 pub mod near;
 
-pub use merge::{assemble, merge, text_size, Copy, Group, Joined, Matched, Member, Merger, Plan, Signed, Story};
+pub use merge::{
+    assemble, merge, text_size, Group, Joined, Matched, Member, Merger, NearCopy, Plan, Signed, Story, StoryCopy,
+};
 
 use sha2::{Digest, Sha256};
 use url::Url;

@@ -196,7 +196,7 @@ impl SourceState {
 
 /// An entry as kept in the store.
 #[derive(Debug, Clone)]
-pub struct Stored {
+pub struct StoredEntry {
     pub entry: Entry,
     pub last_seen: DateTime<Utc>,
     /// `None` when it was never computed or was made by another signature version.
@@ -495,7 +495,7 @@ impl Store {
     }
 
     /// Every stored entry of the given sources.
-    pub fn entries(&self, sources: &[&str]) -> Result<Vec<Stored>, StoreError> {
+    pub fn entries(&self, sources: &[&str]) -> Result<Vec<StoredEntry>, StoreError> {
         let wanted: HashSet<&str> = sources.iter().copied().collect();
         let mut stmt = self
             .conn
@@ -518,7 +518,7 @@ impl Store {
                 .map_err(self.err())?
                 .and_then(|bytes| Signature::from_bytes(&bytes).ok());
             if let Some(entry) = stories::readable(&source, &json) {
-                out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature });
+                out.push(StoredEntry { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature });
             }
         }
         Ok(out)

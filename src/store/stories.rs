@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::{from_ts, sqlite_error, Store, StoreError};
 use crate::dedup::near::{self, NearIndex, Signature};
 use crate::dedup::DedupMode;
-use crate::dedup::{Copy, Joined, Member, Merger, NearSettings, Plan};
+use crate::dedup::{Joined, Member, Merger, NearCopy, NearSettings, Plan, StoryCopy};
 use crate::model::Entry;
 
 /// Bumped when the merge changes what it decides: every mode is then merged again.
@@ -173,7 +173,7 @@ fn joined(r: &Row, at: usize) -> rusqlite::Result<Option<Joined>> {
 }
 
 /// Whether `source` gives `url` to several of its entries: then the link identifies none of them
-/// (`Copy::new`).
+/// (`StoryCopy::new`).
 fn shared_url(tx: &Transaction, source: &str, url: &str) -> rusqlite::Result<bool> {
     tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?
         .query_row([url, source], |r| r.get(0))
@@ -314,14 +314,14 @@ fn merge_new(
     }
     // Merge order (see `merge_all`).
     new.sort_unstable_by_key(|(order, _, _)| *order);
-    let (copies, lookups): (Vec<Copy>, Vec<Lookup>) = new.into_iter().map(|(_, c, l)| (c, l)).unzip();
+    let (copies, lookups): (Vec<StoryCopy>, Vec<Lookup>) = new.into_iter().map(|(_, c, l)| (c, l)).unzip();
     if copies.is_empty() {
         return Ok(0);
     }
 
     // The stories the new copies may join, by their published copies.
     let mut heads: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut stored: Vec<Stored> = Vec::new();
+    let mut stored: Vec<NearCopy> = Vec::new();
     {
         let mut head_of = tx.prepare_cached(
             "SELECT head_source, head_id FROM story_members WHERE mode = ?1 AND source = ?2 AND id = ?3",
@@ -367,8 +367,8 @@ fn merge_new(
         }
     }
     // Stories in the order a merge from scratch starts them, which breaks its ties between candidates.
-    seeds.sort_by_key(|(_, _, start)| *start);
-    for (mut copies, head, _) in seeds {
+    seeds.sort_by_key(|seed| seed.start);
+    for Seed { mut copies, head, .. } in seeds {
         // The near layer sees the stored copies a merge from scratch would reach, in its order: those
         // `near_duplicates` kept, not every copy of the stories seeded.
         for (c, _) in &mut copies {
@@ -392,10 +392,10 @@ fn merge_new(
 /// copy's signature.
 fn near_duplicates(
     tx: &Transaction,
-    copies: &[Copy],
+    copies: &[StoryCopy],
     settings: &NearSettings,
     positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<(Vec<SourceId>, Vec<Stored>)> {
+) -> rusqlite::Result<(Vec<SourceId>, Vec<NearCopy>)> {
     let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
     // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
     // 500,000 entries within 72 hours) this is most of a run that changed little. Per band key, only
@@ -456,7 +456,10 @@ fn near_duplicates(
         hits.extend(index.duplicates(sig, c.sort_date, settings.window, settings.threshold).map(|(n, _)| n as usize));
     }
     let names = hits.into_iter().filter_map(|n| kept.get(n).map(|k| (k.1.clone(), k.2.clone()))).collect();
-    let stored = kept.into_iter().map(|((_, pos, _), _, id, at, sig)| (pos, id, sig, at)).collect();
+    let stored = kept
+        .into_iter()
+        .map(|((_, pos, _), _, id, at, sig)| NearCopy { source: pos, id, signature: sig, sort_date: at })
+        .collect();
     Ok((names, stored))
 }
 
@@ -505,12 +508,15 @@ impl Bands {
 /// A stored copy by source name and id.
 type SourceId = (String, String);
 
-/// A stored copy for the near layer: config position, id, signature and date ([`Merger::index_stored`]).
-type Stored = (usize, String, Signature, DateTime<Utc>);
-
-/// One kept story, for [`Merger::seed`]: its copies in the order they joined, and the published one's index.
-/// And where the story starts in merge order (its first copy's first seen, config position, row).
-type Seed = (Vec<(Copy, Option<Joined>)>, usize, (i64, usize, i64));
+/// One kept story, for [`Merger::seed`].
+struct Seed {
+    /// Its copies in the order they joined, each with how it joined.
+    copies: Vec<(StoryCopy, Option<Joined>)>,
+    /// The published copy's index in `copies`.
+    head: usize,
+    /// Where the story starts in merge order: its first copy's first-seen time, config position, row.
+    start: (i64, usize, i64),
+}
 
 fn seed(
     tx: &Transaction,
@@ -537,7 +543,7 @@ fn seed(
         start = start.or(Some((c.first_seen.timestamp(), c.source, r.get::<_, i64>(12)?)));
         copies.push((c, joined(r, 9)?));
     }
-    Ok(head.zip(start).map(|(h, start)| (copies, h, start)))
+    Ok(head.zip(start).map(|(head, start)| Seed { copies, head, start }))
 }
 
 /// The dates within `window` of any of `dates`, as few closed ranges.
@@ -566,7 +572,7 @@ fn copy(
     r: &Row,
     positions: &HashMap<&str, usize>,
     shared: impl Fn(&str, &str) -> rusqlite::Result<bool>,
-) -> rusqlite::Result<Option<(Copy, Lookup)>> {
+) -> rusqlite::Result<Option<(StoryCopy, Lookup)>> {
     let source: String = r.get(0)?;
     let Some(&pos) = positions.get(source.as_str()) else { return Ok(None) };
     let first_seen: i64 = r.get(2)?;
@@ -577,7 +583,7 @@ fn copy(
     };
     let print: Option<Vec<u8>> = r.get(7)?;
     let signature = r.get::<_, Option<Vec<u8>>>(8)?.and_then(|b| Signature::from_bytes(&b).ok());
-    let copy = Copy::new(
+    let copy = StoryCopy::new(
         pos,
         r.get(1)?,
         from_ts(first_seen),

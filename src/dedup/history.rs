@@ -63,7 +63,9 @@ pub struct Keys {
 /// One source's kept entries, inside the write that records a run: what [`reconcile`] reads and
 /// writes. Times are kept to the second. Writes may be deferred until the run's write commits (SQLite
 /// batches new entries to sign them over the cores), but a later [`SourceEntries::kept`] of the same
-/// source within the run must see them.
+/// source within the run must see them. A backend several processes write at once holds the source's
+/// entries from [`SourceEntries::kept`] to the end of that write (a lock on the source's row), so two
+/// writers never reconcile one source from the same kept entries.
 pub trait SourceEntries {
     type Error;
 

@@ -12,7 +12,7 @@
 //! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
 //!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
-//!   first time (see `store::reconcile`), so each page is fetched once.
+//!   first time (see `dedup::history`), so each page is fetched once.
 //!
 //! - The entries of a changed feed or listing page that the store holds from the same raw entry
 //!   (`normalize::RawDigest`) are taken from the store instead of normalized again, read through

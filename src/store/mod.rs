@@ -6,6 +6,10 @@
 //! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
 //! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
 //!
+//! The store keeps; dedup decides: which stored entry a parsed one is (`dedup::history`) is decided
+//! above, through the [`SourceEntries`](crate::dedup::history::SourceEntries) interface this backend
+//! implements (`source_entries`).
+//!
 //! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
 //! or the new one, never a mix. The pipeline is the only caller.

@@ -24,6 +24,7 @@ use std::fmt;
 pub mod history;
 pub mod merge;
 pub mod near;
+pub mod stories;
 
 pub use merge::{
     assemble, merge, text_size, Group, Joined, Matched, Member, Merger, NearCopy, Plan, Signed, Story, StoryCopy,
@@ -139,6 +140,17 @@ pub enum DedupMode {
     Exact,
     /// Exact, and near-duplicates (the same story retold) within a time window.
     Near(NearSettings),
+}
+
+impl DedupMode {
+    /// How the store keys this mode's stories: `off`, `exact`, or `near:<threshold>:<window seconds>`.
+    pub fn key(&self) -> String {
+        match self {
+            DedupMode::Off => "off".to_owned(),
+            DedupMode::Exact => "exact".to_owned(),
+            DedupMode::Near(s) => format!("near:{}:{}", s.threshold, s.window.num_seconds()),
+        }
+    }
 }
 
 impl fmt::Display for DedupMode {

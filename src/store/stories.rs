@@ -2,43 +2,26 @@
 //! `story_members`), so a run merges only the entries it met and a build reads only the stories its
 //! feeds show.
 //!
-//! The merge itself is [`dedup::Merger`]; the store feeds it rows (keys, dates and sizes, no text). New
-//! entries (listed in `unstoried`) are merged into the stories they may join: those sharing an id, a link or a
-//! fingerprint with them, and for near-duplicates those dated within the window. A mode whose inputs
-//! changed — its settings, the configured sources (by their keys, which a rename keeps) or the order
-//! they were first met in, or [`STORIES_VERSION`] — is merged again from scratch, in the same order the
-//! runs met the entries, which gives the same stories (see `dedup::merge` for the one exception).
+//! Which stories the entries make is decided in `dedup::stories`; this backend keeps them and reads
+//! for it, through [`StoryStore`]: rows as merge copies (keys, dates and sizes, no text), the entries no
+//! merge has met yet (table `unstoried`), the stories they may join, and a window's band tags.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use sha2::{Digest, Sha256};
 
 use super::{from_ts, sqlite_error, Store, StoreError};
-use crate::dedup::near::{self, NearIndex, Signature};
-use crate::dedup::DedupMode;
-use crate::dedup::{Joined, Member, Merger, NearCopy, NearSettings, Plan, StoryCopy};
+use crate::dedup::near::{self, Signature};
+use crate::dedup::stories::{update, Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
+use crate::dedup::{DedupMode, Joined, Member, Merger, StoryCopy};
 use crate::model::Entry;
-
-/// Bumped when the merge changes what it decides: every mode is then merged again.
-const STORIES_VERSION: u32 = 2;
 
 /// The columns [`copy`] reads, in order.
 const COPY_COLUMNS: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, e.signature";
-/// [`COPY_COLUMNS`] without the signature, for a merge whose [`Plan`] holds them.
+/// [`COPY_COLUMNS`] without the signature, for a merge whose plan (`dedup::Plan`) holds them.
 const COPY_COLUMNS_UNSIGNED: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, NULL";
-
-/// How a mode's stories are keyed in `story_members` and `meta`.
-pub fn mode_key(mode: &DedupMode) -> String {
-    match mode {
-        DedupMode::Off => "off".to_owned(),
-        DedupMode::Exact => "exact".to_owned(),
-        DedupMode::Near(s) => format!("near:{}:{}", s.threshold, s.window.num_seconds()),
-    }
-}
 
 /// A story's published copy, as [`Store::stories_newest_first`] meets it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,7 +45,7 @@ impl Store {
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         let err = |source| sqlite_error(&path, busy_timeout, source);
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
-        let merged = update(&tx, modes, sources).map_err(err)?;
+        let merged = update(&mut SqliteStories { tx: &tx, shared: None }, modes, sources).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(merged)
     }
@@ -82,7 +65,7 @@ impl Store {
                  ORDER BY head_date DESC, head_id, head_source",
             )
             .map_err(self.err())?;
-        let mut rows = stmt.query([mode_key(mode)]).map_err(self.err())?;
+        let mut rows = stmt.query([mode.key()]).map_err(self.err())?;
         let mut current: Option<StoryHead> = None;
         let mut sources: Vec<String> = Vec::new();
         while let Some(r) = rows.next().map_err(self.err())? {
@@ -121,7 +104,7 @@ impl Store {
                  WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq",
             )
             .map_err(self.err())?;
-        let mut rows = stmt.query(params![head.source, head.id, mode_key(mode)]).map_err(self.err())?;
+        let mut rows = stmt.query(params![head.source, head.id, mode.key()]).map_err(self.err())?;
         let mut copies = Vec::new();
         let mut at = None;
         while let Some(r) = rows.next().map_err(self.err())? {
@@ -151,7 +134,7 @@ impl Store {
             )
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([mode_key(mode)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
+            .query_map([mode.key()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
@@ -187,222 +170,179 @@ fn kept_modes(tx: &Transaction) -> rusqlite::Result<Vec<String>> {
     rows.collect()
 }
 
-fn update(tx: &Transaction, modes: &[DedupMode], sources: &[&str]) -> rusqlite::Result<usize> {
-    let positions: HashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-    let keys: Vec<String> = modes.iter().map(mode_key).collect();
-    for mode in kept_modes(tx)? {
-        if !keys.contains(&mode) {
-            // Not kept up to date while unused: merged from scratch if it comes back.
-            tx.execute("DELETE FROM story_members WHERE mode = ?1", [&mode])?;
-            tx.execute("DELETE FROM meta WHERE key = ?1", [format!("stories:{mode}")])?;
-        }
-    }
-    // What the stories depend on besides the entries: a digest, as 10,000 source names make 100 KB.
-    // Of the sources' keys, which a rename keeps (the stories kept were renamed with their source).
-    let keys_by_name: HashMap<String, String> = tx
-        .prepare_cached("SELECT name, source_key FROM sources WHERE source_key IS NOT NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let source_keys: Vec<&str> =
-        sources.iter().map(|name| keys_by_name.get(*name).map_or(*name, String::as_str)).collect();
-    let inputs = format!("{STORIES_VERSION}:{:x}", Sha256::digest(source_keys.join("\n").as_bytes()));
-    let mut merged = 0;
-    for (mode, key) in modes.iter().zip(&keys) {
-        let meta_key = format!("stories:{key}");
-        let current: Option<String> =
-            tx.query_row("SELECT value FROM meta WHERE key = ?1", [&meta_key], |r| r.get(0)).optional()?;
-        merged += if current.as_deref() == Some(inputs.as_str()) {
-            merge_new(tx, mode, key, sources, &positions)?
-        } else {
-            tracing::info!(mode = %key, "merging every stored entry into stories");
-            tx.execute("DELETE FROM story_members WHERE mode = ?1", [key])?;
-            let merged = merge_all(tx, mode, key, sources, &positions)?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [&meta_key, &inputs],
-            )?;
-            merged
-        };
-    }
-    tx.execute("DELETE FROM unstoried", [])?;
-    Ok(merged)
+/// [`StoryStore`] over a write transaction. Reading every copy from scratch asks which links a source
+/// shares once, for every row at once ([`SqliteStories::shared`]).
+struct SqliteStories<'a, 't> {
+    tx: &'a Transaction<'t>,
+    /// (source, canonical URL) given to several entries of the source, read once for a merge from scratch.
+    shared: Option<HashSet<(String, String)>>,
 }
 
-/// Every stored entry of the configured sources, merged from scratch.
-fn merge_all(
-    tx: &Transaction,
-    mode: &DedupMode,
-    key: &str,
-    sources: &[&str],
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<usize> {
-    // `shared_url` for every row at once: one grouped scan instead of a look-up per entry.
-    let shared: HashSet<(String, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT source, canonical_url FROM entries WHERE canonical_url IS NOT NULL
-             GROUP BY source, canonical_url HAVING COUNT(*) > 1",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    // The merge order first, 24 bytes a row; then each row read as it is merged, so the merge never
-    // holds every copy at once (500,000 of them at 10,000 sources).
-    let mut order: Vec<(i64, usize, i64)> = Vec::new();
-    {
-        let mut stmt = tx.prepare("SELECT first_seen, source, rowid FROM entries")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(&pos) = positions.get(r.get_ref(1)?.as_str().unwrap_or_default()) {
-                order.push((r.get(0)?, pos, r.get(2)?));
+impl SqliteStories<'_, '_> {
+    /// The links shared by several entries of their source: one grouped scan instead of a look-up per entry.
+    fn shared(&mut self) -> rusqlite::Result<&HashSet<(String, String)>> {
+        if self.shared.is_none() {
+            let mut stmt = self.tx.prepare(
+                "SELECT source, canonical_url FROM entries WHERE canonical_url IS NOT NULL
+                 GROUP BY source, canonical_url HAVING COUNT(*) > 1",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            self.shared = Some(rows.collect::<Result<_, _>>()?);
+        }
+        Ok(self.shared.get_or_insert_with(HashSet::new))
+    }
+}
+
+impl StoryStore for SqliteStories<'_, '_> {
+    type Error = rusqlite::Error;
+
+    fn forget_modes_except(&mut self, modes: &[DedupMode]) -> rusqlite::Result<()> {
+        let keys: Vec<String> = modes.iter().map(DedupMode::key).collect();
+        for mode in kept_modes(self.tx)? {
+            if !keys.contains(&mode) {
+                self.tx.execute("DELETE FROM story_members WHERE mode = ?1", [&mode])?;
+                self.tx.execute("DELETE FROM meta WHERE key = ?1", [format!("stories:{mode}")])?;
             }
         }
+        Ok(())
     }
-    order.sort_unstable();
-    let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
 
-    // First pass, in row order: what every copy could match by ([`Plan`]).
-    let mut plan = Plan::new(order.len());
-    {
-        let mut slots: Vec<(i64, usize)> =
-            order.iter().enumerate().map(|(slot, &(_, _, rowid))| (rowid, slot)).collect();
-        slots.sort_unstable();
-        let mut slots = slots.into_iter().peekable();
+    fn source_keys(&mut self) -> rusqlite::Result<HashMap<String, String>> {
+        self.tx
+            .prepare_cached("SELECT name, source_key FROM sources WHERE source_key IS NOT NULL")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    }
+
+    fn merged_from(&mut self, mode: &DedupMode) -> rusqlite::Result<Option<String>> {
+        self.tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [format!("stories:{}", mode.key())], |r| r.get(0))
+            .optional()
+    }
+
+    fn clear(&mut self, mode: &DedupMode) -> rusqlite::Result<()> {
+        self.tx.execute("DELETE FROM story_members WHERE mode = ?1", [mode.key()]).map(drop)
+    }
+
+    fn set_merged_from(&mut self, mode: &DedupMode, inputs: &str) -> rusqlite::Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [&format!("stories:{}", mode.key()), inputs],
+            )
+            .map(drop)
+    }
+
+    fn merge_order(&mut self, positions: &HashMap<&str, usize>) -> rusqlite::Result<Vec<MergeOrder>> {
+        let mut order = Vec::new();
+        let mut stmt = self.tx.prepare("SELECT first_seen, source, rowid FROM entries")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&source) = positions.get(r.get_ref(1)?.as_str().unwrap_or_default()) {
+                order.push(MergeOrder { first_seen: r.get(0)?, source, handle: r.get(2)? });
+            }
+        }
+        Ok(order)
+    }
+
+    fn each_copy(
+        &mut self,
+        positions: &HashMap<&str, usize>,
+        visit: &mut dyn FnMut(i64, StoryCopy),
+    ) -> rusqlite::Result<()> {
+        let tx = self.tx;
+        let shared = self.shared()?;
+        let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
         let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM entries e ORDER BY e.rowid"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let rowid: i64 = r.get(9)?;
-            while slots.next_if(|&(r, _)| r < rowid).is_some() {}
-            let Some((_, slot)) = slots.next_if(|&(r, _)| r == rowid) else { continue };
             if let Some((c, _)) = copy(r, positions, is_shared)? {
-                plan.add(slot, c);
+                visit(r.get(9)?, c);
             }
         }
+        Ok(())
     }
 
-    // Then in merge order, without the signatures the plan holds.
-    let mut merger = Merger::planned(mode, plan);
-    let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
-    for &(_, _, rowid) in &order {
-        let mut rows = by_rowid.query([rowid])?;
+    fn unsigned_copy(&mut self, handle: i64, positions: &HashMap<&str, usize>) -> rusqlite::Result<StoryCopy> {
+        let tx = self.tx;
+        let shared = self.shared()?;
+        let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
+        let mut by_rowid =
+            tx.prepare_cached(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
+        let mut rows = by_rowid.query([handle])?;
         let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        // Every copy takes its slot, or the plan's slots would no longer line up.
         let (c, _) = copy(row, positions, is_shared)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        merger.add(c);
+        Ok(c)
     }
-    write(tx, key, sources, merger)?;
-    Ok(order.len())
-}
 
-/// The entries no run has merged yet, merged into the stories they may join.
-fn merge_new(
-    tx: &Transaction,
-    mode: &DedupMode,
-    key: &str,
-    sources: &[&str],
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<usize> {
-    let mut new = Vec::new();
-    {
+    fn unmerged(&mut self, positions: &HashMap<&str, usize>) -> rusqlite::Result<Vec<(MergeOrder, StoryCopy, Lookup)>> {
+        let tx = self.tx;
+        let mut new = Vec::new();
         let mut stmt = tx
             .prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM unstoried u JOIN entries e ON e.rowid = u.entry"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             if let Some((c, lookup)) = copy(r, positions, |s, u| shared_url(tx, s, u))? {
-                new.push(((c.first_seen, c.source, r.get::<_, i64>(9)?), c, lookup));
+                let order = MergeOrder { first_seen: c.first_seen.timestamp(), source: c.source, handle: r.get(9)? };
+                new.push((order, c, lookup));
             }
         }
-    }
-    // Merge order (see `merge_all`).
-    new.sort_unstable_by_key(|(order, _, _)| *order);
-    let (copies, lookups): (Vec<StoryCopy>, Vec<Lookup>) = new.into_iter().map(|(_, c, l)| (c, l)).unzip();
-    if copies.is_empty() {
-        return Ok(0);
+        Ok(new)
     }
 
-    // The stories the new copies may join, by their published copies.
-    let mut heads: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut stored: Vec<NearCopy> = Vec::new();
-    {
-        let mut head_of = tx.prepare_cached(
+    fn heads_sharing(
+        &mut self,
+        mode: &DedupMode,
+        id: &str,
+        lookup: &Lookup,
+    ) -> rusqlite::Result<Vec<(String, String)>> {
+        let merged = "NOT EXISTS (SELECT 1 FROM unstoried WHERE entry = entries.rowid)";
+        let pairs = |r: &Row| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
+        let mut hits: Vec<(String, String)> = self
+            .tx
+            .prepare_cached(&format!("SELECT source, id FROM entries WHERE id = ?1 AND {merged}"))?
+            .query_map([id], pairs)?
+            .collect::<Result<_, _>>()?;
+        if let Some(url) = &lookup.url {
+            let mut by_url = self
+                .tx
+                .prepare_cached(&format!("SELECT source, id FROM entries WHERE canonical_url = ?1 AND {merged}"))?;
+            hits.extend(by_url.query_map([url], pairs)?.collect::<Result<Vec<_>, _>>()?);
+        }
+        if let Some(print) = &lookup.print {
+            let mut by_print = self
+                .tx
+                .prepare_cached(&format!("SELECT source, id FROM entries WHERE fingerprint = ?1 AND {merged}"))?;
+            hits.extend(by_print.query_map([print], pairs)?.collect::<Result<Vec<_>, _>>()?);
+        }
+        self.heads_of(mode, hits)
+    }
+
+    fn heads_of(&mut self, mode: &DedupMode, copies: Vec<(String, String)>) -> rusqlite::Result<Vec<(String, String)>> {
+        let key = mode.key();
+        let mut head_of = self.tx.prepare_cached(
             "SELECT head_source, head_id FROM story_members WHERE mode = ?1 AND source = ?2 AND id = ?3",
         )?;
-        let mut add_heads = |hits: Vec<(String, String)>| -> rusqlite::Result<()> {
-            for (source, id) in hits {
-                if let Some(h) =
-                    head_of.query_row(params![key, source, id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
-                {
-                    heads.insert(h);
-                }
-            }
-            Ok(())
-        };
-        let merged = "NOT EXISTS (SELECT 1 FROM unstoried WHERE entry = entries.rowid)";
-        let mut by_id = tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE id = ?1 AND {merged}"))?;
-        let mut by_url =
-            tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE canonical_url = ?1 AND {merged}"))?;
-        let mut by_print =
-            tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE fingerprint = ?1 AND {merged}"))?;
-        let pairs = |r: &Row| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
-        for (c, lookup) in copies.iter().zip(&lookups) {
-            add_heads(by_id.query_map([&c.id], pairs)?.collect::<Result<_, _>>()?)?;
-            if let Some(url) = &lookup.url {
-                add_heads(by_url.query_map([url], pairs)?.collect::<Result<_, _>>()?)?;
-            }
-            if let Some(print) = &lookup.print {
-                add_heads(by_print.query_map([print], pairs)?.collect::<Result<_, _>>()?)?;
+        let mut heads = Vec::new();
+        for (source, id) in copies {
+            if let Some(h) = head_of.query_row(params![key, source, id], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
+                heads.push(h);
             }
         }
-        if let DedupMode::Near(settings) = mode {
-            let (found, sharing) = near_duplicates(tx, &copies, settings, positions)?;
-            add_heads(found)?;
-            stored = sharing;
-        }
+        Ok(heads)
     }
 
-    let mut merger = Merger::new(mode);
-    let mut seeds = Vec::with_capacity(heads.len());
-    for (source, id) in heads {
-        if let Some(seed) = seed(tx, key, &source, &id, positions)? {
-            seeds.push(seed);
-        }
-    }
-    // Stories in the order a merge from scratch starts them, which breaks its ties between candidates.
-    seeds.sort_by_key(|seed| seed.start);
-    for Seed { mut copies, head, .. } in seeds {
-        // The near layer sees the stored copies a merge from scratch would reach, in its order: those
-        // `near_duplicates` kept, not every copy of the stories seeded.
-        for (c, _) in &mut copies {
-            c.signature = None;
-        }
-        merger.seed(copies, head);
-    }
-    merger.index_stored(stored);
-    let n = copies.len();
-    for c in copies {
-        merger.add(c);
-    }
-    write(tx, key, sources, merger)?;
-    Ok(n)
-}
-
-/// The kept copies (source, id) that some new copy is a near-duplicate of, and every stored copy the
-/// merge's near layer must see ([`Merger::index_stored`]): of the entries dated within the window of a
-/// new copy, those sharing a band with one (by their stored band tags), the newest `MAX_BUCKET` per
-/// band, in merge order. They are indexed as the merge would index them, then queried with each new
-/// copy's signature.
-fn near_duplicates(
-    tx: &Transaction,
-    copies: &[StoryCopy],
-    settings: &NearSettings,
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<(Vec<SourceId>, Vec<NearCopy>)> {
-    let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
-    // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
-    // 500,000 entries within 72 hours) this is most of a run that changed little. Per band key, only
-    // the newest `MAX_BUCKET` in merge order can be a candidate: the new copies come after every
-    // stored one, and a query looks no further back (`near::MAX_BUCKET`).
-    let mut hits: Vec<(u64, (i64, usize, i64))> = Vec::new();
-    {
+    fn sharing_bands(
+        &mut self,
+        copies: &[StoryCopy],
+        window: chrono::Duration,
+        positions: &HashMap<&str, usize>,
+    ) -> rusqlite::Result<Vec<(u64, MergeOrder)>> {
+        let tx = self.tx;
+        let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
+        // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
+        // 500,000 entries within 72 hours) this is most of a run that changed little.
+        let mut hits = Vec::new();
         // Skipped here rather than joined: few entries wait to be merged, and the scan meets many.
         let unmerged: HashSet<i64> =
             tx.prepare_cached("SELECT entry FROM unstoried")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -410,8 +350,7 @@ fn near_duplicates(
             "SELECT bands, rowid, first_seen, source FROM entries INDEXED BY entries_near
              WHERE sort_date BETWEEN ?1 AND ?2 AND bands IS NOT NULL",
         )?;
-        let window = settings.window.num_seconds();
-        for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
+        for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window.num_seconds()) {
             let mut rows = in_window.query([from, to])?;
             while let Some(r) = rows.next()? {
                 let tags = r.get_ref(0)?.as_blob()?;
@@ -419,48 +358,78 @@ fn near_duplicates(
                     continue;
                 }
                 let Some(&pos) = positions.get(r.get_ref(3)?.as_str().unwrap_or_default()) else { continue };
-                let order = (r.get(2)?, pos, r.get(1)?);
+                let order = MergeOrder { first_seen: r.get(2)?, source: pos, handle: r.get(1)? };
                 hits.extend(near::band_keys_of_bytes(tags).filter(|&k| bands.contains(k)).map(|k| (k, order)));
             }
         }
+        Ok(hits)
     }
-    hits.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then(b.cmp(a)));
-    let mut sharing: Vec<i64> = hits
-        .chunk_by(|(a, _), (b, _)| a == b)
-        .flat_map(|newest_first| newest_first.iter().take(near::MAX_BUCKET).map(|(_, (_, _, rowid))| *rowid))
-        .collect();
-    sharing.sort_unstable();
-    sharing.dedup();
-    tracing::debug!(new = copies.len(), sharing = sharing.len(), "stored entries that may be a new entry's candidate");
-    // (merge order: first seen, config position, row), source, id, date, signature.
-    type Kept = ((i64, usize, i64), String, String, DateTime<Utc>, Signature);
-    let mut kept: Vec<Kept> = Vec::with_capacity(sharing.len());
-    let mut by_rowid =
-        tx.prepare_cached("SELECT source, id, first_seen, sort_date, signature FROM entries WHERE rowid = ?1")?;
-    for rowid in sharing {
-        let mut rows = by_rowid.query([rowid])?;
-        let Some(r) = rows.next()? else { continue };
-        let Some(&pos) = positions.get(r.get_ref(0)?.as_str().unwrap_or_default()) else { continue };
-        let Ok(sig) = Signature::from_bytes(r.get_ref(4)?.as_blob().unwrap_or_default()) else { continue };
-        kept.push(((r.get(2)?, pos, rowid), r.get(0)?, r.get(1)?, from_ts(r.get(3)?), sig));
+
+    fn near_candidates(
+        &mut self,
+        handles: Vec<i64>,
+        positions: &HashMap<&str, usize>,
+    ) -> rusqlite::Result<Vec<NearCandidate>> {
+        let mut kept = Vec::with_capacity(handles.len());
+        let mut by_rowid = self
+            .tx
+            .prepare_cached("SELECT source, id, first_seen, sort_date, signature FROM entries WHERE rowid = ?1")?;
+        for rowid in handles {
+            let mut rows = by_rowid.query([rowid])?;
+            let Some(r) = rows.next()? else { continue };
+            let Some(&pos) = positions.get(r.get_ref(0)?.as_str().unwrap_or_default()) else { continue };
+            let Ok(signature) = Signature::from_bytes(r.get_ref(4)?.as_blob().unwrap_or_default()) else { continue };
+            kept.push(NearCandidate {
+                order: MergeOrder { first_seen: r.get(2)?, source: pos, handle: rowid },
+                source: r.get(0)?,
+                id: r.get(1)?,
+                sort_date: from_ts(r.get(3)?),
+                signature,
+            });
+        }
+        Ok(kept)
     }
-    // The merge's order, so a crowded band keeps the same newest entries (`near::MAX_BUCKET`).
-    kept.sort_by_key(|k| k.0);
-    let mut index = NearIndex::new();
-    for (n, (_, _, _, at, sig)) in kept.iter().enumerate() {
-        index.insert(n as u64, sig.clone(), *at);
+
+    fn seed(
+        &mut self,
+        mode: &DedupMode,
+        head_source: &str,
+        head_id: &str,
+        positions: &HashMap<&str, usize>,
+    ) -> rusqlite::Result<Option<Seed>> {
+        let tx = self.tx;
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {COPY_COLUMNS}, m.layer, m.joined, m.effect, e.rowid
+             FROM story_members m INDEXED BY story_members_by_head
+             JOIN entries e ON e.source = m.source AND e.id = m.id
+             WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq"
+        ))?;
+        let mut rows = stmt.query(params![head_source, head_id, mode.key()])?;
+        let mut copies = Vec::new();
+        let mut head = None;
+        let mut start = None;
+        while let Some(r) = rows.next()? {
+            let Some((c, _)) = copy(r, positions, |s, u| shared_url(tx, s, u))? else { continue };
+            if c.id == head_id && r.get_ref(0)?.as_str().is_ok_and(|s| s == head_source) {
+                head = Some(copies.len());
+            }
+            start = start.or(Some(MergeOrder {
+                first_seen: c.first_seen.timestamp(),
+                source: c.source,
+                handle: r.get(12)?,
+            }));
+            copies.push((c, joined(r, 9)?));
+        }
+        Ok(head.zip(start).map(|(head, start)| Seed { copies, head, start }))
     }
-    let mut hits = BTreeSet::new();
-    for c in copies {
-        let Some(sig) = &c.signature else { continue };
-        hits.extend(index.duplicates(sig, c.sort_date, settings.window, settings.threshold).map(|(n, _)| n as usize));
+
+    fn write(&mut self, mode: &DedupMode, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
+        write(self.tx, &mode.key(), sources, merger)
     }
-    let names = hits.into_iter().filter_map(|n| kept.get(n).map(|k| (k.1.clone(), k.2.clone()))).collect();
-    let stored = kept
-        .into_iter()
-        .map(|((_, pos, _), _, id, at, sig)| NearCopy { source: pos, id, signature: sig, sort_date: at })
-        .collect();
-    Ok((names, stored))
+
+    fn all_merged(&mut self) -> rusqlite::Result<()> {
+        self.tx.execute("DELETE FROM unstoried", []).map(drop)
+    }
 }
 
 /// The band keys of a run's new copies, for testing every stored entry of the window against: a bitmap
@@ -505,47 +474,6 @@ impl Bands {
     }
 }
 
-/// A stored copy by source name and id.
-type SourceId = (String, String);
-
-/// One kept story, for [`Merger::seed`].
-struct Seed {
-    /// Its copies in the order they joined, each with how it joined.
-    copies: Vec<(StoryCopy, Option<Joined>)>,
-    /// The published copy's index in `copies`.
-    head: usize,
-    /// Where the story starts in merge order: its first copy's first-seen time, config position, row.
-    start: (i64, usize, i64),
-}
-
-fn seed(
-    tx: &Transaction,
-    key: &str,
-    head_source: &str,
-    head_id: &str,
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<Option<Seed>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COPY_COLUMNS}, m.layer, m.joined, m.effect, e.rowid
-         FROM story_members m INDEXED BY story_members_by_head
-         JOIN entries e ON e.source = m.source AND e.id = m.id
-         WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq"
-    ))?;
-    let mut rows = stmt.query(params![head_source, head_id, key])?;
-    let mut copies = Vec::new();
-    let mut head = None;
-    let mut start = None;
-    while let Some(r) = rows.next()? {
-        let Some((c, _)) = copy(r, positions, |s, u| shared_url(tx, s, u))? else { continue };
-        if c.id == head_id && r.get_ref(0)?.as_str().is_ok_and(|s| s == head_source) {
-            head = Some(copies.len());
-        }
-        start = start.or(Some((c.first_seen.timestamp(), c.source, r.get::<_, i64>(12)?)));
-        copies.push((c, joined(r, 9)?));
-    }
-    Ok(head.zip(start).map(|(head, start)| Seed { copies, head, start }))
-}
-
 /// The dates within `window` of any of `dates`, as few closed ranges.
 fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
     let mut dates: Vec<i64> = dates.collect();
@@ -559,12 +487,6 @@ fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
         }
     }
     out
-}
-
-/// What finds a new copy's kept copies: its link (unless shared) and its fingerprint.
-struct Lookup {
-    url: Option<String>,
-    print: Option<Vec<u8>>,
 }
 
 /// A row of [`COPY_COLUMNS`] as the merge sees it; `None` for a source not in the config.
@@ -679,11 +601,12 @@ pub(super) fn forget(tx: &Transaction, source: &str, id: &str) -> rusqlite::Resu
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
+    use crate::dedup::NearSettings;
     use crate::store::{EntriesUpdate, SourceState, SourceUpdate};
 
     const SOURCES: [&str; 4] = ["abai", "qazaq", "tengri", "zakon"];
@@ -828,12 +751,12 @@ mod tests {
             let run_by_run = snapshot(&store);
             let entries = store.entries(&SOURCES).unwrap().len();
             for mode in &modes {
-                let groups = run_by_run.iter().filter(|g| g.0 == mode_key(mode)).count();
+                let groups = run_by_run.iter().filter(|g| g.0 == mode.key()).count();
                 assert!(
                     groups < entries,
                     "seed {seed}, {mode}: some copies were merged ({groups} stories of {entries})"
                 );
-                let copies: usize = run_by_run.iter().filter(|g| g.0 == mode_key(mode)).map(|g| g.2.len()).sum();
+                let copies: usize = run_by_run.iter().filter(|g| g.0 == mode.key()).map(|g| g.2.len()).sum();
                 assert_eq!(copies, entries, "seed {seed}, {mode}: every entry is in exactly one story");
             }
 

@@ -95,8 +95,13 @@ pub trait StoryStore {
         visit: &mut dyn FnMut(i64, StoryCopy),
     ) -> Result<(), Self::Error>;
 
-    /// The copy of the stored entry `handle`, without its signature.
-    fn unsigned_copy(&mut self, handle: i64, positions: &HashMap<&str, usize>) -> Result<StoryCopy, Self::Error>;
+    /// The copies of the stored entries `order` names, in that order, without their signatures.
+    fn each_unsigned_copy(
+        &mut self,
+        order: &[MergeOrder],
+        positions: &HashMap<&str, usize>,
+        visit: &mut dyn FnMut(StoryCopy),
+    ) -> Result<(), Self::Error>;
 
     /// The stored entries no merge has met yet, with their place in merge order.
     fn unmerged(
@@ -206,12 +211,9 @@ fn merge_all<S: StoryStore>(
         })?;
     }
 
-    // Then in merge order, without the signatures the plan holds. Every copy takes its slot, or the
-    // plan's slots would no longer line up.
+    // Then in merge order, without the signatures the plan holds.
     let mut merger = Merger::planned(mode, plan);
-    for o in &order {
-        merger.add(store.unsigned_copy(o.handle, positions)?);
-    }
+    store.each_unsigned_copy(&order, positions, &mut |c| merger.add(c))?;
     store.write(mode, sources, merger)?;
     Ok(order.len())
 }

@@ -263,16 +263,24 @@ impl StoryStore for SqliteStories<'_, '_> {
         Ok(())
     }
 
-    fn unsigned_copy(&mut self, handle: i64, positions: &HashMap<&str, usize>) -> rusqlite::Result<StoryCopy> {
+    fn each_unsigned_copy(
+        &mut self,
+        order: &[MergeOrder],
+        positions: &HashMap<&str, usize>,
+        visit: &mut dyn FnMut(StoryCopy),
+    ) -> rusqlite::Result<()> {
         let tx = self.tx;
         let shared = self.shared()?;
         let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
-        let mut by_rowid =
-            tx.prepare_cached(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
-        let mut rows = by_rowid.query([handle])?;
-        let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        let (c, _) = copy(row, positions, is_shared)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        Ok(c)
+        let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
+        for o in order {
+            let mut rows = by_rowid.query([o.handle])?;
+            let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            // Every copy takes its slot, or the plan's slots would no longer line up.
+            let (c, _) = copy(row, positions, is_shared)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            visit(c);
+        }
+        Ok(())
     }
 
     fn unmerged(&mut self, positions: &HashMap<&str, usize>) -> rusqlite::Result<Vec<(MergeOrder, StoryCopy, Lookup)>> {

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
 
-use super::{exec, from_ts, hex, stories, ts, write_entry, NewEntry};
+use super::recorder::{write_entry, NewEntry};
+use super::{exec, from_ts, hex, stories, ts};
 use crate::dedup::history::{Kept, Keys, SourceEntries};
 use crate::dedup::near::Packed;
 use crate::model::Entry;

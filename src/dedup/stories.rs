@@ -5,7 +5,7 @@
 //! are merged into the stories they may join: those sharing an id, a link or a fingerprint with them,
 //! and for near-duplicates those dated within the window. A mode whose inputs changed — its settings,
 //! the configured sources (by their keys, which a rename keeps) or the order they were first met in,
-//! or [`STORIES_VERSION`] — is merged again from scratch, in the same order the runs met the entries,
+//! or `STORIES_VERSION` — is merged again from scratch, in the same order the runs met the entries,
 //! which gives the same stories (see [`merge`](mod@super::merge) for the one exception).
 //!
 //! This module decides; the store reads and writes through [`StoryStore`] (SQLite today).

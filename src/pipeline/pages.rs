@@ -57,7 +57,7 @@ pub(super) struct Read {
 }
 
 /// What the store knew of a source when the run began.
-pub(super) struct Stored<'a> {
+pub(super) struct Remembered<'a> {
     /// The source's stable key, assigned at first sight: the ids derived for its entries start with it,
     /// so they stay when the source is renamed.
     pub(super) key: &'a str,
@@ -78,7 +78,7 @@ pub(super) async fn read(
     global: &Filters,
     body: Body,
     location: &Location,
-    Stored { key, known, listings, previous }: Stored<'_>,
+    Remembered { key, known, listings, previous }: Remembered<'_>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {

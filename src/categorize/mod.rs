@@ -10,12 +10,43 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use crate::config::{Category, Source, ALL};
+use crate::dedup::DedupMode;
 use crate::model::Entry;
+use rules::CompiledRule;
+
+/// The name of the category every entry belongs to.
+pub const ALL: &str = "all";
+
+/// A category of the output: its feeds' metadata, the rules that add entries to it, and how its stories
+/// are merged. Declared in `[categories.<slug>]`, or met in a source's `categories` (then with defaults).
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub slug: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Entries matching any of these join the category, whatever their source.
+    pub rules: Vec<CompiledRule>,
+    /// How stories are merged in this category's feeds: `[dedup]`, unless the category sets its own.
+    pub dedup: DedupMode,
+}
+
+impl PartialEq for Category {
+    fn eq(&self, other: &Self) -> bool {
+        let names = |c: &Category| c.rules.iter().map(|r| r.name().to_owned()).collect::<Vec<_>>();
+        (&self.slug, &self.title, &self.description, names(self), self.dedup)
+            == (&other.slug, &other.title, &other.description, names(other), other.dedup)
+    }
+}
+
+/// A configured source as categorize sees it: the categories its stories go to.
+pub trait Categorized {
+    fn categories(&self) -> &[String];
+}
 
 /// The feeds being filled, each with the stories (`H`, however the caller names them) it has taken.
 pub struct Feeds<'a, H> {
-    sources: &'a [Source],
+    /// Each configured source's categories, in config order.
+    sources: Vec<&'a [String]>,
     categories: &'a [Category],
     max_items: usize,
     lists: BTreeMap<String, Vec<H>>,
@@ -25,11 +56,12 @@ impl<'a, H: Clone> Feeds<'a, H> {
     /// Empty feeds for `slugs` (`all` and category slugs).
     pub fn new<'s>(
         slugs: impl IntoIterator<Item = &'s str>,
-        sources: &'a [Source],
+        sources: &'a [impl Categorized],
         categories: &'a [Category],
         max_items: usize,
     ) -> Feeds<'a, H> {
         let lists = slugs.into_iter().map(|s| (s.to_owned(), Vec::new())).collect();
+        let sources = sources.iter().map(Categorized::categories).collect();
         Feeds { sources, categories, max_items, lists }
     }
 
@@ -46,7 +78,7 @@ impl<'a, H: Clone> Feeds<'a, H> {
     /// Offers the next story (older than every story offered before): `story_sources` are the config
     /// indexes of the sources that carried it, `entry` its published entry when [`needs_entry`](Self::needs_entry).
     pub fn offer(&mut self, story: &H, story_sources: &[usize], entry: Option<&Entry>) {
-        let sources: Vec<&Source> = story_sources.iter().filter_map(|&i| self.sources.get(i)).collect();
+        let sources: Vec<&[String]> = story_sources.iter().filter_map(|&i| self.sources.get(i).copied()).collect();
         let mut source_categories: Option<Vec<String>> = None;
         for (slug, list) in &mut self.lists {
             if list.len() >= self.max_items {
@@ -54,11 +86,11 @@ impl<'a, H: Clone> Feeds<'a, H> {
             }
             let category = category(self.categories, slug);
             let wanted = slug == ALL
-                || sources.iter().any(|s| s.categories.contains(slug))
+                || sources.iter().any(|s| s.contains(slug))
                 || match (category, entry) {
                     (Some(c), Some(entry)) if !c.rules.is_empty() => {
                         let cats = source_categories
-                            .get_or_insert_with(|| sources.iter().flat_map(|s| s.categories.iter().cloned()).collect());
+                            .get_or_insert_with(|| sources.iter().flat_map(|s| s.iter().cloned()).collect());
                         c.rules.iter().any(|r| r.matches(entry, cats))
                     }
                     _ => false,

@@ -26,15 +26,15 @@ use url::Url;
 pub use diagnostic::{Diagnostic, Severity};
 
 use crate::categorize::rules::CompiledRule;
+pub use crate::categorize::{Category, ALL};
+pub use crate::dedup::DedupMode;
 use crate::dedup::NearSettings;
 use crate::extract::{ArticleRules, Field, ListingRules};
 use crate::fetch::{BasicAuth, FetchSettings, Location, RequestSettings};
 use crate::filter::Filters;
 use crate::normalize::dates::{DateFormat, DateLocale, Locale};
+pub use crate::parse::folder::FolderRules;
 use crate::schedule::Bounds;
-
-/// The name of the category every entry belongs to.
-pub const ALL: &str = "all";
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
@@ -83,25 +83,6 @@ pub struct OutputConfig {
 }
 
 #[derive(Debug, Clone)]
-pub struct Category {
-    pub slug: String,
-    pub title: String,
-    pub description: Option<String>,
-    /// Entries matching any of these join the category, whatever their source.
-    pub rules: Vec<CompiledRule>,
-    /// How stories are merged in this category's feeds: `[dedup]`, unless the category sets its own.
-    pub dedup: DedupMode,
-}
-
-impl PartialEq for Category {
-    fn eq(&self, other: &Self) -> bool {
-        let names = |c: &Category| c.rules.iter().map(|r| r.name().to_owned()).collect::<Vec<_>>();
-        (&self.slug, &self.title, &self.description, names(self), self.dedup)
-            == (&other.slug, &other.title, &other.description, names(other), other.dedup)
-    }
-}
-
-#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Source {
     pub name: String,
@@ -135,27 +116,6 @@ pub struct Source {
     pub request: RequestSettings,
     /// `[sources.filters]`: this source's keep and block rules, applied after `[filters]`'s.
     pub filters: Filters,
-}
-
-/// `[dedup] mode`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum DedupMode {
-    /// Every source's entries stand alone.
-    Off,
-    /// Same id, canonical link or identical title and text.
-    Exact,
-    /// Exact, and near-duplicates (the same story retold) within a time window.
-    Near(NearSettings),
-}
-
-impl fmt::Display for DedupMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DedupMode::Off => f.write_str("off"),
-            DedupMode::Exact => f.write_str("exact"),
-            DedupMode::Near(s) => write!(f, "near, threshold {:.2}, window {}h", s.threshold, s.window.num_hours()),
-        }
-    }
 }
 
 /// What a source's URL serves.
@@ -222,15 +182,6 @@ impl Default for SitemapRules {
     }
 }
 
-/// How a folder's articles become entries.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FolderRules {
-    /// Each article's link: `{slug}` is replaced by its slug.
-    pub url_template: String,
-    /// Date an article that has no date of its own (front matter or file name) by its mtime.
-    pub date_from_mtime: bool,
-}
-
 impl SourceKind {
     /// Whether entries' pages are fetched for their text.
     pub fn fetches_articles(&self) -> bool {
@@ -240,6 +191,12 @@ impl SourceKind {
                 | SourceKind::Html { follow: true, .. }
                 | SourceKind::Sitemap { follow: true, .. }
         )
+    }
+}
+
+impl crate::categorize::Categorized for Source {
+    fn categories(&self) -> &[String] {
+        &self.categories
     }
 }
 

@@ -1,6 +1,6 @@
 //! Merging across sources: the copies of one story, told by several sources, become one story.
 //!
-//! The merge works on [`struct@Copy`]s — what it needs to know about an entry, without its text — so the store
+//! The merge works on [`StoryCopy`]s — what it needs to know about an entry, without its text — so the store
 //! can keep its result and a run only merges the entries it just met into the stories already kept
 //! ([`Merger::seed`] them, then [`Merger::add`] the new copies). Copies are added in the order they were
 //! first seen, then in their sources' order (for the kept stories, the order the sources were first
@@ -19,13 +19,13 @@ use std::hash::{Hash, Hasher};
 use chrono::{DateTime, Utc};
 
 use super::near::{Comparison, NearIndex, PlannedDuplicates, PlannedIndex, Signature};
+use super::DedupMode;
 use super::NearSettings;
-use crate::config::DedupMode;
 use crate::model::{Entry, Via};
 
 /// What the merge knows of one entry.
 #[derive(Debug, Clone)]
-pub struct Copy {
+pub struct StoryCopy {
     /// The source's position in the config.
     pub source: usize,
     pub id: String,
@@ -70,7 +70,7 @@ fn key(layer: Layer, bytes: &[u8]) -> Key {
     Key { layer, hash: h.finish() }
 }
 
-impl Copy {
+impl StoryCopy {
     /// `canonical_url` is `None` when the source shares it between several entries (a feed whose every
     /// link is its home page): such a URL identifies nothing.
     #[allow(clippy::too_many_arguments)]
@@ -84,7 +84,7 @@ impl Copy {
         canonical_url: Option<&str>,
         fingerprint: Option<&[u8]>,
         signature: Option<Signature>,
-    ) -> Copy {
+    ) -> StoryCopy {
         let mut keys = Vec::with_capacity(3);
         // A derived urn is only meaningful inside its source; an absolute URI id is global by design.
         if !id.starts_with("urn:feedmill:") {
@@ -92,14 +92,14 @@ impl Copy {
         }
         keys.extend(canonical_url.map(|u| key(Layer::Url, u.as_bytes())));
         keys.extend(fingerprint.map(|p| key(Layer::Print, p)));
-        Copy { source, id, first_seen, sort_date, size, has_content, keys, signature }
+        StoryCopy { source, id, first_seen, sort_date, size, has_content, keys, signature }
     }
 
-    /// The copy of an entry read from a feed or the store (`shared` is [`Copy::new`]'s rule).
-    pub fn of_entry(source: usize, entry: &Entry, shared_url: bool, signature: Option<Signature>) -> Copy {
+    /// The copy of an entry read from a feed or the store (`shared` is [`StoryCopy::new`]'s rule).
+    pub fn of_entry(source: usize, entry: &Entry, shared_url: bool, signature: Option<Signature>) -> StoryCopy {
         let url = super::canonical_url(entry).filter(|_| !shared_url);
         let print = super::fingerprint(entry);
-        Copy::new(
+        StoryCopy::new(
             source,
             entry.id.clone(),
             entry.first_seen,
@@ -111,6 +111,17 @@ impl Copy {
             signature,
         )
     }
+}
+
+/// A stored copy as the near layer sees it ([`Merger::index_stored`]).
+#[derive(Debug, Clone)]
+pub struct NearCopy {
+    /// Its source's position in the config.
+    pub source: usize,
+    pub id: String,
+    pub signature: Signature,
+    /// The date it sorts by, which the near layer's window is measured from.
+    pub sort_date: DateTime<Utc>,
 }
 
 /// How rich an entry's text is: the length of its content HTML, else its summary's.
@@ -171,7 +182,7 @@ struct Published {
 }
 
 impl Published {
-    fn of(copy: &Copy) -> Published {
+    fn of(copy: &StoryCopy) -> Published {
         Published {
             source: copy.source,
             first_seen: copy.first_seen,
@@ -276,7 +287,7 @@ impl Plan {
     }
 
     /// The copy that will be `slot`-th in merge order (copies may come in any order).
-    pub fn add(&mut self, slot: usize, copy: Copy) {
+    pub fn add(&mut self, slot: usize, copy: StoryCopy) {
         self.keys.extend_from_slice(&copy.keys);
         if let (Some(place), Some(sig)) = (self.signatures.get_mut(slot), copy.signature) {
             *place = Some((sig, copy.sort_date.timestamp()));
@@ -325,7 +336,7 @@ impl Merger {
 
     /// A story kept from earlier runs: its copies in the order they joined (each with its `Joined`) and
     /// the index of the published one. Its keys and signatures are indexed so new copies can join it.
-    pub fn seed(&mut self, copies: Vec<(Copy, Option<Joined>)>, head: usize) {
+    pub fn seed(&mut self, copies: Vec<(StoryCopy, Option<Joined>)>, head: usize) {
         let Some(h) = copies.get(head).map(|(c, _)| c) else { return };
         let i = self.groups.len() as u32;
         let first = self.met.len() as u32;
@@ -352,17 +363,16 @@ impl Merger {
         }
     }
 
-    /// Stored copies the near layer must see before the new copies are added, in merge order (config
-    /// position, id, signature, date): of a run's merge, the stored copies sharing a band with a new
+    /// Stored copies the near layer must see before the new copies are added, in merge order: of a run's merge, the stored copies sharing a band with a new
     /// one, the newest `MAX_BUCKET` per band, as a merge from scratch would meet them. Each counts for
     /// the seeded story holding it; one in no seeded story only holds its place in its bands (it is no
     /// new copy's near-duplicate, or its story would have been seeded).
-    pub fn index_stored(&mut self, stored: Vec<(usize, String, Signature, DateTime<Utc>)>) {
+    pub fn index_stored(&mut self, stored: Vec<NearCopy>) {
         let (Some(Some(_)), Near::Growing(index)) = (self.matching, &mut self.near) else { return };
         let groups: HashMap<(u32, &str), u32> = (0..self.met.len() as u32)
             .map(|n| ((self.met[n as usize].source, id_of(&self.met, &self.ids, n)), self.met[n as usize].group))
             .collect();
-        for (source, id, sig, at) in stored {
+        for NearCopy { source, id, signature: sig, sort_date: at } in stored {
             let group = groups.get(&(source as u32, id.as_str())).copied().unwrap_or(NONE);
             index.insert(u64::from(group), sig, at);
         }
@@ -370,7 +380,7 @@ impl Merger {
 
     /// Merges one new copy: it joins the first story it matches, or starts one. Copies must come in
     /// merge order: first seen, then config order, then row order.
-    pub fn add(&mut self, copy: Copy) {
+    pub fn add(&mut self, copy: StoryCopy) {
         let found = self.matching.and_then(|near| self.find(&copy, near.as_ref()));
         let Some((i, layer)) = found else {
             let n = self.met.len() as u32;
@@ -436,7 +446,7 @@ impl Merger {
     }
 
     /// Records a copy as a member of group `i`, and indexes its keys and signature.
-    fn meet(&mut self, i: u32, copy: Copy, how: How) {
+    fn meet(&mut self, i: u32, copy: StoryCopy, how: How) {
         let n = self.met.len() as u32;
         let g = &mut self.groups[i as usize];
         if g.last != n {
@@ -470,7 +480,7 @@ impl Merger {
         true
     }
 
-    fn find(&self, copy: &Copy, near: Option<&NearSettings>) -> Option<(u32, Matching)> {
+    fn find(&self, copy: &StoryCopy, near: Option<&NearSettings>) -> Option<(u32, Matching)> {
         let exact = copy
             .keys
             .iter()
@@ -499,7 +509,7 @@ impl Merger {
     }
 
     /// [`upgrade_text`] on sizes: whether `copy`'s text would replace the group's published text.
-    fn upgrade(&mut self, group: u32, copy: &Copy) -> bool {
+    fn upgrade(&mut self, group: u32, copy: &StoryCopy) -> bool {
         let p = &mut self.groups[group as usize].published;
         if richness(copy.size, p.text_size) != Some(true) || (!copy.has_content && p.has_content) {
             return false;
@@ -520,7 +530,7 @@ fn id_of<'a>(met: &[Met], ids: &'a str, n: u32) -> &'a str {
 /// Whether `candidate` should replace the story's published copy. A copy published in an earlier run
 /// wins outright, so an id readers have seen never changes; among copies first seen together, more text
 /// wins, then the earlier date.
-fn replaces(candidate: &Copy, kept: &Published) -> bool {
+fn replaces(candidate: &StoryCopy, kept: &Published) -> bool {
     if candidate.first_seen != kept.first_seen {
         return candidate.first_seen < kept.first_seen;
     }
@@ -630,7 +640,7 @@ impl From<Entry> for Signed {
 /// input position, how many of that source's entries were folded into another source's story.
 pub fn merge<E: Into<Signed>>(per_source: Vec<(usize, Vec<E>)>, mode: &DedupMode) -> (Vec<Story>, Vec<usize>) {
     let mut entries: Vec<Option<Entry>> = Vec::new();
-    let mut copies: Vec<(usize, Copy)> = Vec::new();
+    let mut copies: Vec<(usize, StoryCopy)> = Vec::new();
     let mut position: HashMap<usize, usize> = HashMap::new();
     for (pos, (source, list)) in per_source.into_iter().enumerate() {
         position.insert(source, pos);
@@ -642,7 +652,7 @@ pub fn merge<E: Into<Signed>>(per_source: Vec<(usize, Vec<E>)>, mode: &DedupMode
                 DedupMode::Near(_) => Some(signature.unwrap_or_else(|| Signature::of_entry(&entry))),
                 _ => None,
             };
-            copies.push((entries.len(), Copy::of_entry(source, &entry, is_shared, signature)));
+            copies.push((entries.len(), StoryCopy::of_entry(source, &entry, is_shared, signature)));
             entries.push(Some(entry));
         }
     }

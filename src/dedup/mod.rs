@@ -19,11 +19,16 @@
 //! instead (the id, link and dates stay).
 
 use std::collections::HashMap;
+use std::fmt;
 
+pub mod history;
 pub mod merge;
 pub mod near;
+pub mod stories;
 
-pub use merge::{assemble, merge, text_size, Copy, Group, Joined, Matched, Member, Merger, Plan, Signed, Story};
+pub use merge::{
+    assemble, merge, text_size, Group, Joined, Matched, Member, Merger, NearCopy, Plan, Signed, Story, StoryCopy,
+};
 
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -122,6 +127,38 @@ impl Identified {
     pub fn sign(&mut self) {
         for listed in self.entries.iter_mut().filter(|l| !l.reused) {
             listed.packed = Some(near::Packed::of(&listed.entry));
+        }
+    }
+}
+
+/// How stories are merged: `[dedup] mode`, or a category's own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DedupMode {
+    /// Every source's entries stand alone.
+    Off,
+    /// Same id, canonical link or identical title and text.
+    Exact,
+    /// Exact, and near-duplicates (the same story retold) within a time window.
+    Near(NearSettings),
+}
+
+impl DedupMode {
+    /// How the store keys this mode's stories: `off`, `exact`, or `near:<threshold>:<window seconds>`.
+    pub fn key(&self) -> String {
+        match self {
+            DedupMode::Off => "off".to_owned(),
+            DedupMode::Exact => "exact".to_owned(),
+            DedupMode::Near(s) => format!("near:{}:{}", s.threshold, s.window.num_seconds()),
+        }
+    }
+}
+
+impl fmt::Display for DedupMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DedupMode::Off => f.write_str("off"),
+            DedupMode::Exact => f.write_str("exact"),
+            DedupMode::Near(s) => write!(f, "near, threshold {:.2}, window {}h", s.threshold, s.window.num_hours()),
         }
     }
 }

@@ -227,7 +227,7 @@ fn a_richer_copy_arriving_later_upgrades_the_published_text_in_place() {
 fn a_planned_merge_gives_the_stories_a_growing_merge_gives() {
     let sigs = near::tests::crowded_signatures(7, 400);
     let first_seen = at("2019-07-11T00:00:00Z");
-    let mut copies: Vec<Copy> = sigs
+    let mut copies: Vec<StoryCopy> = sigs
         .into_iter()
         .enumerate()
         .map(|(n, (sig, date))| {
@@ -236,7 +236,17 @@ fn a_planned_merge_gives_the_stories_a_growing_merge_gives() {
             let url = (n % 4 != 0).then(|| format!("https://abai.kz/{}", n % 190));
             let print = (n % 5 == 0).then(|| vec![(n % 41) as u8; 4]);
             let seen = first_seen + chrono::Duration::hours((n % 4) as i64);
-            Copy::new(n % 6, id, seen, date, 100 + n % 300, n % 2 == 0, url.as_deref(), print.as_deref(), Some(sig))
+            StoryCopy::new(
+                n % 6,
+                id,
+                seen,
+                date,
+                100 + n % 300,
+                n % 2 == 0,
+                url.as_deref(),
+                print.as_deref(),
+                Some(sig),
+            )
         })
         .collect();
     copies.sort_by_key(|c| (c.first_seen, c.source));
@@ -273,7 +283,7 @@ fn the_same_headline_from_three_sources_is_one_story_planned_or_growing() {
         "Об этом сообщили в пресс-службе Верховного суда, не уточнив дату нового судебного заседания.",
         "Бывший аким прокомментировал решение суда журналистам у здания в Астане, поблагодарив адвокатов.",
     ];
-    let copies: Vec<Copy> = [0usize, 1, 2, 2]
+    let copies: Vec<StoryCopy> = [0usize, 1, 2, 2]
         .into_iter()
         .zip(ledes)
         .enumerate()
@@ -283,7 +293,7 @@ fn the_same_headline_from_three_sources_is_one_story_planned_or_growing() {
             e.language = Some("ru".into());
             e.id = format!("https://s{n}.example/a");
             e.first_seen = at("2024-11-26T06:00:00Z") + chrono::Duration::minutes(n as i64);
-            Copy::of_entry(source, &e, false, Some(near::Signature::of_entry(&e)))
+            StoryCopy::of_entry(source, &e, false, Some(near::Signature::of_entry(&e)))
         })
         .collect();
     let mode = DedupMode::Near(NearSettings::default());

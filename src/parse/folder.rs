@@ -24,9 +24,17 @@ use pulldown_cmark::{html, Options, Parser};
 use url::Url;
 
 use super::front_matter;
-use crate::config::FolderRules;
 use crate::model::{FeedFormat, Person, RawEntry, RawFeed, Text};
 use crate::normalize::dates::{parse_date, DateContext, DateLocale};
+
+/// How a folder's articles become entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FolderRules {
+    /// Each article's link: `{slug}` is replaced by its slug.
+    pub url_template: String,
+    /// Date an article that has no date of its own (front matter or file name) by its mtime.
+    pub date_from_mtime: bool,
+}
 
 /// One article file as read from the folder.
 #[derive(Debug, Clone)]

@@ -198,7 +198,7 @@ async fn read_and_record(
             let (schedule, filters) = (config.schedule, shared.filters.clone());
             reading.spawn(async move {
                 // The key and the previous body are the state's: `read_source` fills them in.
-                let stored = pages::Stored { key: "", known: known.as_deref(), listings, previous: None };
+                let stored = pages::Remembered { key: "", known: known.as_deref(), listings, previous: None };
                 (i, source::read_source(&fetcher, &source, &filters, state, stored, schedule, &opts).await)
             });
         }
@@ -461,7 +461,7 @@ pub async fn preview(config: &Config, source: &crate::config::Source, now: DateT
         Err(e) => return Err(fatal(e)),
     };
     // No state is read: ids derive from the source's name, as they would on a first run.
-    let stored = pages::Stored { key: &source.name, known: None, listings: None, previous: None };
+    let stored = pages::Remembered { key: &source.name, known: None, listings: None, previous: None };
     let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now).await?;
     Ok(Preview {
         understood: read.understood,

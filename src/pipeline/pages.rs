@@ -12,7 +12,7 @@
 //! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
 //!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
 //!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
-//!   first time (see `store::reconcile`), so each page is fetched once.
+//!   first time (see `dedup::history`), so each page is fetched once.
 //!
 //! - The entries of a changed feed or listing page that the store holds from the same raw entry
 //!   (`normalize::RawDigest`) are taken from the store instead of normalized again, read through
@@ -58,7 +58,7 @@ pub(super) struct Read {
 }
 
 /// What the store knew of a source when the run began.
-pub(super) struct Stored<'a> {
+pub(super) struct Remembered<'a> {
     /// The source's stable key, assigned at first sight: the ids derived for its entries start with it,
     /// so they stay when the source is renamed.
     pub(super) key: &'a str,
@@ -79,7 +79,7 @@ pub(super) async fn read(
     global: &Filters,
     body: Body,
     location: &Location,
-    Stored { key, known, listings, previous }: Stored<'_>,
+    Remembered { key, known, listings, previous }: Remembered<'_>,
     now: DateTime<Utc>,
 ) -> Result<Read, String> {
     let doc_url = match location {

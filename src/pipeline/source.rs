@@ -45,7 +45,7 @@ pub(super) async fn read_source(
     source: &Source,
     filters: &Filters,
     mut state: SourceState,
-    stored: pages::Stored<'_>,
+    stored: pages::Remembered<'_>,
     schedule: Bounds,
     opts: &RunOptions,
 ) -> SourceResult {
@@ -101,7 +101,7 @@ pub(super) async fn read_source(
         }
         _ => None,
     };
-    let stored = pages::Stored { key: &key, listings, known, previous };
+    let stored = pages::Remembered { key: &key, listings, known, previous };
     if reread {
         let body = kept.as_deref().and_then(|l| match l.raw_body(&source.name) {
             Ok(raw) => raw,

@@ -6,6 +6,10 @@
 //! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
 //! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
 //!
+//! The store keeps; dedup decides: which stored entry a parsed one is (`dedup::history`) is decided
+//! above, through the [`SourceEntries`](crate::dedup::history::SourceEntries) interface this backend
+//! implements (`source_entries`).
+//!
 //! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
 //! or the new one, never a mix. The pipeline is the only caller.
@@ -18,6 +22,8 @@
 mod bulk;
 mod lock;
 mod migrations;
+mod recorder;
+mod source_entries;
 mod stories;
 
 use std::collections::{HashMap, HashSet};
@@ -29,13 +35,15 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::dedup;
-use crate::dedup::near::{self, Packed, Signature};
+use crate::dedup::near::{self, Signature};
 use crate::fetch::Validators;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
 use url::Url;
 
+pub use crate::dedup::history::Reconciled;
 pub use lock::{LockError, RunLock};
+pub use recorder::Recorder;
 pub use stories::{StoredStory, StoryHead};
 
 #[derive(Debug, thiserror::Error)]
@@ -194,7 +202,7 @@ impl SourceState {
 
 /// An entry as kept in the store.
 #[derive(Debug, Clone)]
-pub struct Stored {
+pub struct StoredEntry {
     pub entry: Entry,
     pub last_seen: DateTime<Utc>,
     /// `None` when it was never computed or was made by another signature version.
@@ -231,16 +239,6 @@ pub enum EntriesUpdate {
     Unchanged,
     /// Not fetched (not due) or failed: nothing is known about the feed now.
     Unknown,
-}
-
-/// How an entry of a parsed feed related to what the store knew.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Reconciled {
-    pub new: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Purged earlier and still listed by the source: kept out.
-    pub tombstoned: usize,
 }
 
 pub struct Store {
@@ -450,52 +448,6 @@ impl Store {
         Ok(ordered.into_iter().map(|(_, name)| name).collect())
     }
 
-    /// Applies one run's results in a single transaction; returns, per source name, how its parsed
-    /// entries related to the store. Entries keep the id and first-seen time they were first stored with.
-    pub fn record(
-        &mut self,
-        now: DateTime<Utc>,
-        updates: &[SourceUpdate],
-    ) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let mut recorder = self.recorder(now)?;
-        for u in updates {
-            recorder.add(u.clone())?;
-        }
-        recorder.commit()
-    }
-
-    /// Starts recording a run: [`Recorder::add`] each source's update as it arrives (so a run never
-    /// holds every source's entries at once), then [`Recorder::commit`]. Dropped without a commit,
-    /// nothing of the run is kept. The write lock is taken here, before any fetch: a database locked by
-    /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
-    pub fn recorder(&mut self, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
-        let busy_timeout = self.busy_timeout;
-        let err = |source| sqlite_error(&self.path, busy_timeout, source);
-        let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
-        // Before any entry is signed as it is written: signatures of another version are dropped here.
-        drop_stale_signatures(&tx).map_err(err)?;
-        // A first run fills the table from empty: its indexes are built once it is full.
-        let deferred = bulk::Deferred::drop_if_empty(&tx, "entries").map_err(err)?;
-        let filtered_sources = {
-            let mut stmt = tx.prepare("SELECT DISTINCT source FROM filtered").map_err(err)?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
-            rows.collect::<Result<HashSet<String>, _>>().map_err(err)?
-        };
-        Ok(Recorder {
-            tx,
-            path: &self.path,
-            busy_timeout,
-            now,
-            out: HashMap::new(),
-            changed: false,
-            pending: Vec::new(),
-            pending_sources: HashSet::new(),
-            added: HashSet::new(),
-            deferred,
-            filtered_sources,
-        })
-    }
-
     /// What the sources' feeds listed at the last commit, for the source tasks to reuse ([`Listings`]);
     /// `None` for a store in memory, which no other connection can see.
     pub fn listings(&self) -> Option<Listings> {
@@ -503,7 +455,7 @@ impl Store {
     }
 
     /// Every stored entry of the given sources.
-    pub fn entries(&self, sources: &[&str]) -> Result<Vec<Stored>, StoreError> {
+    pub fn entries(&self, sources: &[&str]) -> Result<Vec<StoredEntry>, StoreError> {
         let wanted: HashSet<&str> = sources.iter().copied().collect();
         let mut stmt = self
             .conn
@@ -526,7 +478,7 @@ impl Store {
                 .map_err(self.err())?
                 .and_then(|bytes| Signature::from_bytes(&bytes).ok());
             if let Some(entry) = stories::readable(&source, &json) {
-                out.push(Stored { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature });
+                out.push(StoredEntry { entry, last_seen: from_ts(r.get(2).map_err(self.err())?), signature });
             }
         }
         Ok(out)
@@ -656,134 +608,6 @@ impl Store {
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let r: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(self.err())?;
         Ok(r == "ok")
-    }
-}
-
-/// One run being written: a transaction over the store (see [`Store::recorder`]).
-pub struct Recorder<'a> {
-    tx: Transaction<'a>,
-    path: &'a Path,
-    busy_timeout: Duration,
-    now: DateTime<Utc>,
-    out: HashMap<String, Reconciled>,
-    changed: bool,
-    /// New entries not yet written: those that came unsigned are signed a batch at a time, over the
-    /// cores, so each is written once, with its signature.
-    pending: Vec<NewEntry>,
-    /// The sources with entries in `pending`.
-    pending_sources: HashSet<String>,
-    /// The sources with an entry written this run: the only ones whose count of entries changed.
-    added: HashSet<String>,
-    /// The indexes of `entries`, when this run fills it from empty ([`bulk`]).
-    deferred: bulk::Deferred,
-    /// The sources with rows in `filtered`: only theirs need deleting, so a run over sources without
-    /// filters costs no statement per source.
-    filtered_sources: HashSet<String>,
-}
-
-/// A new entry waiting in [`Recorder::pending`].
-struct NewEntry {
-    source: String,
-    entry: Entry,
-    url: Option<String>,
-    print: Option<[u8; 32]>,
-    json: String,
-    digest: Option<RawDigest>,
-    packed: Option<Packed>,
-}
-
-/// How many new entries [`Recorder`] holds before writing them, signing at once those that came unsigned.
-const SIGN_BATCH: usize = 2048;
-
-impl Recorder<'_> {
-    /// Writes one source's state and entries ([`commit`](Self::commit) reports how they related to the store).
-    pub fn add(&mut self, u: SourceUpdate) -> Result<(), StoreError> {
-        let (path, busy_timeout) = (self.path, self.busy_timeout);
-        let err = |source| sqlite_error(path, busy_timeout, source);
-        // A parsed or unchanged feed still lists its in-feed entries: its `listed_at` says so for all.
-        let listed = match &u.entries {
-            EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(self.now),
-            EntriesUpdate::Unknown => None,
-        };
-        let saved = save_source(&self.tx, &u, listed).map_err(err)?;
-        self.changed |= saved.shown_changed;
-        if let Some(dropped) = &u.filtered {
-            let had_rows = self.filtered_sources.remove(&u.name);
-            save_filtered(&self.tx, &u.name, had_rows, dropped).map_err(err)?;
-            if !dropped.is_empty() {
-                self.filtered_sources.insert(u.name.clone());
-            }
-        }
-        match u.entries {
-            EntriesUpdate::Parsed(entries) => {
-                if self.pending_sources.contains(&u.name) {
-                    // The same source twice in one run: the second must see the first's entries.
-                    self.write_pending().map_err(err)?;
-                }
-                let r = reconcile(&self.tx, &u.name, entries, self.now, saved.listed_before, &mut self.pending)
-                    .map_err(err)?;
-                self.changed |= r.updated > 0;
-                self.out.insert(u.name.clone(), r);
-                self.pending_sources.insert(u.name.clone());
-            }
-            EntriesUpdate::Unchanged | EntriesUpdate::Unknown => {}
-        }
-        if self.pending.len() >= SIGN_BATCH {
-            self.write_pending().map_err(err)?;
-        }
-        Ok(())
-    }
-
-    /// Signs the new entries waiting that came unsigned, and writes them all.
-    fn write_pending(&mut self) -> rusqlite::Result<()> {
-        let mut pending = std::mem::take(&mut self.pending);
-        self.pending_sources.clear();
-        let unsigned: Vec<&mut NewEntry> = pending.iter_mut().filter(|p| p.packed.is_none()).collect();
-        let signatures = crate::cores::over_cores(unsigned.len(), |range| {
-            unsigned[range].iter().map(|p| Packed::of(&p.entry)).collect::<Vec<_>>()
-        });
-        for (p, packed) in unsigned.into_iter().zip(signatures.into_iter().flatten()) {
-            p.packed = Some(packed);
-        }
-        for p in pending {
-            let inserted = write_entry(
-                &self.tx,
-                "INSERT OR IGNORE INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed,
-                                                entry, sort_date, text_size, has_content, signature, bands, raw_digest)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                &p.source,
-                &p.entry,
-                (p.url.as_deref(), p.print, p.digest),
-                self.now,
-                &p.json,
-                p.packed,
-            )?;
-            if inserted > 0 {
-                // Until it is merged into the stories (`stories::update`).
-                exec(&self.tx, "INSERT INTO unstoried (entry) VALUES (?1)", [self.tx.last_insert_rowid()])?;
-                self.changed = true;
-                self.out.entry(p.source.clone()).or_default().new += 1;
-                if !self.added.contains(&p.source) {
-                    self.added.insert(p.source.clone());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the new entries still waiting, signs those a signature version change left unsigned, and
-    /// commits the run; returns every parsed source's reconciliation.
-    pub fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let (path, busy_timeout) = (self.path, self.busy_timeout);
-        let err = |source| sqlite_error(path, busy_timeout, source);
-        self.write_pending().map_err(err)?;
-        std::mem::take(&mut self.deferred).rebuild(&self.tx).map_err(err)?;
-        fill_signatures(&self.tx).map_err(err)?;
-        if self.changed {
-            bump_content_version(&self.tx, self.added.iter().map(String::as_str)).map_err(err)?;
-        }
-        self.tx.commit().map_err(err)?;
-        Ok(self.out)
     }
 }
 
@@ -933,7 +757,7 @@ const ENTRY_COUNTS_KEY: &str = "entry_counts";
 /// unchanged (a 304) and still lists it. For queries over `entries e LEFT JOIN sources s`.
 const LAST_SEEN: &str = "CASE WHEN e.in_feed = 1 AND s.listed_at > e.last_seen THEN s.listed_at ELSE e.last_seen END";
 
-/// A fingerprint as a key of [`reconcile`]'s map: `print:` and lower-case hex.
+/// A fingerprint as a tombstone key: `print:` and lower-case hex.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(6 + 2 * bytes.len());
@@ -964,59 +788,6 @@ fn fill_bands(tx: &Transaction) -> rusqlite::Result<()> {
         }
         after = last;
     }
-}
-
-/// After a signature version change, forgets every stored signature, for [`fill_signatures`] to
-/// compute again.
-fn drop_stale_signatures(tx: &Transaction) -> rusqlite::Result<()> {
-    let version = dedup::near::SIGNATURE_VERSION.to_string();
-    let stored: Option<String> =
-        tx.query_row("SELECT value FROM meta WHERE key = 'signature_version'", [], |r| r.get(0)).optional()?;
-    if stored.as_deref() != Some(version.as_str()) {
-        tx.execute("UPDATE entries SET signature = NULL, bands = NULL WHERE signature IS NOT NULL", [])?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('signature_version', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [&version],
-        )?;
-    }
-    Ok(())
-}
-
-/// Computes the near-duplicate signature of every entry that has none: those whose signature
-/// [`drop_stale_signatures`] dropped (entries written by this run are signed as they are written).
-fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
-    // Served by the partial index `entries_unsigned`: no scan when every entry is signed. In batches,
-    // so a cold run of 10,000 sources never holds every new entry's JSON at once.
-    let mut select = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096")?;
-    let mut update = tx.prepare("UPDATE entries SET signature = ?3, bands = ?4 WHERE source = ?1 AND id = ?2")?;
-    loop {
-        let stale: Vec<(String, String, String)> =
-            select.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
-        if stale.is_empty() {
-            return Ok(());
-        }
-        for ((source, id, _), Packed { signature, bands }) in stale.iter().zip(sign(&stale)) {
-            update.execute(params![source, id, signature, bands])?;
-        }
-    }
-}
-
-/// Each row's signature bytes and band tags; empty for an entry this version cannot read (no
-/// signature, and out of the unsigned index: `Signature::from_bytes` refuses it, and `Store::entries`
-/// skips the row).
-fn sign(rows: &[(String, String, String)]) -> Vec<Packed> {
-    // Signing reads every new text (HTML to text, word folding): spread it over the cores.
-    let parts = crate::cores::over_cores(rows.len(), |range| {
-        rows[range]
-            .iter()
-            .map(|(_, _, json)| {
-                serde_json::from_str::<Entry>(json)
-                    .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| Packed::of(&e))
-            })
-            .collect::<Vec<_>>()
-    });
-    parts.into_iter().flatten().collect()
 }
 
 /// Marks the stored entries changed, and counts them per source for [`Store::entry_counts`]: counting
@@ -1070,292 +841,8 @@ fn count_entries(conn: &Connection) -> rusqlite::Result<HashMap<String, usize>> 
 
 /// `execute` through the connection's statement cache: a run writes thousands of sources with the same
 /// few statements, and parsing their SQL each time was a quarter of an all-304 run at 10,000 sources.
-/// Replaces what `[filters]` dropped from `source` (`had_rows`: it has rows to replace).
-fn save_filtered(
-    tx: &Transaction,
-    source: &str,
-    had_rows: bool,
-    dropped: &[crate::filter::Dropped],
-) -> rusqlite::Result<()> {
-    if had_rows {
-        exec(tx, "DELETE FROM filtered WHERE source = ?1", [source])?;
-    }
-    for d in dropped {
-        let canonical =
-            d.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| crate::normalize::urls::canonical(&u));
-        exec(
-            tx,
-            "INSERT INTO filtered (source, guid, url, canonical_url, title, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![source, d.guid, d.url, canonical, d.title, d.reason],
-        )?;
-    }
-    Ok(())
-}
-
 fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
-}
-
-/// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
-/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size, ?9 has content,
-/// ?10 its signature and ?11 band tags (`None` where the statement keeps the stored ones), and ?12 the
-/// raw entry's digest.
-#[allow(clippy::too_many_arguments)]
-fn write_entry(
-    tx: &Transaction,
-    sql: &str,
-    source: &str,
-    entry: &Entry,
-    (url, print, digest): (Option<&str>, Option<[u8; 32]>, Option<RawDigest>),
-    now: DateTime<Utc>,
-    json: &str,
-    packed: Option<Packed>,
-) -> rusqlite::Result<usize> {
-    let (signature, bands) = packed.map(|p| (p.signature, p.bands)).unzip();
-    exec(
-        tx,
-        sql,
-        params![
-            source,
-            entry.id,
-            url,
-            print.map(|p| p.to_vec()),
-            ts(now),
-            json,
-            ts(entry.sort_date()),
-            dedup::text_size(entry) as i64,
-            entry.content_html.is_some(),
-            signature,
-            bands,
-            digest.map(|d| d.to_vec()),
-        ],
-    )
-}
-
-/// What [`save_source`] replaced.
-struct Saved {
-    /// Whether what the outputs show of the source (title, site) changed.
-    shown_changed: bool,
-    /// When its feed listed its entries before this run.
-    listed_before: Option<i64>,
-}
-
-/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`).
-fn save_source(tx: &Transaction, u: &SourceUpdate, listed: Option<DateTime<Utc>>) -> rusqlite::Result<Saved> {
-    let s = &u.state;
-    type Before = (Option<String>, Option<String>, Option<i64>, String);
-    let before: Option<Before> = tx
-        .prepare_cached("SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = ?1")?
-        .query_row([&u.name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
-    let url_changed = before.as_ref().is_some_and(|(.., url)| *url != u.configured_url);
-    let saved = Saved {
-        shown_changed: before.as_ref().is_none_or(|(title, site, ..)| (title, site) != (&s.title, &s.site_url)),
-        listed_before: before.and_then(|(_, _, listed, _)| listed),
-    };
-    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
-    let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
-    exec(
-        tx,
-        "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
-                              last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                              skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                 coalesce(?21, ?1), ?22)
-         ON CONFLICT (name) DO UPDATE SET
-            configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
-            last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
-            last_success = excluded.last_success, last_error = excluded.last_error, failures = excluded.failures,
-            next_fetch = excluded.next_fetch, redirect_target = excluded.redirect_target,
-            redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
-            skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
-            site_url = excluded.site_url, gone_since = excluded.gone_since,
-            listed_at = coalesce(excluded.listed_at, listed_at), config_digest = excluded.config_digest",
-        params![
-            u.name,
-            u.configured_url,
-            s.url_in_use,
-            s.validators.etag,
-            s.validators.last_modified,
-            s.body_hash,
-            s.last_fetch.map(ts),
-            s.last_success.map(ts),
-            s.last_error,
-            s.failures,
-            s.next_fetch.map(ts),
-            s.redirect.as_ref().map(|r| r.target.clone()),
-            s.redirect.as_ref().map(|r| ts(r.first_seen)),
-            s.redirect.as_ref().map_or(0, |r| r.count),
-            join(&hours),
-            join(&s.skip_days),
-            s.title,
-            s.site_url,
-            s.gone_since.map(ts),
-            listed.map(ts),
-            s.source_key,
-            s.config_digest,
-        ],
-    )?;
-    // A body read this run replaces the last one; none keeps it, unless it was read for another URL.
-    match &s.raw {
-        Some(raw) => exec(
-            tx,
-            "INSERT OR REPLACE INTO raw_bodies (source, configured_url, body, content_type, url) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![u.name, u.configured_url, raw.deflated, raw.content_type, raw.url],
-        )?,
-        None if url_changed => {
-            exec(tx, "DELETE FROM raw_bodies WHERE source = ?1", [&u.name])?
-        }
-        None => 0,
-    };
-    Ok(saved)
-}
-
-/// Matches a parsed feed's entries with the stored ones by id, then canonical URL, then fingerprint, and
-/// writes them: a match keeps its stored id and first-seen time and takes the new content.
-///
-/// A stored entry the feed still lists unchanged is not written at all: its source's `listed_at` (set
-/// to `now` by [`save_source`]) says it was seen, so a changed feed costs a write per new, edited or
-/// dropped entry, not per entry it lists. A dropped entry keeps, as its own last-seen time, the last
-/// time its feed listed it (`listed_before`).
-fn reconcile(
-    tx: &Transaction,
-    source: &str,
-    entries: Vec<dedup::Listed>,
-    now: DateTime<Utc>,
-    listed_before: Option<i64>,
-    new: &mut Vec<NewEntry>,
-) -> rusqlite::Result<Reconciled> {
-    struct Row {
-        rowid: i64,
-        id: String,
-        url: Option<String>,
-        print: Option<Vec<u8>>,
-        first_seen: i64,
-        json: String,
-        sort_date: Option<i64>,
-        in_feed: bool,
-        digest: Option<Vec<u8>>,
-    }
-    let mut rows: Vec<Row> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
-             FROM entries WHERE source = ?1",
-        )?;
-        let mut q = stmt.query([source])?;
-        while let Some(r) = q.next()? {
-            let i = rows.len();
-            let row = Row {
-                rowid: r.get(0)?,
-                id: r.get(1)?,
-                url: r.get(2)?,
-                print: r.get(3)?,
-                first_seen: r.get(4)?,
-                json: r.get(5)?,
-                sort_date: r.get(6)?,
-                in_feed: r.get(7)?,
-                digest: r.get(8)?,
-            };
-            by_key.insert(row.id.clone(), i);
-            if let Some(url) = &row.url {
-                by_key.entry(format!("url:{url}")).or_insert(i);
-            }
-            if let Some(print) = &row.print {
-                by_key.entry(hex(print)).or_insert(i);
-            }
-            rows.push(row);
-        }
-    }
-    let tombstones: HashSet<String> = {
-        let mut stmt = tx.prepare_cached("SELECT key FROM tombstones WHERE source = ?1")?;
-        let keys = stmt.query_map([source], |r| r.get(0))?;
-        keys.collect::<Result<_, _>>()?
-    };
-
-    let mut out = Reconciled::default();
-    let mut claimed = HashSet::new();
-    for dedup::Listed { mut entry, print, digest, packed, .. } in entries {
-        let url = dedup::canonical_url(&entry);
-        let keys: Vec<String> =
-            [Some(entry.id.clone()), url.as_ref().map(|u| format!("url:{u}")), print.as_ref().map(|p| hex(p))]
-                .into_iter()
-                .flatten()
-                .collect();
-        let found = keys.iter().find_map(|k| by_key.get(k).copied()).filter(|i| claimed.insert(*i));
-        match found {
-            Some(i) => {
-                let row = &rows[i];
-                entry.id = row.id.clone();
-                entry.first_seen = from_ts(row.first_seen);
-                // Full text fetched once (from the article page) outlives the summary-only feed that
-                // keeps listing the entry.
-                let (mut print, mut packed) = (print, packed);
-                if entry.content_html.is_none() {
-                    entry.content_html = serde_json::from_str::<Entry>(&row.json).ok().and_then(|e| e.content_html);
-                    if entry.content_html.is_some() {
-                        print = dedup::fingerprint(&entry);
-                        packed = None;
-                    }
-                }
-                let json =
-                    serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                let signature = if json == row.json {
-                    out.unchanged += 1;
-                    // The columns derived from the entry are compared too: an older feedmill wrote them.
-                    let columns_same = row.url.as_deref() == url.as_deref()
-                        && row.print.as_deref() == print.as_ref().map(|p| &p[..])
-                        && row.sort_date == Some(ts(entry.sort_date()))
-                        && row.digest.as_deref() == digest.as_ref().map(|d| &d[..]);
-                    if row.in_feed && columns_same {
-                        continue;
-                    }
-                    None
-                } else {
-                    out.updated += 1;
-                    Some(packed.unwrap_or_else(|| Packed::of(&entry)))
-                };
-                // Unchanged JSON keeps its signature.
-                write_entry(
-                    tx,
-                    "UPDATE entries SET canonical_url = ?3, fingerprint = ?4, last_seen = ?5, in_feed = 1,
-                            signature = CASE WHEN entry = ?6 THEN signature ELSE ?10 END,
-                            bands = CASE WHEN entry = ?6 THEN bands ELSE ?11 END, entry = ?6,
-                            sort_date = ?7, text_size = ?8, has_content = ?9, raw_digest = ?12
-                     WHERE source = ?1 AND id = ?2",
-                    source,
-                    &entry,
-                    (url.as_deref(), print, digest),
-                    now,
-                    &json,
-                    signature,
-                )?;
-                if row.sort_date != Some(ts(entry.sort_date())) {
-                    // The story it publishes moves in its feeds.
-                    stories::redate(tx, source, &entry.id, ts(entry.sort_date()))?;
-                }
-            }
-            None if keys.iter().any(|k| tombstones.contains(k)) => out.tombstoned += 1,
-            None => {
-                // At the column's precision (seconds), so the JSON a later run rebuilds around the stored
-                // first-seen time is the same and the entry is not taken for edited.
-                entry.first_seen = from_ts(ts(now));
-                let json =
-                    serde_json::to_string(&entry).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                // Written, and counted, by the recorder once signed.
-                new.push(NewEntry { source: source.to_owned(), entry, url, print, json, digest, packed });
-            }
-        }
-    }
-    let mut drop =
-        tx.prepare_cached("UPDATE entries SET in_feed = 0, last_seen = max(last_seen, ?2) WHERE rowid = ?1")?;
-    for (i, row) in rows.iter().enumerate() {
-        if row.in_feed && !claimed.contains(&i) {
-            drop.execute(params![row.rowid, listed_before.unwrap_or(i64::MIN)])?;
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -2,43 +2,26 @@
 //! `story_members`), so a run merges only the entries it met and a build reads only the stories its
 //! feeds show.
 //!
-//! The merge itself is [`dedup::Merger`]; the store feeds it rows (keys, dates and sizes, no text). New
-//! entries (listed in `unstoried`) are merged into the stories they may join: those sharing an id, a link or a
-//! fingerprint with them, and for near-duplicates those dated within the window. A mode whose inputs
-//! changed — its settings, the configured sources (by their keys, which a rename keeps) or the order
-//! they were first met in, or [`STORIES_VERSION`] — is merged again from scratch, in the same order the
-//! runs met the entries, which gives the same stories (see `dedup::merge` for the one exception).
+//! Which stories the entries make is decided in `dedup::stories`; this backend keeps them and reads
+//! for it, through [`StoryStore`]: rows as merge copies (keys, dates and sizes, no text), the entries no
+//! merge has met yet (table `unstoried`), the stories they may join, and a window's band tags.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use sha2::{Digest, Sha256};
 
 use super::{from_ts, sqlite_error, Store, StoreError};
-use crate::config::DedupMode;
-use crate::dedup::near::{self, NearIndex, Signature};
-use crate::dedup::{Copy, Joined, Member, Merger, NearSettings, Plan};
+use crate::dedup::near::{self, Signature};
+use crate::dedup::stories::{update, Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
+use crate::dedup::{DedupMode, Joined, Member, Merger, StoryCopy};
 use crate::model::Entry;
-
-/// Bumped when the merge changes what it decides: every mode is then merged again.
-const STORIES_VERSION: u32 = 2;
 
 /// The columns [`copy`] reads, in order.
 const COPY_COLUMNS: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, e.signature";
-/// [`COPY_COLUMNS`] without the signature, for a merge whose [`Plan`] holds them.
+/// [`COPY_COLUMNS`] without the signature, for a merge whose plan (`dedup::Plan`) holds them.
 const COPY_COLUMNS_UNSIGNED: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, NULL";
-
-/// How a mode's stories are keyed in `story_members` and `meta`.
-pub fn mode_key(mode: &DedupMode) -> String {
-    match mode {
-        DedupMode::Off => "off".to_owned(),
-        DedupMode::Exact => "exact".to_owned(),
-        DedupMode::Near(s) => format!("near:{}:{}", s.threshold, s.window.num_seconds()),
-    }
-}
 
 /// A story's published copy, as [`Store::stories_newest_first`] meets it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,7 +45,7 @@ impl Store {
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         let err = |source| sqlite_error(&path, busy_timeout, source);
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
-        let merged = update(&tx, modes, sources).map_err(err)?;
+        let merged = update(&mut SqliteStories { tx: &tx, shared: None }, modes, sources).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(merged)
     }
@@ -82,7 +65,7 @@ impl Store {
                  ORDER BY head_date DESC, head_id, head_source",
             )
             .map_err(self.err())?;
-        let mut rows = stmt.query([mode_key(mode)]).map_err(self.err())?;
+        let mut rows = stmt.query([mode.key()]).map_err(self.err())?;
         let mut current: Option<StoryHead> = None;
         let mut sources: Vec<String> = Vec::new();
         while let Some(r) = rows.next().map_err(self.err())? {
@@ -121,7 +104,7 @@ impl Store {
                  WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq",
             )
             .map_err(self.err())?;
-        let mut rows = stmt.query(params![head.source, head.id, mode_key(mode)]).map_err(self.err())?;
+        let mut rows = stmt.query(params![head.source, head.id, mode.key()]).map_err(self.err())?;
         let mut copies = Vec::new();
         let mut at = None;
         while let Some(r) = rows.next().map_err(self.err())? {
@@ -151,7 +134,7 @@ impl Store {
             )
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([mode_key(mode)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
+            .query_map([mode.key()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize)))
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
@@ -173,7 +156,7 @@ fn joined(r: &Row, at: usize) -> rusqlite::Result<Option<Joined>> {
 }
 
 /// Whether `source` gives `url` to several of its entries: then the link identifies none of them
-/// (`Copy::new`).
+/// (`StoryCopy::new`).
 fn shared_url(tx: &Transaction, source: &str, url: &str) -> rusqlite::Result<bool> {
     tx.prepare_cached("SELECT COUNT(*) > 1 FROM entries WHERE canonical_url = ?1 AND source = ?2")?
         .query_row([url, source], |r| r.get(0))
@@ -187,222 +170,187 @@ fn kept_modes(tx: &Transaction) -> rusqlite::Result<Vec<String>> {
     rows.collect()
 }
 
-fn update(tx: &Transaction, modes: &[DedupMode], sources: &[&str]) -> rusqlite::Result<usize> {
-    let positions: HashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-    let keys: Vec<String> = modes.iter().map(mode_key).collect();
-    for mode in kept_modes(tx)? {
-        if !keys.contains(&mode) {
-            // Not kept up to date while unused: merged from scratch if it comes back.
-            tx.execute("DELETE FROM story_members WHERE mode = ?1", [&mode])?;
-            tx.execute("DELETE FROM meta WHERE key = ?1", [format!("stories:{mode}")])?;
-        }
-    }
-    // What the stories depend on besides the entries: a digest, as 10,000 source names make 100 KB.
-    // Of the sources' keys, which a rename keeps (the stories kept were renamed with their source).
-    let keys_by_name: HashMap<String, String> = tx
-        .prepare_cached("SELECT name, source_key FROM sources WHERE source_key IS NOT NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let source_keys: Vec<&str> =
-        sources.iter().map(|name| keys_by_name.get(*name).map_or(*name, String::as_str)).collect();
-    let inputs = format!("{STORIES_VERSION}:{:x}", Sha256::digest(source_keys.join("\n").as_bytes()));
-    let mut merged = 0;
-    for (mode, key) in modes.iter().zip(&keys) {
-        let meta_key = format!("stories:{key}");
-        let current: Option<String> =
-            tx.query_row("SELECT value FROM meta WHERE key = ?1", [&meta_key], |r| r.get(0)).optional()?;
-        merged += if current.as_deref() == Some(inputs.as_str()) {
-            merge_new(tx, mode, key, sources, &positions)?
-        } else {
-            tracing::info!(mode = %key, "merging every stored entry into stories");
-            tx.execute("DELETE FROM story_members WHERE mode = ?1", [key])?;
-            let merged = merge_all(tx, mode, key, sources, &positions)?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [&meta_key, &inputs],
-            )?;
-            merged
-        };
-    }
-    tx.execute("DELETE FROM unstoried", [])?;
-    Ok(merged)
+/// [`StoryStore`] over a write transaction. Reading every copy from scratch asks which links a source
+/// shares once, for every row at once ([`SqliteStories::shared`]).
+struct SqliteStories<'a, 't> {
+    tx: &'a Transaction<'t>,
+    /// (source, canonical URL) given to several entries of the source, read once for a merge from scratch.
+    shared: Option<HashSet<(String, String)>>,
 }
 
-/// Every stored entry of the configured sources, merged from scratch.
-fn merge_all(
-    tx: &Transaction,
-    mode: &DedupMode,
-    key: &str,
-    sources: &[&str],
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<usize> {
-    // `shared_url` for every row at once: one grouped scan instead of a look-up per entry.
-    let shared: HashSet<(String, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT source, canonical_url FROM entries WHERE canonical_url IS NOT NULL
-             GROUP BY source, canonical_url HAVING COUNT(*) > 1",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    // The merge order first, 24 bytes a row; then each row read as it is merged, so the merge never
-    // holds every copy at once (500,000 of them at 10,000 sources).
-    let mut order: Vec<(i64, usize, i64)> = Vec::new();
-    {
-        let mut stmt = tx.prepare("SELECT first_seen, source, rowid FROM entries")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(&pos) = positions.get(r.get_ref(1)?.as_str().unwrap_or_default()) {
-                order.push((r.get(0)?, pos, r.get(2)?));
+impl SqliteStories<'_, '_> {
+    /// The links shared by several entries of their source: one grouped scan instead of a look-up per entry.
+    fn shared(&mut self) -> rusqlite::Result<&HashSet<(String, String)>> {
+        if self.shared.is_none() {
+            let mut stmt = self.tx.prepare(
+                "SELECT source, canonical_url FROM entries WHERE canonical_url IS NOT NULL
+                 GROUP BY source, canonical_url HAVING COUNT(*) > 1",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            self.shared = Some(rows.collect::<Result<_, _>>()?);
+        }
+        Ok(self.shared.get_or_insert_with(HashSet::new))
+    }
+}
+
+impl StoryStore for SqliteStories<'_, '_> {
+    type Error = rusqlite::Error;
+
+    fn forget_modes_except(&mut self, modes: &[DedupMode]) -> rusqlite::Result<()> {
+        let keys: Vec<String> = modes.iter().map(DedupMode::key).collect();
+        for mode in kept_modes(self.tx)? {
+            if !keys.contains(&mode) {
+                self.tx.execute("DELETE FROM story_members WHERE mode = ?1", [&mode])?;
+                self.tx.execute("DELETE FROM meta WHERE key = ?1", [format!("stories:{mode}")])?;
             }
         }
+        Ok(())
     }
-    order.sort_unstable();
-    let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
 
-    // First pass, in row order: what every copy could match by ([`Plan`]).
-    let mut plan = Plan::new(order.len());
-    {
-        let mut slots: Vec<(i64, usize)> =
-            order.iter().enumerate().map(|(slot, &(_, _, rowid))| (rowid, slot)).collect();
-        slots.sort_unstable();
-        let mut slots = slots.into_iter().peekable();
+    fn source_keys(&mut self) -> rusqlite::Result<HashMap<String, String>> {
+        self.tx
+            .prepare_cached("SELECT name, source_key FROM sources WHERE source_key IS NOT NULL")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    }
+
+    fn merged_from(&mut self, mode: &DedupMode) -> rusqlite::Result<Option<String>> {
+        self.tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [format!("stories:{}", mode.key())], |r| r.get(0))
+            .optional()
+    }
+
+    fn clear(&mut self, mode: &DedupMode) -> rusqlite::Result<()> {
+        self.tx.execute("DELETE FROM story_members WHERE mode = ?1", [mode.key()]).map(drop)
+    }
+
+    fn set_merged_from(&mut self, mode: &DedupMode, inputs: &str) -> rusqlite::Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [&format!("stories:{}", mode.key()), inputs],
+            )
+            .map(drop)
+    }
+
+    fn merge_order(&mut self, positions: &HashMap<&str, usize>) -> rusqlite::Result<Vec<MergeOrder>> {
+        let mut order = Vec::new();
+        let mut stmt = self.tx.prepare("SELECT first_seen, source, rowid FROM entries")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&source) = positions.get(r.get_ref(1)?.as_str().unwrap_or_default()) {
+                order.push(MergeOrder { first_seen: r.get(0)?, source, handle: r.get(2)? });
+            }
+        }
+        Ok(order)
+    }
+
+    fn each_copy(
+        &mut self,
+        positions: &HashMap<&str, usize>,
+        visit: &mut dyn FnMut(i64, StoryCopy),
+    ) -> rusqlite::Result<()> {
+        let tx = self.tx;
+        let shared = self.shared()?;
+        let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
         let mut stmt = tx.prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM entries e ORDER BY e.rowid"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let rowid: i64 = r.get(9)?;
-            while slots.next_if(|&(r, _)| r < rowid).is_some() {}
-            let Some((_, slot)) = slots.next_if(|&(r, _)| r == rowid) else { continue };
             if let Some((c, _)) = copy(r, positions, is_shared)? {
-                plan.add(slot, c);
+                visit(r.get(9)?, c);
             }
         }
+        Ok(())
     }
 
-    // Then in merge order, without the signatures the plan holds.
-    let mut merger = Merger::planned(mode, plan);
-    let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
-    for &(_, _, rowid) in &order {
-        let mut rows = by_rowid.query([rowid])?;
-        let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        // Every copy takes its slot, or the plan's slots would no longer line up.
-        let (c, _) = copy(row, positions, is_shared)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        merger.add(c);
+    fn each_unsigned_copy(
+        &mut self,
+        order: &[MergeOrder],
+        positions: &HashMap<&str, usize>,
+        visit: &mut dyn FnMut(StoryCopy),
+    ) -> rusqlite::Result<()> {
+        let tx = self.tx;
+        let shared = self.shared()?;
+        let is_shared = |s: &str, u: &str| Ok(shared.contains(&(s.to_owned(), u.to_owned())));
+        let mut by_rowid = tx.prepare(&format!("SELECT {COPY_COLUMNS_UNSIGNED} FROM entries e WHERE e.rowid = ?1"))?;
+        for o in order {
+            let mut rows = by_rowid.query([o.handle])?;
+            let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            // Every copy takes its slot, or the plan's slots would no longer line up.
+            let (c, _) = copy(row, positions, is_shared)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            visit(c);
+        }
+        Ok(())
     }
-    write(tx, key, sources, merger)?;
-    Ok(order.len())
-}
 
-/// The entries no run has merged yet, merged into the stories they may join.
-fn merge_new(
-    tx: &Transaction,
-    mode: &DedupMode,
-    key: &str,
-    sources: &[&str],
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<usize> {
-    let mut new = Vec::new();
-    {
+    fn unmerged(&mut self, positions: &HashMap<&str, usize>) -> rusqlite::Result<Vec<(MergeOrder, StoryCopy, Lookup)>> {
+        let tx = self.tx;
+        let mut new = Vec::new();
         let mut stmt = tx
             .prepare(&format!("SELECT {COPY_COLUMNS}, e.rowid FROM unstoried u JOIN entries e ON e.rowid = u.entry"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             if let Some((c, lookup)) = copy(r, positions, |s, u| shared_url(tx, s, u))? {
-                new.push(((c.first_seen, c.source, r.get::<_, i64>(9)?), c, lookup));
+                let order = MergeOrder { first_seen: c.first_seen.timestamp(), source: c.source, handle: r.get(9)? };
+                new.push((order, c, lookup));
             }
         }
-    }
-    // Merge order (see `merge_all`).
-    new.sort_unstable_by_key(|(order, _, _)| *order);
-    let (copies, lookups): (Vec<Copy>, Vec<Lookup>) = new.into_iter().map(|(_, c, l)| (c, l)).unzip();
-    if copies.is_empty() {
-        return Ok(0);
+        Ok(new)
     }
 
-    // The stories the new copies may join, by their published copies.
-    let mut heads: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut stored: Vec<Stored> = Vec::new();
-    {
-        let mut head_of = tx.prepare_cached(
+    fn heads_sharing(
+        &mut self,
+        mode: &DedupMode,
+        id: &str,
+        lookup: &Lookup,
+    ) -> rusqlite::Result<Vec<(String, String)>> {
+        let merged = "NOT EXISTS (SELECT 1 FROM unstoried WHERE entry = entries.rowid)";
+        let pairs = |r: &Row| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
+        let mut hits: Vec<(String, String)> = self
+            .tx
+            .prepare_cached(&format!("SELECT source, id FROM entries WHERE id = ?1 AND {merged}"))?
+            .query_map([id], pairs)?
+            .collect::<Result<_, _>>()?;
+        if let Some(url) = &lookup.url {
+            let mut by_url = self
+                .tx
+                .prepare_cached(&format!("SELECT source, id FROM entries WHERE canonical_url = ?1 AND {merged}"))?;
+            hits.extend(by_url.query_map([url], pairs)?.collect::<Result<Vec<_>, _>>()?);
+        }
+        if let Some(print) = &lookup.print {
+            let mut by_print = self
+                .tx
+                .prepare_cached(&format!("SELECT source, id FROM entries WHERE fingerprint = ?1 AND {merged}"))?;
+            hits.extend(by_print.query_map([print], pairs)?.collect::<Result<Vec<_>, _>>()?);
+        }
+        self.heads_of(mode, hits)
+    }
+
+    fn heads_of(&mut self, mode: &DedupMode, copies: Vec<(String, String)>) -> rusqlite::Result<Vec<(String, String)>> {
+        let key = mode.key();
+        let mut head_of = self.tx.prepare_cached(
             "SELECT head_source, head_id FROM story_members WHERE mode = ?1 AND source = ?2 AND id = ?3",
         )?;
-        let mut add_heads = |hits: Vec<(String, String)>| -> rusqlite::Result<()> {
-            for (source, id) in hits {
-                if let Some(h) =
-                    head_of.query_row(params![key, source, id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
-                {
-                    heads.insert(h);
-                }
-            }
-            Ok(())
-        };
-        let merged = "NOT EXISTS (SELECT 1 FROM unstoried WHERE entry = entries.rowid)";
-        let mut by_id = tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE id = ?1 AND {merged}"))?;
-        let mut by_url =
-            tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE canonical_url = ?1 AND {merged}"))?;
-        let mut by_print =
-            tx.prepare_cached(&format!("SELECT source, id FROM entries WHERE fingerprint = ?1 AND {merged}"))?;
-        let pairs = |r: &Row| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
-        for (c, lookup) in copies.iter().zip(&lookups) {
-            add_heads(by_id.query_map([&c.id], pairs)?.collect::<Result<_, _>>()?)?;
-            if let Some(url) = &lookup.url {
-                add_heads(by_url.query_map([url], pairs)?.collect::<Result<_, _>>()?)?;
-            }
-            if let Some(print) = &lookup.print {
-                add_heads(by_print.query_map([print], pairs)?.collect::<Result<_, _>>()?)?;
+        let mut heads = Vec::new();
+        for (source, id) in copies {
+            if let Some(h) = head_of.query_row(params![key, source, id], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
+                heads.push(h);
             }
         }
-        if let DedupMode::Near(settings) = mode {
-            let (found, sharing) = near_duplicates(tx, &copies, settings, positions)?;
-            add_heads(found)?;
-            stored = sharing;
-        }
+        Ok(heads)
     }
 
-    let mut merger = Merger::new(mode);
-    let mut seeds = Vec::with_capacity(heads.len());
-    for (source, id) in heads {
-        if let Some(seed) = seed(tx, key, &source, &id, positions)? {
-            seeds.push(seed);
-        }
-    }
-    // Stories in the order a merge from scratch starts them, which breaks its ties between candidates.
-    seeds.sort_by_key(|(_, _, start)| *start);
-    for (mut copies, head, _) in seeds {
-        // The near layer sees the stored copies a merge from scratch would reach, in its order: those
-        // `near_duplicates` kept, not every copy of the stories seeded.
-        for (c, _) in &mut copies {
-            c.signature = None;
-        }
-        merger.seed(copies, head);
-    }
-    merger.index_stored(stored);
-    let n = copies.len();
-    for c in copies {
-        merger.add(c);
-    }
-    write(tx, key, sources, merger)?;
-    Ok(n)
-}
-
-/// The kept copies (source, id) that some new copy is a near-duplicate of, and every stored copy the
-/// merge's near layer must see ([`Merger::index_stored`]): of the entries dated within the window of a
-/// new copy, those sharing a band with one (by their stored band tags), the newest `MAX_BUCKET` per
-/// band, in merge order. They are indexed as the merge would index them, then queried with each new
-/// copy's signature.
-fn near_duplicates(
-    tx: &Transaction,
-    copies: &[Copy],
-    settings: &NearSettings,
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<(Vec<SourceId>, Vec<Stored>)> {
-    let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
-    // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
-    // 500,000 entries within 72 hours) this is most of a run that changed little. Per band key, only
-    // the newest `MAX_BUCKET` in merge order can be a candidate: the new copies come after every
-    // stored one, and a query looks no further back (`near::MAX_BUCKET`).
-    let mut hits: Vec<(u64, (i64, usize, i64))> = Vec::new();
-    {
+    fn sharing_bands(
+        &mut self,
+        copies: &[StoryCopy],
+        window: chrono::Duration,
+        positions: &HashMap<&str, usize>,
+    ) -> rusqlite::Result<Vec<(u64, MergeOrder)>> {
+        let tx = self.tx;
+        let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
+        // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
+        // 500,000 entries within 72 hours) this is most of a run that changed little.
+        let mut hits = Vec::new();
         // Skipped here rather than joined: few entries wait to be merged, and the scan meets many.
         let unmerged: HashSet<i64> =
             tx.prepare_cached("SELECT entry FROM unstoried")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -410,8 +358,7 @@ fn near_duplicates(
             "SELECT bands, rowid, first_seen, source FROM entries INDEXED BY entries_near
              WHERE sort_date BETWEEN ?1 AND ?2 AND bands IS NOT NULL",
         )?;
-        let window = settings.window.num_seconds();
-        for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window) {
+        for (from, to) in windows(copies.iter().map(|c| c.sort_date.timestamp()), window.num_seconds()) {
             let mut rows = in_window.query([from, to])?;
             while let Some(r) = rows.next()? {
                 let tags = r.get_ref(0)?.as_blob()?;
@@ -419,45 +366,78 @@ fn near_duplicates(
                     continue;
                 }
                 let Some(&pos) = positions.get(r.get_ref(3)?.as_str().unwrap_or_default()) else { continue };
-                let order = (r.get(2)?, pos, r.get(1)?);
+                let order = MergeOrder { first_seen: r.get(2)?, source: pos, handle: r.get(1)? };
                 hits.extend(near::band_keys_of_bytes(tags).filter(|&k| bands.contains(k)).map(|k| (k, order)));
             }
         }
+        Ok(hits)
     }
-    hits.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then(b.cmp(a)));
-    let mut sharing: Vec<i64> = hits
-        .chunk_by(|(a, _), (b, _)| a == b)
-        .flat_map(|newest_first| newest_first.iter().take(near::MAX_BUCKET).map(|(_, (_, _, rowid))| *rowid))
-        .collect();
-    sharing.sort_unstable();
-    sharing.dedup();
-    tracing::debug!(new = copies.len(), sharing = sharing.len(), "stored entries that may be a new entry's candidate");
-    // (merge order: first seen, config position, row), source, id, date, signature.
-    type Kept = ((i64, usize, i64), String, String, DateTime<Utc>, Signature);
-    let mut kept: Vec<Kept> = Vec::with_capacity(sharing.len());
-    let mut by_rowid =
-        tx.prepare_cached("SELECT source, id, first_seen, sort_date, signature FROM entries WHERE rowid = ?1")?;
-    for rowid in sharing {
-        let mut rows = by_rowid.query([rowid])?;
-        let Some(r) = rows.next()? else { continue };
-        let Some(&pos) = positions.get(r.get_ref(0)?.as_str().unwrap_or_default()) else { continue };
-        let Ok(sig) = Signature::from_bytes(r.get_ref(4)?.as_blob().unwrap_or_default()) else { continue };
-        kept.push(((r.get(2)?, pos, rowid), r.get(0)?, r.get(1)?, from_ts(r.get(3)?), sig));
+
+    fn near_candidates(
+        &mut self,
+        handles: Vec<i64>,
+        positions: &HashMap<&str, usize>,
+    ) -> rusqlite::Result<Vec<NearCandidate>> {
+        let mut kept = Vec::with_capacity(handles.len());
+        let mut by_rowid = self
+            .tx
+            .prepare_cached("SELECT source, id, first_seen, sort_date, signature FROM entries WHERE rowid = ?1")?;
+        for rowid in handles {
+            let mut rows = by_rowid.query([rowid])?;
+            let Some(r) = rows.next()? else { continue };
+            let Some(&pos) = positions.get(r.get_ref(0)?.as_str().unwrap_or_default()) else { continue };
+            let Ok(signature) = Signature::from_bytes(r.get_ref(4)?.as_blob().unwrap_or_default()) else { continue };
+            kept.push(NearCandidate {
+                order: MergeOrder { first_seen: r.get(2)?, source: pos, handle: rowid },
+                source: r.get(0)?,
+                id: r.get(1)?,
+                sort_date: from_ts(r.get(3)?),
+                signature,
+            });
+        }
+        Ok(kept)
     }
-    // The merge's order, so a crowded band keeps the same newest entries (`near::MAX_BUCKET`).
-    kept.sort_by_key(|k| k.0);
-    let mut index = NearIndex::new();
-    for (n, (_, _, _, at, sig)) in kept.iter().enumerate() {
-        index.insert(n as u64, sig.clone(), *at);
+
+    fn seed(
+        &mut self,
+        mode: &DedupMode,
+        head_source: &str,
+        head_id: &str,
+        positions: &HashMap<&str, usize>,
+    ) -> rusqlite::Result<Option<Seed>> {
+        let tx = self.tx;
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {COPY_COLUMNS}, m.layer, m.joined, m.effect, e.rowid
+             FROM story_members m INDEXED BY story_members_by_head
+             JOIN entries e ON e.source = m.source AND e.id = m.id
+             WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq"
+        ))?;
+        let mut rows = stmt.query(params![head_source, head_id, mode.key()])?;
+        let mut copies = Vec::new();
+        let mut head = None;
+        let mut start = None;
+        while let Some(r) = rows.next()? {
+            let Some((c, _)) = copy(r, positions, |s, u| shared_url(tx, s, u))? else { continue };
+            if c.id == head_id && r.get_ref(0)?.as_str().is_ok_and(|s| s == head_source) {
+                head = Some(copies.len());
+            }
+            start = start.or(Some(MergeOrder {
+                first_seen: c.first_seen.timestamp(),
+                source: c.source,
+                handle: r.get(12)?,
+            }));
+            copies.push((c, joined(r, 9)?));
+        }
+        Ok(head.zip(start).map(|(head, start)| Seed { copies, head, start }))
     }
-    let mut hits = BTreeSet::new();
-    for c in copies {
-        let Some(sig) = &c.signature else { continue };
-        hits.extend(index.duplicates(sig, c.sort_date, settings.window, settings.threshold).map(|(n, _)| n as usize));
+
+    fn write(&mut self, mode: &DedupMode, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
+        write(self.tx, &mode.key(), sources, merger)
     }
-    let names = hits.into_iter().filter_map(|n| kept.get(n).map(|k| (k.1.clone(), k.2.clone()))).collect();
-    let stored = kept.into_iter().map(|((_, pos, _), _, id, at, sig)| (pos, id, sig, at)).collect();
-    Ok((names, stored))
+
+    fn all_merged(&mut self) -> rusqlite::Result<()> {
+        self.tx.execute("DELETE FROM unstoried", []).map(drop)
+    }
 }
 
 /// The band keys of a run's new copies, for testing every stored entry of the window against: a bitmap
@@ -502,44 +482,6 @@ impl Bands {
     }
 }
 
-/// A stored copy by source name and id.
-type SourceId = (String, String);
-
-/// A stored copy for the near layer: config position, id, signature and date ([`Merger::index_stored`]).
-type Stored = (usize, String, Signature, DateTime<Utc>);
-
-/// One kept story, for [`Merger::seed`]: its copies in the order they joined, and the published one's index.
-/// And where the story starts in merge order (its first copy's first seen, config position, row).
-type Seed = (Vec<(Copy, Option<Joined>)>, usize, (i64, usize, i64));
-
-fn seed(
-    tx: &Transaction,
-    key: &str,
-    head_source: &str,
-    head_id: &str,
-    positions: &HashMap<&str, usize>,
-) -> rusqlite::Result<Option<Seed>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COPY_COLUMNS}, m.layer, m.joined, m.effect, e.rowid
-         FROM story_members m INDEXED BY story_members_by_head
-         JOIN entries e ON e.source = m.source AND e.id = m.id
-         WHERE m.head_source = ?1 AND m.head_id = ?2 AND m.mode = ?3 ORDER BY m.seq"
-    ))?;
-    let mut rows = stmt.query(params![head_source, head_id, key])?;
-    let mut copies = Vec::new();
-    let mut head = None;
-    let mut start = None;
-    while let Some(r) = rows.next()? {
-        let Some((c, _)) = copy(r, positions, |s, u| shared_url(tx, s, u))? else { continue };
-        if c.id == head_id && r.get_ref(0)?.as_str().is_ok_and(|s| s == head_source) {
-            head = Some(copies.len());
-        }
-        start = start.or(Some((c.first_seen.timestamp(), c.source, r.get::<_, i64>(12)?)));
-        copies.push((c, joined(r, 9)?));
-    }
-    Ok(head.zip(start).map(|(h, start)| (copies, h, start)))
-}
-
 /// The dates within `window` of any of `dates`, as few closed ranges.
 fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
     let mut dates: Vec<i64> = dates.collect();
@@ -555,18 +497,12 @@ fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
     out
 }
 
-/// What finds a new copy's kept copies: its link (unless shared) and its fingerprint.
-struct Lookup {
-    url: Option<String>,
-    print: Option<Vec<u8>>,
-}
-
 /// A row of [`COPY_COLUMNS`] as the merge sees it; `None` for a source not in the config.
 fn copy(
     r: &Row,
     positions: &HashMap<&str, usize>,
     shared: impl Fn(&str, &str) -> rusqlite::Result<bool>,
-) -> rusqlite::Result<Option<(Copy, Lookup)>> {
+) -> rusqlite::Result<Option<(StoryCopy, Lookup)>> {
     let source: String = r.get(0)?;
     let Some(&pos) = positions.get(source.as_str()) else { return Ok(None) };
     let first_seen: i64 = r.get(2)?;
@@ -577,7 +513,7 @@ fn copy(
     };
     let print: Option<Vec<u8>> = r.get(7)?;
     let signature = r.get::<_, Option<Vec<u8>>>(8)?.and_then(|b| Signature::from_bytes(&b).ok());
-    let copy = Copy::new(
+    let copy = StoryCopy::new(
         pos,
         r.get(1)?,
         from_ts(first_seen),
@@ -672,299 +608,4 @@ pub(super) fn forget(tx: &Transaction, source: &str, id: &str) -> rusqlite::Resu
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use chrono::TimeZone;
-
-    use super::*;
-    use crate::store::{EntriesUpdate, SourceState, SourceUpdate};
-
-    const SOURCES: [&str; 4] = ["abai", "qazaq", "tengri", "zakon"];
-
-    fn at(h: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2024, 11, 23, 0, 0, 0).unwrap() + chrono::Duration::hours(h)
-    }
-
-    /// Story `k`'s words: Kazakh-looking, distinct per story.
-    fn words(k: u64, n: usize) -> Vec<String> {
-        const SYLLABLES: [&str; 10] = ["ба", "қа", "ла", "ма", "на", "са", "та", "жа", "ға", "ра"];
-        (0..n as u64)
-            .map(|i| {
-                let x = k * 1009 + i * 7 + 1;
-                format!(
-                    "{}{}{}",
-                    SYLLABLES[(x % 10) as usize],
-                    SYLLABLES[(x / 10 % 10) as usize],
-                    SYLLABLES[(x / 100 % 10) as usize]
-                )
-            })
-            .collect()
-    }
-
-    /// A small xorshift: the runs are random but the same every time.
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
-
-    /// Source `s`'s copy of story `k`, told one of several ways: the wire's id, the origin's link, the
-    /// same text, a reworded text, a richer text.
-    fn copy_of(rng: &mut Rng, s: usize, k: u64, run: i64) -> Entry {
-        let mut body = words(k, 30);
-        if rng.below(3) == 0 {
-            body[3] = "өзгерді".into();
-        }
-        let rich = rng.below(4) == 0;
-        let text = format!(
-            "<p>{}</p>{}",
-            body.join(" "),
-            if rich {
-                "<p>толығырақ мәтін осында жазылған</p>".repeat(5)
-            } else {
-                String::new()
-            }
-        );
-        Entry {
-            id: match rng.below(3) {
-                0 => format!("https://wire.kz/{k}"),
-                1 => format!("urn:feedmill:{}:{k}", SOURCES[s]),
-                _ => format!("https://{}.kz/{k}", SOURCES[s]),
-            },
-            source: SOURCES[s].into(),
-            url: Some(if rng.below(2) == 0 {
-                format!("https://origin.kz/story/{k}?utm_source={}", SOURCES[s])
-            } else {
-                format!("https://{}.kz/news/{k}", SOURCES[s])
-            }),
-            title: words(k + 1000, 6).join(" "),
-            summary_html: None,
-            content_html: Some(text),
-            authors: vec![],
-            categories: vec![],
-            published: Some(at(k as i64 * 5 + rng.below(3) as i64)),
-            updated: None,
-            first_seen: at(run),
-            language: Some("kk".into()),
-            enclosures: vec![],
-            image: None,
-            via: vec![],
-        }
-    }
-
-    /// (source, id)
-    type Key = (String, String);
-
-    /// Every mode's stories: (mode, published copy, every copy in joining order).
-    fn snapshot(store: &Store) -> BTreeSet<(String, Key, Vec<Key>)> {
-        let mut stmt = store
-            .conn
-            .prepare("SELECT mode, head_source, head_id, source, id FROM story_members ORDER BY mode, head_source, head_id, seq")
-            .unwrap();
-        let mut groups: BTreeMap<(String, Key), Vec<Key>> = BTreeMap::new();
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?))))
-            .unwrap();
-        for row in rows {
-            let (mode, head, member) = row.unwrap();
-            groups.entry((mode, head)).or_default().push(member);
-        }
-        groups.into_iter().map(|((mode, head), members)| (mode, head, members)).collect()
-    }
-
-    fn record(store: &mut Store, run: i64, per_source: Vec<Vec<Entry>>) {
-        record_as(store, run, &SOURCES, per_source);
-    }
-
-    /// `per_source[i]` is the feed of source `names[i]`.
-    fn record_as(store: &mut Store, run: i64, names: &[&str], per_source: Vec<Vec<Entry>>) {
-        let updates: Vec<SourceUpdate> = per_source
-            .into_iter()
-            .enumerate()
-            .map(|(s, entries)| SourceUpdate {
-                name: names[s].into(),
-                configured_url: format!("https://{}.kz/rss", names[s]),
-                state: SourceState::default(),
-                entries: EntriesUpdate::Parsed(entries.into_iter().map(crate::dedup::Listed::from).collect()),
-                filtered: None,
-            })
-            .collect();
-        store.record(at(run), &updates).unwrap();
-    }
-
-    #[test]
-    fn merging_run_by_run_gives_the_stories_merging_from_scratch_gives() {
-        let modes = [DedupMode::Exact, DedupMode::Near(NearSettings::default())];
-        for seed in 1..=12u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let mut store = Store::in_memory().unwrap();
-            let mut feeds: Vec<Vec<Entry>> = vec![Vec::new(); SOURCES.len()];
-            for run in 0..6 {
-                // Each run, each source adds a copy of one of the stories told so far or a new one.
-                for (s, feed) in feeds.iter_mut().enumerate() {
-                    if rng.below(4) == 0 {
-                        continue;
-                    }
-                    let k = rng.below(run as u64 * 2 + 2);
-                    let copy = copy_of(&mut rng, s, k, run);
-                    if !feed.iter().any(|e: &Entry| e.id == copy.id || e.url == copy.url) {
-                        feed.insert(0, copy);
-                    }
-                }
-                record(&mut store, run, feeds.clone());
-                store.update_stories(&modes, &SOURCES).unwrap();
-            }
-            let run_by_run = snapshot(&store);
-            let entries = store.entries(&SOURCES).unwrap().len();
-            for mode in &modes {
-                let groups = run_by_run.iter().filter(|g| g.0 == mode_key(mode)).count();
-                assert!(
-                    groups < entries,
-                    "seed {seed}, {mode}: some copies were merged ({groups} stories of {entries})"
-                );
-                let copies: usize = run_by_run.iter().filter(|g| g.0 == mode_key(mode)).map(|g| g.2.len()).sum();
-                assert_eq!(copies, entries, "seed {seed}, {mode}: every entry is in exactly one story");
-            }
-
-            store.conn.execute("DELETE FROM meta WHERE key LIKE 'stories:%'", []).unwrap();
-            store.update_stories(&modes, &SOURCES).unwrap();
-            assert_eq!(snapshot(&store), run_by_run, "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn a_crowded_band_merges_run_by_run_as_from_scratch() {
-        // 36 sources retelling three stock stories with light edits: band buckets hold far more than
-        // `near::MAX_BUCKET` stored entries, so a run's look-up must keep each bucket's newest.
-        let names: Vec<String> = (0..36).map(|i| format!("site{i}")).collect();
-        let sources: Vec<&str> = names.iter().map(String::as_str).collect();
-        let modes = [DedupMode::Near(NearSettings::default())];
-        let mut rng = Rng(0x5eed_cafe);
-        let mut store = Store::in_memory().unwrap();
-        let mut feeds: Vec<Vec<Entry>> = vec![Vec::new(); names.len()];
-        for run in 0..4 {
-            for (s, feed) in feeds.iter_mut().enumerate() {
-                for n in 0..3 {
-                    let opening = rng.below(3);
-                    let text: Vec<String> = (0..14)
-                        .map(|k| {
-                            if rng.below(12) == 0 {
-                                words(rng.below(30), 1).remove(0)
-                            } else {
-                                words(opening * 20 + k, 1).remove(0)
-                            }
-                        })
-                        .collect();
-                    let k = run * 3 + n;
-                    feed.insert(
-                        0,
-                        Entry {
-                            id: format!("https://{}.kz/{k}", names[s]),
-                            source: names[s].clone(),
-                            url: Some(format!("https://{}.kz/news/{k}", names[s])),
-                            title: text[..5].join(" "),
-                            summary_html: None,
-                            // A last word of its own: past the lede, but no two entries of a source share
-                            // a fingerprint (the store would take them for one entry, re-dated).
-                            content_html: Some(format!(
-                                "<p>{} {}</p>",
-                                text.join(" "),
-                                words(1000 + s as u64 * 100 + k, 1)[0]
-                            )),
-                            authors: vec![],
-                            categories: vec![],
-                            published: Some(at(run as i64 * 3 + rng.below(3) as i64)),
-                            updated: None,
-                            first_seen: at(run as i64),
-                            language: Some("kk".into()),
-                            enclosures: vec![],
-                            image: None,
-                            via: vec![],
-                        },
-                    );
-                }
-            }
-            record_as(&mut store, run as i64, &sources, feeds.clone());
-            store.update_stories(&modes, &sources).unwrap();
-        }
-        let mut crowded: HashMap<u64, usize> = HashMap::new();
-        let mut stmt = store.conn.prepare("SELECT bands FROM entries").unwrap();
-        for bands in stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap() {
-            for k in near::band_keys_of_bytes(&bands.unwrap()) {
-                *crowded.entry(k).or_default() += 1;
-            }
-        }
-        drop(stmt);
-        let fullest = crowded.values().max().copied().unwrap_or(0);
-        assert!(fullest > 2 * near::MAX_BUCKET, "the fullest band holds only {fullest} entries");
-        let run_by_run = snapshot(&store);
-        assert!(run_by_run.iter().any(|g| g.2.len() > 3), "some stories gather many copies");
-
-        store.conn.execute("DELETE FROM meta WHERE key LIKE 'stories:%'", []).unwrap();
-        store.update_stories(&modes, &sources).unwrap();
-        assert_eq!(snapshot(&store), run_by_run);
-    }
-
-    #[test]
-    fn a_purged_published_copy_hands_its_story_to_the_next_copy() {
-        let mut store = Store::in_memory().unwrap();
-        let mode = DedupMode::Exact;
-        let mut rng = Rng(7);
-        let mut first = copy_of(&mut rng, 0, 1, 0);
-        first.url = Some("https://origin.kz/story/1".into());
-        record(&mut store, 0, vec![vec![first.clone()], vec![], vec![], vec![]]);
-        store.update_stories(&[mode], &SOURCES).unwrap();
-        let mut second = copy_of(&mut rng, 1, 1, 1);
-        second.url = first.url.clone();
-        record(&mut store, 1, vec![vec![], vec![second.clone()], vec![], vec![]]);
-        store.update_stories(&[mode], &SOURCES).unwrap();
-        assert_eq!(store.folded(&mode).unwrap().get("qazaq"), Some(&1));
-
-        // abai's copy leaves its feed and is purged; qazaq's still listed.
-        record(&mut store, 2, vec![vec![], vec![second.clone()], vec![], vec![]]);
-        store.purge(at(2), at(3)).unwrap();
-        store.update_stories(&[mode], &SOURCES).unwrap();
-        let head = StoryHead { source: "qazaq".into(), id: second.id.clone() };
-        let positions: HashMap<&str, usize> = SOURCES.iter().enumerate().map(|(i, s)| (*s, i)).collect();
-        let story = store.story(&mode, &head, &positions).unwrap().expect("qazaq's copy publishes the story");
-        assert_eq!(story.copies.len(), 1);
-        assert_eq!(story.copies[0].0.joined, None);
-        assert!(store.folded(&mode).unwrap().is_empty());
-        let mut walked = Vec::new();
-        store
-            .stories_newest_first(&mode, |h, sources| {
-                walked.push((h.clone(), sources.to_vec()));
-                Ok(true)
-            })
-            .unwrap();
-        assert_eq!(walked, vec![(head, vec!["qazaq".to_owned()])]);
-    }
-
-    #[test]
-    fn stories_are_merged_again_when_the_sources_or_the_mode_change() {
-        let mut store = Store::in_memory().unwrap();
-        let mut rng = Rng(11);
-        let a = copy_of(&mut rng, 0, 1, 0);
-        let mut b = copy_of(&mut rng, 1, 1, 0);
-        b.id = a.id.replace("abai", "qazaq");
-        b.url = a.url.clone();
-        record(&mut store, 0, vec![vec![a], vec![b], vec![], vec![]]);
-        assert_eq!(store.update_stories(&[DedupMode::Exact], &SOURCES).unwrap(), 2);
-        assert_eq!(store.update_stories(&[DedupMode::Exact], &SOURCES).unwrap(), 0, "nothing new");
-        // qazaq now comes first: its copy publishes the story (same first-seen time, config order).
-        let reordered = ["qazaq", "abai", "tengri", "zakon"];
-        assert_eq!(store.update_stories(&[DedupMode::Exact], &reordered).unwrap(), 2);
-        let heads: Vec<String> = snapshot(&store).into_iter().map(|g| g.1 .0).collect();
-        assert_eq!(heads, ["qazaq"]);
-        // Off is its own mode; exact's stories are dropped while unused.
-        assert_eq!(store.update_stories(&[DedupMode::Off], &reordered).unwrap(), 2);
-        let groups = snapshot(&store);
-        assert_eq!(groups.len(), 2);
-        assert!(groups.iter().all(|g| g.0 == "off" && g.2.len() == 1));
-    }
-}
+mod tests;

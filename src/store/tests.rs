@@ -1,5 +1,6 @@
 use chrono::TimeZone;
 
+use super::recorder::SIGN_BATCH;
 use super::*;
 
 fn at(h: u32) -> DateTime<Utc> {

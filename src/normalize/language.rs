@@ -2,19 +2,26 @@
 //! reader would call the same compare equal.
 //!
 //! In: plain text (a title, the text of an entry). Out: a BCP 47 primary language subtag (`kk`, `ru`,
-//! `en`, …) or `None` when the text is too short or too mixed to say, and word tokens for shingling and
+//! `ky`, `uz`, `en`, …) or `None` when the text is too short or too mixed to say, and word tokens for shingling and
 //! keyword rules.
 //!
-//! Why not only [whatlang]: it has no Kazakh model, so it calls every Kazakh text Russian (or
-//! Bulgarian, on short texts). Kazakh and Russian share the Russian alphabet, and Kazakh adds nine
-//! letters (ә ғ қ ң ө ұ ү һ і) that Russian never uses; Russian, in turn, is full of short function
-//! words (и, в, на, что…) that Kazakh never uses. So Cyrillic text is decided here by votes: a word with
-//! a Kazakh letter or a Kazakh function word votes `kk`, a Russian function word votes `ru`. That is
-//! right on a six-word headline, where trigram models are not. Cyrillic text carrying letters or words of
-//! another Cyrillic language (Ukrainian ї є ґ, Belarusian ў, Serbian ј љ њ, …) goes to whatlang limited to
-//! the Cyrillic languages it knows; plain Cyrillic with no marker at all is Russian, the safe bet for
-//! feeds from Kazakhstan and Russia. Other scripts go to whatlang, whose answer is kept only when it is
-//! confident: a wrong language is worse than none, since rules and the near-duplicate guard act on it.
+//! Why not only [whatlang]: it has no Kazakh, Kyrgyz, Tajik, Tatar or Mongolian model, so it calls
+//! every such text Russian (or Bulgarian, on short texts), and on a headline it is often unsure. The
+//! Cyrillic languages of the region share the Russian alphabet, and each adds letters Russian never uses:
+//! Kazakh ә ғ қ ң ө ұ ү һ і, Kyrgyz ң ө ү, Tatar ә ө ү җ ң һ, Uzbek ў қ ғ ҳ, Tajik ғ ӣ қ ӯ ҳ ҷ, Ukrainian
+//! є і ї ґ, Belarusian і ў, Mongolian ө ү, Bashkir ҡ ҙ ҫ. So Cyrillic text is decided here by votes: a
+//! word votes for every language whose alphabet has all its extra letters, a function word (и, в, на,
+//! что; мен, деп; жана, үчүн; һәм, белән; ва, билан; дар, аз; та, що; нь, байна…) for the languages it
+//! is a word of, and a long vowel (`суук`) for Kyrgyz and Mongolian. A tie goes to the language with the
+//! fewest words it would not spell (Kazakh has no `ч` of its own, Kyrgyz no `х`…). That is right on a
+//! six-word headline, where trigram models are not. Serbian and Macedonian letters (ј љ њ…) and a
+//! Bulgarian `ъ` go to whatlang limited to the Cyrillic languages it knows; plain Cyrillic with no vote
+//! at all is Russian, the safe bet for feeds from Kazakhstan and Russia. Uzbek, Turkish and Azerbaijani
+//! in Latin letters are told the same way (`oʻ gʻ` with any apostrophe; `ı ğ ş`; `ə`), before whatlang,
+//! which confuses them on headlines. Uzbek is `uz` in both scripts (the subtag carries no script; a
+//! Cyrillic and a Latin copy share no words anyway). Other scripts go to whatlang, whose answer is kept
+//! only when it is confident: a wrong language is worse than none, since rules and the near-duplicate
+//! guard act on it.
 //!
 //! [`fold_words`] lives here because folding is about scripts: Kazakh sites often type the Latin `i` for
 //! `і`, or a Latin `a`/`o`/`e` inside a Cyrillic word, and `ə` for `ә`; inside a word that is otherwise

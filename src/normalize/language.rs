@@ -229,6 +229,8 @@ const UK: u16 = 1 << 6;
 const BE: u16 = 1 << 7;
 const MN: u16 = 1 << 8;
 const BA: u16 = 1 << 9;
+/// Every language of [`CYRILLIC`].
+const ALL: u16 = (1 << CYRILLIC.len()) - 1;
 /// A letter of a South Slavic alphabet (Serbian, Macedonian): the text goes to whatlang.
 const SLAVIC: u16 = 1 << 15;
 
@@ -242,16 +244,14 @@ fn cyrillic_language(sample: &str) -> &'static str {
     let mut misfits = [0u16; CYRILLIC.len()];
     let (mut slavic, mut hard_sign, mut own_letters) = (false, false, false);
     each_word(sample, true, |w, _| {
-        let letters = word_letters(w);
-        slavic |= letters & SLAVIC != 0;
-        hard_sign |= bulgarian_hard_sign(w);
-        own_letters |= letters != 0;
-        let voted = word_lists(w) | long_vowel(w) | if letters & SLAVIC == 0 { letters } else { 0 };
-        let misfit = cannot_spell(w, letters);
-        for (i, (vote, miss)) in votes.iter_mut().zip(&mut misfits).enumerate() {
-            *vote += u16::from(voted & (1 << i) != 0);
-            *miss += u16::from(misfit & (1 << i) != 0);
-        }
+        let signs = word_signs(w);
+        slavic |= signs.letters & SLAVIC != 0;
+        hard_sign |= signs.hard_sign;
+        own_letters |= signs.letters != 0;
+        let letters = if signs.letters & SLAVIC == 0 { signs.letters } else { 0 };
+        let voted = word_lists(w) | letters | if signs.long_vowel { KY | MN } else { 0 };
+        count_bits(&mut votes, voted);
+        count_bits(&mut misfits, signs.misfit);
         ControlFlow::Continue(())
     });
     // Uzbek and Tajik write `ъ` before a consonant too (`таълим`), in text that has letters of its own.
@@ -264,22 +264,73 @@ fn cyrillic_language(sample: &str) -> &'static str {
     (0..CYRILLIC.len()).filter(|&i| votes[i] == best).min_by_key(|&i| misfits[i]).map_or("ru", |i| CYRILLIC[i])
 }
 
-/// The languages that spell every letter of `word` that Russian has not: the intersection of
-/// [`letter_languages`] over those letters, 0 for a word in Russian's letters only (or one mixing
-/// letters no language has together, a typo that proves nothing).
-fn word_letters(word: &str) -> u16 {
-    let mut all = u16::MAX;
+/// Adds one to each of `counts` whose bit is set in `bits`. By the set bits only: most words of a
+/// Russian text set none.
+fn count_bits(counts: &mut [u16; CYRILLIC.len()], mut bits: u16) {
+    while bits != 0 {
+        if let Some(count) = counts.get_mut(bits.trailing_zeros() as usize) {
+            *count += 1;
+        }
+        bits &= bits - 1;
+    }
+}
+
+/// What the letters of one word say, read in one pass.
+struct Signs {
+    /// The languages that spell every letter of the word that Russian has not: the intersection of
+    /// [`letter_languages`] over those letters; 0 for a word in Russian's letters only, or one mixing
+    /// letters no language has together (a typo, which proves nothing).
+    letters: u16,
+    /// A `ъ` before a consonant: Bulgarian (`пътят`), or Uzbek and Tajik (`таълим`); Russian puts `ъ`
+    /// only before `е`, `ю`, `я`.
+    hard_sign: bool,
+    /// A long vowel (`суук`, `үүслээ`): Kyrgyz or Mongolian. Russian doubles only `о` and `е`
+    /// (`сообщает`); Kazakh, Tatar and Uzbek none.
+    long_vowel: bool,
+    /// The languages that would not write the word, which only breaks a tie; none of these votes,
+    /// since Russian words have all of these letters. A word with letters of its own is not Russian.
+    /// Kazakh writes `ч` and `ь` only in loanwords, and Tatar's `ә` suffixes (`-ләр`, `-нәр`, a final
+    /// `ә`) never; Kyrgyz has no `х`, `ц` or `ь` of its own, and writes `ж` where Tatar writes `я`, `ю`
+    /// (Kazakh too: `жаңа`, Tatar `яңа`); Ukrainian has no `ы`, `э`, `ъ`; Belarusian no `и`, `щ`.
+    misfit: u16,
+}
+
+/// The [`Signs`] of `word`.
+fn word_signs(word: &str) -> Signs {
+    let (mut all, mut misfit, mut yo) = (u16::MAX, 0u16, false);
+    let (mut hard_sign, mut long_vowel, mut prev) = (false, false, '\0');
     for c in word.chars() {
         let langs = letter_languages(c);
         if langs != 0 {
             all &= langs;
         }
+        misfit |= match c {
+            'ч' => KK,
+            'ь' => KK | KY,
+            'х' | 'ц' => KY,
+            'я' | 'ю' => {
+                yo = true;
+                0
+            }
+            'ы' | 'э' | 'ъ' => UK,
+            'и' | 'щ' => BE,
+            _ => 0,
+        };
+        hard_sign |= prev == 'ъ' && !matches!(c, 'е' | 'ю' | 'я');
+        long_vowel |= c == prev && matches!(c, 'а' | 'у' | 'ы' | 'э' | 'ө' | 'ү');
+        prev = c;
     }
-    if all == u16::MAX {
-        0
-    } else {
-        all
+    let letters = if all == u16::MAX { 0 } else { all };
+    if letters != 0 {
+        misfit |= (RU | !letters) & ALL;
     }
+    if yo && letters & (KK | KY | TT | BA) != 0 {
+        misfit |= KK | KY;
+    }
+    if letters & TT != 0 && (word.ends_with('ә') || word.contains("ләр") || word.contains("нәр")) {
+        misfit |= KK;
+    }
+    Signs { letters, hard_sign, long_vowel, misfit }
 }
 
 /// The languages whose alphabets have `c`, for a letter Russian's alphabet has not; 0 for the others.
@@ -303,56 +354,6 @@ fn letter_languages(c: char) -> u16 {
         'ј' | 'љ' | 'њ' | 'ћ' | 'ђ' | 'џ' | 'ѓ' | 'ќ' | 'ѕ' => SLAVIC,
         _ => 0,
     }
-}
-
-/// A `ъ` before a consonant: Bulgarian (`пътят`); Russian puts `ъ` only before `е`, `ю`, `я`.
-fn bulgarian_hard_sign(word: &str) -> bool {
-    let mut chars = word.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == 'ъ' && chars.peek().is_some_and(|n| !matches!(n, 'е' | 'ю' | 'я')) {
-            return true;
-        }
-    }
-    false
-}
-
-/// A long vowel (`суук`, `үүслээ`) is Kyrgyz or Mongolian: Russian doubles only `о` and `е`
-/// (`сообщает`), Kazakh, Tatar and Uzbek none.
-fn long_vowel(word: &str) -> u16 {
-    let mut prev = '\0';
-    for c in word.chars() {
-        if c == prev && matches!(c, 'а' | 'у' | 'ы' | 'э' | 'ө' | 'ү') {
-            return KY | MN;
-        }
-        prev = c;
-    }
-    0
-}
-
-/// The languages that would not write `word` (whose letters of its own are `letters`), which only
-/// breaks a tie; none of these votes, since Russian words have all of these letters. A word with
-/// letters of its own is not Russian. Kazakh writes `ч` and `ь` only in loanwords, and Tatar's `ә`
-/// suffixes (`-ләр`, `-нәр`, a final `ә`) never; Kyrgyz has no `х`, `ц` or `ь` of its own, and writes
-/// `ж` where Tatar writes `я`, `ю` (Kazakh too: `жаңа`, Tatar `яңа`); Ukrainian has no `ы`, `э`, `ъ`;
-/// Belarusian no `и`, `щ`.
-fn cannot_spell(word: &str, letters: u16) -> u16 {
-    let mut misfit = if letters != 0 { RU | (!letters & !SLAVIC) } else { 0 };
-    let turkic = letters & (KK | KY | TT | BA) != 0;
-    for c in word.chars() {
-        misfit |= match c {
-            'ч' => KK,
-            'ь' => KK | KY,
-            'х' | 'ц' => KY,
-            'я' | 'ю' if turkic => KK | KY,
-            'ы' | 'э' | 'ъ' => UK,
-            'и' | 'щ' => BE,
-            _ => 0,
-        };
-    }
-    if word.ends_with('ә') || word.contains("ләр") || word.contains("нәр") {
-        misfit |= KK;
-    }
-    misfit
 }
 
 /// Which languages' function words (or frequent news words) `word` is, as [`CYRILLIC`] bits. Words

@@ -118,6 +118,10 @@ const L_AZ: u8 = 1 << 2;
 /// `None` when fewer than two signs point one way, and whatlang decides. whatlang confuses the three on
 /// headlines, and has no sign of Uzbek's apostrophes, which split its words.
 fn latin_turkic(sample: &str) -> Option<&'static str> {
+    // Turkmen shares `ş ç ö ü` with Turkish, and writes `ä ň ý`, which none of the three has.
+    if sample.contains(['ä', 'ň', 'ý', 'Ä', 'Ň', 'Ý']) {
+        return None;
+    }
     let mut votes = [0u16; LATIN_TURKIC.len()];
     let mut seen: Vec<String> = Vec::new();
     let mut word = String::new();

@@ -238,3 +238,12 @@ fn the_regions_languages_are_told_apart() {
     }
     assert!(by_label.iter().filter(|(_, total, _)| *total >= 20).count() >= 8, "every region language has 20 texts");
 }
+
+/// Turkmen shares Turkish letters but is neither Turkish nor Azerbaijani; a Czech `ve` twice is not two
+/// signs of Turkish.
+#[test]
+fn turkic_look_alikes_are_not_taken_for_turkish() {
+    let turkmen = "Aşgabatda täze mekdep açyldy. Türkmenistanyň Prezidenti dabaraly çärä gatnaşdy we çykyş etdi.";
+    assert!(!matches!(detect(turkmen), Some("tr" | "az" | "uz")), "{:?}", detect(turkmen));
+    assert_eq!(latin_turkic("Ve středu se ve městě konala schůze zastupitelstva"), None);
+}

@@ -115,8 +115,8 @@ const L_AZ: u8 = 1 << 2;
 
 /// Uzbek, Turkish or Azerbaijani in Latin letters, told by their letters (Azerbaijani `ə`; Turkish and
 /// Azerbaijani `ı ğ ş`; Uzbek `oʻ gʻ`, whatever apostrophe is typed) and distinct function words;
-/// `None` when fewer than two signs point one way, and whatlang decides. whatlang confuses the three on
-/// headlines, and has no sign of Uzbek's apostrophes, which split its words.
+/// `None` when fewer than two signs point one way, and whatlang decides: it confuses the three on
+/// headlines.
 fn latin_turkic(sample: &str) -> Option<&'static str> {
     // Turkmen shares `ş ç ö ü` with Turkish, and writes `ä ň ý`, which none of the three has.
     if sample.contains(['ä', 'ň', 'ý', 'Ä', 'Ň', 'Ý']) {
@@ -152,11 +152,14 @@ fn latin_turkic(sample: &str) -> Option<&'static str> {
     }
     // Azerbaijani text without a single `ə` is Turkish.
     if !sample.contains(['ə', 'Ə']) {
-        votes[2] = 0;
+        votes[L_AZ.trailing_zeros() as usize] = 0;
     }
     let best = votes.iter().copied().max().unwrap_or(0);
     let winners = votes.iter().filter(|&&v| v == best).count();
-    (best >= 2 && winners == 1).then(|| votes.iter().position(|&v| v == best).map(|i| LATIN_TURKIC[i]))?
+    if best < 2 || winners != 1 {
+        return None;
+    }
+    votes.iter().position(|&v| v == best).map(|i| LATIN_TURKIC[i])
 }
 
 /// The languages of [`LATIN_TURKIC`] that `word` (lowercased, apostrophes as `'`) is a sign of: by its
@@ -241,7 +244,7 @@ const SLAVIC: u16 = 1 << 15;
 /// Which Cyrillic language the text is in (see the module docs): a vote of words. A word whose own
 /// letters only some languages have votes for each of them (`қ` for Kazakh, Uzbek and Tajik; `ҷ` for
 /// Tajik alone), and a function word votes for the languages it is a word of. The most votes win; a
-/// tie goes to the language with the fewest words it could not spell ([`cannot_spell`]), then to the
+/// tie goes to the language with the fewest words it could not spell ([`Signs::misfit`]), then to the
 /// first in [`CYRILLIC`]. Text with no vote at all is Russian, the safe bet for feeds of the region.
 fn cyrillic_language(sample: &str) -> &'static str {
     let mut votes = [0u16; CYRILLIC.len()];

@@ -77,8 +77,9 @@ pub type RawDigest = [u8; 16];
 /// `<noscript>` holds is kept as markup. 4: images with no `src` or `srcset` are dropped. 5: entries with
 /// only an enclosure or image are kept, categories deduplicated ignoring case, a text's own `xml:base`;
 /// a title made from the text is its first sentence; entry links lose their tracking parameters.
-/// 6: dates are read with the declared language's CLDR words (months, relative times, digits).
-const VERSION: u32 = 6;
+/// 6: dates are read with the declared language's CLDR words (months, relative times, digits). 7: the
+/// region's languages (Kyrgyz, Uzbek, Tajik, Tatar, Ukrainian…) are told by their letters and words.
+const VERSION: u32 = 7;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).

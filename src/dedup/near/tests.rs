@@ -521,3 +521,26 @@ fn common_counts_the_intersection_of_two_sorted_sets() {
         assert_eq!(common(&b, &a), expected);
     }
 }
+
+/// The language guard on the region's languages: a Kyrgyz and a Kazakh copy of a story are two
+/// languages, as detection tells them, and even word-for-word equal ledes tagged so stay apart.
+#[test]
+fn a_kyrgyz_and_a_kazakh_copy_stay_apart() {
+    use crate::normalize::language::detect;
+    let ky = "Бишкекте 22-ноябрда жаңы көпүрө ачылды. Курулушка 1,2 миллиард сом жумшалды деп билдирди шаардын \
+              мэриясы. Көпүрө аркылуу күнүнө 40 миң унаа өтөт.";
+    let kk = "Бішкекте 22 қарашада жаңа көпір ашылды. Құрылысқа 1,2 миллиард сом жұмсалды деп хабарлады қала \
+              әкімдігі. Көпір арқылы күніне 40 мың көлік өтеді.";
+    assert_eq!(detect(ky), Some("ky"));
+    assert_eq!(detect(kk), Some("kk"));
+    let sig = |title: &str, text: &str| Signature::new(title, text, "", detect(text));
+    let (a, b) = (sig("Бишкекте жаңы көпүрө ачылды", ky), sig("Бішкекте жаңа көпір ашылды", kk));
+    let c = compare(&a, &b);
+    assert!(!c.is_duplicate(DEFAULT_THRESHOLD), "{c}");
+    assert!(c.to_string().contains("languages differ (ky / kk)"), "{c}");
+    // The same Kyrgyz lede under another title is one story; tagged Kazakh, it is refused.
+    let again = sig("Борбордо жаңы көпүрө пайдаланууга берилди", ky);
+    assert!(compare(&a, &again).is_duplicate(DEFAULT_THRESHOLD), "{}", compare(&a, &again));
+    let mislabelled = Signature::new("Бишкекте жаңы көпүрө ачылды", ky, "", Some("kk"));
+    assert!(compare(&a, &mislabelled).to_string().contains("languages differ (ky / kk)"));
+}

@@ -201,3 +201,49 @@ fn an_entrys_sample_is_the_first_sample_chars_of_title_and_text() {
         }
     }
 }
+
+/// The labelled table of the region's languages: every label's accuracy is printed, and each language
+/// the vote is meant to tell (at least 20 texts each) must be right on all but one of its texts.
+#[test]
+fn the_regions_languages_are_told_apart() {
+    let table = include_str!("../../../tests/fixtures/language/region.tsv");
+    let mut by_label: Vec<(&str, usize, usize)> = Vec::new();
+    let mut wrong = Vec::new();
+    for (n, line) in table.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty()) {
+        let (label, text) = line.split_once('\t').unwrap_or_else(|| panic!("region.tsv:{}: no tab", n + 1));
+        let expected = label.split('-').next().unwrap_or(label);
+        let got = detect(text);
+        let right = got == Some(expected);
+        if !right {
+            wrong.push(format!("region.tsv:{}: {label} detected as {got:?}: {text}", n + 1));
+        }
+        match by_label.iter_mut().find(|(l, _, _)| *l == label) {
+            Some((_, total, hits)) => {
+                *total += 1;
+                *hits += usize::from(right);
+            }
+            None => by_label.push((label, 1, usize::from(right))),
+        }
+    }
+    println!("language detection on the region's table:");
+    for (label, total, hits) in &by_label {
+        println!("  {label:8} {hits:2}/{total:2} ({:.0}%)", *hits as f64 * 100.0 / *total as f64);
+    }
+    for w in &wrong {
+        println!("  {w}");
+    }
+    for (label, total, hits) in &by_label {
+        let tolerated = if *total >= 20 { 1 } else { 0 };
+        assert!(hits + tolerated >= *total, "{label}: {hits}/{total} right");
+    }
+    assert!(by_label.iter().filter(|(_, total, _)| *total >= 20).count() >= 8, "every region language has 20 texts");
+}
+
+/// Turkmen shares Turkish letters but is neither Turkish nor Azerbaijani; a Czech `ve` twice is not two
+/// signs of Turkish.
+#[test]
+fn turkic_look_alikes_are_not_taken_for_turkish() {
+    let turkmen = "Aşgabatda täze mekdep açyldy. Türkmenistanyň Prezidenti dabaraly çärä gatnaşdy we çykyş etdi.";
+    assert!(!matches!(detect(turkmen), Some("tr" | "az" | "uz")), "{:?}", detect(turkmen));
+    assert_eq!(latin_turkic("Ve středu se ve městě konala schůze zastupitelstva"), None);
+}

@@ -9,12 +9,12 @@ use std::path::Path;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::{Body, FetchError, FetchMeta, Fetched, Validators};
+use super::{Body, FetchError, FetchErrorKind, FetchMeta, Fetched, Validators};
 
 pub(super) async fn read(path: &Path, limit: u64) -> Result<Fetched, FetchError> {
     let started = Instant::now();
-    let io_error = |source| FetchError::File { path: path.to_owned(), source };
-    let too_large = || FetchError::FileTooLarge { path: path.to_owned(), limit };
+    let io_error = |source| FetchError::file(path.to_owned(), FetchErrorKind::File { source });
+    let too_large = || FetchError::file(path.to_owned(), FetchErrorKind::FileTooLarge { limit });
     let file = tokio::fs::File::open(path).await.map_err(io_error)?;
     let len = file.metadata().await.map_err(io_error)?.len();
     if len > limit {

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use super::{Body, FetchError, FetchMeta, Fetched, Validators};
+use super::{Body, FetchError, FetchErrorKind, FetchMeta, Fetched, Validators};
 
 /// File name extensions read as articles (compared ignoring case).
 pub const EXTENSIONS: &[&str] = &["md", "markdown", "html", "htm"];
@@ -47,7 +47,7 @@ pub fn list(dir: &Path) -> Result<Vec<FolderFile>, FetchError> {
 }
 
 fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<FolderFile>) -> Result<(), FetchError> {
-    let io_error = |source| FetchError::File { path: dir.to_owned(), source };
+    let io_error = |source| FetchError::file(dir.to_owned(), FetchErrorKind::File { source });
     for item in std::fs::read_dir(dir).map_err(io_error)? {
         let item = item.map_err(io_error)?;
         let name = item.file_name().to_string_lossy().into_owned();
@@ -56,7 +56,8 @@ fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<FolderFile>) -> Re
         }
         let path = item.path();
         // Follows symlinks: a folder of articles linked in from elsewhere is still the publisher's.
-        let meta = std::fs::metadata(&path).map_err(|source| FetchError::File { path: path.clone(), source })?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|source| FetchError::file(path.clone(), FetchErrorKind::File { source }))?;
         let relative = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
         if meta.is_dir() {
             if depth < MAX_DEPTH {
@@ -93,9 +94,9 @@ pub fn listing_body(files: &[FolderFile], salt: &str, elapsed: std::time::Durati
 pub async fn fetch(dir: &Path, salt: &str) -> Result<Fetched, FetchError> {
     let started = Instant::now();
     let owned = dir.to_owned();
-    let files = tokio::task::spawn_blocking(move || list(&owned)).await.map_err(|e| FetchError::File {
-        path: dir.to_owned(),
-        source: std::io::Error::other(format!("folder reader crashed: {e}")),
+    let files = tokio::task::spawn_blocking(move || list(&owned)).await.map_err(|e| {
+        let source = std::io::Error::other(format!("folder reader crashed: {e}"));
+        FetchError::file(dir.to_owned(), FetchErrorKind::File { source })
     })??;
     Ok(listing_body(&files, salt, started.elapsed()))
 }

@@ -16,7 +16,7 @@ use url::Url;
 
 use super::guard::{NeverResolves, Refused};
 use super::retry::{self, Retry};
-use super::{Body, Failure, FetchError, FetchMeta, Fetched, Fetcher, RequestSettings, Validators};
+use super::{Body, Failure, FetchError, FetchErrorKind, FetchMeta, Fetched, Fetcher, RequestSettings, Validators};
 
 /// What one request of a redirect chain led to.
 enum Hop {
@@ -54,7 +54,7 @@ impl Fetcher {
             drop(permit);
             budget = budget.saturating_sub(hop_started.elapsed());
             let hop = hop.map_err(|_| Failure {
-                error: FetchError::Timeout { url: current.clone(), after: self.settings.timeout, attempts: 0 },
+                error: FetchError::http(&current, FetchErrorKind::Timeout { after: self.settings.timeout }),
                 retry: Retry::No,
             })??;
             match hop {
@@ -68,11 +68,10 @@ impl Fetcher {
                     redirects += 1;
                     if redirects > self.settings.max_redirects {
                         return Err(Failure {
-                            error: FetchError::TooManyRedirects {
-                                url: url.clone(),
-                                limit: self.settings.max_redirects,
-                                attempts: 0,
-                            },
+                            error: FetchError::http(
+                                url,
+                                FetchErrorKind::TooManyRedirects { limit: self.settings.max_redirects },
+                            ),
                             retry: Retry::No,
                         });
                     }
@@ -116,7 +115,7 @@ impl Fetcher {
         match status {
             301 | 302 | 303 | 307 | 308 => {
                 let to = redirect_target(url, headers).map_err(|reason| Failure {
-                    error: FetchError::BadRedirect { url: url.clone(), reason, attempts: 0 },
+                    error: FetchError::http(url, FetchErrorKind::BadRedirect { reason }),
                     retry: Retry::No,
                 })?;
                 return Ok(Hop::Redirect { to, permanent: matches!(status, 301 | 308) });
@@ -141,7 +140,7 @@ impl Fetcher {
     }
 
     pub(super) fn status_failure(&self, url: &Url, status: u16, headers: &HeaderMap) -> Failure {
-        let error = FetchError::Status { url: url.clone(), status, attempts: 0 };
+        let error = FetchError::http(url, FetchErrorKind::Status { status });
         if !retry::status_is_retryable(status) {
             return Failure { error, retry: Retry::No };
         }
@@ -151,12 +150,10 @@ impl Fetcher {
             .and_then(|value| retry::parse_retry_after(value, header_str(headers, header::DATE)));
         match asked {
             Some(wait) if wait > self.settings.retry_after_cap => Failure {
-                error: FetchError::RetryAfterTooLong {
-                    url: url.clone(),
-                    wait,
-                    cap: self.settings.retry_after_cap,
-                    attempts: 0,
-                },
+                error: FetchError::http(
+                    url,
+                    FetchErrorKind::RetryAfterTooLong { wait, cap: self.settings.retry_after_cap },
+                ),
                 retry: Retry::No,
             },
             Some(wait) => Failure { error, retry: Retry::After(wait) },
@@ -169,7 +166,7 @@ impl Fetcher {
     async fn read_body(&self, url: &Url, response: &mut Response) -> Result<Vec<u8>, Failure> {
         let limit = self.settings.max_body_bytes;
         let too_large =
-            || Failure { error: FetchError::TooLarge { url: url.clone(), limit, attempts: 0 }, retry: Retry::No };
+            || Failure { error: FetchError::http(url, FetchErrorKind::TooLarge { limit }), retry: Retry::No };
         // Known only for bodies that are not content-encoded: reqwest drops it when it decodes.
         let declared = response.content_length();
         if declared.is_some_and(|len| len > limit) {
@@ -180,13 +177,13 @@ impl Fetcher {
             let chunk = match tokio::time::timeout(self.settings.read_timeout, response.chunk()).await {
                 Err(_) => {
                     return Err(Failure {
-                        error: FetchError::Stalled { url: url.clone(), idle: self.settings.read_timeout, attempts: 0 },
+                        error: FetchError::http(url, FetchErrorKind::Stalled { idle: self.settings.read_timeout }),
                         retry: Retry::No,
                     })
                 }
                 Ok(Err(source)) => {
                     return Err(Failure {
-                        error: FetchError::Body { url: url.clone(), attempts: 0, source: source.without_url() },
+                        error: FetchError::http(url, FetchErrorKind::Body { source: source.without_url() }),
                         retry: Retry::Backoff,
                     })
                 }
@@ -215,12 +212,12 @@ pub(super) fn send_failure(url: &Url, source: reqwest::Error) -> Failure {
         Retry::Backoff
     };
     if url.scheme() == "https" && source.is_connect() && not_tls(&source) {
-        return Failure { error: FetchError::NotTls { url: url.clone(), attempts: 0 }, retry: Retry::No };
+        return Failure { error: FetchError::http(url, FetchErrorKind::NotTls), retry: Retry::No };
     }
     let error = if source.is_connect() {
-        FetchError::Connect { url: url.clone(), attempts: 0, source }
+        FetchError::http(url, FetchErrorKind::Connect { source })
     } else {
-        FetchError::Request { url: url.clone(), attempts: 0, source }
+        FetchError::http(url, FetchErrorKind::Request { source })
     };
     Failure { error, retry }
 }
@@ -234,10 +231,7 @@ fn not_tls(error: &(dyn std::error::Error + 'static)) -> bool {
 
 /// The guard said no: asking again cannot change that.
 pub(super) fn refused_failure(url: &Url, refused: &Refused) -> Failure {
-    Failure {
-        error: FetchError::Refused { url: url.clone(), reason: refused.0.clone(), attempts: 0 },
-        retry: Retry::No,
-    }
+    Failure { error: FetchError::http(url, FetchErrorKind::Refused { reason: refused.0.clone() }), retry: Retry::No }
 }
 
 /// The absolute http(s) URL a redirect points to. Other schemes are refused: a remote server must not

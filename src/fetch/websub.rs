@@ -15,7 +15,7 @@ use url::Url;
 
 use super::http::send_failure;
 use super::retry::Retry;
-use super::{Failure, FetchError, Fetcher};
+use super::{Failure, FetchError, FetchErrorKind, Fetcher};
 
 impl Fetcher {
     /// Tells `hub` that the feed at `topic` changed. Returns the attempts it took.
@@ -43,7 +43,7 @@ impl Fetcher {
         let response = tokio::time::timeout(self.settings.timeout, request)
             .await
             .map_err(|_| Failure {
-                error: FetchError::Timeout { url: hub.clone(), after: self.settings.timeout, attempts: 0 },
+                error: FetchError::http(hub, FetchErrorKind::Timeout { after: self.settings.timeout }),
                 retry: Retry::No,
             })?
             .map_err(|source| send_failure(hub, source))?;
@@ -100,7 +100,8 @@ mod tests {
         assert_eq!(f.ping_hub(&busy, "https://feeds.example.org/all/atom.xml").await.unwrap(), 3);
         let no = Url::parse(&server.url("/no")).unwrap();
         let err = f.ping_hub(&no, "https://feeds.example.org/all/atom.xml").await.unwrap_err();
-        assert!(matches!(err, FetchError::Status { status: 400, attempts: 1, .. }), "{err:?}");
+        assert!(matches!(err.kind(), FetchErrorKind::Status { status: 400 }), "{err:?}");
+        assert_eq!(err.attempts(), 1);
         assert_eq!(server.requests_to("/no").len(), 1);
     }
 

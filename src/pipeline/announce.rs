@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Config;
-use crate::fetch::{status_is_retryable, FetchError, Fetcher};
+use crate::fetch::{status_is_retryable, FetchError, FetchErrorKind, Fetcher};
 use crate::report::{error_chain, RunReport};
 use crate::store::Store;
 
@@ -88,5 +88,5 @@ async fn ping_all(fetcher: &Fetcher, hub: &Url, topics: &[String], report: &mut 
 
 /// A 4xx answer is about the request, that is the topic; anything else is about the hub.
 fn refuses_this_topic_only(e: &FetchError) -> bool {
-    matches!(e, FetchError::Status { status, .. } if (400..500).contains(status) && !status_is_retryable(*status))
+    matches!(e.kind(), FetchErrorKind::Status { status } if (400..500).contains(status) && !status_is_retryable(*status))
 }

@@ -22,7 +22,7 @@ use url::Url;
 
 use super::{format_label, pages, RunOptions};
 use crate::config::{Source, SourceKind};
-use crate::fetch::{Body, FetchError, FetchMeta, Fetched, Fetcher, Location, Validators};
+use crate::fetch::{Body, FetchErrorKind, FetchMeta, Fetched, Fetcher, Location, Validators};
 use crate::filter::Filters;
 use crate::model::RefreshHints;
 use crate::report::{error_chain, SourceReport, Status};
@@ -152,12 +152,12 @@ pub(super) async fn read_source(
     };
     match fetched {
         Err(e) => {
-            report.http_status = match &e {
-                FetchError::Status { status, .. } => Some(*status),
+            report.http_status = match e.kind() {
+                FetchErrorKind::Status { status } => Some(*status),
                 _ => None,
             };
-            let retry_after = match &e {
-                FetchError::RetryAfterTooLong { wait, .. } => Some(*wait),
+            let retry_after = match e.kind() {
+                FetchErrorKind::RetryAfterTooLong { wait, .. } => Some(*wait),
                 _ => None,
             };
             let message = error_chain(&e);

@@ -154,3 +154,72 @@ fn reason(status: u16) -> String {
         .map(|r| format!(" {r}"))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn at(url: &str, attempts: u32, kind: FetchErrorKind) -> String {
+        FetchError::http(&Url::parse(url).unwrap(), kind).with_attempts(attempts).to_string()
+    }
+
+    /// The texts users, logs and stored `last_error`s already know, kind by kind.
+    #[test]
+    fn messages_name_the_target_and_the_attempts_of_retried_kinds() {
+        let u = "http://example.org/feed";
+        let cases = [
+            (
+                at(u, 2, FetchErrorKind::Timeout { after: Duration::from_millis(1500) }),
+                "http://example.org/feed: no complete response within 1.5s (after 2 attempts)",
+            ),
+            (
+                at(u, 1, FetchErrorKind::Stalled { idle: Duration::from_secs(2) }),
+                "http://example.org/feed: body stalled, nothing received for 2s",
+            ),
+            (at(u, 3, FetchErrorKind::Status { status: 404 }), "http://example.org/feed: HTTP 404 Not Found (after 3 attempts)"),
+            (at(u, 1, FetchErrorKind::Status { status: 599 }), "http://example.org/feed: HTTP 599"),
+            (at(u, 3, FetchErrorKind::TooLarge { limit: 10 }), "http://example.org/feed: body larger than the 10-byte limit"),
+            (at(u, 2, FetchErrorKind::TooManyRedirects { limit: 3 }), "http://example.org/feed: more than 3 redirects"),
+            (
+                at(u, 2, FetchErrorKind::NotTls),
+                "http://example.org/feed: the server does not speak TLS on this port (plain HTTP? try http://)",
+            ),
+            (
+                at(u, 1, FetchErrorKind::Refused { reason: "127.0.0.1 is loopback".into() }),
+                "http://example.org/feed: refused: 127.0.0.1 is loopback and [fetch] allow_private_networks = false",
+            ),
+            (
+                at(u, 2, FetchErrorKind::RetryAfterTooLong { wait: Duration::from_secs(3600), cap: Duration::from_secs(60) }),
+                "http://example.org/feed: server asks to retry in 3600s, longer than the 60s this run waits; try again later",
+            ),
+            (
+                at(u, 1, FetchErrorKind::BadRedirect { reason: "no usable Location header".into() }),
+                "http://example.org/feed: bad redirect: no usable Location header",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn a_url_is_printed_redacted() {
+        let got = at("https://alice:s3cret@example.org/feed", 1, FetchErrorKind::Status { status: 500 });
+        assert!(!got.contains("s3cret"), "{got}");
+        assert!(got.contains("example.org/feed: HTTP 500"), "{got}");
+    }
+
+    #[test]
+    fn a_file_is_read_once_and_its_cause_is_not_repeated() {
+        let path = PathBuf::from("feeds/a.xml");
+        let big = FetchError::file(path.clone(), FetchErrorKind::FileTooLarge { limit: 10 }).with_attempts(3);
+        assert_eq!(big.attempts(), 1);
+        assert_eq!(big.to_string(), format!("{}: file larger than the 10-byte limit", path.display()));
+        let gone = FetchError::file(path.clone(), FetchErrorKind::File { source: std::io::Error::other("boom") });
+        assert_eq!(gone.to_string(), format!("{}: cannot read", path.display()));
+        assert_eq!(gone.source().map(ToString::to_string).as_deref(), Some("boom"));
+        assert_eq!(gone.target(), Some(&Location::File(path)));
+    }
+}

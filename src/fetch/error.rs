@@ -107,7 +107,8 @@ impl FetchError {
         &self.kind
     }
 
-    /// Records the attempts the retry loop made; a client that could not be built made none.
+    /// Records the attempts the retry loop made. Only requests count: a file is read once, and a client
+    /// that could not be built made none.
     pub(super) fn with_attempts(mut self, n: u32) -> Self {
         if matches!(self.target.as_deref(), Some(Location::Http(_))) {
             self.attempts = n;

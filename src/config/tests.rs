@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::dedup::NearSettings;
 
 fn parse(text: &str) -> Result<Config, ConfigErrors> {
     Config::parse(text, "feeds.toml", Path::new("/srv/feeds"))

@@ -3,7 +3,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::compare::common;
 use super::*;
+use crate::model::Entry;
+use crate::normalize::text;
 
 /// tests/fixtures/stories/stories.json: entries forming story clusters, and labelled pairs.
 #[derive(Deserialize)]

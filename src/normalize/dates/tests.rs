@@ -1,6 +1,10 @@
 //! The lenient reader, the fast paths and explicit formats against real-world dates, CLDR's
 //! locale table (`tests/fixtures/dates/dates.tsv`), and arbitrary input.
 
+use super::format::KNOWN_DIRECTIVES;
+use super::tables::{
+    AGO, CONNECTORS, COUNTS, LONGEST_KEY, MERIDIEMS, MONTHS, RELATIVE_DAYS, UNITS, WEEKDAYS, YEAR_MARKS, ZONES,
+};
 use super::*;
 
 /// Fetch time of every test: Saturday 2025-03-15, 15:00 in Almaty (+05), 13:00 in Moscow.

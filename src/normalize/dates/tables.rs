@@ -41,7 +41,8 @@ const MONTHS_KK: &[(&str, u32)] = &[
 ];
 
 /// Every month table with its language. Free-form dates try them all (no key means different
-/// months in two languages); a [`DateFormat`](super::DateFormat) read with a [`Locale`] uses only that language's.
+/// months in two languages); a [`DateFormat`](super::DateFormat) read with a [`Locale`] uses only
+/// that language's.
 pub(super) const MONTHS: &[(Locale, &[(&str, u32)])] =
     &[(Locale::En, MONTHS_EN), (Locale::Ru, MONTHS_RU), (Locale::Kk, MONTHS_KK)];
 
@@ -147,7 +148,7 @@ pub(super) const RELATIVE_DAYS: &[(&str, u64)] = &[
     ("вчора", 1),
 ];
 
-/// AM/PM markers (`true` = PM). The dotted forms "a.m."/"p.m." are matched in [`meridiem_at`](super::lenient::meridiem_at).
+/// AM/PM markers (`true` = PM). The dotted forms "a.m."/"p.m." are matched in `lenient::meridiem_at`.
 pub(super) const MERIDIEMS: &[(&str, bool)] = &[("am", false), ("pm", true)];
 
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates tests/fixtures/dates/dates.tsv: date strings as sites print them, in many locales, each
-with the UTC instant it means (or FAIL), for the table test in src/normalize/dates.rs.
+with the UTC instant it means (or FAIL), for the table test in src/normalize/dates/tests.rs.
 
     python3 tools/gen_date_table.py d/package > tests/fixtures/dates/dates.tsv   (d/package: see gen_locale_data.py)
 

@@ -1,0 +1,78 @@
+//! Locale data: one CLDR language's date words (generated in `locale_data.rs`), found from a
+//! language tag, and the allocation-free lowercase comparisons used against its keys.
+
+use super::locale_data;
+use super::tables::Unit;
+
+/// Order of day, month and year in a locale's short numeric date (CLDR's `dateFormats/short`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Order {
+    Dmy,
+    Mdy,
+    Ymd,
+}
+
+/// One CLDR locale's date words, lowercase. Month keys are the format and stand-alone forms, wide and
+/// abbreviated (so genitive "июля" and nominative "июль" both); `ago` holds the past relative-time
+/// patterns as (words before the number, words after it, unit).
+#[derive(Debug)]
+pub(super) struct LocaleData {
+    pub(super) code: &'static str,
+    pub(super) order: Order,
+    pub(super) months: &'static [(&'static str, u32)],
+    pub(super) weekdays: &'static [&'static str],
+    pub(super) periods: &'static [(&'static str, bool)],
+    pub(super) ago: &'static [(&'static str, &'static str, Unit)],
+    pub(super) days: &'static [(&'static str, u64)],
+    /// Names written with inner dots ("ม.ค", "μ.μ"), whose keys above are dotless.
+    pub(super) dotted: &'static [&'static str],
+    /// The word every month name ends in, keyed without it: Mongolian "нэгдүгээр сар(ын)".
+    pub(super) month_words: &'static [&'static str],
+}
+
+/// The date words of one language, from a language tag as configs and feeds write it: `de`,
+/// `de-AT`, `pt_BR`, `uz-Cyrl`, `zh-Hant-TW`. Regions fall back to their language's words, but keep
+/// their own numeric order (`en-GB` is day first, `en` month first).
+#[derive(Debug, Clone, Copy)]
+pub struct DateLocale(pub(super) &'static LocaleData, pub(super) Order);
+
+impl DateLocale {
+    /// `None` for a tag whose language CLDR has no dates for.
+    pub fn from_tag(tag: &str) -> Option<DateLocale> {
+        let tag = tag.trim().replace('_', "-");
+        // Chinese regions that write traditional characters name no script.
+        let tag = match tag.to_ascii_lowercase().as_str() {
+            "zh-tw" | "zh-hk" | "zh-mo" => format!("zh-Hant-{}", &tag[3..]),
+            _ => tag,
+        };
+        let mut parts: Vec<&str> = tag.split('-').filter(|p| !p.is_empty()).collect();
+        while !parts.is_empty() {
+            let want = parts.join("-");
+            if let Some(data) = locale_data::LOCALES.iter().find(|l| l.code.eq_ignore_ascii_case(&want)) {
+                let region = locale_data::REGION_ORDERS.iter().find(|(code, _)| code.eq_ignore_ascii_case(&tag));
+                return Some(DateLocale(data, region.map_or(data.order, |&(_, order)| order)));
+            }
+            parts.pop();
+        }
+        None
+    }
+
+    /// The CLDR locale the tag resolved to: `de` for `de-AT`.
+    pub fn code(self) -> &'static str {
+        self.0.code
+    }
+
+    /// How many locales the generated data holds.
+    pub fn count() -> usize {
+        locale_data::LOCALES.len()
+    }
+}
+
+/// `w` lowercased equals `key` (already lowercase), without allocating.
+pub(super) fn eq_lower(w: &str, key: &str) -> bool {
+    w.chars().flat_map(char::to_lowercase).eq(key.chars())
+}
+
+pub(super) fn lookup_lower<T: Copy>(w: &str, table: &[(&str, T)]) -> Option<T> {
+    table.iter().find(|(key, _)| eq_lower(w, key)).map(|&(_, v)| v)
+}

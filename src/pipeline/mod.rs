@@ -38,7 +38,7 @@ use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
 use crate::store::{Reconciled, Store};
-pub use error::RunError;
+pub use error::{PreviewError, RunError};
 pub use refresh::refresh_loop;
 pub use select::{feeds, COLLAPSED_KEY};
 pub use stories::{stories, Merged};
@@ -189,18 +189,22 @@ pub struct Preview {
 }
 
 /// Fetches and reads `source` once, unconditionally, for `feedmill parse --source`.
-pub async fn preview(config: &Config, source: &crate::config::Source, now: DateTime<Utc>) -> Result<Preview, String> {
-    let fetcher = Fetcher::new(config.fetch.clone()).map_err(|e| error_chain(&e))?;
-    let body = match fetcher.fetch_with(&source.location, &crate::fetch::Validators::default(), &source.request).await {
-        Ok(crate::fetch::Fetched::Body(body)) => body,
-        Ok(crate::fetch::Fetched::NotModified { .. }) => {
-            return Err(format!("{}: 304 Not Modified to an unconditional request", source.url))
-        }
-        Err(e) => return Err(error_chain(&e)),
+pub async fn preview(
+    config: &Config,
+    source: &crate::config::Source,
+    now: DateTime<Utc>,
+) -> Result<Preview, PreviewError> {
+    let fetcher = Fetcher::new(config.fetch.clone())?;
+    let fetched = fetcher.fetch_with(&source.location, &crate::fetch::Validators::default(), &source.request).await?;
+    let body = match fetched {
+        crate::fetch::Fetched::Body(body) => body,
+        crate::fetch::Fetched::NotModified { .. } => return Err(PreviewError::NotModified { url: source.url.clone() }),
     };
     // No state is read: ids derive from the source's name, as they would on a first run.
     let stored = pages::Remembered { key: &source.name, known: None, listings: None, previous: None };
-    let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now).await?;
+    let read = pages::read(&fetcher, source, &config.filters, body, &source.location, stored, now)
+        .await
+        .map_err(PreviewError::Read)?;
     Ok(Preview {
         understood: read.understood,
         discovered: read.discovered,
@@ -214,5 +218,25 @@ pub fn format_label(raw: &RawFeed) -> String {
     match &raw.version {
         Some(v) => format!("{name} {v}"),
         None => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_preview_that_cannot_fetch_says_why_with_every_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = "[[sources]]\nname = \"abai\"\nurl = \"gone.xml\"\n";
+        let config = Config::parse(toml, "feeds.toml", dir.path()).unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 11, 23, 10, 0, 0).unwrap();
+        let Err(e) = preview(&config, &config.sources[0], now).await else { panic!("a missing file was read") };
+        assert!(matches!(e, PreviewError::Fetch(_)), "{e:?}");
+        let shown = e.to_string();
+        let io = std::fs::read(dir.path().join("gone.xml")).unwrap_err().to_string();
+        assert!(shown.contains("gone.xml: cannot read") && shown.ends_with(&io), "{shown}");
     }
 }

@@ -9,33 +9,53 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::select::Build;
+use super::RunError;
 use crate::config::{Config, ALL};
-use crate::emit::{self, write::Staged, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef};
+use crate::emit::write::{Staged, WriteError};
+use crate::emit::{self, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef};
 use crate::model::Entry;
 use crate::redact;
 use crate::report::{error_chain, RunReport};
-use crate::store::SourceState;
+use crate::store::{SourceState, Store};
 
-pub(super) fn write_outputs(
+/// The step "write": writes the build's files, then records in the store what the folder now holds.
+/// Returns the public URLs of the feed files it changed (none without `base_url`).
+pub(super) fn write(
+    config: &Config,
+    store: &Store,
+    build: Build,
+    report: &mut RunReport,
+) -> Result<Vec<String>, RunError> {
+    let Build { out_dir, meta_key, build_key, states, feeds } = build;
+    let changed = write_outputs(config, &out_dir, &feeds, &states, report)?;
+    tracing::debug!("outputs built: {} files written, {} unchanged", report.files_written, report.files_unchanged);
+    if let Err(e) = store.set_meta(&meta_key, &build_key) {
+        // Harmless: the next run rebuilds and finds every file unchanged.
+        tracing::warn!("cannot record the output build: {}", error_chain(&e));
+    }
+    Ok(changed)
+}
+
+fn write_outputs(
     config: &Config,
     out_dir: &Path,
     feeds: &BTreeMap<String, Vec<Entry>>,
     states: &HashMap<String, SourceState>,
     report: &mut RunReport,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, WriteError> {
     // Dropped on an early return, the files staged so far are removed unpublished.
     let mut staged: Vec<Staged> = Vec::new();
     let mut unchanged = 0;
     // The public URLs of the feed files this build changes: the topics a WebSub hub is told about.
     let mut changed = Vec::new();
-    let mut write = |path: PathBuf, bytes: String, url: Option<&String>| -> Result<(), String> {
-        match emit::write::stage(&path, bytes.as_bytes()) {
-            Ok(Some(file)) => {
+    let mut write = |path: PathBuf, bytes: String, url: Option<&String>| -> Result<(), WriteError> {
+        match emit::write::stage(&path, bytes.as_bytes())? {
+            Some(file) => {
                 staged.push(file);
                 changed.extend(url.cloned());
             }
-            Ok(None) => unchanged += 1,
-            Err(e) => return Err(error_chain(&e)),
+            None => unchanged += 1,
         }
         Ok(())
     };
@@ -145,7 +165,7 @@ pub(super) fn write_outputs(
     write(out_dir.join("index.html"), emit::index_html::render(&site), None)?;
     write(out_dir.join("sources.opml"), emit::opml::render(&site), None)?;
     report.files_unchanged += unchanged;
-    report.files_written += emit::write::commit(staged).map_err(|e| error_chain(&e))?;
+    report.files_written += emit::write::commit(staged)?;
     Ok(changed)
 }
 

@@ -38,7 +38,7 @@ pub enum PreviewError {
     /// The HTTP client could not be built, or the fetch failed.
     #[error("{}", error_chain(.0.as_ref()))]
     Fetch(Box<FetchError>),
-    /// The server answered an unconditional request with 304 Not Modified.
+    /// The server answered an unconditional request with 304 Not Modified; `url` is redacted.
     #[error("{url}: 304 Not Modified to an unconditional request")]
     NotModified { url: String },
     /// The body was fetched but could not be read (autodiscovery, pages, parsing).

@@ -198,7 +198,9 @@ pub async fn preview(
     let fetched = fetcher.fetch_with(&source.location, &crate::fetch::Validators::default(), &source.request).await?;
     let body = match fetched {
         crate::fetch::Fetched::Body(body) => body,
-        crate::fetch::Fetched::NotModified { .. } => return Err(PreviewError::NotModified { url: source.url.clone() }),
+        crate::fetch::Fetched::NotModified { .. } => {
+            return Err(PreviewError::NotModified { url: crate::redact::url(&source.url) })
+        }
     };
     // No state is read: ids derive from the source's name, as they would on a first run.
     let stored = pages::Remembered { key: &source.name, known: None, listings: None, previous: None };

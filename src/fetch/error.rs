@@ -15,13 +15,23 @@ use super::Location;
 
 /// A failed fetch: the target (the hop that failed, after redirects, or the path), the attempts made,
 /// and the kind of failure.
-#[derive(Debug)]
 pub struct FetchError {
     /// `None` only when no request could be built at all (the HTTP client). Boxed because a `Url` is
     /// large and this error rides in every fetch's `Result`.
     target: Option<Box<Location>>,
     attempts: u32,
     kind: FetchErrorKind,
+}
+
+/// Written by hand: a derived `Debug` would print the `Url` with its userinfo, and a `{:?}` in a log line
+/// or a panic message must not leak it. The message, redacted, says everything `Debug` needs to.
+impl fmt::Debug for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchError")
+            .field("message", &crate::redact::text(&self.to_string()))
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 /// What went wrong; the text is what follows `<target>: ` in the message.
@@ -210,6 +220,10 @@ mod tests {
         let got = at("https://alice:s3cret@example.org/feed", 1, FetchErrorKind::Status { status: 500 });
         assert!(!got.contains("s3cret"), "{got}");
         assert!(got.contains("example.org/feed: HTTP 500"), "{got}");
+        let url = Url::parse("https://alice:s3cret@example.org/feed?token=t0k").unwrap();
+        let debug = format!("{:?}", FetchError::http(&url, FetchErrorKind::Status { status: 500 }));
+        assert!(!debug.contains("s3cret") && !debug.contains("t0k"), "{debug}");
+        assert!(debug.contains("HTTP 500"), "{debug}");
     }
 
     #[test]

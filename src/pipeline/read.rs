@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{pages, source, RunError, RunOptions};
+use super::{source, RunError, RunOptions};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::report::{RunReport, SourceReport};
@@ -67,9 +67,8 @@ pub(super) async fn read_and_record(
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let (schedule, filters) = (config.schedule, shared.filters.clone());
             reading.spawn(async move {
-                // The key and the previous body are the state's: `read_source` fills them in.
-                let stored = pages::Remembered { key: "", known: known.as_deref(), listings, previous: None };
-                (i, source::read_source(&fetcher, &source, &filters, state, stored, schedule, &opts).await)
+                let held = source::Held { known: known.as_deref(), listings };
+                (i, source::read_source(&fetcher, &source, &filters, state, held, schedule, &opts).await)
             });
         }
         let Some(joined) = reading.join_next().await else { break };

@@ -14,6 +14,8 @@
 //! anyway, and a success revives it). Its stored entries are not touched: they stay published until
 //! retention purges them, like those of any source that stopped listing them.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -27,7 +29,7 @@ use crate::filter::Filters;
 use crate::model::RefreshHints;
 use crate::report::{error_chain, SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
-use crate::store::{EntriesUpdate, RawBody, RedirectSeen, SourceState, SourceUpdate};
+use crate::store::{EntriesUpdate, Listings, RawBody, RedirectSeen, SourceState, SourceUpdate};
 
 const REDIRECT_ADOPT_COUNT: u32 = 3;
 /// …over at least this long, so a misconfigured server for an afternoon does not move a source for good.
@@ -39,13 +41,22 @@ pub(super) struct SourceResult {
     pub(super) update: Option<SourceUpdate>,
 }
 
+/// What the run read from the store for every source before the tasks began; each source's task
+/// picks what applies to it (its key and last body come with its own `SourceState`).
+pub(super) struct Held<'a> {
+    /// For a source that fetches article pages: the canonical URLs of its stored entries.
+    pub(super) known: Option<&'a HashSet<String>>,
+    /// The entries feeds listed at the last commit.
+    pub(super) listings: Option<Arc<Listings>>,
+}
+
 /// Runs every stage once. Never fails as a whole: problems end up in the report.
 pub(super) async fn read_source(
     fetcher: &Fetcher,
     source: &Source,
     filters: &Filters,
     mut state: SourceState,
-    stored: pages::Remembered<'_>,
+    held: Held<'_>,
     schedule: Bounds,
     opts: &RunOptions,
 ) -> SourceResult {
@@ -88,12 +99,12 @@ pub(super) async fn read_source(
         }
     }
 
-    let kept = stored.listings.clone();
+    let kept = held.listings.clone();
     // Only a feed parsed before has entries to reuse, and only where they are what the feed normalizes
     // to: a source that fetches article pages stores their text instead, and one read again for its
     // new config must not find what the old one made.
-    let listings = stored.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles() && !reread);
-    let known = stored.known.filter(|_| !reread);
+    let listings = held.listings.filter(|_| state.body_hash.is_some() && !source.kind.fetches_articles() && !reread);
+    let known = held.known.filter(|_| !reread);
     // A sitemap index's children whose `lastmod` has not moved since the index kept were read then.
     let previous = match (&source.kind, kept.as_deref()) {
         (crate::config::SourceKind::Sitemap { .. }, Some(l)) if !reread && state.body_hash.is_some() => {

@@ -4,12 +4,10 @@
 //! writes, is searched for it. Also the per-source keys: `publish_url`, `enabled`, `title`,
 //! `user_agent`, `proxy`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::serve::{get, Served};
 use crate::test_server::{Reply, TestServer};
 use crate::util::{config, Project, Run};
 
@@ -73,31 +71,14 @@ fn assert_clean(what: &str, run: &Run) {
     assert_no_canary(&format!("the stderr of {what}"), run.stderr.as_bytes());
 }
 
-/// `GET /metrics` from a `feedmill serve` started for the occasion.
+/// `GET /metrics` from a `feedmill serve` started for the occasion, and everything it wrote on stderr.
 fn metrics(p: &Project) -> (String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(p.dir.path())
-        .env_remove("FEEDMILL_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let addr = first.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{first}")).to_owned();
-    let mut conn = TcpStream::connect(&addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut page = String::new();
-    conn.read_to_string(&mut page).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut rest = String::new();
-    let _ = stderr.read_to_string(&mut rest);
+    let served = Served::start(p, &[]);
+    let page = get(served.addr, "/metrics", &[]).text();
+    served.sigterm();
+    let (_, stderr) = served.wait(Duration::from_secs(10));
     assert!(page.contains("feedmill_source_failures{source=\"closed\"}"), "{page}");
-    (page, first + &rest)
+    (page, stderr)
 }
 
 #[test]

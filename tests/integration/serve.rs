@@ -16,7 +16,7 @@ use crate::util::{config, fixture, source, Project};
 
 /// One HTTP response as it came off the wire (the body still encoded).
 #[derive(Debug)]
-struct Response {
+pub(crate) struct Response {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -27,7 +27,7 @@ impl Response {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
@@ -96,19 +96,19 @@ impl Conn {
 }
 
 /// One request on its own connection.
-fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Response {
+pub(crate) fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Response {
     Conn::open(addr).send("GET", target, headers)
 }
 
 /// A running `feedmill serve`, stopped by SIGTERM (or killed when dropped).
-struct Served {
+pub(crate) struct Served {
     child: Option<Child>,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Served {
-    fn start(p: &Project, args: &[&str]) -> Served {
+    pub(crate) fn start(p: &Project, args: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
@@ -146,13 +146,13 @@ impl Served {
         self.child.as_ref().unwrap().id()
     }
 
-    fn sigterm(&self) {
+    pub(crate) fn sigterm(&self) {
         let status = Command::new("kill").args(["-TERM", &self.pid().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
     /// Waits for the process to exit: its exit code and everything it wrote on stderr.
-    fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
+    pub(crate) fn wait(mut self, limit: Duration) -> (Option<i32>, String) {
         let mut child = self.child.take().unwrap();
         let start = Instant::now();
         loop {

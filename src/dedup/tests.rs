@@ -252,19 +252,7 @@ fn a_planned_merge_gives_the_stories_a_growing_merge_gives() {
     copies.sort_by_key(|c| (c.first_seen, c.source));
     let summary = |m: Merger| -> Vec<_> { m.into_groups().map(|g| (g.members, g.head, g.head_date)).collect() };
     for mode in [DedupMode::Exact, DedupMode::Near(NearSettings::default())] {
-        let mut growing = Merger::new(&mode);
-        let mut plan = Plan::new(copies.len());
-        // A plan takes copies in any order: the store reads them in row order.
-        for (slot, c) in copies.iter().enumerate().rev() {
-            plan.add(slot, c.clone());
-        }
-        let mut planned = Merger::planned(&mode, plan);
-        for c in &copies {
-            growing.add(c.clone());
-            let mut unsigned = c.clone();
-            unsigned.signature = None;
-            planned.add(unsigned);
-        }
+        let (growing, planned) = merged_both_ways(&mode, &copies);
         let (expected, got) = (summary(growing), summary(planned));
         let joined = expected.iter().map(|(members, _, _)| members.len() - 1).sum::<usize>();
         assert!(joined > 50, "{mode:?}: only {joined} copies joined a story, the test proves little");
@@ -297,18 +285,7 @@ fn the_same_headline_from_three_sources_is_one_story_planned_or_growing() {
         })
         .collect();
     let mode = DedupMode::Near(NearSettings::default());
-    let mut growing = Merger::new(&mode);
-    let mut plan = Plan::new(copies.len());
-    for (slot, c) in copies.iter().enumerate() {
-        plan.add(slot, c.clone());
-    }
-    let mut planned = Merger::planned(&mode, plan);
-    for c in &copies {
-        growing.add(c.clone());
-        let mut unsigned = c.clone();
-        unsigned.signature = None;
-        planned.add(unsigned);
-    }
+    let (growing, planned) = merged_both_ways(&mode, &copies);
     for groups in [growing.into_groups().collect::<Vec<_>>(), planned.into_groups().collect()] {
         let sizes: Vec<usize> = groups.iter().map(|g| g.members.len()).collect();
         assert_eq!(sizes, [3, 1], "the second copy of source 2 stays apart");
@@ -317,4 +294,23 @@ fn the_same_headline_from_three_sources_is_one_story_planned_or_growing() {
         assert_eq!(layers.len(), 2);
         assert!(layers.iter().all(|l| l.starts_with("same headline (lede containment")), "{layers:?}");
     }
+}
+
+/// The same copies merged as a run meets them (growing) and as a merge from scratch reads them
+/// (planned: the plan holds the signatures, the copies arrive unsigned).
+fn merged_both_ways(mode: &DedupMode, copies: &[StoryCopy]) -> (Merger, Merger) {
+    let mut growing = Merger::new(mode);
+    let mut plan = Plan::new(copies.len());
+    // A plan takes copies in any order: the store reads them in row order.
+    for (slot, c) in copies.iter().enumerate().rev() {
+        plan.add(slot, c.clone());
+    }
+    let mut planned = Merger::planned(mode, plan);
+    for c in copies {
+        growing.add(c.clone());
+        let mut unsigned = c.clone();
+        unsigned.signature = None;
+        planned.add(unsigned);
+    }
+    (growing, planned)
 }

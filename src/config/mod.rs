@@ -31,6 +31,7 @@ use crate::fetch::{FetchSettings, Location, RequestSettings};
 use crate::filter::Filters;
 use crate::normalize::dates::{DateFormat, DateLocale, Locale};
 pub use crate::parse::folder::FolderRules;
+pub use crate::parse::sitemap::SitemapRules;
 use crate::schedule::Bounds;
 use validate::Validator;
 
@@ -140,44 +141,6 @@ pub enum SourceKind {
         /// Fetch each new page for its title, text, author and date.
         follow: bool,
     },
-}
-
-/// `[sources.sitemap]`: which pages of a sitemap become entries, and how many per run.
-#[derive(Debug, Clone)]
-pub struct SitemapRules {
-    /// A page is kept when its URL matches one of these (every page when empty)…
-    pub include: Vec<regex::Regex>,
-    /// …and none of these.
-    pub exclude: Vec<regex::Regex>,
-    /// The newest pages kept per run.
-    pub max_urls: usize,
-    /// Child sitemaps of an index fetched per run, newest first.
-    pub max_sitemaps: usize,
-}
-
-impl SitemapRules {
-    /// Default `max_urls`: a news sitemap holds at most 1,000 URLs, and a site-wide one's newest
-    /// thousand cover any refresh interval.
-    pub const MAX_URLS: usize = 1000;
-    /// Default `max_sitemaps`.
-    pub const MAX_SITEMAPS: usize = 10;
-
-    /// Whether the page at `url` becomes an entry.
-    pub fn selects(&self, url: &str) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(url)))
-            && !self.exclude.iter().any(|r| r.is_match(url))
-    }
-}
-
-impl Default for SitemapRules {
-    fn default() -> Self {
-        SitemapRules {
-            include: Vec::new(),
-            exclude: Vec::new(),
-            max_urls: Self::MAX_URLS,
-            max_sitemaps: Self::MAX_SITEMAPS,
-        }
-    }
 }
 
 impl SourceKind {

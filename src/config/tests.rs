@@ -515,6 +515,16 @@ fn sitemap_sources_read_their_table_and_follow() {
     assert!(e.contains("[sources.sitemap] is for kind = \"sitemap\" sources"), "{e}");
 }
 
+// Moved from `extract::discover`'s tests: checking a discovered block is config's job, so extract
+// does not import config.
+#[test]
+fn a_discovered_sitemap_block_is_a_valid_config() {
+    let sitemaps = [Url::parse("https://dala.kz/sitemap-news.xml").unwrap()];
+    let block = crate::extract::sitemap_skeleton(&sitemaps, "dala-kz").unwrap_or_default();
+    let parsed = Config::parse(&block, "<discover>", Path::new("."));
+    assert!(parsed.is_ok(), "the block is a valid config: {block}\n{parsed:?}");
+}
+
 #[test]
 fn a_source_locale_is_any_cldr_language_and_html_locale_is_its_fallback() {
     let c = parse(

@@ -13,6 +13,18 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+/// Most entries kept from one document. Feeds list newest first, so the kept ones are the newest;
+/// real feeds carry tens to a few thousand. Here because parse, normalize (whose `html` sources
+/// bypass the parser) and the folder listing in fetch all stop at it.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// Whether two category terms name the same thing: case and surrounding space do not count. Here
+/// because parse and normalize both fold categories with it.
+pub fn same_term(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.eq_ignore_ascii_case(b) || (!a.is_ascii() && a.to_lowercase() == b.to_lowercase())
+}
+
 /// The format a document was sniffed as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -7,7 +7,7 @@
 //! files ([`read`]) only when one was added, removed, or written since the last run.
 //!
 //! Each file is capped at `max_body_size` like any body, and the walk stops at
-//! [`MAX_FILES`](crate::parse::MAX_ENTRIES) files and [`MAX_DEPTH`] levels, so a folder pointed at `/`
+//! [`MAX_FILES`](crate::model::MAX_ENTRIES) files and [`MAX_DEPTH`] levels, so a folder pointed at `/`
 //! cannot hold a run.
 
 use std::path::{Path, PathBuf};
@@ -51,7 +51,7 @@ fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<FolderFile>) -> Re
     for item in std::fs::read_dir(dir).map_err(io_error)? {
         let item = item.map_err(io_error)?;
         let name = item.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || out.len() >= crate::parse::MAX_ENTRIES {
+        if name.starts_with('.') || out.len() >= crate::model::MAX_ENTRIES {
             continue;
         }
         let path = item.path();

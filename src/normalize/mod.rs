@@ -18,7 +18,7 @@
 //! [`MAX_URL_BYTES`] / [`MAX_LABEL_BYTES`] is dropped, since a cut one would be wrong; a date string
 //! longer than [`MAX_DATE_BYTES`] is not read; HTML nested deeper than
 //! [`MAX_HTML_DEPTH`](html::MAX_HTML_DEPTH) keeps its text only (see `html.rs`). Each kind of cut is
-//! one warning line with a count. At most [`MAX_ENTRIES`](crate::parse::MAX_ENTRIES) entries are
+//! one warning line with a count. At most [`MAX_ENTRIES`](crate::model::MAX_ENTRIES) entries are
 //! normalized per feed, as in parse (it matters for `html` sources, whose entries do not come
 //! through the parser).
 
@@ -122,6 +122,14 @@ const FALLBACK_TITLE_CHARS: usize = 80;
 /// How far in the future a date may be before it is treated as wrong.
 const FUTURE_SLACK: chrono::Duration = chrono::Duration::hours(24);
 
+/// Whether a date as written is one [`feed`] can read in `locale`: for callers that must refuse an
+/// input whose date is unreadable (a folder article) before it becomes an entry. The zone changes the
+/// instant a date names, never whether it reads, so UTC stands in for the source's.
+pub fn reads_date(date: &str, locale: Option<dates::DateLocale>) -> bool {
+    let cx = dates::DateContext { tz: chrono_tz::UTC, now: DateTime::<Utc>::UNIX_EPOCH, locale };
+    dates::parse_date(date, &cx).is_ok()
+}
+
 pub fn feed(raw: &RawFeed, cx: &Context) -> Normalized {
     feed_reusing(raw, cx, |_| HashMap::new())
 }
@@ -142,7 +150,7 @@ pub fn feed_reusing(
     let mut warnings = Vec::new();
     let mut oversize = Oversize::default();
     let feed_language = raw.language.as_deref().and_then(language);
-    let max = crate::parse::MAX_ENTRIES;
+    let max = crate::model::MAX_ENTRIES;
     if raw.entries.len() > max {
         warnings.push(format!("{} entries; only the first {max} kept", raw.entries.len()));
     }
@@ -310,7 +318,7 @@ fn entry(
     let mut categories: Vec<String> = Vec::new();
     for c in &raw.categories {
         let c = oversize.label(index, text::html_to_text(c));
-        if !c.is_empty() && !categories.iter().any(|kept| crate::parse::same_term(kept, &c)) {
+        if !c.is_empty() && !categories.iter().any(|kept| crate::model::same_term(kept, &c)) {
             categories.push(c);
         }
     }
@@ -706,7 +714,7 @@ mod tests {
     #[test]
     fn entries_past_the_cap_are_not_normalized() {
         let doc = Url::parse("https://abai.kz/rss").unwrap();
-        let max = crate::parse::MAX_ENTRIES;
+        let max = crate::model::MAX_ENTRIES;
         let raw = (0..=max).map(|i| RawEntry { title: Some(Text::plain(i.to_string())), ..RawEntry::default() });
         let n = feed(&feed_with(raw.collect()), &cx(&doc));
         assert_eq!(n.candidates.len(), max);

@@ -7,7 +7,7 @@
 //! `itunes:summary`. Keeping the extensions apart lets both adapters apply one precedence, and keeps
 //! helpers that parse wire conventions (`email (Name)`, `HH:MM:SS`, enclosure lengths) in one place.
 
-use crate::model::{Enclosure, Person, RawEntry, RawFeed, Text};
+use crate::model::{same_term, Enclosure, Person, RawEntry, RawFeed, Text};
 
 use super::xml::{Element, Node, Ns, XmlReader};
 use super::{note_too_many_values, push_capped, set_first, MAX_VALUES_PER_ENTRY};
@@ -376,12 +376,6 @@ pub(super) fn person_from_rss(raw: &str) -> Person {
         return Person { email: Some(s.to_owned()), ..Person::default() };
     }
     Person { name: Some(s.to_owned()), ..Person::default() }
-}
-
-/// Whether two category terms name the same thing: case and surrounding space do not count.
-pub fn same_term(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
-    a.eq_ignore_ascii_case(b) || (!a.is_ascii() && a.to_lowercase() == b.to_lowercase())
 }
 
 fn non_empty(s: &str) -> Option<String> {

@@ -25,7 +25,6 @@ use url::Url;
 
 use super::front_matter;
 use crate::model::{FeedFormat, Person, RawEntry, RawFeed, Text};
-use crate::normalize::dates::{parse_date, DateContext, DateLocale};
 
 /// How a folder's articles become entries.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,13 +44,15 @@ pub struct Article<'a> {
     pub modified: Option<DateTime<Utc>>,
 }
 
-/// The folder's articles as a feed, in file order; `warnings` name each file left out and why. `locale`
-/// is the source's, which front matter dates may be written in.
-pub fn folder(articles: &[Article], rules: &FolderRules, locale: Option<DateLocale>) -> RawFeed {
+/// The folder's articles as a feed, in file order; `warnings` name each file left out and why.
+/// `reads_date` says whether normalize can read a front matter date (in the source's locale): parse
+/// keeps dates as written and leaves reading them to normalize, but an article whose date cannot be
+/// read is refused here, where its file can be named.
+pub fn folder(articles: &[Article], rules: &FolderRules, reads_date: impl Fn(&str) -> bool) -> RawFeed {
     let mut feed = super::empty_feed(FeedFormat::Folder);
     let mut drafts = 0;
     for article in articles {
-        match entry(article, rules, locale) {
+        match entry(article, rules, &reads_date) {
             Ok(Some(e)) => feed.entries.push(e),
             Ok(None) => drafts += 1,
             Err(why) => feed.warnings.push(format!("{}{why}; skipped", article.path)),
@@ -64,7 +65,11 @@ pub fn folder(articles: &[Article], rules: &FolderRules, locale: Option<DateLoca
 }
 
 /// The article's entry, `None` for a draft, or why it cannot be published (after its path: `:3: …`).
-fn entry(article: &Article, rules: &FolderRules, locale: Option<DateLocale>) -> Result<Option<RawEntry>, String> {
+fn entry(
+    article: &Article,
+    rules: &FolderRules,
+    reads_date: &impl Fn(&str) -> bool,
+) -> Result<Option<RawEntry>, String> {
     let text = std::str::from_utf8(article.bytes).map_err(|e| {
         let line = 1 + article.bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
         format!(":{line}: not UTF-8 text (save the file as UTF-8)")
@@ -75,8 +80,7 @@ fn entry(article: &Article, rules: &FolderRules, locale: Option<DateLocale>) -> 
     }
     if let Some(date) = &front.date {
         // Checked here, where the file can be named; normalize reads it again in the source's zone.
-        let cx = DateContext { tz: chrono_tz::UTC, now: DateTime::<Utc>::UNIX_EPOCH, locale };
-        if parse_date(date, &cx).is_err() {
+        if !reads_date(date) {
             return Err(format!(": `date` {date:?} in its front matter is not a date feedmill can read"));
         }
     }
@@ -155,7 +159,9 @@ mod tests {
 
     fn one(path: &str, text: &str, mtime: bool) -> RawFeed {
         let modified = DateTime::parse_from_rfc3339("2024-12-01T08:00:00Z").ok().map(|d| d.to_utc());
-        folder(&[Article { path, bytes: text.as_bytes(), modified }], &rules(mtime), None)
+        folder(&[Article { path, bytes: text.as_bytes(), modified }], &rules(mtime), |d| {
+            crate::normalize::reads_date(d, None)
+        })
     }
 
     #[test]
@@ -196,7 +202,9 @@ mod tests {
         let by_mtime = one("about.md", "no date here", true);
         assert_eq!(by_mtime.entries[0].published.as_deref(), Some("2024-12-01T08:00:00+00:00"));
         let latin1 =
-            folder(&[Article { path: "old.md", bytes: b"title\n\xe9t\xe9\n", modified: None }], &rules(false), None);
+            folder(&[Article { path: "old.md", bytes: b"title\n\xe9t\xe9\n", modified: None }], &rules(false), |d| {
+                crate::normalize::reads_date(d, None)
+            });
         assert_eq!(latin1.warnings, ["old.md:2: not UTF-8 text (save the file as UTF-8); skipped"]);
         let unreadable = one("when.md", "---\ndate: once upon a time\n---\nx", false);
         assert_eq!(

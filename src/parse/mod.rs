@@ -34,15 +34,10 @@ mod sniff;
 mod warn;
 mod xml;
 
-use crate::model::{FeedFormat, RawEntry, RawFeed};
-pub use ext::same_term;
+use crate::model::{FeedFormat, RawEntry, RawFeed, MAX_ENTRIES};
 use sniff::Detected;
 use warn::{Kind, Warnings};
 use xml::XmlReader;
-
-/// Most entries kept from one document. Feeds list newest first, so the kept ones are the newest;
-/// real feeds carry tens to a few thousand.
-pub const MAX_ENTRIES: usize = 10_000;
 
 /// Most authors, categories and enclosures kept per entry, each; real entries have a handful.
 pub const MAX_VALUES_PER_ENTRY: usize = 100;

@@ -287,7 +287,7 @@ async fn read_folder(
             .iter()
             .map(|(f, bytes)| folder::Article { path: &f.path, bytes, modified: f.modified_utc() })
             .collect();
-        let mut raw = folder::folder(&articles, &rules, locale);
+        let mut raw = folder::folder(&articles, &rules, |d| normalize::reads_date(d, locale));
         warnings.append(&mut raw.warnings);
         raw.warnings = warnings;
         let cx = normalize::Context { source: &name, doc_url: None, timezone: tz, now, strip_tracking, locale };

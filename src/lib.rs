@@ -14,6 +14,7 @@ mod cores;
 pub mod decode;
 pub mod dedup;
 pub mod emit;
+pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod filter;

@@ -1,14 +1,15 @@
 //! `feedmill init`: writes the commented starter config (`feedmill::init`), never over an existing file,
 //! and says what to do next.
 
-use feedmill::report::{self, EXIT_FATAL, EXIT_OK};
+use feedmill::error::error_chain;
+use feedmill::report::{EXIT_FATAL, EXIT_OK};
 
 use crate::cli::ConfigArg;
 
 pub fn execute(args: ConfigArg, quiet: bool) -> anyhow::Result<u8> {
     let path = &args.config;
     if let Err(e) = feedmill::init::write(path) {
-        eprintln!("error: {}", report::error_chain(&e));
+        eprintln!("error: {}", error_chain(&e));
         return Ok(EXIT_FATAL);
     }
     if !quiet {

@@ -845,7 +845,7 @@ mod tests {
         let settings = FetchSettings { tries: 2, ..settings() };
         let err = get(settings, &server, "/reset", &Validators::default()).await.unwrap_err();
         assert!(matches!(err.kind(), FetchErrorKind::Body { .. }) && err.attempts() == 2, "{err:?}");
-        let chain = crate::report::error_chain(&err);
+        let chain = crate::error::error_chain(&err);
         assert!(
             chain.starts_with(&format!("{}: reading the body failed (after 2 attempts): ", server.url("/reset"))),
             "{chain}"
@@ -905,7 +905,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
         assert!(matches!(err.kind(), FetchErrorKind::NotTls) && err.attempts() == 1, "{err:?}");
         assert_eq!(
-            crate::report::error_chain(&err),
+            crate::error::error_chain(&err),
             format!("{url}: the server does not speak TLS on this port (plain HTTP? try http://)")
         );
         let requests = server.requests();
@@ -920,7 +920,7 @@ mod tests {
         let fetcher = Fetcher::new(settings()).unwrap();
         let err = fetcher.fetch(&Location::Http(url), &Validators::default()).await.unwrap_err();
         assert!(matches!(err.kind(), FetchErrorKind::Connect { .. }) && err.attempts() == 1, "{err:?}");
-        let chain = crate::report::error_chain(&err);
+        let chain = crate::error::error_chain(&err);
         assert!(chain.starts_with("http://feed.invalid/rss: cannot connect: "), "{chain}");
         assert!(
             chain.ends_with("feed.invalid: no such host (names under .invalid never resolve, RFC 6761)"),
@@ -1100,7 +1100,7 @@ mod tests {
         let url = server.url("/feed?token=tok-c0ffee").replacen("http://", "http://bob:pw-c0ffee@", 1);
         let fetcher = Fetcher::new(FetchSettings { tries: 1, ..settings() }).unwrap();
         let err = fetcher.fetch(&Location::Http(Url::parse(&url).unwrap()), &Validators::default()).await.unwrap_err();
-        let chain = crate::report::error_chain(&err);
+        let chain = crate::error::error_chain(&err);
         assert_eq!(
             chain,
             format!(
@@ -1116,7 +1116,7 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let closed = Url::parse(&format!("http://bob:pw-c0ffee@127.0.0.1:{port}/f?key=tok-c0ffee")).unwrap();
         let err = fetcher.fetch(&Location::Http(closed), &Validators::default()).await.unwrap_err();
-        let chain = crate::report::error_chain(&err);
+        let chain = crate::error::error_chain(&err);
         assert!(chain.starts_with(&format!("http://***@127.0.0.1:{port}/f?key=***: cannot connect")), "{chain}");
         assert!(!chain.contains("c0ffee"), "{chain}");
     }

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Config;
+use crate::error::error_chain;
 use crate::fetch::{status_is_retryable, FetchError, FetchErrorKind, Fetcher};
-use crate::report::{error_chain, RunReport};
+use crate::report::RunReport;
 use crate::store::Store;
 
 /// Meta key of the topics a failed announcement left for the next run (a JSON [`Pending`]).

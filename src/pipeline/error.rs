@@ -5,8 +5,8 @@
 //! read its source.
 
 use crate::emit::write::WriteError;
+use crate::error::error_chain;
 use crate::fetch::FetchError;
-use crate::report::error_chain;
 use crate::store::StoreError;
 
 /// Why a run stopped; see the module's documentation.

@@ -32,16 +32,17 @@ use url::Url;
 use crate::config::Config;
 use crate::decode::{self, Decoded};
 use crate::dedup;
+use crate::error::error_chain;
 use crate::fetch::Fetcher;
 use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
-use crate::report::{error_chain, RunReport, SourceReport};
+use crate::report::{RunReport, SourceReport};
 use crate::store::{Reconciled, Store};
 pub use error::{PreviewError, RunError};
 pub use refresh::refresh_loop;
 pub use select::{feeds, COLLAPSED_KEY};
-pub use stories::{stories, Merged};
+pub use stories::stories;
 
 /// What the caller decides about a run.
 #[derive(Debug, Clone)]

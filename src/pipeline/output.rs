@@ -14,9 +14,10 @@ use super::RunError;
 use crate::config::{Config, ALL};
 use crate::emit::write::{Staged, WriteError};
 use crate::emit::{self, CategoryRef, EntryRef, FeedDoc, FeedUrls, SiteDoc, SourceHealth, SourceRef};
+use crate::error::error_chain;
 use crate::model::Entry;
 use crate::redact;
-use crate::report::{error_chain, RunReport};
+use crate::report::RunReport;
 use crate::store::{SourceState, Store};
 
 /// The step "write": writes the build's files, then records in the store what the folder now holds.

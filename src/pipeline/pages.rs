@@ -33,6 +33,7 @@ use super::{understand_reusing, Understood};
 use crate::config::{FolderRules, SitemapRules, Source, SourceKind};
 use crate::decode;
 use crate::dedup::{self, Identified};
+use crate::error::error_chain;
 use crate::extract::{self, PageContext};
 use crate::fetch::{self, Body, Fetched, Fetcher, Location, Validators};
 use crate::filter::{self, Dropped, Filters};
@@ -40,7 +41,6 @@ use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
 use crate::normalize::dates::DateLocale;
 use crate::normalize::{self, html::sanitize, urls, Candidate, RawDigest};
 use crate::parse::{folder, sitemap, ParseError};
-use crate::report::error_chain;
 use crate::store::Listings;
 
 /// Article pages fetched per source and run, so a first run over a big archive stays polite.

@@ -12,8 +12,9 @@ use crate::categorize::Feeds;
 use crate::config::{Config, ALL};
 use crate::dedup;
 use crate::emit;
+use crate::error::error_chain;
 use crate::model::Entry;
-use crate::report::{error_chain, RunReport, SourceReport};
+use crate::report::{RunReport, SourceReport};
 use crate::store::{Health, SourceState, Store, StoreError, StoredStory, StoryHead};
 
 /// Meta key of the JSON map: source name → its stored entries folded into another source's story.

@@ -24,10 +24,11 @@ use url::Url;
 
 use super::{format_label, pages, RunOptions};
 use crate::config::{Source, SourceKind};
+use crate::error::error_chain;
 use crate::fetch::{Body, FetchErrorKind, FetchMeta, Fetched, Fetcher, Location, Validators};
 use crate::filter::Filters;
 use crate::model::RefreshHints;
-use crate::report::{error_chain, SourceReport, Status};
+use crate::report::{SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
 use crate::store::{EntriesUpdate, Listings, RawBody, RedirectSeen, SourceState, SourceUpdate};
 

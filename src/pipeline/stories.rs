@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::RunError;
 use crate::config::{Config, DedupMode};
 use crate::dedup;
+use crate::report::Merged;
 use crate::store::{Store, StoreError};
 
 /// Merges the entries recorded since the last merge into the kept stories, sources taken in the order
@@ -27,13 +28,6 @@ pub(super) fn modes_in_use(config: &Config) -> Vec<DedupMode> {
         }
     }
     modes
-}
-
-/// The stored entries merged into stories under one dedup mode, all in memory, for `feedmill explain`.
-#[derive(Debug)]
-pub struct Merged {
-    pub mode: DedupMode,
-    pub stories: Vec<dedup::Story>,
 }
 
 /// Every stored entry of the configured sources, merged into stories once per dedup mode in use (first

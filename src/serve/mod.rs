@@ -28,7 +28,8 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use tower_http::compression::CompressionLayer;
 
-use crate::report::{error_chain, RunReport};
+use crate::error::error_chain;
+use crate::report::RunReport;
 use crate::store::{Store, StoreError};
 use files::{Refused, Resolved};
 pub use metrics::Observed;

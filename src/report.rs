@@ -5,6 +5,8 @@
 //!
 //! `feedmill run --summary json` prints a [`RunReport`] through [`RunReport::to_json`] for scripts. Its
 //! field names are an interface (listed in the README): fields may be added, none renamed or removed.
+//!
+//! `explain.rs` holds the view `feedmill explain` prints, from the stories the pipeline merges.
 
 mod explain;
 pub use explain::{explain, ExplainedCopy, ExplainedDrop, ExplainedStory, Explanation, Merged};

@@ -1,3 +1,5 @@
+//! Which charset each kind of evidence picks (BOM, HTTP, prolog, meta, detection), and why.
+
 use super::*;
 use encoding_rs::{KOI8_R, WINDOWS_1251};
 

@@ -1,3 +1,6 @@
+//! The fetcher against a local test server: bodies and validators, redirects, the guard, retries and
+//! timeouts, body caps, per-host limits, files, a source's request settings and their secrets.
+
 use std::io::Write as _;
 use std::time::Instant as StdInstant;
 

@@ -1,3 +1,5 @@
+//! `RawFeed` → `Entry`: titles, URLs, dates, fallbacks, field caps and reuse of stored entries.
+
 use super::*;
 use crate::model::{FeedFormat, Text};
 

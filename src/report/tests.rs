@@ -1,3 +1,5 @@
+//! The summary table, `--summary json`, the status table, gone sources and the exit codes.
+
 use super::*;
 
 fn source(name: &str, status: Status) -> SourceReport {

@@ -1,3 +1,5 @@
+//! Sanitizing: active content removed, URLs resolved and checked, deep nesting and tag soup in linear time.
+
 use super::*;
 
 fn base() -> Url {

@@ -1,3 +1,5 @@
+//! Resolving URLs, their canonical forms, and the tracking parameters dropped from published links.
+
 use super::*;
 
 fn u(s: &str) -> Url {

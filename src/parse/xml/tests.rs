@@ -1,3 +1,5 @@
+//! The lenient reader alone: namespaces, entities, recovery from broken markup, inner markup, bases.
+
 use super::*;
 
 /// Reads `doc` and renders what a format module would see, as a compact trace.

@@ -1,3 +1,5 @@
+//! The sanitizer's fast path writes ammonia's bytes exactly, or hands the fragment to ammonia.
+
 use proptest::prelude::*;
 use url::Url;
 

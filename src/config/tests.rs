@@ -515,8 +515,8 @@ fn sitemap_sources_read_their_table_and_follow() {
     assert!(e.contains("[sources.sitemap] is for kind = \"sitemap\" sources"), "{e}");
 }
 
-// Moved from `extract::discover`'s tests: checking a discovered block is config's job, so extract
-// does not import config.
+// The block `feedmill discover` prints for a site with sitemaps, checked here rather than in extract's
+// tests: extract does not import config.
 #[test]
 fn a_discovered_sitemap_block_is_a_valid_config() {
     let sitemaps = [Url::parse("https://dala.kz/sitemap-news.xml").unwrap()];

@@ -14,9 +14,9 @@
 //!
 //! A site-wide sitemap lists 50,000 URLs in 50 MB: the document is read as a stream of events (never a
 //! tree), gzipped content is inflated while it is read and stops at the body cap (a small gzip bomb
-//! must not become gigabytes), and the caller's `keep` filter drops unwanted URLs before they are
-//! stored. Leniency as in the feed parsers: a document cut short keeps every URL read before the
-//! break, with a warning.
+//! must not become gigabytes), and the caller's `keep` filter (a source's [`SitemapRules`], its
+//! `[sources.sitemap]` table) drops unwanted URLs before they are stored. Leniency as in the feed
+//! parsers: a document cut short keeps every URL read before the break, with a warning.
 
 use std::io::{BufRead, BufReader, Read};
 

@@ -171,3 +171,19 @@ fn a_missing_folder_fails_its_source_naming_the_folder() {
     run.assert_code(1);
     assert!(run.stderr.contains("no-such-folder") && run.stderr.contains("cannot read"), "{}", run.stderr);
 }
+
+#[test]
+fn front_matter_dates_are_read_in_the_sources_locale() {
+    // parse keeps a folder article's date as written; the check that refuses an unreadable one and the
+    // reading itself both go through normalize, in the source's locale.
+    let source = "[[sources]]\nname = \"paris\"\nurl = \"articles/\"\nkind = \"folder\"\nlocale = \"fr\"\n\
+                  url_template = \"https://example.fr/{slug}/\"\ntimezone = \"Europe/Paris\"\n";
+    let p = Project::new(&config(source));
+    p.write("articles/vendanges.md", "---\ntitle: Les vendanges\ndate: 22 novembre 2024 10:00\n---\nTexte.\n");
+    p.write("articles/jamais.md", "---\ntitle: Jamais\ndate: un jour peut-être\n---\nTexte.\n");
+    let run = p.run();
+    run.assert_code(0);
+    assert_eq!(p.titles("all"), ["Les vendanges"]);
+    assert_eq!(item(&p, "https://example.fr/vendanges/")["date_published"], "2024-11-22T09:00:00Z");
+    assert!(run.stderr.contains("jamais.md: `date` \"un jour peut-être\" in its front matter"), "{}", run.stderr);
+}

@@ -1,7 +1,7 @@
-//! Errors as people read them. Every stage returns typed errors; whatever prints one (the report, the
-//! log, the command line) prints it through [`error_chain`], so the causes appear once each and a
-//! secret quoted by a library's error never does. A module of its own because fetch, pipeline, serve
-//! and the commands all print errors, and none of them should import another for it.
+//! Errors as people read them: [`error_chain`] turns an error and its causes into one line (for a
+//! report row, a log line or the command line), each cause once and any secret a library's error
+//! quotes redacted. A module of its own because fetch, pipeline, serve and the commands all print
+//! errors, and none of them should import another for it.
 
 /// An error and its causes on one line: `a.example: cannot connect: dns error: no such host`. Redacted
 /// (`crate::redact::text`): a library's error may quote a URL with its credentials.

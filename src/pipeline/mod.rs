@@ -17,6 +17,7 @@ mod error;
 mod output;
 mod pages;
 mod read;
+mod record;
 mod refresh;
 mod select;
 mod source;
@@ -39,6 +40,8 @@ use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
 use crate::store::{Reconciled, Store};
 pub use error::{PreviewError, RunError};
+#[cfg(test)]
+pub(crate) use record::Steps;
 pub use refresh::refresh_loop;
 pub use select::{feeds, COLLAPSED_KEY};
 pub use stories::{stories, Merged};

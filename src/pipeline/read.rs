@@ -1,13 +1,13 @@
-//! The steps "read sources" and "record", interleaved: every source is read in a task of its own,
-//! `concurrency` at a time, and written into the run's store transaction as its task ends, so only the
-//! sources in flight are held in memory.
+//! The steps "read sources" and "record" (`record.rs`), interleaved: every source is read in a task of
+//! its own, `concurrency` at a time, and written into the run's store transaction as its task ends, so
+//! only the sources in flight are held in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{source, RunError, RunOptions};
+use super::{record, source, RunError, RunOptions};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::report::{RunReport, SourceReport};
@@ -53,7 +53,7 @@ pub(super) async fn read_and_record(
         filters: Arc::new(config.filters.clone()),
     };
 
-    let mut recorder = store.recorder(opts.now)?;
+    let mut recorder = record::begin(store, opts.now)?;
     let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
     // Dropped by an early return, the set aborts the reads still in flight.
     let mut reading = JoinSet::new();
@@ -83,7 +83,7 @@ pub(super) async fn read_and_record(
             f(&result.report);
         }
         if let Some(update) = result.update {
-            recorder.add(update)?;
+            record::record(&mut recorder, update, opts.now)?;
         }
         rows.push((i, result.report));
     }

@@ -143,6 +143,7 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
+    use crate::pipeline::Steps as _;
     use crate::store::{EntriesUpdate, SourceUpdate};
 
     fn entry(source: &str, id: &str, content: &str, first_seen: DateTime<Utc>) -> Entry {

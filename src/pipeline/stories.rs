@@ -13,9 +13,16 @@ use crate::store::{Store, StoreError};
 pub(super) fn merge_stories(config: &Config, store: &mut Store) -> Result<(), RunError> {
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
     let first_met = store.first_met_order(&names)?;
-    let merged = store.update_stories(&modes_in_use(config), &first_met)?;
+    let merged = update_stories(store, &modes_in_use(config), &first_met)?;
     tracing::debug!("{merged} entries merged into stories");
     Ok(())
+}
+
+/// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
+/// (in the order they were first met, [`Store::first_met_order`]), in one write: dedup merges
+/// (`dedup::stories::update`) over the stories the store lends. Returns how many entries were merged.
+pub(crate) fn update_stories(store: &mut Store, modes: &[DedupMode], sources: &[&str]) -> Result<usize, StoreError> {
+    store.merge_stories(|stories| dedup::stories::update(stories, modes, sources))
 }
 
 /// The dedup modes in use: `[dedup]`'s (for `all`), then each other one a category sets.

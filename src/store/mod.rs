@@ -6,9 +6,11 @@
 //! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
 //! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
 //!
-//! The store keeps; dedup decides: which stored entry a parsed one is (`dedup::history`) is decided
-//! above, through the [`SourceEntries`](crate::dedup::history::SourceEntries) interface this backend
-//! implements (`source_entries`).
+//! The store keeps; dedup decides: which stored entry a parsed one is (`dedup::history`), which
+//! stories the entries make (`dedup::stories`) and each entry's signature are decided above, in the
+//! pipeline, which calls dedup over the interfaces this backend lends it
+//! ([`SourceEntries`](crate::dedup::history::SourceEntries) from [`Recorder::add`],
+//! [`StoryStore`](crate::dedup::stories::StoryStore) from [`Store::merge_stories`]).
 //!
 //! Every run's changes are applied in one transaction ([`Store::record`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
@@ -34,8 +36,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::dedup;
 use crate::dedup::near::{self, Signature};
+use crate::dedup::Listed;
 use crate::fetch::Validators;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
@@ -43,7 +45,7 @@ use url::Url;
 
 pub use crate::dedup::history::Reconciled;
 pub use lock::{LockError, RunLock};
-pub use recorder::Recorder;
+pub use recorder::{Reconcile, Recorder, Signer};
 pub use stories::{StoredStory, StoryHead};
 
 #[derive(Debug, thiserror::Error)]
@@ -234,7 +236,7 @@ pub struct FilteredEntry {
 #[derive(Debug, Clone)]
 pub enum EntriesUpdate {
     /// The feed was parsed: these are its entries now, in feed order, ids assigned by `dedup::identify`.
-    Parsed(Vec<dedup::Listed>),
+    Parsed(Vec<Listed>),
     /// 304, or a body identical to the last one: the feed still lists what it listed.
     Unchanged,
     /// Not fetched (not due) or failed: nothing is known about the feed now.

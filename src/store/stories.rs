@@ -2,8 +2,9 @@
 //! `story_members`), so a run merges only the entries it met and a build reads only the stories its
 //! feeds show.
 //!
-//! Which stories the entries make is decided in `dedup::stories`; this backend keeps them and reads
-//! for it, through [`StoryStore`]: rows as merge copies (keys, dates and sizes, no text), the entries no
+//! Which stories the entries make is decided in `dedup::stories`, which the caller runs over the
+//! [`StoryStore`] this backend lends it ([`Store::merge_stories`]); the backend keeps them and reads
+//! for it: rows as merge copies (keys, dates and sizes, no text), the entries no
 //! merge has met yet (table `unstoried`), the stories they may join, and a window's band tags.
 
 use std::collections::{HashMap, HashSet};
@@ -12,8 +13,8 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::{from_ts, sqlite_error, Store, StoreError};
 use crate::dedup::near::{self, Signature};
-use crate::dedup::stories::{update, Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
-use crate::dedup::{DedupMode, Joined, Member, Merger, StoryCopy};
+use crate::dedup::stories::{Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
+use crate::dedup::{DedupMode, Group, Joined, Member, StoryCopy};
 use crate::model::Entry;
 
 /// The columns [`copy`] reads, in order.
@@ -39,13 +40,16 @@ pub struct StoredStory {
 }
 
 impl Store {
-    /// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
-    /// (in the order they were first met, [`Store::first_met_order`]); forgets those of modes no longer in use. Returns how many entries were merged.
-    pub fn update_stories(&mut self, modes: &[DedupMode], sources: &[&str]) -> Result<usize, StoreError> {
+    /// Lends the kept stories to `merge` (the pipeline passes `dedup::stories::update`) inside one write
+    /// transaction, committed when it succeeds and rolled back whole when it fails.
+    pub fn merge_stories<T>(
+        &mut self,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = rusqlite::Error>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         let err = |source| sqlite_error(&path, busy_timeout, source);
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
-        let merged = update(&mut SqliteStories { tx: &tx, shared: None }, modes, sources).map_err(err)?;
+        let merged = merge(&mut SqliteStories { tx: &tx, shared: None }).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(merged)
     }
@@ -431,8 +435,13 @@ impl StoryStore for SqliteStories<'_, '_> {
         Ok(head.zip(start).map(|(head, start)| Seed { copies, head, start }))
     }
 
-    fn write(&mut self, mode: &DedupMode, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
-        write(self.tx, &mode.key(), sources, merger)
+    fn write(
+        &mut self,
+        mode: &DedupMode,
+        sources: &[&str],
+        changed: &mut dyn Iterator<Item = Group>,
+    ) -> rusqlite::Result<()> {
+        write(self.tx, &mode.key(), sources, changed)
     }
 
     fn all_merged(&mut self) -> rusqlite::Result<()> {
@@ -528,14 +537,19 @@ fn copy(
 }
 
 /// Writes the stories the merge changed: every copy's row, under its story's published copy.
-fn write(tx: &Transaction, key: &str, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
+fn write(
+    tx: &Transaction,
+    key: &str,
+    sources: &[&str],
+    changed: &mut dyn Iterator<Item = Group>,
+) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT OR REPLACE INTO story_members
              (mode, source, id, head_source, head_id, head_date, seq, layer, joined, effect)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let name = |pos: usize| sources.get(pos).copied().unwrap_or_default();
-    for group in merger.into_groups().filter(|g| g.touched) {
+    for group in changed {
         let head = group.head();
         let (head_source, head_id) = (name(head.source), head.id.clone());
         for (seq, m) in group.members.iter().enumerate() {

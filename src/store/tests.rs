@@ -2,6 +2,9 @@ use chrono::TimeZone;
 
 use super::recorder::SIGN_BATCH;
 use super::*;
+use crate::dedup;
+use crate::dedup::near::Signature;
+use crate::pipeline::Steps as _;
 
 fn at(h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 11, 23, h, 0, 0).unwrap()
@@ -518,8 +521,8 @@ fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
 
     // A first run that never commits leaves the indexes as they were.
     {
-        let mut recorder = store.recorder(at(1)).unwrap();
-        recorder.add(first.clone()).unwrap();
+        let mut recorder = store.recorder(at(1), dedup::near::Packed::of).unwrap();
+        recorder.add(first.clone(), &mut |kept, listed| dedup::history::reconcile(kept, listed, at(1))).unwrap();
         let dropped: i64 = recorder
             .tx
             .query_row("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'entries_id'", [], |r| r.get(0))

@@ -2,8 +2,8 @@
 //! a row, next due, entries kept), as a table or as JSON with the field names the README promises. It
 //! only reads the state, so it needs no run lock.
 
-use feedmill::pipeline;
 use feedmill::report::{self, EXIT_FATAL, EXIT_OK};
+use feedmill::store::{Entries, Outputs, SourceStates};
 
 use crate::cli::StatusArgs;
 
@@ -13,8 +13,7 @@ pub fn execute(args: StatusArgs, quiet: bool) -> anyhow::Result<u8> {
     let states = store.sources()?;
     let counts = store.entry_counts()?;
     // Written by the last build; a store that never built outputs has collapsed nothing yet.
-    let collapsed =
-        store.meta(pipeline::COLLAPSED_KEY)?.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
+    let collapsed = store.last_folded()?.unwrap_or_default();
     let filtered = store.filtered_counts()?;
     let rows = report::status_rows(&config.sources, &states, &counts, &collapsed, &filtered, super::clock());
     if args.json {

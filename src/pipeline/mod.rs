@@ -38,12 +38,12 @@ use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
-use crate::store::{Reconciled, Store};
+use crate::store::{Entries, Reconciled, Store};
 pub use error::{PreviewError, RunError};
 #[cfg(test)]
 pub(crate) use record::Steps;
 pub use refresh::refresh_loop;
-pub use select::{feeds, COLLAPSED_KEY};
+pub use select::feeds;
 pub use stories::{stories, Merged};
 
 /// What the caller decides about a run.
@@ -160,7 +160,7 @@ async fn steps(config: &Config, store: &mut Store, opts: &RunOptions, report: &m
 /// The step "retain": purges entries past the retention period; fills the report's entry counts.
 fn retain(
     config: &Config,
-    store: &mut Store,
+    store: &mut impl Entries,
     opts: &RunOptions,
     reconciled: &HashMap<String, Reconciled>,
     report: &mut RunReport,

@@ -11,7 +11,7 @@ use super::{record, source, RunError, RunOptions};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::report::{RunReport, SourceReport};
-use crate::store::{Listings, Reconciled, SourceState, Store};
+use crate::store::{Entries, Listings, Reconciled, SourceState, SourceStates, Store};
 
 /// What every source's task shares.
 struct Shared {

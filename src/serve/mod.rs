@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use tower_http::compression::CompressionLayer;
 
 use crate::report::{error_chain, RunReport};
-use crate::store::{Store, StoreError};
+use crate::store::{Entries, SourceStates, Store, StoreError};
 use files::{Refused, Resolved};
 pub use metrics::Observed;
 

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
-use super::{from_ts, sqlite_error, Store, StoreError};
+use super::{from_ts, sqlite_error, Store, StoreError, Stories};
 use crate::dedup::near::{self, Signature};
 use crate::dedup::stories::{Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
 use crate::dedup::{DedupMode, Group, Joined, Member, StoryCopy};
@@ -53,11 +53,13 @@ impl Store {
         tx.commit().map_err(err)?;
         Ok(merged)
     }
+}
 
+impl Stories for Store {
     /// Walks the stories of `mode`, newest first (by the published copy's date, then id, as feeds list
     /// them), giving each one's published copy and the sources of all its copies; stops when `visit`
     /// returns false.
-    pub fn stories_newest_first(
+    fn stories_newest_first(
         &self,
         mode: &DedupMode,
         mut visit: impl FnMut(&StoryHead, &[String]) -> Result<bool, StoreError>,
@@ -93,7 +95,7 @@ impl Store {
 
     /// The story `head` publishes under `mode`, with every copy's entry; `positions` maps source names to
     /// their config index. `None` when its published entry is gone or unreadable.
-    pub fn story(
+    fn story(
         &self,
         mode: &DedupMode,
         head: &StoryHead,
@@ -128,7 +130,7 @@ impl Store {
     }
 
     /// Per source: its stored entries folded into another source's story under `mode`.
-    pub fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError> {
+    fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(

@@ -2,8 +2,13 @@ use chrono::TimeZone;
 
 use super::recorder::SIGN_BATCH;
 use super::*;
+use std::collections::HashMap;
+
+use super::entries::count_entries;
 use crate::dedup;
 use crate::dedup::near::Signature;
+use crate::fetch::Validators;
+use crate::model::Entry;
 use crate::pipeline::Steps as _;
 
 fn at(h: u32) -> DateTime<Utc> {

@@ -30,7 +30,7 @@ pub(super) struct Build {
 
 /// The build to write, or `None` when nothing is to be written: the folder already holds what the store
 /// and the config would produce (`outputs_current`), or nothing could be read and nothing is stored.
-/// Counts, per source, the duplicates folded into other sources' stories.
+/// Counts, per source, the entries folded into other sources' stories.
 pub(super) fn select<S: SourceStates + Entries + Stories + Outputs>(
     config: &Config,
     store: &S,
@@ -53,10 +53,10 @@ pub(super) fn select<S: SourceStates + Entries + Stories + Outputs>(
     for row in &mut report.sources {
         row.duplicates += folded.get(&row.name).copied().unwrap_or(0);
     }
-    let collapsed: HashMap<&str, usize> =
+    let per_source: HashMap<&str, usize> =
         config.sources.iter().map(|s| (s.name.as_str(), folded.get(&s.name).copied().unwrap_or(0))).collect();
-    if let Err(e) = store.set_last_folded(&collapsed) {
-        tracing::warn!("cannot record the duplicates collapsed: {}", error_chain(&e));
+    if let Err(e) = store.set_last_folded(&per_source) {
+        tracing::warn!("cannot record the entries folded into stories: {}", error_chain(&e));
     }
     let feeds = feeds(config, store)?;
     if feeds.get(ALL).is_none_or(Vec::is_empty) && report.sources.iter().all(SourceReport::failed) {

@@ -38,7 +38,7 @@ use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{error_chain, RunReport, SourceReport};
-use crate::store::{Entries, Reconciled, Store};
+use crate::store::{Backend, Entries, Reconciled};
 pub use error::{PreviewError, RunError};
 #[cfg(test)]
 pub(crate) use record::Steps;
@@ -134,7 +134,7 @@ pub fn understand_reusing(
 
 /// Runs every step of one `feedmill run`. The report says what happened, an error that stopped the run
 /// included.
-pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunReport {
+pub async fn run(config: &Config, store: &mut impl Backend, opts: &RunOptions) -> RunReport {
     let mut report = RunReport::default();
     if let Err(e) = steps(config, store, opts, &mut report).await {
         report.output_error = Some(error_chain(&e));
@@ -144,7 +144,12 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
 
 /// The steps of a run, in order; only reading is concurrent inside. A step that fails stops the run: the
 /// steps after it, the announcement included, do not run.
-async fn steps(config: &Config, store: &mut Store, opts: &RunOptions, report: &mut RunReport) -> Result<(), RunError> {
+async fn steps(
+    config: &Config,
+    store: &mut impl Backend,
+    opts: &RunOptions,
+    report: &mut RunReport,
+) -> Result<(), RunError> {
     let fetcher = Arc::new(Fetcher::new(config.fetch.clone())?);
     let reconciled = read::read_and_record(&fetcher, config, store, opts, report).await?;
     retain(config, store, opts, &reconciled, report)?;

@@ -7,15 +7,17 @@ use chrono::{DateTime, Utc};
 
 use crate::dedup::history;
 use crate::dedup::near::Packed;
-use crate::store::{Recorder, SourceUpdate, Store, StoreError};
+#[cfg(test)]
+use crate::store::Store;
+use crate::store::{Record, RunWrite, SourceUpdate, StoreError};
 
 /// Starts the run's write: the store's write lock is taken here, before any source is fetched.
-pub(super) fn begin(store: &mut Store, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
+pub(super) fn begin<S: Record>(store: &mut S, now: DateTime<Utc>) -> Result<S::Recorder<'_>, StoreError> {
     store.recorder(now, Packed::of)
 }
 
 /// Records one source's update: its state, and its parsed entries reconciled with the kept ones.
-pub(super) fn record(recorder: &mut Recorder<'_>, update: SourceUpdate, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub(super) fn record(recorder: &mut impl RunWrite, update: SourceUpdate, now: DateTime<Utc>) -> Result<(), StoreError> {
     recorder.add(update, &mut |kept, listed| history::reconcile(kept, listed, now))
 }
 

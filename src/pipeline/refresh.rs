@@ -15,12 +15,12 @@ use chrono::{DateTime, Utc};
 use super::{run, Reparse, RunOptions};
 use crate::config::Config;
 use crate::report::RunReport;
-use crate::store::{SourceStates, Store, StoreError};
+use crate::store::{Backend, SourceStates, StoreError};
 
 /// Runs the pipeline whenever a source is due, at least every `every`, until `stop` completes.
 pub async fn refresh_loop(
     config: &Config,
-    store: &mut Store,
+    store: &mut impl Backend,
     output_dir: Option<PathBuf>,
     every: Duration,
     clock: fn() -> DateTime<Utc>,

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use super::RunError;
 use crate::config::{Config, DedupMode};
 use crate::dedup;
-use crate::store::{Entries, SourceStates, Store, StoreError};
+use crate::store::{Entries, Record, SourceStates, StoreError};
 
 /// Merges the entries recorded since the last merge into the kept stories, sources taken in the order
 /// the store first met them, so a tie goes to the same copy whatever the config's order.
-pub(super) fn merge_stories(config: &Config, store: &mut Store) -> Result<(), RunError> {
+pub(super) fn merge_stories(config: &Config, store: &mut (impl Record + SourceStates)) -> Result<(), RunError> {
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
     let first_met = store.first_met_order(&names)?;
     let merged = update_stories(store, &modes_in_use(config), &first_met)?;
@@ -21,7 +21,11 @@ pub(super) fn merge_stories(config: &Config, store: &mut Store) -> Result<(), Ru
 /// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
 /// (in the order they were first met, [`SourceStates::first_met_order`]), in one write: dedup merges
 /// (`dedup::stories::update`) over the stories the store lends. Returns how many entries were merged.
-pub(crate) fn update_stories(store: &mut Store, modes: &[DedupMode], sources: &[&str]) -> Result<usize, StoreError> {
+pub(crate) fn update_stories(
+    store: &mut impl Record,
+    modes: &[DedupMode],
+    sources: &[&str],
+) -> Result<usize, StoreError> {
     store.merge_stories(|stories| dedup::stories::update(stories, modes, sources))
 }
 

@@ -1,6 +1,6 @@
 //! Entries in SQLite as read after a run: every stored entry, counts (cached per content version),
 //! what the filters dropped, retention with tombstones ([`Entries`]), and the listings the source tasks
-//! read beside the run's write ([`Listings`]).
+//! read beside the run's write ([`SqliteListings`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use url::Url;
 
-use super::{from_ts, sqlite_error, stories, ts, Entries, Meta, RawBody, SourceStates, Store, StoreError};
+use super::{from_ts, sqlite_error, stories, ts, Entries, Listings, Meta, RawBody, SourceStates, Store, StoreError};
 use crate::dedup::near::Signature;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
@@ -35,10 +35,10 @@ pub struct FilteredEntry {
 }
 
 impl Store {
-    /// What the sources' feeds listed at the last commit, for the source tasks to reuse ([`Listings`]);
-    /// `None` for a store in memory, which no other connection can see.
-    pub fn listings(&self) -> Option<Listings> {
-        (self.path != Path::new(":memory:")).then(|| Listings { path: self.path.clone(), idle: Mutex::default() })
+    /// What the sources' feeds listed at the last commit, for the source tasks to reuse
+    /// ([`SqliteListings`]); `None` for a store in memory, which no other connection can see.
+    pub(super) fn sqlite_listings(&self) -> Option<SqliteListings> {
+        (self.path != Path::new(":memory:")).then(|| SqliteListings { path: self.path.clone(), idle: Mutex::default() })
     }
 }
 
@@ -184,14 +184,13 @@ impl Entries for Store {
 /// recorder writes: a changed feed's entries whose raw digest is stored are taken from the store
 /// instead of normalized again (`normalize::feed_reusing`). Read-only connections of their own, kept
 /// for the next task: in WAL mode a reader sees the last commit and waits for no writer.
-pub struct Listings {
+pub(super) struct SqliteListings {
     path: PathBuf,
     idle: Mutex<Vec<Store>>,
 }
 
-impl Listings {
-    /// The entries `source`'s feed listed whose raw digest is among `digests`.
-    pub fn entries(&self, source: &str, digests: &[RawDigest]) -> Result<HashMap<RawDigest, Entry>, StoreError> {
+impl Listings for SqliteListings {
+    fn entries(&self, source: &str, digests: &[RawDigest]) -> Result<HashMap<RawDigest, Entry>, StoreError> {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let reader = match idle {
             Some(reader) => reader,
@@ -201,11 +200,8 @@ impl Listings {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(reader);
         found
     }
-}
 
-impl Listings {
-    /// The last body `source` was read from, when one is kept ([`SourceStates::raw_body`]).
-    pub fn raw_body(&self, source: &str) -> Result<Option<RawBody>, StoreError> {
+    fn raw_body(&self, source: &str) -> Result<Option<RawBody>, StoreError> {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let reader = match idle {
             Some(reader) => reader,

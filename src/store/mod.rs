@@ -46,12 +46,12 @@ use crate::dedup::near::{self, Signature};
 use crate::dedup::Listed;
 
 pub use crate::dedup::history::Reconciled;
-pub use entries::{FilteredEntry, Listings, StoredEntry};
+pub use entries::{FilteredEntry, StoredEntry};
 pub use lock::{LockError, RunLock};
-pub use recorder::{Reconcile, Recorder, Signer};
+pub use recorder::{Recorder, Signer};
 pub use sources::{Health, RawBody, RedirectSeen, Renamed, SourceState};
 pub use stories::{StoredStory, StoryHead};
-pub use traits::{Entries, Meta, Outputs, SourceStates, Stories};
+pub use traits::{Backend, Entries, Listings, Meta, Outputs, Reconcile, Record, RunWrite, SourceStates, Stories};
 
 #[cfg(test)]
 use entries::ENTRY_COUNTS_KEY;

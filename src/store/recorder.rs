@@ -1,8 +1,9 @@
-//! Recording a run: each source's state, the entries its feed lists now, and what its filters dropped,
-//! all in one transaction. Which kept entry a listed one is, the caller decides (the pipeline, with
-//! `dedup::history::reconcile`) through the [`SourceEntries`] this recorder lends it. New entries are
-//! held back and signed a batch at a time, over the cores, with the signer the caller gave
-//! ([`Signer`]), so each is written once, with its signature.
+//! Recording a run ([`Record`] and [`RunWrite`] on SQLite): each source's state, the entries its feed
+//! lists now, and what its filters dropped, all in one transaction. Which kept entry a listed one is,
+//! the caller decides (the pipeline, with `dedup::history::reconcile`) through the
+//! [`SourceEntries`](crate::dedup::history::SourceEntries) this recorder lends it. New entries are held
+//! back and signed a batch at a time, over the cores, with the signer the caller gave ([`Signer`]), so
+//! each is written once, with its signature.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -13,12 +14,13 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use url::Url;
 
 use super::{
-    bulk, bump_content_version, exec, source_entries, sqlite_error, ts, EntriesUpdate, Reconciled, SourceUpdate, Store,
-    StoreError,
+    bulk, bump_content_version, exec, source_entries, sqlite_error, traits::Reconcile, ts, EntriesUpdate, Listings,
+    Reconciled, Record, RunWrite, SourceUpdate, Store, StoreError,
 };
-use crate::dedup::history::SourceEntries;
+use std::sync::Arc;
+
 use crate::dedup::near::{Packed, SIGNATURE_VERSION};
-use crate::dedup::Listed;
+use crate::dedup::stories::StoryStore;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
 
@@ -26,18 +28,16 @@ use crate::normalize::RawDigest;
 /// only calls it, a batch at a time over the cores.
 pub type Signer = fn(&Entry) -> Packed;
 
-/// The entries a source's feed lists now, matched with the kept ones through the [`SourceEntries`] lent:
-/// what [`Recorder::add`] runs for a parsed feed (the pipeline passes `dedup::history::reconcile`).
-pub type Reconcile<'r> =
-    &'r mut dyn FnMut(&mut dyn SourceEntries<Error = rusqlite::Error>, Vec<Listed>) -> rusqlite::Result<Reconciled>;
+impl Record for Store {
+    type Lent = rusqlite::Error;
+    type Recorder<'a> = Recorder<'a>;
 
-impl Store {
     /// Starts recording a run: [`Recorder::add`] each source's update as it arrives (so a run never
     /// holds every source's entries at once), then [`Recorder::commit`]. Dropped without a commit,
     /// nothing of the run is kept. The write lock is taken here, before any fetch: a database locked by
     /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
     /// `sign` signs the new entries that come unsigned, and every entry after a signature version change.
-    pub fn recorder(&mut self, now: DateTime<Utc>, sign: Signer) -> Result<Recorder<'_>, StoreError> {
+    fn recorder(&mut self, now: DateTime<Utc>, sign: Signer) -> Result<Recorder<'_>, StoreError> {
         let busy_timeout = self.busy_timeout;
         let err = |source| sqlite_error(&self.path, busy_timeout, source);
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
@@ -64,6 +64,17 @@ impl Store {
             deferred,
             filtered_sources,
         })
+    }
+
+    fn merge_stories<T>(
+        &mut self,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = rusqlite::Error>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.sqlite_merge_stories(merge)
+    }
+
+    fn listings(&self) -> Option<Arc<dyn Listings>> {
+        self.sqlite_listings().map(|l| Arc::new(l) as Arc<dyn Listings>)
     }
 }
 
@@ -105,10 +116,12 @@ pub(super) struct NewEntry {
 /// How many new entries [`Recorder`] holds before writing them, signing at once those that came unsigned.
 pub(super) const SIGN_BATCH: usize = 2048;
 
-impl Recorder<'_> {
+impl RunWrite for Recorder<'_> {
+    type Lent = rusqlite::Error;
+
     /// Writes one source's state and, when its feed was parsed, its entries as `reconcile` matches them
     /// with the kept ones ([`commit`](Self::commit) reports how they related to the store).
-    pub fn add(&mut self, u: SourceUpdate, reconcile: Reconcile<'_>) -> Result<(), StoreError> {
+    fn add(&mut self, u: SourceUpdate, reconcile: Reconcile<'_, rusqlite::Error>) -> Result<(), StoreError> {
         let (path, busy_timeout) = (self.path, self.busy_timeout);
         let err = |source| sqlite_error(path, busy_timeout, source);
         // A parsed or unchanged feed still lists its in-feed entries: its `listed_at` says so for all.
@@ -152,6 +165,23 @@ impl Recorder<'_> {
         Ok(())
     }
 
+    /// Writes the new entries still waiting, signs those a signature version change left unsigned, and
+    /// commits the run; returns every parsed source's reconciliation.
+    fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
+        let (path, busy_timeout) = (self.path, self.busy_timeout);
+        let err = |source| sqlite_error(path, busy_timeout, source);
+        self.write_pending().map_err(err)?;
+        std::mem::take(&mut self.deferred).rebuild(&self.tx).map_err(err)?;
+        fill_signatures(&self.tx, self.sign).map_err(err)?;
+        if self.changed {
+            bump_content_version(&self.tx, self.added.iter().map(String::as_str)).map_err(err)?;
+        }
+        self.tx.commit().map_err(err)?;
+        Ok(self.out)
+    }
+}
+
+impl Recorder<'_> {
     /// Signs the new entries waiting that came unsigned, and writes them all.
     fn write_pending(&mut self) -> rusqlite::Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
@@ -188,21 +218,6 @@ impl Recorder<'_> {
             }
         }
         Ok(())
-    }
-
-    /// Writes the new entries still waiting, signs those a signature version change left unsigned, and
-    /// commits the run; returns every parsed source's reconciliation.
-    pub fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let (path, busy_timeout) = (self.path, self.busy_timeout);
-        let err = |source| sqlite_error(path, busy_timeout, source);
-        self.write_pending().map_err(err)?;
-        std::mem::take(&mut self.deferred).rebuild(&self.tx).map_err(err)?;
-        fill_signatures(&self.tx, self.sign).map_err(err)?;
-        if self.changed {
-            bump_content_version(&self.tx, self.added.iter().map(String::as_str)).map_err(err)?;
-        }
-        self.tx.commit().map_err(err)?;
-        Ok(self.out)
     }
 }
 

@@ -40,9 +40,8 @@ pub struct StoredStory {
 }
 
 impl Store {
-    /// Lends the kept stories to `merge` (the pipeline passes `dedup::stories::update`) inside one write
-    /// transaction, committed when it succeeds and rolled back whole when it fails.
-    pub fn merge_stories<T>(
+    /// [`Record::merge_stories`](super::Record::merge_stories): one write transaction.
+    pub(super) fn sqlite_merge_stories<T>(
         &mut self,
         merge: impl FnOnce(&mut dyn StoryStore<Error = rusqlite::Error>) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {

@@ -9,10 +9,12 @@
 //! | [`Stories`] | the kept stories, as a build reads them | the merge (`dedup::stories::StoryStore`) |
 //! | [`Outputs`] | what was built into which folder, announcements pending, the last build's counts | the steps "select", "write", "announce" |
 //! | [`Meta`] | small named values (`meta` table) the others keep | any of the above |
+//! | [`Record`], [`RunWrite`] | a run's write, the story merge, and [`Listings`] for the source tasks | the steps "record" and "merge stories" |
 //!
-//! Writes during a run go through two interfaces defined by dedup, which a backend lends inside its
-//! write: `dedup::history::SourceEntries` (from `Recorder::add`) and `dedup::stories::StoryStore` (from
-//! `Store::merge_stories`).
+//! [`Backend`] names them all. A run's entries and stories are written through two interfaces defined
+//! by dedup, which a backend lends inside its write and the pipeline runs dedup over:
+//! `dedup::history::SourceEntries` (from [`RunWrite::add`]) and `dedup::stories::StoryStore` (from
+//! [`Record::merge_stories`]).
 //!
 //! **Synchronous on purpose.** The recorder runs on the run's one thread while the source tasks fetch;
 //! a backend on an async client (tokio-postgres) blocks on its handle there, as SQLite blocks on its
@@ -32,8 +34,83 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::{FilteredEntry, Health, RawBody, Renamed, SourceState, StoreError, StoredEntry, StoredStory, StoryHead};
-use crate::dedup::DedupMode;
+use std::sync::Arc;
+
+use super::{
+    FilteredEntry, Health, RawBody, Reconciled, Renamed, Signer, SourceState, SourceUpdate, StoreError, StoredEntry,
+    StoredStory, StoryHead,
+};
+use crate::dedup::history::SourceEntries;
+use crate::dedup::stories::StoryStore;
+use crate::dedup::{DedupMode, Listed};
+use crate::model::Entry;
+use crate::normalize::RawDigest;
+
+/// Every part of the state: what `pipeline::run` asks of a backend.
+pub trait Backend: Record + SourceStates + Entries + Stories + Outputs {}
+
+impl<T: Record + SourceStates + Entries + Stories + Outputs> Backend for T {}
+
+/// A run's writes. Several writers (#21): each worker records its own sources (the ones it holds a
+/// lease on) in writes of its own; the merge runs one worker at a time.
+pub trait Record {
+    /// The error of the interfaces lent to dedup (SQLite: rusqlite's), made a [`StoreError`] with the
+    /// database's name when the write ends.
+    type Lent;
+
+    /// One run's write ([`RunWrite`]).
+    type Recorder<'a>: RunWrite<Lent = Self::Lent>
+    where
+        Self: 'a;
+
+    /// Starts recording a run at `now`: [`RunWrite::add`] each source's update as it arrives, then
+    /// [`RunWrite::commit`]. `sign` signs the new entries that come unsigned, a batch at a time over the
+    /// cores, and every kept entry after a signature version change. The write lock is taken here,
+    /// before any fetch. One transaction from here to the commit; dropped without a commit, nothing
+    /// of the run is kept. Several writers: the transaction locks only the rows of the sources added
+    /// (and the content version, at the commit), so workers recording other sources do not wait.
+    fn recorder(&mut self, now: DateTime<Utc>, sign: Signer) -> Result<Self::Recorder<'_>, StoreError>;
+
+    /// Lends the kept stories to `merge` (the pipeline passes `dedup::stories::update`) inside one write,
+    /// committed when it succeeds and rolled back whole when it fails. Several writers: under one lock
+    /// (one merger at a time), so copies recorded at once by two workers end in one story.
+    fn merge_stories<T>(
+        &mut self,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = Self::Lent>) -> Result<T, Self::Lent>,
+    ) -> Result<T, StoreError>;
+
+    /// What the sources' feeds listed at the last commit, for the source tasks to reuse while the run
+    /// writes; `None` when no other reader can see the state (a store in memory).
+    fn listings(&self) -> Option<Arc<dyn Listings>>;
+}
+
+/// What [`RunWrite::add`] runs for a parsed feed: the source's kept entries lent (errors `E`), and the
+/// entries its feed lists now; the pipeline passes `dedup::history::reconcile`.
+pub type Reconcile<'r, E> = &'r mut dyn FnMut(&mut dyn SourceEntries<Error = E>, Vec<Listed>) -> Result<Reconciled, E>;
+
+/// One run's write, from [`Record::recorder`].
+pub trait RunWrite {
+    /// [`Record::Lent`].
+    type Lent;
+
+    /// Writes one source's state and, when its feed was parsed, its entries as `reconcile` matches them
+    /// with the kept ones (the pipeline passes `dedup::history::reconcile`). A later `add` of the same
+    /// source in the run sees the entries an earlier one wrote.
+    fn add(&mut self, update: SourceUpdate, reconcile: Reconcile<'_, Self::Lent>) -> Result<(), StoreError>;
+
+    /// Writes what is still held back, commits the run; returns every parsed source's reconciliation.
+    fn commit(self) -> Result<HashMap<String, Reconciled>, StoreError>;
+}
+
+/// What each source's feed listed at the last commit, read by the source tasks (on other threads) while
+/// the run's write is open: a reader sees the last commit and never waits for the writer.
+pub trait Listings: Send + Sync {
+    /// The entries `source`'s feed listed whose raw digest is among `digests`.
+    fn entries(&self, source: &str, digests: &[RawDigest]) -> Result<HashMap<RawDigest, Entry>, StoreError>;
+
+    /// The last body `source` was read from, when one is kept ([`SourceStates::raw_body`]).
+    fn raw_body(&self, source: &str) -> Result<Option<RawBody>, StoreError>;
+}
 
 /// Per source: what is remembered between runs. A source's state is written with its entries, by the
 /// run's recorder, in the run's one write (one transaction); a backend shared by several workers holds

@@ -48,10 +48,12 @@ use crate::dedup::Listed;
 pub use crate::dedup::history::Reconciled;
 pub use entries::{FilteredEntry, StoredEntry};
 pub use lock::{LockError, RunLock};
-pub use recorder::{Recorder, Signer};
+pub use recorder::Recorder;
 pub use sources::{Health, RawBody, RedirectSeen, Renamed, SourceState};
 pub use stories::{StoredStory, StoryHead};
-pub use traits::{Backend, Entries, Listings, Meta, Outputs, Reconcile, Record, RunWrite, SourceStates, Stories};
+pub use traits::{
+    Backend, Entries, Listings, Meta, Outputs, Reconcile, Record, RunWrite, Signer, SourceStates, Stories,
+};
 
 #[cfg(test)]
 use entries::ENTRY_COUNTS_KEY;

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,19 +15,13 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use url::Url;
 
 use super::{
-    bulk, bump_content_version, exec, source_entries, sqlite_error, traits::Reconcile, ts, EntriesUpdate, Listings,
-    Reconciled, Record, RunWrite, SourceUpdate, Store, StoreError,
+    bulk, bump_content_version, exec, source_entries, sqlite_error, ts, EntriesUpdate, Listings, Reconcile, Reconciled,
+    Record, RunWrite, Signer, SourceUpdate, Store, StoreError,
 };
-use std::sync::Arc;
-
 use crate::dedup::near::{Packed, SIGNATURE_VERSION};
 use crate::dedup::stories::StoryStore;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
-
-/// Signs an entry for the near-duplicate search: dedup's `Packed::of`, given by the caller so the store
-/// only calls it, a batch at a time over the cores.
-pub type Signer = fn(&Entry) -> Packed;
 
 impl Record for Store {
     type Lent = rusqlite::Error;

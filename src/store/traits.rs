@@ -31,20 +31,24 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use std::sync::Arc;
-
 use super::{
-    FilteredEntry, Health, RawBody, Reconciled, Renamed, Signer, SourceState, SourceUpdate, StoreError, StoredEntry,
+    FilteredEntry, Health, RawBody, Reconciled, Renamed, SourceState, SourceUpdate, StoreError, StoredEntry,
     StoredStory, StoryHead,
 };
 use crate::dedup::history::SourceEntries;
+use crate::dedup::near::Packed;
 use crate::dedup::stories::StoryStore;
 use crate::dedup::{DedupMode, Listed};
 use crate::model::Entry;
 use crate::normalize::RawDigest;
+
+/// Signs an entry for the near-duplicate search: dedup's `Packed::of`, given by the caller so a backend
+/// only calls it, a batch at a time over the cores.
+pub type Signer = fn(&Entry) -> Packed;
 
 /// Every part of the state: what `pipeline::run` asks of a backend.
 pub trait Backend: Record + SourceStates + Entries + Stories + Outputs {}

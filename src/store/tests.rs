@@ -655,3 +655,24 @@ fn filtered_entries_are_replaced_per_parsed_source_and_found_by_guid_or_link() {
     assert!(store.filtered_counts().unwrap().is_empty());
     assert!(store.find_filtered("ad-1").unwrap().is_empty());
 }
+
+#[test]
+fn outputs_are_kept_under_the_meta_keys_older_states_wrote() {
+    // A state written before the `Outputs` trait: its build key and counts must read the same, or the
+    // first run after an upgrade would rebuild every folder and `status` would show no folded entries.
+    let store = Store::in_memory().unwrap();
+    store.set_meta("outputs:public", "key-1").unwrap();
+    store.set_meta("duplicates_collapsed", r#"{"abai":2}"#).unwrap();
+    store.set_meta("websub_pending", r#"{"hub":"h","topics":[]}"#).unwrap();
+    assert_eq!(store.built(Path::new("public")).unwrap().as_deref(), Some("key-1"));
+    assert_eq!(store.built(Path::new("elsewhere")).unwrap(), None);
+    assert_eq!(store.last_folded().unwrap(), Some(HashMap::from([("abai".to_owned(), 2)])));
+    assert_eq!(store.pending_announcements().unwrap().as_deref(), Some(r#"{"hub":"h","topics":[]}"#));
+
+    store.set_built(Path::new("public"), "key-2").unwrap();
+    store.set_last_folded(&HashMap::from([("qazaq", 1)])).unwrap();
+    store.set_pending_announcements("{}").unwrap();
+    assert_eq!(store.meta("outputs:public").unwrap().as_deref(), Some("key-2"));
+    assert_eq!(store.meta("duplicates_collapsed").unwrap().as_deref(), Some(r#"{"qazaq":1}"#));
+    assert_eq!(store.meta("websub_pending").unwrap().as_deref(), Some("{}"));
+}

@@ -9,15 +9,15 @@
 //! The store keeps; dedup decides: which stored entry a parsed one is (`dedup::history`), which
 //! stories the entries make (`dedup::stories`) and each entry's signature are decided above, in the
 //! pipeline, which calls dedup over the interfaces this backend lends it
-//! ([`SourceEntries`](crate::dedup::history::SourceEntries) from [`Recorder::add`],
-//! [`StoryStore`](crate::dedup::stories::StoryStore) from [`Store::merge_stories`]).
+//! ([`SourceEntries`](crate::dedup::history::SourceEntries) from [`RunWrite::add`],
+//! [`StoryStore`](crate::dedup::stories::StoryStore) from [`Record::merge_stories`]).
 //!
 //! What the rest of the program may ask of a backend is the traits of `traits.rs` ([`SourceStates`],
 //! [`Entries`], [`Stories`], [`Outputs`], [`Meta`]); this file opens the database and holds the run's
 //! inputs, `sources.rs` the source state, `entries.rs` the entry queries and retention, `stories.rs`
 //! the kept stories, `recorder.rs` and `source_entries.rs` the run's write.
 //!
-//! Every run's changes are applied in one transaction ([`Store::recorder`]), and the database runs in WAL
+//! Every run's changes are applied in one transaction ([`Record::recorder`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
 //! or the new one, never a mix. The pipeline is the only caller.
 //!

@@ -27,8 +27,8 @@ impl Record for Store {
     type Lent = rusqlite::Error;
     type Recorder<'a> = Recorder<'a>;
 
-    /// Starts recording a run: [`Recorder::add`] each source's update as it arrives (so a run never
-    /// holds every source's entries at once), then [`Recorder::commit`]. Dropped without a commit,
+    /// Starts recording a run: [`RunWrite::add`] each source's update as it arrives (so a run never
+    /// holds every source's entries at once), then [`RunWrite::commit`]. Dropped without a commit,
     /// nothing of the run is kept. The write lock is taken here, before any fetch: a database locked by
     /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
     /// `sign` signs the new entries that come unsigned, and every entry after a signature version change.
@@ -73,7 +73,7 @@ impl Record for Store {
     }
 }
 
-/// One run being written: a transaction over the store (see [`Store::recorder`]).
+/// One run being written: a transaction over the store (see [`Record::recorder`]).
 pub struct Recorder<'a> {
     pub(super) tx: Transaction<'a>,
     path: &'a Path,

@@ -1,6 +1,7 @@
 //! One source's entries in SQLite, as the recorder lends them to the caller's reconciliation
-//! (`dedup::history::reconcile`, through [`SourceEntries`]) while a run is recorded: the rows of table `entries`, its tombstones, and the new entries the recorder holds back
-//! to sign them a batch at a time.
+//! (`dedup::history::reconcile`, through [`SourceEntries`]) while a run is recorded: the rows of table
+//! `entries`, its tombstones, and the new entries the recorder holds back to sign them a batch at a
+//! time.
 
 use std::collections::HashSet;
 

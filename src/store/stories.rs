@@ -3,7 +3,7 @@
 //! feeds show.
 //!
 //! Which stories the entries make is decided in `dedup::stories`, which the caller runs over the
-//! [`StoryStore`] this backend lends it ([`Store::merge_stories`]); the backend keeps them and reads
+//! [`StoryStore`] this backend lends it ([`Record::merge_stories`](super::Record::merge_stories)); the backend keeps them and reads
 //! for it: rows as merge copies (keys, dates and sizes, no text), the entries no
 //! merge has met yet (table `unstoried`), the stories they may join, and a window's band tags.
 
@@ -24,14 +24,14 @@ const COPY_COLUMNS: &str =
 const COPY_COLUMNS_UNSIGNED: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, NULL";
 
-/// A story's published copy, as [`Store::stories_newest_first`] meets it.
+/// A story's published copy, as [`Stories::stories_newest_first`] meets it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StoryHead {
     pub source: String,
     pub id: String,
 }
 
-/// A story read back by [`Store::story`]: its copies in the order they joined, each with its entry.
+/// A story read back by [`Stories::story`]: its copies in the order they joined, each with its entry.
 #[derive(Debug)]
 pub struct StoredStory {
     pub copies: Vec<(Member, Entry)>,

@@ -125,11 +125,13 @@ pub trait StoryStore {
         copies: Vec<(String, String)>,
     ) -> Result<Vec<(String, String)>, Self::Error>;
 
-    /// Of the merged entries dated within `window` of one of `copies`, those sharing a band with one
-    /// (by their band tags): each shared band key with the entry's place in merge order.
+    /// Of the merged entries dated within `window` of one of `copies`, those whose band tags hold one of
+    /// `band_keys` (the copies' own, [`Signature::band_keys`]): each shared band key with the entry's
+    /// place in merge order.
     fn sharing_bands(
         &mut self,
         copies: &[StoryCopy],
+        band_keys: &[u64],
         window: chrono::Duration,
         positions: &HashMap<&str, usize>,
     ) -> Result<Vec<(u64, MergeOrder)>, Self::Error>;
@@ -295,7 +297,9 @@ fn near_duplicates<S: StoryStore + ?Sized>(
 ) -> Result<(Vec<(String, String)>, Vec<NearCopy>), S::Error> {
     // Per band key, only the newest `MAX_BUCKET` in merge order can be a candidate: the new copies
     // come after every stored one, and a query looks no further back (`near::MAX_BUCKET`).
-    let mut hits = store.sharing_bands(copies, settings.window, positions)?;
+    let band_keys: Vec<u64> =
+        copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys).collect();
+    let mut hits = store.sharing_bands(copies, &band_keys, settings.window, positions)?;
     hits.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then(b.cmp(a)));
     let mut sharing: Vec<i64> = hits
         .chunk_by(|(a, _), (b, _)| a == b)

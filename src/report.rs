@@ -298,14 +298,14 @@ pub struct SourceStatus {
 /// Counts per source name, as the store gives them.
 pub type Counts = std::collections::HashMap<String, usize>;
 
-/// `feedmill status`'s rows, in config order. `collapsed` counts, per source, its stored entries
+/// `feedmill status`'s rows, in config order. `folded` counts, per source, its stored entries
 /// published as part of another source's story (the last build's `[dedup]` merge); `filtered`, the
 /// entries filters dropped from its last parsed document.
 pub fn status_rows(
     sources: &[crate::config::Source],
     states: &std::collections::HashMap<String, crate::store::SourceState>,
     counts: &Counts,
-    collapsed: &Counts,
+    folded: &Counts,
     filtered: &Counts,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<SourceStatus> {
@@ -324,7 +324,7 @@ pub fn status_rows(
                 next_due: st.and_then(|st| st.next_fetch).filter(|t| *t > now && dead_since.is_none()),
                 dead_since,
                 entries: count(counts),
-                duplicates: count(collapsed),
+                duplicates: count(folded),
                 filtered: count(filtered),
                 last_error: st.and_then(|st| st.last_error.as_deref()).map(crate::redact::text),
             }

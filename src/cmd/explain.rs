@@ -4,6 +4,7 @@
 
 use feedmill::pipeline;
 use feedmill::report::{self, EXIT_FATAL, EXIT_OK};
+use feedmill::store::Entries;
 
 use crate::cli::ExplainArgs;
 

@@ -2,8 +2,8 @@
 //! a row, next due, entries kept), as a table or as JSON with the field names the README promises. It
 //! only reads the state, so it needs no run lock.
 
-use feedmill::pipeline;
 use feedmill::report::{self, EXIT_FATAL, EXIT_OK};
+use feedmill::store::{Entries, Outputs, SourceStates};
 
 use crate::cli::StatusArgs;
 
@@ -12,11 +12,10 @@ pub fn execute(args: StatusArgs, quiet: bool) -> anyhow::Result<u8> {
     let store = super::open_store(&config)?;
     let states = store.sources()?;
     let counts = store.entry_counts()?;
-    // Written by the last build; a store that never built outputs has collapsed nothing yet.
-    let collapsed =
-        store.meta(pipeline::COLLAPSED_KEY)?.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
+    // Written by the last build; a store that never built outputs has folded nothing yet.
+    let folded = store.last_folded()?.unwrap_or_default();
     let filtered = store.filtered_counts()?;
-    let rows = report::status_rows(&config.sources, &states, &counts, &collapsed, &filtered, super::clock());
+    let rows = report::status_rows(&config.sources, &states, &counts, &folded, &filtered, super::clock());
     if args.json {
         say!("{}", report::status_json(&rows));
     } else {

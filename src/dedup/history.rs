@@ -58,6 +58,8 @@ pub struct Keys {
     pub print: Option<[u8; 32]>,
     /// What it was normalized from ([`RawDigest`]).
     pub digest: Option<RawDigest>,
+    /// Its text's size ([`super::text_size`]), which the merge prefers the richest copy by.
+    pub text_size: usize,
 }
 
 /// One source's kept entries, inside the write that records a run: what [`reconcile`] reads and
@@ -105,7 +107,7 @@ pub trait SourceEntries {
 /// A kept entry the feed still lists unchanged is not written at all: the store records that its
 /// feed listed it, so a changed feed costs a write per new, edited or dropped entry, not per entry
 /// it lists.
-pub fn reconcile<S: SourceEntries>(
+pub fn reconcile<S: SourceEntries + ?Sized>(
     store: &mut S,
     entries: Vec<Listed>,
     now: DateTime<Utc>,
@@ -151,7 +153,7 @@ pub fn reconcile<S: SourceEntries>(
                     }
                 }
                 let encoded = store.encode(&entry)?;
-                let keys = Keys { url, print, digest };
+                let keys = Keys { url, print, digest, text_size: super::text_size(&entry) };
                 let signature = if encoded == k.encoded {
                     out.unchanged += 1;
                     // The keys are compared too: an older feedmill worked them out otherwise.
@@ -175,7 +177,8 @@ pub fn reconcile<S: SourceEntries>(
                 // first-seen time encodes the same and is not taken for edited.
                 entry.first_seen = now.trunc_subsecs(0);
                 let encoded = store.encode(&entry)?;
-                store.add(entry, encoded, Keys { url, print, digest }, packed)?;
+                let keys = Keys { url, print, digest, text_size: super::text_size(&entry) };
+                store.add(entry, encoded, keys, packed)?;
             }
         }
     }

@@ -4,7 +4,7 @@
 //! can keep its result and a run only merges the entries it just met into the stories already kept
 //! ([`Merger::seed`] them, then [`Merger::add`] the new copies). Copies are added in the order they were
 //! first seen, then in their sources' order (for the kept stories, the order the sources were first
-//! met in: `store::Store::first_met_order`), then in the order their feed listed them (the store's row
+//! met in: `store::SourceStates::first_met_order`), then in the order their feed listed them (the store's row
 //! order): merging a store from scratch and merging it one run at a time give the same stories. For that, a
 //! run's near layer sees the stored copies a merge from scratch would reach, in its order
 //! ([`Merger::index_stored`]), not the seeded stories' copies. One exception is left: a run looks only

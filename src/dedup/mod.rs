@@ -223,7 +223,7 @@ fn is_absolute_uri(s: &str) -> bool {
 }
 
 /// `urn:feedmill:<source key>:<hash>`: `source` is the source's stable key (its name when first seen,
-/// `store::Store::identify_sources`), so the id outlives renames.
+/// `store::SourceStates::identify_sources`), so the id outlives renames.
 fn derived_id(source: &str, key: impl AsRef<[u8]>) -> String {
     let slug: String = source
         .chars()

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::merge::{Joined, Merger, NearCopy, Plan, StoryCopy};
+use super::merge::{Group, Joined, Merger, NearCopy, Plan, StoryCopy};
 use super::near::{self, NearIndex, Signature};
 use super::{DedupMode, NearSettings};
 
@@ -125,11 +125,13 @@ pub trait StoryStore {
         copies: Vec<(String, String)>,
     ) -> Result<Vec<(String, String)>, Self::Error>;
 
-    /// Of the merged entries dated within `window` of one of `copies`, those sharing a band with one
-    /// (by their band tags): each shared band key with the entry's place in merge order.
+    /// Of the merged entries dated within `window` of one of `copies`, those whose band tags hold one of
+    /// `band_keys` (the copies' own, [`Signature::band_keys`]): each shared band key with the entry's
+    /// place in merge order.
     fn sharing_bands(
         &mut self,
         copies: &[StoryCopy],
+        band_keys: &[u64],
         window: chrono::Duration,
         positions: &HashMap<&str, usize>,
     ) -> Result<Vec<(u64, MergeOrder)>, Self::Error>;
@@ -150,8 +152,14 @@ pub trait StoryStore {
         positions: &HashMap<&str, usize>,
     ) -> Result<Option<Seed>, Self::Error>;
 
-    /// Writes the stories the merge changed, naming sources by `sources[position]`.
-    fn write(&mut self, mode: &DedupMode, sources: &[&str], merger: Merger) -> Result<(), Self::Error>;
+    /// Writes the stories the merge changed (every copy's row, under its story's published copy),
+    /// naming sources by `sources[position]`.
+    fn write(
+        &mut self,
+        mode: &DedupMode,
+        sources: &[&str],
+        changed: &mut dyn Iterator<Item = Group>,
+    ) -> Result<(), Self::Error>;
 
     /// Every stored entry has now been merged.
     fn all_merged(&mut self) -> Result<(), Self::Error>;
@@ -160,7 +168,7 @@ pub trait StoryStore {
 /// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
 /// (in the order they were first met); forgets those of modes no longer in use. Returns how many
 /// entries were merged.
-pub fn update<S: StoryStore>(store: &mut S, modes: &[DedupMode], sources: &[&str]) -> Result<usize, S::Error> {
+pub fn update<S: StoryStore + ?Sized>(store: &mut S, modes: &[DedupMode], sources: &[&str]) -> Result<usize, S::Error> {
     let positions: HashMap<&str, usize> = sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
     store.forget_modes_except(modes)?;
     // What the stories depend on besides the entries: a digest, as 10,000 source names make 100 KB.
@@ -185,8 +193,13 @@ pub fn update<S: StoryStore>(store: &mut S, modes: &[DedupMode], sources: &[&str
     Ok(merged)
 }
 
+/// The stories a merge started or changed: what the store writes.
+fn changed(merger: Merger) -> impl Iterator<Item = Group> {
+    merger.into_groups().filter(|g| g.touched)
+}
+
 /// Every stored entry of the configured sources, merged from scratch.
-fn merge_all<S: StoryStore>(
+fn merge_all<S: StoryStore + ?Sized>(
     store: &mut S,
     mode: &DedupMode,
     sources: &[&str],
@@ -214,12 +227,12 @@ fn merge_all<S: StoryStore>(
     // Then in merge order, without the signatures the plan holds.
     let mut merger = Merger::planned(mode, plan);
     store.each_unsigned_copy(&order, positions, &mut |c| merger.add(c))?;
-    store.write(mode, sources, merger)?;
+    store.write(mode, sources, &mut changed(merger))?;
     Ok(order.len())
 }
 
 /// The entries no run has merged yet, merged into the stories they may join.
-fn merge_new<S: StoryStore>(
+fn merge_new<S: StoryStore + ?Sized>(
     store: &mut S,
     mode: &DedupMode,
     sources: &[&str],
@@ -267,7 +280,7 @@ fn merge_new<S: StoryStore>(
     for c in copies {
         merger.add(c);
     }
-    store.write(mode, sources, merger)?;
+    store.write(mode, sources, &mut changed(merger))?;
     Ok(n)
 }
 
@@ -276,7 +289,7 @@ fn merge_new<S: StoryStore>(
 /// new copy, those sharing a band with one, the newest `MAX_BUCKET` per band, in merge order. They are
 /// indexed as the merge would index them, then queried with each new copy's signature.
 #[allow(clippy::type_complexity)]
-fn near_duplicates<S: StoryStore>(
+fn near_duplicates<S: StoryStore + ?Sized>(
     store: &mut S,
     copies: &[StoryCopy],
     settings: &NearSettings,
@@ -284,7 +297,9 @@ fn near_duplicates<S: StoryStore>(
 ) -> Result<(Vec<(String, String)>, Vec<NearCopy>), S::Error> {
     // Per band key, only the newest `MAX_BUCKET` in merge order can be a candidate: the new copies
     // come after every stored one, and a query looks no further back (`near::MAX_BUCKET`).
-    let mut hits = store.sharing_bands(copies, settings.window, positions)?;
+    let band_keys: Vec<u64> =
+        copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys).collect();
+    let mut hits = store.sharing_bands(copies, &band_keys, settings.window, positions)?;
     hits.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then(b.cmp(a)));
     let mut sharing: Vec<i64> = hits
         .chunk_by(|(a, _), (b, _)| a == b)

@@ -17,12 +17,9 @@ use crate::config::Config;
 use crate::error::error_chain;
 use crate::fetch::{status_is_retryable, FetchError, FetchErrorKind, Fetcher};
 use crate::report::RunReport;
-use crate::store::Store;
+use crate::store::Outputs;
 
-/// Meta key of the topics a failed announcement left for the next run (a JSON [`Pending`]).
-const PENDING_KEY: &str = "websub_pending";
-
-/// Topics not yet announced, and the hub they were meant for: a changed `hub` drops them, since the new
+/// Topics not yet announced (kept in the store as JSON, [`Outputs::pending_announcements`]), and the hub they were meant for: a changed `hub` drops them, since the new
 /// hub has no subscribers to those changes yet.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Pending {
@@ -33,13 +30,13 @@ struct Pending {
 pub(super) async fn announce(
     fetcher: &Fetcher,
     config: &Config,
-    store: &Store,
+    store: &impl Outputs,
     changed: Vec<String>,
     report: &mut RunReport,
 ) {
     let Some(hub) = &config.output.hub else { return };
     let pending: Pending = store
-        .meta(PENDING_KEY)
+        .pending_announcements()
         .ok()
         .flatten()
         .and_then(|json| serde_json::from_str(&json).ok())
@@ -56,7 +53,7 @@ pub(super) async fn announce(
     }
     let left = ping_all(fetcher, hub, &topics, report).await;
     let value = serde_json::to_string(&Pending { hub: hub.to_string(), topics: left }).unwrap_or_default();
-    if let Err(e) = store.set_meta(PENDING_KEY, &value) {
+    if let Err(e) = store.set_pending_announcements(&value) {
         tracing::warn!("cannot record the feeds left to announce: {}", error_chain(&e));
     }
 }

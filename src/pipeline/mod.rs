@@ -17,6 +17,7 @@ mod error;
 mod output;
 mod pages;
 mod read;
+mod record;
 mod refresh;
 mod select;
 mod source;
@@ -38,10 +39,12 @@ use crate::model::{Entry, RawFeed};
 use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{RunReport, SourceReport};
-use crate::store::{Reconciled, Store};
+use crate::store::{Backend, Entries, Reconciled};
 pub use error::{PreviewError, RunError};
+#[cfg(test)]
+pub(crate) use record::Steps;
 pub use refresh::refresh_loop;
-pub use select::{feeds, COLLAPSED_KEY};
+pub use select::feeds;
 pub use stories::stories;
 
 /// What the caller decides about a run.
@@ -132,7 +135,7 @@ pub fn understand_reusing(
 
 /// Runs every step of one `feedmill run`. The report says what happened, an error that stopped the run
 /// included.
-pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunReport {
+pub async fn run(config: &Config, store: &mut impl Backend, opts: &RunOptions) -> RunReport {
     let mut report = RunReport::default();
     if let Err(e) = steps(config, store, opts, &mut report).await {
         report.output_error = Some(error_chain(&e));
@@ -142,7 +145,12 @@ pub async fn run(config: &Config, store: &mut Store, opts: &RunOptions) -> RunRe
 
 /// The steps of a run, in order; only reading is concurrent inside. A step that fails stops the run: the
 /// steps after it, the announcement included, do not run.
-async fn steps(config: &Config, store: &mut Store, opts: &RunOptions, report: &mut RunReport) -> Result<(), RunError> {
+async fn steps(
+    config: &Config,
+    store: &mut impl Backend,
+    opts: &RunOptions,
+    report: &mut RunReport,
+) -> Result<(), RunError> {
     let fetcher = Arc::new(Fetcher::new(config.fetch.clone())?);
     let reconciled = read::read_and_record(&fetcher, config, store, opts, report).await?;
     retain(config, store, opts, &reconciled, report)?;
@@ -158,7 +166,7 @@ async fn steps(config: &Config, store: &mut Store, opts: &RunOptions, report: &m
 /// The step "retain": purges entries past the retention period; fills the report's entry counts.
 fn retain(
     config: &Config,
-    store: &mut Store,
+    store: &mut impl Entries,
     opts: &RunOptions,
     reconciled: &HashMap<String, Reconciled>,
     report: &mut RunReport,

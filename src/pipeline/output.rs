@@ -18,20 +18,20 @@ use crate::error::error_chain;
 use crate::model::Entry;
 use crate::redact;
 use crate::report::RunReport;
-use crate::store::{SourceState, Store};
+use crate::store::{Outputs, SourceState};
 
 /// The step "write": writes the build's files, then records in the store what the folder now holds.
 /// Returns the public URLs of the feed files it changed (none without `base_url`).
 pub(super) fn write(
     config: &Config,
-    store: &Store,
+    store: &impl Outputs,
     build: Build,
     report: &mut RunReport,
 ) -> Result<Vec<String>, RunError> {
-    let Build { out_dir, meta_key, build_key, states, feeds } = build;
+    let Build { out_dir, build_key, states, feeds } = build;
     let changed = write_outputs(config, &out_dir, &feeds, &states, report)?;
     tracing::debug!("outputs built: {} files written, {} unchanged", report.files_written, report.files_unchanged);
-    if let Err(e) = store.set_meta(&meta_key, &build_key) {
+    if let Err(e) = store.set_built(&out_dir, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
     }

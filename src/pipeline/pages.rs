@@ -65,7 +65,7 @@ pub(super) struct Remembered<'a> {
     /// For a source that fetches article pages: the canonical URLs of its stored entries.
     pub(super) known: Option<&'a HashSet<String>>,
     /// The entries feeds listed at the last commit, to reuse those a changed feed still lists unchanged.
-    pub(super) listings: Option<Arc<Listings>>,
+    pub(super) listings: Option<Arc<dyn Listings>>,
     /// For a sitemap source: the body read last time, to tell which child sitemaps changed since.
     pub(super) previous: Option<Vec<u8>>,
 }
@@ -148,7 +148,7 @@ async fn read_feed(
     source: &Source,
     body: Body,
     doc_url: Option<Url>,
-    listings: Option<Arc<Listings>>,
+    listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
 ) -> Result<(Understood, Option<Url>), String> {
     let cx = Owned {
@@ -208,7 +208,7 @@ async fn read_listing(
     source: &Source,
     body: Body,
     url: Url,
-    listings: Option<Arc<Listings>>,
+    listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Understood, String> {
     let SourceKind::Html { listing, pages, .. } = &source.kind else {
@@ -269,7 +269,7 @@ async fn read_folder(
     rules: &FolderRules,
     dir: &Path,
     limit: u64,
-    listings: Option<Arc<Listings>>,
+    listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Understood, String> {
     let (rules, dir, name, tz, strip_tracking, locale) = (
@@ -309,7 +309,7 @@ async fn read_sitemap(
     body: Body,
     previous: Option<Vec<u8>>,
     url: Url,
-    listings: Option<Arc<Listings>>,
+    listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
 ) -> Result<Understood, String> {
     let limit = fetcher.settings().max_body_bytes;
@@ -484,7 +484,7 @@ struct Owned {
     source: String,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
-    listings: Option<Arc<Listings>>,
+    listings: Option<Arc<dyn Listings>>,
     strip_tracking: bool,
     locale: Option<DateLocale>,
 }
@@ -515,7 +515,7 @@ impl Owned {
 }
 
 /// The stored entries of `source` that its feed listed with one of `digests`, for `normalize::feed_reusing`.
-fn stored_entries(listings: Option<&Listings>, source: &str, digests: &[RawDigest]) -> HashMap<RawDigest, Entry> {
+fn stored_entries(listings: Option<&dyn Listings>, source: &str, digests: &[RawDigest]) -> HashMap<RawDigest, Entry> {
     let Some(listings) = listings else { return HashMap::new() };
     listings.entries(source, digests).unwrap_or_else(|e| {
         // Only slower: every entry is normalized.

@@ -1,17 +1,17 @@
-//! The steps "read sources" and "record", interleaved: every source is read in a task of its own,
-//! `concurrency` at a time, and written into the run's store transaction as its task ends, so only the
-//! sources in flight are held in memory.
+//! The steps "read sources" and "record" (`record.rs`), interleaved: every source is read in a task of
+//! its own, `concurrency` at a time, and written into the run's store transaction as its task ends, so
+//! only the sources in flight are held in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{source, RunError, RunOptions};
+use super::{record, source, RunError, RunOptions};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::report::{RunReport, SourceReport};
-use crate::store::{Listings, Reconciled, SourceState, Store};
+use crate::store::{Entries, Listings, Reconciled, Record, RunWrite, SourceState, SourceStates};
 
 /// What every source's task shares.
 struct Shared {
@@ -19,7 +19,7 @@ struct Shared {
     /// Per source that fetches article pages: the canonical URLs of its stored entries.
     known: HashMap<String, Arc<HashSet<String>>>,
     /// The entries the feeds listed at the last commit (none for a store in memory).
-    listings: Option<Arc<Listings>>,
+    listings: Option<Arc<dyn Listings>>,
     /// `[filters]`, applied to every source.
     filters: Arc<crate::filter::Filters>,
 }
@@ -29,10 +29,10 @@ struct Shared {
 ///
 /// Each source is read in a task of its own: recording is synchronous work on this thread, and the
 /// sources in flight keep fetching and parsing meanwhile (polled by this thread, they would wait).
-pub(super) async fn read_and_record(
+pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
     fetcher: &Arc<Fetcher>,
     config: &Config,
-    store: &mut Store,
+    store: &mut S,
     opts: &RunOptions,
     report: &mut RunReport,
 ) -> Result<HashMap<String, Reconciled>, RunError> {
@@ -49,11 +49,11 @@ pub(super) async fn read_and_record(
     let shared = Shared {
         fetcher: fetcher.clone(),
         known,
-        listings: store.listings().map(Arc::new),
+        listings: store.listings(),
         filters: Arc::new(config.filters.clone()),
     };
 
-    let mut recorder = store.recorder(opts.now)?;
+    let mut recorder = record::begin(store, opts.now)?;
     let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
     // Dropped by an early return, the set aborts the reads still in flight.
     let mut reading = JoinSet::new();
@@ -83,7 +83,7 @@ pub(super) async fn read_and_record(
             f(&result.report);
         }
         if let Some(update) = result.update {
-            recorder.add(update)?;
+            record::record(&mut recorder, update, opts.now)?;
         }
         rows.push((i, result.report));
     }

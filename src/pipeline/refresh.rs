@@ -15,12 +15,12 @@ use chrono::{DateTime, Utc};
 use super::{run, Reparse, RunOptions};
 use crate::config::Config;
 use crate::report::RunReport;
-use crate::store::{Store, StoreError};
+use crate::store::{Backend, SourceStates, StoreError};
 
 /// Runs the pipeline whenever a source is due, at least every `every`, until `stop` completes.
 pub async fn refresh_loop(
     config: &Config,
-    store: &mut Store,
+    store: &mut impl Backend,
     output_dir: Option<PathBuf>,
     every: Duration,
     clock: fn() -> DateTime<Utc>,
@@ -50,7 +50,12 @@ pub async fn refresh_loop(
 
 /// How long until the earliest source is due, between 1 s and `every`, plus up to 10% jitter so many
 /// feedmills started together do not hit servers in step.
-fn next_wake(config: &Config, store: &Store, every: Duration, now: DateTime<Utc>) -> Result<Duration, StoreError> {
+fn next_wake(
+    config: &Config,
+    store: &impl SourceStates,
+    every: Duration,
+    now: DateTime<Utc>,
+) -> Result<Duration, StoreError> {
     let states = store.sources()?;
     let next = config
         .sources

@@ -15,16 +15,12 @@ use crate::emit;
 use crate::error::error_chain;
 use crate::model::Entry;
 use crate::report::{RunReport, SourceReport};
-use crate::store::{Health, SourceState, Store, StoreError, StoredStory, StoryHead};
-
-/// Meta key of the JSON map: source name → its stored entries folded into another source's story.
-pub const COLLAPSED_KEY: &str = "duplicates_collapsed";
+use crate::store::{Entries, Health, Outputs, SourceState, SourceStates, StoreError, StoredStory, Stories, StoryHead};
 
 /// What the step "write" builds, and how to record that it did.
 pub(super) struct Build {
+    /// Where to write; the store records `build_key` for it once the files are in place.
     pub out_dir: PathBuf,
-    /// The `meta` key under which `build_key` is recorded once the files are in place.
-    pub meta_key: String,
     /// What the folder will hold ([`build_key`]).
     pub build_key: String,
     /// Each source's state, for `index.html` and the OPML.
@@ -35,10 +31,10 @@ pub(super) struct Build {
 
 /// The build to write, or `None` when nothing is to be written: the folder already holds what the store
 /// and the config would produce (`outputs_current`), or nothing could be read and nothing is stored.
-/// Counts, per source, the duplicates folded into other sources' stories.
-pub(super) fn select(
+/// Counts, per source, the entries folded into other sources' stories.
+pub(super) fn select<S: SourceStates + Entries + Stories + Outputs>(
     config: &Config,
-    store: &Store,
+    store: &S,
     opts: &RunOptions,
     report: &mut RunReport,
 ) -> Result<Option<Build>, RunError> {
@@ -47,8 +43,7 @@ pub(super) fn select(
     let out_dir = opts.output_dir.clone().unwrap_or_else(|| config.output.dir.clone());
     let health = store.health()?;
     let build_key = build_key(config, &out_dir, store.content_version()?, &health);
-    let meta_key = format!("outputs:{}", out_dir.display());
-    if store.meta(&meta_key)?.as_deref() == Some(build_key.as_str()) && out_dir.join("index.html").is_file() {
+    if store.built(&out_dir)?.as_deref() == Some(build_key.as_str()) && out_dir.join("index.html").is_file() {
         report.outputs_current = true;
         return Ok(None);
     }
@@ -59,10 +54,10 @@ pub(super) fn select(
     for row in &mut report.sources {
         row.duplicates += folded.get(&row.name).copied().unwrap_or(0);
     }
-    let collapsed: HashMap<&str, usize> =
+    let per_source: HashMap<&str, usize> =
         config.sources.iter().map(|s| (s.name.as_str(), folded.get(&s.name).copied().unwrap_or(0))).collect();
-    if let Err(e) = store.set_meta(COLLAPSED_KEY, &serde_json::to_string(&collapsed).unwrap_or_default()) {
-        tracing::warn!("cannot record the duplicates collapsed: {}", error_chain(&e));
+    if let Err(e) = store.set_last_folded(&per_source) {
+        tracing::warn!("cannot record the entries folded into stories: {}", error_chain(&e));
     }
     let feeds = feeds(config, store)?;
     if feeds.get(ALL).is_none_or(Vec::is_empty) && report.sources.iter().all(SourceReport::failed) {
@@ -71,13 +66,13 @@ pub(super) fn select(
         return Ok(None);
     }
     tracing::debug!("{} feeds' stories read", feeds.len());
-    Ok(Some(Build { out_dir, meta_key, build_key, states, feeds }))
+    Ok(Some(Build { out_dir, build_key, states, feeds }))
 }
 
 /// Each feed's entries (`all` and every category), newest first and cut to `max_items`. Per dedup mode,
 /// the kept stories are walked newest first until the feeds using that mode are full; only the stories
 /// chosen are read and assembled, so a build holds `max_items` stories per feed, whatever the store holds.
-pub fn feeds(config: &Config, store: &Store) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {
+pub fn feeds(config: &Config, store: &impl Stories) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {
     let positions: HashMap<&str, usize> =
         config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let mut out = BTreeMap::new();
@@ -144,7 +139,8 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
-    use crate::store::{EntriesUpdate, SourceUpdate};
+    use crate::pipeline::Steps as _;
+    use crate::store::{EntriesUpdate, SourceUpdate, Store};
 
     fn entry(source: &str, id: &str, content: &str, first_seen: DateTime<Utc>) -> Entry {
         serde_json::from_value(serde_json::json!({

@@ -48,7 +48,7 @@ pub(super) struct Held<'a> {
     /// For a source that fetches article pages: the canonical URLs of its stored entries.
     pub(super) known: Option<&'a HashSet<String>>,
     /// The entries feeds listed at the last commit.
-    pub(super) listings: Option<Arc<Listings>>,
+    pub(super) listings: Option<Arc<dyn Listings>>,
 }
 
 /// Runs every stage once. Never fails as a whole: problems end up in the report.

@@ -7,16 +7,27 @@ use super::RunError;
 use crate::config::{Config, DedupMode};
 use crate::dedup;
 use crate::report::Merged;
-use crate::store::{Store, StoreError};
+use crate::store::{Entries, Record, SourceStates, StoreError};
 
 /// Merges the entries recorded since the last merge into the kept stories, sources taken in the order
 /// the store first met them, so a tie goes to the same copy whatever the config's order.
-pub(super) fn merge_stories(config: &Config, store: &mut Store) -> Result<(), RunError> {
+pub(super) fn merge_stories(config: &Config, store: &mut (impl Record + SourceStates)) -> Result<(), RunError> {
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
     let first_met = store.first_met_order(&names)?;
-    let merged = store.update_stories(&modes_in_use(config), &first_met)?;
+    let merged = update_stories(store, &modes_in_use(config), &first_met)?;
     tracing::debug!("{merged} entries merged into stories");
     Ok(())
+}
+
+/// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
+/// (in the order they were first met, [`SourceStates::first_met_order`]), in one write: dedup merges
+/// (`dedup::stories::update`) over the stories the store lends. Returns how many entries were merged.
+pub(crate) fn update_stories(
+    store: &mut impl Record,
+    modes: &[DedupMode],
+    sources: &[&str],
+) -> Result<usize, StoreError> {
+    store.merge_stories(|stories| dedup::stories::update(stories, modes, sources))
 }
 
 /// The dedup modes in use: `[dedup]`'s (for `all`), then each other one a category sets.
@@ -32,7 +43,7 @@ pub(super) fn modes_in_use(config: &Config) -> Vec<DedupMode> {
 
 /// Every stored entry of the configured sources, merged into stories once per dedup mode in use (first
 /// by `[dedup]`), from scratch: what the kept stories hold, with every copy's entry, to explain them.
-pub fn stories(config: &Config, store: &Store) -> Result<Vec<Merged>, StoreError> {
+pub fn stories(config: &Config, store: &(impl SourceStates + Entries)) -> Result<Vec<Merged>, StoreError> {
     let position: HashMap<&str, usize> = config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
     let names: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
     // Merged in the order the run's merge uses (`merge_stories`), so ties pick the copy it published;

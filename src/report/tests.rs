@@ -188,9 +188,9 @@ fn status_table_snapshot() {
         ("broken-site".to_owned(), 7),
         ("closed".to_owned(), 12),
     ]);
-    let collapsed = std::collections::HashMap::from([("broken-site".to_owned(), 3)]);
+    let folded = std::collections::HashMap::from([("broken-site".to_owned(), 3)]);
     let filtered = std::collections::HashMap::from([("abai".to_owned(), 5)]);
-    let rows = status_rows(&config.sources, &states, &counts, &collapsed, &filtered, now);
+    let rows = status_rows(&config.sources, &states, &counts, &folded, &filtered, now);
     assert_eq!(
         status_table(&rows),
         "source       last success      failures  next due          entries  duplicates  filtered  last error\n\

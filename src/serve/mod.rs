@@ -30,7 +30,7 @@ use tower_http::compression::CompressionLayer;
 
 use crate::error::error_chain;
 use crate::report::RunReport;
-use crate::store::{Store, StoreError};
+use crate::store::{Entries, SourceStates, Store, StoreError};
 use files::{Refused, Resolved};
 pub use metrics::Observed;
 

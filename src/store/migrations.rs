@@ -60,7 +60,7 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     "#,
     // 3: each entry's near-duplicate signature (`dedup::near::Signature::to_bytes`), so a publish reads
-    // them instead of re-reading every stored text; NULL until computed (`Store::record` fills the rows
+    // them instead of re-reading every stored text; NULL until computed (the run's recorder fills the rows
     // the partial index lists). And per source, when its feed last listed its in-feed entries: a 304
     // updates that one row instead of rewriting every entry's `last_seen`.
     r#"

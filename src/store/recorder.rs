@@ -1,10 +1,13 @@
-//! Recording a run: each source's state, the entries its feed lists now (reconciled with the kept ones
-//! by `dedup::history`, through [`SourceEntries`](crate::dedup::history::SourceEntries)), and what its
-//! filters dropped, all in one transaction. New entries are held back and signed a batch at a time,
-//! over the cores, so each is written once, with its signature.
+//! Recording a run ([`Record`] and [`RunWrite`] on SQLite): each source's state, the entries its feed
+//! lists now, and what its filters dropped, all in one transaction. Which kept entry a listed one is,
+//! the caller decides (the pipeline, with `dedup::history::reconcile`) through the
+//! [`SourceEntries`](crate::dedup::history::SourceEntries) this recorder lends it. New entries are held
+//! back and signed a batch at a time, over the cores, with the signer the caller gave ([`Signer`]), so
+//! each is written once, with its signature.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,34 +15,24 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use url::Url;
 
 use super::{
-    bulk, bump_content_version, exec, source_entries, sqlite_error, ts, EntriesUpdate, Reconciled, SourceUpdate, Store,
-    StoreError,
+    bulk, bump_content_version, exec, source_entries, sqlite_error, ts, EntriesUpdate, Listings, Reconcile, Reconciled,
+    Record, RunWrite, Signer, SourceUpdate, Store, StoreError,
 };
-use crate::dedup;
-use crate::dedup::near::Packed;
+use crate::dedup::near::{Packed, SIGNATURE_VERSION};
+use crate::dedup::stories::StoryStore;
 use crate::model::Entry;
 use crate::normalize::RawDigest;
 
-impl Store {
-    /// Applies one run's results in a single transaction; returns, per source name, how its parsed
-    /// entries related to the store. Entries keep the id and first-seen time they were first stored with.
-    pub fn record(
-        &mut self,
-        now: DateTime<Utc>,
-        updates: &[SourceUpdate],
-    ) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let mut recorder = self.recorder(now)?;
-        for u in updates {
-            recorder.add(u.clone())?;
-        }
-        recorder.commit()
-    }
+impl Record for Store {
+    type Lent = rusqlite::Error;
+    type Recorder<'a> = Recorder<'a>;
 
-    /// Starts recording a run: [`Recorder::add`] each source's update as it arrives (so a run never
-    /// holds every source's entries at once), then [`Recorder::commit`]. Dropped without a commit,
+    /// Starts recording a run: [`RunWrite::add`] each source's update as it arrives (so a run never
+    /// holds every source's entries at once), then [`RunWrite::commit`]. Dropped without a commit,
     /// nothing of the run is kept. The write lock is taken here, before any fetch: a database locked by
     /// another program fails the run (after `busy_timeout`) before its sources are fetched for nothing.
-    pub fn recorder(&mut self, now: DateTime<Utc>) -> Result<Recorder<'_>, StoreError> {
+    /// `sign` signs the new entries that come unsigned, and every entry after a signature version change.
+    fn recorder(&mut self, now: DateTime<Utc>, sign: Signer) -> Result<Recorder<'_>, StoreError> {
         let busy_timeout = self.busy_timeout;
         let err = |source| sqlite_error(&self.path, busy_timeout, source);
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
@@ -57,6 +50,7 @@ impl Store {
             path: &self.path,
             busy_timeout,
             now,
+            sign,
             out: HashMap::new(),
             changed: false,
             pending: Vec::new(),
@@ -66,14 +60,26 @@ impl Store {
             filtered_sources,
         })
     }
+
+    fn merge_stories<T>(
+        &mut self,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = rusqlite::Error>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.sqlite_merge_stories(merge)
+    }
+
+    fn listings(&self) -> Option<Arc<dyn Listings>> {
+        self.sqlite_listings().map(|l| Arc::new(l) as Arc<dyn Listings>)
+    }
 }
 
-/// One run being written: a transaction over the store (see [`Store::recorder`]).
+/// One run being written: a transaction over the store (see [`Record::recorder`]).
 pub struct Recorder<'a> {
     pub(super) tx: Transaction<'a>,
     path: &'a Path,
     busy_timeout: Duration,
     now: DateTime<Utc>,
+    sign: Signer,
     out: HashMap<String, Reconciled>,
     changed: bool,
     /// New entries not yet written: those that came unsigned are signed a batch at a time, over the
@@ -98,15 +104,19 @@ pub(super) struct NewEntry {
     pub(super) print: Option<[u8; 32]>,
     pub(super) json: String,
     pub(super) digest: Option<RawDigest>,
+    pub(super) text_size: usize,
     pub(super) packed: Option<Packed>,
 }
 
 /// How many new entries [`Recorder`] holds before writing them, signing at once those that came unsigned.
 pub(super) const SIGN_BATCH: usize = 2048;
 
-impl Recorder<'_> {
-    /// Writes one source's state and entries ([`commit`](Self::commit) reports how they related to the store).
-    pub fn add(&mut self, u: SourceUpdate) -> Result<(), StoreError> {
+impl RunWrite for Recorder<'_> {
+    type Lent = rusqlite::Error;
+
+    /// Writes one source's state and, when its feed was parsed, its entries as `reconcile` matches them
+    /// with the kept ones ([`commit`](Self::commit) reports how they related to the store).
+    fn add(&mut self, u: SourceUpdate, reconcile: Reconcile<'_, rusqlite::Error>) -> Result<(), StoreError> {
         let (path, busy_timeout) = (self.path, self.busy_timeout);
         let err = |source| sqlite_error(path, busy_timeout, source);
         // A parsed or unchanged feed still lists its in-feed entries: its `listed_at` says so for all.
@@ -137,7 +147,7 @@ impl Recorder<'_> {
                     pending: &mut self.pending,
                     tombstones: None,
                 };
-                let r = dedup::history::reconcile(&mut kept, entries, self.now).map_err(err)?;
+                let r = reconcile(&mut kept, entries).map_err(err)?;
                 self.changed |= r.updated > 0;
                 self.out.insert(u.name.clone(), r);
                 self.pending_sources.insert(u.name.clone());
@@ -150,13 +160,31 @@ impl Recorder<'_> {
         Ok(())
     }
 
+    /// Writes the new entries still waiting, signs those a signature version change left unsigned, and
+    /// commits the run; returns every parsed source's reconciliation.
+    fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
+        let (path, busy_timeout) = (self.path, self.busy_timeout);
+        let err = |source| sqlite_error(path, busy_timeout, source);
+        self.write_pending().map_err(err)?;
+        std::mem::take(&mut self.deferred).rebuild(&self.tx).map_err(err)?;
+        fill_signatures(&self.tx, self.sign).map_err(err)?;
+        if self.changed {
+            bump_content_version(&self.tx, self.added.iter().map(String::as_str)).map_err(err)?;
+        }
+        self.tx.commit().map_err(err)?;
+        Ok(self.out)
+    }
+}
+
+impl Recorder<'_> {
     /// Signs the new entries waiting that came unsigned, and writes them all.
     fn write_pending(&mut self) -> rusqlite::Result<()> {
         let mut pending = std::mem::take(&mut self.pending);
         self.pending_sources.clear();
         let unsigned: Vec<&mut NewEntry> = pending.iter_mut().filter(|p| p.packed.is_none()).collect();
+        let sign = self.sign;
         let signatures = crate::cores::over_cores(unsigned.len(), |range| {
-            unsigned[range].iter().map(|p| Packed::of(&p.entry)).collect::<Vec<_>>()
+            unsigned[range].iter().map(|p| sign(&p.entry)).collect::<Vec<_>>()
         });
         for (p, packed) in unsigned.into_iter().zip(signatures.into_iter().flatten()) {
             p.packed = Some(packed);
@@ -172,7 +200,7 @@ impl Recorder<'_> {
                 (p.url.as_deref(), p.print, p.digest),
                 self.now,
                 &p.json,
-                p.packed,
+                (p.text_size, p.packed),
             )?;
             if inserted > 0 {
                 // Until it is merged into the stories (`stories::update`).
@@ -186,27 +214,12 @@ impl Recorder<'_> {
         }
         Ok(())
     }
-
-    /// Writes the new entries still waiting, signs those a signature version change left unsigned, and
-    /// commits the run; returns every parsed source's reconciliation.
-    pub fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
-        let (path, busy_timeout) = (self.path, self.busy_timeout);
-        let err = |source| sqlite_error(path, busy_timeout, source);
-        self.write_pending().map_err(err)?;
-        std::mem::take(&mut self.deferred).rebuild(&self.tx).map_err(err)?;
-        fill_signatures(&self.tx).map_err(err)?;
-        if self.changed {
-            bump_content_version(&self.tx, self.added.iter().map(String::as_str)).map_err(err)?;
-        }
-        self.tx.commit().map_err(err)?;
-        Ok(self.out)
-    }
 }
 
 /// After a signature version change, forgets every stored signature, for [`fill_signatures`] to
 /// compute again.
 fn drop_stale_signatures(tx: &Transaction) -> rusqlite::Result<()> {
-    let version = dedup::near::SIGNATURE_VERSION.to_string();
+    let version = SIGNATURE_VERSION.to_string();
     let stored: Option<String> =
         tx.query_row("SELECT value FROM meta WHERE key = 'signature_version'", [], |r| r.get(0)).optional()?;
     if stored.as_deref() != Some(version.as_str()) {
@@ -222,7 +235,7 @@ fn drop_stale_signatures(tx: &Transaction) -> rusqlite::Result<()> {
 
 /// Computes the near-duplicate signature of every entry that has none: those whose signature
 /// [`drop_stale_signatures`] dropped (entries written by this run are signed as they are written).
-fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
+fn fill_signatures(tx: &Transaction, sign_one: Signer) -> rusqlite::Result<()> {
     // Served by the partial index `entries_unsigned`: no scan when every entry is signed. In batches,
     // so a cold run of 10,000 sources never holds every new entry's JSON at once.
     let mut select = tx.prepare("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096")?;
@@ -233,7 +246,7 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
         if stale.is_empty() {
             return Ok(());
         }
-        for ((source, id, _), Packed { signature, bands }) in stale.iter().zip(sign(&stale)) {
+        for ((source, id, _), Packed { signature, bands }) in stale.iter().zip(sign(&stale, sign_one)) {
             update.execute(params![source, id, signature, bands])?;
         }
     }
@@ -242,14 +255,14 @@ fn fill_signatures(tx: &Transaction) -> rusqlite::Result<()> {
 /// Each row's signature bytes and band tags; empty for an entry this version cannot read (no
 /// signature, and out of the unsigned index: `Signature::from_bytes` refuses it, and `Store::entries`
 /// skips the row).
-fn sign(rows: &[(String, String, String)]) -> Vec<Packed> {
+fn sign(rows: &[(String, String, String)], sign: Signer) -> Vec<Packed> {
     // Signing reads every new text (HTML to text, word folding): spread it over the cores.
     let parts = crate::cores::over_cores(rows.len(), |range| {
         rows[range]
             .iter()
             .map(|(_, _, json)| {
                 serde_json::from_str::<Entry>(json)
-                    .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| Packed::of(&e))
+                    .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| sign(&e))
             })
             .collect::<Vec<_>>()
     });
@@ -279,9 +292,9 @@ fn save_filtered(
 }
 
 /// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
-/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size, ?9 has content,
-/// ?10 its signature and ?11 band tags (`None` where the statement keeps the stored ones), and ?12 the
-/// raw entry's digest.
+/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size (as dedup
+/// measured it), ?9 has content, ?10 its signature and ?11 band tags (`None` where the statement keeps
+/// the stored ones), and ?12 the raw entry's digest.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_entry(
     tx: &Transaction,
@@ -291,7 +304,7 @@ pub(super) fn write_entry(
     (url, print, digest): (Option<&str>, Option<[u8; 32]>, Option<RawDigest>),
     now: DateTime<Utc>,
     json: &str,
-    packed: Option<Packed>,
+    (text_size, packed): (usize, Option<Packed>),
 ) -> rusqlite::Result<usize> {
     let (signature, bands) = packed.map(|p| (p.signature, p.bands)).unzip();
     exec(
@@ -305,7 +318,7 @@ pub(super) fn write_entry(
             ts(now),
             json,
             ts(entry.sort_date()),
-            dedup::text_size(entry) as i64,
+            text_size as i64,
             entry.content_html.is_some(),
             signature,
             bands,

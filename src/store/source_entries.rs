@@ -1,6 +1,7 @@
-//! One source's entries in SQLite, as `dedup::history::reconcile` reads and writes them while a run is
-//! recorded: the rows of table `entries`, its tombstones, and the new entries the recorder holds back
-//! to sign them a batch at a time.
+//! One source's entries in SQLite, as the recorder lends them to the caller's reconciliation
+//! (`dedup::history::reconcile`, through [`SourceEntries`]) while a run is recorded: the rows of table
+//! `entries`, its tombstones, and the new entries the recorder holds back to sign them a batch at a
+//! time.
 
 use std::collections::HashSet;
 
@@ -94,7 +95,7 @@ impl SourceEntries for SqliteEntries<'_, '_> {
             (keys.url.as_deref(), keys.print, keys.digest),
             self.now,
             encoded,
-            signature,
+            (keys.text_size, signature),
         )?;
         let date = ts(entry.sort_date());
         if kept.sort_date.map(ts) != Some(date) {
@@ -106,7 +107,7 @@ impl SourceEntries for SqliteEntries<'_, '_> {
 
     fn add(&mut self, entry: Entry, encoded: String, keys: Keys, packed: Option<Packed>) -> rusqlite::Result<()> {
         // Written, and counted, by the recorder once signed.
-        let Keys { url, print, digest } = keys;
+        let Keys { url, print, digest, text_size } = keys;
         self.pending.push(NewEntry {
             source: self.source.to_owned(),
             entry,
@@ -114,6 +115,7 @@ impl SourceEntries for SqliteEntries<'_, '_> {
             print,
             json: encoded,
             digest,
+            text_size,
             packed,
         });
         Ok(())

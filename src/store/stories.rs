@@ -2,18 +2,19 @@
 //! `story_members`), so a run merges only the entries it met and a build reads only the stories its
 //! feeds show.
 //!
-//! Which stories the entries make is decided in `dedup::stories`; this backend keeps them and reads
-//! for it, through [`StoryStore`]: rows as merge copies (keys, dates and sizes, no text), the entries no
+//! Which stories the entries make is decided in `dedup::stories`, which the caller runs over the
+//! [`StoryStore`] this backend lends it ([`Record::merge_stories`](super::Record::merge_stories)); the backend keeps them and reads
+//! for it: rows as merge copies (keys, dates and sizes, no text), the entries no
 //! merge has met yet (table `unstoried`), the stories they may join, and a window's band tags.
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
-use super::{from_ts, sqlite_error, Store, StoreError};
+use super::{from_ts, sqlite_error, Store, StoreError, Stories};
 use crate::dedup::near::{self, Signature};
-use crate::dedup::stories::{update, Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
-use crate::dedup::{DedupMode, Joined, Member, Merger, StoryCopy};
+use crate::dedup::stories::{Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
+use crate::dedup::{DedupMode, Group, Joined, Member, StoryCopy};
 use crate::model::Entry;
 
 /// The columns [`copy`] reads, in order.
@@ -23,14 +24,14 @@ const COPY_COLUMNS: &str =
 const COPY_COLUMNS_UNSIGNED: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, NULL";
 
-/// A story's published copy, as [`Store::stories_newest_first`] meets it.
+/// A story's published copy, as [`Stories::stories_newest_first`] meets it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StoryHead {
     pub source: String,
     pub id: String,
 }
 
-/// A story read back by [`Store::story`]: its copies in the order they joined, each with its entry.
+/// A story read back by [`Stories::story`]: its copies in the order they joined, each with its entry.
 #[derive(Debug)]
 pub struct StoredStory {
     pub copies: Vec<(Member, Entry)>,
@@ -39,21 +40,25 @@ pub struct StoredStory {
 }
 
 impl Store {
-    /// Brings the kept stories of every mode in `modes` up to date with the stored entries of `sources`
-    /// (in the order they were first met, [`Store::first_met_order`]); forgets those of modes no longer in use. Returns how many entries were merged.
-    pub fn update_stories(&mut self, modes: &[DedupMode], sources: &[&str]) -> Result<usize, StoreError> {
+    /// [`Record::merge_stories`](super::Record::merge_stories): one write transaction.
+    pub(super) fn sqlite_merge_stories<T>(
+        &mut self,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = rusqlite::Error>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         let err = |source| sqlite_error(&path, busy_timeout, source);
         let tx = Store::write_transaction(&mut self.conn).map_err(err)?;
-        let merged = update(&mut SqliteStories { tx: &tx, shared: None }, modes, sources).map_err(err)?;
+        let merged = merge(&mut SqliteStories { tx: &tx, shared: None }).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(merged)
     }
+}
 
+impl Stories for Store {
     /// Walks the stories of `mode`, newest first (by the published copy's date, then id, as feeds list
     /// them), giving each one's published copy and the sources of all its copies; stops when `visit`
     /// returns false.
-    pub fn stories_newest_first(
+    fn stories_newest_first(
         &self,
         mode: &DedupMode,
         mut visit: impl FnMut(&StoryHead, &[String]) -> Result<bool, StoreError>,
@@ -89,7 +94,7 @@ impl Store {
 
     /// The story `head` publishes under `mode`, with every copy's entry; `positions` maps source names to
     /// their config index. `None` when its published entry is gone or unreadable.
-    pub fn story(
+    fn story(
         &self,
         mode: &DedupMode,
         head: &StoryHead,
@@ -124,7 +129,7 @@ impl Store {
     }
 
     /// Per source: its stored entries folded into another source's story under `mode`.
-    pub fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError> {
+    fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -343,11 +348,12 @@ impl StoryStore for SqliteStories<'_, '_> {
     fn sharing_bands(
         &mut self,
         copies: &[StoryCopy],
+        band_keys: &[u64],
         window: chrono::Duration,
         positions: &HashMap<&str, usize>,
     ) -> rusqlite::Result<Vec<(u64, MergeOrder)>> {
         let tx = self.tx;
-        let bands = Bands::new(copies.iter().filter_map(|c| c.signature.as_ref()).flat_map(Signature::band_keys));
+        let bands = Bands::new(band_keys.iter().copied());
         // Every stored entry of the window is read here, 64 bytes each: on a crowded window (the bench's
         // 500,000 entries within 72 hours) this is most of a run that changed little.
         let mut hits = Vec::new();
@@ -431,8 +437,13 @@ impl StoryStore for SqliteStories<'_, '_> {
         Ok(head.zip(start).map(|(head, start)| Seed { copies, head, start }))
     }
 
-    fn write(&mut self, mode: &DedupMode, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
-        write(self.tx, &mode.key(), sources, merger)
+    fn write(
+        &mut self,
+        mode: &DedupMode,
+        sources: &[&str],
+        changed: &mut dyn Iterator<Item = Group>,
+    ) -> rusqlite::Result<()> {
+        write(self.tx, &mode.key(), sources, changed)
     }
 
     fn all_merged(&mut self) -> rusqlite::Result<()> {
@@ -528,14 +539,19 @@ fn copy(
 }
 
 /// Writes the stories the merge changed: every copy's row, under its story's published copy.
-fn write(tx: &Transaction, key: &str, sources: &[&str], merger: Merger) -> rusqlite::Result<()> {
+fn write(
+    tx: &Transaction,
+    key: &str,
+    sources: &[&str],
+    changed: &mut dyn Iterator<Item = Group>,
+) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT OR REPLACE INTO story_members
              (mode, source, id, head_source, head_id, head_date, seq, layer, joined, effect)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let name = |pos: usize| sources.get(pos).copied().unwrap_or_default();
-    for group in merger.into_groups().filter(|g| g.touched) {
+    for group in changed {
         let head = group.head();
         let (head_source, head_id) = (name(head.source), head.id.clone());
         for (seq, m) in group.members.iter().enumerate() {

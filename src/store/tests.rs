@@ -2,6 +2,14 @@ use chrono::TimeZone;
 
 use super::recorder::SIGN_BATCH;
 use super::*;
+use std::collections::HashMap;
+
+use super::entries::count_entries;
+use crate::dedup;
+use crate::dedup::near::Signature;
+use crate::fetch::Validators;
+use crate::model::Entry;
+use crate::pipeline::Steps as _;
 
 fn at(h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 11, 23, h, 0, 0).unwrap()
@@ -518,8 +526,8 @@ fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
 
     // A first run that never commits leaves the indexes as they were.
     {
-        let mut recorder = store.recorder(at(1)).unwrap();
-        recorder.add(first.clone()).unwrap();
+        let mut recorder = store.recorder(at(1), dedup::near::Packed::of).unwrap();
+        recorder.add(first.clone(), &mut |kept, listed| dedup::history::reconcile(kept, listed, at(1))).unwrap();
         let dropped: i64 = recorder
             .tx
             .query_row("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'entries_id'", [], |r| r.get(0))
@@ -646,4 +654,25 @@ fn filtered_entries_are_replaced_per_parsed_source_and_found_by_guid_or_link() {
     store.record(at(3), &[with(Some(vec![]))]).unwrap();
     assert!(store.filtered_counts().unwrap().is_empty());
     assert!(store.find_filtered("ad-1").unwrap().is_empty());
+}
+
+#[test]
+fn outputs_are_kept_under_the_meta_keys_older_states_wrote() {
+    // A state written before the `Outputs` trait: its build key and counts must read the same, or the
+    // first run after an upgrade would rebuild every folder and `status` would show no folded entries.
+    let store = Store::in_memory().unwrap();
+    store.set_meta("outputs:public", "key-1").unwrap();
+    store.set_meta("duplicates_collapsed", r#"{"abai":2}"#).unwrap();
+    store.set_meta("websub_pending", r#"{"hub":"h","topics":[]}"#).unwrap();
+    assert_eq!(store.built(Path::new("public")).unwrap().as_deref(), Some("key-1"));
+    assert_eq!(store.built(Path::new("elsewhere")).unwrap(), None);
+    assert_eq!(store.last_folded().unwrap(), Some(HashMap::from([("abai".to_owned(), 2)])));
+    assert_eq!(store.pending_announcements().unwrap().as_deref(), Some(r#"{"hub":"h","topics":[]}"#));
+
+    store.set_built(Path::new("public"), "key-2").unwrap();
+    store.set_last_folded(&HashMap::from([("qazaq", 1)])).unwrap();
+    store.set_pending_announcements("{}").unwrap();
+    assert_eq!(store.meta("outputs:public").unwrap().as_deref(), Some("key-2"));
+    assert_eq!(store.meta("duplicates_collapsed").unwrap().as_deref(), Some(r#"{"qazaq":1}"#));
+    assert_eq!(store.meta("websub_pending").unwrap().as_deref(), Some("{}"));
 }

@@ -4,7 +4,8 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
 use crate::dedup::NearSettings;
-use crate::store::{EntriesUpdate, SourceState, SourceUpdate};
+use crate::pipeline::Steps as _;
+use crate::store::{Entries, EntriesUpdate, SourceState, SourceUpdate};
 
 const SOURCES: [&str; 4] = ["abai", "qazaq", "tengri", "zakon"];
 

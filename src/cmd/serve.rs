@@ -18,6 +18,7 @@ use crate::cli::ServeArgs;
 pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
     let ServeArgs { config, output, listen, watch, every, wait } = args;
     let Some(config) = super::load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
+    super::sqlite_state(&config)?;
     // Serving only reads; refreshing writes the state like `watch`.
     let _lock = if watch { Some(super::lock_state(&config, wait, quiet)?) } else { None };
     let every = watch.then_some(every);

@@ -13,6 +13,7 @@
 mod diagnostic;
 mod fields;
 mod raw;
+mod state;
 mod validate;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use chrono_tz::Tz;
 use url::Url;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use state::{StateUrl, STATE_URL_ENV};
 
 pub use crate::categorize::{Category, ALL};
 pub use crate::dedup::DedupMode;
@@ -49,6 +51,8 @@ pub struct Config {
     pub state_path: PathBuf,
     /// How long a write to the state database waits for another program's lock on it.
     pub state_busy_timeout: Duration,
+    /// A PostgreSQL state (`[state] url`, or `FEEDMILL_STATE_URL`) instead of the SQLite file.
+    pub state_url: Option<StateUrl>,
     /// How stories are merged across sources.
     pub dedup: DedupMode,
     /// Every category an output is written for, `all` excluded, in slug order.
@@ -212,11 +216,13 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads and validates a config file. Relative paths in it are resolved against its folder.
+    /// Reads and validates a config file. Relative paths in it are resolved against its folder;
+    /// [`STATE_URL_ENV`], when set, replaces `[state] url`.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        Config::parse(&text, &path.display().to_string(), &Config::base_dir(path))
+        let state_url = std::env::var(STATE_URL_ENV).ok().filter(|u| !u.trim().is_empty());
+        Config::parse_with_state_url(&text, &path.display().to_string(), &Config::base_dir(path), state_url)
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
@@ -236,11 +242,23 @@ impl Config {
     /// `check` reports with its place, not a failure in the middle of a run. Secrets found are
     /// registered with `crate::redact`, which keeps them out of everything printed.
     pub fn parse(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
+        Config::parse_with_state_url(text, origin, base_dir, None)
+    }
+
+    /// [`parse`](Self::parse), with the state URL the environment gave ([`STATE_URL_ENV`]), which
+    /// replaces `[state] url`. Passed in rather than read here, so tests never race on the variable.
+    pub fn parse_with_state_url(
+        text: &str,
+        origin: &str,
+        base_dir: &Path,
+        state_url: Option<String>,
+    ) -> Result<Config, ConfigErrors> {
         let fail = |diagnostics| ConfigErrors { origin: origin.to_owned(), text: text.to_owned(), diagnostics };
-        let (raw, unknown) = raw::parse(text).map_err(|mut diagnostics| {
+        let (mut raw, unknown) = raw::parse(text).map_err(|mut diagnostics| {
             diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
             fail(diagnostics)
         })?;
+        raw.state.env_url = state_url;
         // Unknown keys were left out of `raw`: what remains is validated too, so every problem shows.
         let mut v = Validator { diagnostics: unknown };
         let config = v.validate(raw, base_dir);

@@ -73,6 +73,13 @@ pub struct RawDedup {
 pub struct RawState {
     pub path: Option<String>,
     pub busy_timeout: Option<Spanned<DurationValue>>,
+    /// `postgresql://…` (or `postgres://…`): a PostgreSQL state instead of the SQLite file (#21).
+    pub url: Option<Spanned<String>>,
+    /// The environment variable holding the PostgreSQL password, kept out of the URL.
+    pub password_env: Option<Spanned<String>>,
+    /// `FEEDMILL_STATE_URL`, which replaces `url`; never read from the file.
+    #[serde(skip)]
+    pub env_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

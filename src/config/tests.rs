@@ -538,3 +538,88 @@ fn a_source_locale_is_any_cldr_language_and_html_locale_is_its_fallback() {
     let bad = errors("[[sources]]\nname = \"a\"\nurl = \"a.xml\"\nlocale = \"klingon\"\n");
     assert!(bad.contains("source `a`: unknown locale `klingon`") && bad.contains("feeds.toml:4:10"), "{bad}");
 }
+
+fn with_state(state: &str, env_url: Option<&str>) -> Result<Config, ConfigErrors> {
+    Config::parse_with_state_url(
+        &format!("[state]\n{state}\n{GOOD}"),
+        "feeds.toml",
+        Path::new("/srv/feeds"),
+        env_url.map(str::to_owned),
+    )
+}
+
+#[test]
+fn a_postgresql_state_is_checked_and_its_password_never_shown() {
+    assert!(parse(GOOD).unwrap().state_url.is_none(), "no url: the SQLite file");
+    for scheme in ["postgresql", "postgres"] {
+        let c = with_state(
+            &format!("url = \"{scheme}://feedmill:pgpw-in-url-4e1a@db.example:5432/feeds?sslmode=require\""),
+            None,
+        )
+        .unwrap();
+        let url = c.state_url.as_ref().unwrap();
+        assert_eq!(url.shown(), format!("{scheme}://***@db.example:5432/feeds?sslmode=require"));
+        assert!(url.expose_url().contains("pgpw-in-url-4e1a"), "the client gets it");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("pgpw-in-url-4e1a"), "{debug}");
+        // Registered: a library message that echoes it is scrubbed too.
+        assert_eq!(crate::redact::text("auth failed: pgpw-in-url-4e1a"), "auth failed: ***");
+    }
+    // The environment's URL wins over the file's.
+    let c = with_state("url = \"postgresql://db.example/feeds\"", Some("postgres://other.example/x")).unwrap();
+    assert_eq!(c.state_url.unwrap().shown(), "postgres://other.example/x");
+    let e = match with_state("", Some("mysql://u:envpw-77aa@db.example/x")) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("mysql accepted"),
+    };
+    assert!(e.contains("error: `FEEDMILL_STATE_URL` must be a postgresql:// or postgres:// URL, not `mysql:`"), "{e}");
+    assert!(!e.contains("envpw-77aa"), "{e}");
+}
+
+#[test]
+fn a_postgresql_state_url_must_name_a_host_and_options_the_client_knows() {
+    let e = errors("[state]\nurl = \"postgresql:///feeds\"\n");
+    assert!(e.contains("error: `[state] url` names no host: postgresql:///feeds\n --> feeds.toml:2:7"), "{e}");
+    let e = errors("[state]\nurl = \"postgresql://u:pw-bad-mode-1c@db.example/feeds?sslmode=sometimes\"\n");
+    assert!(e.contains("error: `[state] url`: "), "{e}");
+    assert!(e.contains("sslmode"), "{e}");
+    assert!(!e.contains("pw-bad-mode-1c"), "{e}");
+    let e = errors("[state]\nurl = \"http://db.example/feeds\"\n");
+    assert!(e.contains("must be a postgresql:// or postgres:// URL, not `http:`"), "{e}");
+}
+
+#[test]
+fn a_postgresql_password_comes_from_the_environment_once() {
+    std::env::set_var("FEEDMILL_TEST_CFG_PG_PASSWORD", "pg-from-env-93b0");
+    let c = with_state(
+        "url = \"postgresql://feedmill@db.example/feeds\"\npassword_env = \"FEEDMILL_TEST_CFG_PG_PASSWORD\"",
+        None,
+    )
+    .unwrap();
+    let url = c.state_url.as_ref().unwrap();
+    assert_eq!(url.password(), Some("pg-from-env-93b0"));
+    assert!(!format!("{c:?}").contains("pg-from-env-93b0"));
+    assert_eq!(crate::redact::text("pg-from-env-93b0"), "***");
+    // Two passwords: which one was meant is unclear.
+    let e = match with_state(
+        "url = \"postgresql://feedmill:pw-two-0a@db.example/feeds\"\npassword_env = \"FEEDMILL_TEST_CFG_PG_PASSWORD\"",
+        None,
+    ) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("two passwords accepted"),
+    };
+    assert!(e.contains("holds a password and `[state] password_env` names another"), "{e}");
+    let e = match with_state(
+        "url = \"postgresql://db.example/feeds\"\npassword_env = \"FEEDMILL_TEST_CFG_PG_UNSET\"",
+        None,
+    ) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("unset password accepted"),
+    };
+    assert!(
+        e.contains(
+            "error: `[state] password_env`: environment variable `FEEDMILL_TEST_CFG_PG_UNSET` is not set or empty"
+        ),
+        "{e}"
+    );
+}

@@ -45,6 +45,7 @@ impl Validator {
         let output = self.output(raw.output, base_dir);
         let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
         let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
+        let state_url = self.state_url(&raw.state);
         let state_busy_timeout = self
             .duration(raw.state.busy_timeout, "busy_timeout")
             .map(|d| d.unwrap_or(crate::store::DEFAULT_BUSY_TIMEOUT));
@@ -249,6 +250,7 @@ impl Validator {
             schedule: schedule?,
             state_path,
             state_busy_timeout: state_busy_timeout.ok()?,
+            state_url: state_url.ok()?,
             dedup: global_dedup?.0,
             categories: used.into_values().collect(),
             sources,

@@ -222,3 +222,50 @@ fn a_sources_user_agent_and_proxy_are_used() {
     assert_eq!(via.header("proxy-authorization"), Some(format!("Basic {}", base64("puser:ppass-2b")).as_str()));
     assert_eq!(p.titles("all"), ["B story 2", "A story 1"]);
 }
+
+/// `feedmill ARGS` in `p` with `FEEDMILL_STATE_URL` set to `state_url`.
+fn with_state_url(p: &Project, args: &[&str], state_url: &str) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .args(args)
+        .current_dir(p.dir.path())
+        .env_remove("FEEDMILL_LOG")
+        .env("FEEDMILL_STATE_URL", state_url)
+        .output()
+        .expect("run feedmill");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_postgresql_state_password_never_leaves_the_process() {
+    std::env::set_var("FEEDMILL_IT_CANARY_PG_PASSWORD", CANARY);
+    let p = Project::new(&config(&format!(
+        "[state]\nurl = \"postgresql://feedmill@127.0.0.1:1/feedmill\"\npassword_env = \"FEEDMILL_IT_CANARY_PG_PASSWORD\"\n\n{}",
+        crate::util::source("a", "http://127.0.0.1:1/feed.xml")
+    )));
+    // From the config, with the password from the environment; and from FEEDMILL_STATE_URL, in the URL.
+    for args in [&["check"][..], &["run", "-vv"], &["status"]] {
+        let run = p.feedmill(args);
+        assert_clean(&args.join(" "), &run);
+        if args[0] != "check" {
+            run.assert_code(2);
+            assert!(run.stderr.contains("postgresql://feedmill@127.0.0.1:1/feedmill"), "{}", run.stderr);
+        }
+    }
+    let in_url = format!("postgresql://feedmill:{CANARY}@127.0.0.1:1/feedmill");
+    for args in [&["check"][..], &["run", "-vv"], &["serve", "--listen", "127.0.0.1:0"]] {
+        let run = with_state_url(&p, args, &in_url);
+        assert_clean(&format!("{} with FEEDMILL_STATE_URL", args.join(" ")), &run);
+    }
+    let run = with_state_url(&p, &["run"], &in_url);
+    run.assert_code(2);
+    assert!(run.stderr.contains("postgresql://***@127.0.0.1:1/feedmill"), "{}", run.stderr);
+    // A URL the client refuses: the message says why, without the password.
+    let run = with_state_url(&p, &["check"], &format!("{in_url}?sslmode=sometimes"));
+    assert_clean("check with a bad sslmode", &run);
+    assert!(run.stderr.contains("sslmode"), "{}", run.stderr);
+    assert_ne!(run.code, 0);
+}

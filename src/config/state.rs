@@ -1,0 +1,160 @@
+//! `[state] url`: a PostgreSQL state shared by several workers (#21) instead of the SQLite file.
+//!
+//! The URL names the server (`postgresql://user@host:5432/db?sslmode=require`, or `postgres://`);
+//! [`STATE_URL_ENV`] replaces it, so one config serves machines whose database differs. The password
+//! comes from the URL or from `password_env`. Both are registered with `crate::redact` as soon as they
+//! are read, and nothing here quotes the URL but through `redact::url`, so a password reaches the
+//! database and nowhere else.
+
+use std::fmt;
+
+use url::Url;
+
+use super::raw::RawState;
+use super::validate::Validator;
+use super::Diagnostic;
+use crate::redact::{self, Secret};
+
+/// The environment variable whose value replaces `[state] url`.
+pub const STATE_URL_ENV: &str = "FEEDMILL_STATE_URL";
+
+/// A PostgreSQL state's address, checked: scheme `postgresql` or `postgres`, a host, options the
+/// client knows. Its `Debug` and [`shown`](Self::shown) never carry the password.
+#[derive(Clone)]
+pub struct StateUrl {
+    url: Secret,
+    password: Option<Secret>,
+    shown: String,
+}
+
+impl StateUrl {
+    /// The URL as written (with its password, when it holds one), for the database client only.
+    pub fn expose_url(&self) -> &str {
+        self.url.expose()
+    }
+
+    /// The password `password_env` named, which the client adds to the URL's settings.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_ref().map(Secret::expose)
+    }
+
+    /// The URL to print: its userinfo and secret parameters masked.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl fmt::Debug for StateUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl Validator {
+    /// The PostgreSQL state `[state]` (or the environment) names; `Ok(None)`: the SQLite file. `Err`
+    /// after an error was reported.
+    pub(super) fn state_url(&mut self, raw: &RawState) -> Result<Option<StateUrl>, ()> {
+        let (text, span, origin) = match (&raw.env_url, &raw.url) {
+            (Some(env), _) => (env.trim().to_owned(), None, format!("`{STATE_URL_ENV}`")),
+            (None, Some(url)) => (url.get_ref().trim().to_owned(), Some(url.span()), "`[state] url`".to_owned()),
+            (None, None) => {
+                if let Some(var) = &raw.password_env {
+                    self.diagnostics.push(Diagnostic::warning(
+                        "`[state] password_env` is not used without `[state] url` (the SQLite file needs no password)",
+                        Some(var.span()),
+                    ));
+                }
+                return Ok(None);
+            }
+        };
+        // Before anything can fail: a message below must not be the first to meet the password.
+        let in_url = register_password(&text);
+        let fail = |v: &mut Validator, message: String| {
+            v.diagnostics.push(Diagnostic::error(redact::text(&message), span.clone()));
+            Err(())
+        };
+        let parsed = match Url::parse(&text) {
+            Ok(u) => u,
+            Err(e) => return fail(self, format!("{origin} is not a valid URL: {e}")),
+        };
+        if !matches!(parsed.scheme(), "postgresql" | "postgres") {
+            return fail(
+                self,
+                format!("{origin} must be a postgresql:// or postgres:// URL, not `{}:`", parsed.scheme()),
+            );
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return fail(self, format!("{origin} names no host: {}", redact::url(&text)));
+        }
+        // The client's own reading: an unknown `sslmode` or a bad port is a config error, not a failure
+        // at the first connection.
+        if let Err(e) = text.parse::<tokio_postgres::Config>() {
+            return fail(self, format!("{origin}: {e}"));
+        }
+        let password = match &raw.password_env {
+            None => None,
+            Some(_) if in_url => {
+                return fail(
+                    self,
+                    format!("{origin} holds a password and `[state] password_env` names another: keep one"),
+                )
+            }
+            Some(var) => match std::env::var(var.get_ref()) {
+                Ok(v) if !v.is_empty() => Some(Secret::new(v)),
+                _ => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            format!(
+                                "`[state] password_env`: environment variable `{}` is not set or empty",
+                                var.get_ref()
+                            ),
+                            Some(var.span()),
+                        )
+                        .with_help(
+                            "export it in the environment feedmill runs in (a systemd `Environment=`, a cron line)",
+                        ),
+                    );
+                    return Err(());
+                }
+            },
+        };
+        if raw.path.is_some() {
+            self.diagnostics.push(Diagnostic::warning(
+                format!("`[state] path` is not used: the state is in PostgreSQL ({origin})"),
+                span.clone(),
+            ));
+        }
+        Ok(Some(StateUrl { shown: redact::url(&text), url: Secret::new(text), password }))
+    }
+}
+
+/// Registers the password a state URL holds, raw and decoded; whether it holds one. Only the password:
+/// a user name such as `feedmill` is no secret, and masking it would mangle every message.
+fn register_password(text: &str) -> bool {
+    let Ok(parsed) = Url::parse(text) else {
+        // Unparsable, it may still hold one: everything between `//` and the last `@` is masked.
+        if let Some(userinfo) = text.split_once("//").and_then(|(_, rest)| rest.rsplit_once('@')).map(|(u, _)| u) {
+            if let Some((_, pw)) = userinfo.split_once(':') {
+                redact::register_value(pw);
+            }
+        }
+        return false;
+    };
+    match parsed.password() {
+        Some(pw) => {
+            redact::register_value(pw);
+            redact::register_value(&percent_encoding::percent_decode_str(pw).decode_utf8_lossy());
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+impl StateUrl {
+    /// A test server's URL, taken as it is (its password registered like a configured one's).
+    pub(crate) fn for_tests(url: &str) -> StateUrl {
+        register_password(url);
+        StateUrl { shown: redact::url(url), url: Secret::new(url.to_owned()), password: None }
+    }
+}

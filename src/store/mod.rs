@@ -30,6 +30,7 @@ mod bulk;
 mod entries;
 mod lock;
 mod migrations;
+pub mod postgres;
 mod recorder;
 mod source_entries;
 mod sources;
@@ -86,6 +87,9 @@ pub enum StoreError {
     Locked { path: PathBuf, waited: Duration },
     #[error("state database {} has an older schema ({found}, this feedmill knows {known}); a `feedmill run` upgrades it", path.display())]
     TooOld { path: PathBuf, found: usize, known: usize },
+    /// The PostgreSQL state (#21), named by its redacted URL.
+    #[error(transparent)]
+    Postgres(Box<postgres::PgError>),
 }
 
 /// How long a write waits for another program's lock on the database before giving up.

@@ -95,7 +95,7 @@ pub struct Renamed {
 
 /// A source's URL or path as [`SourceStates::identify_sources`] compares them: canonical for a URL, so a
 /// renamed source whose URL gained `www.` or a tracking parameter is still found.
-fn comparable_location(location: &str) -> String {
+pub(super) fn comparable_location(location: &str) -> String {
     match url::Url::parse(location) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => crate::normalize::urls::canonical(&u),
         _ => location.to_owned(),

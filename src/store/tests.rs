@@ -660,19 +660,54 @@ fn filtered_entries_are_replaced_per_parsed_source_and_found_by_guid_or_link() {
 fn outputs_are_kept_under_the_meta_keys_older_states_wrote() {
     // A state written before the `Outputs` trait: its build key and counts must read the same, or the
     // first run after an upgrade would rebuild every folder and `status` would show no folded entries.
-    let store = Store::in_memory().unwrap();
-    store.set_meta("outputs:public", "key-1").unwrap();
-    store.set_meta("duplicates_collapsed", r#"{"abai":2}"#).unwrap();
-    store.set_meta("websub_pending", r#"{"hub":"h","topics":[]}"#).unwrap();
-    assert_eq!(store.built(Path::new("public")).unwrap().as_deref(), Some("key-1"));
-    assert_eq!(store.built(Path::new("elsewhere")).unwrap(), None);
-    assert_eq!(store.last_folded().unwrap(), Some(HashMap::from([("abai".to_owned(), 2)])));
-    assert_eq!(store.pending_announcements().unwrap().as_deref(), Some(r#"{"hub":"h","topics":[]}"#));
+    for (backend, store) in postgres::testing::backends() {
+        store.set_meta("outputs:public", "key-1").unwrap();
+        store.set_meta("duplicates_collapsed", r#"{"abai":2}"#).unwrap();
+        store.set_meta("websub_pending", r#"{"hub":"h","topics":[]}"#).unwrap();
+        assert_eq!(store.built(Path::new("public")).unwrap().as_deref(), Some("key-1"), "{backend}");
+        assert_eq!(store.built(Path::new("elsewhere")).unwrap(), None, "{backend}");
+        assert_eq!(store.last_folded().unwrap(), Some(HashMap::from([("abai".to_owned(), 2)])), "{backend}");
+        assert_eq!(store.pending_announcements().unwrap().as_deref(), Some(r#"{"hub":"h","topics":[]}"#));
 
-    store.set_built(Path::new("public"), "key-2").unwrap();
-    store.set_last_folded(&HashMap::from([("qazaq", 1)])).unwrap();
-    store.set_pending_announcements("{}").unwrap();
-    assert_eq!(store.meta("outputs:public").unwrap().as_deref(), Some("key-2"));
-    assert_eq!(store.meta("duplicates_collapsed").unwrap().as_deref(), Some(r#"{"qazaq":1}"#));
-    assert_eq!(store.meta("websub_pending").unwrap().as_deref(), Some("{}"));
+        store.set_built(Path::new("public"), "key-2").unwrap();
+        store.set_last_folded(&HashMap::from([("qazaq", 1)])).unwrap();
+        store.set_pending_announcements("{}").unwrap();
+        assert_eq!(store.meta("outputs:public").unwrap().as_deref(), Some("key-2"), "{backend}");
+        assert_eq!(store.meta("duplicates_collapsed").unwrap().as_deref(), Some(r#"{"qazaq":1}"#), "{backend}");
+        assert_eq!(store.meta("websub_pending").unwrap().as_deref(), Some("{}"), "{backend}");
+        assert_eq!(store.meta("never-set").unwrap(), None, "{backend}");
+    }
+}
+
+#[test]
+fn sources_are_identified_keyed_and_ranked_alike_on_every_backend() {
+    for (backend, mut store) in postgres::testing::backends() {
+        let none = store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]);
+        assert!(none.unwrap().is_empty(), "{backend}");
+        let sources = store.sources().unwrap();
+        assert_eq!(sources.len(), 2, "{backend}");
+        let abai = &sources["abai"];
+        assert_eq!(abai.configured_url.as_deref(), Some("https://abai.kz/rss"), "{backend}");
+        assert_eq!(abai.source_key.as_deref(), Some("abai"), "{backend}");
+        assert_eq!((abai.failures, abai.last_fetch, abai.redirect.clone()), (0, None, None), "{backend}");
+        assert_eq!(store.health().unwrap()["qazaq"], (false, None, None), "{backend}");
+        assert_eq!(store.raw_body("abai").unwrap(), None, "{backend}");
+
+        // Renamed, its URL written another way: the same source under its new name, ranked where it was.
+        let renamed =
+            store.identify_sources(&[("qazaq", "https://qazaq.kz/rss"), ("abai-kz", "http://www.abai.kz/rss")]);
+        assert_eq!(renamed.unwrap(), [Renamed { from: "abai".into(), to: "abai-kz".into() }], "{backend}");
+        let sources = store.sources().unwrap();
+        assert_eq!(sources["abai-kz"].source_key.as_deref(), Some("abai"), "{backend}");
+        assert!(!sources.contains_key("abai"), "{backend}");
+        assert_eq!(store.first_met_order(&["qazaq", "new", "abai-kz"]).unwrap(), ["abai-kz", "qazaq", "new"]);
+
+        // Re-pointed: found by its name. Renamed and re-pointed at once: a new source, whose key is not
+        // the one the renamed source still holds; ranked after the others.
+        assert!(store.identify_sources(&[("abai-kz", "https://abai.kz/new-rss")]).unwrap().is_empty());
+        assert_eq!(store.sources().unwrap()["abai-kz"].source_key.as_deref(), Some("abai"), "{backend}");
+        assert!(store.identify_sources(&[("abai", "https://other.kz/rss")]).unwrap().is_empty());
+        assert_eq!(store.sources().unwrap()["abai"].source_key.as_deref(), Some("abai-2"), "{backend}");
+        assert_eq!(store.first_met_order(&["abai", "qazaq", "abai-kz"]).unwrap(), ["abai-kz", "qazaq", "abai"]);
+    }
 }

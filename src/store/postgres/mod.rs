@@ -1,0 +1,182 @@
+//! The PostgreSQL state (#21): one database shared by several workers, behind the same traits as the
+//! SQLite file. Groundwork so far (see `PG-STATUS.md`): the connection pool, the schema and its
+//! migrations, [`Meta`], [`Outputs`], [`SourceStates`] and the source leases (`lease.rs`); not yet
+//! the run's write, the entries and the stories, so `run` does not use it yet.
+//!
+//! The traits are synchronous (`traits.rs`): each method blocks on the runtime's handle until its
+//! statements are done, inside `block_in_place` when called from a worker of the multi-thread
+//! runtime (the pool's connections are tasks of that runtime, which must go on meanwhile).
+//!
+//! Errors name the database by its redacted URL ([`StateUrl::shown`]): never its password.
+
+mod lease;
+mod migrations;
+mod sources;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+use super::{Meta, Outputs, StoreError};
+use crate::config::StateUrl;
+
+pub use lease::{claim, release, renew, Claim};
+pub use migrations::KNOWN as SCHEMA_VERSION;
+
+/// Advisory lock keys (`pg_advisory_xact_lock`), one per thing several workers must do one at a time.
+/// Arbitrary but fixed: every feedmill must use the same numbers.
+const LOCK_MIGRATE: i64 = 0x6665_6564_0001;
+const LOCK_CLAIM: i64 = 0x6665_6564_0002;
+const LOCK_SOURCES: i64 = 0x6665_6564_0003;
+
+/// The server's own message when there is one (`tokio_postgres::Error` shows only "db error").
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
+/// How long opening a connection may take before the state is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections kept open: the recorder's, the source tasks' reads, a lease heartbeat.
+const POOL_SIZE: usize = 8;
+
+/// A failure of the PostgreSQL state, naming it by its redacted URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PgError {
+    #[error("state database {url}")]
+    Db {
+        url: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("state database {url}: no connection")]
+    Pool {
+        url: String,
+        #[source]
+        source: deadpool_postgres::PoolError,
+    },
+    #[error("state database {url}: {message}")]
+    Setup { url: String, message: String },
+    #[error("state database {url} was written by a newer feedmill (schema {found}, this one knows {known}): upgrade feedmill")]
+    TooNew { url: String, found: i32, known: i32 },
+    #[error(
+        "state database {url} needs tokio's multi-thread runtime (called from a current-thread one, which cannot block)"
+    )]
+    CurrentThread { url: String },
+}
+
+impl From<PgError> for StoreError {
+    fn from(e: PgError) -> StoreError {
+        StoreError::Postgres(Box::new(e))
+    }
+}
+
+/// A PostgreSQL state: a pool of connections to it, and the runtime they run on.
+pub struct PgStore {
+    pool: Pool,
+    handle: Handle,
+    /// The redacted URL, for messages.
+    shown: Arc<str>,
+}
+
+impl PgStore {
+    /// Connects to the database `url` names (TLS when its `sslmode` asks: `require`, or `prefer`
+    /// against a server that offers it, verified against the Mozilla roots) and brings its schema up
+    /// to date, under a lock so workers starting together migrate once. The pool's connections run on
+    /// `handle`'s runtime, which must outlive the store.
+    pub fn open(url: &StateUrl, handle: Handle) -> Result<PgStore, StoreError> {
+        let shown: Arc<str> = Arc::from(url.shown());
+        let setup = |message: String| PgError::Setup { url: shown.to_string(), message };
+        let mut config: tokio_postgres::Config =
+            url.expose_url().parse().map_err(|e| setup(crate::redact::text(&format!("{e}"))))?;
+        if let Some(password) = url.password() {
+            config.password(password);
+        }
+        config.connect_timeout(CONNECT_TIMEOUT);
+        let manager = Manager::from_config(config, tls()?, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| setup(format!("cannot build the connection pool: {e}")))?;
+        let store = PgStore { pool, handle, shown };
+        store.block(async {
+            let mut client = store.client().await?;
+            migrations::migrate(&mut client, &store.shown).await
+        })??;
+        Ok(store)
+    }
+
+    /// The redacted URL, as messages show it.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Runs `f` to its end from synchronous code.
+    fn block<F: Future>(&self, f: F) -> Result<F::Output, PgError> {
+        match Handle::try_current() {
+            Err(_) => Ok(self.handle.block_on(f)),
+            Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                Ok(tokio::task::block_in_place(|| self.handle.block_on(f)))
+            }
+            Ok(_) => Err(PgError::CurrentThread { url: self.shown.to_string() }),
+        }
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, PgError> {
+        self.pool.get().await.map_err(|source| PgError::Pool { url: self.shown.to_string(), source })
+    }
+
+    fn db(&self) -> impl Fn(tokio_postgres::Error) -> PgError + '_ {
+        move |source| PgError::Db { url: self.shown.to_string(), source }
+    }
+}
+
+/// The TLS connector: rustls with ring (the provider reqwest already builds), the Mozilla roots.
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| PgError::Setup { url: String::new(), message: format!("TLS: {e}") })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+impl Meta for PgStore {
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = self.block(async {
+            let client = self.client().await?;
+            client.query_opt("SELECT value FROM meta WHERE key = $1", &[&key]).await.map_err(self.db())
+        })??;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.block(async {
+            let client = self.client().await?;
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[&key, &value],
+                )
+                .await
+                .map_err(self.db())
+        })??;
+        Ok(())
+    }
+}
+
+impl Outputs for PgStore {}

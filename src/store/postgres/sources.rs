@@ -1,0 +1,230 @@
+//! [`SourceStates`] on PostgreSQL: the same rows and rules as SQLite's `store/sources.rs`, read in one
+//! statement each (one snapshot), and sources identified under an advisory lock, as two workers
+//! starting on a new config must not rank or key the new sources twice.
+
+use std::collections::{HashMap, HashSet};
+
+use tokio_postgres::Transaction;
+
+use super::{PgError, PgStore, LOCK_SOURCES};
+use crate::fetch::Validators;
+use crate::store::entries::ENTRY_COUNTS_KEY;
+use crate::store::sources::{comparable_location, Health, RawBody, RedirectSeen, Renamed, SourceState};
+use crate::store::{from_ts, SourceStates, StoreError};
+
+impl SourceStates for PgStore {
+    fn identify_sources(&mut self, configured: &[(&str, &str)]) -> Result<Vec<Renamed>, StoreError> {
+        let renamed = self.block(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(self.db())?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_SOURCES]).await.map_err(self.db())?;
+            let renamed = identify_sources(&tx, configured).await.map_err(self.db())?;
+            tx.commit().await.map_err(self.db())?;
+            Ok::<_, PgError>(renamed)
+        })??;
+        Ok(renamed)
+    }
+
+    fn sources(&self) -> Result<HashMap<String, SourceState>, StoreError> {
+        let rows = self.block(async {
+            let client = self.client().await?;
+            client
+                .query(
+                    "SELECT name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
+                            last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
+                            skip_hours, skip_days, title, site_url, gone_since, source_key, config_digest
+                     FROM sources",
+                    &[],
+                )
+                .await
+                .map_err(self.db())
+        })??;
+        let list = |s: Option<String>| -> Vec<String> {
+            s.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+        };
+        let time = |t: Option<i64>| t.map(from_ts);
+        let count = |n: i32| u32::try_from(n).unwrap_or(0);
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let redirect = r.get::<_, Option<String>>(11).map(|target| RedirectSeen {
+                    target,
+                    first_seen: from_ts(r.get::<_, Option<i64>>(12).unwrap_or(0)),
+                    count: count(r.get(13)),
+                });
+                let state = SourceState {
+                    configured_url: r.get(1),
+                    url_in_use: r.get(2),
+                    validators: Validators { etag: r.get(3), last_modified: r.get(4) },
+                    body_hash: r.get(5),
+                    last_fetch: time(r.get(6)),
+                    last_success: time(r.get(7)),
+                    last_error: r.get(8),
+                    failures: count(r.get(9)),
+                    next_fetch: time(r.get(10)),
+                    redirect,
+                    skip_hours: list(r.get(14)).iter().filter_map(|h| h.parse().ok()).collect(),
+                    skip_days: list(r.get(15)),
+                    title: r.get(16),
+                    site_url: r.get(17),
+                    gone_since: time(r.get(18)),
+                    source_key: r.get(19),
+                    config_digest: r.get(20),
+                    raw: None,
+                };
+                (r.get(0), state)
+            })
+            .collect())
+    }
+
+    fn health(&self) -> Result<HashMap<String, Health>, StoreError> {
+        let rows = self.block(async {
+            let client = self.client().await?;
+            client
+                .query(
+                    "SELECT name, failures > 0, CASE WHEN failures > 0 THEN last_error END, last_success FROM sources",
+                    &[],
+                )
+                .await
+                .map_err(self.db())
+        })??;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let day = r.get::<_, Option<i64>>(3).map(|t| from_ts(t).date_naive());
+                (r.get(0), (r.get(1), r.get(2), day))
+            })
+            .collect())
+    }
+
+    fn raw_body(&self, name: &str) -> Result<Option<RawBody>, StoreError> {
+        let row = self.block(async {
+            let client = self.client().await?;
+            client
+                .query_opt("SELECT body, content_type, url FROM raw_bodies WHERE source = $1", &[&name])
+                .await
+                .map_err(self.db())
+        })??;
+        Ok(row.map(|r| RawBody { deflated: r.get(0), content_type: r.get(1), url: r.get(2) }))
+    }
+
+    fn first_met_order<'a>(&self, names: &[&'a str]) -> Result<Vec<&'a str>, StoreError> {
+        let rows = self.block(async {
+            let client = self.client().await?;
+            client.query("SELECT name, rank FROM sources WHERE rank IS NOT NULL", &[]).await.map_err(self.db())
+        })??;
+        let ranks: HashMap<String, i64> = rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut ordered: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
+        ordered.sort_by_key(|(i, name)| (ranks.get(*name).copied().unwrap_or(i64::MAX), *i));
+        Ok(ordered.into_iter().map(|(_, name)| name).collect())
+    }
+}
+
+/// The host a source's `per_host` limit counts it under (lowercase); `None` for a folder or a file.
+pub(super) fn host_of(location: &str) -> Option<String> {
+    url::Url::parse(location).ok()?.host_str().map(str::to_ascii_lowercase)
+}
+
+/// [`SourceStates::identify_sources`] inside its transaction: SQLite's rules (`store/sources.rs`),
+/// step for step.
+async fn identify_sources(
+    tx: &Transaction<'_>,
+    configured: &[(&str, &str)],
+) -> Result<Vec<Renamed>, tokio_postgres::Error> {
+    struct Row {
+        name: String,
+        url: String,
+        key: Option<String>,
+        ranked: bool,
+    }
+    let rows: Vec<Row> = tx
+        .query("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY seq", &[])
+        .await?
+        .into_iter()
+        .map(|r| Row { name: r.get(0), url: r.get(1), key: r.get(2), ranked: r.get(3) })
+        .collect();
+    let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
+    let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
+    let mut orphans: HashMap<String, usize> = HashMap::new();
+    for (i, row) in rows.iter().enumerate().filter(|(_, r)| !in_config.contains(r.name.as_str())) {
+        orphans.entry(comparable_location(&row.url)).or_insert(i);
+    }
+    let mut keys: HashSet<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
+    let mut unranked: HashSet<&str> = configured
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| by_name.get(name).is_none_or(|&i| !rows[i].ranked))
+        .collect();
+    let mut renamed = Vec::new();
+    for (name, url) in configured.iter().filter(|(name, _)| !by_name.contains_key(name)) {
+        if let Some(i) = orphans.remove(&comparable_location(url)) {
+            let from = rows[i].name.clone();
+            tracing::info!(from = %from, to = %name, "source renamed: its entries keep their ids");
+            rename_source(tx, &from, name).await?;
+            if rows[i].ranked {
+                unranked.remove(name);
+            }
+            renamed.push(Renamed { from, to: (*name).to_owned() });
+            continue;
+        }
+        let key = (1..)
+            .map(|n| if n == 1 { (*name).to_owned() } else { format!("{name}-{n}") })
+            .find(|k| !keys.contains(k))
+            .unwrap_or_else(|| (*name).to_owned());
+        keys.insert(key.clone());
+        tx.execute(
+            "INSERT INTO sources (name, configured_url, source_key, host) VALUES ($1, $2, $3, $4)",
+            &[name, url, &key, &host_of(url)],
+        )
+        .await?;
+    }
+    // A re-pointed source may have moved to another host.
+    for (name, url) in configured.iter().filter(|(name, _)| by_name.contains_key(name)) {
+        tx.execute("UPDATE sources SET host = $2 WHERE name = $1 AND host IS DISTINCT FROM $2", &[name, &host_of(url)])
+            .await?;
+    }
+    let mut next: i64 = tx.query_one("SELECT coalesce(max(rank), -1) + 1 FROM sources", &[]).await?.get(0);
+    for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {
+        if tx.execute("UPDATE sources SET rank = $2 WHERE name = $1 AND rank IS NULL", &[name, &next]).await? > 0 {
+            next += 1;
+        }
+    }
+    if !renamed.is_empty() {
+        bump_content_version(tx).await?;
+    }
+    Ok(renamed)
+}
+
+/// Moves everything stored under the source name `from` to `to`, as SQLite's `rename_source` does.
+/// The entry's JSON is rewritten through jsonb, so its keys' order and spacing may change: readers
+/// parse it, and no published byte comes from its text.
+async fn rename_source(tx: &Transaction<'_>, from: &str, to: &str) -> Result<(), tokio_postgres::Error> {
+    for sql in [
+        "UPDATE sources SET name = $2 WHERE name = $1",
+        "UPDATE entries SET source = $2, entry = jsonb_set(entry::jsonb, '{source}', to_jsonb($2::text))::text
+         WHERE source = $1",
+        // SQLite's `UPDATE OR REPLACE`: a tombstone moved replaces one the new name already holds.
+        "DELETE FROM tombstones n WHERE n.source = $2
+         AND EXISTS (SELECT 1 FROM tombstones t WHERE t.source = $1 AND t.key = n.key)",
+        "UPDATE tombstones SET source = $2 WHERE source = $1",
+        "UPDATE raw_bodies SET source = $2 WHERE source = $1",
+        "UPDATE story_members SET source = $2 WHERE source = $1",
+        "UPDATE story_members SET head_source = $2 WHERE head_source = $1",
+    ] {
+        tx.execute(sql, &[&from, &to]).await?;
+    }
+    Ok(())
+}
+
+/// Bumps the content version in `tx`. The entry counts cached with the previous version are dropped,
+/// to be counted again whole: the cache is the `Entries` backend's, not written here yet.
+async fn bump_content_version(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('content_version', '1')
+         ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+        &[],
+    )
+    .await?;
+    tx.execute("DELETE FROM meta WHERE key = $1", &[&ENTRY_COUNTS_KEY]).await?;
+    Ok(())
+}

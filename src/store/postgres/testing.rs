@@ -1,0 +1,75 @@
+//! Test databases: the store tests run on every backend the machine offers. SQLite always; PostgreSQL
+//! when `FEEDMILL_TEST_POSTGRES` names a server (`.ci/postgres start` prints it), each test in a fresh
+//! schema of its own, so tests run in parallel and never see each other's rows. Without it the
+//! PostgreSQL half is skipped, saying why, unless `FEEDMILL_REQUIRE_POSTGRES=1` (CI), which fails.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::LazyLock;
+
+use tokio::runtime::Runtime;
+
+use super::PgStore;
+use crate::config::StateUrl;
+use crate::store::{Outputs, SourceStates, Store};
+
+pub(crate) const URL_ENV: &str = "FEEDMILL_TEST_POSTGRES";
+const REQUIRE_ENV: &str = "FEEDMILL_REQUIRE_POSTGRES";
+
+/// The runtime every test store's connections run on; multi-thread, as `run`'s, so a store blocks
+/// on it from inside a task too.
+pub(crate) static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("test runtime")
+});
+
+/// The test server's URL; `None` (printed) when there is none and none is required.
+pub(crate) fn server_url() -> Option<String> {
+    match std::env::var(URL_ENV) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var(REQUIRE_ENV).as_deref() != Ok("1"),
+                "{REQUIRE_ENV}=1 but {URL_ENV} is not set: start one with `eval \"$(.ci/postgres start)\"`"
+            );
+            eprintln!("PostgreSQL half skipped: {URL_ENV} is not set (`eval \"$(.ci/postgres start)\"` starts one)");
+            None
+        }
+    }
+}
+
+/// A URL of the test server whose connections work in a new, empty schema.
+pub(crate) fn fresh_schema_url(server: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let schema = format!("t_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), fastrand::u32(..));
+    RUNTIME.block_on(async {
+        let (client, connection) =
+            tokio_postgres::connect(server, tokio_postgres::NoTls).await.expect("connect to the test server");
+        let task = tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.expect("create a test schema");
+        drop(client);
+        let _ = task.await;
+    });
+    let sep = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{sep}options=-csearch_path%3D{schema}")
+}
+
+/// A PostgreSQL store in a fresh schema, or `None` when there is no test server.
+pub(crate) fn fresh() -> Option<PgStore> {
+    let url = fresh_schema_url(&server_url()?);
+    Some(PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).expect("open the test database"))
+}
+
+/// What the store tests ask of every backend (the traits PostgreSQL implements so far).
+pub(crate) trait Tested: Outputs + SourceStates {}
+
+impl<T: Outputs + SourceStates> Tested for T {}
+
+/// Every backend to run a store test on, named for its messages: SQLite in memory, and PostgreSQL in
+/// a fresh schema when the machine has a test server.
+pub(crate) fn backends() -> Vec<(&'static str, Box<dyn Tested>)> {
+    let mut out: Vec<(&'static str, Box<dyn Tested>)> =
+        vec![("sqlite", Box::new(Store::in_memory().expect("a store in memory")))];
+    if let Some(pg) = fresh() {
+        out.push(("postgres", Box::new(pg)));
+    }
+    out
+}

@@ -1,0 +1,186 @@
+//! PostgreSQL only: migrations, the refusal of a newer state, leases, and what errors show. The tests
+//! of the traits themselves run on every backend, in `store/tests.rs`.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::lease::{claim_on, renew_on};
+use super::testing::{fresh, fresh_schema_url, server_url, RUNTIME};
+use super::*;
+use crate::store::SourceStates;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap()
+}
+
+/// A plain connection to `url`, for what the tests do beside the store.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[test]
+fn workers_starting_together_migrate_once_and_a_newer_state_is_refused() {
+    let Some(server) = server_url() else { return };
+    let url = StateUrl::for_tests(&fresh_schema_url(&server));
+    // Four at once on an empty schema: the advisory lock lets one create the tables, the others wait
+    // and find them made (without it, all four would try to create them).
+    let opened: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (0..4).map(|_| s.spawn(|| PgStore::open(&url, RUNTIME.handle().clone()).map(drop))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(opened.iter().all(Result::is_ok), "{opened:?}");
+    let versions: Vec<i32> = RUNTIME.block_on(async {
+        let client = connect(url.expose_url()).await;
+        client.query("SELECT version FROM schema_version", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+    });
+    assert_eq!(versions, [SCHEMA_VERSION]);
+
+    RUNTIME.block_on(async {
+        let client = connect(url.expose_url()).await;
+        client.execute("UPDATE schema_version SET version = version + 1", &[]).await.unwrap();
+    });
+    let e = PgStore::open(&url, RUNTIME.handle().clone()).err().expect("a newer state is refused");
+    let message = e.to_string();
+    assert!(message.contains(&format!("schema {}, this one knows {SCHEMA_VERSION}", SCHEMA_VERSION + 1)), "{message}");
+    assert!(message.contains("upgrade feedmill"), "{message}");
+}
+
+#[test]
+fn errors_name_the_database_without_its_password() {
+    let Some(server) = server_url() else { return };
+    const CANARY: &str = "CANARY-pg-9d41";
+    let mut wrong = url::Url::parse(&server).unwrap();
+    wrong.set_password(Some(CANARY)).unwrap();
+    let url = StateUrl::for_tests(wrong.as_str());
+    assert!(!format!("{url:?}").contains(CANARY));
+    let e = PgStore::open(&url, RUNTIME.handle().clone()).err().expect("a wrong password fails");
+    let mut chain = String::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(c) = cause {
+        chain.push_str(&format!("{c} / {c:?}\n"));
+        cause = c.source();
+    }
+    assert!(chain.contains("password authentication failed"), "{chain}");
+    assert!(chain.contains("127.0.0.1"), "the database is named: {chain}");
+    assert!(!chain.contains(CANARY), "{chain}");
+}
+
+#[test]
+fn a_store_blocks_from_inside_the_multi_thread_runtime() {
+    let Some(store) = fresh() else { return };
+    // As the recorder does: a synchronous trait method called by a task of the runtime it uses.
+    let value = RUNTIME.block_on(async {
+        tokio::spawn(async move {
+            store.set_meta("k", "v").unwrap();
+            store.meta("k").unwrap()
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(value.as_deref(), Some("v"));
+}
+
+/// `count` sources on the hosts `hosts` in turn, all due.
+fn sources_on(store: &mut PgStore, count: usize, hosts: &[&str]) -> Vec<String> {
+    let configured: Vec<(String, String)> =
+        (0..count).map(|i| (format!("s{i:03}"), format!("https://{}/feed/{i}", hosts[i % hosts.len()]))).collect();
+    let pairs: Vec<(&str, &str)> = configured.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
+    store.identify_sources(&pairs).unwrap();
+    configured.into_iter().map(|(n, _)| n).collect()
+}
+
+fn claim_args<'a>(worker: &'a str, batch: usize, per_host: usize, lease: Duration) -> Claim<'a> {
+    Claim { worker, batch, per_host, lease, now: at(1_000_000) }
+}
+
+#[test]
+fn two_workers_claiming_at_once_never_get_the_same_source() {
+    let Some(mut store) = fresh() else { return };
+    let all = sources_on(&mut store, 60, &["a.example", "b.example", "c.example", "d.example"]);
+    let lease = Duration::from_secs(600);
+    // Two connections claim in batches of 7, racing, until nothing is left to claim.
+    let (one, two) = RUNTIME.block_on(async {
+        let worker = |name: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                let mut client = pool.get().await.unwrap();
+                let mut got = Vec::new();
+                loop {
+                    let batch = claim_on(&mut client, &claim_args(name, 7, 100, lease)).await.unwrap();
+                    if batch.is_empty() {
+                        return got;
+                    }
+                    got.extend(batch);
+                    tokio::task::yield_now().await;
+                }
+            }
+        };
+        tokio::join!(tokio::spawn(worker("w1")), tokio::spawn(worker("w2")))
+    });
+    let (one, two) = (one.unwrap(), two.unwrap());
+    let first: HashSet<&String> = one.iter().collect();
+    assert!(two.iter().all(|s| !first.contains(s)), "claimed twice: {one:?} {two:?}");
+    let mut every: Vec<String> = one.iter().chain(&two).cloned().collect();
+    every.sort();
+    assert_eq!(every, all, "every due source claimed once");
+    assert!(!one.is_empty() && !two.is_empty(), "both workers got some: {one:?} {two:?}");
+}
+
+#[test]
+fn the_per_host_limit_holds_across_workers_and_released_leases_free_it() {
+    let Some(mut store) = fresh() else { return };
+    sources_on(&mut store, 10, &["busy.example", "quiet.example"]);
+    let lease = Duration::from_secs(600);
+    let mut w1 = claim(&store, &claim_args("w1", 100, 2, lease)).unwrap();
+    assert_eq!(w1.len(), 4, "two per host: {w1:?}");
+    // The second worker finds both hosts at their limit.
+    assert_eq!(claim(&store, &claim_args("w2", 100, 2, lease)).unwrap(), Vec::<String>::new());
+    // Recorded (due again later, as the recorder sets it) and released, a lease frees its host's place
+    // for the next claim, which takes the next due source.
+    w1.sort();
+    let done = vec![w1[0].clone()];
+    RUNTIME.block_on(async {
+        let client = store.client().await.unwrap();
+        client.execute("UPDATE sources SET next_fetch = 2000000 WHERE name = $1", &[&done[0]]).await.unwrap();
+    });
+    assert_eq!(release(&store, "w1", &done).unwrap(), 1);
+    let w2 = claim(&store, &claim_args("w2", 100, 2, lease)).unwrap();
+    assert_eq!(w2.len(), 1, "{w2:?}");
+    assert!(!w1.contains(&w2[0]), "the source recorded is not due again here: {w2:?}");
+    // Not due yet: never claimed, whatever the room.
+    let early = Claim { now: at(0), ..claim_args("w3", 100, 100, lease) };
+    RUNTIME.block_on(async {
+        let client = store.client().await.unwrap();
+        client.execute("UPDATE sources SET next_fetch = 500 WHERE leased_by IS NULL", &[]).await.unwrap();
+    });
+    assert_eq!(claim(&store, &early).unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn an_expired_lease_is_taken_over_and_only_live_ones_are_renewed() {
+    let Some(mut store) = fresh() else { return };
+    sources_on(&mut store, 3, &["a.example"]);
+    // A worker killed mid-run: its leases are short and never renewed.
+    let dead = claim(&store, &claim_args("dead", 100, 100, Duration::from_millis(200))).unwrap();
+    assert_eq!(dead.len(), 3);
+    assert!(claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+    std::thread::sleep(Duration::from_millis(400));
+    // Expired: the dead worker's heartbeat, were it to come back, renews nothing.
+    let renewed = RUNTIME.block_on(async {
+        let client = store.client().await.unwrap();
+        renew_on(&**client, "dead", Duration::from_secs(600)).await.unwrap()
+    });
+    assert_eq!(renewed, 0);
+    let mut taken = claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap();
+    taken.sort();
+    assert_eq!(taken, ["s000", "s001", "s002"]);
+    assert_eq!(renew(&store, "w2", Duration::from_secs(600)).unwrap(), 3);
+    // The dead worker's release comes too late: the leases are w2's now.
+    assert_eq!(release(&store, "dead", &taken).unwrap(), 0);
+    assert!(claim(&store, &claim_args("w3", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+}

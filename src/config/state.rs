@@ -89,10 +89,20 @@ impl Validator {
         // The client's own reading: an unknown `sslmode` or a bad port is a config error, not a failure
         // at the first connection.
         if let Err(e) = text.parse::<tokio_postgres::Config>() {
-            return fail(self, format!("{origin}: {e}"));
+            // Its Display is only "invalid connection string"; what is wrong is in the source.
+            let why = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+            return fail(self, format!("{origin}: {e}{why}"));
         }
         let password = match &raw.password_env {
             None => None,
+            // The machine's own URL, password included, stands whole for the file's.
+            Some(var) if in_url && raw.env_url.is_some() => {
+                self.diagnostics.push(Diagnostic::warning(
+                    format!("`[state] password_env` is not used: {origin} holds the password"),
+                    Some(var.span()),
+                ));
+                None
+            }
             Some(_) if in_url => {
                 return fail(
                     self,

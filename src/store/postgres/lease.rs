@@ -37,7 +37,7 @@ pub struct Claim<'a> {
 pub fn claim(store: &PgStore, claim: &Claim<'_>) -> Result<Vec<String>, StoreError> {
     let names = store.block(async {
         let mut client = store.client().await?;
-        claim_on(&mut **client, claim).await.map_err(store.db())
+        claim_on(&mut client, claim).await.map_err(store.db())
     })??;
     Ok(names)
 }

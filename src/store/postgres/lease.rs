@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio_postgres::GenericClient;
 
-use super::{PgStore, LOCK_CLAIM};
+use super::{PgStore, LOCK, LOCK_CLAIM};
 use crate::store::StoreError;
 
 /// What to claim.
@@ -48,7 +48,7 @@ pub(super) async fn claim_on(
     claim: &Claim<'_>,
 ) -> Result<Vec<String>, tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_CLAIM]).await?;
+    tx.execute(LOCK, &[&LOCK_CLAIM]).await?;
     let batch = i64::try_from(claim.batch).unwrap_or(i64::MAX);
     let per_host = i64::try_from(claim.per_host).unwrap_or(i64::MAX);
     let rows = tx

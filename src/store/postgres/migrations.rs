@@ -7,7 +7,7 @@
 
 use deadpool_postgres::Object;
 
-use super::{PgError, LOCK_MIGRATE};
+use super::{PgError, LOCK, LOCK_MIGRATE};
 
 const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
 
@@ -18,7 +18,7 @@ pub const KNOWN: i32 = MIGRATIONS.len() as i32;
 pub(super) async fn migrate(client: &mut Object, url: &str) -> Result<(), PgError> {
     let db = |source| PgError::Db { url: url.to_owned(), source };
     let tx = client.transaction().await.map_err(db)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_MIGRATE]).await.map_err(db)?;
+    tx.execute(LOCK, &[&LOCK_MIGRATE]).await.map_err(db)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)").await.map_err(db)?;
     let found: Option<i32> =
         tx.query_opt("SELECT max(version) FROM schema_version", &[]).await.map_err(db)?.and_then(|r| r.get(0));

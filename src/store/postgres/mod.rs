@@ -30,11 +30,15 @@ use crate::config::StateUrl;
 pub use lease::{claim, release, renew, Claim};
 pub use migrations::KNOWN as SCHEMA_VERSION;
 
-/// Advisory lock keys (`pg_advisory_xact_lock`), one per thing several workers must do one at a time.
-/// Arbitrary but fixed: every feedmill must use the same numbers.
-const LOCK_MIGRATE: i64 = 0x6665_6564_0001;
-const LOCK_CLAIM: i64 = 0x6665_6564_0002;
-const LOCK_SOURCES: i64 = 0x6665_6564_0003;
+/// Advisory lock keys, one per thing several workers must do one at a time; arbitrary but fixed, as
+/// every feedmill must use the same numbers. Taken with [`LOCK`], which pairs the key with the schema,
+/// so states in different schemas of one database (the tests' way) never wait for each other.
+const LOCK_MIGRATE: i32 = 1;
+const LOCK_CLAIM: i32 = 2;
+const LOCK_SOURCES: i32 = 3;
+
+/// Takes an advisory lock (`$1`: one of the keys above) until the transaction ends.
+const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)";
 
 /// The server's own message when there is one (`tokio_postgres::Error` shows only "db error").
 fn describe(e: &tokio_postgres::Error) -> String {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use tokio_postgres::Transaction;
 
-use super::{PgError, PgStore, LOCK_SOURCES};
+use super::{PgError, PgStore, LOCK, LOCK_SOURCES};
 use crate::fetch::Validators;
 use crate::store::entries::ENTRY_COUNTS_KEY;
 use crate::store::sources::{comparable_location, Health, RawBody, RedirectSeen, Renamed, SourceState};
@@ -17,7 +17,7 @@ impl SourceStates for PgStore {
         let renamed = self.block(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(self.db())?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_SOURCES]).await.map_err(self.db())?;
+            tx.execute(LOCK, &[&LOCK_SOURCES]).await.map_err(self.db())?;
             let renamed = identify_sources(&tx, configured).await.map_err(self.db())?;
             tx.commit().await.map_err(self.db())?;
             Ok::<_, PgError>(renamed)

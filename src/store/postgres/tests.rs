@@ -103,21 +103,21 @@ fn two_workers_claiming_at_once_never_get_the_same_source() {
     let Some(mut store) = fresh() else { return };
     let all = sources_on(&mut store, 60, &["a.example", "b.example", "c.example", "d.example"]);
     let lease = Duration::from_secs(600);
-    // Two connections claim in batches of 7, racing, until nothing is left to claim.
+    // Two connections claim in batches of 7, in rounds both start together (a barrier), so every
+    // claim races the other's, until the rounds have room for every source twice over.
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
     let (one, two) = RUNTIME.block_on(async {
         let worker = |name: &'static str| {
             let pool = store.pool.clone();
+            let start = start.clone();
             async move {
                 let mut client = pool.get().await.unwrap();
                 let mut got = Vec::new();
-                loop {
-                    let batch = claim_on(&mut client, &claim_args(name, 7, 100, lease)).await.unwrap();
-                    if batch.is_empty() {
-                        return got;
-                    }
-                    got.extend(batch);
-                    tokio::task::yield_now().await;
+                for _ in 0..10 {
+                    start.wait().await;
+                    got.extend(claim_on(&mut client, &claim_args(name, 7, 100, lease)).await.unwrap());
                 }
+                got
             }
         };
         tokio::join!(tokio::spawn(worker("w1")), tokio::spawn(worker("w2")))

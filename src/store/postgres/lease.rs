@@ -125,3 +125,35 @@ pub fn release(store: &PgStore, worker: &str, names: &[String]) -> Result<u64, S
     })??;
     Ok::<_, StoreError>(n)
 }
+
+/// Records a worker starting (`workers`: id, host, pid, start and heartbeat times), or starting again
+/// under the same id, for `status` to list.
+pub fn register_worker(store: &PgStore, worker: &str, host: &str, pid: u32) -> Result<(), StoreError> {
+    let pid = i32::try_from(pid).unwrap_or(i32::MAX);
+    store.block(async {
+        let client = store.client().await?;
+        client
+            .execute(
+                "INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET host = $2, pid = $3, started = now(), heartbeat = now()",
+                &[&worker, &host, &pid],
+            )
+            .await
+            .map_err(store.db())
+    })??;
+    Ok(())
+}
+
+/// A worker's heartbeat: its `workers.heartbeat` and its live leases ([`renew`]) moved on together,
+/// in one transaction, so a worker seen alive holds its leases. Returns how many leases were renewed.
+pub fn heartbeat(store: &PgStore, worker: &str, lease: Duration) -> Result<u64, StoreError> {
+    let n = store.block(async {
+        let mut client = store.client().await?;
+        let tx = client.transaction().await.map_err(store.db())?;
+        tx.execute("UPDATE workers SET heartbeat = now() WHERE id = $1", &[&worker]).await.map_err(store.db())?;
+        let n = renew_on(&*tx, worker, lease).await.map_err(store.db())?;
+        tx.commit().await.map_err(store.db())?;
+        Ok::<_, super::PgError>(n)
+    })??;
+    Ok(n)
+}

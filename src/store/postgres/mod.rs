@@ -27,7 +27,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use super::{Meta, Outputs, StoreError};
 use crate::config::StateUrl;
 
-pub use lease::{claim, release, renew, Claim};
+pub use lease::{claim, heartbeat, register_worker, release, renew, Claim};
 pub use migrations::KNOWN as SCHEMA_VERSION;
 
 /// Advisory lock keys, one per thing several workers must do one at a time; arbitrary but fixed, as
@@ -108,7 +108,8 @@ impl PgStore {
             config.password(password);
         }
         config.connect_timeout(CONNECT_TIMEOUT);
-        let manager = Manager::from_config(config, tls()?, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config, tls(&shown)?, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -149,11 +150,11 @@ impl PgStore {
 }
 
 /// The TLS connector: rustls with ring (the provider reqwest already builds), the Mozilla roots.
-fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
+fn tls(url: &str) -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| PgError::Setup { url: String::new(), message: format!("TLS: {e}") })?
+        .map_err(|e| PgError::Setup { url: url.to_owned(), message: format!("TLS: {e}") })?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))

@@ -184,3 +184,26 @@ fn an_expired_lease_is_taken_over_and_only_live_ones_are_renewed() {
     assert_eq!(release(&store, "dead", &taken).unwrap(), 0);
     assert!(claim(&store, &claim_args("w3", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
 }
+
+#[test]
+fn a_heartbeat_shows_the_worker_alive_and_renews_its_leases() {
+    let Some(mut store) = fresh() else { return };
+    sources_on(&mut store, 2, &["a.example"]);
+    register_worker(&store, "w1", "host-1", 4242).unwrap();
+    let seen = |store: &PgStore| {
+        RUNTIME.block_on(async {
+            let client = store.client().await.unwrap();
+            let r = client.query_one("SELECT host, pid, heartbeat FROM workers WHERE id = 'w1'", &[]).await.unwrap();
+            (r.get::<_, String>(0), r.get::<_, i32>(1), r.get::<_, std::time::SystemTime>(2))
+        })
+    };
+    let (host, pid, first) = seen(&store);
+    assert_eq!((host.as_str(), pid), ("host-1", 4242));
+    assert_eq!(claim(&store, &claim_args("w1", 100, 100, Duration::from_millis(300))).unwrap().len(), 2);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(heartbeat(&store, "w1", Duration::from_secs(600)).unwrap(), 2);
+    assert!(seen(&store).2 > first, "the heartbeat moved on");
+    // Renewed past the first lease's end: nobody else may take them.
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+}

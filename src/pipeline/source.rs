@@ -133,7 +133,7 @@ pub(super) async fn read_source(
                     EntriesUpdate::Parsed(entries)
                 }
                 Err(error) => {
-                    report.status = Status::Failed { error: crate::redact::text(&error) };
+                    report.status = Status::Failed { error: error_chain(&error) };
                     EntriesUpdate::Unknown
                 }
             };
@@ -222,8 +222,8 @@ pub(super) async fn read_source(
                         succeed(&mut state, now, signals(&meta, Some(&hints)), bounds);
                     }
                     Err(error) => {
-                        // Messages built from the page's or the feed's URL: the source's own may be in them.
-                        let error = crate::redact::text(&error);
+                        // Redacted: messages name the page's or the feed's URL, and the source's own may be in them.
+                        let error = error_chain(&error);
                         state.failures += 1;
                         state.next_fetch =
                             Some(schedule::after_failure(now, state.failures, None, bounds, fastrand::f64()));

@@ -31,7 +31,7 @@
 //! a backoff sleep.
 
 mod error;
-pub use error::{FetchError, FetchErrorKind};
+pub use error::{FetchError, FetchErrorKind, RedirectError};
 mod file;
 pub mod folder;
 mod guard;

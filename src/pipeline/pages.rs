@@ -1,4 +1,5 @@
-//! Pages: what turns a fetched body into entries when it is not simply a feed.
+//! Reading a source: what turns its fetched body into identified entries, whatever its kind. A feed is
+//! parsed as it is; the rest of this module is for what is not simply a feed.
 //!
 //! - A feed source whose URL serves an HTML page that advertises a feed (`<link rel="alternate">`)
 //!   reads that feed instead (autodiscovery); the caller remembers it as the URL in use.
@@ -9,9 +10,9 @@
 //! - A `sitemap` source's sitemap is read for its pages (`parse::sitemap`); an index's child sitemaps
 //!   are fetched, newest first, at most `max_sitemaps` per run, nested indexes included; a child the
 //!   index kept from the last run listed with the same `lastmod` is not fetched again.
-//! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
-//!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
-//!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
+//! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not
+//!   know yet is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through
+//!   the shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
 //!   first time (see `dedup::history`), so each page is fetched once.
 //!
 //! - The entries of a changed feed or listing page that the store holds from the same raw entry
@@ -19,7 +20,9 @@
 //!   [`Listings`] on the blocking pool. Not for sources that fetch article pages: their stored text is
 //!   not what the feed or page normalizes to.
 //!
-//! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing.
+//! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing. What could not be read is
+//! a [`ReadError`] naming the document; a page that failed among others (a listing's next page, a child
+//! sitemap, an article page) is only a warning.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! One source, one run: decide whether it is due, fetch it (conditionally), understand what came back,
 //! and work out its new state — validators, schedule, failures, redirect evidence. Produces the report
-//! row and the store update; identity and history are decided later, for all sources together.
+//! row and the store update, its entries identified and signed (`pages`); how they meet the history
+//! stored is decided later, when the source is recorded.
 //!
 //! A source whose config changed in a way that shapes its entries ([`shaping_digest`]), or that
 //! `run --reparse` names, is read again whether or not its server has anything new: from the last body
@@ -32,6 +33,7 @@ use crate::report::{SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
 use crate::store::{EntriesUpdate, Listings, RawBody, RedirectSeen, SourceState, SourceUpdate};
 
+/// A permanent redirect is adopted once it has been seen this many times…
 const REDIRECT_ADOPT_COUNT: u32 = 3;
 /// …over at least this long, so a misconfigured server for an afternoon does not move a source for good.
 const REDIRECT_ADOPT_AFTER: chrono::Duration = chrono::Duration::hours(24);

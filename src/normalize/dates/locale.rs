@@ -41,8 +41,10 @@ pub struct Writing {
     pub time: &'static str,
     /// How a date and a time join (`dateTimeFormats/long`), `{1}` the date and `{0}` the time.
     pub date_time: &'static str,
-    /// January first, in the width and context the date pattern uses; empty when it writes numbers.
-    pub months: &'static [&'static str],
+    /// The twelve month names, January first, joined by `|`, in the width and context the date
+    /// pattern uses; empty when it writes numbers. One string rather than twelve: each `&str` of static
+    /// data costs a pointer and a relocation, more than the name's bytes.
+    pub months: &'static str,
     /// AM and PM when the time pattern has a day period; else empty.
     pub periods: &'static [&'static str],
     /// The abbreviated name of the common era, when the date pattern shows it (Thai); else empty.

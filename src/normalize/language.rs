@@ -1,9 +1,9 @@
 //! Language: what language an entry is written in, and the words of a text folded so that two spellings a
 //! reader would call the same compare equal.
 //!
-//! In: plain text (a title, the text of an entry). Out: a BCP 47 primary language subtag (`kk`, `ru`,
-//! `ky`, `uz`, `en`, …) or `None` when the text is too short or too mixed to say, and word tokens for shingling and
-//! keyword rules.
+//! In: plain text (a title, the text of an entry). Out: a BCP 47 language tag (`kk`, `ru`, `ky`, `en`,
+//! …; with a script subtag where the script says something, below) or `None` when the text is too short
+//! or too mixed to say, and word tokens for shingling and keyword rules.
 //!
 //! Why not only [whatlang]: it has no Kazakh, Kyrgyz, Tajik, Tatar or Mongolian model, so it calls
 //! every such text Russian (or Bulgarian, on short texts), and on a headline it is often unsure. The
@@ -16,12 +16,19 @@
 //! fewest words it would not spell (Kazakh has no `ч` of its own, Kyrgyz no `х`…). That is right on a
 //! six-word headline, where trigram models are not. Serbian and Macedonian letters (ј љ њ…) and a
 //! Bulgarian `ъ` go to whatlang limited to the Cyrillic languages it knows; plain Cyrillic with no vote
-//! at all is Russian, the safe bet for feeds from Kazakhstan and Russia. Uzbek, Turkish and Azerbaijani
-//! in Latin letters are told the same way (`oʻ gʻ` with any apostrophe; `ı ğ ş`; `ə`), before whatlang,
-//! which confuses them on headlines. Uzbek is `uz` in both scripts (the subtag carries no script; a
-//! Cyrillic and a Latin copy share no words anyway). Other scripts go to whatlang, whose answer is kept
-//! only when it is confident: a wrong language is worse than none, since rules and the near-duplicate
-//! guard act on it.
+//! at all is Russian, the safe bet for feeds from Kazakhstan and Russia. Uzbek, Turkish, Azerbaijani,
+//! and Kazakh and Tatar in their Latin alphabets, are told the same way in Latin letters (`oʻ gʻ` with
+//! any apostrophe; `ı ğ ş`; `ə`; Kazakh's 2021 `ä ñ ū`, Tatar Zamanälif's `ä ñ ç w`), before whatlang,
+//! which confuses them on headlines and knows neither Kazakh nor Tatar.
+//!
+//! Scripts: Uzbek is written in both every day, so its tag always names the script (`uz-Latn`,
+//! `uz-Cyrl`); Kazakh and Tatar name it only in Latin letters (`kk-Latn`, `tt-Latn`), their Cyrillic
+//! being what `kk` and `tt` mean. A tag is for readers and rules (`language = "uz"` matches both
+//! scripts, as a whole word); the near-duplicate guard compares primary subtags, so two scripts of one
+//! language are one language there: a transliterated copy shares no words with its original, so it is
+//! never matched anyway, and the store's signatures stay valid. Other scripts go to whatlang, whose
+//! answer is kept only when it is confident: a wrong language is worse than none, since rules and the
+//! near-duplicate guard act on it.
 //!
 //! [`fold_words`] lives here because folding is about scripts: Kazakh sites often type the Latin `i` for
 //! `і`, or a Latin `a`/`o`/`e` inside a Cyrillic word, and `ə` for `ә`; inside a word that is otherwise
@@ -106,20 +113,20 @@ const ENGLISH_MIN_DISTINCT: u32 = 3;
 /// Which share of the words they must be: in English news text `the` alone is about 6%.
 const ENGLISH_MIN_PERCENT: usize = 8;
 
-/// The Turkic languages written in Latin letters that [`latin_turkic`] tells apart, in the order that
-/// breaks a tie.
-const LATIN_TURKIC: [&str; 3] = ["uz", "tr", "az"];
+/// The Turkic languages written in Latin letters that [`latin_turkic`] tells apart.
+const LATIN_TURKIC: [&str; 5] = ["uz-Latn", "tr", "az", "kk-Latn", "tt-Latn"];
 const L_UZ: u8 = 1;
 const L_TR: u8 = 1 << 1;
 const L_AZ: u8 = 1 << 2;
+const L_KK: u8 = 1 << 3;
+const L_TT: u8 = 1 << 4;
 
-/// Uzbek, Turkish or Azerbaijani in Latin letters, told by their letters (Azerbaijani `ə`; Turkish and
-/// Azerbaijani `ı ğ ş`; Uzbek `oʻ gʻ`, whatever apostrophe is typed) and distinct function words;
-/// `None` when fewer than two signs point one way, and whatlang decides: it confuses the three on
-/// headlines.
+/// Uzbek, Turkish, Azerbaijani, Kazakh or Tatar in Latin letters, told by their letters and distinct
+/// function words ([`latin_turkic_word`]); `None` when fewer than two signs point one way, or two
+/// languages tie, and whatlang decides: it confuses the first three on headlines.
 fn latin_turkic(sample: &str) -> Option<&'static str> {
-    // Turkmen shares `ş ç ö ü` with Turkish, and writes `ä ň ý`, which none of the three has.
-    if sample.contains(['ä', 'ň', 'ý', 'Ä', 'Ň', 'Ý']) {
+    // Turkmen shares `ä ş ç ö ü` with these, and writes `ň ý`, which none of them has.
+    if sample.contains(['ň', 'ý', 'Ň', 'Ý']) {
         return None;
     }
     let mut votes = [0u16; LATIN_TURKIC.len()];
@@ -154,28 +161,57 @@ fn latin_turkic(sample: &str) -> Option<&'static str> {
     if !sample.contains(['ə', 'Ə']) {
         votes[L_AZ.trailing_zeros() as usize] = 0;
     }
+    // Kazakh and Tatar text needs a sign against each look-alike: a Turkic `ı ğ ş ū`, or `ä` with `q`,
+    // against the Western languages that write `ä` and `ñ` (German, Swedish, Finnish, Spanish); a
+    // letter Turkmen has not (`ı ğ q c x ū ñ`); a letter Turkish has not (`ä ñ ū q`).
+    let has = |set: &[char]| sample.chars().flat_map(char::to_lowercase).any(|c| set.contains(&c));
+    let not_western = has(&['ı', 'ğ', 'ş', 'ū']) || (has(&['ä']) && has(&['q']));
+    if !not_western || !has(&['ı', 'ğ', 'q', 'c', 'x', 'ū', 'ñ']) || !has(&['ä', 'ñ', 'ū', 'q']) {
+        votes[L_KK.trailing_zeros() as usize] = 0;
+        votes[L_TT.trailing_zeros() as usize] = 0;
+    }
     let best = votes.iter().copied().max().unwrap_or(0);
     let winners = votes.iter().filter(|&&v| v == best).count();
+    let (kk, tt) = (L_KK.trailing_zeros() as usize, L_TT.trailing_zeros() as usize);
+    if best >= 2 && winners == 2 && votes[kk] == best && votes[tt] == best {
+        // Kazakh writes `j` for ж, where Tatar writes `y` or `c`; Tatar writes `ç`, `c` and `w`, which
+        // Kazakh's alphabet has not, and `ä` past a word's first vowel (`mäktäp`, Kazakh `mektep`).
+        let kazakh = sample.chars().filter(|c| matches!(c, 'j' | 'J')).count();
+        let tatar = sample.chars().filter(|c| matches!(c, 'ç' | 'Ç' | 'c' | 'C' | 'w' | 'W')).count()
+            + sample.split_whitespace().filter(|w| late_a_umlaut(w)).count();
+        return match kazakh.cmp(&tatar) {
+            std::cmp::Ordering::Greater => Some(LATIN_TURKIC[kk]),
+            std::cmp::Ordering::Less => Some(LATIN_TURKIC[tt]),
+            std::cmp::Ordering::Equal => None,
+        };
+    }
     if best < 2 || winners != 1 {
         return None;
     }
     votes.iter().position(|&v| v == best).map(|i| LATIN_TURKIC[i])
 }
 
-/// The languages of [`LATIN_TURKIC`] that `word` (lowercased, apostrophes as `'`) is a sign of: by its
-/// letters, else as a function word. None of the listed words is a common word of a Western European
+/// The languages of [`LATIN_TURKIC`] that `word` (lowercased, apostrophes as `'`) is a sign of: as a
+/// function word, else by its letters. None of the listed words is a common word of a Western European
 /// language (no `de`, `da`, `il`, `esa`).
 fn latin_turkic_word(word: &str) -> u8 {
-    if word.contains('ə') {
-        return L_AZ;
+    match word {
+        "için" | "kişi" | "şu" | "yılında" | "açıkladı" | "değil" | "tarafından" | "sağlık" | "başkanı" => {
+            return L_TR
+        }
+        // Kazakh (2021 alphabet): `j` where Tatar writes `y` (`jaña`, Tatar `yaña`), `ş` where it writes `ç`.
+        "jäne" | "men" | "üşin" | "turaly" | "turalı" | "boiynşa" | "boyınşa" | "dep" | "degen" | "osy" | "bul"
+        | "emes" | "jyl" | "jıl" | "jılı" | "jıldıñ" | "bolıp" | "boldı" | "jaña" | "qazaqstan" | "qazaqstanda"
+        | "qazaqstannıñ" | "oblısı" | "oblısında" | "audanında" | "arqılı" | "memlekettik" | "biıl" | "ükimet"
+        | "astanada" | "almatıda" => return L_KK,
+        // Tatar (Zamanälif).
+        "häm" | "belän" | "öçen" | "dip" | "buyınça" | "turında" | "yılnıñ" | "yılda" | "yıl" | "tatarstan"
+        | "tatarstanda" | "qazanda" | "inde" | "genä" | "gına" | "kiräk" | "xäzer" | "buldı" | "bulıp" | "bulğan"
+        | "itep" | "yaña" | "tügel" | "küp" | "respublikası" => return L_TT,
+        _ => {}
     }
-    if word.contains(['ı', 'ğ', 'ş']) {
-        return match word {
-            "için" | "kişi" | "şu" | "yılında" | "açıkladı" | "değil" | "tarafından" | "sağlık" | "başkanı" => {
-                L_TR
-            }
-            _ => L_TR | L_AZ,
-        };
+    if word.contains(['ə', 'ä', 'ñ', 'ū', 'ı', 'ğ', 'ş']) {
+        return word.chars().fold(L_UZ | L_TR | L_AZ | L_KK | L_TT, |langs, c| langs & latin_letter(c)) & !L_UZ;
     }
     if word.contains("o'") || word.contains("g'") {
         return L_UZ;
@@ -185,7 +221,8 @@ fn latin_turkic_word(word: &str) -> u8 {
         | "haqida" | "boshqa" | "shu" | "ushbu" | "mazkur" | "yangi" | "lekin" | "ammo" | "hamda" | "toshkent"
         | "toshkentda" | "vazirligi" | "davlat" | "prezidenti" | "kerak" | "ekan" | "sababli" | "davomida" => L_UZ,
         "etdi" => L_UZ | L_AZ,
-        "bu" | "bir" => L_UZ | L_TR | L_AZ,
+        "bu" => L_UZ | L_TR | L_AZ | L_TT,
+        "bir" => L_UZ | L_TR | L_AZ | L_KK,
         "ve" | "ile" | "olarak" | "göre" | "üzerinde" | "yüzde" | "oldu" | "dedi" | "etti" | "türkiye" | "ise"
         | "kadar" | "gibi" | "çok" | "ancak" => L_TR,
         "olan" | "daha" | "sonra" | "yeni" | "ki" => L_TR | L_AZ,
@@ -193,6 +230,31 @@ fn latin_turkic_word(word: &str) -> u8 {
             L_AZ
         }
         _ => 0,
+    }
+}
+
+/// Whether `word` has an `ä` after its first vowel: Tatar's vowel harmony writes one in any syllable,
+/// Kazakh's mostly in the first.
+fn late_a_umlaut(word: &str) -> bool {
+    let mut vowels = word.chars().flat_map(char::to_lowercase).filter(|c| "aeiıouöüäū".contains(*c));
+    vowels.next().is_some() && vowels.any(|c| c == 'ä')
+}
+
+/// Which of [`LATIN_TURKIC`]'s alphabets have `c` (all of them for a letter every one has). Uzbek's
+/// apostrophe letters and `sh ch` are no single letter, and its words are told by [`latin_turkic_word`]'s
+/// lists.
+fn latin_letter(c: char) -> u8 {
+    match c {
+        'ə' => L_AZ,
+        'ä' | 'ñ' => L_KK | L_TT,
+        'ū' => L_KK,
+        'ı' | 'ğ' | 'ş' | 'ö' | 'ü' => L_TR | L_AZ | L_KK | L_TT,
+        'c' | 'ç' => L_TR | L_AZ | L_TT,
+        'q' => L_UZ | L_AZ | L_KK | L_TT,
+        'x' => L_UZ | L_AZ | L_TT,
+        'w' => L_TT,
+        'j' => L_UZ | L_TR | L_AZ | L_KK,
+        _ => L_UZ | L_TR | L_AZ | L_KK | L_TT,
     }
 }
 
@@ -224,7 +286,7 @@ pub fn primary_subtag(tag: &str) -> Option<String> {
 
 /// The languages the Cyrillic vote tells apart, in the order that breaks a tie: Russian first (a tie
 /// between Kazakh and Russian has always been Russian), then by how often feedmill's users read them.
-const CYRILLIC: [&str; 10] = ["ru", "kk", "ky", "uz", "tg", "tt", "uk", "be", "mn", "ba"];
+const CYRILLIC: [&str; 10] = ["ru", "kk", "ky", "uz-Cyrl", "tg", "tt", "uk", "be", "mn", "ba"];
 /// [`CYRILLIC`]'s languages as bits, for the letters and words each one uses.
 const RU: u16 = 1;
 const KK: u16 = 1 << 1;
@@ -769,7 +831,8 @@ fn bcp47(lang: Lang) -> &'static str {
         Lang::Urd => "ur",
         Lang::Tha => "th",
         Lang::Guj => "gu",
-        Lang::Uzb => "uz",
+        // whatlang's Uzbek is the Latin one (its Cyrillic texts never reach whatlang).
+        Lang::Uzb => "uz-Latn",
         Lang::Pan => "pa",
         Lang::Aze => "az",
         Lang::Ind => "id",

@@ -28,6 +28,27 @@ pub(super) struct LocaleData {
     pub(super) dotted: &'static [&'static str],
     /// The word every month name ends in, keyed without it: Mongolian "нэгдүгээр сар(ын)".
     pub(super) month_words: &'static [&'static str],
+    pub(super) write: Writing,
+}
+
+/// How one CLDR locale writes a date, for pages people read (`emit::human`): its patterns, in CLDR's
+/// date-field syntax (`d MMMM y`, `HH:mm`, `{1}, {0}`), and the names they use, in their own case.
+#[derive(Debug, Clone, Copy)]
+pub struct Writing {
+    /// The long date (`dateFormats/long`): `d. MMMM y`, `y年M月d日`.
+    pub date: &'static str,
+    /// The short time (`timeFormats/short`): `HH:mm`, `h:mm\u{202f}a`.
+    pub time: &'static str,
+    /// How a date and a time join (`dateTimeFormats/long`), `{1}` the date and `{0}` the time.
+    pub date_time: &'static str,
+    /// The twelve month names, January first, joined by `|`, in the width and context the date
+    /// pattern uses; empty when it writes numbers. One string rather than twelve: each `&str` of static
+    /// data costs a pointer and a relocation, more than the name's bytes.
+    pub months: &'static str,
+    /// AM and PM when the time pattern has a day period; else empty.
+    pub periods: &'static [&'static str],
+    /// The abbreviated name of the common era, when the date pattern shows it (Thai); else empty.
+    pub era: &'static str,
 }
 
 /// The date words of one language, from a language tag as configs and feeds write it: `de`,
@@ -60,6 +81,17 @@ impl DateLocale {
     /// The CLDR locale the tag resolved to: `de` for `de-AT`.
     pub fn code(self) -> &'static str {
         self.0.code
+    }
+
+    /// How the locale writes dates (its language's patterns: regions such as `en-GB` are not kept).
+    pub fn writing(self) -> Writing {
+        self.0.write
+    }
+
+    /// Every locale the generated data holds, each with its language's own order.
+    #[cfg(test)]
+    pub(crate) fn all() -> impl Iterator<Item = DateLocale> {
+        locale_data::LOCALES.iter().map(|data| DateLocale(data, data.order))
     }
 
     /// How many locales the generated data holds.

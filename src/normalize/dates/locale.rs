@@ -10,6 +10,9 @@ pub(super) enum Order {
     Dmy,
     Mdy,
     Ymd,
+    /// Not known: the locale was guessed from the text ([`DateLocale::guessed`]), which tells the
+    /// language but not the country, and `01/02/2024` is 1 February in London and 2 January in New York.
+    Unknown,
 }
 
 /// One CLDR locale's date words, lowercase. Month keys are the format and stand-alone forms, wide and
@@ -76,6 +79,18 @@ impl DateLocale {
             parts.pop();
         }
         None
+    }
+
+    /// The locale of a language detected in the text rather than declared: its words (month names,
+    /// relative times) are read, but a numeric date whose day and month could be swapped is still
+    /// refused, as with no locale at all.
+    pub fn guessed(tag: &str) -> Option<DateLocale> {
+        DateLocale::from_tag(tag).map(|DateLocale(data, _)| DateLocale(data, Order::Unknown))
+    }
+
+    /// The locale's order of day and month in a numeric date, when it is known.
+    pub(super) fn order(self) -> Option<Order> {
+        (self.1 != Order::Unknown).then_some(self.1)
     }
 
     /// The CLDR locale the tag resolved to: `de` for `de-AT`.

@@ -43,6 +43,8 @@ struct Case {
     /// The decoded text `feedmill-parse` starts from.
     text: String,
     url: url::Url,
+    /// Why feedparser-rs has no column for this case, if it does not recognize it (`check_feedparser`).
+    no_feedparser: Option<String>,
 }
 
 impl Case {
@@ -79,9 +81,9 @@ fn cases() -> Vec<Case> {
             assert_eq!(understood.normalized.candidates.len(), entries, "feedmill, {}", format.name());
             let peer = feed_rs::parser::parse(bytes.as_slice()).expect("feed-rs reads the corpus");
             assert_eq!(peer.entries.len(), entries, "feed-rs, {}", format.name());
-            check_feedparser(format, &bytes, entries);
+            let no_feedparser = check_feedparser(format, &bytes, entries).err();
             let text = feedmill::decode::decode(&bytes, Some(format.content_type())).text;
-            cases.push(Case { spec, bytes, text, url: spec.feed_url() });
+            cases.push(Case { spec, bytes, text, url: spec.feed_url(), no_feedparser });
         }
     }
     cases
@@ -89,13 +91,15 @@ fn cases() -> Vec<Case> {
 
 /// feedparser-rs is a same-work baseline only if it reads every entry, dates them and sanitizes their
 /// bodies on this format (the unsanitized parse shows what there was to remove): a fast lie otherwise.
-fn check_feedparser(format: Format, bytes: &[u8], entries: usize) {
+/// A document it does not recognize gets no column (`Err`, the reason); one it reads otherwise fails.
+fn check_feedparser(format: Format, bytes: &[u8], entries: usize) -> Result<(), String> {
     let name = format.name();
     let read = |sanitize_html| {
         let options = feedparser_rs::ParseOptions { sanitize_html, ..Default::default() };
-        let feed =
-            feedparser_rs::parse_with_options(bytes, &options).unwrap_or_else(|e| panic!("feedparser-rs, {name}: {e}"));
-        assert!(!feed.bozo, "feedparser-rs, {name}: {:?}", feed.bozo_exception);
+        let feed = feedparser_rs::parse_with_options(bytes, &options).map_err(|e| e.to_string())?;
+        if feed.bozo {
+            return Err(feed.bozo_exception.unwrap_or_default());
+        }
         assert_eq!(feed.entries.len(), entries, "feedparser-rs, {name}");
         assert!(feed.entries.iter().all(|e| e.published.is_some()), "feedparser-rs dates, {name}");
         let bodies: String = feed
@@ -104,10 +108,12 @@ fn check_feedparser(format: Format, bytes: &[u8], entries: usize) {
             .flat_map(|e| e.content.iter().map(|c| c.value.as_str()).chain(e.summary.as_deref()))
             .collect();
         assert!(bodies.contains("<p>"), "feedparser-rs keeps markup, {name}");
-        bodies.contains("<script") || bodies.contains("onclick")
+        Ok(bodies.contains("<script") || bodies.contains("onclick"))
     };
-    assert!(read(false), "the corpus has something to sanitize, {name}");
-    assert!(!read(true), "feedparser-rs sanitizes, {name}");
+    // Small feeds may draw no `<script>` or `onclick`; the 1,000-entry ones always do.
+    assert!(entries < 1_000 || read(false)?, "the corpus has something to sanitize, {name}");
+    assert!(!read(true)?, "feedparser-rs sanitizes, {name}");
+    Ok(())
 }
 
 fn bench(c: &mut Criterion, case: &Case) {
@@ -133,7 +139,9 @@ fn bench(c: &mut Criterion, case: &Case) {
         b.iter(|| pipeline::understand(black_box(bytes), content_type, Some(&case.url), &cx))
     });
     group.bench_function(PARSE_ONLY, |b| b.iter(|| feedmill::parse::parse(black_box(&case.text))));
-    group.bench_function(FEEDPARSER, |b| b.iter(|| feedparser_rs::parse(black_box(bytes))));
+    if case.no_feedparser.is_none() {
+        group.bench_function(FEEDPARSER, |b| b.iter(|| feedparser_rs::parse(black_box(bytes))));
+    }
     group.bench_function(FEED_RS, |b| b.iter(|| feed_rs::parser::parse(black_box(bytes))));
     group.finish();
 }
@@ -166,25 +174,27 @@ fn report(estimates: &Estimates, cases: &[Case]) {
     for case in cases {
         let group = case.group();
         let time = |function| estimates.median(&group, function);
-        let (Some(raw), Some(next), Some(fm), Some(parse), Some(peer), Some(same_work)) =
-            (time(RAW), time(RAW_NEXT), time(FEEDMILL), time(PARSE_ONLY), time(FEED_RS), time(FEEDPARSER))
+        let (Some(raw), Some(next), Some(fm), Some(parse), Some(peer)) =
+            (time(RAW), time(RAW_NEXT), time(FEEDMILL), time(PARSE_ONLY), time(FEED_RS))
         else {
             continue;
         };
+        let same_work = time(FEEDPARSER);
         let size = case.bytes.len() as f64;
         let mbs = |t: Duration| size / t.as_secs_f64() / 1e6;
         let eps = |t: Duration| case.spec.entries as f64 / t.as_secs_f64();
         let ratio = |fast: Duration, slow: Duration| fast.as_secs_f64() / slow.as_secs_f64();
         vs_raw.push(ratio(raw, fm));
         vs_peer.push(ratio(peer, fm));
-        vs_same_work.push(ratio(same_work, fm));
+        vs_same_work.extend(same_work.map(|t| ratio(t, fm)));
+        let or_dash = |t: Option<Duration>, f: &dyn Fn(Duration) -> String| t.map_or("—".to_owned(), f);
         // Throughput of 0.42 relative to 0.41: below 1 means 0.42 is slower. The windows-1251 rows are
         // left out: 0.42's loop stops at once on them (see `raw_scan_next`).
         if case.spec.format != feedmill_bench::Format::Rss2Windows1251 {
             next_vs_raw.push(ratio(raw, next));
         }
         println!(
-            "{:<12} {:>7} {:>8.0} | {:>8.0} {:>8.2}× | {:>8.1} {:>9.0} | {:>8.1} | {:>8.1} {:>9.0} | {:>8.1} | {:>8.2}× {:>8.1}% {:>8.1}% {:>8.2}×",
+            "{:<12} {:>7} {:>8.0} | {:>8.0} {:>8.2}× | {:>8.1} {:>9.0} | {:>8.1} | {:>8} {:>9} | {:>8.1} | {:>9} {:>8.1}% {:>8.1}% {:>8.2}×",
             case.spec.format.name(),
             case.spec.entries,
             size / 1e3,
@@ -193,20 +203,27 @@ fn report(estimates: &Estimates, cases: &[Case]) {
             mbs(fm),
             eps(fm),
             mbs(parse),
-            mbs(same_work),
-            eps(same_work),
+            or_dash(same_work, &|t| format!("{:.1}", mbs(t))),
+            or_dash(same_work, &|t| format!("{:.0}", eps(t))),
             mbs(peer),
-            ratio(same_work, fm),
+            or_dash(same_work, &|t| format!("{:.2}×", ratio(t, fm))),
             100.0 * ratio(raw, fm),
             100.0 * ratio(raw, parse),
             ratio(peer, fm),
         );
     }
-    if !vs_raw.is_empty() {
+    for case in cases {
+        if let Some(why) = &case.no_feedparser {
+            println!("{}: no feedparser-rs column, it does not read the document: {why}", case.group());
+        }
+    }
+    if !vs_same_work.is_empty() {
         println!(
             "geometric mean: feedmill at {:.2}× the throughput of feedparser-rs, the same-work baseline (above 1: faster)",
             geomean(&vs_same_work)
         );
+    }
+    if !vs_raw.is_empty() {
         println!(
             "geometric means: feedmill at {:.1}% of the raw loop (target ≥ 50%), {:.2}× feed-rs (target ≥ 2.5×)",
             100.0 * geomean(&vs_raw),

@@ -6,9 +6,10 @@
 #     gained a post (`--revise`); after each run every output file must be byte-identical between the two
 #     (`diff -r`). A difference, or a run that fails, stops the script with the file(s) named (exit 1).
 # (b) Same speed: the refresh benchmark (`src/bin/refresh/`, a loopback server) once per binary and
-#     round, alternating old, new, old, new, ... ROUNDS times. Prints each side's median wall time, CPU
-#     time and peak RSS for the cold and all-304 runs, and the median over the rounds of the paired ratio
-#     new/old (each round's two runs are next to each other in time, so a slow hour cancels out).
+#     round, alternating ROUNDS times: old, new, then new, old, and so on, so neither side always goes
+#     first. Prints each side's median wall time, CPU time and peak RSS for the cold and all-304 runs,
+#     and the median over the rounds of the paired ratio new/old (each round's two runs are next to
+#     each other in time, so a slow hour cancels out).
 #
 #   git worktree add --detach /tmp/old <rev> && (cd /tmp/old && CARGO_TARGET_DIR=/tmp/old-target \
 #       cargo build --release -p feedmill) && cp /tmp/old-target/release/feedmill /tmp/feedmill-old
@@ -111,10 +112,14 @@ if [[ -n ${SKIP_TIMING:-} ]]; then
 fi
 
 # (b) ----------------------------------------------------------------------------------------------
-echo "(b) refresh benchmark, $n sources, $rounds alternating rounds (old, new, old, new, ...)"
+echo "(b) refresh benchmark, $n sources, $rounds alternating rounds (old, new; new, old; ...)"
 : >"$work/all.tsv"
 for round in $(seq 1 "$rounds"); do
-    for side in old new; do
+    order="old new"
+    if ((round % 2 == 0)); then
+        order="new old"
+    fi
+    for side in $order; do
         binary=$old
         [[ $side == new ]] && binary=$new
         : >"$work/round.tsv"
@@ -135,7 +140,7 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-# Median of the numbers on stdin (the lower middle one for an even count, as the refresh bench does).
+# Median of the numbers on stdin (the upper middle one for an even count, as the refresh bench takes it).
 median() {
     sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int(NR / 2) + 1]; else print "nan" }'
 }

@@ -30,9 +30,10 @@ pub fn give_back() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn give_back() {}
 
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+#[cfg(test)]
 mod tests {
     /// The process's anonymous resident memory, in KiB.
+    #[cfg(target_os = "linux")]
     fn rss_anon_kib() -> u64 {
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
         let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
@@ -40,6 +41,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn freed_memory_below_a_live_allocation_goes_back_to_the_system() {
         // What a refresh leaves behind: 64 MiB of 4 KiB blocks freed on a thread of their own, with every
         // 16th block still alive, so the free memory lies in holes of 60 KiB that glibc does not return

@@ -4,8 +4,8 @@
 # memory (/proc/PID/status VmRSS and VmHWM) every SAMPLE seconds into a CSV. At the end it prints the
 # RSS after the first refresh and at 1, 3, 10, 15, 30 and 60 minutes and at the end, the slope after
 # minute 10 (MiB a minute), and how far the end is from minute 10 (the issue asks for within 10%). The CSV also
-# splits the RSS (anonymous, file-backed, shared) and has the watch's threads, open file descriptors and
-# the WAL's size, to tell what grows.
+# splits the RSS (anonymous, file-backed, shared) and has the watch's threads, open file descriptors,
+# the WAL's size and the CPU time used so far, to tell what grows and what a change costs.
 #
 #   bench/soak.sh                          # N=1000, one hour
 #   DURATION=900 bench/soak.sh             # 15 minutes
@@ -33,7 +33,7 @@ target=${CARGO_TARGET_DIR:-target}
 summarize() {
     awk -F, -v first="$2" '
         NR == 1 { next }
-        { t[n] = $1; rss[n] = $2 / 1024; n++ }
+        { t[n] = $1; rss[n] = $2 / 1024; rf = $10; cpu = $11; n++ }
         function mark(name, at,    i, k, m, v, hi, j, x) {
             k = 0; hi = 0
             for (i = 0; i < n; i++) if (t[i] > at - 60 && t[i] <= at) { v[k++] = rss[i]; if (rss[i] > hi) hi = rss[i] }
@@ -52,6 +52,7 @@ summarize() {
             k = 0; sx = 0; sy = 0; sxx = 0; sxy = 0
             for (i = 0; i < n; i++) if (t[i] >= 600) { x = t[i] / 60; k++; sx += x; sy += rss[i]; sxx += x * x; sxy += x * rss[i] }
             if (k > 2) printf "slope after minute 10: %+.3f MiB/min (%d samples)\n", (k * sxy - sx * sy) / (k * sxx - sx * sx), k
+            if (cpu != "" && rf > 0) printf "CPU: %.1f s over %d refreshes, %.3f s a refresh\n", cpu, rf, cpu / rf
             if (at10 > 0) printf "end vs minute 10: %+.1f%% (target: within 10%%)\n", (last - at10) / at10 * 100
         }' "$1"
 }
@@ -100,7 +101,7 @@ start=$(date +%s.%N)
 echo "soak: $N sources, watch --every $EVERY, 1% new posts every ${CHANGE_EVERY}s, ${DURATION}s; pid $watch; $OUT" >&2
 
 csv=$OUT/rss.csv
-echo "seconds,rss_kib,hwm_kib,anon_kib,file_kib,shmem_kib,threads,fds,wal_kib,refreshes" >"$csv"
+echo "seconds,rss_kib,hwm_kib,anon_kib,file_kib,shmem_kib,threads,fds,wal_kib,refreshes,cpu_s" >"$csv"
 first_refresh=
 while :; do
     now=$(date +%s.%N)
@@ -114,9 +115,11 @@ while :; do
     file=$(awk '/^RssFile:/ { print $2 }' "$status")
     shmem=$(awk '/^RssShmem:/ { print $2 }' "$status")
     wal=$( (du -k -c "$OUT"/.feedmill/*-wal 2>/dev/null || true) | awk 'END { print $1 + 0 }')
+    # utime + stime, in clock ticks (fields 14 and 15; the name in field 2 has no spaces here).
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$watch/stat")
     fds=$(find "/proc/$watch/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
     refreshes=$(grep -cE '^[0-9]{4}-.* ok' "$OUT/watch.log" || true)
-    echo "$t,$rss,$hwm,$anon,$file,$shmem,$threads,$fds,$wal,$refreshes" >>"$csv"
+    echo "$t,$rss,$hwm,$anon,$file,$shmem,$threads,$fds,$wal,$refreshes,$cpu" >>"$csv"
     if [[ -z $first_refresh && $refreshes -ge 1 ]]; then
         first_refresh=$t
         echo "first refresh done at ${t}s: RSS $((rss / 1024)) MiB" >&2

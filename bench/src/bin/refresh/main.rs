@@ -18,9 +18,13 @@
 //!     cargo build --release -p feedmill
 //!     cargo run --release -p feedmill-bench --bin refresh -- --sources 1000
 //!     cargo run --release -p feedmill-bench --bin refresh -- --sources 10000 --rounds 1
+//!
+//! `refresh serve DIR` instead only serves the corpus, with new posts at a steady pace, for the soak of
+//! a long-running `feedmill watch` (`bench/soak.sh`, `soak.rs`).
 
 mod child;
 mod server;
+mod soak;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -67,6 +71,9 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Helper {
+    /// Serve the corpus for a soak (`bench/soak.sh`): writes DIR/feeds.toml, then DIR/addr, and gives
+    /// 1% of the feeds a new post every 20 s until killed.
+    Serve(soak::Serve),
     /// Bare client: GET every URL of LIST (lines of `url[\tetag\tlast-modified]`).
     #[command(hide = true)]
     Fetch { list: PathBuf, concurrency: usize },
@@ -83,6 +90,7 @@ fn main() -> anyhow::Result<()> {
     match &args.helper {
         Some(Helper::Fetch { list, concurrency }) => child::fetch(list, *concurrency),
         Some(Helper::Measure { command }) => child::measure(command),
+        Some(Helper::Serve(serve)) => soak::serve(serve),
         None => bench(&args),
     }
 }

@@ -411,7 +411,6 @@ impl FeedSpec {
             })
             .collect();
         let feed = json!({
-            "version": "https://jsonfeed.org/version/1.1",
             "title": self.site_title(),
             "home_page_url": home,
             "feed_url": self.feed_url().as_str(),
@@ -420,7 +419,14 @@ impl FeedSpec {
             "authors": [{ "name": AUTHORS[self.site as usize % AUTHORS.len()] }],
             "items": items,
         });
-        serde_json::to_vec_pretty(&feed).unwrap_or_default()
+        // `version` first, as publishers write it (serde_json would sort it last): feedparser-rs 0.6 looks
+        // for it in the first MiB of a larger document only.
+        let body = serde_json::to_vec_pretty(&feed).unwrap_or_default();
+        let mut out = br#"{
+  "version": "https://jsonfeed.org/version/1.1","#
+            .to_vec();
+        out.extend_from_slice(body.get(1..).unwrap_or_default());
+        out
     }
 }
 

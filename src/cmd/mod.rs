@@ -34,6 +34,7 @@ pub mod discover;
 pub mod explain;
 pub mod import_opml;
 pub mod init;
+mod memory;
 pub mod parse;
 pub mod run;
 pub mod serve;

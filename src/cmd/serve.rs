@@ -50,6 +50,7 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
                 |now, report| {
                     print_refresh(now, report, quiet);
                     server.observe(now, report);
+                    super::memory::give_back();
                 },
             )
             .await;

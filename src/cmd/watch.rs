@@ -24,6 +24,7 @@ pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
             stopped(stop),
             |now, report| {
                 print_refresh(now, report, quiet);
+                super::memory::give_back();
             },
         )
         .await?;

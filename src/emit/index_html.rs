@@ -95,7 +95,7 @@ pub fn render(site: &SiteDoc) -> String {
     let words = lang.words();
     let mut out = String::with_capacity(8192 + site.categories.len() * 4096 + site.sources.len() * 512);
     out.push_str("<!DOCTYPE html>\n<html lang=\"");
-    out.push_str(lang.code());
+    push_attr(&mut out, lang.code());
     out.push_str("\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"");
     out.push_str(CSP);
@@ -378,7 +378,30 @@ mod tests {
         assert!(ru.contains(">11 июля 2019, 06:20</time>") && ru.contains("Источники"));
         let kk = page(Some("kk"));
         assert!(kk.contains(">11 шілде 2019, 06:20</time>") && kk.contains("Дереккөздер"));
-        assert!(page(Some("de")).contains("<html lang=\"en\">"));
+    }
+
+    #[test]
+    fn any_language_has_its_dates_and_known_ones_their_words() {
+        // (tag, a dated entry, the day of the last fetch, a label)
+        let cases = [
+            ("de-DE", "11. Juli 2019, 06:20", "1. Juli 2019", "<h2>Quellen</h2>"),
+            ("fr", "11 juillet 2019, 06:20", "1 juillet 2019", "<h2>Sources</h2>"),
+            ("tr", "11 Temmuz 2019 06:20", "1 Temmuz 2019", "<h2>Kaynaklar</h2>"),
+            ("zh", "2019年7月11日 06:20", "2019年7月1日", "<h2>来源</h2>"),
+            ("uk", "11 липня 2019\u{202f}р., 06:20", "1 липня 2019\u{202f}р.", "<h2>Джерела</h2>"),
+            ("uz-Cyrl", "11 июл, 2019 06:20", "1 июл, 2019", "<h2>Манбалар</h2>"),
+            // CLDR's dates, English words.
+            ("pl", "11 lipca 2019 06:20", "1 lipca 2019", "<h2>Sources</h2>"),
+        ];
+        for (tag, entry, day, label) in cases {
+            let out = page(Some(tag));
+            assert!(out.contains(&format!("<html lang=\"{tag}\">")), "{tag}");
+            assert!(out.contains(&format!("<time datetime=\"2019-07-11T06:20:00Z\">{entry}</time>")), "{tag}: {out}");
+            assert!(out.contains(&format!("<time datetime=\"2019-07-01T08:00:00Z\">{day}</time>")), "{tag}: {out}");
+            assert!(out.contains(label), "{tag}");
+        }
+        assert!(page(Some("tr")).contains("Saatler UTC olarak verilmiştir."));
+        assert!(page(Some("\"><b>")).contains("<html lang=\"&quot;&gt;&lt;b&gt;\">"), "the tag is escaped");
     }
 
     #[test]

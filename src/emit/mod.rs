@@ -139,7 +139,7 @@ pub struct SiteDoc<'a> {
     pub categories: &'a [CategoryRef],
     /// Newest entry date over all feeds (epoch when empty): the "updated" shown; never the wall clock.
     pub updated: DateTime<Utc>,
-    /// `[output] language`: picks the words and month names of `index.html` (`kk`, `ru`, else English).
+    /// `[output] language`: the `lang`, words and dates of `index.html` (see `emit::human`).
     pub language: Option<&'a str>,
     /// Every configured source, in config order, with its health.
     pub sources: &'a [SourceRef],

@@ -42,8 +42,8 @@ const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " «
 /// Reads one article page; see the module docs.
 pub fn article(html: &str, rules: &ArticleRules, cx: &PageContext<'_>) -> Article {
     let doc = Html::parse_document(html);
-    if let Err(warning) = check_depth(&doc) {
-        let warnings = vec![warning];
+    if let Err(too_deep) = check_depth(&doc) {
+        let warnings = vec![too_deep.to_string()];
         return Article {
             title: None,
             published: None,

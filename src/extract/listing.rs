@@ -33,8 +33,8 @@ const BYLINE_WORDS: &[&str] = &["author", "byline", "meta", "info", "date", "tim
 /// Reads one listing page; see the module docs.
 pub fn listing(html: &str, rules: &ListingRules, cx: &PageContext<'_>) -> Listing {
     let doc = Html::parse_document(html);
-    if let Err(warning) = check_depth(&doc) {
-        return Listing { entries: Vec::new(), next_page: None, warnings: vec![warning] };
+    if let Err(too_deep) = check_depth(&doc) {
+        return Listing { entries: Vec::new(), next_page: None, warnings: vec![too_deep.to_string()] };
     }
     let base = document_base(&doc, cx.url);
     let language = doc.root_element().attr("lang").map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);

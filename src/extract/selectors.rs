@@ -133,8 +133,15 @@ fn is_attr_name(s: &str) -> bool {
 /// stack and abort the whole run.
 pub(crate) const MAX_DEPTH: usize = 512;
 
-/// `Err` with a warning when `doc` nests deeper than [`MAX_DEPTH`]; counted without recursion.
-pub(crate) fn check_depth(doc: &Html) -> Result<(), String> {
+/// A page nested deeper than [`MAX_DEPTH`]: not read, and said so in a warning.
+#[derive(Debug, thiserror::Error)]
+#[error("the page nests elements {deepest} deep (more than {MAX_DEPTH}); not read")]
+pub(crate) struct TooDeep {
+    deepest: usize,
+}
+
+/// `Err` when `doc` nests deeper than [`MAX_DEPTH`]; counted without recursion.
+pub(crate) fn check_depth(doc: &Html) -> Result<(), TooDeep> {
     let (mut depth, mut deepest) = (0usize, 0usize);
     for edge in doc.tree.root().traverse() {
         match edge {
@@ -147,7 +154,7 @@ pub(crate) fn check_depth(doc: &Html) -> Result<(), String> {
         }
     }
     if deepest > MAX_DEPTH {
-        Err(format!("the page nests elements {deepest} deep (more than {MAX_DEPTH}); not read"))
+        Err(TooDeep { deepest })
     } else {
         Ok(())
     }

@@ -66,8 +66,10 @@ pub enum FetchErrorKind {
     TooLarge { limit: u64 },
     #[error("more than {limit} redirects")]
     TooManyRedirects { limit: usize },
-    #[error("bad redirect: {}", crate::redact::text(.reason))]
-    BadRedirect { reason: String },
+    /// Shown whole (`reason`'s causes included) after `bad redirect: `, redacted: a Location may carry
+    /// credentials.
+    #[error("bad redirect: {}", crate::error::error_chain(.reason))]
+    BadRedirect { reason: RedirectError },
     /// The SSRF guard refused the target; `reason` says what the address is.
     #[error("refused: {reason} and [fetch] allow_private_networks = false")]
     Refused { reason: String },
@@ -85,6 +87,22 @@ pub enum FetchErrorKind {
     },
     #[error("file larger than the {limit}-byte limit")]
     FileTooLarge { limit: u64 },
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, thiserror::Error)]
+pub enum RedirectError {
+    #[error("no usable Location header")]
+    NoLocation,
+    #[error("Location `{location}`")]
+    Unresolvable {
+        location: String,
+        #[source]
+        source: url::ParseError,
+    },
+    /// Only http(s) is followed: a remote server must not send the fetcher to a `file:` URL.
+    #[error("Location `{location}`: scheme `{scheme}:` is not followed")]
+    Scheme { location: String, scheme: String },
 }
 
 impl FetchError {
@@ -206,7 +224,7 @@ mod tests {
                 "http://example.org/feed: server asks to retry in 3600s, longer than the 60s this run waits; try again later",
             ),
             (
-                at(u, 1, FetchErrorKind::BadRedirect { reason: "no usable Location header".into() }),
+                at(u, 1, FetchErrorKind::BadRedirect { reason: RedirectError::NoLocation }),
                 "http://example.org/feed: bad redirect: no usable Location header",
             ),
         ];

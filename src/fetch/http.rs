@@ -16,7 +16,9 @@ use url::Url;
 
 use super::guard::{NeverResolves, Refused};
 use super::retry::{self, Retry};
-use super::{Body, Failure, FetchError, FetchErrorKind, FetchMeta, Fetched, Fetcher, RequestSettings, Validators};
+use super::{
+    Body, Failure, FetchError, FetchErrorKind, FetchMeta, Fetched, Fetcher, RedirectError, RequestSettings, Validators,
+};
 
 /// What one request of a redirect chain led to.
 enum Hop {
@@ -236,12 +238,13 @@ pub(super) fn refused_failure(url: &Url, refused: &Refused) -> Failure {
 
 /// The absolute http(s) URL a redirect points to. Other schemes are refused: a remote server must not
 /// be able to send the fetcher to `file:///etc/passwd`.
-fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, String> {
-    let location = header_str(headers, header::LOCATION).ok_or("no usable Location header")?;
-    let to = from.join(location).map_err(|e| format!("Location `{location}`: {e}"))?;
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, RedirectError> {
+    let location = header_str(headers, header::LOCATION).ok_or(RedirectError::NoLocation)?;
+    let to =
+        from.join(location).map_err(|source| RedirectError::Unresolvable { location: location.to_owned(), source })?;
     match to.scheme() {
         "http" | "https" => Ok(to),
-        scheme => Err(format!("Location `{location}`: scheme `{scheme}:` is not followed")),
+        scheme => Err(RedirectError::Scheme { location: location.to_owned(), scheme: scheme.to_owned() }),
     }
 }
 
@@ -306,9 +309,17 @@ mod tests {
     fn redirect_targets_resolve_and_stay_on_http() {
         let from = Url::parse("https://example.org/blog/feed").unwrap();
         let to = redirect_target(&from, &headers(&[("location", "../rss.xml")]));
-        assert_eq!(to.map(String::from), Ok("https://example.org/rss.xml".to_owned()));
+        assert_eq!(to.map(String::from).map_err(|e| e.to_string()), Ok("https://example.org/rss.xml".to_owned()));
         let err = redirect_target(&from, &headers(&[("location", "file:///etc/passwd")]));
-        assert!(err.is_err_and(|e| e.contains("file:")));
-        assert!(redirect_target(&from, &HeaderMap::new()).is_err());
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err("Location `file:///etc/passwd`: scheme `file:` is not followed".to_owned())
+        );
+        let err = redirect_target(&from, &headers(&[("location", "http://[::1")]));
+        assert_eq!(
+            err.map_err(|e| crate::error::error_chain(&e)),
+            Err("Location `http://[::1`: invalid IPv6 address".to_owned())
+        );
+        assert!(matches!(redirect_target(&from, &HeaderMap::new()), Err(RedirectError::NoLocation)));
     }
 }

@@ -1,7 +1,7 @@
 //! Locations in, raw bytes (or "not modified") out: the only stage that talks to the network.
 //!
-//! A source's [`Location`] is an http(s) URL or a local file (`file://` URLs and bare paths relative to
-//! the config's folder). [`Fetcher::fetch`] turns it into [`Fetched`]: the body with what the later stages
+//! A source's [`Location`] is an http(s) URL or a local file or folder (`file://` URLs and bare paths
+//! relative to the config's folder). [`Fetcher::fetch`] turns it into [`Fetched`]: the body with what the later stages
 //! and the scheduler need to know about it ([`FetchMeta`]), or [`Fetched::NotModified`] when the
 //! validators from the last run still hold. A 304 is an outcome, not an error; everything that is an
 //! error is a [`FetchError`] naming the URL or path and the number of attempts.
@@ -14,24 +14,25 @@
 //! failures that can go away (refused or reset connections, 5xx, 408, 429), with `Retry-After` honoured up
 //! to a cap beyond which the run gives up on the source and says when to come back. A timeout (connect,
 //! whole request, or silence mid-body) is not retried in the same run: it already cost its whole budget,
-//! and a host that hung once usually hangs again, so one dead host costs a run one timeout, not `tries`. Redirects are followed here
-//! rather than by reqwest, so each hop takes its own host's permit and the caller learns whether the
-//! whole chain was permanent (the signal to update a stored URL).
+//! and a host that hung once usually hangs again, so one dead host costs a run one timeout, not `tries`.
+//! Redirects are followed here rather than by reqwest, so each hop takes its own host's permit and the
+//! caller learns whether the whole chain was permanent (the signal to update a stored URL).
 //!
 //! A `kind = "folder"` source's folder is listed by `folder` instead: the listing (path, size and
 //! mtime of each article file) is its body, so an unchanged folder costs no reading.
 //!
-//! `websub` sends the publish pings that tell a WebSub hub which feeds changed, under the same rules.
+//! `websub` sends the publish pings that tell a WebSub hub which feeds changed, under the same rules
+//! (host limit, guard, timeout, retries) except that a redirect is not followed.
 //!
 //! With `[fetch] allow_private_networks = false`, `guard` refuses every target on this machine or a
 //! private network, on the first request and on every redirect hop, before connecting.
 //!
-//! Concurrency *across* sources is the pipeline's (one `buffer_unordered`); this module only limits
-//! requests per host, and holds a host's permit only while a request to it is in flight, never during
-//! a backoff sleep.
+//! Concurrency *across* sources is the pipeline's (`concurrency` source tasks at a time); this module
+//! only limits requests per host, and holds a host's permit only while a request to it is in flight,
+//! never during a backoff sleep.
 
 mod error;
-pub use error::{FetchError, FetchErrorKind};
+pub use error::{FetchError, FetchErrorKind, RedirectError};
 mod file;
 pub mod folder;
 mod guard;

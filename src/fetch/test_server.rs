@@ -5,10 +5,11 @@
 //! delayed, hang, lie about its `Content-Length`, stall in the middle of its body, trickle it a byte at a
 //! time, stream a large or endless (chunked) body generated on the fly, or reset the connection in the
 //! middle of it. A TLS handshake arriving on this plain-HTTP port is answered the way plain servers
-//! answer one: `400 Bad Request`, recorded as a request with method `TLS`. One thread per connection and `Connection: close` on every response
-//! keep each request on its own connection, so what the server records is exactly what the client did:
-//! every request with its headers, body and arrival time, how many body bytes it wrote before the client
-//! hung up, and the most requests it ever had in flight at once.
+//! answer one: `400 Bad Request`, recorded as a request with method `TLS`. One thread per connection and
+//! `Connection: close` on every response keep each request on its own connection, so what the server
+//! records is exactly what the client did: every request with its headers, body and arrival time, how
+//! many body bytes it wrote before the client hung up, and the most requests it ever had in flight at
+//! once.
 
 // Shared by the library's unit tests and the integration tests, each using a part of it.
 #![allow(dead_code)]

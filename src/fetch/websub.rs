@@ -5,9 +5,10 @@
 //! (the PubSubHubbub 0.4 convention, which the W3C recommendation leaves to hubs and which they kept).
 //! One request per topic: the repeated-`hub.url` form of 0.3 is not understood by every hub. Any 2xx
 //! is success (hubs answer 204). The request goes through the run's client and the same rules as a
-//! fetch: the host limit, the SSRF guard, the whole-request timeout (a hub that timed out is not asked again in
-//! the run), and retries with full-jitter backoff or the hub's `Retry-After` up to `[fetch] retry_after_cap`. Redirects are not followed: a POST that
-//! is redirected would have to be re-sent as a GET, which no hub wants.
+//! fetch: the host limit, the SSRF guard, the whole-request timeout (a hub that timed out is not asked
+//! again in the run), and retries with full-jitter backoff or the hub's `Retry-After` up to
+//! `[fetch] retry_after_cap`. Redirects are not followed: a POST that is redirected would have to be
+//! re-sent as a GET, which no hub wants.
 
 use reqwest::header::{self, HeaderValue};
 use tokio::time::Instant;

@@ -82,7 +82,7 @@ mod tables;
 mod tests;
 
 pub use self::format::{parse_date_with_format, DateFormat, FormatError, Locale, UnknownLocale};
-pub use self::locale::DateLocale;
+pub use self::locale::{DateLocale, Writing};
 
 use self::fast::{fast_rfc3339, fast_rfc822};
 use self::lenient::lenient;

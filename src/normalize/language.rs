@@ -1,9 +1,9 @@
 //! Language: what language an entry is written in, and the words of a text folded so that two spellings a
 //! reader would call the same compare equal.
 //!
-//! In: plain text (a title, the text of an entry). Out: a BCP 47 primary language subtag (`kk`, `ru`,
-//! `ky`, `uz`, `en`, …) or `None` when the text is too short or too mixed to say, and word tokens for shingling and
-//! keyword rules.
+//! In: plain text (a title, the text of an entry). Out: a BCP 47 language tag (`kk`, `ru`, `ky`, `en`,
+//! …; with a script subtag where the script says something, below) or `None` when the text is too short
+//! or too mixed to say, and word tokens for shingling and keyword rules.
 //!
 //! Why not only [whatlang]: it has no Kazakh, Kyrgyz, Tajik, Tatar or Mongolian model, so it calls
 //! every such text Russian (or Bulgarian, on short texts), and on a headline it is often unsure. The
@@ -16,12 +16,19 @@
 //! fewest words it would not spell (Kazakh has no `ч` of its own, Kyrgyz no `х`…). That is right on a
 //! six-word headline, where trigram models are not. Serbian and Macedonian letters (ј љ њ…) and a
 //! Bulgarian `ъ` go to whatlang limited to the Cyrillic languages it knows; plain Cyrillic with no vote
-//! at all is Russian, the safe bet for feeds from Kazakhstan and Russia. Uzbek, Turkish and Azerbaijani
-//! in Latin letters are told the same way (`oʻ gʻ` with any apostrophe; `ı ğ ş`; `ə`), before whatlang,
-//! which confuses them on headlines. Uzbek is `uz` in both scripts (the subtag carries no script; a
-//! Cyrillic and a Latin copy share no words anyway). Other scripts go to whatlang, whose answer is kept
-//! only when it is confident: a wrong language is worse than none, since rules and the near-duplicate
-//! guard act on it.
+//! at all is Russian, the safe bet for feeds from Kazakhstan and Russia. Uzbek, Turkish, Azerbaijani,
+//! and Kazakh and Tatar in their Latin alphabets, are told the same way in Latin letters (`oʻ gʻ` with
+//! any apostrophe; `ı ğ ş`; `ə`; Kazakh's 2021 `ä ñ ū`, Tatar Zamanälif's `ä ñ ç w`), before whatlang,
+//! which confuses them on headlines and knows neither Kazakh nor Tatar.
+//!
+//! Scripts: Uzbek is written in both every day, so its tag always names the script (`uz-Latn`,
+//! `uz-Cyrl`); Kazakh and Tatar name it only in Latin letters (`kk-Latn`, `tt-Latn`), their Cyrillic
+//! being what `kk` and `tt` mean. A tag is for readers and rules (`language = "uz"` matches both
+//! scripts, as a whole word); the near-duplicate guard compares primary subtags, so two scripts of one
+//! language are one language there: a transliterated copy shares no words with its original, so it is
+//! never matched anyway, and the store's signatures stay valid. Other scripts go to whatlang, whose
+//! answer is kept only when it is confident: a wrong language is worse than none, since rules and the
+//! near-duplicate guard act on it.
 //!
 //! [`fold_words`] lives here because folding is about scripts: Kazakh sites often type the Latin `i` for
 //! `і`, or a Latin `a`/`o`/`e` inside a Cyrillic word, and `ə` for `ә`; inside a word that is otherwise
@@ -31,9 +38,15 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization};
-use whatlang::{Detector, Lang};
+use whatlang::Lang;
 
 use crate::model::Entry;
+
+mod cyrillic;
+mod latin;
+
+use cyrillic::cyrillic_language;
+use latin::latin_turkic;
 
 /// How much text detection reads: the start of an entry says what language it is in.
 pub const SAMPLE_CHARS: usize = 600;
@@ -106,96 +119,6 @@ const ENGLISH_MIN_DISTINCT: u32 = 3;
 /// Which share of the words they must be: in English news text `the` alone is about 6%.
 const ENGLISH_MIN_PERCENT: usize = 8;
 
-/// The Turkic languages written in Latin letters that [`latin_turkic`] tells apart, in the order that
-/// breaks a tie.
-const LATIN_TURKIC: [&str; 3] = ["uz", "tr", "az"];
-const L_UZ: u8 = 1;
-const L_TR: u8 = 1 << 1;
-const L_AZ: u8 = 1 << 2;
-
-/// Uzbek, Turkish or Azerbaijani in Latin letters, told by their letters (Azerbaijani `ə`; Turkish and
-/// Azerbaijani `ı ğ ş`; Uzbek `oʻ gʻ`, whatever apostrophe is typed) and distinct function words;
-/// `None` when fewer than two signs point one way, and whatlang decides: it confuses the three on
-/// headlines.
-fn latin_turkic(sample: &str) -> Option<&'static str> {
-    // Turkmen shares `ş ç ö ü` with Turkish, and writes `ä ň ý`, which none of the three has.
-    if sample.contains(['ä', 'ň', 'ý', 'Ä', 'Ň', 'Ý']) {
-        return None;
-    }
-    let mut votes = [0u16; LATIN_TURKIC.len()];
-    let mut seen: Vec<String> = Vec::new();
-    let mut word = String::new();
-    // A space after the sample ends its last word.
-    let mut chars = sample.chars().chain(std::iter::once(' ')).peekable();
-    while let Some(c) = chars.next() {
-        let apostrophe = matches!(c, '\'' | '’' | '‘' | 'ʻ' | 'ʼ' | '`');
-        if c.is_alphabetic() && !apostrophe {
-            word.extend(c.to_lowercase());
-            continue;
-        }
-        // An apostrophe inside a word is part of it: `bo'yicha`, `o‘z`.
-        if apostrophe && !word.is_empty() && chars.peek().is_some_and(|n| n.is_alphabetic()) {
-            word.push('\'');
-            continue;
-        }
-        if !word.is_empty() {
-            let langs = latin_turkic_word(&word);
-            // A word counts once: a repeated `ve` is not two signs of Turkish.
-            if langs != 0 && !seen.contains(&word) {
-                for (i, vote) in votes.iter_mut().enumerate() {
-                    *vote += u16::from(langs & (1 << i) != 0);
-                }
-                seen.push(std::mem::take(&mut word));
-            }
-            word.clear();
-        }
-    }
-    // Azerbaijani text without a single `ə` is Turkish.
-    if !sample.contains(['ə', 'Ə']) {
-        votes[L_AZ.trailing_zeros() as usize] = 0;
-    }
-    let best = votes.iter().copied().max().unwrap_or(0);
-    let winners = votes.iter().filter(|&&v| v == best).count();
-    if best < 2 || winners != 1 {
-        return None;
-    }
-    votes.iter().position(|&v| v == best).map(|i| LATIN_TURKIC[i])
-}
-
-/// The languages of [`LATIN_TURKIC`] that `word` (lowercased, apostrophes as `'`) is a sign of: by its
-/// letters, else as a function word. None of the listed words is a common word of a Western European
-/// language (no `de`, `da`, `il`, `esa`).
-fn latin_turkic_word(word: &str) -> u8 {
-    if word.contains('ə') {
-        return L_AZ;
-    }
-    if word.contains(['ı', 'ğ', 'ş']) {
-        return match word {
-            "için" | "kişi" | "şu" | "yılında" | "açıkladı" | "değil" | "tarafından" | "sağlık" | "başkanı" => {
-                L_TR
-            }
-            _ => L_TR | L_AZ,
-        };
-    }
-    if word.contains("o'") || word.contains("g'") {
-        return L_UZ;
-    }
-    match word {
-        "va" | "bilan" | "uchun" | "ham" | "deb" | "yil" | "yilda" | "yilning" | "orqali" | "edi" | "qildi"
-        | "haqida" | "boshqa" | "shu" | "ushbu" | "mazkur" | "yangi" | "lekin" | "ammo" | "hamda" | "toshkent"
-        | "toshkentda" | "vazirligi" | "davlat" | "prezidenti" | "kerak" | "ekan" | "sababli" | "davomida" => L_UZ,
-        "etdi" => L_UZ | L_AZ,
-        "bu" | "bir" => L_UZ | L_TR | L_AZ,
-        "ve" | "ile" | "olarak" | "göre" | "üzerinde" | "yüzde" | "oldu" | "dedi" | "etti" | "türkiye" | "ise"
-        | "kadar" | "gibi" | "çok" | "ancak" => L_TR,
-        "olan" | "daha" | "sonra" | "yeni" | "ki" => L_TR | L_AZ,
-        "üçün" | "ilə" | "çox" | "kimi" | "lakin" | "qədər" | "üzrə" | "görə" | "edib" | "deyib" | "bildirib" => {
-            L_AZ
-        }
-        _ => 0,
-    }
-}
-
 /// The language detected from an entry's title and text, else the language its feed declared (primary
 /// subtag, lowercased). Detection wins because sites routinely declare one language for everything
 /// they publish.
@@ -220,288 +143,6 @@ fn entry_sample(title: &str, text: &str) -> String {
 pub fn primary_subtag(tag: &str) -> Option<String> {
     let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
     (!primary.is_empty()).then_some(primary)
-}
-
-/// The languages the Cyrillic vote tells apart, in the order that breaks a tie: Russian first (a tie
-/// between Kazakh and Russian has always been Russian), then by how often feedmill's users read them.
-const CYRILLIC: [&str; 10] = ["ru", "kk", "ky", "uz", "tg", "tt", "uk", "be", "mn", "ba"];
-/// [`CYRILLIC`]'s languages as bits, for the letters and words each one uses.
-const RU: u16 = 1;
-const KK: u16 = 1 << 1;
-const KY: u16 = 1 << 2;
-const UZ: u16 = 1 << 3;
-const TG: u16 = 1 << 4;
-const TT: u16 = 1 << 5;
-const UK: u16 = 1 << 6;
-const BE: u16 = 1 << 7;
-const MN: u16 = 1 << 8;
-const BA: u16 = 1 << 9;
-/// Every language of [`CYRILLIC`].
-const ALL: u16 = (1 << CYRILLIC.len()) - 1;
-/// A letter of a South Slavic alphabet (Serbian, Macedonian): the text goes to whatlang.
-const SLAVIC: u16 = 1 << 15;
-
-/// Which Cyrillic language the text is in (see the module docs): a vote of words. A word whose own
-/// letters only some languages have votes for each of them (`қ` for Kazakh, Uzbek and Tajik; `ҷ` for
-/// Tajik alone), and a function word votes for the languages it is a word of. The most votes win; a
-/// tie goes to the language with the fewest words it could not spell ([`Signs::misfit`]), then to the
-/// first in [`CYRILLIC`]. Text with no vote at all is Russian, the safe bet for feeds of the region.
-fn cyrillic_language(sample: &str) -> &'static str {
-    let mut votes = [0u16; CYRILLIC.len()];
-    let mut misfits = [0u16; CYRILLIC.len()];
-    let (mut slavic, mut hard_sign, mut own_letters) = (false, false, false);
-    each_word(sample, true, |w, _| {
-        let signs = word_signs(w);
-        slavic |= signs.letters & SLAVIC != 0;
-        hard_sign |= signs.hard_sign;
-        own_letters |= signs.letters != 0;
-        let letters = if signs.letters & SLAVIC == 0 { signs.letters } else { 0 };
-        let voted = word_lists(w) | letters | if signs.long_vowel { KY | MN } else { 0 };
-        count_bits(&mut votes, voted);
-        count_bits(&mut misfits, signs.misfit);
-        ControlFlow::Continue(())
-    });
-    // Uzbek and Tajik write `ъ` before a consonant too (`таълим`), in text that has letters of its own.
-    if slavic || (hard_sign && !own_letters) {
-        let cyrillic = vec![Lang::Rus, Lang::Ukr, Lang::Bel, Lang::Bul, Lang::Srp, Lang::Mkd];
-        return Detector::with_allowlist(cyrillic).detect(sample).map_or("ru", |info| bcp47(info.lang()));
-    }
-    // `min_by_key` keeps the first of equals, so the order of `CYRILLIC` breaks what is left of a tie.
-    let best = votes.iter().copied().max().unwrap_or(0);
-    (0..CYRILLIC.len()).filter(|&i| votes[i] == best).min_by_key(|&i| misfits[i]).map_or("ru", |i| CYRILLIC[i])
-}
-
-/// Adds one to each of `counts` whose bit is set in `bits`. By the set bits only: most words of a
-/// Russian text set none.
-fn count_bits(counts: &mut [u16; CYRILLIC.len()], mut bits: u16) {
-    while bits != 0 {
-        if let Some(count) = counts.get_mut(bits.trailing_zeros() as usize) {
-            *count += 1;
-        }
-        bits &= bits - 1;
-    }
-}
-
-/// What the letters of one word say, read in one pass.
-struct Signs {
-    /// The languages that spell every letter of the word that Russian has not: the intersection of
-    /// [`letter_languages`] over those letters; 0 for a word in Russian's letters only, or one mixing
-    /// letters no language has together (a typo, which proves nothing).
-    letters: u16,
-    /// A `ъ` before a consonant: Bulgarian (`пътят`), or Uzbek and Tajik (`таълим`); Russian puts `ъ`
-    /// only before `е`, `ю`, `я`.
-    hard_sign: bool,
-    /// A long vowel (`суук`, `үүслээ`): Kyrgyz or Mongolian. Russian doubles only `о` and `е`
-    /// (`сообщает`); Kazakh, Tatar and Uzbek none.
-    long_vowel: bool,
-    /// The languages that would not write the word, which only breaks a tie; none of these votes,
-    /// since Russian words have all of these letters. A word with letters of its own is not Russian.
-    /// Kazakh writes `ч` and `ь` only in loanwords, and Tatar's `ә` suffixes (`-ләр`, `-нәр`, a final
-    /// `ә`) never; Kyrgyz has no `х`, `ц` or `ь` of its own, and writes `ж` where Tatar writes `я`, `ю`
-    /// (Kazakh too: `жаңа`, Tatar `яңа`); Ukrainian has no `ы`, `э`, `ъ`; Belarusian no `и`, `щ`.
-    misfit: u16,
-}
-
-/// The [`Signs`] of `word`.
-fn word_signs(word: &str) -> Signs {
-    let (mut all, mut misfit, mut yo) = (u16::MAX, 0u16, false);
-    let (mut hard_sign, mut long_vowel, mut prev) = (false, false, '\0');
-    for c in word.chars() {
-        let langs = letter_languages(c);
-        if langs != 0 {
-            all &= langs;
-        }
-        misfit |= match c {
-            'ч' => KK,
-            'ь' => KK | KY,
-            'х' | 'ц' => KY,
-            'я' | 'ю' => {
-                yo = true;
-                0
-            }
-            'ы' | 'э' | 'ъ' => UK,
-            'и' | 'щ' => BE,
-            _ => 0,
-        };
-        hard_sign |= prev == 'ъ' && !matches!(c, 'е' | 'ю' | 'я');
-        long_vowel |= c == prev && matches!(c, 'а' | 'у' | 'ы' | 'э' | 'ө' | 'ү');
-        prev = c;
-    }
-    let letters = if all == u16::MAX { 0 } else { all };
-    if letters != 0 {
-        misfit |= (RU | !letters) & ALL;
-    }
-    if yo && letters & (KK | KY | TT | BA) != 0 {
-        misfit |= KK | KY;
-    }
-    if letters & TT != 0 && (word.ends_with('ә') || word.contains("ләр") || word.contains("нәр")) {
-        misfit |= KK;
-    }
-    Signs { letters, hard_sign, long_vowel, misfit }
-}
-
-/// The languages whose alphabets have `c`, for a letter Russian's alphabet has not; 0 for the others.
-/// A match: it is asked of every letter of the sample.
-fn letter_languages(c: char) -> u16 {
-    match c {
-        'ә' => KK | TT | BA,
-        'ғ' => KK | UZ | TG | BA,
-        'қ' => KK | UZ | TG,
-        'ң' => KK | KY | TT | BA,
-        'ө' | 'ү' => KK | KY | TT | MN | BA,
-        'ұ' => KK,
-        'һ' => KK | TT | BA,
-        'і' => KK | UK | BE,
-        'ї' | 'є' | 'ґ' => UK,
-        'ў' => UZ | BE,
-        'ҳ' => UZ | TG,
-        'ӣ' | 'ӯ' | 'ҷ' => TG,
-        'җ' => TT,
-        'ҡ' | 'ҙ' | 'ҫ' => BA,
-        'ј' | 'љ' | 'њ' | 'ћ' | 'ђ' | 'џ' | 'ѓ' | 'ќ' | 'ѕ' => SLAVIC,
-        _ => 0,
-    }
-}
-
-/// Which languages' function words (or frequent news words) `word` is, as [`CYRILLIC`] bits. Words
-/// with letters of their own vote by their letters already; the lists hold words in Russian's letters,
-/// and words that tell apart languages sharing letters (Kyrgyz `үчүн`, Tatar `өчен`). A `match`, which
-/// compiles to a comparison by length and then by bytes: asked of every word of the sample, it is
-/// cheaper than hashing the word.
-fn word_lists(word: &str) -> u16 {
-    match word {
-        // Kazakh, so that a headline like "Астанада жол апаты болды" still has a vote.
-        "мен" | "бен" | "пен" | "осы" | "емес" | "еді" | "болып" | "болса" | "оның" | "олар" | "ол" | "облысы"
-        | "облысында" | "ауданы" | "ауданында" | "атты" | "бастады" | "жатыр" | "наурыз" | "мамыр" | "маусым"
-        | "шілде" | "тамыз" | "бойынша" | "туралы" | "бері" => KK,
-        "сол" => KK | TG,
-        "деп" | "деген" | "бар" | "ал" | "жылы" | "болды" | "де" => KK | KY,
-        // Russian; none of them is a Kazakh word.
-        "и" | "во" | "что" | "с" | "со" | "по" | "от" | "к" | "о" | "об" | "из" | "за" | "же" | "но" | "или"
-        | "как" | "это" | "его" | "ее" | "их" | "был" | "была" | "было" | "были" | "будет" | "также" | "который"
-        | "которые" | "года" | "году" | "при" | "после" | "без" | "под" | "над" | "между" | "уже" | "только" => {
-            RU
-        }
-        "в" | "про" | "через" => RU | UK,
-        "у" | "на" | "для" | "а" => RU | UK | BE,
-        "до" => RU | UK,
-        // Ukrainian and Belarusian.
-        "й" | "що" | "це" | "від" | "які" | "він" | "вона" | "із" | "зі" | "як" | "року" | "році" | "його"
-        | "також" | "який" | "яка" | "буде" | "під" | "після" | "щодо" | "між" | "вже" | "лише" | "понад" => {
-            UK
-        }
-        "з" | "але" => UK | BE,
-        "ў" | "па" | "ад" | "што" | "гэта" | "якія" | "быў" | "будзе" | "таксама" | "пра" | "годзе" | "яго" | "ці"
-        | "калі" | "яны" | "пасля" | "праз" | "паводле" | "каля" | "толькі" | "пры" | "якая" => {
-            BE
-        }
-        "год" => RU | BE,
-        "да" => BE | KY,
-        // Kyrgyz.
-        "жана"
-        | "менен"
-        | "үчүн"
-        | "боюнча"
-        | "тууралуу"
-        | "жөнүндө"
-        | "эмес"
-        | "бул"
-        | "ошол"
-        | "ушул"
-        | "алар"
-        | "анын"
-        | "болуп"
-        | "кийин"
-        | "чейин"
-        | "дагы"
-        | "аркылуу"
-        | "ошондой"
-        | "эле"
-        | "экен"
-        | "тарабынан"
-        | "кыргызстан"
-        | "кыргызстанда"
-        | "кыргызстандын"
-        | "облусунда"
-        | "шаарында"
-        | "жылдын"
-        | "айтты"
-        | "билдирди"
-        | "министрлиги"
-        | "болот" => KY,
-        // Tatar.
-        "һәм"
-        | "белән"
-        | "өчен"
-        | "дип"
-        | "аның"
-        | "булды"
-        | "булып"
-        | "булган"
-        | "буенча"
-        | "турында"
-        | "елның"
-        | "елда"
-        | "шулай"
-        | "итеп"
-        | "иде"
-        | "инде"
-        | "гына"
-        | "татарстан"
-        | "татарстанда"
-        | "казанда"
-        | "кирәк"
-        | "хәзер" => TT,
-        "бу" => TT | UZ,
-        "ел" => KK | TT,
-        // Uzbek.
-        "билан" | "учун" | "бўйича" | "ҳам" | "эса" | "деб" | "йил" | "йилда" | "йилнинг" | "орқали" | "кўра"
-        | "эди" | "бўлди" | "бўлиб" | "қилди" | "этди" | "ҳақида" | "тўғрисида" | "бошқа" | "ушбу" | "мазкур"
-        | "янги" | "лекин" | "аммо" | "ҳамда" | "тошкент" | "тошкентда" | "вазирлиги" => {
-            UZ
-        }
-        "ва" | "давлат" => UZ | TG,
-        // Tajik.
-        "дар" | "бо" | "ки" | "ин" | "барои" | "мебошад" | "буд" | "шуд" | "кард" | "карда" | "соли" | "низ"
-        | "худ" | "мешавад" | "намуд" | "гардид" | "шуда" | "душанбе" | "вазорати" | "бояд" | "онҳо" | "гуфт"
-        | "иброз" | "дошт" | "баъди" | "мувофиқи" | "мегардад" => TG,
-        "ба" => TG | MN,
-        "аз" => KK | TG,
-        "болгон" => KY | MN,
-        // Mongolian.
-        "нь"
-        | "юм"
-        | "байна"
-        | "болон"
-        | "энэ"
-        | "тэр"
-        | "гэж"
-        | "гэсэн"
-        | "байгаа"
-        | "оны"
-        | "онд"
-        | "тухай"
-        | "бол"
-        | "улсын"
-        | "хийх"
-        | "мөн"
-        | "бөгөөд"
-        | "хоёр"
-        | "нэг"
-        | "дээр"
-        | "үед"
-        | "сарын"
-        | "монгол"
-        | "улаанбаатар"
-        | "улаанбаатарт"
-        | "хотод"
-        | "засгийн"
-        | "байсан"
-        | "болно"
-        | "хэлэв"
-        | "мэдээлэв" => MN,
-        _ => 0,
-    }
 }
 
 /// The words of `text`: NFKC, split on anything that is not a letter or digit, combining accents (Russian
@@ -769,7 +410,8 @@ fn bcp47(lang: Lang) -> &'static str {
         Lang::Urd => "ur",
         Lang::Tha => "th",
         Lang::Guj => "gu",
-        Lang::Uzb => "uz",
+        // whatlang's Uzbek is the Latin one (its Cyrillic texts never reach whatlang).
+        Lang::Uzb => "uz-Latn",
         Lang::Pan => "pa",
         Lang::Aze => "az",
         Lang::Ind => "id",

@@ -79,7 +79,9 @@ pub type RawDigest = [u8; 16];
 /// a title made from the text is its first sentence; entry links lose their tracking parameters.
 /// 6: dates are read with the declared language's CLDR words (months, relative times, digits). 7: the
 /// region's languages (Kyrgyz, Uzbek, Tajik, Tatar, Ukrainian…) are told by their letters and words.
-const VERSION: u32 = 7;
+/// 8: Uzbek is tagged with its script, Kazakh and Tatar are told in Latin letters; with no language
+/// declared, dates are read in the words of the language detected in the text.
+const VERSION: u32 = 8;
 
 /// The digest of `raw` as [`feed`] normalizes it in this context: equal digests, equal entries (but for
 /// the id and first-seen time the store assigns, and a date in the future, which `feed_reusing` checks).
@@ -283,14 +285,6 @@ fn entry(
         return None;
     }
 
-    // Dates are read in the source's `locale`, else the entry's declared language, else the feed's
-    // (`<language>`, `xml:lang`, `dc:language`); the built-in English, Russian and Kazakh words are
-    // read in any case.
-    let date_locale =
-        cx.locale.or_else(|| raw.language.as_deref().or(feed_language).and_then(dates::DateLocale::from_tag));
-    let published = date(raw.published.as_deref(), "published", index, date_locale, cx, warnings);
-    let updated = date(raw.updated.as_deref(), "updated", index, date_locale, cx, warnings);
-
     let authors = raw
         .authors
         .iter()
@@ -332,8 +326,8 @@ fn entry(
         content_html,
         authors,
         categories,
-        published,
-        updated,
+        published: None,
+        updated: None,
         first_seen: cx.now,
         language: raw.language.as_deref().and_then(language).or_else(|| feed_language.map(str::to_owned)),
         enclosures,
@@ -342,6 +336,15 @@ fn entry(
     };
     // Feeds declare one language for everything they publish; the text says what each entry is in.
     entry.language = language::of_entry(&entry, &lead);
+
+    // Dates are read in the source's `locale`, else the entry's declared language, else the feed's
+    // (`<language>`, `xml:lang`, `dc:language`), else the language the text was detected in, whose
+    // words are read but which cannot say whether `01/02/2024` is day or month first. The built-in
+    // English, Russian and Kazakh words are read in any case.
+    let declared = raw.language.as_deref().or(feed_language).and_then(dates::DateLocale::from_tag);
+    let date_locale = cx.locale.or(declared).or_else(|| entry.language.as_deref().and_then(dates::DateLocale::guessed));
+    entry.published = date(raw.published.as_deref(), "published", index, date_locale, cx, warnings);
+    entry.updated = date(raw.updated.as_deref(), "updated", index, date_locale, cx, warnings);
     Some(Candidate { guid, entry, digest: None, reused: false })
 }
 

@@ -376,3 +376,51 @@ fn dates_are_read_in_the_source_locale_else_the_declared_language() {
     let n = feed(&turkish, &Context { locale, ..cx(&doc) });
     assert_eq!(n.candidates[0].entry.published.map(|d| d.to_rfc3339()).as_deref(), Some("2024-11-23T07:00:00+00:00"));
 }
+
+#[test]
+fn with_nothing_declared_dates_are_read_in_the_detected_language_but_never_guess_day_or_month() {
+    let doc = Url::parse("https://example.org/rss").unwrap();
+    let raw = |title: &str, text: &str, published: &str| RawEntry {
+        link: Some("/a".into()),
+        title: Some(Text::plain(title)),
+        summary: Some(Text::plain(text)),
+        published: Some(published.into()),
+        ..RawEntry::default()
+    };
+    let german = RawFeed {
+        language: None,
+        ..feed_with(vec![raw(
+            "Die Regierung beschließt neue Regeln für den Wohnungsbau",
+            "Nach langen Verhandlungen haben sich die Koalitionspartner am Mittwoch auf ein Gesetz geeinigt, \
+             das den Bau von Wohnungen in den Städten beschleunigen soll.",
+            "3. März 2024 10:00",
+        )])
+    };
+    let e = &feed(&german, &cx(&doc)).candidates[0].entry;
+    assert_eq!(e.language.as_deref(), Some("de"), "the text is German");
+    // The test context's zone is Almaty: +05 since Kazakhstan's one zone of 1 March 2024, +06 before.
+    assert_eq!(
+        e.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-03-03T05:00:00+00:00"),
+        "März read as German"
+    );
+
+    let english = |language: Option<&str>| RawFeed {
+        language: language.map(str::to_owned),
+        ..feed_with(vec![raw(
+            "The council approves a new plan for the city centre",
+            "After a long debate the members of the council agreed on Tuesday to a plan that will change \
+             the streets and squares of the old town over the next five years.",
+            "01/02/2024 10:00",
+        )])
+    };
+    let e = &feed(&english(None), &cx(&doc)).candidates[0].entry;
+    assert_eq!(e.language.as_deref(), Some("en"));
+    assert!(e.published.is_none(), "English text does not say whether the day or the month comes first");
+    let e = &feed(&english(Some("en-US")), &cx(&doc)).candidates[0].entry;
+    assert_eq!(
+        e.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-01-02T04:00:00+00:00"),
+        "declared: month first"
+    );
+}

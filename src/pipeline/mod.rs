@@ -40,7 +40,7 @@ use crate::normalize::{self, Normalized};
 use crate::parse::{self, ParseError};
 use crate::report::{RunReport, SourceReport};
 use crate::store::{Backend, Entries, Reconciled};
-pub use error::{PreviewError, RunError};
+pub use error::{PreviewError, ReadError, RunError};
 #[cfg(test)]
 pub(crate) use record::Steps;
 pub use refresh::refresh_loop;

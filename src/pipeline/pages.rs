@@ -1,4 +1,5 @@
-//! Pages: what turns a fetched body into entries when it is not simply a feed.
+//! Reading a source: what turns its fetched body into identified entries, whatever its kind. A feed is
+//! parsed as it is; the rest of this module is for what is not simply a feed.
 //!
 //! - A feed source whose URL serves an HTML page that advertises a feed (`<link rel="alternate">`)
 //!   reads that feed instead (autodiscovery); the caller remembers it as the URL in use.
@@ -9,9 +10,9 @@
 //! - A `sitemap` source's sitemap is read for its pages (`parse::sitemap`); an index's child sitemaps
 //!   are fetched, newest first, at most `max_sitemaps` per run, nested indexes included; a child the
 //!   index kept from the last run listed with the same `lastmod` is not fetched again.
-//! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not know yet
-//!   is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through the
-//!   shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
+//! - With `follow` (html, sitemap) or `full_text` (feeds), the page of every entry the store does not
+//!   know yet is fetched and its text extracted — at most [`MAX_ARTICLES`] per source and run, through
+//!   the shared fetcher so the per-host limit holds. Entries already stored keep the text fetched the
 //!   first time (see `dedup::history`), so each page is fetched once.
 //!
 //! - The entries of a changed feed or listing page that the store holds from the same raw entry
@@ -19,7 +20,9 @@
 //!   [`Listings`] on the blocking pool. Not for sources that fetch article pages: their stored text is
 //!   not what the feed or page normalizes to.
 //!
-//! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing.
+//! HTML parsing is CPU work: it runs on the blocking pool, like feed parsing. What could not be read is
+//! a [`ReadError`] naming the document; a page that failed among others (a listing's next page, a child
+//! sitemap, an article page) is only a warning.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -29,12 +32,13 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use url::Url;
 
+use super::error::ReadError;
 use super::{understand_reusing, Understood};
 use crate::config::{FolderRules, SitemapRules, Source, SourceKind};
 use crate::decode;
 use crate::dedup::{self, Identified};
 use crate::error::error_chain;
-use crate::extract::{self, PageContext};
+use crate::extract::{self, ListingRules, PageContext};
 use crate::fetch::{self, Body, Fetched, Fetcher, Location, Validators};
 use crate::filter::{self, Dropped, Filters};
 use crate::model::{Entry, FeedFormat, Person, RawFeed, Text};
@@ -81,7 +85,7 @@ pub(super) async fn read(
     location: &Location,
     Remembered { key, known, listings, previous }: Remembered<'_>,
     now: DateTime<Utc>,
-) -> Result<Read, String> {
+) -> Result<Read, ReadError> {
     let doc_url = match location {
         // Relative links resolve against it: the source's credentials must not end up in them.
         Location::Http(url) => Some(crate::redact::public_base(body.meta.final_url.as_ref().unwrap_or(url))),
@@ -89,19 +93,20 @@ pub(super) async fn read(
     };
     let (mut understood, discovered) = match &source.kind {
         SourceKind::Feed { .. } => read_feed(fetcher, source, body, doc_url, listings, now).await?,
-        SourceKind::Html { .. } => {
-            let url = doc_url.ok_or("an html source needs an http(s) URL or a file path")?;
-            (read_listing(fetcher, source, body, url, listings, now).await?, None)
+        SourceKind::Html { listing, pages, .. } => {
+            let url = doc_url.ok_or(ReadError::HtmlNeedsUrl)?;
+            let first = FirstPage { listing, pages: *pages, body, url };
+            (read_listing(fetcher, source, first, listings, now).await?, None)
         }
         SourceKind::Folder(rules) => {
             let Location::File(dir) = location else {
-                return Err("a folder source needs a local folder path".into());
+                return Err(ReadError::NeedsFolder);
             };
             let limit = fetcher.settings().max_body_bytes;
             (read_folder(source, rules, dir, limit, listings, now).await?, None)
         }
         SourceKind::Sitemap { rules, .. } => {
-            let url = doc_url.ok_or("a sitemap source needs an http(s) URL or a file path")?;
+            let url = doc_url.ok_or(ReadError::SitemapNeedsUrl)?;
             (read_sitemap(fetcher, source, rules, body, previous, url, listings, now).await?, None)
         }
     };
@@ -150,7 +155,7 @@ async fn read_feed(
     doc_url: Option<Url>,
     listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
-) -> Result<(Understood, Option<Url>), String> {
+) -> Result<(Understood, Option<Url>), ReadError> {
     let cx = Owned {
         source: source.name.clone(),
         tz: source.timezone,
@@ -170,54 +175,55 @@ async fn read_feed(
         // Named like a fetch error (`URL: …`): "the document is empty" alone says not which document.
         Err((e, _)) => {
             let at = doc_url.as_ref().map_or_else(|| source.url.clone(), Url::to_string);
-            return Err(format!("{at}: {}", error_chain(&e)));
+            return Err(ReadError::Parse { at, source: e });
         }
     };
     let is_html = matches!(&not_a_feed, ParseError::NotAFeed { found } if found == "an HTML page");
     let Some(page_url) = doc_url else {
-        return Err(if is_html {
-            "not a feed, and a local page cannot advertise one".into()
-        } else {
-            error_chain(&not_a_feed)
-        });
+        return Err(if is_html { ReadError::LocalPage } else { ReadError::Unreadable(not_a_feed) });
     };
     let advertised = extract::discover(&page, &page_url);
     let Some(feed) = advertised.into_iter().next().map(|a| a.url) else {
         // A document cut short (a lying Content-Length) or plain text is no page: say what it is.
-        if !is_html {
-            return Err(format!("{page_url}: {}", error_chain(&not_a_feed)));
-        }
-        return Err(format!(
-            "{page_url} is an HTML page that advertises no feed; run `feedmill discover {page_url}` for a kind = \"html\" config"
-        ));
+        return Err(if is_html {
+            ReadError::NoFeedAdvertised { page: page_url.to_string() }
+        } else {
+            ReadError::Parse { at: page_url.to_string(), source: not_a_feed }
+        });
     };
     let body = match fetcher.fetch_with(&Location::Http(feed.clone()), &Validators::default(), &source.request).await {
         Ok(Fetched::Body(body)) => body,
-        Ok(Fetched::NotModified { .. }) => return Err(format!("{feed}: 304 to an unconditional request")),
-        Err(e) => return Err(format!("the feed {page_url} advertises: {}", error_chain(&e))),
+        Ok(Fetched::NotModified { .. }) => return Err(ReadError::NotModified { url: feed.to_string() }),
+        Err(e) => return Err(ReadError::AdvertisedFetch { page: page_url.to_string(), source: Box::new(e) }),
     };
     let doc = crate::redact::public_base(body.meta.final_url.as_ref().unwrap_or(&feed));
+    let (page, at) = (page_url.to_string(), feed.to_string());
     let understood = blocking(move || cx.understand(&body.bytes, body.content_type.as_deref(), Some(&doc)))
         .await?
-        .map_err(|(e, _)| format!("the feed {page_url} advertises ({feed}): {}", error_chain(&e)))?;
+        .map_err(|(source, _)| ReadError::AdvertisedParse { page, feed: at, source })?;
     Ok((understood, Some(feed)))
+}
+
+/// An html source's first listing page, with what reads it and the pages after it.
+struct FirstPage<'a> {
+    listing: &'a ListingRules,
+    /// How many pages to read at most, following `next`.
+    pages: usize,
+    body: Body,
+    url: Url,
 }
 
 async fn read_listing(
     fetcher: &Fetcher,
     source: &Source,
-    body: Body,
-    url: Url,
+    FirstPage { listing, pages, body, url }: FirstPage<'_>,
     listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
-) -> Result<Understood, String> {
-    let SourceKind::Html { listing, pages, .. } = &source.kind else {
-        return Err("not an html source".into());
-    };
+) -> Result<Understood, ReadError> {
     let mut raw = RawFeed { link: Some(url.to_string()), ..crate::parse::empty_feed(FeedFormat::Html) };
     let mut decoded_as = String::new();
     let (mut body, mut page_url) = (body, url.clone());
-    for page in 1..=*pages {
+    for page in 1..=pages {
         let decoded = decode::decode(&body.bytes, body.content_type.as_deref());
         if page == 1 {
             decoded_as = format!("{} ({})", decoded.encoding.name(), decoded.decided_by);
@@ -238,7 +244,7 @@ async fn read_listing(
         let seen: HashSet<Option<String>> = raw.entries.iter().map(|e| e.link.clone()).collect();
         raw.entries.extend(found.entries.into_iter().filter(|e| !seen.contains(&e.link)));
         raw.warnings.extend(found.warnings.into_iter().map(|w| format!("page {page}: {w}")));
-        let Some(next) = found.next_page.filter(|_| page < *pages) else { break };
+        let Some(next) = found.next_page.filter(|_| page < pages) else { break };
         match fetcher.fetch_with(&Location::Http(next.clone()), &Validators::default(), &source.request).await {
             Ok(Fetched::Body(b)) => (body, page_url) = (b, next),
             Ok(Fetched::NotModified { .. }) => break,
@@ -249,7 +255,7 @@ async fn read_listing(
         }
     }
     if raw.entries.is_empty() {
-        return Err(format!("the selector `item` matched no story on {url}"));
+        return Err(ReadError::NoStory { url: url.to_string() });
     }
     let (name, tz, strip_tracking, locale) =
         (source.name.clone(), source.timezone, source.strip_tracking, source.date_locale);
@@ -271,7 +277,7 @@ async fn read_folder(
     limit: u64,
     listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
-) -> Result<Understood, String> {
+) -> Result<Understood, ReadError> {
     let (rules, dir, name, tz, strip_tracking, locale) = (
         rules.clone(),
         dir.to_owned(),
@@ -281,7 +287,7 @@ async fn read_folder(
         source.date_locale,
     );
     blocking(move || {
-        let files = fetch::folder::list(&dir).map_err(|e| error_chain(&e))?;
+        let files = fetch::folder::list(&dir)?;
         let (read, mut warnings) = fetch::folder::read(&dir, files, limit);
         let articles: Vec<folder::Article> = read
             .iter()
@@ -311,9 +317,11 @@ async fn read_sitemap(
     url: Url,
     listings: Option<Arc<dyn Listings>>,
     now: DateTime<Utc>,
-) -> Result<Understood, String> {
+) -> Result<Understood, ReadError> {
     let limit = fetcher.settings().max_body_bytes;
-    let first = parse_sitemap(body, limit, rules.clone()).await?.map_err(|e| format!("{url}: {e}"))?;
+    let first = parse_sitemap(body, limit, rules.clone())
+        .await?
+        .map_err(|e| ReadError::Sitemap { url: url.to_string(), source: e })?;
     let mut warnings: Vec<String> = first.warnings;
     let mut pages = first.urls;
     let mut skipped = first.skipped;
@@ -374,11 +382,8 @@ async fn read_sitemap(
     }
     // Every child that changed may have been read already: nothing new is not a failure.
     if pages.is_empty() && unchanged == 0 {
-        return Err(if skipped > 0 {
-            format!("{url}: `url_include` / `url_exclude` left none of its {skipped} pages")
-        } else {
-            format!("{url}: the sitemap lists no page")
-        });
+        let url = url.to_string();
+        return Err(if skipped > 0 { ReadError::NoPageSelected { url, skipped } } else { ReadError::NoPage { url } });
     }
     let (max, follow) = (rules.max_urls, source.kind.fetches_articles());
     let (name, tz, strip_tracking, locale) =
@@ -399,7 +404,7 @@ async fn parse_sitemap(
     body: Body,
     limit: u64,
     rules: SitemapRules,
-) -> Result<Result<sitemap::Sitemap, sitemap::SitemapError>, String> {
+) -> Result<Result<sitemap::Sitemap, sitemap::SitemapError>, ReadError> {
     blocking(move || sitemap::read(&body.bytes, limit, |u| rules.selects(u))).await
 }
 
@@ -421,7 +426,7 @@ async fn fill_from_articles(
         .take(MAX_ARTICLES)
         .collect();
     let per_host = fetcher.settings().per_host.max(1);
-    let pages: Vec<(usize, Result<extract::Article, String>)> = stream::iter(targets)
+    let pages: Vec<(usize, Result<extract::Article, ReadError>)> = stream::iter(targets)
         .map(|(i, url)| async move { (i, fetch_article(fetcher, source, url, now).await) })
         .buffer_unordered(per_host)
         .collect()
@@ -450,7 +455,7 @@ async fn fill_from_articles(
                 }
                 warnings.extend(article.warnings);
             }
-            Err(e) => warnings.push(format!("article page: {e}")),
+            Err(e) => warnings.push(format!("article page: {}", error_chain(&e))),
         }
     }
     warnings
@@ -461,11 +466,11 @@ async fn fetch_article(
     source: &Source,
     url: Url,
     now: DateTime<Utc>,
-) -> Result<extract::Article, String> {
+) -> Result<extract::Article, ReadError> {
     let body = match fetcher.fetch_with(&Location::Http(url.clone()), &Validators::default(), &source.request).await {
         Ok(Fetched::Body(body)) => body,
-        Ok(Fetched::NotModified { .. }) => return Err(format!("{url}: 304 to an unconditional request")),
-        Err(e) => return Err(error_chain(&e)),
+        Ok(Fetched::NotModified { .. }) => return Err(ReadError::NotModified { url: url.to_string() }),
+        Err(e) => return Err(e.into()),
     };
     let page_url = body.meta.final_url.clone().unwrap_or(url);
     let (rules, tz, format, locale, date_locale) =
@@ -527,12 +532,12 @@ fn stored_entries(listings: Option<&dyn Listings>, source: &str, digests: &[RawD
 /// Runs CPU work (decode, parse, normalize, extract) on the blocking pool, at most one job per core at
 /// a time: fetches keep flowing on the async runtime meanwhile, but dozens of finished downloads do not
 /// all parse at once, which would only trade throughput for memory (every body and its tree held).
-pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ReadError> {
     static WORKERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let workers = WORKERS.get_or_init(|| {
         tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
     });
     // The semaphore lives as long as the process and is never closed.
-    let _permit = workers.acquire().await.map_err(|e| format!("page reader stopped: {e}"))?;
-    tokio::task::spawn_blocking(f).await.map_err(|e| format!("page reader crashed: {e}"))
+    let _permit = workers.acquire().await.map_err(ReadError::Stopped)?;
+    tokio::task::spawn_blocking(f).await.map_err(ReadError::Crashed)
 }

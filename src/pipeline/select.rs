@@ -120,7 +120,9 @@ fn build_key(config: &Config, out_dir: &Path, content_version: u64, health: &Has
         config.sources.iter().map(|s| (&s.name, &s.url, &s.categories, &s.title, s.publish_url)).collect();
     // index.html shows each source's health. Only what it shows counts, and the last success by its day:
     // with the time of day, every fetch would rebuild every output.
-    let health: Vec<_> = config.sources.iter().map(|s| health.get(&s.name)).collect();
+    // As a tuple, so the key is the one states built before `Health` was a struct already hold.
+    let health: Vec<_> =
+        config.sources.iter().map(|s| health.get(&s.name).map(|h| (h.failing, &h.error, h.last_success_day))).collect();
     let described = format!(
         "{:?}|{:?}|{:?}|{:?}|{}|{content_version}|{health:?}|{}",
         config.output,

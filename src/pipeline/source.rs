@@ -1,6 +1,7 @@
 //! One source, one run: decide whether it is due, fetch it (conditionally), understand what came back,
 //! and work out its new state — validators, schedule, failures, redirect evidence. Produces the report
-//! row and the store update; identity and history are decided later, for all sources together.
+//! row and the store update, its entries identified and signed (`pages`); how they meet the history
+//! stored is decided later, when the source is recorded.
 //!
 //! A source whose config changed in a way that shapes its entries ([`shaping_digest`]), or that
 //! `run --reparse` names, is read again whether or not its server has anything new: from the last body
@@ -32,6 +33,7 @@ use crate::report::{SourceReport, Status};
 use crate::schedule::{self, Bounds, Signals};
 use crate::store::{EntriesUpdate, Listings, RawBody, RedirectSeen, SourceState, SourceUpdate};
 
+/// A permanent redirect is adopted once it has been seen this many times…
 const REDIRECT_ADOPT_COUNT: u32 = 3;
 /// …over at least this long, so a misconfigured server for an afternoon does not move a source for good.
 const REDIRECT_ADOPT_AFTER: chrono::Duration = chrono::Duration::hours(24);
@@ -133,7 +135,7 @@ pub(super) async fn read_source(
                     EntriesUpdate::Parsed(entries)
                 }
                 Err(error) => {
-                    report.status = Status::Failed { error: crate::redact::text(&error) };
+                    report.status = Status::Failed { error: error_chain(&error) };
                     EntriesUpdate::Unknown
                 }
             };
@@ -222,8 +224,8 @@ pub(super) async fn read_source(
                         succeed(&mut state, now, signals(&meta, Some(&hints)), bounds);
                     }
                     Err(error) => {
-                        // Messages built from the page's or the feed's URL: the source's own may be in them.
-                        let error = crate::redact::text(&error);
+                        // Redacted: messages name the page's or the feed's URL, and the source's own may be in them.
+                        let error = error_chain(&error);
                         state.failures += 1;
                         state.next_fetch =
                             Some(schedule::after_failure(now, state.failures, None, bounds, fastrand::f64()));

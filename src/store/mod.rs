@@ -2,9 +2,10 @@
 //!
 //! Per source: HTTP validators, the hash of the last body, fetch times, the last error, failures in a
 //! row, when it may be fetched next, the permanent-redirect evidence, and whether it is gone (410).
-//! Per entry: its published id and first-seen time (both fixed forever once written), its identity keys and near-duplicate
-//! signature, when it was last seen in its source's feed, and the normalized entry as JSON, so outputs
-//! are rebuilt from the store and a source that fails or answers 304 keeps its entries in them.
+//! Per entry: its published id and first-seen time (both fixed forever once written), its identity
+//! keys and near-duplicate signature, when it was last seen in its source's feed, and the normalized
+//! entry as JSON, so outputs are rebuilt from the store and a source that fails or answers 304 keeps
+//! its entries in them.
 //!
 //! The store keeps; dedup decides: which stored entry a parsed one is (`dedup::history`), which
 //! stories the entries make (`dedup::stories`) and each entry's signature are decided above, in the
@@ -19,7 +20,8 @@
 //!
 //! Every run's changes are applied in one transaction ([`Record::recorder`]), and the database runs in WAL
 //! mode with `synchronous = FULL`: a process killed at any moment leaves either the previous run's state
-//! or the new one, never a mix. The pipeline is the only caller.
+//! or the new one, never a mix. The pipeline alone writes during a run; `cmd/` opens the store (and
+//! reads it for `status` and `explain`), and `serve` reads it read-only for `/metrics`.
 //!
 //! Another feedmill never writes the same database at the same time (the run lock, [`RunLock`]), but
 //! another program may: a `sqlite3` shell left in a transaction, a backup. A write then waits up to the

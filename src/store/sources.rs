@@ -102,9 +102,17 @@ pub(super) fn comparable_location(location: &str) -> String {
     }
 }
 
-/// A source's health as `index.html` shows it: failing, the error while failing, the day of the last
-/// success ([`SourceStates::health`]).
-pub type Health = (bool, Option<String>, Option<chrono::NaiveDate>);
+/// A source's health as `index.html` shows it ([`SourceStates::health`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// Its last fetch failed.
+    pub failing: bool,
+    /// The error of its last fetch, while it is failing.
+    pub error: Option<String>,
+    /// The day (UTC) of its last successful fetch: the page shows the day, so a fetch later the same
+    /// day changes nothing it shows.
+    pub last_success_day: Option<chrono::NaiveDate>,
+}
 
 impl SourceState {
     /// When the source at `configured_url` went dead, if it did; a state saved for another URL says
@@ -137,7 +145,7 @@ impl SourceStates for Store {
         let rows = stmt
             .query_map([], |r| {
                 let day = r.get::<_, Option<i64>>(3)?.map(|t| from_ts(t).date_naive());
-                Ok((r.get(0)?, (r.get(1)?, r.get(2)?, day)))
+                Ok((r.get(0)?, Health { failing: r.get(1)?, error: r.get(2)?, last_success_day: day }))
             })
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())

@@ -135,6 +135,60 @@ fn a_home_page_is_followed_to_the_feed_it_advertises() {
     );
 }
 
+/// Each way a page can fail to lead to a feed ends its source with one line naming the page (without
+/// the source's password) and, when there is one, the feed and what went wrong with it.
+#[test]
+fn a_page_that_leads_to_no_feed_fails_its_source_naming_the_page_and_the_feed() {
+    let server = TestServer::start();
+    let page = |href: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>Steppe Daily</title>{href}</head><body><h1>Steppe Daily</h1></body></html>"
+        )
+    };
+    let link = |href: &str| format!("<link rel=\"alternate\" type=\"application/rss+xml\" href=\"{href}\">");
+    server.route("/bare", [Reply::ok_as("text/html", page(""))]);
+    server.route("/to-gone", [Reply::ok_as("text/html", page(&link("/gone.xml")))]);
+    server.route("/gone.xml", [Reply::status(404)]);
+    server.route("/to-page", [Reply::ok_as("text/html", page(&link("/bare")))]);
+    let secret = server.url("/bare").replacen("http://", "http://reader:hunter2@", 1);
+    let sources = format!(
+        "[[sources]]\nname = \"bare\"\nurl = \"{secret}\"\n\n[[sources]]\nname = \"to-gone\"\nurl = \"{}\"\n\n\
+         [[sources]]\nname = \"to-page\"\nurl = \"{}\"\n",
+        server.url("/to-gone"),
+        server.url("/to-page")
+    );
+    let p = Project::new(&config(&sources));
+    let run = p.run();
+    run.assert_code(1);
+    let error = |name: &str| {
+        let prefix = format!("error: {name}: ");
+        let line = run.stderr.lines().find(|l| l.starts_with(&prefix));
+        line.unwrap_or_else(|| panic!("no error for {name}:\n{}", run.stderr))[prefix.len()..].to_owned()
+    };
+    let bare = server.url("/bare");
+    assert_eq!(
+        error("bare"),
+        format!(
+            "{bare} is an HTML page that advertises no feed; run `feedmill discover {bare}` for a kind = \"html\" config"
+        )
+    );
+    assert_eq!(
+        error("to-gone"),
+        format!("the feed {} advertises: {}: HTTP 404 Not Found", server.url("/to-gone"), server.url("/gone.xml"))
+    );
+    assert_eq!(
+        error("to-page"),
+        format!("the feed {} advertises ({bare}): not a feed: the document is an HTML page", server.url("/to-page"))
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+
+    // `parse --source` says the same, after the source's name.
+    let parsed = p.feedmill(&["parse", "--source", "to-gone"]);
+    assert_ne!(parsed.code, 0);
+    let want = format!("source `to-gone`: the feed {} advertises: {}", server.url("/to-gone"), server.url("/gone.xml"));
+    assert!(parsed.stderr.contains(&want), "{}", parsed.stderr);
+}
+
 #[test]
 fn discover_suggests_a_config_when_nothing_is_advertised() {
     let server = TestServer::start();

@@ -52,7 +52,9 @@ impl Signature {
         let content = entry.content_html.as_deref().map(lead).unwrap_or_default();
         let language = match &entry.language {
             Some(l) => language::primary_subtag(l),
-            None => language::of_entry(entry, if content.is_empty() { &summary } else { &content }),
+            None => language::of_entry(entry, if content.is_empty() { &summary } else { &content })
+                .as_deref()
+                .and_then(language::primary_subtag),
         };
         Signature::new(&entry.title, &summary, &content, language.as_deref())
     }

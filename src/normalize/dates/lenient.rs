@@ -429,10 +429,11 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
     // locale to say which, `11/07/2019` could be two days, and a wrong date is worse than none. Day
     // first or month first only when the other is impossible (`31/07/2019`, `07/31/2019`), or the
     // locale's order when there is one (`en-US`: November 7; `ru`, `en-GB`: 11 July).
-    if layout.swap && day <= 12 && month <= 12 && day != month && cx.locale.is_none() {
+    let order = cx.locale.and_then(DateLocale::order);
+    if layout.swap && day <= 12 && month <= 12 && day != month && order.is_none() {
         return None;
     }
-    let month_first = cx.locale.is_some_and(|DateLocale(_, order)| order == Order::Mdy);
+    let month_first = order == Some(Order::Mdy);
     if layout.swap && day <= 12 && (month_first || month > 12) {
         std::mem::swap(&mut day, &mut month);
     }
@@ -442,7 +443,7 @@ fn fields_date(f: &Fields, layout: &Layout, cx: &DateContext) -> Option<NaiveDat
             // "1.2.30" is more likely a version than a date; "01.02.30" is a date. A source that
             // declares its language prints its short dates, and "5/1/24" is one.
             let numeric = month_len > 0;
-            if numeric && cx.locale.is_none() && (day_len != 2 || month_len != 2) {
+            if numeric && order.is_none() && (day_len != 2 || month_len != 2) {
                 return None;
             }
             match cx.locale {

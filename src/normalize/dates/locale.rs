@@ -10,6 +10,9 @@ pub(super) enum Order {
     Dmy,
     Mdy,
     Ymd,
+    /// Not known: the locale was guessed from the text ([`DateLocale::guessed`]), which tells the
+    /// language but not the country, and `01/02/2024` is 1 February in London and 2 January in New York.
+    Unknown,
 }
 
 /// One CLDR locale's date words, lowercase. Month keys are the format and stand-alone forms, wide and
@@ -28,6 +31,27 @@ pub(super) struct LocaleData {
     pub(super) dotted: &'static [&'static str],
     /// The word every month name ends in, keyed without it: Mongolian "нэгдүгээр сар(ын)".
     pub(super) month_words: &'static [&'static str],
+    pub(super) write: Writing,
+}
+
+/// How one CLDR locale writes a date, for pages people read (`emit::human`): its patterns, in CLDR's
+/// date-field syntax (`d MMMM y`, `HH:mm`, `{1}, {0}`), and the names they use, in their own case.
+#[derive(Debug, Clone, Copy)]
+pub struct Writing {
+    /// The long date (`dateFormats/long`): `d. MMMM y`, `y年M月d日`.
+    pub date: &'static str,
+    /// The short time (`timeFormats/short`): `HH:mm`, `h:mm\u{202f}a`.
+    pub time: &'static str,
+    /// How a date and a time join (`dateTimeFormats/long`), `{1}` the date and `{0}` the time.
+    pub date_time: &'static str,
+    /// The twelve month names, January first, joined by `|`, in the width and context the date
+    /// pattern uses; empty when it writes numbers. One string rather than twelve: each `&str` of static
+    /// data costs a pointer and a relocation, more than the name's bytes.
+    pub months: &'static str,
+    /// AM and PM when the time pattern has a day period; else empty.
+    pub periods: &'static [&'static str],
+    /// The abbreviated name of the common era, when the date pattern shows it (Thai); else empty.
+    pub era: &'static str,
 }
 
 /// The date words of one language, from a language tag as configs and feeds write it: `de`,
@@ -57,9 +81,32 @@ impl DateLocale {
         None
     }
 
+    /// The locale of a language detected in the text rather than declared: its words (month names,
+    /// relative times) are read, but a numeric date whose day and month could be swapped is still
+    /// refused, as with no locale at all.
+    pub fn guessed(tag: &str) -> Option<DateLocale> {
+        DateLocale::from_tag(tag).map(|DateLocale(data, _)| DateLocale(data, Order::Unknown))
+    }
+
+    /// The locale's order of day and month in a numeric date, when it is known.
+    pub(super) fn order(self) -> Option<Order> {
+        (self.1 != Order::Unknown).then_some(self.1)
+    }
+
     /// The CLDR locale the tag resolved to: `de` for `de-AT`.
     pub fn code(self) -> &'static str {
         self.0.code
+    }
+
+    /// How the locale writes dates (its language's patterns: regions such as `en-GB` are not kept).
+    pub fn writing(self) -> Writing {
+        self.0.write
+    }
+
+    /// Every locale the generated data holds, each with its language's own order.
+    #[cfg(test)]
+    pub(crate) fn all() -> impl Iterator<Item = DateLocale> {
+        locale_data::LOCALES.iter().map(|data| DateLocale(data, data.order))
     }
 
     /// How many locales the generated data holds.

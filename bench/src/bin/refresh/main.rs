@@ -18,9 +18,13 @@
 //!     cargo build --release -p feedmill
 //!     cargo run --release -p feedmill-bench --bin refresh -- --sources 1000
 //!     cargo run --release -p feedmill-bench --bin refresh -- --sources 10000 --rounds 1
+//!
+//! `refresh serve DIR` instead only serves the corpus, with new posts at a steady pace, for the soak of
+//! a long-running `feedmill watch` (`bench/soak.sh`, `soak.rs`).
 
 mod child;
 mod server;
+mod soak;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -58,10 +62,18 @@ struct Args {
     /// feedmill` puts it].
     #[arg(long)]
     feedmill: Option<PathBuf>,
+    /// Also append each round's figures to FILE, one tab-separated line per phase: phase (bare,
+    /// bare-304, cold, all-304, changed), wall s, CPU s, peak RSS KiB, exit code. `bench/compare.sh`
+    /// reads them.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Helper {
+    /// Serve the corpus for a soak (`bench/soak.sh`): writes DIR/feeds.toml, then DIR/addr, and gives
+    /// 1% of the feeds a new post every 20 s until killed.
+    Serve(soak::Serve),
     /// Bare client: GET every URL of LIST (lines of `url[\tetag\tlast-modified]`).
     #[command(hide = true)]
     Fetch { list: PathBuf, concurrency: usize },
@@ -78,6 +90,7 @@ fn main() -> anyhow::Result<()> {
     match &args.helper {
         Some(Helper::Fetch { list, concurrency }) => child::fetch(list, *concurrency),
         Some(Helper::Measure { command }) => child::measure(command),
+        Some(Helper::Serve(serve)) => soak::serve(serve),
         None => bench(&args),
     }
 }
@@ -145,7 +158,41 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         rounds.len()
     );
     report(&rounds);
+    if let Some(path) = &args.record {
+        record(path, &rounds)?;
+    }
     Ok(())
+}
+
+/// Appends the rounds to `path` for a script to read (see `Args::record`).
+fn record(path: &Path, rounds: &[Round]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut lines = String::new();
+    for r in rounds {
+        for (name, p) in [
+            ("bare", r.bare),
+            ("bare-304", r.bare_304),
+            ("cold", r.cold),
+            ("all-304", r.unchanged),
+            ("changed", r.changed),
+        ] {
+            let u = p.usage;
+            let _ = writeln!(
+                lines,
+                "{name}\t{:.4}\t{:.4}\t{}\t{}",
+                u.wall.as_secs_f64(),
+                u.cpu.as_secs_f64(),
+                u.max_rss_kb,
+                u.exit_code
+            );
+        }
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(lines.as_bytes()))
+        .with_context(|| format!("cannot append to {}", path.display()))
 }
 
 /// Source `i` serves feed `i`: formats in turn, a quarter gzipped.

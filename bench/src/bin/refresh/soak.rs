@@ -1,0 +1,75 @@
+//! The soak's server (`refresh serve`): the refresh corpus on the loopback server for as long as a
+//! long-running `feedmill watch` is measured against it, with a share of the feeds gaining a post at a
+//! steady pace.
+//!
+//! It writes `feeds.toml` (the bench's config: the same sources, categories and concurrency) into the
+//! given folder, then `addr` with the server's address once it listens, and from then on, every
+//! `--change-every` seconds, gives `--percent` of the feeds one more post. The feeds that change rotate
+//! (tick `k` changes the feeds whose index is `k` modulo `100 / percent`), so every feed gains posts over
+//! the run and the store keeps growing at a real feed's pace rather than churning one category. It
+//! prints a line per tick with the server's counters, and stops on SIGTERM/SIGINT (the default action).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{ensure, Context as _};
+use clap::Args as ClapArgs;
+
+use crate::server::{self, Doc, Site};
+
+#[derive(Debug, ClapArgs)]
+pub struct Serve {
+    /// Folder for `feeds.toml` (its `out/` and `.feedmill/` are feedmill's) and `addr`.
+    pub dir: PathBuf,
+    /// Feeds to serve (each source is one feed).
+    #[arg(long, default_value_t = 1000)]
+    pub sources: u64,
+    /// Entries per feed.
+    #[arg(long, default_value_t = 50)]
+    pub entries: usize,
+    /// `concurrency` and `per_host` of the generated config.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: u64,
+    /// Seconds between two rounds of new posts.
+    #[arg(long, default_value_t = 20)]
+    pub change_every: u64,
+    /// Percent of the feeds that gain a post each round (a divisor of 100).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub percent: u64,
+}
+
+pub fn serve(args: &Serve) -> anyhow::Result<()> {
+    ensure!(100 % args.percent == 0, "--percent must divide 100");
+    ensure!(args.change_every > 0, "--change-every must be at least 1 second");
+    std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let site = Arc::new(Site::new(crate::generate(args.sources, args.entries)));
+    let docs = site.docs();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let addr = runtime.block_on(server::listen(Arc::clone(&site)))?;
+    let base = format!("http://{addr}");
+    crate::write(&args.dir.join("feeds.toml"), &crate::feeds_toml(&base, &docs, args.concurrency))?;
+    // Written last: the harness waits for it, so the config is complete once it exists.
+    crate::write(&args.dir.join("addr"), &format!("{addr}\n"))?;
+    eprintln!("serving {} feeds on {base}", docs.len());
+
+    let groups = 100 / args.percent;
+    let mut before = site.served();
+    for tick in 0u64.. {
+        std::thread::sleep(Duration::from_secs(args.change_every));
+        let group = tick % groups;
+        let mut changed = 0;
+        for (i, doc) in site.docs().iter().enumerate().filter(|(i, _)| *i as u64 % groups == group) {
+            site.replace(i, Doc::new(doc.spec.next_revision(), doc.is_gzipped()));
+            changed += 1;
+        }
+        let now = site.served();
+        let s = now - before;
+        before = now;
+        eprintln!(
+            "tick {tick}: {changed} feeds gained a post; since the last tick {} requests, {} full, {} not modified",
+            s.requests, s.full, s.not_modified
+        );
+    }
+    Ok(())
+}

@@ -690,7 +690,7 @@ fn sources_are_identified_keyed_and_ranked_alike_on_every_backend() {
         assert_eq!(abai.configured_url.as_deref(), Some("https://abai.kz/rss"), "{backend}");
         assert_eq!(abai.source_key.as_deref(), Some("abai"), "{backend}");
         assert_eq!((abai.failures, abai.last_fetch, abai.redirect.clone()), (0, None, None), "{backend}");
-        assert_eq!(store.health().unwrap()["qazaq"], (false, None, None), "{backend}");
+        assert_eq!(store.health().unwrap()["qazaq"], Health { failing: false, error: None, last_success_day: None }, "{backend}");
         assert_eq!(store.raw_body("abai").unwrap(), None, "{backend}");
 
         // Renamed, its URL written another way: the same source under its new name, ranked where it was.

@@ -92,7 +92,7 @@ impl SourceStates for PgStore {
             .into_iter()
             .map(|r| {
                 let day = r.get::<_, Option<i64>>(3).map(|t| from_ts(t).date_naive());
-                (r.get(0), (r.get(1), r.get(2), day))
+                (r.get(0), Health { failing: r.get(1), error: r.get(2), last_success_day: day })
             })
             .collect())
     }

@@ -2,7 +2,7 @@ use chrono::TimeZone;
 
 use super::recorder::SIGN_BATCH;
 use super::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::entries::count_entries;
 use crate::dedup;
@@ -690,7 +690,11 @@ fn sources_are_identified_keyed_and_ranked_alike_on_every_backend() {
         assert_eq!(abai.configured_url.as_deref(), Some("https://abai.kz/rss"), "{backend}");
         assert_eq!(abai.source_key.as_deref(), Some("abai"), "{backend}");
         assert_eq!((abai.failures, abai.last_fetch, abai.redirect.clone()), (0, None, None), "{backend}");
-        assert_eq!(store.health().unwrap()["qazaq"], Health { failing: false, error: None, last_success_day: None }, "{backend}");
+        assert_eq!(
+            store.health().unwrap()["qazaq"],
+            Health { failing: false, error: None, last_success_day: None },
+            "{backend}"
+        );
         assert_eq!(store.raw_body("abai").unwrap(), None, "{backend}");
 
         // Renamed, its URL written another way: the same source under its new name, ranked where it was.
@@ -709,5 +713,142 @@ fn sources_are_identified_keyed_and_ranked_alike_on_every_backend() {
         assert!(store.identify_sources(&[("abai", "https://other.kz/rss")]).unwrap().is_empty());
         assert_eq!(store.sources().unwrap()["abai"].source_key.as_deref(), Some("abai-2"), "{backend}");
         assert_eq!(store.first_met_order(&["abai", "qazaq", "abai-kz"]).unwrap(), ["abai-kz", "qazaq", "abai"]);
+    }
+}
+
+/// Writes an entry row as the recorder would, on any backend (the PostgreSQL recorder is to come).
+fn seed_entry(
+    store: &dyn postgres::testing::Tested,
+    source: &str,
+    id: &str,
+    print: Option<&[u8]>,
+    times: (u32, u32),
+    in_feed: bool,
+) {
+    use postgres::testing::Param::{Bytes, Text};
+    let url = format!("https://{source}.kz/{id}");
+    let mut e = entry(id, &url, id);
+    e.source = source.into();
+    let json = serde_json::to_string(&e).unwrap();
+    let (first, last, in_feed) = (ts(at(times.0)), ts(at(times.1)), i32::from(in_feed));
+    let cols = "INSERT INTO entries (source, id, canonical_url, entry, first_seen, last_seen, in_feed";
+    let mut params = vec![Text(source), Text(id), Text(&url), Text(&json)];
+    let sql = match print {
+        Some(print) => {
+            params.push(Bytes(print));
+            format!("{cols}, fingerprint) VALUES ($1, $2, $3, $4, {first}, {last}, {in_feed}, $5)")
+        }
+        None => format!("{cols}) VALUES ($1, $2, $3, $4, {first}, {last}, {in_feed})"),
+    };
+    store.exec(&sql, &params);
+}
+
+#[test]
+fn entries_are_read_counted_and_purged_with_tombstones_alike_on_every_backend() {
+    for (backend, mut store) in postgres::testing::backends() {
+        store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
+        // a and q left their feeds at 1; b was last written at 1, but the feed still lists it and was
+        // unchanged at 3; r is new at 3.
+        seed_entry(&*store, "abai", "a", Some(&[0xab, 0x01]), (1, 1), false);
+        seed_entry(&*store, "abai", "b", None, (2, 1), true);
+        seed_entry(&*store, "qazaq", "q", None, (1, 1), false);
+        seed_entry(&*store, "qazaq", "r", None, (3, 3), true);
+        store.exec(&format!("UPDATE sources SET listed_at = {} WHERE name = 'abai'", ts(at(3))), &[]);
+        store.exec("INSERT INTO unstoried (entry) SELECT rowid FROM entries WHERE source = 'qazaq' AND id = 'q'", &[]);
+        // One story, published by abai's a, with qazaq's r in it.
+        store.set_meta("stories:title", "{}").unwrap();
+        let member = "INSERT INTO story_members (mode, source, id, head_source, head_id, head_date, seq, layer, joined)
+                      VALUES ('title', $1, $2, 'abai', 'a', 5, ";
+        store.exec(
+            &format!("{member} 1, NULL, NULL)"),
+            &[postgres::testing::Param::Text("abai"), postgres::testing::Param::Text("a")],
+        );
+        store.exec(
+            &format!("{member} 2, 'title', 'a')"),
+            &[postgres::testing::Param::Text("qazaq"), postgres::testing::Param::Text("r")],
+        );
+
+        let ids = |store: &dyn postgres::testing::Tested, sources: &[&str]| -> Vec<(String, DateTime<Utc>)> {
+            store.entries(sources).unwrap().into_iter().map(|s| (s.entry.id, s.last_seen)).collect()
+        };
+        assert_eq!(ids(&*store, &["abai"]), [("a".to_owned(), at(1)), ("b".to_owned(), at(3))], "{backend}");
+        assert!(ids(&*store, &[]).is_empty(), "{backend}");
+        let urls = store.known_urls("abai").unwrap();
+        assert_eq!(urls, HashSet::from(["https://abai.kz/a".to_owned(), "https://abai.kz/b".to_owned()]), "{backend}");
+        assert_eq!(
+            store.entry_counts().unwrap(),
+            HashMap::from([("abai".into(), 2), ("qazaq".into(), 2)]),
+            "{backend}"
+        );
+        assert_eq!(store.content_version().unwrap(), 0, "{backend}");
+
+        assert_eq!(store.purge(at(2), at(4)).unwrap(), 2, "{backend}");
+        let left = ids(&*store, &["abai", "qazaq"]);
+        assert_eq!(left, [("b".to_owned(), at(3)), ("r".to_owned(), at(3))], "{backend}");
+        let mut tombstones =
+            store.texts("SELECT source || ' ' || key || ' ' || CAST(purged_at AS TEXT) FROM tombstones");
+        tombstones.sort();
+        let t = ts(at(4));
+        let expected = [
+            format!("abai a {t}"),
+            format!("abai print:ab01 {t}"),
+            format!("abai url:https://abai.kz/a {t}"),
+            format!("qazaq q {t}"),
+            format!("qazaq url:https://qazaq.kz/q {t}"),
+        ];
+        assert_eq!(tombstones, expected, "{backend}");
+        assert_eq!(store.texts("SELECT CAST(COUNT(*) AS TEXT) FROM unstoried"), ["0"], "{backend}");
+        // The story passes to r, which now publishes it, its way of joining forgotten.
+        let members = store.texts(
+            "SELECT source || '/' || id || ' ' || head_source || '/' || head_id || ' ' || COALESCE(layer, '-') FROM story_members",
+        );
+        assert_eq!(members, ["qazaq/r qazaq/r -"], "{backend}");
+        assert_eq!(store.content_version().unwrap(), 1, "{backend}");
+        assert_eq!(
+            store.entry_counts().unwrap(),
+            HashMap::from([("abai".into(), 1), ("qazaq".into(), 1)]),
+            "{backend}"
+        );
+
+        // The counts kept with the version are the ones read; counts of another version are not.
+        let kept = |version: u64| serde_json::to_string(&(version, HashMap::from([("qazaq", 99)]))).unwrap();
+        store.set_meta(ENTRY_COUNTS_KEY, &kept(1)).unwrap();
+        assert_eq!(store.entry_counts().unwrap(), HashMap::from([("qazaq".into(), 99)]), "{backend}");
+        store.set_meta(ENTRY_COUNTS_KEY, &kept(0)).unwrap();
+        assert_eq!(
+            store.entry_counts().unwrap(),
+            HashMap::from([("abai".into(), 1), ("qazaq".into(), 1)]),
+            "{backend}"
+        );
+        // Nothing older than the cutoff: nothing purged, the version stays.
+        assert_eq!(store.purge(at(2), at(5)).unwrap(), 0, "{backend}");
+        assert_eq!(store.content_version().unwrap(), 1, "{backend}");
+    }
+}
+
+#[test]
+fn filtered_entries_are_counted_and_found_alike_on_every_backend() {
+    use postgres::testing::Param::Text;
+    for (backend, store) in postgres::testing::backends() {
+        let sql = "INSERT INTO filtered (source, guid, url, canonical_url, title, reason) VALUES ($1, $2, $3, $4, 'Жарнама', $5)";
+        for (source, guid) in [("qazaq", "ad-1"), ("abai", "ad-1"), ("abai", "ad-2")] {
+            let url = format!("https://{source}.kz/{guid}");
+            let canonical = crate::normalize::urls::canonical(&url::Url::parse(&url).unwrap());
+            store.exec(
+                sql,
+                &[Text(source), Text(guid), Text(&url), Text(&canonical), Text(&format!("{source} {guid}"))],
+            );
+        }
+        let counts = store.filtered_counts().unwrap();
+        assert_eq!(counts, HashMap::from([("abai".into(), 2), ("qazaq".into(), 1)]), "{backend}");
+        let found = store.find_filtered("ad-1").unwrap();
+        assert_eq!(
+            found.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>(),
+            ["abai ad-1", "qazaq ad-1"],
+            "{backend}"
+        );
+        let found = store.find_filtered("http://www.abai.kz/ad-2?utm_source=tg").unwrap();
+        assert_eq!(found.iter().map(|f| f.guid.as_deref()).collect::<Vec<_>>(), [Some("ad-2")], "{backend}");
+        assert!(store.find_filtered("ad-3").unwrap().is_empty(), "{backend}");
     }
 }

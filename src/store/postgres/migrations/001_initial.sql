@@ -111,7 +111,9 @@ CREATE TABLE filtered (
     url           TEXT,
     canonical_url TEXT,
     title         TEXT NOT NULL,
-    reason        TEXT NOT NULL
+    reason        TEXT NOT NULL,
+    -- The order they were dropped in, as `find_filtered` lists them (SQLite: rowid).
+    seq           BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX filtered_source ON filtered (source);
 

@@ -852,3 +852,74 @@ fn filtered_entries_are_counted_and_found_alike_on_every_backend() {
         assert!(store.find_filtered("ad-3").unwrap().is_empty(), "{backend}");
     }
 }
+
+#[test]
+fn stories_are_read_newest_first_alike_on_every_backend() {
+    // `Stories` takes closures, so no trait object: each backend by its type.
+    check_stories("sqlite", &mut Store::in_memory().unwrap());
+    if let Some(mut pg) = postgres::testing::fresh() {
+        check_stories("postgres", &mut pg);
+    }
+}
+
+fn check_stories<S: Stories + postgres::testing::Tested>(backend: &str, store: &mut S) {
+    store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
+    for (source, id) in [("abai", "a"), ("abai", "Z"), ("qazaq", "q"), ("qazaq", "r")] {
+        seed_entry(&*store, source, id, None, (1, 1), true);
+    }
+    // abai's a publishes a story qazaq's q joined by id; Z and r stand alone; a and Z are as new.
+    for (source, id, (head_source, head_id), date, seq, layer, joined) in [
+        ("abai", "a", ("abai", "a"), 5, 1, "NULL", "NULL"),
+        ("qazaq", "q", ("abai", "a"), 5, 2, "'id'", "'a'"),
+        ("abai", "Z", ("abai", "Z"), 5, 1, "NULL", "NULL"),
+        ("qazaq", "r", ("qazaq", "r"), 7, 1, "NULL", "NULL"),
+    ] {
+        store.exec(
+            &format!(
+                "INSERT INTO story_members (mode, source, id, head_source, head_id, head_date, seq, layer, joined)
+                 VALUES ('exact', '{source}', '{id}', '{head_source}', '{head_id}', {date}, {seq}, {layer}, {joined})"
+            ),
+            &[],
+        );
+    }
+    let mode = crate::config::DedupMode::Exact;
+    let mut seen = Vec::new();
+    let walk = store.stories_newest_first(&mode, |head, sources| {
+        let mut sources = sources.to_vec();
+        sources.sort();
+        seen.push((format!("{}/{}", head.source, head.id), sources));
+        Ok(true)
+    });
+    walk.unwrap();
+    let story = |head: &str, sources: &[&str]| (head.to_owned(), sources.iter().map(|s| s.to_string()).collect());
+    // Ties by id as bytes ("Z" before "a"), as SQLite compares, whatever the database's collation.
+    let expected: Vec<(String, Vec<String>)> =
+        vec![story("qazaq/r", &["qazaq"]), story("abai/Z", &["abai"]), story("abai/a", &["abai", "qazaq"])];
+    assert_eq!(seen, expected, "{backend}");
+    let mut visits = 0;
+    store
+        .stories_newest_first(&mode, |_, _| {
+            visits += 1;
+            Ok(false)
+        })
+        .unwrap();
+    assert_eq!(visits, 1, "{backend}: the walk stops when told");
+
+    let head = StoryHead { source: "abai".into(), id: "a".into() };
+    let positions = HashMap::from([("abai", 0), ("qazaq", 1)]);
+    let read = store.story(&mode, &head, &positions).unwrap().unwrap();
+    let members: Vec<_> = read.copies.iter().map(|(m, e)| (m.clone(), e.id.clone())).collect();
+    let joined = dedup::Joined { layer: "id".into(), head: "a".into(), effect: None };
+    let expected = vec![
+        (dedup::Member { source: 0, id: "a".into(), joined: None }, "a".to_owned()),
+        (dedup::Member { source: 1, id: "q".into(), joined: Some(joined) }, "q".to_owned()),
+    ];
+    assert_eq!((members, read.head), (expected, 0), "{backend}");
+    // A source no longer configured is left out; a story whose published entry is gone is none.
+    let only_abai = HashMap::from([("abai", 0)]);
+    assert_eq!(store.story(&mode, &head, &only_abai).unwrap().unwrap().copies.len(), 1, "{backend}");
+    let gone = StoryHead { source: "abai".into(), id: "gone".into() };
+    assert!(store.story(&mode, &gone, &positions).unwrap().is_none(), "{backend}");
+    assert_eq!(store.folded(&mode).unwrap(), HashMap::from([("qazaq".to_owned(), 1)]), "{backend}");
+    assert!(store.folded(&crate::config::DedupMode::Off).unwrap().is_empty(), "{backend}");
+}

@@ -1,6 +1,6 @@
 //! The PostgreSQL state (#21): one database shared by several workers, behind the same traits as the
 //! SQLite file. Groundwork so far (see `PG-STATUS.md`): the connection pool, the schema and its
-//! migrations, [`Meta`], [`Outputs`], [`SourceStates`], `Entries` and the source
+//! migrations, [`Meta`], [`Outputs`], [`SourceStates`], `Entries`, `Stories` (reads) and the source
 //! leases (`lease.rs`); not yet the run's write and the story merge, so `run` does not use it yet.
 //!
 //! The traits are synchronous (`traits.rs`): each method blocks on the runtime's handle until its
@@ -13,6 +13,7 @@ mod entries;
 mod lease;
 mod migrations;
 mod sources;
+mod stories;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]

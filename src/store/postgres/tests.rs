@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::lease::{claim_on, renew_on};
 use super::testing::{fresh, fresh_schema_url, server_url, RUNTIME};
 use super::*;
-use crate::store::SourceStates;
+use crate::store::{Entries, SourceStates};
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap()
@@ -206,4 +206,39 @@ fn a_heartbeat_shows_the_worker_alive_and_renews_its_leases() {
     // Renewed past the first lease's end: nobody else may take them.
     std::thread::sleep(Duration::from_millis(400));
     assert!(claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+}
+
+#[test]
+fn a_purge_waits_for_the_worker_recording_the_source_and_spares_what_it_saw_again() {
+    let Some(server) = server_url() else { return };
+    let url = fresh_schema_url(&server);
+    let mut store = PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).unwrap();
+    store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    let recorder = RUNTIME.block_on(async {
+        let client = connect(&url).await;
+        client
+            .execute("INSERT INTO entries (source, id, first_seen, last_seen, in_feed, entry) VALUES ('abai', 'a', 0, 0, 0, '{}')", &[])
+            .await
+            .unwrap();
+        client
+            .batch_execute(
+                "-- A worker recording abai holds its row and sees `a` listed again, not committed yet.
+                 BEGIN;
+                 SELECT name FROM sources WHERE name = 'abai' FOR UPDATE;
+                 UPDATE entries SET last_seen = 100, in_feed = 1 WHERE source = 'abai' AND id = 'a';",
+            )
+            .await
+            .unwrap();
+        client
+    });
+    std::thread::scope(|s| {
+        let purge = s.spawn(|| store.purge(at(50), at(200)));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!purge.is_finished(), "the purge waits for the source's row");
+        RUNTIME.block_on(recorder.batch_execute("COMMIT")).unwrap();
+        // Read again once the row is held: `a` was seen at 100, after the cutoff.
+        assert_eq!(purge.join().unwrap().unwrap(), 0);
+    });
+    let left: i64 = RUNTIME.block_on(recorder.query_one("SELECT COUNT(*) FROM entries", &[])).unwrap().get(0);
+    assert_eq!(left, 1);
 }

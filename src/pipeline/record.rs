@@ -7,8 +7,6 @@ use chrono::{DateTime, Utc};
 
 use crate::dedup::history;
 use crate::dedup::near::Packed;
-#[cfg(test)]
-use crate::store::Store;
 use crate::store::{Record, RunWrite, SourceUpdate, StoreError};
 
 /// Starts the run's write: the store's write lock is taken here, before any source is fetched.
@@ -37,7 +35,7 @@ pub(crate) trait Steps {
 }
 
 #[cfg(test)]
-impl Steps for Store {
+impl<S: Record> Steps for S {
     fn record(
         &mut self,
         now: DateTime<Utc>,

@@ -47,93 +47,95 @@ fn parsed(entries: Vec<Entry>) -> SourceUpdate {
 
 #[test]
 fn ids_and_first_seen_survive_edits_and_id_scheme_changes() {
-    let mut store = Store::in_memory().unwrap();
-    let r = store
-        .record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])])
-        .unwrap();
-    assert_eq!(r["abai"], Reconciled { new: 1, ..Reconciled::default() });
-    // Next run: the source's ids were downgraded (id is now the URL) and the title was corrected.
-    let r = store
-        .record(
-            at(2),
-            &[parsed(vec![entry(
-                "https://abai.kz/post/1",
-                "https://abai.kz/post/1?utm_source=x",
-                "Бірінші (түзетілді)",
-            )])],
-        )
-        .unwrap();
-    assert_eq!(r["abai"], Reconciled { updated: 1, ..Reconciled::default() });
-    let all = store.entries(&["abai"]).unwrap();
-    assert_eq!(all.len(), 1);
-    assert_eq!(all[0].entry.id, "urn:feedmill:abai:1");
-    assert_eq!(all[0].entry.first_seen, at(1));
-    assert_eq!(all[0].entry.title, "Бірінші (түзетілді)");
-    assert_eq!(all[0].last_seen, at(2));
+    for (backend, mut store) in postgres::testing::backends() {
+        let r = store
+            .record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])])
+            .unwrap();
+        assert_eq!(r["abai"], Reconciled { new: 1, ..Reconciled::default() }, "{backend}");
+        // Next run: the source's ids were downgraded (id is now the URL) and the title was corrected.
+        let r = store
+            .record(
+                at(2),
+                &[parsed(vec![entry(
+                    "https://abai.kz/post/1",
+                    "https://abai.kz/post/1?utm_source=x",
+                    "Бірінші (түзетілді)",
+                )])],
+            )
+            .unwrap();
+        assert_eq!(r["abai"], Reconciled { updated: 1, ..Reconciled::default() }, "{backend}");
+        let all = store.entries(&["abai"]).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].entry.id, "urn:feedmill:abai:1");
+        assert_eq!(all[0].entry.first_seen, at(1));
+        assert_eq!(all[0].entry.title, "Бірінші (түзетілді)");
+        assert_eq!(all[0].last_seen, at(2), "{backend}");
+    }
 }
 
 #[test]
 fn entries_that_leave_the_feed_stay_until_purged_and_never_come_back() {
-    let mut store = Store::in_memory().unwrap();
-    store
-        .record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A"), entry("b", "https://abai.kz/b", "B")])])
-        .unwrap();
-    store.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap();
-    assert_eq!(store.entries(&["abai"]).unwrap().len(), 2, "a dropped off the feed but stays");
-    assert_eq!(store.purge(at(2), at(3)).unwrap(), 1);
-    let left: Vec<_> = store.entries(&["abai"]).unwrap().into_iter().map(|s| s.entry.id).collect();
-    assert_eq!(left, ["b"]);
-    // The source lists `a` again (same link, new guid): the tombstone keeps it out.
-    let r = store
-        .record(at(4), &[parsed(vec![entry("a2", "https://abai.kz/a", "A"), entry("b", "https://abai.kz/b", "B")])])
-        .unwrap();
-    assert_eq!(r["abai"].tombstoned, 1);
-    assert_eq!(store.entries(&["abai"]).unwrap().len(), 1);
+    for (backend, mut store) in postgres::testing::backends() {
+        store
+            .record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A"), entry("b", "https://abai.kz/b", "B")])])
+            .unwrap();
+        store.record(at(2), &[parsed(vec![entry("b", "https://abai.kz/b", "B")])]).unwrap();
+        assert_eq!(store.entries(&["abai"]).unwrap().len(), 2, "{backend}: a dropped off the feed but stays");
+        assert_eq!(store.purge(at(2), at(3)).unwrap(), 1);
+        let left: Vec<_> = store.entries(&["abai"]).unwrap().into_iter().map(|s| s.entry.id).collect();
+        assert_eq!(left, ["b"]);
+        // The source lists `a` again (same link, new guid): the tombstone keeps it out.
+        let r = store
+            .record(at(4), &[parsed(vec![entry("a2", "https://abai.kz/a", "A"), entry("b", "https://abai.kz/b", "B")])])
+            .unwrap();
+        assert_eq!(r["abai"].tombstoned, 1, "{backend}");
+        assert_eq!(store.entries(&["abai"]).unwrap().len(), 1, "{backend}");
+    }
 }
 
 #[test]
 fn unchanged_feeds_refresh_last_seen_and_state_round_trips() {
-    let mut store = Store::in_memory().unwrap();
-    store.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
-    let state = SourceState {
-        configured_url: Some("https://abai.kz/rss".into()),
-        url_in_use: Some("https://new.abai.kz/rss".into()),
-        validators: Validators {
-            etag: Some("\"v1\"".into()),
-            last_modified: Some("Sat, 23 Nov 2024 10:00:00 GMT".into()),
-        },
-        body_hash: Some(vec![1, 2, 3]),
-        last_fetch: Some(at(5)),
-        last_success: Some(at(5)),
-        last_error: None,
-        failures: 0,
-        next_fetch: Some(at(6)),
-        redirect: Some(RedirectSeen { target: "https://new.abai.kz/rss".into(), first_seen: at(1), count: 3 }),
-        skip_hours: vec![0, 1, 2],
-        skip_days: vec!["Sunday".into()],
-        title: Some("Abai.kz".into()),
-        site_url: Some("https://abai.kz/".into()),
-        gone_since: Some(at(4)),
-        source_key: Some("abai-first".into()),
-        config_digest: Some("digest".into()),
-        raw: Some(RawBody::new(b"<rss/>", Some("application/rss+xml".into()), Some("https://abai.kz/rss".into()))),
-    };
-    let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
-    store.record(at(5), &[update]).unwrap();
-    let raw = store.raw_body("abai").unwrap().expect("the body read is kept");
-    assert_eq!(raw.bytes().as_deref(), Some(&b"<rss/>"[..]));
-    assert_eq!(
-        (raw.content_type.as_deref(), raw.url.as_deref()),
-        (Some("application/rss+xml"), Some("https://abai.kz/rss"))
-    );
-    // The key is the one the source got when first seen; the body is read only when needed.
-    let state = SourceState { source_key: Some("abai".into()), raw: None, ..state };
-    assert_eq!(store.sources().unwrap()["abai"], state);
-    assert_eq!(state.dead_since("https://abai.kz/rss"), Some(at(4)));
-    assert_eq!(state.dead_since("https://abai.kz/new-rss"), None, "a new URL is not dead");
-    assert_eq!(store.entries(&["abai"]).unwrap()[0].last_seen, at(5));
-    assert_eq!(store.entry_counts().unwrap()["abai"], 1);
-    assert!(store.integrity_ok().unwrap());
+    for (backend, mut store) in postgres::testing::backends() {
+        store.record(at(1), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+        let state = SourceState {
+            configured_url: Some("https://abai.kz/rss".into()),
+            url_in_use: Some("https://new.abai.kz/rss".into()),
+            validators: Validators {
+                etag: Some("\"v1\"".into()),
+                last_modified: Some("Sat, 23 Nov 2024 10:00:00 GMT".into()),
+            },
+            body_hash: Some(vec![1, 2, 3]),
+            last_fetch: Some(at(5)),
+            last_success: Some(at(5)),
+            last_error: None,
+            failures: 0,
+            next_fetch: Some(at(6)),
+            redirect: Some(RedirectSeen { target: "https://new.abai.kz/rss".into(), first_seen: at(1), count: 3 }),
+            skip_hours: vec![0, 1, 2],
+            skip_days: vec!["Sunday".into()],
+            title: Some("Abai.kz".into()),
+            site_url: Some("https://abai.kz/".into()),
+            gone_since: Some(at(4)),
+            source_key: Some("abai-first".into()),
+            config_digest: Some("digest".into()),
+            raw: Some(RawBody::new(b"<rss/>", Some("application/rss+xml".into()), Some("https://abai.kz/rss".into()))),
+        };
+        let update = SourceUpdate { state: state.clone(), entries: EntriesUpdate::Unchanged, ..parsed(vec![]) };
+        store.record(at(5), &[update]).unwrap();
+        let raw = store.raw_body("abai").unwrap().expect("the body read is kept");
+        assert_eq!(raw.bytes().as_deref(), Some(&b"<rss/>"[..]));
+        assert_eq!(
+            (raw.content_type.as_deref(), raw.url.as_deref()),
+            (Some("application/rss+xml"), Some("https://abai.kz/rss"))
+        );
+        // The key is the one the source got when first seen; the body is read only when needed.
+        let state = SourceState { source_key: Some("abai".into()), raw: None, ..state };
+        assert_eq!(store.sources().unwrap()["abai"], state);
+        assert_eq!(state.dead_since("https://abai.kz/rss"), Some(at(4)));
+        assert_eq!(state.dead_since("https://abai.kz/new-rss"), None, "a new URL is not dead");
+        assert_eq!(store.entries(&["abai"]).unwrap()[0].last_seen, at(5));
+        assert_eq!(store.entry_counts().unwrap()["abai"], 1, "{backend}");
+    }
 }
 
 #[test]
@@ -182,32 +184,36 @@ fn a_changed_feed_writes_only_its_new_edited_and_dropped_entries() {
 
 #[test]
 fn new_entries_are_written_once_signed_in_batches_across_sources() {
-    let mut store = Store::in_memory().unwrap();
-    let per_source = SIGN_BATCH / 2 + 100;
-    let update = |name: &str, from: usize| {
-        let entries = (from..from + per_source)
-            .map(|i| {
-                let mut e =
-                    entry(&format!("https://{name}.kz/{i}"), &format!("https://{name}.kz/{i}"), &format!("{name} {i}"));
-                e.summary_html = Some(format!("<p>{name}: {i}-жаңалық, бүгін Астанада болған оқиға туралы.</p>"));
-                e
-            })
-            .collect();
-        SourceUpdate { name: name.into(), ..parsed(entries) }
-    };
-    // Three sources fill more than one batch; the second listing of `b` in the same run must find
-    // the first's entries, still waiting to be written, as stored.
-    let reconciled = store.record(at(1), &[update("b", 0), update("b", 10), update("a", 0), update("c", 0)]).unwrap();
-    assert_eq!(reconciled["a"].new, per_source);
-    assert_eq!(reconciled["c"].new, per_source);
-    assert_eq!((reconciled["b"].new, reconciled["b"].unchanged), (10, per_source - 10));
-    let (rows, unsigned): (usize, usize) = store
-        .conn
-        .query_row("SELECT COUNT(*), COUNT(*) - COUNT(signature) FROM entries", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap();
-    assert_eq!((rows, unsigned), (3 * per_source + 10, 0));
-    let stored = store.entries(&["a"]).unwrap();
-    assert!(stored.iter().all(|s| s.signature == Some(Signature::of_entry(&s.entry))));
+    for (backend, mut store) in postgres::testing::backends() {
+        let per_source = SIGN_BATCH / 2 + 100;
+        let update = |name: &str, from: usize| {
+            let entries = (from..from + per_source)
+                .map(|i| {
+                    let mut e = entry(
+                        &format!("https://{name}.kz/{i}"),
+                        &format!("https://{name}.kz/{i}"),
+                        &format!("{name} {i}"),
+                    );
+                    e.summary_html = Some(format!("<p>{name}: {i}-жаңалық, бүгін Астанада болған оқиға туралы.</p>"));
+                    e
+                })
+                .collect();
+            SourceUpdate { name: name.into(), ..parsed(entries) }
+        };
+        // Three sources fill more than one batch; the second listing of `b` in the same run must find
+        // the first's entries, still waiting to be written, as stored.
+        let reconciled =
+            store.record(at(1), &[update("b", 0), update("b", 10), update("a", 0), update("c", 0)]).unwrap();
+        assert_eq!(reconciled["a"].new, per_source);
+        assert_eq!(reconciled["c"].new, per_source);
+        assert_eq!((reconciled["b"].new, reconciled["b"].unchanged), (10, per_source - 10));
+        let counts = store.texts(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM entries UNION ALL SELECT CAST(COUNT(*) AS TEXT) FROM entries WHERE signature IS NULL",
+        );
+        assert_eq!(counts, [(3 * per_source + 10).to_string(), "0".to_owned()], "{backend}: rows, unsigned");
+        let stored = store.entries(&["a"]).unwrap();
+        assert!(stored.iter().all(|s| s.signature == Some(Signature::of_entry(&s.entry))));
+    }
 }
 
 #[test]
@@ -227,47 +233,49 @@ fn reopening_a_file_keeps_everything_and_migrations_run_once() {
 
 #[test]
 fn full_text_outlives_a_summary_only_feed() {
-    let mut store = Store::in_memory().unwrap();
-    let mut full = entry("a", "https://abai.kz/a", "A");
-    full.content_html = Some("<p>Толық мәтін.</p>".into());
-    store.record(at(1), &[parsed(vec![full])]).unwrap();
-    assert!(store.known_urls("abai").unwrap().contains("abai.kz/a"));
-    // The feed still lists the entry with its summary only: the stored full text stays.
-    store.record(at(2), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
-    let stored = store.entries(&["abai"]).unwrap();
-    assert_eq!(stored[0].entry.content_html.as_deref(), Some("<p>Толық мәтін.</p>"));
+    for (backend, mut store) in postgres::testing::backends() {
+        let mut full = entry("a", "https://abai.kz/a", "A");
+        full.content_html = Some("<p>Толық мәтін.</p>".into());
+        store.record(at(1), &[parsed(vec![full])]).unwrap();
+        assert!(store.known_urls("abai").unwrap().contains("abai.kz/a"));
+        // The feed still lists the entry with its summary only: the stored full text stays.
+        store.record(at(2), &[parsed(vec![entry("a", "https://abai.kz/a", "A")])]).unwrap();
+        let stored = store.entries(&["abai"]).unwrap();
+        assert_eq!(stored[0].entry.content_html.as_deref(), Some("<p>Толық мәтін.</p>"), "{backend}");
+    }
 }
 
 #[test]
 fn near_signatures_are_stored_and_follow_edits() {
-    let mut store = Store::in_memory().unwrap();
-    let first = entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші");
-    store.record(at(1), &[parsed(vec![first.clone()])]).unwrap();
-    let stored = store.entries(&["abai"]).unwrap();
-    assert_eq!(stored[0].signature, Some(Signature::of_entry(&stored[0].entry)));
+    for (backend, mut store) in postgres::testing::backends() {
+        let first = entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші");
+        store.record(at(1), &[parsed(vec![first.clone()])]).unwrap();
+        let stored = store.entries(&["abai"]).unwrap();
+        assert_eq!(stored[0].signature, Some(Signature::of_entry(&stored[0].entry)));
 
-    // An edited text gets a new signature; the old one is not kept.
-    let mut edited = first.clone();
-    edited.summary_html = Some("<p>Мүлде басқа мәтін, басқа оқиға туралы жазылған жаңалық.</p>".into());
-    store.record(at(2), &[parsed(vec![edited])]).unwrap();
-    let stored = store.entries(&["abai"]).unwrap();
-    let expected = Signature::of_entry(&stored[0].entry);
-    assert_ne!(Some(expected.clone()), Some(Signature::of_entry(&first)));
-    // The band tags are written with the signature, and follow it.
-    let bands: Vec<u8> = store.conn.query_row("SELECT bands FROM entries", [], |r| r.get(0)).unwrap();
-    assert_eq!(bands, dedup::near::bands_to_bytes(&expected));
-    assert_eq!(stored[0].signature, Some(expected));
+        // An edited text gets a new signature; the old one is not kept.
+        let mut edited = first.clone();
+        edited.summary_html = Some("<p>Мүлде басқа мәтін, басқа оқиға туралы жазылған жаңалық.</p>".into());
+        store.record(at(2), &[parsed(vec![edited])]).unwrap();
+        let stored = store.entries(&["abai"]).unwrap();
+        let expected = Signature::of_entry(&stored[0].entry);
+        assert_ne!(Some(expected.clone()), Some(Signature::of_entry(&first)));
+        // The band tags are written with the signature, and follow it.
+        let bands = store.bytes("SELECT bands FROM entries");
+        assert_eq!(bands, [dedup::near::bands_to_bytes(&expected)], "{backend}");
+        assert_eq!(stored[0].signature, Some(expected));
 
-    // None (after the migration) is computed at the next record…
-    store.conn.execute("UPDATE entries SET signature = NULL", []).unwrap();
-    assert_eq!(store.entries(&["abai"]).unwrap()[0].signature, None);
-    store.record(at(3), &[]).unwrap();
-    assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
-    // …and so is every signature once the signature version changed.
-    store.conn.execute("UPDATE entries SET signature = x'00'", []).unwrap();
-    store.set_meta("signature_version", "0").unwrap();
-    store.record(at(4), &[]).unwrap();
-    assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
+        // None (after the migration) is computed at the next record…
+        store.exec("UPDATE entries SET signature = NULL", &[]);
+        assert_eq!(store.entries(&["abai"]).unwrap()[0].signature, None);
+        store.record(at(3), &[]).unwrap();
+        assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some());
+        // …and so is every signature once the signature version changed.
+        store.exec("UPDATE entries SET signature = $1", &[postgres::testing::Param::Bytes(&[0])]);
+        store.set_meta("signature_version", "0").unwrap();
+        store.record(at(4), &[]).unwrap();
+        assert!(store.entries(&["abai"]).unwrap()[0].signature.is_some(), "{backend}");
+    }
 }
 
 #[test]
@@ -611,49 +619,51 @@ fn migration_11_keys_every_source_by_its_name_so_no_id_changes() {
 
 #[test]
 fn the_body_kept_is_replaced_by_the_next_one_and_dropped_with_its_url() {
-    let mut store = Store::in_memory().unwrap();
-    let with_body = |url: &str, body: Option<&[u8]>| SourceUpdate {
-        configured_url: url.into(),
-        state: SourceState { raw: body.map(|b| RawBody::new(b, None, None)), ..SourceState::default() },
-        entries: EntriesUpdate::Unchanged,
-        ..parsed(vec![])
-    };
-    let kept = |store: &Store| store.raw_body("abai").unwrap().and_then(|r| r.bytes());
-    store.record(at(1), &[with_body("https://abai.kz/rss", Some(b"first"))]).unwrap();
-    store.record(at(2), &[with_body("https://abai.kz/rss", None)]).unwrap();
-    assert_eq!(kept(&store).as_deref(), Some(&b"first"[..]), "a 304 keeps it");
-    store.record(at(3), &[with_body("https://abai.kz/rss", Some(b"second"))]).unwrap();
-    assert_eq!(kept(&store).as_deref(), Some(&b"second"[..]));
-    store.record(at(4), &[with_body("https://abai.kz/new-rss", None)]).unwrap();
-    assert_eq!(kept(&store), None, "read for another URL");
+    for (backend, mut store) in postgres::testing::backends() {
+        let with_body = |url: &str, body: Option<&[u8]>| SourceUpdate {
+            configured_url: url.into(),
+            state: SourceState { raw: body.map(|b| RawBody::new(b, None, None)), ..SourceState::default() },
+            entries: EntriesUpdate::Unchanged,
+            ..parsed(vec![])
+        };
+        let kept = |store: &dyn postgres::testing::Tested| store.raw_body("abai").unwrap().and_then(|r| r.bytes());
+        store.record(at(1), &[with_body("https://abai.kz/rss", Some(b"first"))]).unwrap();
+        store.record(at(2), &[with_body("https://abai.kz/rss", None)]).unwrap();
+        assert_eq!(kept(&*store).as_deref(), Some(&b"first"[..]), "a 304 keeps it");
+        store.record(at(3), &[with_body("https://abai.kz/rss", Some(b"second"))]).unwrap();
+        assert_eq!(kept(&*store).as_deref(), Some(&b"second"[..]));
+        store.record(at(4), &[with_body("https://abai.kz/new-rss", None)]).unwrap();
+        assert_eq!(kept(&*store), None, "{backend}: read for another URL");
+    }
 }
 
 #[test]
 fn filtered_entries_are_replaced_per_parsed_source_and_found_by_guid_or_link() {
-    let mut store = Store::in_memory().unwrap();
-    let dropped = |guid: &str, url: &str| crate::filter::Dropped {
-        guid: Some(guid.into()),
-        url: Some(url.into()),
-        title: "Жарнама".into(),
-        reason: "filters.block[0] (title matched \"Жарнама*\")".into(),
-    };
-    let with = |filtered| SourceUpdate { filtered, ..parsed(vec![]) };
-    store
-        .record(
-            at(1),
-            &[with(Some(vec![dropped("ad-1", "https://abai.kz/ad/1"), dropped("ad-2", "https://abai.kz/ad/2")]))],
-        )
-        .unwrap();
-    assert_eq!(store.filtered_counts().unwrap(), HashMap::from([("abai".to_owned(), 2)]));
-    let found = store.find_filtered("http://www.abai.kz/ad/1?utm_source=tg").unwrap();
-    assert_eq!(found.iter().map(|f| f.guid.as_deref()).collect::<Vec<_>>(), [Some("ad-1")]);
-    assert_eq!(store.find_filtered("ad-2").unwrap()[0].reason, "filters.block[0] (title matched \"Жарнама*\")");
-    // Not parsed this run (`None`): what was dropped stands. Parsed with nothing dropped: gone.
-    store.record(at(2), &[with(None)]).unwrap();
-    assert_eq!(store.filtered_counts().unwrap().get("abai"), Some(&2));
-    store.record(at(3), &[with(Some(vec![]))]).unwrap();
-    assert!(store.filtered_counts().unwrap().is_empty());
-    assert!(store.find_filtered("ad-1").unwrap().is_empty());
+    for (backend, mut store) in postgres::testing::backends() {
+        let dropped = |guid: &str, url: &str| crate::filter::Dropped {
+            guid: Some(guid.into()),
+            url: Some(url.into()),
+            title: "Жарнама".into(),
+            reason: "filters.block[0] (title matched \"Жарнама*\")".into(),
+        };
+        let with = |filtered| SourceUpdate { filtered, ..parsed(vec![]) };
+        store
+            .record(
+                at(1),
+                &[with(Some(vec![dropped("ad-1", "https://abai.kz/ad/1"), dropped("ad-2", "https://abai.kz/ad/2")]))],
+            )
+            .unwrap();
+        assert_eq!(store.filtered_counts().unwrap(), HashMap::from([("abai".to_owned(), 2)]), "{backend}");
+        let found = store.find_filtered("http://www.abai.kz/ad/1?utm_source=tg").unwrap();
+        assert_eq!(found.iter().map(|f| f.guid.as_deref()).collect::<Vec<_>>(), [Some("ad-1")]);
+        assert_eq!(store.find_filtered("ad-2").unwrap()[0].reason, "filters.block[0] (title matched \"Жарнама*\")");
+        // Not parsed this run (`None`): what was dropped stands. Parsed with nothing dropped: gone.
+        store.record(at(2), &[with(None)]).unwrap();
+        assert_eq!(store.filtered_counts().unwrap().get("abai"), Some(&2));
+        store.record(at(3), &[with(Some(vec![]))]).unwrap();
+        assert!(store.filtered_counts().unwrap().is_empty());
+        assert!(store.find_filtered("ad-1").unwrap().is_empty(), "{backend}");
+    }
 }
 
 #[test]

@@ -12,6 +12,7 @@
 mod entries;
 mod lease;
 mod migrations;
+mod recorder;
 mod sources;
 mod stories;
 #[cfg(test)]
@@ -88,7 +89,9 @@ impl From<PgError> for StoreError {
     }
 }
 
-/// A PostgreSQL state: a pool of connections to it, and the runtime they run on.
+/// A PostgreSQL state: a pool of connections to it, and the runtime they run on. A clone shares the
+/// pool (the source tasks' [`Listings`](super::Listings) read through one).
+#[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
     handle: Handle,

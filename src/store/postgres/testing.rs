@@ -10,6 +10,7 @@ use tokio::runtime::Runtime;
 
 use super::PgStore;
 use crate::config::StateUrl;
+use crate::pipeline::Steps;
 use crate::store::{Entries, Outputs, SourceStates, Store};
 
 pub(crate) const URL_ENV: &str = "FEEDMILL_TEST_POSTGRES";
@@ -58,10 +59,11 @@ pub(crate) fn fresh() -> Option<PgStore> {
     Some(PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).expect("open the test database"))
 }
 
-/// What the store tests ask of every backend (the traits PostgreSQL implements so far).
-pub(crate) trait Tested: Outputs + SourceStates + Entries + Seed {}
+/// What the store tests ask of every backend (the traits PostgreSQL implements so far); runs are
+/// recorded through the pipeline's [`Steps`].
+pub(crate) trait Tested: Outputs + SourceStates + Entries + Seed + Steps {}
 
-impl<T: Outputs + SourceStates + Entries + Seed> Tested for T {}
+impl<T: Outputs + SourceStates + Entries + Seed + Steps> Tested for T {}
 
 /// A parameter of [`Seed::exec`]; numbers go into the SQL as literals (their column types differ
 /// between the backends, text and bytes do not).
@@ -78,6 +80,9 @@ pub(crate) trait Seed {
 
     /// The first column of every row, as text (`CAST(… AS TEXT)` what is not).
     fn texts(&self, sql: &str) -> Vec<String>;
+
+    /// The first column of every row, as bytes.
+    fn bytes(&self, sql: &str) -> Vec<Vec<u8>>;
 }
 
 impl Seed for Store {
@@ -90,6 +95,12 @@ impl Seed for Store {
     }
 
     fn texts(&self, sql: &str) -> Vec<String> {
+        let mut stmt = self.conn.prepare(sql).expect(sql);
+        let rows = stmt.query_map([], |r| r.get(0)).expect(sql);
+        rows.collect::<Result<_, _>>().expect(sql)
+    }
+
+    fn bytes(&self, sql: &str) -> Vec<Vec<u8>> {
         let mut stmt = self.conn.prepare(sql).expect(sql);
         let rows = stmt.query_map([], |r| r.get(0)).expect(sql);
         rows.collect::<Result<_, _>>().expect(sql)
@@ -110,6 +121,13 @@ impl Seed for PgStore {
     }
 
     fn texts(&self, sql: &str) -> Vec<String> {
+        let rows = self
+            .block(async { self.client().await.expect("a connection").query(sql, &[]).await.expect(sql) })
+            .expect("the test runtime");
+        rows.into_iter().map(|r| r.get(0)).collect()
+    }
+
+    fn bytes(&self, sql: &str) -> Vec<Vec<u8>> {
         let rows = self
             .block(async { self.client().await.expect("a connection").query(sql, &[]).await.expect(sql) })
             .expect("the test runtime");

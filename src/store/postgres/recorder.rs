@@ -1,0 +1,565 @@
+//! The run's write on PostgreSQL ([`Record`], [`RunWrite`], [`Listings`]): the same rows and rules as
+//! SQLite's `store/recorder.rs` and `store/source_entries.rs`, but one transaction per source instead
+//! of one per run, as several workers record at once. Each [`RunWrite::add`] holds the source's row
+//! (`SELECT … FOR UPDATE`, the lock a purge takes too), lends the source's entries to the
+//! reconciliation on that transaction, signs and writes the source's new entries, bumps the content
+//! version when it changed something, and commits: the version's `meta` row is held only for that
+//! commit. New entries are signed per source (SQLite batches them across sources).
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio_postgres::Transaction;
+use url::Url;
+
+use super::{entries::bump_content_version, PgError, PgStore};
+use crate::dedup::history::{Kept, Keys, SourceEntries};
+use crate::dedup::near::{Packed, SIGNATURE_VERSION};
+use crate::dedup::stories::StoryStore;
+use crate::model::Entry;
+use crate::normalize::RawDigest;
+use crate::store::entries::hex;
+use crate::store::{
+    from_ts, ts, EntriesUpdate, Listings, RawBody, Reconcile, Reconciled, Record, RunWrite, Signer, SourceStates,
+    SourceUpdate, StoreError,
+};
+
+impl Record for PgStore {
+    type Lent = PgError;
+    type Recorder<'a> = PgRecorder<'a>;
+
+    /// Signatures of another version are dropped first, in a transaction of their own: the entries
+    /// each `add` writes are signed with this version, and the commit signs the rest again.
+    fn recorder(&mut self, now: DateTime<Utc>, sign: Signer) -> Result<PgRecorder<'_>, StoreError> {
+        let client = self.block(self.client())??;
+        let mut recorder = PgRecorder { store: self, client, now, sign, out: HashMap::new() };
+        recorder.run(|client| async move {
+            let tx = client.transaction().await?;
+            drop_stale_signatures(&tx).await?;
+            tx.commit().await
+        })?;
+        Ok(recorder)
+    }
+
+    /// Not on PostgreSQL yet (#21: a `StoryStore` under `pg_advisory_xact_lock`): refused, so `run`
+    /// (which refuses a PostgreSQL state anyway) could never half-merge.
+    fn merge_stories<T>(
+        &mut self,
+        _merge: impl FnOnce(&mut dyn StoryStore<Error = PgError>) -> Result<T, PgError>,
+    ) -> Result<T, StoreError> {
+        Err(PgError::Setup { url: self.shown.to_string(), message: "the story merge is not on PostgreSQL yet".into() }
+            .into())
+    }
+
+    fn listings(&self) -> Option<Arc<dyn Listings>> {
+        Some(Arc::new(PgListings(self.clone())))
+    }
+}
+
+/// One run being written: a pooled connection, one transaction per source (see [`Record::recorder`]).
+pub struct PgRecorder<'a> {
+    store: &'a PgStore,
+    client: deadpool_postgres::Object,
+    now: DateTime<Utc>,
+    sign: Signer,
+    out: HashMap<String, Reconciled>,
+}
+
+impl PgRecorder<'_> {
+    /// Runs `f` on the recorder's connection, blocking until it is done.
+    fn run<'c, T, F: Future<Output = Result<T, tokio_postgres::Error>> + 'c>(
+        &'c mut self,
+        f: impl FnOnce(&'c mut tokio_postgres::Client) -> F,
+    ) -> Result<T, PgError> {
+        let store = self.store;
+        let client: &'c mut tokio_postgres::Client = &mut self.client;
+        store.block(f(client))?.map_err(store.db())
+    }
+}
+
+impl RunWrite for PgRecorder<'_> {
+    type Lent = PgError;
+
+    fn add(&mut self, u: SourceUpdate, reconcile: Reconcile<'_, PgError>) -> Result<(), StoreError> {
+        let (store, now, sign) = (self.store, self.now, self.sign);
+        let db = store.db();
+        let listed = match &u.entries {
+            EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(now),
+            EntriesUpdate::Unknown => None,
+        };
+        let tx = store.block(self.client.transaction())?.map_err(&db)?;
+        let saved = store
+            .block(async {
+                // Held to the commit: a purge, or another worker, waits for this source's write.
+                tx.execute("SELECT name FROM sources WHERE name = $1 FOR UPDATE", &[&u.name]).await?;
+                let saved = save_source(&tx, &u, listed).await?;
+                if let Some(dropped) = &u.filtered {
+                    save_filtered(&tx, &u.name, dropped).await?;
+                }
+                Ok::<_, tokio_postgres::Error>(saved)
+            })?
+            .map_err(&db)?;
+        let mut changed = saved.shown_changed;
+        let mut added = false;
+        if let EntriesUpdate::Parsed(entries) = u.entries {
+            let mut kept = PgSourceEntries {
+                store,
+                tx: &tx,
+                source: &u.name,
+                now,
+                listed_before: saved.listed_before,
+                pending: Vec::new(),
+                tombstones: None,
+            };
+            let mut r = reconcile(&mut kept, entries)?;
+            let pending = kept.pending;
+            let inserted = store.block(write_new(&tx, &u.name, pending, now, sign))?.map_err(&db)?;
+            r.new += inserted;
+            added = inserted > 0;
+            changed |= r.updated > 0 || added;
+            self.out.insert(u.name.clone(), r);
+        }
+        store
+            .block(async {
+                if changed {
+                    bump_content_version(&tx, added.then_some(u.name.as_str())).await?;
+                }
+                tx.commit().await
+            })?
+            .map_err(&db)?;
+        Ok(())
+    }
+
+    /// Each source was committed by its `add`: only what a signature version change left unsigned
+    /// is signed here.
+    fn commit(mut self) -> Result<HashMap<String, Reconciled>, StoreError> {
+        let sign = self.sign;
+        self.run(|client| async move {
+            let tx = client.transaction().await?;
+            fill_signatures(&tx, sign).await?;
+            tx.commit().await
+        })?;
+        Ok(self.out)
+    }
+}
+
+/// A new entry, held until the reconciliation of its source ends, then signed and written.
+struct NewEntry {
+    entry: Entry,
+    json: String,
+    keys: Keys,
+    packed: Option<Packed>,
+}
+
+/// Signs the new entries that came unsigned (over the cores) and writes them, each listed in
+/// `unstoried` until the merge takes it; returns how many were written.
+async fn write_new(
+    tx: &Transaction<'_>,
+    source: &str,
+    mut pending: Vec<NewEntry>,
+    now: DateTime<Utc>,
+    sign: Signer,
+) -> Result<usize, tokio_postgres::Error> {
+    let unsigned: Vec<&mut NewEntry> = pending.iter_mut().filter(|p| p.packed.is_none()).collect();
+    let signatures = crate::cores::over_cores(unsigned.len(), |range| {
+        unsigned[range].iter().map(|p| sign(&p.entry)).collect::<Vec<_>>()
+    });
+    for (p, packed) in unsigned.into_iter().zip(signatures.into_iter().flatten()) {
+        p.packed = Some(packed);
+    }
+    let mut inserted = 0;
+    for p in pending {
+        let row = tx
+            .query_opt(
+                "INSERT INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed, entry,
+                                      sort_date, text_size, has_content, signature, bands, raw_digest)
+                 VALUES ($1, $2, $3, $4, $5, $5, 1, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (source, id) DO NOTHING RETURNING rowid",
+                &entry_params(source, &p.entry, &p.keys, now, &p.json, p.packed.as_ref()).refs(),
+            )
+            .await?;
+        if let Some(row) = row {
+            // Until it is merged into the stories.
+            tx.execute("INSERT INTO unstoried (entry) VALUES ($1)", &[&row.get::<_, i64>(0)]).await?;
+            inserted += 1;
+        }
+    }
+    Ok(inserted)
+}
+
+/// An entry's values as `write_new` and `rewrite` bind them: $1 source, $2 id, $3 canonical URL,
+/// $4 fingerprint, $5 now, $6 the JSON, $7 sort date, $8 text size, $9 has content, $10 signature,
+/// $11 band tags, $12 raw digest.
+struct EntryParams<'a> {
+    source: &'a str,
+    id: &'a str,
+    url: Option<&'a str>,
+    print: Option<Vec<u8>>,
+    now: i64,
+    json: &'a str,
+    sort_date: i64,
+    text_size: i64,
+    has_content: i32,
+    signature: Option<&'a [u8]>,
+    bands: Option<&'a [u8]>,
+    digest: Option<Vec<u8>>,
+}
+
+fn entry_params<'a>(
+    source: &'a str,
+    entry: &'a Entry,
+    keys: &'a Keys,
+    now: DateTime<Utc>,
+    json: &'a str,
+    packed: Option<&'a Packed>,
+) -> EntryParams<'a> {
+    EntryParams {
+        source,
+        id: &entry.id,
+        url: keys.url.as_deref(),
+        print: keys.print.map(|p| p.to_vec()),
+        now: ts(now),
+        json,
+        sort_date: ts(entry.sort_date()),
+        text_size: i64::try_from(keys.text_size).unwrap_or(i64::MAX),
+        has_content: i32::from(entry.content_html.is_some()),
+        signature: packed.map(|p| p.signature.as_slice()),
+        bands: packed.map(|p| p.bands.as_slice()),
+        digest: keys.digest.map(|d| d.to_vec()),
+    }
+}
+
+impl EntryParams<'_> {
+    fn refs(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 12] {
+        [
+            &self.source,
+            &self.id,
+            &self.url,
+            &self.print,
+            &self.now,
+            &self.json,
+            &self.sort_date,
+            &self.text_size,
+            &self.has_content,
+            &self.signature,
+            &self.bands,
+            &self.digest,
+        ]
+    }
+}
+
+/// [`SourceEntries`] on one source's transaction; each method blocks on its statements.
+struct PgSourceEntries<'a, 't> {
+    store: &'a PgStore,
+    tx: &'a Transaction<'t>,
+    source: &'a str,
+    now: DateTime<Utc>,
+    /// When the source's feed listed its entries before this run: a dropped entry keeps it as its own
+    /// last-seen time.
+    listed_before: Option<i64>,
+    /// The new entries, written once the reconciliation ends.
+    pending: Vec<NewEntry>,
+    /// The source's tombstone keys, read when first asked.
+    tombstones: Option<HashSet<String>>,
+}
+
+impl PgSourceEntries<'_, '_> {
+    fn block<T>(&self, f: impl Future<Output = Result<T, tokio_postgres::Error>>) -> Result<T, PgError> {
+        self.store.block(f)?.map_err(self.store.db())
+    }
+}
+
+impl SourceEntries for PgSourceEntries<'_, '_> {
+    type Error = PgError;
+
+    fn kept(&mut self) -> Result<Vec<Kept>, PgError> {
+        let rows = self.block(self.tx.query(
+            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
+             FROM entries WHERE source = $1 ORDER BY rowid",
+            &[&self.source],
+        ))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Kept {
+                handle: r.get(0),
+                id: r.get(1),
+                url: r.get(2),
+                print: r.get(3),
+                first_seen: from_ts(r.get(4)),
+                encoded: r.get(5),
+                sort_date: r.get::<_, Option<i64>>(6).map(from_ts),
+                in_feed: r.get::<_, i32>(7) != 0,
+                digest: r.get(8),
+            })
+            .collect())
+    }
+
+    fn purged(&mut self, id: &str, url: Option<&str>, print: Option<&[u8; 32]>) -> Result<bool, PgError> {
+        let tombstones = match &mut self.tombstones {
+            Some(t) => t,
+            None => {
+                let rows =
+                    self.block(self.tx.query("SELECT key FROM tombstones WHERE source = $1", &[&self.source]))?;
+                self.tombstones.insert(rows.into_iter().map(|r| r.get(0)).collect())
+            }
+        };
+        Ok(tombstones.contains(id)
+            || url.is_some_and(|u| tombstones.contains(&format!("url:{u}")))
+            || print.is_some_and(|p| tombstones.contains(&hex(p))))
+    }
+
+    fn encode(&self, entry: &Entry) -> Result<String, PgError> {
+        serde_json::to_string(entry).map_err(|e| PgError::Setup {
+            url: self.store.shown.to_string(),
+            message: format!("entry {} of {}: {e}", entry.id, self.source),
+        })
+    }
+
+    fn decode(&self, encoded: &str) -> Option<Entry> {
+        serde_json::from_str(encoded).ok()
+    }
+
+    fn rewrite(
+        &mut self,
+        kept: &Kept,
+        entry: &Entry,
+        encoded: &str,
+        keys: &Keys,
+        signature: Option<Packed>,
+    ) -> Result<(), PgError> {
+        let params = entry_params(self.source, entry, keys, self.now, encoded, signature.as_ref());
+        let date = ts(entry.sort_date());
+        let redate = kept.sort_date.map(ts) != Some(date);
+        self.block(async {
+            // Unchanged JSON keeps its signature.
+            self.tx
+                .execute(
+                    "UPDATE entries SET canonical_url = $3, fingerprint = $4, last_seen = $5, in_feed = 1,
+                            signature = CASE WHEN entry = $6 THEN signature ELSE $10 END,
+                            bands = CASE WHEN entry = $6 THEN bands ELSE $11 END, entry = $6,
+                            sort_date = $7, text_size = $8, has_content = $9, raw_digest = $12
+                     WHERE source = $1 AND id = $2",
+                    &params.refs(),
+                )
+                .await?;
+            if redate {
+                // The story it publishes moves in its feeds.
+                self.tx
+                    .execute(
+                        "UPDATE story_members SET head_date = $3 WHERE head_source = $1 AND head_id = $2",
+                        &[&self.source, &entry.id, &date],
+                    )
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn add(&mut self, entry: Entry, encoded: String, keys: Keys, packed: Option<Packed>) -> Result<(), PgError> {
+        self.pending.push(NewEntry { entry, json: encoded, keys, packed });
+        Ok(())
+    }
+
+    fn unlist(&mut self, kept: &Kept) -> Result<(), PgError> {
+        let listed = self.listed_before.unwrap_or(i64::MIN);
+        self.block(self.tx.execute(
+            "UPDATE entries SET in_feed = 0, last_seen = greatest(last_seen, $2) WHERE rowid = $1",
+            &[&kept.handle, &listed],
+        ))
+        .map(drop)
+    }
+}
+
+/// What [`save_source`] replaced.
+struct Saved {
+    /// Whether what the outputs show of the source (title, site) changed.
+    shown_changed: bool,
+    /// When its feed listed its entries before this run.
+    listed_before: Option<i64>,
+}
+
+/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`).
+async fn save_source(
+    tx: &Transaction<'_>,
+    u: &SourceUpdate,
+    listed: Option<DateTime<Utc>>,
+) -> Result<Saved, tokio_postgres::Error> {
+    let s = &u.state;
+    let before = tx
+        .query_opt("SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = $1", &[&u.name])
+        .await?;
+    let before: Option<(Option<String>, Option<String>, Option<i64>, String)> =
+        before.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
+    let url_changed = before.as_ref().is_some_and(|(.., url)| *url != u.configured_url);
+    let saved = Saved {
+        shown_changed: before.as_ref().is_none_or(|(title, site, ..)| (title, site) != (&s.title, &s.site_url)),
+        listed_before: before.and_then(|(_, _, listed, _)| listed),
+    };
+    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(","));
+    let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
+    let failures = i32::try_from(s.failures).unwrap_or(i32::MAX);
+    let redirect_count = s.redirect.as_ref().map_or(0, |r| i32::try_from(r.count).unwrap_or(i32::MAX));
+    tx.execute(
+        "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
+                              last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
+                              skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest,
+                              host)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 coalesce($21, $1), $22, $23)
+         ON CONFLICT (name) DO UPDATE SET
+            configured_url = excluded.configured_url, url_in_use = excluded.url_in_use, etag = excluded.etag,
+            last_modified = excluded.last_modified, body_hash = excluded.body_hash, last_fetch = excluded.last_fetch,
+            last_success = excluded.last_success, last_error = excluded.last_error, failures = excluded.failures,
+            next_fetch = excluded.next_fetch, redirect_target = excluded.redirect_target,
+            redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
+            skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
+            site_url = excluded.site_url, gone_since = excluded.gone_since,
+            listed_at = coalesce(excluded.listed_at, sources.listed_at), config_digest = excluded.config_digest",
+        &[
+            &u.name,
+            &u.configured_url,
+            &s.url_in_use,
+            &s.validators.etag,
+            &s.validators.last_modified,
+            &s.body_hash,
+            &s.last_fetch.map(ts),
+            &s.last_success.map(ts),
+            &s.last_error,
+            &failures,
+            &s.next_fetch.map(ts),
+            &s.redirect.as_ref().map(|r| r.target.clone()),
+            &s.redirect.as_ref().map(|r| ts(r.first_seen)),
+            &redirect_count,
+            &join(&hours),
+            &join(&s.skip_days),
+            &s.title,
+            &s.site_url,
+            &s.gone_since.map(ts),
+            &listed.map(ts),
+            &s.source_key,
+            &s.config_digest,
+            &super::sources::host_of(&u.configured_url),
+        ],
+    )
+    .await?;
+    // A body read this run replaces the last one; none keeps it, unless it was read for another URL.
+    match &s.raw {
+        Some(raw) => {
+            tx.execute(
+                "INSERT INTO raw_bodies (source, configured_url, body, content_type, url) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (source) DO UPDATE SET configured_url = excluded.configured_url, body = excluded.body,
+                    content_type = excluded.content_type, url = excluded.url",
+                &[&u.name, &u.configured_url, &raw.deflated, &raw.content_type, &raw.url],
+            )
+            .await?;
+        }
+        None if url_changed => {
+            tx.execute("DELETE FROM raw_bodies WHERE source = $1", &[&u.name]).await?;
+        }
+        None => {}
+    }
+    Ok(saved)
+}
+
+/// Replaces what `[filters]` dropped from `source`.
+async fn save_filtered(
+    tx: &Transaction<'_>,
+    source: &str,
+    dropped: &[crate::filter::Dropped],
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute("DELETE FROM filtered WHERE source = $1", &[&source]).await?;
+    for d in dropped {
+        let canonical =
+            d.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| crate::normalize::urls::canonical(&u));
+        tx.execute(
+            "INSERT INTO filtered (source, guid, url, canonical_url, title, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&source, &d.guid, &d.url, &canonical, &d.title, &d.reason],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// After a signature version change, forgets every stored signature, for [`fill_signatures`] to
+/// compute again. The `meta` row is locked first, so two workers starting at once drop them once.
+async fn drop_stale_signatures(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    let version = SIGNATURE_VERSION.to_string();
+    let stored: Option<String> =
+        tx.query_opt("SELECT value FROM meta WHERE key = 'signature_version' FOR UPDATE", &[]).await?.map(|r| r.get(0));
+    if stored.as_deref() != Some(version.as_str()) {
+        tx.execute("UPDATE entries SET signature = NULL, bands = NULL WHERE signature IS NOT NULL", &[]).await?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('signature_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&version],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Signs every entry that has none (those [`drop_stale_signatures`] dropped), a batch at a time;
+/// an entry this feedmill cannot read gets an empty signature, so it leaves the unsigned index.
+async fn fill_signatures(tx: &Transaction<'_>, sign: Signer) -> Result<(), tokio_postgres::Error> {
+    loop {
+        let stale = tx.query("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096", &[]).await?;
+        if stale.is_empty() {
+            return Ok(());
+        }
+        let jsons: Vec<&str> = stale.iter().map(|r| r.get(2)).collect();
+        let parts = crate::cores::over_cores(jsons.len(), |range| {
+            jsons[range]
+                .iter()
+                .map(|json| {
+                    serde_json::from_str::<Entry>(json)
+                        .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| sign(&e))
+                })
+                .collect::<Vec<_>>()
+        });
+        for (r, packed) in stale.iter().zip(parts.into_iter().flatten()) {
+            let (source, id): (&str, &str) = (r.get(0), r.get(1));
+            tx.execute(
+                "UPDATE entries SET signature = $3, bands = $4 WHERE source = $1 AND id = $2",
+                &[&source, &id, &packed.signature, &packed.bands],
+            )
+            .await?;
+        }
+    }
+}
+
+/// [`Listings`] from the pool: each read sees the last commit (the recorder's own transactions
+/// commit per source) and never waits for a writer.
+struct PgListings(PgStore);
+
+impl Listings for PgListings {
+    fn entries(&self, source: &str, digests: &[RawDigest]) -> Result<HashMap<RawDigest, Entry>, StoreError> {
+        let store = &self.0;
+        let wanted: Vec<Vec<u8>> = digests.iter().map(|d| d.to_vec()).collect();
+        let rows = store.block(async {
+            let client = store.client().await?;
+            client
+                .query(
+                    "SELECT raw_digest, entry FROM entries
+                     WHERE source = $1 AND in_feed = 1 AND raw_digest = ANY($2)",
+                    &[&source, &wanted],
+                )
+                .await
+                .map_err(store.db())
+        })??;
+        let mut out = HashMap::new();
+        for r in rows {
+            let Ok(digest) = RawDigest::try_from(r.get::<_, &[u8]>(0)) else { continue };
+            // An entry this feedmill cannot read back is normalized again, as if it were not stored.
+            if let Ok(entry) = serde_json::from_str::<Entry>(r.get(1)) {
+                out.insert(digest, entry);
+            }
+        }
+        Ok(out)
+    }
+
+    fn raw_body(&self, source: &str) -> Result<Option<RawBody>, StoreError> {
+        self.0.raw_body(source)
+    }
+}

@@ -18,7 +18,7 @@ use crate::dedup::{DedupMode, Group, Joined, Member, StoryCopy};
 use crate::model::Entry;
 
 /// The columns [`copy`] reads, in order.
-const COPY_COLUMNS: &str =
+pub(super) const COPY_COLUMNS: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, e.signature";
 /// [`COPY_COLUMNS`] without the signature, for a merge whose plan (`dedup::Plan`) holds them.
 const COPY_COLUMNS_UNSIGNED: &str =
@@ -453,7 +453,7 @@ impl StoryStore for SqliteStories<'_, '_> {
 
 /// The band keys of a run's new copies, for testing every stored entry of the window against: a bitmap
 /// in front of the set answers most of them (they share nothing) from a few cache lines.
-struct Bands {
+pub(super) struct Bands {
     bits: Vec<u64>,
     keys: HashSet<u64>,
 }
@@ -461,7 +461,7 @@ struct Bands {
 impl Bands {
     const BITS: u32 = 20;
 
-    fn new(keys: impl Iterator<Item = u64>) -> Bands {
+    pub(super) fn new(keys: impl Iterator<Item = u64>) -> Bands {
         let mut bands = Bands { bits: vec![0; 1 << (Self::BITS - 6)], keys: HashSet::new() };
         for k in keys {
             let bit = Self::bit(k);
@@ -475,7 +475,7 @@ impl Bands {
         (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize
     }
 
-    fn contains(&self, key: u64) -> bool {
+    pub(super) fn contains(&self, key: u64) -> bool {
         let bit = Self::bit(key);
         self.bits[bit >> 6] & (1 << (bit & 63)) != 0 && self.keys.contains(&key)
     }
@@ -483,7 +483,7 @@ impl Bands {
     /// Whether a stored entry's band tags (`near::bands_to_bytes`) share one with the new copies. Asked
     /// of every entry in the window, and almost always answered by the bitmap: a plain loop, which
     /// the compiler keeps tight, where an iterator chain with a peek called a closure per tag.
-    fn shared_by(&self, tags: &[u8]) -> bool {
+    pub(super) fn shared_by(&self, tags: &[u8]) -> bool {
         for key in near::band_keys_of_bytes(tags) {
             if self.contains(key) {
                 return true;
@@ -494,7 +494,7 @@ impl Bands {
 }
 
 /// The dates within `window` of any of `dates`, as few closed ranges.
-fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
+pub(super) fn windows(dates: impl Iterator<Item = i64>, window: i64) -> Vec<(i64, i64)> {
     let mut dates: Vec<i64> = dates.collect();
     dates.sort_unstable();
     let mut out: Vec<(i64, i64)> = Vec::new();

@@ -11,6 +11,7 @@
 
 mod entries;
 mod lease;
+mod merge;
 mod migrations;
 mod recorder;
 mod sources;
@@ -39,6 +40,7 @@ pub use migrations::KNOWN as SCHEMA_VERSION;
 const LOCK_MIGRATE: i32 = 1;
 const LOCK_CLAIM: i32 = 2;
 const LOCK_SOURCES: i32 = 3;
+const LOCK_STORIES: i32 = 4;
 
 /// Takes an advisory lock (`$1`: one of the keys above) until the transaction ends.
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)";

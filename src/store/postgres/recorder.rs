@@ -43,14 +43,11 @@ impl Record for PgStore {
         Ok(recorder)
     }
 
-    /// Not on PostgreSQL yet (#21: a `StoryStore` under `pg_advisory_xact_lock`): refused, so `run`
-    /// (which refuses a PostgreSQL state anyway) could never half-merge.
     fn merge_stories<T>(
         &mut self,
-        _merge: impl FnOnce(&mut dyn StoryStore<Error = PgError>) -> Result<T, PgError>,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = PgError>) -> Result<T, PgError>,
     ) -> Result<T, StoreError> {
-        Err(PgError::Setup { url: self.shown.to_string(), message: "the story merge is not on PostgreSQL yet".into() }
-            .into())
+        self.pg_merge_stories(merge)
     }
 
     fn listings(&self) -> Option<Arc<dyn Listings>> {

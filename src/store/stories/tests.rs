@@ -5,6 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::*;
 use crate::dedup::NearSettings;
 use crate::pipeline::Steps as _;
+use crate::store::postgres::testing::{backends, Tested};
 use crate::store::{Entries, EntriesUpdate, SourceState, SourceUpdate};
 
 const SOURCES: [&str; 4] = ["abai", "qazaq", "tengri", "zakon"];
@@ -88,29 +89,27 @@ fn copy_of(rng: &mut Rng, s: usize, k: u64, run: i64) -> Entry {
 type Key = (String, String);
 
 /// Every mode's stories: (mode, published copy, every copy in joining order).
-fn snapshot(store: &Store) -> BTreeSet<(String, Key, Vec<Key>)> {
-    let mut stmt = store
-        .conn
-        .prepare(
-            "SELECT mode, head_source, head_id, source, id FROM story_members ORDER BY mode, head_source, head_id, seq",
-        )
-        .unwrap();
+fn snapshot(store: &dyn Tested) -> BTreeSet<(String, Key, Vec<Key>)> {
+    // One text per row (no id here holds a tab), so both backends read it alike.
+    let rows = store.texts(
+        "SELECT mode || '\t' || head_source || '\t' || head_id || '\t' || source || '\t' || id FROM story_members
+         ORDER BY mode, head_source, head_id, seq",
+    );
     let mut groups: BTreeMap<(String, Key), Vec<Key>> = BTreeMap::new();
-    let rows =
-        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))).unwrap();
     for row in rows {
-        let (mode, head, member) = row.unwrap();
-        groups.entry((mode, head)).or_default().push(member);
+        let [mode, head_source, head_id, source, id] =
+            <[String; 5]>::try_from(row.split('\t').map(str::to_owned).collect::<Vec<_>>()).expect("five columns");
+        groups.entry((mode, (head_source, head_id))).or_default().push((source, id));
     }
     groups.into_iter().map(|((mode, head), members)| (mode, head, members)).collect()
 }
 
-fn record(store: &mut Store, run: i64, per_source: Vec<Vec<Entry>>) {
+fn record(store: &mut dyn Tested, run: i64, per_source: Vec<Vec<Entry>>) {
     record_as(store, run, &SOURCES, per_source);
 }
 
 /// `per_source[i]` is the feed of source `names[i]`.
-fn record_as(store: &mut Store, run: i64, names: &[&str], per_source: Vec<Vec<Entry>>) {
+fn record_as(store: &mut dyn Tested, run: i64, names: &[&str], per_source: Vec<Vec<Entry>>) {
     let updates: Vec<SourceUpdate> = per_source
         .into_iter()
         .enumerate()
@@ -129,36 +128,46 @@ fn record_as(store: &mut Store, run: i64, names: &[&str], per_source: Vec<Vec<En
 fn merging_run_by_run_gives_the_stories_merging_from_scratch_gives() {
     let modes = [DedupMode::Exact, DedupMode::Near(NearSettings::default())];
     for seed in 1..=12u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut store = Store::in_memory().unwrap();
-        let mut feeds: Vec<Vec<Entry>> = vec![Vec::new(); SOURCES.len()];
-        for run in 0..6 {
-            // Each run, each source adds a copy of one of the stories told so far or a new one.
-            for (s, feed) in feeds.iter_mut().enumerate() {
-                if rng.below(4) == 0 {
-                    continue;
+        // Each backend merges the same runs into the same stories.
+        let mut first: Option<BTreeSet<(String, Key, Vec<Key>)>> = None;
+        for (backend, mut store) in backends() {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut feeds: Vec<Vec<Entry>> = vec![Vec::new(); SOURCES.len()];
+            for run in 0..6 {
+                // Each run, each source adds a copy of one of the stories told so far or a new one.
+                for (s, feed) in feeds.iter_mut().enumerate() {
+                    if rng.below(4) == 0 {
+                        continue;
+                    }
+                    let k = rng.below(run as u64 * 2 + 2);
+                    let copy = copy_of(&mut rng, s, k, run);
+                    if !feed.iter().any(|e: &Entry| e.id == copy.id || e.url == copy.url) {
+                        feed.insert(0, copy);
+                    }
                 }
-                let k = rng.below(run as u64 * 2 + 2);
-                let copy = copy_of(&mut rng, s, k, run);
-                if !feed.iter().any(|e: &Entry| e.id == copy.id || e.url == copy.url) {
-                    feed.insert(0, copy);
-                }
+                record(&mut *store, run, feeds.clone());
+                store.update_stories(&modes, &SOURCES).unwrap();
             }
-            record(&mut store, run, feeds.clone());
-            store.update_stories(&modes, &SOURCES).unwrap();
-        }
-        let run_by_run = snapshot(&store);
-        let entries = store.entries(&SOURCES).unwrap().len();
-        for mode in &modes {
-            let groups = run_by_run.iter().filter(|g| g.0 == mode.key()).count();
-            assert!(groups < entries, "seed {seed}, {mode}: some copies were merged ({groups} stories of {entries})");
-            let copies: usize = run_by_run.iter().filter(|g| g.0 == mode.key()).map(|g| g.2.len()).sum();
-            assert_eq!(copies, entries, "seed {seed}, {mode}: every entry is in exactly one story");
-        }
+            let run_by_run = snapshot(&*store);
+            let entries = store.entries(&SOURCES).unwrap().len();
+            for mode in &modes {
+                let groups = run_by_run.iter().filter(|g| g.0 == mode.key()).count();
+                assert!(
+                    groups < entries,
+                    "seed {seed}, {mode}: some copies were merged ({groups} stories of {entries})"
+                );
+                let copies: usize = run_by_run.iter().filter(|g| g.0 == mode.key()).map(|g| g.2.len()).sum();
+                assert_eq!(copies, entries, "seed {seed}, {mode}: every entry is in exactly one story");
+            }
 
-        store.conn.execute("DELETE FROM meta WHERE key LIKE 'stories:%'", []).unwrap();
-        store.update_stories(&modes, &SOURCES).unwrap();
-        assert_eq!(snapshot(&store), run_by_run, "seed {seed}");
+            store.exec("DELETE FROM meta WHERE key LIKE 'stories:%'", &[]);
+            store.update_stories(&modes, &SOURCES).unwrap();
+            assert_eq!(snapshot(&*store), run_by_run, "seed {seed}, {backend}");
+            match &first {
+                None => first = Some(run_by_run),
+                Some(first) => assert_eq!(&run_by_run, first, "seed {seed}: {backend} merged otherwise"),
+            }
+        }
     }
 }
 
@@ -169,70 +178,69 @@ fn a_crowded_band_merges_run_by_run_as_from_scratch() {
     let names: Vec<String> = (0..36).map(|i| format!("site{i}")).collect();
     let sources: Vec<&str> = names.iter().map(String::as_str).collect();
     let modes = [DedupMode::Near(NearSettings::default())];
-    let mut rng = Rng(0x5eed_cafe);
-    let mut store = Store::in_memory().unwrap();
-    let mut feeds: Vec<Vec<Entry>> = vec![Vec::new(); names.len()];
-    for run in 0..4 {
-        for (s, feed) in feeds.iter_mut().enumerate() {
-            for n in 0..3 {
-                let opening = rng.below(3);
-                let text: Vec<String> = (0..14)
-                    .map(|k| {
-                        if rng.below(12) == 0 {
-                            words(rng.below(30), 1).remove(0)
-                        } else {
-                            words(opening * 20 + k, 1).remove(0)
-                        }
-                    })
-                    .collect();
-                let k = run * 3 + n;
-                feed.insert(
-                    0,
-                    Entry {
-                        id: format!("https://{}.kz/{k}", names[s]),
-                        source: names[s].clone(),
-                        url: Some(format!("https://{}.kz/news/{k}", names[s])),
-                        title: text[..5].join(" "),
-                        summary_html: None,
-                        // A last word of its own: past the lede, but no two entries of a source share
-                        // a fingerprint (the store would take them for one entry, re-dated).
-                        content_html: Some(format!(
-                            "<p>{} {}</p>",
-                            text.join(" "),
-                            words(1000 + s as u64 * 100 + k, 1)[0]
-                        )),
-                        authors: vec![],
-                        categories: vec![],
-                        published: Some(at(run as i64 * 3 + rng.below(3) as i64)),
-                        updated: None,
-                        first_seen: at(run as i64),
-                        language: Some("kk".into()),
-                        enclosures: vec![],
-                        image: None,
-                        via: vec![],
-                    },
-                );
+    for (backend, mut store) in backends() {
+        let mut rng = Rng(0x5eed_cafe);
+        let mut feeds: Vec<Vec<Entry>> = vec![Vec::new(); names.len()];
+        for run in 0..4 {
+            for (s, feed) in feeds.iter_mut().enumerate() {
+                for n in 0..3 {
+                    let opening = rng.below(3);
+                    let text: Vec<String> = (0..14)
+                        .map(|k| {
+                            if rng.below(12) == 0 {
+                                words(rng.below(30), 1).remove(0)
+                            } else {
+                                words(opening * 20 + k, 1).remove(0)
+                            }
+                        })
+                        .collect();
+                    let k = run * 3 + n;
+                    feed.insert(
+                        0,
+                        Entry {
+                            id: format!("https://{}.kz/{k}", names[s]),
+                            source: names[s].clone(),
+                            url: Some(format!("https://{}.kz/news/{k}", names[s])),
+                            title: text[..5].join(" "),
+                            summary_html: None,
+                            // A last word of its own: past the lede, but no two entries of a source share
+                            // a fingerprint (the store would take them for one entry, re-dated).
+                            content_html: Some(format!(
+                                "<p>{} {}</p>",
+                                text.join(" "),
+                                words(1000 + s as u64 * 100 + k, 1)[0]
+                            )),
+                            authors: vec![],
+                            categories: vec![],
+                            published: Some(at(run as i64 * 3 + rng.below(3) as i64)),
+                            updated: None,
+                            first_seen: at(run as i64),
+                            language: Some("kk".into()),
+                            enclosures: vec![],
+                            image: None,
+                            via: vec![],
+                        },
+                    );
+                }
+            }
+            record_as(&mut *store, run as i64, &sources, feeds.clone());
+            store.update_stories(&modes, &sources).unwrap();
+        }
+        let mut crowded: HashMap<u64, usize> = HashMap::new();
+        for bands in store.bytes("SELECT bands FROM entries") {
+            for k in near::band_keys_of_bytes(&bands) {
+                *crowded.entry(k).or_default() += 1;
             }
         }
-        record_as(&mut store, run as i64, &sources, feeds.clone());
-        store.update_stories(&modes, &sources).unwrap();
-    }
-    let mut crowded: HashMap<u64, usize> = HashMap::new();
-    let mut stmt = store.conn.prepare("SELECT bands FROM entries").unwrap();
-    for bands in stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap() {
-        for k in near::band_keys_of_bytes(&bands.unwrap()) {
-            *crowded.entry(k).or_default() += 1;
-        }
-    }
-    drop(stmt);
-    let fullest = crowded.values().max().copied().unwrap_or(0);
-    assert!(fullest > 2 * near::MAX_BUCKET, "the fullest band holds only {fullest} entries");
-    let run_by_run = snapshot(&store);
-    assert!(run_by_run.iter().any(|g| g.2.len() > 3), "some stories gather many copies");
+        let fullest = crowded.values().max().copied().unwrap_or(0);
+        assert!(fullest > 2 * near::MAX_BUCKET, "{backend}: the fullest band holds only {fullest} entries");
+        let run_by_run = snapshot(&*store);
+        assert!(run_by_run.iter().any(|g| g.2.len() > 3), "{backend}: some stories gather many copies");
 
-    store.conn.execute("DELETE FROM meta WHERE key LIKE 'stories:%'", []).unwrap();
-    store.update_stories(&modes, &sources).unwrap();
-    assert_eq!(snapshot(&store), run_by_run);
+        store.exec("DELETE FROM meta WHERE key LIKE 'stories:%'", &[]);
+        store.update_stories(&modes, &sources).unwrap();
+        assert_eq!(snapshot(&*store), run_by_run, "{backend}");
+    }
 }
 
 #[test]
@@ -272,23 +280,24 @@ fn a_purged_published_copy_hands_its_story_to_the_next_copy() {
 
 #[test]
 fn stories_are_merged_again_when_the_sources_or_the_mode_change() {
-    let mut store = Store::in_memory().unwrap();
-    let mut rng = Rng(11);
-    let a = copy_of(&mut rng, 0, 1, 0);
-    let mut b = copy_of(&mut rng, 1, 1, 0);
-    b.id = a.id.replace("abai", "qazaq");
-    b.url = a.url.clone();
-    record(&mut store, 0, vec![vec![a], vec![b], vec![], vec![]]);
-    assert_eq!(store.update_stories(&[DedupMode::Exact], &SOURCES).unwrap(), 2);
-    assert_eq!(store.update_stories(&[DedupMode::Exact], &SOURCES).unwrap(), 0, "nothing new");
-    // qazaq now comes first: its copy publishes the story (same first-seen time, config order).
-    let reordered = ["qazaq", "abai", "tengri", "zakon"];
-    assert_eq!(store.update_stories(&[DedupMode::Exact], &reordered).unwrap(), 2);
-    let heads: Vec<String> = snapshot(&store).into_iter().map(|g| g.1 .0).collect();
-    assert_eq!(heads, ["qazaq"]);
-    // Off is its own mode; exact's stories are dropped while unused.
-    assert_eq!(store.update_stories(&[DedupMode::Off], &reordered).unwrap(), 2);
-    let groups = snapshot(&store);
-    assert_eq!(groups.len(), 2);
-    assert!(groups.iter().all(|g| g.0 == "off" && g.2.len() == 1));
+    for (backend, mut store) in backends() {
+        let mut rng = Rng(11);
+        let a = copy_of(&mut rng, 0, 1, 0);
+        let mut b = copy_of(&mut rng, 1, 1, 0);
+        b.id = a.id.replace("abai", "qazaq");
+        b.url = a.url.clone();
+        record(&mut *store, 0, vec![vec![a], vec![b], vec![], vec![]]);
+        assert_eq!(store.update_stories(&[DedupMode::Exact], &SOURCES).unwrap(), 2);
+        assert_eq!(store.update_stories(&[DedupMode::Exact], &SOURCES).unwrap(), 0, "nothing new");
+        // qazaq now comes first: its copy publishes the story (same first-seen time, config order).
+        let reordered = ["qazaq", "abai", "tengri", "zakon"];
+        assert_eq!(store.update_stories(&[DedupMode::Exact], &reordered).unwrap(), 2);
+        let heads: Vec<String> = snapshot(&*store).into_iter().map(|g| g.1 .0).collect();
+        assert_eq!(heads, ["qazaq"], "{backend}");
+        // Off is its own mode; exact's stories are dropped while unused.
+        assert_eq!(store.update_stories(&[DedupMode::Off], &reordered).unwrap(), 2);
+        let groups = snapshot(&*store);
+        assert_eq!(groups.len(), 2, "{backend}");
+        assert!(groups.iter().all(|g| g.0 == "off" && g.2.len() == 1), "{backend}");
+    }
 }

@@ -4,7 +4,6 @@ use super::recorder::SIGN_BATCH;
 use super::*;
 use std::collections::{HashMap, HashSet};
 
-use super::entries::count_entries;
 use crate::dedup;
 use crate::dedup::near::Signature;
 use crate::fetch::Validators;
@@ -462,52 +461,58 @@ fn migration_9_lists_the_entries_not_merged_yet_and_the_next_run_merges_them() {
 
 #[test]
 fn entry_counts_recount_only_the_sources_a_write_added_to_or_purged_from() {
-    let mut store = Store::in_memory().unwrap();
-    let of = |source: &str, n: u32| {
-        let mut e =
-            entry(&format!("https://{source}.kz/{n}"), &format!("https://{source}.kz/{n}"), &format!("Жаңалық {n}"));
-        e.source = source.into();
-        e.summary_html = Some(format!("<p>{source}: мәтін нөмір {n}, айтыс туралы.</p>"));
-        e
-    };
-    let feed = |source: &str, ns: &[u32]| SourceUpdate {
-        name: source.into(),
-        configured_url: format!("https://{source}.kz/rss"),
-        ..parsed(ns.iter().map(|n| of(source, *n)).collect())
-    };
-    let counted = |store: &Store| {
-        let mut counts: Vec<(String, usize)> = store.entry_counts().unwrap().into_iter().collect();
-        counts.sort();
-        assert_eq!(counts, {
-            let mut all: Vec<_> = count_entries(&store.conn).unwrap().into_iter().collect();
-            all.sort();
-            all
-        });
-        counts
-    };
-    let pairs = |v: &[(&str, usize)]| v.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
+    for (backend, mut store) in postgres::testing::backends() {
+        let of = |source: &str, n: u32| {
+            let mut e = entry(
+                &format!("https://{source}.kz/{n}"),
+                &format!("https://{source}.kz/{n}"),
+                &format!("Жаңалық {n}"),
+            );
+            e.source = source.into();
+            e.summary_html = Some(format!("<p>{source}: мәтін нөмір {n}, айтыс туралы.</p>"));
+            e
+        };
+        let feed = |source: &str, ns: &[u32]| SourceUpdate {
+            name: source.into(),
+            configured_url: format!("https://{source}.kz/rss"),
+            ..parsed(ns.iter().map(|n| of(source, *n)).collect())
+        };
+        let counted = |store: &dyn postgres::testing::Tested| {
+            let mut counts: Vec<(String, usize)> = store.entry_counts().unwrap().into_iter().collect();
+            counts.sort();
+            let all = store
+                .texts("SELECT source || ' ' || CAST(COUNT(*) AS TEXT) FROM entries GROUP BY source ORDER BY source");
+            let all: Vec<(String, usize)> = all
+                .iter()
+                .filter_map(|row| row.split_once(' ').and_then(|(s, n)| Some((s.to_owned(), n.parse().ok()?))))
+                .collect();
+            assert_eq!(counts, all, "{backend}");
+            counts
+        };
+        let pairs = |v: &[(&str, usize)]| v.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
 
-    store.record(at(1), &[feed("abai", &[1, 2]), feed("qazaq", &[1, 2, 3])]).unwrap();
-    assert_eq!(counted(&store), pairs(&[("abai", 2), ("qazaq", 3)]));
+        store.record(at(1), &[feed("abai", &[1, 2]), feed("qazaq", &[1, 2, 3])]).unwrap();
+        assert_eq!(counted(&*store), pairs(&[("abai", 2), ("qazaq", 3)]));
 
-    // A count the write does not touch is carried over as it was kept, not counted again.
-    let version = store.content_version().unwrap();
-    let kept = HashMap::from([("abai", 2), ("qazaq", 99)]);
-    store.set_meta(ENTRY_COUNTS_KEY, &serde_json::to_string(&(version, kept)).unwrap()).unwrap();
-    store.record(at(2), &[feed("abai", &[1, 2, 3]), feed("qazaq", &[1, 2, 3])]).unwrap();
-    assert_eq!(store.entry_counts().unwrap()["qazaq"], 99, "qazaq added nothing");
-    assert_eq!(store.entry_counts().unwrap()["abai"], 3);
+        // A count the write does not touch is carried over as it was kept, not counted again.
+        let version = store.content_version().unwrap();
+        let kept = HashMap::from([("abai", 2), ("qazaq", 99)]);
+        store.set_meta(ENTRY_COUNTS_KEY, &serde_json::to_string(&(version, kept)).unwrap()).unwrap();
+        store.record(at(2), &[feed("abai", &[1, 2, 3]), feed("qazaq", &[1, 2, 3])]).unwrap();
+        assert_eq!(store.entry_counts().unwrap()["qazaq"], 99, "qazaq added nothing");
+        assert_eq!(store.entry_counts().unwrap()["abai"], 3);
 
-    // Counts kept by an older version are not trusted: everything is counted again.
-    let version = store.content_version().unwrap();
-    let stale = HashMap::from([("qazaq", 99)]);
-    store.set_meta(ENTRY_COUNTS_KEY, &serde_json::to_string(&(version - 1, stale)).unwrap()).unwrap();
-    store.record(at(3), &[feed("abai", &[1, 2, 3, 4]), feed("qazaq", &[3])]).unwrap();
-    assert_eq!(counted(&store), pairs(&[("abai", 4), ("qazaq", 3)]));
+        // Counts kept by an older version are not trusted: everything is counted again.
+        let version = store.content_version().unwrap();
+        let stale = HashMap::from([("qazaq", 99)]);
+        store.set_meta(ENTRY_COUNTS_KEY, &serde_json::to_string(&(version - 1, stale)).unwrap()).unwrap();
+        store.record(at(3), &[feed("abai", &[1, 2, 3, 4]), feed("qazaq", &[3])]).unwrap();
+        assert_eq!(counted(&*store), pairs(&[("abai", 4), ("qazaq", 3)]));
 
-    // qazaq's 1 and 2 left its feed at 2; purged, they leave its count.
-    assert_eq!(store.purge(at(3), at(4)).unwrap(), 2);
-    assert_eq!(counted(&store), pairs(&[("abai", 4), ("qazaq", 1)]));
+        // qazaq's 1 and 2 left its feed at 2; purged, they leave its count.
+        assert_eq!(store.purge(at(3), at(4)).unwrap(), 2);
+        assert_eq!(counted(&*store), pairs(&[("abai", 4), ("qazaq", 1)]));
+    }
 }
 
 #[test]
@@ -557,34 +562,38 @@ fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
 
 #[test]
 fn a_renamed_source_is_found_by_its_url_and_a_re_pointed_one_by_its_name() {
-    let mut store = Store::in_memory().unwrap();
-    store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
-    store.record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])]).unwrap();
-    let modes = [crate::config::DedupMode::Exact];
-    assert_eq!(store.update_stories(&modes, &["abai", "qazaq"]).unwrap(), 1);
+    for (backend, mut store) in postgres::testing::backends() {
+        store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
+        store
+            .record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])])
+            .unwrap();
+        let modes = [crate::config::DedupMode::Exact];
+        assert_eq!(store.update_stories(&modes, &["abai", "qazaq"]).unwrap(), 1);
 
-    // Renamed, its URL written another way: the same source, under its new name.
-    let renamed =
-        store.identify_sources(&[("qazaq", "https://qazaq.kz/rss"), ("abai-kz", "http://www.abai.kz/rss")]).unwrap();
-    assert_eq!(renamed, [Renamed { from: "abai".into(), to: "abai-kz".into() }]);
-    let sources = store.sources().unwrap();
-    assert_eq!(sources["abai-kz"].source_key.as_deref(), Some("abai"));
-    assert!(!sources.contains_key("abai"));
-    let stored = store.entries(&["abai-kz"]).unwrap();
-    assert_eq!(stored[0].entry.id, "urn:feedmill:abai:1");
-    assert_eq!(stored[0].entry.source, "abai-kz", "the outputs show the new name");
-    assert_eq!(store.entry_counts().unwrap()["abai-kz"], 1);
-    // Reordered too, and still merged from the stories kept: nothing is merged again from scratch.
-    let order = store.first_met_order(&["qazaq", "abai-kz"]).unwrap();
-    assert_eq!(order, ["abai-kz", "qazaq"], "first met first");
-    assert_eq!(store.update_stories(&modes, &order).unwrap(), 0);
+        // Renamed, its URL written another way: the same source, under its new name.
+        let renamed = store
+            .identify_sources(&[("qazaq", "https://qazaq.kz/rss"), ("abai-kz", "http://www.abai.kz/rss")])
+            .unwrap();
+        assert_eq!(renamed, [Renamed { from: "abai".into(), to: "abai-kz".into() }], "{backend}");
+        let sources = store.sources().unwrap();
+        assert_eq!(sources["abai-kz"].source_key.as_deref(), Some("abai"));
+        assert!(!sources.contains_key("abai"));
+        let stored = store.entries(&["abai-kz"]).unwrap();
+        assert_eq!(stored[0].entry.id, "urn:feedmill:abai:1");
+        assert_eq!(stored[0].entry.source, "abai-kz", "the outputs show the new name");
+        assert_eq!(store.entry_counts().unwrap()["abai-kz"], 1);
+        // Reordered too, and still merged from the stories kept: nothing is merged again from scratch.
+        let order = store.first_met_order(&["qazaq", "abai-kz"]).unwrap();
+        assert_eq!(order, ["abai-kz", "qazaq"], "first met first");
+        assert_eq!(store.update_stories(&modes, &order).unwrap(), 0, "{backend}");
 
-    // Re-pointed: found by its name. Then renamed and re-pointed at once: a new source, whose key is
-    // not the one the renamed source still holds.
-    assert!(store.identify_sources(&[("abai-kz", "https://abai.kz/new-rss")]).unwrap().is_empty());
-    assert_eq!(store.sources().unwrap()["abai-kz"].source_key.as_deref(), Some("abai"));
-    assert!(store.identify_sources(&[("abai", "https://other.kz/rss")]).unwrap().is_empty());
-    assert_eq!(store.sources().unwrap()["abai"].source_key.as_deref(), Some("abai-2"));
+        // Re-pointed: found by its name. Then renamed and re-pointed at once: a new source, whose key is
+        // not the one the renamed source still holds.
+        assert!(store.identify_sources(&[("abai-kz", "https://abai.kz/new-rss")]).unwrap().is_empty());
+        assert_eq!(store.sources().unwrap()["abai-kz"].source_key.as_deref(), Some("abai"));
+        assert!(store.identify_sources(&[("abai", "https://other.kz/rss")]).unwrap().is_empty());
+        assert_eq!(store.sources().unwrap()["abai"].source_key.as_deref(), Some("abai-2"), "{backend}");
+    }
 }
 
 #[test]

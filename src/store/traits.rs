@@ -69,10 +69,12 @@ pub trait Record {
 
     /// Starts recording a run at `now`: [`RunWrite::add`] each source's update as it arrives, then
     /// [`RunWrite::commit`]. `sign` signs the new entries that come unsigned, a batch at a time over the
-    /// cores, and every kept entry after a signature version change. The write lock is taken here,
-    /// before any fetch. One transaction from here to the commit; dropped without a commit, nothing
-    /// of the run is kept. Several writers: the transaction locks only the rows of the sources added
-    /// (and the content version, at the commit), so workers recording other sources do not wait.
+    /// cores, and every kept entry after a signature version change. A backend with one writer (SQLite)
+    /// takes its write lock here, before any fetch, and writes one transaction from here to the commit;
+    /// dropped without a commit, nothing of the run is kept. Several writers (PostgreSQL): one
+    /// transaction per [`RunWrite::add`], locking only that source's row (and the content version, for
+    /// its commit), so workers recording other sources do not wait; a run dropped midway keeps the
+    /// sources it added.
     fn recorder(&mut self, now: DateTime<Utc>, sign: Signer) -> Result<Self::Recorder<'_>, StoreError>;
 
     /// Lends the kept stories to `merge` (the pipeline passes `dedup::stories::update`) inside one write,

@@ -387,8 +387,8 @@ async fn save_source(
     let before = tx
         .query_opt("SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = $1", &[&u.name])
         .await?;
-    let before: Option<(Option<String>, Option<String>, Option<i64>, String)> =
-        before.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
+    type Before = (Option<String>, Option<String>, Option<i64>, String);
+    let before: Option<Before> = before.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
     let url_changed = before.as_ref().is_some_and(|(.., url)| *url != u.configured_url);
     let saved = Saved {
         shown_changed: before.as_ref().is_none_or(|(title, site, ..)| (title, site) != (&s.title, &s.site_url)),

@@ -1,7 +1,7 @@
 //! [`Stories`] on PostgreSQL: the kept stories as a build reads them, the same rows and order as
 //! SQLite's `store/stories.rs`. Text is ordered `COLLATE "C"` (bytes, as SQLite compares): a
 //! database's own collation (`en_US.UTF-8`, …) would order ties between ids otherwise, and the same
-//! state must publish the same feeds on either backend. The merge (`StoryStore`) is still to come.
+//! state must publish the same feeds on either backend. The merge writes them (`merge.rs`).
 
 use std::collections::HashMap;
 

@@ -347,3 +347,31 @@ fn a_merge_waits_for_the_merge_in_progress_so_copies_recorded_meanwhile_join_its
     });
     assert_eq!(heads, [("abai".to_owned(), "a".to_owned())], "one story, published by the first copy");
 }
+
+#[test]
+fn the_source_tasks_read_listed_entries_and_bodies_from_the_last_commit_without_waiting() {
+    use crate::pipeline::Steps as _;
+    let Some(server) = server_url() else { return };
+    let url = fresh_schema_url(&server);
+    let mut store = PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).unwrap();
+    let digest = [7u8; 16];
+    let listed = crate::dedup::Listed { digest: Some(digest), ..crate::dedup::Listed::from(copy("abai", "a", 1)) };
+    let mut update = parsed("abai", vec![]);
+    update.entries = crate::store::EntriesUpdate::Parsed(vec![listed]);
+    update.state.raw = Some(crate::store::RawBody::new(b"<rss/>", None, None));
+    store.record(at(10), &[update]).unwrap();
+    let listings = store.listings().expect("a shared database is read beside the write");
+    // A worker holds abai's row (recording it): the reads see the last commit and do not wait.
+    let worker = RUNTIME.block_on(async {
+        let client = connect(&url).await;
+        client.batch_execute("BEGIN; SELECT name FROM sources WHERE name = 'abai' FOR UPDATE;").await.unwrap();
+        client
+    });
+    let found = listings.entries("abai", &[digest, [8u8; 16]]).unwrap();
+    assert_eq!(found.keys().collect::<Vec<_>>(), [&digest]);
+    assert_eq!(found[&digest].id, "a");
+    assert!(listings.entries("qazaq", &[digest]).unwrap().is_empty());
+    let body = listings.raw_body("abai").unwrap().expect("the body kept");
+    assert_eq!(body.bytes().as_deref(), Some(&b"<rss/>"[..]));
+    RUNTIME.block_on(worker.batch_execute("ROLLBACK")).unwrap();
+}

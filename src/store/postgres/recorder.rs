@@ -498,10 +498,14 @@ async fn drop_stale_signatures(tx: &Transaction<'_>) -> Result<(), tokio_postgre
 }
 
 /// Signs every entry that has none (those [`drop_stale_signatures`] dropped), a batch at a time;
-/// an entry this feedmill cannot read gets an empty signature, so it leaves the unsigned index.
+/// an entry this feedmill cannot read gets an empty signature, so it leaves the unsigned index. In
+/// `rowid` order: two workers filling at once lock the rows in the same order, so neither waits on
+/// the other in a circle.
 async fn fill_signatures(tx: &Transaction<'_>, sign: Signer) -> Result<(), tokio_postgres::Error> {
     loop {
-        let stale = tx.query("SELECT source, id, entry FROM entries WHERE signature IS NULL LIMIT 4096", &[]).await?;
+        let stale = tx
+            .query("SELECT source, id, entry FROM entries WHERE signature IS NULL ORDER BY rowid LIMIT 4096", &[])
+            .await?;
         if stale.is_empty() {
             return Ok(());
         }

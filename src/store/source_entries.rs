@@ -32,9 +32,12 @@ impl SourceEntries for SqliteEntries<'_, '_> {
     type Error = rusqlite::Error;
 
     fn kept(&mut self) -> rusqlite::Result<Vec<Kept>> {
+        // In the order they were first written, as the trait promises: of several kept entries sharing a
+        // link or fingerprint, `reconcile` takes the first. Without `ORDER BY` the primary key (source,
+        // id) would give id order.
         let mut stmt = self.tx.prepare_cached(
             "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
-             FROM entries WHERE source = ?1",
+             FROM entries WHERE source = ?1 ORDER BY rowid",
         )?;
         let rows = stmt.query_map([self.source], |r| {
             Ok(Kept {

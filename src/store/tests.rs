@@ -676,3 +676,19 @@ fn outputs_are_kept_under_the_meta_keys_older_states_wrote() {
     assert_eq!(store.meta("duplicates_collapsed").unwrap().as_deref(), Some(r#"{"qazaq":1}"#));
     assert_eq!(store.meta("websub_pending").unwrap().as_deref(), Some("{}"));
 }
+
+#[test]
+fn a_link_two_kept_entries_share_finds_the_one_written_first() {
+    let mut store = Store::in_memory().unwrap();
+    let (first, shared) = ("https://abai.kz/first", "https://abai.kz/shared");
+    store.record(at(1), &[parsed(vec![entry("z", first, "Зет")])]).unwrap();
+    store.record(at(2), &[parsed(vec![entry("z", first, "Зет"), entry("a", shared, "Әлеп")])]).unwrap();
+    // `z` moves to `a`'s link: two kept entries now share it, `z` written first, `a` first by id.
+    store.record(at(3), &[parsed(vec![entry("z", shared, "Зет"), entry("a", shared, "Әлеп")])]).unwrap();
+    // A new guid at that link is the entry first written there (history's rule), whatever the ids sort as.
+    let r = store.record(at(4), &[parsed(vec![entry("q", shared, "Кью")])]).unwrap();
+    assert_eq!(r["abai"], Reconciled { updated: 1, ..Reconciled::default() });
+    let by_title: HashMap<String, String> =
+        store.entries(&["abai"]).unwrap().into_iter().map(|s| (s.entry.title, s.entry.id)).collect();
+    assert_eq!(by_title.get("Кью").map(String::as_str), Some("z"), "{by_title:?}");
+}

@@ -73,7 +73,10 @@ impl DateLocale {
         let mut parts: Vec<&str> = tag.split('-').filter(|p| !p.is_empty()).collect();
         while !parts.is_empty() {
             let want = parts.join("-");
-            if let Some(data) = locale_data::LOCALES.iter().find(|l| l.code.eq_ignore_ascii_case(&want)) {
+            // The generated table is sorted by code (`tools/gen_locale_data.py`), and every entry with a
+            // declared or detected language looks its locale up here.
+            if let Ok(found) = locale_data::LOCALES.binary_search_by(|l| cmp_ignore_ascii_case(l.code, &want)) {
+                let data = &locale_data::LOCALES[found];
                 let region = locale_data::REGION_ORDERS.iter().find(|(code, _)| code.eq_ignore_ascii_case(&tag));
                 return Some(DateLocale(data, region.map_or(data.order, |&(_, order)| order)));
             }
@@ -151,4 +154,9 @@ impl Unit {
         };
         from.checked_sub_signed(delta?)
     }
+}
+
+/// `a` against `b`, ASCII letters compared as lowercase: the order of the generated locale codes.
+fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }

@@ -87,8 +87,8 @@ pub use self::locale::{DateLocale, Writing};
 use self::fast::{fast_rfc3339, fast_rfc822};
 use self::lenient::lenient;
 // The generated `locale_data.rs` names these as `super::…`.
+use self::locale::Unit;
 use self::locale::{LocaleData, Order};
-use self::tables::Unit;
 
 /// Where and when a date string is read.
 #[derive(Debug, Clone, Copy)]

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use url::Url;
 
+use super::source_entries::{write_entry, NewEntry};
 use super::{
     bulk, bump_content_version, exec, source_entries, sqlite_error, ts, EntriesUpdate, Listings, Reconcile, Reconciled,
     Record, RunWrite, Signer, SourceUpdate, Store, StoreError,
@@ -21,7 +22,6 @@ use super::{
 use crate::dedup::near::{Packed, SIGNATURE_VERSION};
 use crate::dedup::stories::StoryStore;
 use crate::model::Entry;
-use crate::normalize::RawDigest;
 
 impl Record for Store {
     type Lent = rusqlite::Error;
@@ -94,18 +94,6 @@ pub struct Recorder<'a> {
     /// The sources with rows in `filtered`: only theirs need deleting, so a run over sources without
     /// filters costs no statement per source.
     filtered_sources: HashSet<String>,
-}
-
-/// A new entry waiting in [`Recorder::pending`].
-pub(super) struct NewEntry {
-    pub(super) source: String,
-    pub(super) entry: Entry,
-    pub(super) url: Option<String>,
-    pub(super) print: Option<[u8; 32]>,
-    pub(super) json: String,
-    pub(super) digest: Option<RawDigest>,
-    pub(super) text_size: usize,
-    pub(super) packed: Option<Packed>,
 }
 
 /// How many new entries [`Recorder`] holds before writing them, signing at once those that came unsigned.
@@ -289,42 +277,6 @@ fn save_filtered(
         )?;
     }
     Ok(())
-}
-
-/// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
-/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size (as dedup
-/// measured it), ?9 has content, ?10 its signature and ?11 band tags (`None` where the statement keeps
-/// the stored ones), and ?12 the raw entry's digest.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn write_entry(
-    tx: &Transaction,
-    sql: &str,
-    source: &str,
-    entry: &Entry,
-    (url, print, digest): (Option<&str>, Option<[u8; 32]>, Option<RawDigest>),
-    now: DateTime<Utc>,
-    json: &str,
-    (text_size, packed): (usize, Option<Packed>),
-) -> rusqlite::Result<usize> {
-    let (signature, bands) = packed.map(|p| (p.signature, p.bands)).unzip();
-    exec(
-        tx,
-        sql,
-        params![
-            source,
-            entry.id,
-            url,
-            print.map(|p| p.to_vec()),
-            ts(now),
-            json,
-            ts(entry.sort_date()),
-            text_size as i64,
-            entry.content_html.is_some(),
-            signature,
-            bands,
-            digest.map(|d| d.to_vec()),
-        ],
-    )
 }
 
 /// What [`save_source`] replaced.

@@ -8,11 +8,11 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
 
-use super::recorder::{write_entry, NewEntry};
 use super::{exec, from_ts, hex, stories, ts};
 use crate::dedup::history::{Kept, Keys, SourceEntries};
 use crate::dedup::near::Packed;
 use crate::model::Entry;
+use crate::normalize::RawDigest;
 
 /// [`SourceEntries`] over the recorder's transaction.
 pub(super) struct SqliteEntries<'a, 't> {
@@ -32,9 +32,12 @@ impl SourceEntries for SqliteEntries<'_, '_> {
     type Error = rusqlite::Error;
 
     fn kept(&mut self) -> rusqlite::Result<Vec<Kept>> {
+        // In the order they were first written, as the trait promises: of several kept entries sharing a
+        // link or fingerprint, `reconcile` takes the first. Without `ORDER BY` the primary key (source,
+        // id) would give id order.
         let mut stmt = self.tx.prepare_cached(
             "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
-             FROM entries WHERE source = ?1",
+             FROM entries WHERE source = ?1 ORDER BY rowid",
         )?;
         let rows = stmt.query_map([self.source], |r| {
             Ok(Kept {
@@ -129,4 +132,52 @@ impl SourceEntries for SqliteEntries<'_, '_> {
         )
         .map(drop)
     }
+}
+
+/// A new entry the recorder holds back (`Recorder::pending`) to sign it with others.
+pub(super) struct NewEntry {
+    pub(super) source: String,
+    pub(super) entry: Entry,
+    pub(super) url: Option<String>,
+    pub(super) print: Option<[u8; 32]>,
+    pub(super) json: String,
+    pub(super) digest: Option<RawDigest>,
+    pub(super) text_size: usize,
+    pub(super) packed: Option<Packed>,
+}
+
+/// Runs `sql`, an entry's INSERT or UPDATE, with ?1 source, ?2 id, ?3 canonical URL, ?4 fingerprint,
+/// ?5 now, ?6 the entry as JSON, then what the merge reads: ?7 sort date, ?8 text size (as dedup
+/// measured it), ?9 has content, ?10 its signature and ?11 band tags (`None` where the statement keeps
+/// the stored ones), and ?12 the raw entry's digest.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write_entry(
+    tx: &Transaction,
+    sql: &str,
+    source: &str,
+    entry: &Entry,
+    (url, print, digest): (Option<&str>, Option<[u8; 32]>, Option<RawDigest>),
+    now: DateTime<Utc>,
+    json: &str,
+    (text_size, packed): (usize, Option<Packed>),
+) -> rusqlite::Result<usize> {
+    let (signature, bands) = packed.map(|p| (p.signature, p.bands)).unzip();
+    exec(
+        tx,
+        sql,
+        params![
+            source,
+            entry.id,
+            url,
+            print.map(|p| p.to_vec()),
+            ts(now),
+            json,
+            ts(entry.sort_date()),
+            text_size as i64,
+            entry.content_html.is_some(),
+            signature,
+            bands,
+            digest.map(|d| d.to_vec()),
+        ],
+    )
 }

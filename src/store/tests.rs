@@ -942,3 +942,19 @@ fn check_stories<S: Stories + postgres::testing::Tested>(backend: &str, store: &
     assert_eq!(store.folded(&mode).unwrap(), HashMap::from([("qazaq".to_owned(), 1)]), "{backend}");
     assert!(store.folded(&crate::config::DedupMode::Off).unwrap().is_empty(), "{backend}");
 }
+
+#[test]
+fn a_link_two_kept_entries_share_finds_the_one_written_first() {
+    let mut store = Store::in_memory().unwrap();
+    let (first, shared) = ("https://abai.kz/first", "https://abai.kz/shared");
+    store.record(at(1), &[parsed(vec![entry("z", first, "Зет")])]).unwrap();
+    store.record(at(2), &[parsed(vec![entry("z", first, "Зет"), entry("a", shared, "Әлеп")])]).unwrap();
+    // `z` moves to `a`'s link: two kept entries now share it, `z` written first, `a` first by id.
+    store.record(at(3), &[parsed(vec![entry("z", shared, "Зет"), entry("a", shared, "Әлеп")])]).unwrap();
+    // A new guid at that link is the entry first written there (history's rule), whatever the ids sort as.
+    let r = store.record(at(4), &[parsed(vec![entry("q", shared, "Кью")])]).unwrap();
+    assert_eq!(r["abai"], Reconciled { updated: 1, ..Reconciled::default() });
+    let by_title: HashMap<String, String> =
+        store.entries(&["abai"]).unwrap().into_iter().map(|s| (s.entry.title, s.entry.id)).collect();
+    assert_eq!(by_title.get("Кью").map(String::as_str), Some("z"), "{by_title:?}");
+}

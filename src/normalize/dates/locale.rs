@@ -1,8 +1,9 @@
 //! Locale data: one CLDR language's date words (generated in `locale_data.rs`), found from a
 //! language tag, and the allocation-free lowercase comparisons used against its keys.
 
+use chrono::{DateTime, Months, TimeDelta, Utc};
+
 use super::locale_data;
-use super::tables::Unit;
 
 /// Order of day, month and year in a locale's short numeric date (CLDR's `dateFormats/short`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +73,10 @@ impl DateLocale {
         let mut parts: Vec<&str> = tag.split('-').filter(|p| !p.is_empty()).collect();
         while !parts.is_empty() {
             let want = parts.join("-");
-            if let Some(data) = locale_data::LOCALES.iter().find(|l| l.code.eq_ignore_ascii_case(&want)) {
+            // The generated table is sorted by code (`tools/gen_locale_data.py`), and every entry with a
+            // declared or detected language looks its locale up here.
+            if let Ok(found) = locale_data::LOCALES.binary_search_by(|l| cmp_ignore_ascii_case(l.code, &want)) {
+                let data = &locale_data::LOCALES[found];
                 let region = locale_data::REGION_ORDERS.iter().find(|(code, _)| code.eq_ignore_ascii_case(&tag));
                 return Some(DateLocale(data, region.map_or(data.order, |&(_, order)| order)));
             }
@@ -122,4 +126,37 @@ pub(super) fn eq_lower(w: &str, key: &str) -> bool {
 
 pub(super) fn lookup_lower<T: Copy>(w: &str, table: &[(&str, T)]) -> Option<T> {
     table.iter().find(|(key, _)| eq_lower(w, key)).map(|&(_, v)| v)
+}
+
+/// The unit of a relative time (`3 hours ago`), in the built-in tables and in each locale's data.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Unit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Unit {
+    pub(super) fn back(self, from: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
+        let n64 = i64::from(n);
+        let delta = match self {
+            Unit::Second => TimeDelta::try_seconds(n64),
+            Unit::Minute => TimeDelta::try_minutes(n64),
+            Unit::Hour => TimeDelta::try_hours(n64),
+            Unit::Day => TimeDelta::try_days(n64),
+            Unit::Week => TimeDelta::try_weeks(n64),
+            Unit::Month => return from.checked_sub_months(Months::new(n)),
+            Unit::Year => return from.checked_sub_months(Months::new(n.checked_mul(12)?)),
+        };
+        from.checked_sub_signed(delta?)
+    }
+}
+
+/// `a` against `b`, ASCII letters compared as lowercase: the order of the generated locale codes.
+fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }

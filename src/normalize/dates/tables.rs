@@ -4,9 +4,7 @@
 //! through `fold`, so the Kazakh rows also match their usual Russian-keyboard spellings (Кантар for
 //! Қаңтар, Шилде for Шілде) and Latin look-alikes (ə, i) without listing every variant.
 
-use chrono::{DateTime, Months, TimeDelta, Utc};
-
-use super::locale::{eq_lower, lookup_lower};
+use super::locale::{eq_lower, lookup_lower, Unit};
 use super::{DateLocale, Locale};
 
 /// English month names and abbreviations.
@@ -150,33 +148,6 @@ pub(super) const RELATIVE_DAYS: &[(&str, u64)] = &[
 
 /// AM/PM markers (`true` = PM). The dotted forms "a.m."/"p.m." are matched in `lenient::meridiem_at`.
 pub(super) const MERIDIEMS: &[(&str, bool)] = &[("am", false), ("pm", true)];
-
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Unit {
-    Second,
-    Minute,
-    Hour,
-    Day,
-    Week,
-    Month,
-    Year,
-}
-
-impl Unit {
-    pub(super) fn back(self, from: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
-        let n64 = i64::from(n);
-        let delta = match self {
-            Unit::Second => TimeDelta::try_seconds(n64),
-            Unit::Minute => TimeDelta::try_minutes(n64),
-            Unit::Hour => TimeDelta::try_hours(n64),
-            Unit::Day => TimeDelta::try_days(n64),
-            Unit::Week => TimeDelta::try_weeks(n64),
-            Unit::Month => return from.checked_sub_months(Months::new(n)),
-            Unit::Year => return from.checked_sub_months(Months::new(n.checked_mul(12)?)),
-        };
-        from.checked_sub_signed(delta?)
-    }
-}
 
 /// What a word can mean; one word can have several roles ("года" is a year mark and a unit).
 #[derive(Debug, Clone, Copy, Default)]

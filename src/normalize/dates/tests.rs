@@ -310,6 +310,13 @@ fn locale_tags_resolve_to_their_language() {
     }
     assert!(DateLocale::from_tag("xx-YY").is_none());
     assert!(DateLocale::from_tag("").is_none());
+    // The lookup is a binary search over the generated table: every locale must be found by its own code,
+    // in any case.
+    for locale in DateLocale::all() {
+        let code = locale.code();
+        assert_eq!(DateLocale::from_tag(code).map(DateLocale::code), Some(code));
+        assert_eq!(DateLocale::from_tag(&code.to_ascii_uppercase()).map(DateLocale::code), Some(code));
+    }
 }
 
 #[test]

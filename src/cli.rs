@@ -84,6 +84,10 @@ pub struct RunArgs {
     /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
     #[arg(long)]
     pub wait: bool,
+    /// With a PostgreSQL state: make this config the one every worker runs (a worker started with
+    /// another one says so and exits 2).
+    #[arg(long)]
+    pub adopt_config: bool,
     /// Also print the per-source report on stdout, for scripts (the table still goes to stderr).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub summary: Option<SummaryFormat>,
@@ -102,6 +106,10 @@ pub struct WatchArgs {
     /// When another `run` or `watch` is working on the same state, wait for it instead of exiting.
     #[arg(long)]
     pub wait: bool,
+    /// With a PostgreSQL state: make this config the one every worker runs (a worker started with
+    /// another one says so and exits 2).
+    #[arg(long)]
+    pub adopt_config: bool,
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +132,9 @@ pub struct ServeArgs {
     /// With --watch: when another `run` or `watch` is working on the same state, wait for it.
     #[arg(long, requires = "watch")]
     pub wait: bool,
+    /// With --watch and a PostgreSQL state: make this config the one every worker runs.
+    #[arg(long, requires = "watch")]
+    pub adopt_config: bool,
 }
 
 #[derive(Debug, Args)]

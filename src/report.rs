@@ -378,14 +378,51 @@ pub fn status_table(rows: &[SourceStatus]) -> String {
     out
 }
 
-/// `feedmill status --json`: `{"sources": [...]}`, pretty.
-pub fn status_json(rows: &[SourceStatus]) -> String {
+/// `feedmill status --json`: `{"sources": [...]}`, pretty; with a PostgreSQL state also `"workers"`.
+pub fn status_json(rows: &[SourceStatus], workers: Option<&[WorkerStatus]>) -> String {
     #[derive(Serialize)]
     struct Status<'a> {
         sources: &'a [SourceStatus],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        workers: Option<&'a [WorkerStatus]>,
     }
     // Strings, numbers and dates only: serde_json cannot fail on them.
-    serde_json::to_string_pretty(&Status { sources: rows }).unwrap_or_default()
+    serde_json::to_string_pretty(&Status { sources: rows, workers }).unwrap_or_default()
+}
+
+/// A worker sharing a PostgreSQL state, as `status` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerStatus {
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub heartbeat: chrono::DateTime<chrono::Utc>,
+    /// Leases it holds that have not expired.
+    pub leases: u64,
+    /// Its heartbeat is younger than a lease: it runs (else it was killed or lost the database, and
+    /// the sources it held go to the others as its leases expire).
+    pub alive: bool,
+}
+
+/// `feedmill status`'s second table with a PostgreSQL state: one row per registered worker.
+pub fn workers_table(rows: &[WorkerStatus]) -> String {
+    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let header = ["worker", "host", "pid", "started", "last heartbeat", "leases"];
+    let mut table: Vec<[String; 6]> = vec![header.map(str::to_owned)];
+    for w in rows {
+        let beat = if w.alive { when(w.heartbeat) } else { format!("{} (gone)", when(w.heartbeat)) };
+        table.push([w.id.clone(), w.host.clone(), w.pid.to_string(), when(w.started), beat, w.leases.to_string()]);
+    }
+    let widths: Vec<usize> =
+        (0..header.len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in &table {
+        let cells: Vec<String> = r.iter().enumerate().map(|(c, cell)| format!("{cell:<w$}", w = widths[c])).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

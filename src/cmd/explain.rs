@@ -11,9 +11,10 @@ use crate::cli::ExplainArgs;
 pub fn execute(args: ExplainArgs, quiet: bool) -> anyhow::Result<u8> {
     let Some(config) = super::load(&args.config.config, quiet)? else { return Ok(EXIT_FATAL) };
     let query = &args.entry;
-    let store = super::open_store(&config)?;
-    let merged = pipeline::stories(&config, &store)?;
-    let filtered = store.find_filtered(query.trim())?;
+    let runtime = super::runtime()?;
+    let state = super::open_state(&config, &runtime)?;
+    let (merged, filtered) =
+        with_state!(&state, |store| (pipeline::stories(&config, store)?, store.find_filtered(query.trim())?));
     let explanation = report::explain(&config, &merged, filtered, query);
     if args.json {
         say!("{}", explanation.to_json());

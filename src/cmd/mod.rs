@@ -6,7 +6,7 @@
 //! stdout and stderr, a progress bar, exit statuses, signals and the wall clock. The library prints
 //! nothing (it logs, and returns reports) and takes the clock as an argument, so tests drive it without a
 //! terminal; keeping the terminal's concerns here keeps them out of it. The helpers below are the ones
-//! several commands share: reading the config, locking and opening the state, the clock, fetching one
+//! several commands share: reading the config, opening the state (either backend, [`State`]), the clock, fetching one
 //! document.
 
 /// `println!` that stops the command quietly when stdout is closed (`feedmill parse x | head`)
@@ -24,6 +24,17 @@ macro_rules! say_raw {
     ($($arg:tt)*) => {
         if { use std::io::Write as _; write!(std::io::stdout().lock(), $($arg)*) }.is_err() {
             return Ok(feedmill::report::EXIT_OK);
+        }
+    };
+}
+
+/// Runs `$body` with `$s` bound to the store inside `$state` (a `&mut State` or `&State`), whichever
+/// backend it is: the steps are generic over the storage traits, so each arm is compiled for its own.
+macro_rules! with_state {
+    ($state:expr, |$s:ident| $body:expr) => {
+        match $state {
+            $crate::cmd::State::Sqlite { store: $s, .. } => $body,
+            $crate::cmd::State::Postgres { store: $s, .. } => $body,
         }
     };
 }
@@ -49,6 +60,7 @@ use anyhow::Context as _;
 use feedmill::config::{Config, ConfigError};
 use feedmill::fetch::{Body, Fetched, Fetcher, Location, Validators};
 use feedmill::redact;
+use feedmill::store::postgres::{self, PgStore};
 use feedmill::store::{LockError, RunLock, Store};
 
 /// Reads the config, printing its problems (warnings only without `-q`: a cron job would mail them on
@@ -78,34 +90,88 @@ fn clock() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-/// The run lock on the state database, for the commands that write it (`run`, `watch`): a second one
-/// exits with the lock file and the holder's pid, or waits with `--wait`.
-fn lock_state(config: &Config, wait: bool, quiet: bool) -> anyhow::Result<RunLock> {
-    sqlite_state(config)?;
-    match RunLock::try_acquire(&config.state_path) {
-        Err(LockError::Held { path, pid }) if wait => {
-            if !quiet {
-                let holder = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
-                eprintln!("waiting for the feedmill{holder} that holds {}", path.display());
-            }
-            Ok(RunLock::acquire_waiting(&config.state_path)?)
+/// The state a command works on, opened by [`open_state`] or [`open_writer`]; commands reach the
+/// store inside through `with_state!`.
+pub(crate) enum State {
+    /// The SQLite file, with the run lock when the command writes it.
+    Sqlite { store: Store, _lock: Option<RunLock> },
+    /// A PostgreSQL database shared by several workers, with the worker this process registered as
+    /// when it writes.
+    Postgres { store: PgStore, _worker: Option<Registered> },
+}
+
+/// A registered worker (#21), retired when the command ends: its leases given back, its row gone
+/// from `status`. A worker killed instead leaves both until its leases expire.
+pub(crate) struct Registered {
+    store: PgStore,
+    id: String,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        if let Err(e) = postgres::retire(&self.store, &self.id) {
+            tracing::warn!("worker {}: cannot give its leases back: {}", self.id, feedmill::error::error_chain(&e));
         }
-        locked => Ok(locked?),
     }
 }
 
-fn open_store(config: &Config) -> anyhow::Result<Store> {
-    sqlite_state(config)?;
-    Ok(Store::open(&config.state_path, config.state_busy_timeout)?)
+/// Opens the state to read it (`status`, `explain`, `serve`): no lock, no worker.
+fn open_state(config: &Config, runtime: &tokio::runtime::Runtime) -> anyhow::Result<State> {
+    Ok(match &config.state_url {
+        None => State::Sqlite { store: Store::open(&config.state_path, config.state_busy_timeout)?, _lock: None },
+        Some(url) => State::Postgres { store: PgStore::open(url, runtime.handle().clone())?, _worker: None },
+    })
 }
 
-/// Refuses a PostgreSQL state until every storage trait runs on it (#21, `PG-STATUS.md`): using the
-/// SQLite file instead would split the state without a word.
-fn sqlite_state(config: &Config) -> anyhow::Result<()> {
-    match &config.state_url {
-        Some(url) => anyhow::bail!("state database {}: PostgreSQL is not supported by this feedmill yet", url.shown()),
-        None => Ok(()),
+/// How a command that writes the state starts.
+pub(crate) struct Writing {
+    /// SQLite: wait for the run lock another process holds instead of exiting.
+    pub wait: bool,
+    pub quiet: bool,
+    /// PostgreSQL: make this config the one every worker runs.
+    pub adopt_config: bool,
+}
+
+/// Opens the state to write it (`run`, `watch`, `serve --watch`). SQLite: under the run lock (a second
+/// writer exits with the lock file and the holder's pid, or waits with `--wait`). PostgreSQL: any
+/// number of workers share the state; this one checks it runs the config the others run, then
+/// registers and starts its heartbeat.
+fn open_writer(config: &Config, runtime: &tokio::runtime::Runtime, how: &Writing) -> anyhow::Result<State> {
+    let Some(url) = &config.state_url else {
+        let lock = match RunLock::try_acquire(&config.state_path) {
+            Err(LockError::Held { path, pid }) if how.wait => {
+                if !how.quiet {
+                    let holder = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+                    eprintln!("waiting for the feedmill{holder} that holds {}", path.display());
+                }
+                RunLock::acquire_waiting(&config.state_path)?
+            }
+            locked => locked?,
+        };
+        let store = Store::open(&config.state_path, config.state_busy_timeout)?;
+        return Ok(State::Sqlite { store, _lock: Some(lock) });
+    };
+    let mut store = PgStore::open(url, runtime.handle().clone())?;
+    let stored = store.config_digest(&config.digest, how.adopt_config)?;
+    if stored != config.digest {
+        anyhow::bail!(
+            "state database {}: the workers sharing it run another config (digest {}…, this one's is {}…): \
+             start every worker with the same feeds.toml, or this one with --adopt-config to make its config theirs",
+            url.shown(),
+            &stored[..stored.len().min(12)],
+            &config.digest[..config.digest.len().min(12)],
+        );
     }
+    let worker = postgres::Worker::this_process(config.fetch.per_host, config.state_lease, clock());
+    let id = worker.id.clone();
+    let heartbeat = store.register(worker)?;
+    if !how.quiet {
+        eprintln!("worker {id} on {}", url.shown());
+    }
+    let registered = Registered { store: store.clone(), id, heartbeat };
+    Ok(State::Postgres { store, _worker: Some(registered) })
 }
 
 /// The async runtime of one command: the library's fetches and the server are async, the driver is not.

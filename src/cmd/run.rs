@@ -29,8 +29,9 @@ pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         eprintln!("error: --reparse: no source named {}", unknown.join(", "));
         return Ok(EXIT_FATAL);
     }
-    let _lock = super::lock_state(&config, args.wait, quiet)?;
-    let mut store = super::open_store(&config)?;
+    let runtime = super::runtime()?;
+    let how = super::Writing { wait: args.wait, quiet, adopt_config: args.adopt_config };
+    let mut state = super::open_writer(&config, &runtime, &how)?;
     let show_progress = !quiet && std::io::stderr().is_terminal();
     if show_progress {
         let bar = ProgressBar::new(config.sources.len() as u64);
@@ -49,8 +50,8 @@ pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         default_interval: None,
         on_source_done: show_progress.then_some(progress_tick as fn(&SourceReport)),
     };
-    let runtime = super::runtime()?;
-    let report = runtime.block_on(pipeline::run(&config, &mut store, &opts));
+    let report = with_state!(&mut state, |store| runtime.block_on(pipeline::run(&config, store, &opts)));
+    drop(state);
     if let Some(bar) = PROGRESS.get() {
         bar.finish_and_clear();
     }

@@ -16,15 +16,18 @@ use super::watch::print_refresh;
 use crate::cli::ServeArgs;
 
 pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
-    let ServeArgs { config, output, listen, watch, every, wait } = args;
+    let ServeArgs { config, output, listen, watch, every, wait, adopt_config } = args;
     let Some(config) = super::load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
-    super::sqlite_state(&config)?;
-    // Serving only reads; refreshing writes the state like `watch`.
-    let _lock = if watch { Some(super::lock_state(&config, wait, quiet)?) } else { None };
-    let every = watch.then_some(every);
-    let store = every.map(|_| super::open_store(&config)).transpose()?;
     let runtime = super::runtime()?;
-    runtime.block_on(async {
+    // Serving only reads; refreshing writes the state like `watch`.
+    let how = super::Writing { wait, quiet, adopt_config };
+    let mut state = match (watch, &config.state_url) {
+        (true, _) => Some(super::open_writer(&config, &runtime, &how)?),
+        (false, Some(_)) => Some(super::open_state(&config, &runtime)?),
+        (false, None) => None,
+    };
+    let every = watch.then_some(every);
+    let result = runtime.block_on(async {
         let server = serve::Server::new(serve::Settings {
             root: output.clone().unwrap_or_else(|| config.output.dir.clone()),
             state_path: config.state_path.clone(),
@@ -39,21 +42,15 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
         }
         let stop = stop_on_signal();
         let serving = tokio::spawn(serve::serve(listener, Arc::clone(&server), stopped(stop.clone())));
-        if let (Some(every), Some(mut store)) = (every, store) {
-            let refreshed = pipeline::refresh_loop(
-                &config,
-                &mut store,
-                output,
-                every,
-                super::clock,
-                stopped(stop),
-                |now, report| {
-                    print_refresh(now, report, quiet);
-                    server.observe(now, report);
-                    super::memory::give_back();
-                },
-            )
-            .await;
+        if let (Some(every), Some(state)) = (every, state.as_mut()) {
+            let on_report = |now, report: &_| {
+                print_refresh(now, report, quiet);
+                server.observe(now, report);
+                super::memory::give_back();
+            };
+            let refreshed = with_state!(state, |store| {
+                pipeline::refresh_loop(&config, store, output, every, super::clock, stopped(stop), on_report).await
+            });
             if refreshed.is_err() {
                 serving.abort();
             }
@@ -64,5 +61,7 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
             eprintln!("stopped");
         }
         Ok(EXIT_OK)
-    })
+    });
+    drop(state);
+    result
 }

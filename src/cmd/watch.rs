@@ -10,29 +10,27 @@ use crate::cli::WatchArgs;
 
 pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let Some(config) = super::load(&args.config.config, quiet)? else { return Ok(EXIT_FATAL) };
-    let _lock = super::lock_state(&config, args.wait, quiet)?;
-    let mut store = super::open_store(&config)?;
     let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let stop = stop_on_signal();
-        pipeline::refresh_loop(
-            &config,
-            &mut store,
-            args.output,
-            args.every,
-            super::clock,
-            stopped(stop),
-            |now, report| {
-                print_refresh(now, report, quiet);
-                super::memory::give_back();
-            },
-        )
-        .await?;
-        if !quiet {
-            eprintln!("stopped");
-        }
-        Ok(EXIT_OK)
-    })
+    let how = super::Writing { wait: args.wait, quiet, adopt_config: args.adopt_config };
+    let mut state = super::open_writer(&config, &runtime, &how)?;
+    let stop = runtime.block_on(async { stop_on_signal() });
+    with_state!(&mut state, |store| runtime.block_on(pipeline::refresh_loop(
+        &config,
+        store,
+        args.output.clone(),
+        args.every,
+        super::clock,
+        stopped(stop.clone()),
+        |now, report| {
+            print_refresh(now, report, quiet);
+            super::memory::give_back();
+        },
+    )))?;
+    drop(state);
+    if !quiet {
+        eprintln!("stopped");
+    }
+    Ok(EXIT_OK)
 }
 
 /// One refresh of the loop: its summary line (unless quiet), then its failures.

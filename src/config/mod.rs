@@ -53,6 +53,12 @@ pub struct Config {
     pub state_busy_timeout: Duration,
     /// A PostgreSQL state (`[state] url`, or `FEEDMILL_STATE_URL`) instead of the SQLite file.
     pub state_url: Option<StateUrl>,
+    /// `[state] lease`: how long a PostgreSQL worker holds a source it claimed unless it renews it.
+    pub state_lease: Duration,
+    /// What the config says, as a hash: the same for two files that differ only in comments, layout,
+    /// the order of keys in a table or `[state]` (which is per machine). Workers sharing a PostgreSQL
+    /// state must run the same one.
+    pub digest: String,
     /// How stories are merged across sources.
     pub dedup: DedupMode,
     /// Every category an output is written for, `all` excluded, in slug order.
@@ -266,6 +272,7 @@ impl Config {
         match config {
             Some(mut config) if !v.has_errors() => {
                 config.warnings = v.diagnostics;
+                config.digest = digest(text);
                 Ok(config)
             }
             _ => Err(fail(v.diagnostics)),
@@ -276,6 +283,48 @@ impl Config {
     pub fn category(&self, slug: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.slug == slug)
     }
+}
+
+/// How long a PostgreSQL worker's lease lasts when `[state] lease` says nothing: a worker renews it every
+/// third of that, and a killed worker's sources wait this long before another takes them over.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// [`Config::digest`] of valid config text: SHA-256 of its values written out in one canonical form
+/// (keys sorted, `[state]` left out).
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    fn canonical(value: &toml::Value, out: &mut String) {
+        match value {
+            toml::Value::Table(table) => {
+                let mut keys: Vec<&String> = table.keys().collect();
+                keys.sort();
+                out.push('{');
+                for key in keys {
+                    out.push_str(&format!("{key:?}="));
+                    canonical(&table[key], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            toml::Value::Array(items) => {
+                out.push('[');
+                for item in items {
+                    canonical(item, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            toml::Value::String(s) => out.push_str(&format!("{s:?}")),
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    if let Ok(mut table) = text.parse::<toml::Table>() {
+        table.remove("state");
+        canonical(&toml::Value::Table(table), &mut out);
+    }
+    let hash = sha2::Sha256::digest(out.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A duration as the config writes it: seconds (`90`), or a number and a unit (`500ms`, `30s`, `15m`,

@@ -77,6 +77,8 @@ pub struct RawState {
     pub url: Option<Spanned<String>>,
     /// The environment variable holding the PostgreSQL password, kept out of the URL.
     pub password_env: Option<Spanned<String>>,
+    /// How long a PostgreSQL worker's lease on a source lasts unless renewed.
+    pub lease: Option<Spanned<DurationValue>>,
     /// `FEEDMILL_STATE_URL`, which replaces `url`; never read from the file.
     #[serde(skip)]
     pub env_url: Option<String>,

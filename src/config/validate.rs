@@ -49,6 +49,7 @@ impl Validator {
         let state_busy_timeout = self
             .duration(raw.state.busy_timeout, "busy_timeout")
             .map(|d| d.unwrap_or(crate::store::DEFAULT_BUSY_TIMEOUT));
+        let state_lease = self.duration(raw.state.lease, "lease").map(|d| d.unwrap_or(super::DEFAULT_LEASE));
         let global_dedup = self.dedup(raw.dedup, "", DedupMode::Near(NearSettings::default()), NearSettings::default());
 
         let declared: BTreeMap<String, Category> = raw
@@ -251,6 +252,8 @@ impl Validator {
             state_path,
             state_busy_timeout: state_busy_timeout.ok()?,
             state_url: state_url.ok()?,
+            state_lease: state_lease.ok()?,
+            digest: String::new(),
             dedup: global_dedup?.0,
             categories: used.into_values().collect(),
             sources,

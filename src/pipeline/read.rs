@@ -11,7 +11,9 @@ use super::{record, source, RunError, RunOptions};
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::report::{RunReport, SourceReport};
-use crate::store::{Entries, Listings, Reconciled, Record, RunWrite, SourceState, SourceStates};
+use crate::store::{
+    Candidate, ClaimAsk, Claimed, Entries, Leases, Listings, Reconciled, Record, RunWrite, SourceState, SourceStates,
+};
 
 /// What every source's task shares.
 struct Shared {
@@ -39,7 +41,8 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
     // Before anything is read by name: a renamed source's state and entries move to its new name.
     let configured: Vec<(&str, &str)> = config.sources.iter().map(|s| (s.name.as_str(), s.url.as_str())).collect();
     store.identify_sources(&configured)?;
-    let mut states = store.sources()?;
+    // Leased sources come with their state read under the lease instead.
+    let mut states = if store.leases().is_some() { HashMap::new() } else { store.sources()? };
     tracing::debug!("{} sources' state read", states.len());
     // Pages already fetched for full text, so each is fetched once.
     let mut known = HashMap::new();
@@ -53,16 +56,18 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
         filters: Arc::new(config.filters.clone()),
     };
 
+    let leases = store.leases();
+    let mut queue = match &leases {
+        None => Queue::All(config.sources.iter().enumerate()),
+        Some(leases) => Queue::Leased(Leased::new(leases.clone(), config, opts)),
+    };
     let mut recorder = record::begin(store, opts.now)?;
     let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
     // Dropped by an early return, the set aborts the reads still in flight.
     let mut reading = JoinSet::new();
-    let mut sources = config.sources.iter().enumerate();
     loop {
         while reading.len() < config.concurrency.max(1) {
-            let Some((i, source)) = sources.next() else { break };
-            // Taken, not copied: source names are unique, and 10,000 states cost to copy and to drop.
-            let state: SourceState = states.remove(&source.name).unwrap_or_default();
+            let Some((i, source, state)) = queue.next(&mut states, reading.len())? else { break };
             let (fetcher, source, opts) = (shared.fetcher.clone(), source.clone(), opts.clone());
             let (known, listings) = (shared.known.get(&source.name).cloned(), shared.listings.clone());
             let (schedule, filters) = (config.schedule, shared.filters.clone());
@@ -71,7 +76,15 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
                 (i, source::read_source(&fetcher, &source, &filters, state, held, schedule, &opts).await)
             });
         }
-        let Some(joined) = reading.join_next().await else { break };
+        let Some(joined) = reading.join_next().await else {
+            match queue.wait() {
+                Some(pause) => {
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                None => break,
+            }
+        };
         let (i, result) = match joined {
             Ok(read) => read,
             Err(e) => match e.try_into_panic() {
@@ -82,9 +95,12 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
         if let Some(f) = opts.on_source_done {
             f(&result.report);
         }
+        let name = result.report.name.clone();
         if let Some(update) = result.update {
             record::record(&mut recorder, update, opts.now)?;
         }
+        // Recorded (each source is its own transaction on a shared state): another worker may take it.
+        queue.done(name)?;
         rows.push((i, result.report));
     }
     let reconciled = recorder.commit()?;
@@ -92,4 +108,130 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
     rows.sort_by_key(|(i, _)| *i);
     report.sources = rows.into_iter().map(|(_, row)| row).collect();
     Ok(reconciled)
+}
+
+/// Which source a run reads next.
+enum Queue<'c> {
+    /// The state's one writer: every configured source, in config order.
+    All(std::iter::Enumerate<std::slice::Iter<'c, crate::config::Source>>),
+    /// One of several workers: the sources it leases, a batch at a time.
+    Leased(Leased<'c>),
+}
+
+/// The sources a worker claims, and what it already did in this run.
+struct Leased<'c> {
+    leases: Arc<dyn Leases>,
+    config: &'c Config,
+    opts: &'c RunOptions,
+    /// Config index by name.
+    index: HashMap<&'c str, usize>,
+    candidates: Vec<Candidate>,
+    reparse: Vec<String>,
+    /// Claimed in this run: never claimed twice.
+    seen: Vec<String>,
+    claimed: std::collections::VecDeque<(String, SourceState)>,
+    /// The last claim found nothing, and nothing was released since: no use asking again yet.
+    dry: bool,
+    /// Due sources the last claim left to other workers' hosts (`per_host`).
+    held_back: u64,
+}
+
+/// How long a worker with nothing to read waits before asking again for the sources the `per_host`
+/// limit held back (other workers are reading from those hosts).
+const HELD_BACK_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl<'c> Leased<'c> {
+    fn new(leases: Arc<dyn Leases>, config: &'c Config, opts: &'c RunOptions) -> Self {
+        let candidates = config
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .map(|s| Candidate {
+                name: s.name.clone(),
+                url: s.url.clone(),
+                digest: source::shaping_digest(s, &config.filters),
+            })
+            .collect();
+        let reparse = config.sources.iter().filter(|s| opts.reparses(&s.name)).map(|s| s.name.clone()).collect();
+        Leased {
+            leases,
+            config,
+            opts,
+            index: config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect(),
+            candidates,
+            reparse,
+            seen: Vec::new(),
+            claimed: Default::default(),
+            dry: false,
+            held_back: 0,
+        }
+    }
+
+    /// The next leased source, claiming a batch (twice the reads that fit) when none is left.
+    fn next(&mut self, in_flight: usize) -> Result<Option<(usize, &'c crate::config::Source, SourceState)>, RunError> {
+        if self.claimed.is_empty() && !self.dry {
+            let ask = ClaimAsk {
+                candidates: &self.candidates,
+                seen: &self.seen,
+                batch: (self.config.concurrency.max(1) * 2).saturating_sub(in_flight).max(1),
+                now: self.opts.now,
+                force: self.opts.force,
+                reparse: &self.reparse,
+                default_interval: self.opts.default_interval,
+            };
+            let Claimed { sources, held_back } = self.leases.claim(&ask)?;
+            tracing::debug!("claimed {} sources ({held_back} held back by per_host)", sources.len());
+            self.dry = sources.is_empty();
+            self.held_back = held_back;
+            self.seen.extend(sources.iter().map(|(name, _)| name.clone()));
+            self.claimed.extend(sources);
+        }
+        while let Some((name, state)) = self.claimed.pop_front() {
+            match self.index.get(name.as_str()) {
+                Some(&i) => return Ok(Some((i, &self.config.sources[i], state))),
+                // Not among the candidates (the claim only offers configured ones): give it back.
+                None => self.leases.release(&[name])?,
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl<'c> Queue<'c> {
+    fn next(
+        &mut self,
+        states: &mut HashMap<String, SourceState>,
+        in_flight: usize,
+    ) -> Result<Option<(usize, &'c crate::config::Source, SourceState)>, RunError> {
+        match self {
+            Queue::All(sources) => Ok(sources.next().map(|(i, source)| {
+                // Taken, not copied: source names are unique, and 10,000 states cost to copy and to drop.
+                (i, source, states.remove(&source.name).unwrap_or_default())
+            })),
+            Queue::Leased(leased) => leased.next(in_flight),
+        }
+    }
+
+    /// A source was read and recorded.
+    fn done(&mut self, name: String) -> Result<(), RunError> {
+        if let Queue::Leased(leased) = self {
+            leased.leases.release(std::slice::from_ref(&name))?;
+            leased.dry = false;
+        }
+        Ok(())
+    }
+
+    /// With nothing in flight and nothing queued: how long to wait before asking again, or `None`
+    /// when the run is over (every due source read here or by another worker).
+    fn wait(&mut self) -> Option<std::time::Duration> {
+        match self {
+            Queue::Leased(leased) if leased.held_back > 0 => {
+                leased.dry = false;
+                Some(HELD_BACK_PAUSE)
+            }
+            Queue::Leased(leased) if leased.dry => None,
+            Queue::Leased(_) => Some(std::time::Duration::ZERO),
+            Queue::All(_) => None,
+        }
+    }
 }

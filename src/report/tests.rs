@@ -199,7 +199,7 @@ fn status_table_snapshot() {
              new          -                        0  now                     0           0         0  -\n\
              closed       2024-11-20 10:00         1  dead                   12           0         0  https://closed.example/rss: HTTP 410 Gone\n"
     );
-    let v: serde_json::Value = serde_json::from_str(&status_json(&rows)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&status_json(&rows, None)).unwrap();
     assert_eq!(
         v["sources"][0],
         serde_json::json!({"name": "abai", "url": "https://abai.kz/rss", "enabled": true, "last_success": "2024-11-23T09:55:00Z",

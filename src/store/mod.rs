@@ -55,7 +55,8 @@ pub use recorder::Recorder;
 pub use sources::{Health, RawBody, RedirectSeen, Renamed, SourceState};
 pub use stories::{StoredStory, StoryHead};
 pub use traits::{
-    Backend, Entries, Listings, Meta, Outputs, Reconcile, Record, RunWrite, Signer, SourceStates, Stories,
+    Backend, Candidate, ClaimAsk, Claimed, Entries, Leases, Listings, Meta, Outputs, Reconcile, Record, RunWrite,
+    Signer, SourceStates, Stories,
 };
 
 #[cfg(test)]

@@ -88,6 +88,63 @@ pub trait Record {
     /// What the sources' feeds listed at the last commit, for the source tasks to reuse while the run
     /// writes; `None` when no other reader can see the state (a store in memory).
     fn listings(&self) -> Option<Arc<dyn Listings>>;
+
+    /// The worker's leases when several workers share the sources (PostgreSQL, #21): a run reads only
+    /// the sources it claims. `None` (the default): this process is the state's one writer (SQLite,
+    /// under the run lock) and a run reads every configured source.
+    fn leases(&self) -> Option<Arc<dyn Leases>> {
+        None
+    }
+}
+
+/// What a run asks [`Leases::claim`] for.
+#[derive(Debug, Clone)]
+pub struct ClaimAsk<'a> {
+    /// The configured sources that may be read (enabled ones), with the URL and the shaping digest
+    /// their config gives now: a source whose stored digest differs is due whatever its schedule.
+    pub candidates: &'a [Candidate],
+    /// Sources this run already claimed: never twice in one run.
+    pub seen: &'a [String],
+    /// At most this many sources.
+    pub batch: usize,
+    /// The run's clock: due by it, and not fetched at or after it (by another worker meanwhile).
+    pub now: DateTime<Utc>,
+    /// `run --force`: due whatever the schedule, dead ones too.
+    pub force: bool,
+    /// `run --reparse`: these are due whatever the schedule.
+    pub reparse: &'a [String],
+    /// A source with no schedule of its own is due this long after its last fetch (`watch`);
+    /// `None`: always due.
+    pub default_interval: Option<std::time::Duration>,
+}
+
+/// A configured source as [`ClaimAsk`] offers it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub name: String,
+    pub url: String,
+    pub digest: String,
+}
+
+/// What a claim gave.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    /// The sources now leased to this worker, with their state read under the lease (fresher than
+    /// the run's first read: another worker may have recorded them since).
+    pub sources: Vec<(String, SourceState)>,
+    /// Due sources held back by the `per_host` limit (other workers hold the host's leases): worth
+    /// asking again shortly.
+    pub held_back: u64,
+}
+
+/// A worker's leases on sources (#21). Called from the run's thread and the source tasks.
+pub trait Leases: Send + Sync {
+    /// Leases due sources to this worker (see [`ClaimAsk`]), the `per_host` limit counted over every
+    /// worker's live leases. One decider at a time: two workers never hold one source.
+    fn claim(&self, ask: &ClaimAsk<'_>) -> Result<Claimed, StoreError>;
+
+    /// Gives back the leases on `names`, once recorded (or not read after all).
+    fn release(&self, names: &[String]) -> Result<(), StoreError>;
 }
 
 /// What [`RunWrite::add`] runs for a parsed feed: the source's kept entries lent (errors `E`), and the

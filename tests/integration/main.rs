@@ -36,4 +36,5 @@ mod sitemaps;
 mod sites;
 mod watch;
 mod websub;
+mod workers;
 mod xss;

@@ -32,7 +32,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use super::{Meta, Outputs, StoreError};
 use crate::config::StateUrl;
 
-pub use lease::{claim, heartbeat, register_worker, release, renew, Claim};
+pub use lease::{claim, count, heartbeat, register_worker, release, renew, retire, workers, Claim, Worker, WorkerRow};
 pub use migrations::KNOWN as SCHEMA_VERSION;
 
 /// Advisory lock keys, one per thing several workers must do one at a time; arbitrary but fixed, as
@@ -100,6 +100,9 @@ pub struct PgStore {
     handle: Handle,
     /// The redacted URL, for messages.
     shown: Arc<str>,
+    /// The worker this process registered as (`run`, `watch`): its runs read only the sources it
+    /// leases. `None` for the commands that only read.
+    worker: Option<Arc<Worker>>,
 }
 
 impl PgStore {
@@ -124,7 +127,7 @@ impl PgStore {
             .create_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| setup(format!("cannot build the connection pool: {e}")))?;
-        let store = PgStore { pool, handle, shown };
+        let store = PgStore { pool, handle, shown, worker: None };
         store.block(async {
             let mut client = store.client().await?;
             migrations::migrate(&mut client, &store.shown).await
@@ -135,6 +138,52 @@ impl PgStore {
     /// The redacted URL, as messages show it.
     pub fn shown(&self) -> &str {
         &self.shown
+    }
+
+    /// Registers this store's process as `worker` (`workers` row) and starts its heartbeat on the
+    /// store's runtime: every third of the lease, the worker's heartbeat time and its live leases move
+    /// on together. A heartbeat that fails (the database restarting) is logged and tried again at the
+    /// next beat; leases not renewed in time expire, and other workers take those sources over.
+    pub fn register(&mut self, worker: Worker) -> Result<tokio::task::JoinHandle<()>, StoreError> {
+        register_worker(self, &worker.id, &worker.host, worker.pid)?;
+        let worker = Arc::new(worker);
+        self.worker = Some(worker.clone());
+        let store = self.clone();
+        Ok(self.handle.spawn(async move {
+            let every = (worker.lease / 3).max(Duration::from_millis(100));
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = lease::beat(&store, &worker.id, worker.lease).await {
+                    tracing::warn!("worker {}: heartbeat failed: {}", worker.id, crate::error::error_chain(&e));
+                }
+            }
+        }))
+    }
+
+    /// The digest of the config the workers run (`Config::digest`, kept in `meta`): `digest` when the
+    /// state had none yet or `adopt` makes it the one, else the one stored, which the caller compares.
+    /// One statement, so two workers starting at once on an empty state agree on the first.
+    pub fn config_digest(&self, digest: &str, adopt: bool) -> Result<String, StoreError> {
+        let row = self.block(async {
+            let client = self.client().await?;
+            client
+                .query_one(
+                    "INSERT INTO meta (key, value) VALUES ('config_digest', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = CASE WHEN $2 THEN excluded.value ELSE meta.value END
+                     RETURNING value",
+                    &[&digest, &adopt],
+                )
+                .await
+                .map_err(self.db())
+        })??;
+        Ok(row.get(0))
+    }
+
+    /// The worker registered with [`register`](Self::register).
+    pub fn worker(&self) -> Option<&Worker> {
+        self.worker.as_deref()
     }
 
     /// Runs `f` to its end from synchronous code.

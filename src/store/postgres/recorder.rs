@@ -53,6 +53,11 @@ impl Record for PgStore {
     fn listings(&self) -> Option<Arc<dyn Listings>> {
         Some(Arc::new(PgListings(self.clone())))
     }
+
+    fn leases(&self) -> Option<Arc<dyn crate::store::Leases>> {
+        let worker = self.worker.clone()?;
+        Some(Arc::new(super::lease::PgLeases { store: self.clone(), worker }))
+    }
 }
 
 /// One run being written: a pooled connection, one transaction per source (see [`Record::recorder`]).

@@ -28,53 +28,9 @@ impl SourceStates for PgStore {
     fn sources(&self) -> Result<HashMap<String, SourceState>, StoreError> {
         let rows = self.block(async {
             let client = self.client().await?;
-            client
-                .query(
-                    "SELECT name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
-                            last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
-                            skip_hours, skip_days, title, site_url, gone_since, source_key, config_digest
-                     FROM sources",
-                    &[],
-                )
-                .await
-                .map_err(self.db())
+            client.query(&format!("SELECT {STATE_COLUMNS} FROM sources"), &[]).await.map_err(self.db())
         })??;
-        let list = |s: Option<String>| -> Vec<String> {
-            s.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
-        };
-        let time = |t: Option<i64>| t.map(from_ts);
-        let count = |n: i32| u32::try_from(n).unwrap_or(0);
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let redirect = r.get::<_, Option<String>>(11).map(|target| RedirectSeen {
-                    target,
-                    first_seen: from_ts(r.get::<_, Option<i64>>(12).unwrap_or(0)),
-                    count: count(r.get(13)),
-                });
-                let state = SourceState {
-                    configured_url: r.get(1),
-                    url_in_use: r.get(2),
-                    validators: Validators { etag: r.get(3), last_modified: r.get(4) },
-                    body_hash: r.get(5),
-                    last_fetch: time(r.get(6)),
-                    last_success: time(r.get(7)),
-                    last_error: r.get(8),
-                    failures: count(r.get(9)),
-                    next_fetch: time(r.get(10)),
-                    redirect,
-                    skip_hours: list(r.get(14)).iter().filter_map(|h| h.parse().ok()).collect(),
-                    skip_days: list(r.get(15)),
-                    title: r.get(16),
-                    site_url: r.get(17),
-                    gone_since: time(r.get(18)),
-                    source_key: r.get(19),
-                    config_digest: r.get(20),
-                    raw: None,
-                };
-                (r.get(0), state)
-            })
-            .collect())
+        Ok(rows.iter().map(state_of).collect())
     }
 
     fn health(&self) -> Result<HashMap<String, Health>, StoreError> {
@@ -118,6 +74,46 @@ impl SourceStates for PgStore {
         ordered.sort_by_key(|(i, name)| (ranks.get(*name).copied().unwrap_or(i64::MAX), *i));
         Ok(ordered.into_iter().map(|(_, name)| name).collect())
     }
+}
+
+/// The columns of a [`SourceState`] (without its last body), in the order [`state_of`] reads them.
+pub(super) const STATE_COLUMNS: &str = "name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch,
+    last_success, last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count, skip_hours,
+    skip_days, title, site_url, gone_since, source_key, config_digest";
+
+/// A row of [`STATE_COLUMNS`]: the source's name and state.
+pub(super) fn state_of(r: &tokio_postgres::Row) -> (String, SourceState) {
+    let list = |s: Option<String>| -> Vec<String> {
+        s.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+    };
+    let time = |t: Option<i64>| t.map(from_ts);
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    let redirect = r.get::<_, Option<String>>(11).map(|target| RedirectSeen {
+        target,
+        first_seen: from_ts(r.get::<_, Option<i64>>(12).unwrap_or(0)),
+        count: count(r.get(13)),
+    });
+    let state = SourceState {
+        configured_url: r.get(1),
+        url_in_use: r.get(2),
+        validators: Validators { etag: r.get(3), last_modified: r.get(4) },
+        body_hash: r.get(5),
+        last_fetch: time(r.get(6)),
+        last_success: time(r.get(7)),
+        last_error: r.get(8),
+        failures: count(r.get(9)),
+        next_fetch: time(r.get(10)),
+        redirect,
+        skip_hours: list(r.get(14)).iter().filter_map(|h| h.parse().ok()).collect(),
+        skip_days: list(r.get(15)),
+        title: r.get(16),
+        site_url: r.get(17),
+        gone_since: time(r.get(18)),
+        source_key: r.get(19),
+        config_digest: r.get(20),
+        raw: None,
+    };
+    (r.get(0), state)
 }
 
 /// The host a source's `per_host` limit counts it under (lowercase); `None` for a folder or a file.
@@ -178,11 +174,19 @@ async fn identify_sources(
         )
         .await?;
     }
-    // A re-pointed source may have moved to another host.
-    for (name, url) in configured.iter().filter(|(name, _)| by_name.contains_key(name)) {
-        tx.execute("UPDATE sources SET host = $2 WHERE name = $1 AND host IS DISTINCT FROM $2", &[name, &host_of(url)])
-            .await?;
-    }
+    // A re-pointed source may have moved to another host: one statement for every source, as every
+    // worker's run starts here.
+    let (names, hosts): (Vec<&str>, Vec<Option<String>>) = configured
+        .iter()
+        .filter(|(name, _)| by_name.contains_key(name))
+        .map(|(name, url)| (*name, host_of(url)))
+        .unzip();
+    tx.execute(
+        "UPDATE sources s SET host = c.host FROM unnest($1::text[], $2::text[]) AS c(name, host)
+         WHERE s.name = c.name AND s.host IS DISTINCT FROM c.host",
+        &[&names, &hosts],
+    )
+    .await?;
     let mut next: i64 = tx.query_one("SELECT coalesce(max(rank), -1) + 1 FROM sources", &[]).await?.get(0);
     for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {
         if tx.execute("UPDATE sources SET rank = $2 WHERE name = $1 AND rank IS NULL", &[name, &next]).await? > 0 {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::lease::{claim_on, renew_on};
 use super::testing::{fresh, fresh_schema_url, server_url, RUNTIME};
 use super::*;
-use crate::store::{Entries, Record as _, SourceStates};
+use crate::store::{Candidate, ClaimAsk, Entries, Record as _, SourceStates};
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap()
@@ -94,8 +94,51 @@ fn sources_on(store: &mut PgStore, count: usize, hosts: &[&str]) -> Vec<String> 
     configured.into_iter().map(|(n, _)| n).collect()
 }
 
-fn claim_args<'a>(worker: &'a str, batch: usize, per_host: usize, lease: Duration) -> Claim<'a> {
-    Claim { worker, batch, per_host, lease, now: at(1_000_000) }
+/// Every source the state knows, offered to a claim as configured (no config digest to compare).
+fn candidates(store: &PgStore) -> Vec<Candidate> {
+    RUNTIME.block_on(async {
+        let client = store.client().await.unwrap();
+        let rows = client.query("SELECT name, configured_url FROM sources", &[]).await.unwrap();
+        rows.iter().map(|r| Candidate { name: r.get(0), url: r.get(1), digest: String::new() }).collect()
+    })
+}
+
+fn claim_args<'a>(
+    worker: &'a str,
+    candidates: &'a [Candidate],
+    batch: usize,
+    per_host: usize,
+    lease: Duration,
+) -> Claim<'a> {
+    let ask = ClaimAsk {
+        candidates,
+        seen: &[],
+        batch,
+        now: at(1_000_000),
+        force: false,
+        reparse: &[],
+        default_interval: None,
+    };
+    Claim { worker, per_host, lease, ask }
+}
+
+/// The names `worker` claims of every source the state knows.
+fn claim_names(store: &PgStore, worker: &str, batch: usize, per_host: usize, lease: Duration) -> Vec<String> {
+    claim_at(store, worker, batch, per_host, lease, at(1_000_000))
+}
+
+fn claim_at(
+    store: &PgStore,
+    worker: &str,
+    batch: usize,
+    per_host: usize,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let candidates = candidates(store);
+    let mut args = claim_args(worker, &candidates, batch, per_host, lease);
+    args.ask.now = now;
+    claim(store, &args).unwrap().sources.into_iter().map(|(name, _)| name).collect()
 }
 
 #[test]
@@ -106,16 +149,18 @@ fn two_workers_claiming_at_once_never_get_the_same_source() {
     // Two connections claim in batches of 7, in rounds both start together (a barrier), so every
     // claim races the other's, until the rounds have room for every source twice over.
     let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let candidates = std::sync::Arc::new(candidates(&store));
     let (one, two) = RUNTIME.block_on(async {
         let worker = |name: &'static str| {
             let pool = store.pool.clone();
             let start = start.clone();
+            let candidates = candidates.clone();
             async move {
                 let mut client = pool.get().await.unwrap();
                 let mut got = Vec::new();
                 for _ in 0..10 {
                     start.wait().await;
-                    got.extend(claim_on(&mut client, &claim_args(name, 7, 100, lease)).await.unwrap());
+                    got.extend(claim_on(&mut client, &claim_args(name, &candidates, 7, 100, lease)).await.unwrap().0);
                 }
                 got
             }
@@ -136,10 +181,10 @@ fn the_per_host_limit_holds_across_workers_and_released_leases_free_it() {
     let Some(mut store) = fresh() else { return };
     sources_on(&mut store, 10, &["busy.example", "quiet.example"]);
     let lease = Duration::from_secs(600);
-    let mut w1 = claim(&store, &claim_args("w1", 100, 2, lease)).unwrap();
+    let mut w1 = claim_names(&store, "w1", 100, 2, lease);
     assert_eq!(w1.len(), 4, "two per host: {w1:?}");
     // The second worker finds both hosts at their limit.
-    assert_eq!(claim(&store, &claim_args("w2", 100, 2, lease)).unwrap(), Vec::<String>::new());
+    assert_eq!(claim_names(&store, "w2", 100, 2, lease), Vec::<String>::new());
     // Recorded (due again later, as the recorder sets it) and released, a lease frees its host's place
     // for the next claim, which takes the next due source.
     w1.sort();
@@ -149,16 +194,16 @@ fn the_per_host_limit_holds_across_workers_and_released_leases_free_it() {
         client.execute("UPDATE sources SET next_fetch = 2000000 WHERE name = $1", &[&done[0]]).await.unwrap();
     });
     assert_eq!(release(&store, "w1", &done).unwrap(), 1);
-    let w2 = claim(&store, &claim_args("w2", 100, 2, lease)).unwrap();
+    let w2 = claim_names(&store, "w2", 100, 2, lease);
     assert_eq!(w2.len(), 1, "{w2:?}");
     assert!(!w1.contains(&w2[0]), "the source recorded is not due again here: {w2:?}");
     // Not due yet: never claimed, whatever the room.
-    let early = Claim { now: at(0), ..claim_args("w3", 100, 100, lease) };
+
     RUNTIME.block_on(async {
         let client = store.client().await.unwrap();
         client.execute("UPDATE sources SET next_fetch = 500 WHERE leased_by IS NULL", &[]).await.unwrap();
     });
-    assert_eq!(claim(&store, &early).unwrap(), Vec::<String>::new());
+    assert_eq!(claim_at(&store, "w3", 100, 100, lease, at(0)), Vec::<String>::new());
 }
 
 #[test]
@@ -166,9 +211,9 @@ fn an_expired_lease_is_taken_over_and_only_live_ones_are_renewed() {
     let Some(mut store) = fresh() else { return };
     sources_on(&mut store, 3, &["a.example"]);
     // A worker killed mid-run: its leases are short and never renewed.
-    let dead = claim(&store, &claim_args("dead", 100, 100, Duration::from_millis(200))).unwrap();
+    let dead = claim_names(&store, "dead", 100, 100, Duration::from_millis(200));
     assert_eq!(dead.len(), 3);
-    assert!(claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+    assert!(claim_names(&store, "w2", 100, 100, Duration::from_secs(600)).is_empty());
     std::thread::sleep(Duration::from_millis(400));
     // Expired: the dead worker's heartbeat, were it to come back, renews nothing.
     let renewed = RUNTIME.block_on(async {
@@ -176,13 +221,13 @@ fn an_expired_lease_is_taken_over_and_only_live_ones_are_renewed() {
         renew_on(&**client, "dead", Duration::from_secs(600)).await.unwrap()
     });
     assert_eq!(renewed, 0);
-    let mut taken = claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap();
+    let mut taken = claim_names(&store, "w2", 100, 100, Duration::from_secs(600));
     taken.sort();
     assert_eq!(taken, ["s000", "s001", "s002"]);
     assert_eq!(renew(&store, "w2", Duration::from_secs(600)).unwrap(), 3);
     // The dead worker's release comes too late: the leases are w2's now.
     assert_eq!(release(&store, "dead", &taken).unwrap(), 0);
-    assert!(claim(&store, &claim_args("w3", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+    assert!(claim_names(&store, "w3", 100, 100, Duration::from_secs(600)).is_empty());
 }
 
 #[test]
@@ -199,13 +244,13 @@ fn a_heartbeat_shows_the_worker_alive_and_renews_its_leases() {
     };
     let (host, pid, first) = seen(&store);
     assert_eq!((host.as_str(), pid), ("host-1", 4242));
-    assert_eq!(claim(&store, &claim_args("w1", 100, 100, Duration::from_millis(300))).unwrap().len(), 2);
+    assert_eq!(claim_names(&store, "w1", 100, 100, Duration::from_millis(300)).len(), 2);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(heartbeat(&store, "w1", Duration::from_secs(600)).unwrap(), 2);
     assert!(seen(&store).2 > first, "the heartbeat moved on");
     // Renewed past the first lease's end: nobody else may take them.
     std::thread::sleep(Duration::from_millis(400));
-    assert!(claim(&store, &claim_args("w2", 100, 100, Duration::from_secs(600))).unwrap().is_empty());
+    assert!(claim_names(&store, "w2", 100, 100, Duration::from_secs(600)).is_empty());
 }
 
 #[test]

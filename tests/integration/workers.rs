@@ -1,0 +1,333 @@
+//! Several workers on one PostgreSQL state (#21): processes of the real binary sharing the sources
+//! through leases, against a real server (`FEEDMILL_TEST_POSTGRES`, started by `.ci/postgres`). Each
+//! test works in a fresh schema of its own. Without a server the tests are skipped, saying so, unless
+//! `FEEDMILL_REQUIRE_POSTGRES=1` (CI), which fails them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::test_server::{Reply, TestServer};
+use crate::util::{config, Project};
+
+const URL_ENV: &str = "FEEDMILL_TEST_POSTGRES";
+
+/// The test server's URL, or `None` (printed) when there is none and none is required.
+pub fn server_url() -> Option<String> {
+    match std::env::var(URL_ENV) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("FEEDMILL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "FEEDMILL_REQUIRE_POSTGRES=1 but {URL_ENV} is not set"
+            );
+            eprintln!("skipped: {URL_ENV} is not set (`eval \"$(.ci/postgres start)\"` starts a server)");
+            None
+        }
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+/// Runs `sql` on `url` and returns the first column of every row, as text.
+pub fn query(url: &str, sql: &str) -> Vec<String> {
+    try_query(url, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// [`query`], or the error (the tables are not there before the first worker made them).
+fn try_query(url: &str, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
+    block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        let task = tokio::spawn(connection);
+        let rows = client.simple_query(sql).await;
+        drop(client);
+        let _ = task.await;
+        Ok(rows?
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or_default().to_owned()),
+                _ => None,
+            })
+            .collect())
+    })
+}
+
+/// A URL of `server` whose connections work in a new, empty schema.
+pub fn fresh_schema(server: &str) -> String {
+    let schema = format!("it_{}_{}", std::process::id(), fastrand::u64(..));
+    query(server, &format!("CREATE SCHEMA {schema}"));
+    let sep = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{sep}options=-csearch_path%3D{schema}")
+}
+
+/// `feedmill ARGS` in `p` on the state `url`, started (not waited for).
+fn spawn(p: &Project, url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .args(args)
+        .current_dir(p.dir.path())
+        .env("FEEDMILL_STATE_URL", url)
+        .env_remove("FEEDMILL_LOG")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start feedmill")
+}
+
+fn finished(child: Child) -> (i32, String) {
+    let Output { status, stderr, .. } = child.wait_with_output().unwrap();
+    (status.code().unwrap_or(-1), String::from_utf8_lossy(&stderr).into_owned())
+}
+
+fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Words enough that no two generated stories look alike to the near-duplicate matcher.
+const WORDS: &[&str] = &[
+    "ауыл",
+    "мектеп",
+    "кітап",
+    "өзен",
+    "тау",
+    "дала",
+    "қала",
+    "жол",
+    "бала",
+    "ана",
+    "әке",
+    "күн",
+    "ай",
+    "жұлдыз",
+    "орман",
+    "теңіз",
+    "көл",
+    "құс",
+    "ат",
+    "түйе",
+    "қой",
+    "сиыр",
+    "нан",
+    "сүт",
+    "шай",
+    "ет",
+    "бақ",
+    "гүл",
+    "ағаш",
+    "жапырақ",
+    "қар",
+    "жаңбыр",
+    "жел",
+    "бұлт",
+    "от",
+    "су",
+    "жер",
+    "тас",
+    "темір",
+    "алтын",
+    "күміс",
+    "мыс",
+    "ән",
+    "күй",
+    "домбыра",
+    "ақын",
+    "жыр",
+    "дастан",
+    "ертегі",
+    "мақал",
+    "әріп",
+    "сөз",
+    "тіл",
+    "хат",
+    "газет",
+    "радио",
+];
+
+/// Source `i`'s feed: two items with their own words, dated, guid'd.
+fn feed(i: usize) -> String {
+    let mut rng = fastrand::Rng::with_seed(i as u64 * 7919 + 17);
+    let mut items = String::new();
+    for k in 0..2 {
+        let words: Vec<&str> = (0..14).map(|_| WORDS[rng.usize(..WORDS.len())]).collect();
+        items.push_str(&format!(
+            "<item><title>{i}-{k} {}</title><link>https://news{i}.example/{k}</link><guid>g-{i}-{k}</guid>\
+             <pubDate>Mon, 0{} Dec 2026 1{}:00:00 +0000</pubDate><description>{}</description></item>",
+            words[..5].join(" "),
+            1 + k,
+            i % 10,
+            words.join(" ")
+        ));
+    }
+    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Source {i}</title>{items}</channel></rss>")
+}
+
+/// `n` sources on `server`, each answering after `delay`.
+fn sources(server: &TestServer, n: usize, delay: Duration) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        let path = format!("/f/{i}.xml");
+        server.route(&path, [Reply::ok_as("application/rss+xml", feed(i)).delay(delay)]);
+        text.push_str(&format!("[[sources]]\nname = \"s{i:03}\"\nurl = \"{}\"\n\n", server.url(&path)));
+    }
+    text
+}
+
+/// Every file under `dir` (relative path → bytes).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The ids of the items of `output/all/feed.json`.
+fn published_ids(p: &Project) -> Vec<String> {
+    p.json("all/feed.json")["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn three_workers_fetch_every_source_once_and_publish_what_one_sqlite_run_does() {
+    let Some(server_pg) = server_url() else { return };
+    let url = fresh_schema(&server_pg);
+    let server = TestServer::start();
+    let n = 300;
+    let settings = "[fetch]\nper_host = 6\nconcurrency = 4\n";
+    let text = config(&sources(&server, n, Duration::from_millis(15))).replace("[fetch]\n", settings);
+    let shared = Project::new(&text);
+    let workers: Vec<Child> = (0..3).map(|_| spawn(&shared, &url, &["run", "-q"])).collect();
+    for (w, child) in workers.into_iter().enumerate() {
+        let (code, stderr) = finished(child);
+        assert_eq!(code, 0, "worker {w}: {stderr}");
+    }
+    // Every source fetched by exactly one worker.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for r in server.requests() {
+        *counts.entry(r.path.clone()).or_default() += 1;
+    }
+    assert_eq!(counts.len(), n, "every source fetched");
+    let twice: Vec<_> = counts.iter().filter(|(_, c)| **c != 1).collect();
+    assert!(twice.is_empty(), "fetched more than once: {twice:?}");
+    // Each worker recorded some: the work was shared, not done by whichever started first.
+    let by_worker = query(&url, "SELECT count(DISTINCT leased_by) FROM sources");
+    assert_eq!(by_worker, ["0"], "every lease given back");
+
+    // The same sources, read by one process on the SQLite file.
+    let alone = Project::new(&text);
+    alone.run().assert_code(0);
+    let (a, b) = (files(&shared.path("output")), files(&alone.path("output")));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        // index.html shows each source's last fetch time, which differs between any two runs.
+        if name == "index.html" {
+            continue;
+        }
+        assert!(bytes == &b[name], "{name} differs between three PostgreSQL workers and one SQLite run");
+    }
+    // The feed holds the newest 100 of the 600 entries; the state holds them all, once.
+    assert_eq!(published_ids(&shared).len(), 100);
+    assert_eq!(query(&url, "SELECT count(*) FROM entries"), [(2 * n).to_string()]);
+}
+
+#[test]
+fn workers_refuse_another_config_unless_told_to_adopt_it() {
+    let Some(server_pg) = server_url() else { return };
+    let url = fresh_schema(&server_pg);
+    let server = TestServer::start();
+    let first = Project::new(&config(&sources(&server, 2, Duration::ZERO)));
+    let (code, stderr) = finished(spawn(&first, &url, &["run"]));
+    assert_eq!(code, 0, "{stderr}");
+    // The same config in another layout, with comments: the same config.
+    let relaid =
+        Project::new(&format!("# the same\n{}", config(&sources(&server, 2, Duration::ZERO)).replace(" = ", "=")));
+    let (code, stderr) = finished(spawn(&relaid, &url, &["run"]));
+    assert_eq!(code, 0, "{stderr}");
+    let other = Project::new(&config(&sources(&server, 3, Duration::ZERO)));
+    let (code, stderr) = finished(spawn(&other, &url, &["run"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("run another config") && stderr.contains("--adopt-config"), "{stderr}");
+    assert!(!stderr.contains(&server_pg), "the URL is shown redacted: {stderr}");
+    let (code, stderr) = finished(spawn(&other, &url, &["run", "--adopt-config"]));
+    assert_eq!(code, 0, "{stderr}");
+    // Now the first config is the odd one out.
+    let (code, stderr) = finished(spawn(&first, &url, &["run"]));
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
+    let Some(server_pg) = server_url() else { return };
+    let url = fresh_schema(&server_pg);
+    let server = TestServer::start();
+    let n = 40;
+    let text = config(&sources(&server, n, Duration::from_millis(400)))
+        .replace("[fetch]\n", "[state]\nlease = \"2s\"\n\n[fetch]\nper_host = 8\nconcurrency = 4\n");
+    let p = Project::new(&text);
+    let victim = spawn(&p, &url, &["watch", "--every", "1h"]);
+    // The victim holds leases and is fetching when it dies.
+    wait_until("the victim to lease sources", Duration::from_secs(30), || {
+        try_query(&url, "SELECT count(*) FROM sources WHERE leased_by IS NOT NULL").is_ok_and(|n| n != ["0"])
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    let status = Command::new("kill").args(["-KILL", &victim.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let (code, _) = finished(victim);
+    assert_eq!(code, -1, "killed");
+    let held = query(&url, "SELECT count(*) FROM sources WHERE leased_by IS NOT NULL AND lease_until > now()");
+    let others: Vec<Child> = (0..2).map(|_| spawn(&p, &url, &["watch", "--every", "1h"])).collect();
+    wait_until("every source recorded", Duration::from_secs(60), || {
+        query(&url, "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL") == [n.to_string()]
+    });
+    wait_until("the outputs of every source", Duration::from_secs(30), || {
+        p.path("output/all/feed.json").is_file() && published_ids(&p).len() == 2 * n
+    });
+    // `status` lists the three: the two alive with their pids, the victim gone.
+    let status = Command::new(env!("CARGO_BIN_EXE_feedmill"))
+        .args(["status", "--json"])
+        .current_dir(p.dir.path())
+        .env("FEEDMILL_STATE_URL", &url)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let listed = json["workers"].as_array().unwrap();
+    assert_eq!(listed.len(), 3, "{json}");
+    let alive: HashSet<u64> =
+        listed.iter().filter(|w| w["alive"] == true).map(|w| w["pid"].as_u64().unwrap()).collect();
+    assert_eq!(alive, others.iter().map(|c| u64::from(c.id())).collect(), "{json}");
+    for child in others {
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let (code, stderr) = finished(child);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    assert_ne!(held, ["0"], "the victim died holding leases");
+    // Nothing lost, nothing twice: two entries per source, each published once.
+    assert_eq!(query(&url, "SELECT count(*) FROM entries"), [(2 * n).to_string()]);
+    let ids = published_ids(&p);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 2 * n, "{ids:?}");
+    // Stopped cleanly, the survivors left no worker behind; the victim's row stays until it is
+    // cleaned up, and holds no live lease.
+    let rows = query(&url, "SELECT count(*) FROM workers");
+    assert_eq!(rows, ["1"], "only the killed worker is still listed");
+    // Read again by a run that fetches everything, the published ids stay the same.
+    let (code, stderr) = finished(spawn(&p, &url, &["run", "--force"]));
+    assert_eq!(code, 0, "{stderr}");
+    let again: HashSet<String> = published_ids(&p).into_iter().collect();
+    assert_eq!(again, ids.into_iter().collect::<HashSet<_>>());
+}

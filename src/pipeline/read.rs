@@ -129,6 +129,8 @@ struct Leased<'c> {
     reparse: Vec<String>,
     /// Claimed in this run: never claimed twice.
     seen: Vec<String>,
+    /// Claimed and not yet released: given back if the run stops early.
+    holding: HashSet<String>,
     claimed: std::collections::VecDeque<(String, SourceState)>,
     /// The last claim found nothing, and nothing was released since: no use asking again yet.
     dry: bool,
@@ -161,6 +163,7 @@ impl<'c> Leased<'c> {
             candidates,
             reparse,
             seen: Vec::new(),
+            holding: HashSet::new(),
             claimed: Default::default(),
             dry: false,
             held_back: 0,
@@ -184,16 +187,35 @@ impl<'c> Leased<'c> {
             self.dry = sources.is_empty();
             self.held_back = held_back;
             self.seen.extend(sources.iter().map(|(name, _)| name.clone()));
+            self.holding.extend(sources.iter().map(|(name, _)| name.clone()));
             self.claimed.extend(sources);
         }
         while let Some((name, state)) = self.claimed.pop_front() {
             match self.index.get(name.as_str()) {
                 Some(&i) => return Ok(Some((i, &self.config.sources[i], state))),
                 // Not among the candidates (the claim only offers configured ones): give it back.
-                None => self.leases.release(&[name])?,
+                None => {
+                    self.holding.remove(&name);
+                    self.leases.release(&[name])?;
+                }
             }
         }
         Ok(None)
+    }
+}
+
+impl Drop for Leased<'_> {
+    /// A run that stopped early (a write failed, the database went away) gives back the sources it
+    /// still holds, so other workers need not wait for the leases to expire; if the database cannot
+    /// be told, they expire (the heartbeat no longer renews them).
+    fn drop(&mut self) {
+        if self.holding.is_empty() {
+            return;
+        }
+        let names: Vec<String> = self.holding.drain().collect();
+        if let Err(e) = self.leases.release(&names) {
+            tracing::warn!("cannot give back {} leases: {}", names.len(), crate::error::error_chain(&e));
+        }
     }
 }
 
@@ -215,6 +237,7 @@ impl<'c> Queue<'c> {
     /// A source was read and recorded.
     fn done(&mut self, name: String) -> Result<(), RunError> {
         if let Queue::Leased(leased) = self {
+            leased.holding.remove(&name);
             leased.leases.release(std::slice::from_ref(&name))?;
             leased.dry = false;
         }

@@ -17,6 +17,9 @@ use crate::config::Config;
 use crate::report::RunReport;
 use crate::store::{Backend, SourceStates, StoreError};
 
+/// How soon the loop tries again after the state could not be read.
+const RETRY: Duration = Duration::from_secs(5);
+
 /// Runs the pipeline whenever a source is due, at least every `every`, until `stop` completes.
 pub async fn refresh_loop(
     config: &Config,
@@ -39,7 +42,12 @@ pub async fn refresh_loop(
         };
         let report = run(config, store, &opts).await;
         on_report(opts.now, &report);
-        let wait = next_wake(config, store, every, clock())?;
+        // A state that cannot be read now (a database restarting) is tried again soon rather than
+        // ending the loop: the next run reports what still fails.
+        let wait = next_wake(config, store, every, clock()).unwrap_or_else(|e| {
+            tracing::warn!("cannot read when sources are due: {}", crate::error::error_chain(&e));
+            RETRY.min(every)
+        });
         tracing::debug!(?wait, "sleeping until the next source is due");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}

@@ -239,7 +239,16 @@ fn three_workers_fetch_every_source_once_and_publish_what_one_sqlite_run_does() 
         if name == "index.html" {
             continue;
         }
-        assert!(bytes == &b[name], "{name} differs between three PostgreSQL workers and one SQLite run");
+        if bytes != &b[name] {
+            let (x, y) = (String::from_utf8_lossy(bytes), String::from_utf8_lossy(&b[name]));
+            let at = x.lines().zip(y.lines()).position(|(l, r)| l != r);
+            let line = |t: &str| at.and_then(|i| t.lines().nth(i)).unwrap_or_default().to_owned();
+            panic!(
+                "{name} differs between three PostgreSQL workers and one SQLite run at line {at:?}:\n{}\n{}",
+                line(&x),
+                line(&y)
+            );
+        }
     }
     // The feed holds the newest 100 of the 600 entries; the state holds them all, once.
     assert_eq!(published_ids(&shared).len(), 100);
@@ -330,4 +339,89 @@ fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
     assert_eq!(code, 0, "{stderr}");
     let again: HashSet<String> = published_ids(&p).into_iter().collect();
     assert_eq!(again, ids.into_iter().collect::<HashSet<_>>());
+}
+
+/// A PostgreSQL server of the test's own (`.ci/postgres start`), stopped when dropped: restarting the
+/// shared one would break the tests running beside.
+struct OwnServer {
+    url: String,
+    dir: String,
+}
+
+impl OwnServer {
+    fn start() -> OwnServer {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres");
+        let out = Command::new(&script).arg("start").stderr(Stdio::inherit()).output().expect(".ci/postgres start");
+        assert!(out.status.success(), ".ci/postgres start failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let var = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+                .to_owned()
+        };
+        OwnServer { url: var("FEEDMILL_TEST_POSTGRES"), dir: var("FEEDMILL_TEST_POSTGRES_DIR") }
+    }
+
+    /// Down for `down`, then up again on the same port.
+    fn restart(&self, down: Duration) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres");
+        let status = Command::new(&script)
+            .args(["restart", &self.dir, &down.as_secs().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), ".ci/postgres restart failed");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/postgres");
+        let _ = Command::new(&script).args(["stop", &self.dir]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    }
+}
+
+#[test]
+fn workers_go_on_after_the_database_restarts_and_the_state_stays_whole() {
+    if server_url().is_none() {
+        return;
+    }
+    let own = OwnServer::start();
+    let url = fresh_schema(&own.url);
+    let server = TestServer::start();
+    // 90 entries: all in the feed, which holds 100.
+    let n = 45;
+    let text = config(&sources(&server, n, Duration::from_millis(300)))
+        .replace("[fetch]\n", "[state]\nlease = \"3s\"\n\n[fetch]\nper_host = 8\nconcurrency = 3\n");
+    let p = Project::new(&text);
+    let workers: Vec<Child> = (0..2).map(|_| spawn(&p, &url, &["watch", "--every", "1h"])).collect();
+    wait_until("some sources recorded", Duration::from_secs(60), || {
+        try_query(&url, "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL")
+            .is_ok_and(|c| c.first().and_then(|c| c.parse::<usize>().ok()).is_some_and(|c| c >= 6))
+    });
+    // Down for two seconds in the middle of the run: every connection is cut.
+    own.restart(Duration::from_secs(2));
+    let recorded = query(&url, "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL");
+    assert_ne!(recorded, [n.to_string()], "the restart came before the end of the run");
+    wait_until("every source recorded after the restart", Duration::from_secs(90), || {
+        try_query(&url, "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL").is_ok_and(|c| c == [n.to_string()])
+    });
+    wait_until("the outputs of every source", Duration::from_secs(60), || {
+        p.path("output/all/feed.json").is_file() && published_ids(&p).len() == 2 * n
+    });
+    let mut logs = Vec::new();
+    for child in workers {
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let (code, stderr) = finished(child);
+        assert_eq!(code, 0, "a worker went on until stopped: {stderr}");
+        logs.push(stderr);
+    }
+    assert!(logs.iter().any(|l| l.contains("error")), "the outage was noticed: {logs:?}");
+    // The state is whole: two entries per source, no duplicate, every entry in a story, no lease left.
+    assert_eq!(query(&url, "SELECT count(*) FROM entries"), [(2 * n).to_string()]);
+    assert_eq!(query(&url, "SELECT count(DISTINCT (source, id)) FROM entries"), [(2 * n).to_string()]);
+    assert_eq!(query(&url, "SELECT count(*) FROM unstoried"), ["0"]);
+    assert_eq!(query(&url, "SELECT count(*) FROM sources WHERE leased_by IS NOT NULL"), ["0"]);
+    assert_eq!(published_ids(&p).iter().collect::<HashSet<_>>().len(), 2 * n);
 }

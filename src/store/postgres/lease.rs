@@ -8,7 +8,8 @@
 //! it) is passed over rather than waited for. Lease times are the database's clock (`now()`), so
 //! workers whose clocks differ agree on when a lease ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio_postgres::GenericClient;
@@ -117,12 +118,14 @@ pub(super) async fn claim_on(
     Ok((leased, held_back))
 }
 
-/// Extends every lease `worker` still holds by `lease` from now (the heartbeat, every lease/3); a lease
-/// already expired is not renewed, as another worker may have taken it. Returns how many were.
-pub fn renew(store: &PgStore, worker: &str, lease: Duration) -> Result<u64, StoreError> {
+/// Extends `worker`'s leases on `names` (the sources it is working on) by `lease` from now (the
+/// heartbeat, every lease/3); a lease already expired is not renewed, as another worker may have taken
+/// it. Only the named ones: a lease the worker lost track of (its release failed while the database was
+/// away) must expire rather than be renewed for ever. Returns how many were.
+pub fn renew(store: &PgStore, worker: &str, lease: Duration, names: &[String]) -> Result<u64, StoreError> {
     let n = store.block(async {
         let client = store.client().await?;
-        renew_on(&**client, worker, lease).await.map_err(store.db())
+        renew_on(&**client, worker, lease, names).await.map_err(store.db())
     })??;
     Ok(n)
 }
@@ -131,12 +134,13 @@ pub(super) async fn renew_on(
     client: &impl GenericClient,
     worker: &str,
     lease: Duration,
+    names: &[String],
 ) -> Result<u64, tokio_postgres::Error> {
     client
         .execute(
             "UPDATE sources SET lease_until = now() + make_interval(secs => $2)
-             WHERE leased_by = $1 AND lease_until > now()",
-            &[&worker, &lease.as_secs_f64()],
+             WHERE leased_by = $1 AND lease_until > now() AND name = ANY($3)",
+            &[&worker, &lease.as_secs_f64(), &names],
         )
         .await
 }
@@ -175,18 +179,18 @@ pub fn register_worker(store: &PgStore, worker: &str, host: &str, pid: u32) -> R
     Ok(())
 }
 
-/// A worker's heartbeat: its `workers.heartbeat` and its live leases ([`renew`]) moved on together,
+/// A worker's heartbeat: its `workers.heartbeat` and its live leases on `names` ([`renew`]) moved on together,
 /// in one transaction, so a worker seen alive holds its leases. Returns how many leases were renewed.
-pub fn heartbeat(store: &PgStore, worker: &str, lease: Duration) -> Result<u64, StoreError> {
-    Ok(store.block(beat(store, worker, lease))??)
+pub fn heartbeat(store: &PgStore, worker: &str, lease: Duration, names: &[String]) -> Result<u64, StoreError> {
+    Ok(store.block(beat(store, worker, lease, names))??)
 }
 
 /// [`heartbeat`], awaited (the worker's task on the runtime, [`PgStore::register`]).
-pub(super) async fn beat(store: &PgStore, worker: &str, lease: Duration) -> Result<u64, PgError> {
+pub(super) async fn beat(store: &PgStore, worker: &str, lease: Duration, names: &[String]) -> Result<u64, PgError> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(store.db())?;
     tx.execute("UPDATE workers SET heartbeat = now() WHERE id = $1", &[&worker]).await.map_err(store.db())?;
-    let n = renew_on(&*tx, worker, lease).await.map_err(store.db())?;
+    let n = renew_on(&*tx, worker, lease, names).await.map_err(store.db())?;
     tx.commit().await.map_err(store.db())?;
     Ok(n)
 }
@@ -202,6 +206,8 @@ pub struct Worker {
     pub per_host: usize,
     /// `[state] lease`: renewed every third of it while the worker lives.
     pub lease: Duration,
+    /// The sources it holds leases on and works on now: the ones its heartbeat renews.
+    held: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Worker {
@@ -209,7 +215,24 @@ impl Worker {
     pub fn this_process(per_host: usize, lease: Duration, started: chrono::DateTime<chrono::Utc>) -> Worker {
         let host = hostname();
         let pid = std::process::id();
-        Worker { id: format!("{host}:{pid}:{}", started.timestamp()), host, pid, per_host, lease }
+        let id = format!("{host}:{pid}:{}", started.timestamp());
+        Worker { id, host, pid, per_host, lease, held: Arc::default() }
+    }
+
+    /// The sources the heartbeat renews now.
+    pub(super) fn held(&self) -> Vec<String> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    }
+
+    fn hold(&self, names: impl IntoIterator<Item = String>) {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner).extend(names);
+    }
+
+    fn drop_held(&self, names: &[String]) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        for name in names {
+            held.remove(name);
+        }
     }
 }
 
@@ -232,10 +255,15 @@ pub(super) struct PgLeases {
 impl crate::store::Leases for PgLeases {
     fn claim(&self, ask: &ClaimAsk<'_>) -> Result<Claimed, StoreError> {
         let w = &self.worker;
-        claim(&self.store, &Claim { worker: &w.id, per_host: w.per_host, lease: w.lease, ask: ask.clone() })
+        let claimed =
+            claim(&self.store, &Claim { worker: &w.id, per_host: w.per_host, lease: w.lease, ask: ask.clone() })?;
+        w.hold(claimed.sources.iter().map(|(name, _)| name.clone()));
+        Ok(claimed)
     }
 
     fn release(&self, names: &[String]) -> Result<(), StoreError> {
+        // Forgotten first: if the database cannot be told, the lease is no longer renewed and expires.
+        self.worker.drop_held(names);
         release(&self.store, &self.worker.id, names).map(drop)
     }
 }

@@ -155,7 +155,7 @@ impl PgStore {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                if let Err(e) = lease::beat(&store, &worker.id, worker.lease).await {
+                if let Err(e) = lease::beat(&store, &worker.id, worker.lease, &worker.held()).await {
                     tracing::warn!("worker {}: heartbeat failed: {}", worker.id, crate::error::error_chain(&e));
                 }
             }

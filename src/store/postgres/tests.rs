@@ -218,13 +218,13 @@ fn an_expired_lease_is_taken_over_and_only_live_ones_are_renewed() {
     // Expired: the dead worker's heartbeat, were it to come back, renews nothing.
     let renewed = RUNTIME.block_on(async {
         let client = store.client().await.unwrap();
-        renew_on(&**client, "dead", Duration::from_secs(600)).await.unwrap()
+        renew_on(&**client, "dead", Duration::from_secs(600), &dead).await.unwrap()
     });
     assert_eq!(renewed, 0);
     let mut taken = claim_names(&store, "w2", 100, 100, Duration::from_secs(600));
     taken.sort();
     assert_eq!(taken, ["s000", "s001", "s002"]);
-    assert_eq!(renew(&store, "w2", Duration::from_secs(600)).unwrap(), 3);
+    assert_eq!(renew(&store, "w2", Duration::from_secs(600), &taken).unwrap(), 3);
     // The dead worker's release comes too late: the leases are w2's now.
     assert_eq!(release(&store, "dead", &taken).unwrap(), 0);
     assert!(claim_names(&store, "w3", 100, 100, Duration::from_secs(600)).is_empty());
@@ -244,13 +244,16 @@ fn a_heartbeat_shows_the_worker_alive_and_renews_its_leases() {
     };
     let (host, pid, first) = seen(&store);
     assert_eq!((host.as_str(), pid), ("host-1", 4242));
-    assert_eq!(claim_names(&store, "w1", 100, 100, Duration::from_millis(300)).len(), 2);
+    let mut held = claim_names(&store, "w1", 100, 100, Duration::from_millis(300));
+    held.sort();
+    assert_eq!(held, ["s000", "s001"]);
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(heartbeat(&store, "w1", Duration::from_secs(600)).unwrap(), 2);
+    // The worker still works on one; it lost track of the other (its release failed).
+    assert_eq!(heartbeat(&store, "w1", Duration::from_secs(600), &held[..1]).unwrap(), 1);
     assert!(seen(&store).2 > first, "the heartbeat moved on");
-    // Renewed past the first lease's end: nobody else may take them.
+    // Renewed past the first lease's end, nobody else may take the one it works on; the other expired.
     std::thread::sleep(Duration::from_millis(400));
-    assert!(claim_names(&store, "w2", 100, 100, Duration::from_secs(600)).is_empty());
+    assert_eq!(claim_names(&store, "w2", 100, 100, Duration::from_secs(600)), ["s001"]);
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! writer. Rendering is pure; `emit::write` decides what actually touches the disk. Every file is staged
 //! before any is put in place, so an output folder that cannot be written (read-only, full, a file where
 //! a folder should be) fails the run with every published file as it was.
+//!
+//! Once the folder holds the build, every file of it (changed or not) goes to the store
+//! ([`Publish::publish`]): a PostgreSQL state keeps them for its `serve` instances.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -18,19 +21,23 @@ use crate::error::error_chain;
 use crate::model::Entry;
 use crate::redact;
 use crate::report::RunReport;
-use crate::store::{Outputs, SourceState};
+use crate::store::{Outputs, Publish, PublishedFile, SourceState};
 
-/// The step "write": writes the build's files, then records in the store what the folder now holds.
-/// Returns the public URLs of the feed files it changed (none without `base_url`).
-pub(super) fn write(
+/// The step "write": writes the build's files, publishes them under `lock`, then records in the store
+/// what the folder now holds. Returns the public URLs of the feed files it changed (none without
+/// `base_url`).
+pub(super) fn write<S: Outputs + Publish>(
     config: &Config,
-    store: &impl Outputs,
+    store: &S,
+    lock: &mut S::PublishLock,
     build: Build,
     report: &mut RunReport,
 ) -> Result<Vec<String>, RunError> {
     let Build { out_dir, build_key, states, feeds } = build;
-    let changed = write_outputs(config, &out_dir, &feeds, &states, report)?;
+    let (changed, files) = write_outputs(config, &out_dir, &feeds, &states, report)?;
     tracing::debug!("outputs built: {} files written, {} unchanged", report.files_written, report.files_unchanged);
+    // Not recorded as built when this fails: the next run builds and publishes again.
+    store.publish(lock, &files)?;
     if let Err(e) = store.set_built(&out_dir, &build_key) {
         // Harmless: the next run rebuilds and finds every file unchanged.
         tracing::warn!("cannot record the output build: {}", error_chain(&e));
@@ -44,12 +51,13 @@ fn write_outputs(
     feeds: &BTreeMap<String, Vec<Entry>>,
     states: &HashMap<String, SourceState>,
     report: &mut RunReport,
-) -> Result<Vec<String>, WriteError> {
+) -> Result<(Vec<String>, Vec<PublishedFile>), WriteError> {
     // Dropped on an early return, the files staged so far are removed unpublished.
     let mut staged: Vec<Staged> = Vec::new();
     let mut unchanged = 0;
     // The public URLs of the feed files this build changes: the topics a WebSub hub is told about.
     let mut changed = Vec::new();
+    let mut files = Vec::new();
     let mut write = |path: PathBuf, bytes: String, url: Option<&String>| -> Result<(), WriteError> {
         match emit::write::stage(&path, bytes.as_bytes())? {
             Some(file) => {
@@ -58,6 +66,7 @@ fn write_outputs(
             }
             None => unchanged += 1,
         }
+        files.push(PublishedFile { path: relative(out_dir, &path), bytes: bytes.into_bytes() });
         Ok(())
     };
 
@@ -167,7 +176,13 @@ fn write_outputs(
     write(out_dir.join("sources.opml"), emit::opml::render(&site), None)?;
     report.files_unchanged += unchanged;
     report.files_written += emit::write::commit(staged)?;
-    Ok(changed)
+    Ok((changed, files))
+}
+
+/// `path`'s place under `out_dir`, `/` separated whatever the platform: `all/rss.xml`.
+fn relative(out_dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(out_dir).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 fn join(base: &Url, path: &str) -> String {

@@ -194,3 +194,81 @@ fn common_language(entries: &[Entry]) -> Option<String> {
     let first = entries.first()?.language.as_ref()?;
     entries.iter().all(|e| e.language.as_ref() == Some(first)).then(|| first.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::super::{run, Reparse, RunOptions};
+    use crate::config::Config;
+    use crate::store::postgres::testing::{fresh, RUNTIME};
+    use crate::store::{Backend, Store};
+
+    const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Abai</title>
+<link>https://abai.example/</link>
+<item><title>One</title><link>https://abai.example/1</link><guid>1</guid><pubDate>Sat, 23 Nov 2024 08:00:00 GMT</pubDate></item>
+<item><title>Two</title><link>https://abai.example/2</link><guid>2</guid><pubDate>Sat, 23 Nov 2024 09:00:00 GMT</pubDate></item>
+</channel></rss>"#;
+
+    /// Every file under `dir`, by its path under it (`all/rss.xml`), with its bytes.
+    fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_owned()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push((super::relative(dir, &path), std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn run_into(config: &Config, store: &mut impl Backend, out: &Path) {
+        let opts = RunOptions {
+            output_dir: Some(out.to_owned()),
+            now: Utc.with_ymd_and_hms(2024, 11, 23, 10, 0, 0).unwrap(),
+            force: true,
+            reparse: Reparse::None,
+            default_interval: None,
+            on_source_done: None,
+        };
+        let report = RUNTIME.block_on(run(config, store, &opts));
+        assert!(report.output_error.is_none(), "{:?}", report.output_error);
+    }
+
+    #[test]
+    fn a_run_publishes_every_file_of_its_build_as_the_folder_holds_it() {
+        let Some(mut pg) = fresh() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        #[allow(clippy::disallowed_methods)]
+        std::fs::write(dir.path().join("feed.xml"), FEED).unwrap();
+        let toml = "[[sources]]\nname = \"abai\"\nurl = \"feed.xml\"\n";
+        let config = Config::parse(toml, "feeds.toml", dir.path()).unwrap();
+        let (sqlite_out, pg_out) = (dir.path().join("sqlite"), dir.path().join("pg"));
+        run_into(&config, &mut Store::in_memory().unwrap(), &sqlite_out);
+        run_into(&config, &mut pg, &pg_out);
+
+        let written = folder(&pg_out);
+        assert!(
+            written.iter().any(|(p, _)| p == "all/rss.xml"),
+            "{:?}",
+            written.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        assert_eq!(folder(&sqlite_out), written, "both backends build the same bytes");
+        let stored: Vec<(String, Vec<u8>)> = RUNTIME
+            .block_on(pg.published())
+            .unwrap()
+            .into_iter()
+            .inspect(|row| assert_eq!(row.etag, crate::serve::etag_of(&row.bytes)))
+            .map(|row| (row.path, row.bytes))
+            .collect();
+        assert_eq!(stored, written, "the rows are the folder's files");
+    }
+}

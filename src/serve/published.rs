@@ -222,6 +222,8 @@ mod tests {
                 bases.push(format!("http://{}", listener.local_addr().unwrap()));
                 tokio::spawn(serve(listener, server, std::future::pending()));
             }
+            // A plain client as a reader has: none of the fetcher's settings matter here.
+            #[allow(clippy::disallowed_methods)]
             let client = reqwest::Client::new();
 
             let response = client.get(format!("{}/all/rss.xml", bases[0])).send().await.unwrap();

@@ -233,7 +233,7 @@ mod tests {
             PublishedFile { path: "index.html".into(), bytes: format!("<html>{t} {round}").into_bytes() },
             PublishedFile { path: "all/rss.xml".into(), bytes: format!("<rss>{t} {round}").into_bytes() },
         ];
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             files.push(PublishedFile { path: format!("extra/{t}-{round}.xml"), bytes: vec![b'x'; round] });
         }
         files

@@ -175,14 +175,14 @@ impl Server {
 
     /// A file of the folder or of the published build, or why not. Blocking: runs on the blocking pool.
     fn file_response(&self, uri: &Uri, headers: &HeaderMap) -> Response {
-        let site = match &self.files {
-            Files::Folder(_) => None,
-            Files::Published(published) => Some(published.current()),
-        };
-        let resolved = match (&self.files, &site) {
-            (_, Some(site)) => site.resolve(uri.path()),
-            (Files::Folder(root), None) => files::resolve(root, uri.path()),
-            (Files::Published(_), None) => Err(Refused::NotFound),
+        // A published build is held whole for the request: a reload meanwhile does not mix two builds.
+        let (site, resolved) = match &self.files {
+            Files::Folder(root) => (None, files::resolve(root, uri.path())),
+            Files::Published(published) => {
+                let site = published.current();
+                let resolved = site.resolve(uri.path());
+                (Some(site), resolved)
+            }
         };
         let path = match resolved {
             Ok(Resolved::File(path)) => path,

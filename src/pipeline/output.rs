@@ -202,9 +202,11 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::super::{run, Reparse, RunOptions};
-    use crate::config::Config;
-    use crate::store::postgres::testing::{fresh, RUNTIME};
-    use crate::store::{Backend, Store};
+    use crate::config::{Config, StateUrl};
+    use crate::report::RunReport;
+    use crate::store::postgres::testing::{fresh, fresh_schema_url, server_url, RUNTIME};
+    use crate::store::postgres::PgStore;
+    use crate::store::{Backend, Publish, Store};
 
     const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Abai</title>
 <link>https://abai.example/</link>
@@ -230,7 +232,15 @@ mod tests {
         out
     }
 
-    fn run_into(config: &Config, store: &mut impl Backend, out: &Path) {
+    /// A config of one source, a local feed file, in `dir`.
+    fn one_feed(dir: &Path) -> Config {
+        #[allow(clippy::disallowed_methods)]
+        std::fs::write(dir.join("feed.xml"), FEED).unwrap();
+        let toml = "[[sources]]\nname = \"abai\"\nurl = \"feed.xml\"\n";
+        Config::parse(toml, "feeds.toml", dir).unwrap()
+    }
+
+    fn run_into(config: &Config, store: &mut impl Backend, out: &Path) -> RunReport {
         let opts = RunOptions {
             output_dir: Some(out.to_owned()),
             now: Utc.with_ymd_and_hms(2024, 11, 23, 10, 0, 0).unwrap(),
@@ -241,16 +251,14 @@ mod tests {
         };
         let report = RUNTIME.block_on(run(config, store, &opts));
         assert!(report.output_error.is_none(), "{:?}", report.output_error);
+        report
     }
 
     #[test]
     fn a_run_publishes_every_file_of_its_build_as_the_folder_holds_it() {
         let Some(mut pg) = fresh() else { return };
         let dir = tempfile::tempdir().unwrap();
-        #[allow(clippy::disallowed_methods)]
-        std::fs::write(dir.path().join("feed.xml"), FEED).unwrap();
-        let toml = "[[sources]]\nname = \"abai\"\nurl = \"feed.xml\"\n";
-        let config = Config::parse(toml, "feeds.toml", dir.path()).unwrap();
+        let config = one_feed(dir.path());
         let (sqlite_out, pg_out) = (dir.path().join("sqlite"), dir.path().join("pg"));
         run_into(&config, &mut Store::in_memory().unwrap(), &sqlite_out);
         run_into(&config, &mut pg, &pg_out);
@@ -270,5 +278,38 @@ mod tests {
             .map(|row| (row.path, row.bytes))
             .collect();
         assert_eq!(stored, written, "the rows are the folder's files");
+    }
+
+    #[test]
+    fn a_run_waits_for_the_publisher_holding_the_lock_and_the_next_finds_its_build_made() {
+        let Some(server) = server_url() else { return };
+        let url = StateUrl::for_tests(&fresh_schema_url(&server));
+        let (holder, mut worker) = (
+            PgStore::open(&url, RUNTIME.handle().clone()).unwrap(),
+            PgStore::open(&url, RUNTIME.handle().clone()).unwrap(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let config = one_feed(dir.path());
+        let out = dir.path().join("out");
+        let lock = holder.lock_publish().unwrap();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                run_into(&config, &mut worker, &out);
+                done_tx.send(()).unwrap();
+            });
+            // The run records, then waits at "select" for the lock another publisher holds.
+            assert!(done.recv_timeout(std::time::Duration::from_millis(1500)).is_err(), "the run did not wait");
+            assert!(!out.join("index.html").exists(), "nothing written while the other publisher holds the lock");
+            drop(lock);
+            done.recv().unwrap();
+        });
+        let written = folder(&out);
+        let stored: Vec<(String, Vec<u8>)> =
+            RUNTIME.block_on(holder.published()).unwrap().into_iter().map(|row| (row.path, row.bytes)).collect();
+        assert_eq!(stored, written);
+        let mut holder = holder;
+        let again = run_into(&config, &mut holder, &out);
+        assert!(again.outputs_current, "the build key recorded under the lock says the folder is current");
     }
 }

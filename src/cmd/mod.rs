@@ -117,6 +117,38 @@ impl Drop for Registered {
     }
 }
 
+impl State {
+    /// The worker this process registered as, to count its runs ([`count_run`]); `None` on SQLite.
+    fn worker(&self) -> Option<(PgStore, String)> {
+        match self {
+            State::Postgres { _worker: Some(w), .. } => Some((w.store.clone(), w.id.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// Adds a run's figures to the worker's counters (`workers.counters`), which every `serve` shows in
+/// `/metrics`. A failure to count is only logged: the run itself went as reported.
+fn count_run(worker: &Option<(PgStore, String)>, report: &feedmill::report::RunReport) {
+    use feedmill::report::Status;
+    let Some((store, id)) = worker else { return };
+    let read = report
+        .sources
+        .iter()
+        .filter(|s| !matches!(s.status, Status::Skipped { .. } | Status::Disabled | Status::Dead { .. }));
+    let failed = report.sources.iter().filter(|s| s.error().is_some()).count();
+    let new: usize = report.sources.iter().map(|s| s.new).sum();
+    let counts = [
+        ("runs", 1),
+        ("sources_read", read.count() as u64),
+        ("sources_failed", failed as u64),
+        ("entries_new", new as u64),
+    ];
+    if let Err(e) = postgres::count(store, id, &counts) {
+        tracing::warn!("worker {id}: cannot count its run: {}", feedmill::error::error_chain(&e));
+    }
+}
+
 /// Opens the state to read it (`status`, `explain`, `serve`): no lock, no worker.
 fn open_state(config: &Config, runtime: &tokio::runtime::Runtime) -> anyhow::Result<State> {
     Ok(match &config.state_url {

@@ -51,6 +51,7 @@ pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<u8> {
         on_source_done: show_progress.then_some(progress_tick as fn(&SourceReport)),
     };
     let report = with_state!(&mut state, |store| runtime.block_on(pipeline::run(&config, store, &opts)));
+    super::count_run(&state.worker(), &report);
     drop(state);
     if let Some(bar) = PROGRESS.get() {
         bar.finish_and_clear();

@@ -27,14 +27,25 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
         (false, None) => None,
     };
     let every = watch.then_some(every);
+    let worker = state.as_ref().and_then(super::State::worker);
     let result = runtime.block_on(async {
-        let server = serve::Server::new(serve::Settings {
-            root: output.clone().unwrap_or_else(|| config.output.dir.clone()),
-            state_path: config.state_path.clone(),
-            sources: config.sources.iter().map(|s| s.name.clone()).collect(),
-            max_age: every.unwrap_or(serve::DEFAULT_MAX_AGE),
-            refresh_every: every,
-        });
+        let root = output.clone().unwrap_or_else(|| config.output.dir.clone());
+        // A PostgreSQL state is served from the files its publishers stored, the same on every
+        // instance; the SQLite one from the output folder.
+        let files = match &state {
+            Some(super::State::Postgres { store, .. }) => serve::Files::published(store).await?,
+            _ => serve::Files::Folder(root.clone()),
+        };
+        let server = serve::Server::with_files(
+            serve::Settings {
+                root,
+                state_path: config.state_path.clone(),
+                sources: config.sources.iter().map(|s| s.name.clone()).collect(),
+                max_age: every.unwrap_or(serve::DEFAULT_MAX_AGE),
+                refresh_every: every,
+            },
+            files,
+        );
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         if !quiet {
@@ -46,6 +57,7 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
             let on_report = |now, report: &_| {
                 print_refresh(now, report, quiet);
                 server.observe(now, report);
+                super::count_run(&worker, report);
                 super::memory::give_back();
             };
             let refreshed = with_state!(state, |store| {

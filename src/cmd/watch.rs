@@ -14,6 +14,7 @@ pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let how = super::Writing { wait: args.wait, quiet, adopt_config: args.adopt_config };
     let mut state = super::open_writer(&config, &runtime, &how)?;
     let stop = runtime.block_on(async { stop_on_signal() });
+    let worker = state.worker();
     with_state!(&mut state, |store| runtime.block_on(pipeline::refresh_loop(
         &config,
         store,
@@ -23,6 +24,7 @@ pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
         stopped(stop.clone()),
         |now, report| {
             print_refresh(now, report, quiet);
+            super::count_run(&worker, report);
             super::memory::give_back();
         },
     )))?;

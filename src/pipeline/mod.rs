@@ -155,9 +155,14 @@ async fn steps(
     let reconciled = read::read_and_record(&fetcher, config, store, opts, report).await?;
     retain(config, store, opts, &reconciled, report)?;
     stories::merge_stories(config, store)?;
-    let changed = match select::select(config, store, opts, report)? {
-        Some(build) => output::write(config, store, build, report)?,
-        None => Vec::new(),
+    let changed = {
+        // Held from comparing the build key to storing the files: a publisher waiting here then finds
+        // the build made (same key) or builds what it recorded meanwhile.
+        let mut lock = store.lock_publish()?;
+        match select::select(config, store, opts, report)? {
+            Some(build) => output::write(config, store, &mut lock, build, report)?,
+            None => Vec::new(),
+        }
     };
     announce::announce(&fetcher, config, store, changed, report).await;
     Ok(())

@@ -44,10 +44,16 @@ pub async fn refresh_loop(
         on_report(opts.now, &report);
         // A state that cannot be read now (a database restarting) is tried again soon rather than
         // ending the loop: the next run reports what still fails.
-        let wait = next_wake(config, store, every, clock()).unwrap_or_else(|e| {
+        let mut wait = next_wake(config, store, every, clock()).unwrap_or_else(|e| {
             tracing::warn!("cannot read when sources are due: {}", crate::error::error_chain(&e));
-            RETRY.min(every)
+            RETRY
         });
+        // A run that stopped before its outputs were written (a database restarting, a full disk)
+        // leaves what it recorded unpublished: try again soon, not when the next source is due.
+        if report.output_error.is_some() {
+            wait = wait.min(RETRY);
+        }
+        let wait = wait.min(every);
         tracing::debug!(?wait, "sleeping until the next source is due");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}

@@ -42,6 +42,32 @@ pub enum Refused {
 
 /// Maps the raw (percent-encoded) request path to a file inside `root`.
 pub fn resolve(root: &Path, raw_path: &str) -> Result<Resolved, Refused> {
+    let (segments, wants_folder) = segments(raw_path)?;
+    let root = root.canonicalize().map_err(|_| Refused::NotFound)?;
+    let mut candidate = root.clone();
+    candidate.extend(&segments);
+    let found = inside(&root, &candidate)?;
+    let meta = std::fs::metadata(&found).map_err(|_| Refused::NotFound)?;
+    if meta.is_dir() {
+        if !wants_folder {
+            return Ok(Resolved::AddSlash);
+        }
+        return match inside(&root, &found.join("index.html")) {
+            Ok(index) if index.is_file() => Ok(Resolved::File(index)),
+            Err(Refused::NotFound) if found != root => Ok(Resolved::ToTop),
+            _ => Err(Refused::NotFound),
+        };
+    }
+    if meta.is_file() && !wants_folder {
+        Ok(Resolved::File(found))
+    } else {
+        Err(Refused::NotFound)
+    }
+}
+
+/// The plain names a raw request path holds, checked as the module's doc says, and whether it names
+/// a folder (ends with `/`). Shared by the folder and the published files, so both refuse alike.
+pub fn segments(raw_path: &str) -> Result<(Vec<String>, bool), Refused> {
     let Some(rest) = raw_path.strip_prefix('/') else {
         return Err(Refused::BadRequest("the path must start with /"));
     };
@@ -64,27 +90,7 @@ pub fn resolve(root: &Path, raw_path: &str) -> Result<Resolved, Refused> {
         }
     }
     let wants_folder = decoded.is_empty() || decoded.ends_with('/');
-
-    let root = root.canonicalize().map_err(|_| Refused::NotFound)?;
-    let mut candidate = root.clone();
-    candidate.extend(&segments);
-    let found = inside(&root, &candidate)?;
-    let meta = std::fs::metadata(&found).map_err(|_| Refused::NotFound)?;
-    if meta.is_dir() {
-        if !wants_folder {
-            return Ok(Resolved::AddSlash);
-        }
-        return match inside(&root, &found.join("index.html")) {
-            Ok(index) if index.is_file() => Ok(Resolved::File(index)),
-            Err(Refused::NotFound) if found != root => Ok(Resolved::ToTop),
-            _ => Err(Refused::NotFound),
-        };
-    }
-    if meta.is_file() && !wants_folder {
-        Ok(Resolved::File(found))
-    } else {
-        Err(Refused::NotFound)
-    }
+    Ok((segments.into_iter().map(str::to_owned).collect(), wants_folder))
 }
 
 /// `path` with every symlink resolved, provided it exists and stays inside `root` (canonical).

@@ -12,6 +12,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::report::{RunReport, Status};
+use crate::store::postgres::WorkerRow;
 use crate::store::SourceState;
 
 /// Upper bounds of the fetch-duration buckets, in seconds.
@@ -60,7 +61,18 @@ pub struct Snapshot<'a> {
     pub states: &'a HashMap<String, SourceState>,
     pub counts: &'a HashMap<String, usize>,
     pub observed: &'a Observed,
+    /// The workers sharing a PostgreSQL state (none for SQLite), with what each counted.
+    pub workers: &'a [WorkerRow],
 }
+
+/// What a worker counts in `workers.counters`, after each run: `(key, help)`; each is shown as
+/// `feedmill_worker_<key>_total`.
+pub const WORKER_COUNTERS: [(&str, &str); 4] = [
+    ("runs", "Runs the worker completed."),
+    ("sources_read", "Sources the worker read (fetched, or read again from the kept body)."),
+    ("sources_failed", "Sources whose read failed on this worker."),
+    ("entries_new", "New entries the worker recorded."),
+];
 
 pub fn render(s: &Snapshot<'_>) -> String {
     let mut out = String::new();
@@ -68,7 +80,33 @@ pub fn render(s: &Snapshot<'_>) -> String {
     let _ = writeln!(out, "feedmill_build_info{{version=\"{}\"}} 1", label(env!("CARGO_PKG_VERSION")));
     render_sources(&mut out, s);
     render_observed(&mut out, s);
+    if !s.workers.is_empty() {
+        render_workers(&mut out, s.workers);
+    }
     out
+}
+
+/// Per worker of a PostgreSQL state: its heartbeat, its live leases and its counters, so any `serve`
+/// instance shows every worker's.
+fn render_workers(out: &mut String, workers: &[WorkerRow]) {
+    let labels = |w: &WorkerRow| format!("worker=\"{}\",host=\"{}\"", label(&w.id), label(&w.host));
+    head(out, "feedmill_worker_heartbeat_timestamp_seconds", "gauge", "Unix time of the worker's last heartbeat.");
+    for w in workers {
+        let _ =
+            writeln!(out, "feedmill_worker_heartbeat_timestamp_seconds{{{}}} {}", labels(w), w.heartbeat.timestamp());
+    }
+    head(out, "feedmill_worker_leases", "gauge", "Sources the worker holds a live lease on.");
+    for w in workers {
+        let _ = writeln!(out, "feedmill_worker_leases{{{}}} {}", labels(w), w.leases);
+    }
+    for (key, help) in WORKER_COUNTERS {
+        let metric = format!("feedmill_worker_{key}_total");
+        head(out, &metric, "counter", help);
+        for w in workers {
+            let value = w.counters.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            let _ = writeln!(out, "{metric}{{{}}} {value}", labels(w));
+        }
+    }
 }
 
 fn render_sources(out: &mut String, s: &Snapshot<'_>) {
@@ -192,7 +230,13 @@ mod tests {
                 ..RunReport::default()
             },
         );
-        let page = render(&Snapshot { sources: &sources, states: &states, counts: &counts, observed: &observed });
+        let page = render(&Snapshot {
+            sources: &sources,
+            states: &states,
+            counts: &counts,
+            observed: &observed,
+            workers: &[],
+        });
         let build_info = format!("feedmill_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
         for line in [
             build_info.as_str(),

@@ -10,9 +10,15 @@
 //! The server only reads: the folder, and the state database for `/metrics` (opened read-only at each
 //! scrape). The refresh loop of `serve --watch` runs beside it in the same process and reports each
 //! refresh through [`Server::observe`].
+//!
+//! With a PostgreSQL state the files come from the database instead ([`Files::published`],
+//! `published.rs`): the last build's rows, held in memory and loaded again on each `NOTIFY`, with the
+//! ETag and time stored beside the bytes, so every instance gives the same answers; the headers and
+//! the path rules are the folder's.
 
 mod files;
 mod metrics;
+mod published;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -30,18 +36,38 @@ use tower_http::compression::CompressionLayer;
 
 use crate::error::error_chain;
 use crate::report::RunReport;
+use crate::store::postgres::PgStore;
 use crate::store::{Entries, SourceStates, Store, StoreError};
+pub use files::etag_of;
 use files::{Refused, Resolved};
 pub use metrics::Observed;
+use published::Published;
 
 /// `Cache-Control: max-age` when nothing refreshes in this process: a guess at how often a cron `run`
 /// rewrites the folder.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
 
+/// Where the files served come from.
+pub enum Files {
+    /// An output folder, read at each request.
+    Folder(PathBuf),
+    /// A PostgreSQL state's published files ([`Files::published`]).
+    Published(Published),
+}
+
+impl Files {
+    /// The published files of `store`'s state: loaded now (an error when the database cannot be read),
+    /// then kept current by a task on the current runtime listening for new builds; the last files
+    /// loaded are served while the database is unreachable. Call from inside the runtime.
+    pub async fn published(store: &PgStore) -> Result<Files, StoreError> {
+        Ok(Files::Published(Published::load(store).await?))
+    }
+}
+
 /// What the server needs to know.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The output folder to serve.
+    /// The output folder to serve ([`Server::new`]; [`Server::with_files`] serves its own files).
     pub root: PathBuf,
     /// The state database, read for `/metrics` when it exists.
     pub state_path: PathBuf,
@@ -57,15 +83,24 @@ pub struct Settings {
 /// The server's state, shared by the request handlers and the refresh loop.
 pub struct Server {
     settings: Settings,
+    files: Files,
     started: Instant,
     observed: Mutex<Observed>,
     etags: files::Etags,
 }
 
 impl Server {
+    /// A server of the folder `settings.root`.
     pub fn new(settings: Settings) -> Arc<Server> {
+        let files = Files::Folder(settings.root.clone());
+        Server::with_files(settings, files)
+    }
+
+    /// A server of `files`; `settings.root` is not read.
+    pub fn with_files(settings: Settings, files: Files) -> Arc<Server> {
         Arc::new(Server {
             settings,
+            files,
             started: Instant::now(),
             observed: Mutex::default(),
             etags: files::Etags::default(),
@@ -94,9 +129,12 @@ impl Server {
     /// The `/metrics` page: gauges from the state database, counters from [`Server::observe`].
     fn metrics_text(&self) -> Result<String, StoreError> {
         let path = &self.settings.state_path;
-        let (states, counts) = if path.is_file() {
+        let (states, counts, workers) = if let Files::Published(published) = &self.files {
+            let store = published.store();
+            (store.sources()?, store.entry_counts()?, crate::store::postgres::workers(store)?)
+        } else if path.is_file() {
             let store = Store::open_read_only(path)?;
-            (store.sources()?, store.entry_counts()?)
+            (store.sources()?, store.entry_counts()?, Vec::new())
         } else {
             Default::default()
         };
@@ -106,14 +144,20 @@ impl Server {
             states: &states,
             counts: &counts,
             observed: &observed,
+            workers: &workers,
         }))
     }
 
     /// `Ok` when the folder has an `index.html` and, when refreshing, a refresh finished lately.
     fn health(&self) -> Result<(), String> {
-        let root = &self.settings.root;
-        if !root.join("index.html").is_file() {
-            return Err(format!("no index.html in {} yet", root.display()));
+        match &self.files {
+            Files::Folder(root) if !root.join("index.html").is_file() => {
+                return Err(format!("no index.html in {} yet", root.display()));
+            }
+            Files::Published(published) if published.current().get("index.html").is_none() => {
+                return Err("no index.html published yet".to_owned());
+            }
+            _ => {}
         }
         if let Some(every) = self.settings.refresh_every {
             let (since, what) = match self.observed().finished {
@@ -131,9 +175,18 @@ impl Server {
         Ok(())
     }
 
-    /// A file of the folder, or why not. Blocking: runs on the blocking pool.
+    /// A file of the folder or of the published build, or why not. Blocking: runs on the blocking pool.
     fn file_response(&self, uri: &Uri, headers: &HeaderMap) -> Response {
-        let path = match files::resolve(&self.settings.root, uri.path()) {
+        // A published build is held whole for the request: a reload meanwhile does not mix two builds.
+        let (site, resolved) = match &self.files {
+            Files::Folder(root) => (None, files::resolve(root, uri.path())),
+            Files::Published(published) => {
+                let site = published.current();
+                let resolved = site.resolve(uri.path());
+                (Some(site), resolved)
+            }
+        };
+        let path = match resolved {
             Ok(Resolved::File(path)) => path,
             Ok(Resolved::AddSlash) => {
                 let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -147,6 +200,18 @@ impl Server {
             Err(Refused::BadRequest(why)) => return text(StatusCode::BAD_REQUEST, why),
             Err(Refused::NotFound) => return text(StatusCode::NOT_FOUND, "not found"),
         };
+        if let Some(site) = site {
+            let Some(file) = path.to_str().and_then(|p| site.get(p)) else {
+                return text(StatusCode::NOT_FOUND, "not found");
+            };
+            let mut validators = self.validators(&file.etag, file.modified);
+            if files::not_modified(headers, &file.etag, file.modified, SystemTime::now()) {
+                return (StatusCode::NOT_MODIFIED, validators).into_response();
+            }
+            validators.insert(header::CONTENT_TYPE, HeaderValue::from_static(files::content_type(&path)));
+            validators.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            return (StatusCode::OK, validators, Body::from(file.bytes.clone())).into_response();
+        }
         // A conditional request usually ends in a 304 and needs no bytes; any other reads them at once.
         let conditional =
             headers.contains_key(header::IF_NONE_MATCH) || headers.contains_key(header::IF_MODIFIED_SINCE);
@@ -154,18 +219,7 @@ impl Server {
             Ok(o) => o,
             Err(e) => return unreadable(&path, &e),
         };
-        let mut validators = HeaderMap::new();
-        let cache_control = format!("public, max-age={}", self.settings.max_age.as_secs());
-        for (name, value) in [
-            (header::ETAG, opened.etag.clone()),
-            (header::LAST_MODIFIED, files::http_date(opened.modified)),
-            (header::CACHE_CONTROL, cache_control),
-            (header::VARY, "accept-encoding".to_owned()),
-        ] {
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                validators.insert(name, v);
-            }
-        }
+        let mut validators = self.validators(&opened.etag, opened.modified);
         if files::not_modified(headers, &opened.etag, opened.modified, SystemTime::now()) {
             return (StatusCode::NOT_MODIFIED, validators).into_response();
         }
@@ -188,6 +242,23 @@ impl Server {
         validators.insert(header::CONTENT_TYPE, HeaderValue::from_static(files::content_type(&path)));
         validators.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         (StatusCode::OK, validators, Body::from(bytes)).into_response()
+    }
+
+    /// The headers a file goes out with, 304 or not.
+    fn validators(&self, etag: &str, modified: SystemTime) -> HeaderMap {
+        let mut validators = HeaderMap::new();
+        let cache_control = format!("public, max-age={}", self.settings.max_age.as_secs());
+        for (name, value) in [
+            (header::ETAG, etag.to_owned()),
+            (header::LAST_MODIFIED, files::http_date(modified)),
+            (header::CACHE_CONTROL, cache_control),
+            (header::VARY, "accept-encoding".to_owned()),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                validators.insert(name, v);
+            }
+        }
+        validators
     }
 }
 

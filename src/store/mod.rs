@@ -55,8 +55,8 @@ pub use recorder::Recorder;
 pub use sources::{Health, RawBody, RedirectSeen, Renamed, SourceState};
 pub use stories::{StoredStory, StoryHead};
 pub use traits::{
-    Backend, Candidate, ClaimAsk, Claimed, Entries, Leases, Listings, Meta, Outputs, Reconcile, Record, RunWrite,
-    Signer, SourceStates, Stories,
+    Backend, Candidate, ClaimAsk, Claimed, Entries, Leases, Listings, Meta, Outputs, Publish, PublishedFile, Reconcile,
+    Record, RunWrite, Signer, SourceStates, Stories,
 };
 
 #[cfg(test)]
@@ -243,6 +243,19 @@ impl Meta for Store {
 }
 
 impl Outputs for Store {}
+
+/// One writer already: the run lock makes one publisher, and `serve` reads the folder itself.
+impl Publish for Store {
+    type PublishLock = ();
+
+    fn lock_publish(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn publish(&self, _lock: &mut (), _files: &[PublishedFile]) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
 
 /// The band tags of the entries signed before migration 7: read from their signatures, once.
 fn fill_bands(tx: &Transaction) -> rusqlite::Result<()> {

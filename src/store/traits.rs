@@ -8,6 +8,7 @@
 //! | [`Entries`] | entries, tombstones, what the filters dropped, counts, the content version | the run's recorder, [`Entries::purge`] |
 //! | [`Stories`] | the kept stories, as a build reads them | the merge (`dedup::stories::StoryStore`) |
 //! | [`Outputs`] | what was built into which folder, announcements pending, the last build's counts | the steps "select", "write", "announce" |
+//! | [`Publish`] | the publish lock; the files of the last build, for `serve` (PostgreSQL) | the steps "select" and "write" |
 //! | [`Meta`] | small named values (`meta` table) the others keep | any of the above |
 //! | [`Record`], [`RunWrite`] | a run's write, the story merge, and [`Listings`] for the source tasks | the steps "record" and "merge stories" |
 //!
@@ -51,9 +52,9 @@ use crate::normalize::RawDigest;
 pub type Signer = fn(&Entry) -> Packed;
 
 /// Every part of the state: what `pipeline::run` asks of a backend.
-pub trait Backend: Record + SourceStates + Entries + Stories + Outputs {}
+pub trait Backend: Record + SourceStates + Entries + Stories + Outputs + Publish {}
 
-impl<T: Record + SourceStates + Entries + Stories + Outputs> Backend for T {}
+impl<T: Record + SourceStates + Entries + Stories + Outputs + Publish> Backend for T {}
 
 /// A run's writes. Several writers (#21): each worker records its own sources (the ones it holds a
 /// lease on) in writes of its own; the merge runs one worker at a time.
@@ -272,9 +273,7 @@ const PENDING_ANNOUNCEMENTS_KEY: &str = "websub_pending";
 /// the last build's counts. Provided on [`Meta`], under the keys SQLite has always used.
 ///
 /// Several writers (#21): one publisher at a time builds, writes the folder and records its build key
-/// under a publish lock held from [`built`](Self::built) to [`set_built`](Self::set_built); the files
-/// published are then also kept in the state (bytes, ETag, time) so any `serve` instance serves them,
-/// a method this trait gains with that backend (SQLite's folder is the only copy, served as files).
+/// under the [`Publish`] lock, held from [`built`](Self::built) to [`set_built`](Self::set_built).
 pub trait Outputs: Meta {
     /// The build key last recorded for `out_dir` ([`set_built`](Self::set_built)).
     fn built(&self, out_dir: &Path) -> Result<Option<String>, StoreError> {
@@ -305,4 +304,32 @@ pub trait Outputs: Meta {
     fn set_last_folded(&self, folded: &HashMap<&str, usize>) -> Result<(), StoreError> {
         self.set_meta(FOLDED_KEY, &serde_json::to_string(folded).unwrap_or_default())
     }
+}
+
+/// One file of a build, as [`Publish::publish`] stores it: its path under the output folder (`/`
+/// separated: `all/rss.xml`) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Publishing a build: one publisher at a time, and where `serve` finds the files.
+///
+/// A backend with one writer (SQLite) has nothing to do: its run lock already makes one publisher, and
+/// `serve` reads the output folder. Several writers (PostgreSQL): the lock is taken before the step
+/// "select" compares build keys and held until the files are stored, so a second publisher waits, then
+/// finds the build already made (same key) or builds the changes it recorded meanwhile.
+pub trait Publish {
+    /// Held while one build is selected, written and stored; released when dropped.
+    type PublishLock;
+
+    /// Takes the publish lock, waiting for the publisher that holds it.
+    fn lock_publish(&self) -> Result<Self::PublishLock, StoreError>;
+
+    /// Stores every file of a build (changed or not) under `lock`, replacing the last build's: files
+    /// the build no longer has are removed, unchanged ones keep their time, each kept with its ETag
+    /// (`serve::etag_of`, a function of the bytes alone, as the folder is served with). One
+    /// transaction, which also tells the `serve` instances listening that the files changed.
+    fn publish(&self, lock: &mut Self::PublishLock, files: &[PublishedFile]) -> Result<(), StoreError>;
 }

@@ -17,13 +17,13 @@ use crate::util::{config, fixture, source, Project};
 /// One HTTP response as it came off the wire (the body still encoded).
 #[derive(Debug)]
 pub(crate) struct Response {
-    status: u16,
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
@@ -109,9 +109,15 @@ pub(crate) struct Served {
 
 impl Served {
     pub(crate) fn start(p: &Project, args: &[&str]) -> Served {
+        Served::start_with_env(p, args, &[])
+    }
+
+    /// [`Served::start`] with more environment (`FEEDMILL_STATE_URL`).
+    pub(crate) fn start_with_env(p: &Project, args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(p.dir.path())
             .env_remove("FEEDMILL_LOG")
             .stdout(Stdio::null())

@@ -1,7 +1,8 @@
 //! The PostgreSQL state (#21): one database shared by several workers, behind the same traits as the
 //! SQLite file. Groundwork so far (see `PG-STATUS.md`): the connection pool, the schema and its
 //! migrations, [`Meta`], [`Outputs`], [`SourceStates`], `Entries`, `Stories`, the run's write
-//! (`recorder.rs`), the story merge (`merge.rs`) and the source leases (`lease.rs`); `run` does not
+//! (`recorder.rs`), the story merge (`merge.rs`), the source leases (`lease.rs`) and publishing
+//! (`publish.rs`: the publish lock, the published files and their `LISTEN/NOTIFY`); `run` does not
 //! use it yet.
 //!
 //! The traits are synchronous (`traits.rs`): each method blocks on the runtime's handle until its
@@ -14,6 +15,7 @@ mod entries;
 mod lease;
 mod merge;
 mod migrations;
+mod publish;
 mod recorder;
 mod sources;
 mod stories;
@@ -34,6 +36,7 @@ use crate::config::StateUrl;
 
 pub use lease::{claim, count, heartbeat, register_worker, release, renew, retire, workers, Claim, Worker, WorkerRow};
 pub use migrations::KNOWN as SCHEMA_VERSION;
+pub use publish::{PgPublishLock, PublishedRow};
 
 /// Advisory lock keys, one per thing several workers must do one at a time; arbitrary but fixed, as
 /// every feedmill must use the same numbers. Taken with [`LOCK`], which pairs the key with the schema,
@@ -42,6 +45,7 @@ const LOCK_MIGRATE: i32 = 1;
 const LOCK_CLAIM: i32 = 2;
 const LOCK_SOURCES: i32 = 3;
 const LOCK_STORIES: i32 = 4;
+const LOCK_PUBLISH: i32 = 5;
 
 /// Takes an advisory lock (`$1`: one of the keys above) until the transaction ends.
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)";
@@ -103,6 +107,8 @@ pub struct PgStore {
     /// The worker this process registered as (`run`, `watch`): its runs read only the sources it
     /// leases. `None` for the commands that only read.
     worker: Option<Arc<Worker>>,
+    /// How to open a connection of its own, outside the pool (`serve`'s `LISTEN`).
+    connect: Arc<(tokio_postgres::Config, tokio_postgres_rustls::MakeRustlsConnect)>,
 }
 
 impl PgStore {
@@ -119,15 +125,16 @@ impl PgStore {
             config.password(password);
         }
         config.connect_timeout(CONNECT_TIMEOUT);
-        let manager =
-            Manager::from_config(config, tls(&shown)?, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let tls = tls(&shown)?;
+        let connect = Arc::new((config.clone(), tls.clone()));
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .create_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| setup(format!("cannot build the connection pool: {e}")))?;
-        let store = PgStore { pool, handle, shown, worker: None };
+        let store = PgStore { pool, handle, shown, worker: None, connect };
         store.block(async {
             let mut client = store.client().await?;
             migrations::migrate(&mut client, &store.shown).await

@@ -126,11 +126,11 @@ CREATE TABLE workers (
     counters  JSONB NOT NULL DEFAULT '{}'
 );
 
+-- The files of the last build, by path under the output folder (`all/rss.xml`): one site per state,
+-- whatever folder each worker writes them to, so `serve` needs no worker's `[output] dir`.
 CREATE TABLE published (
-    dir          TEXT NOT NULL,
-    name         TEXT NOT NULL,
+    path         TEXT PRIMARY KEY,
     bytes        BYTEA NOT NULL,
     etag         TEXT NOT NULL,
-    published_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (dir, name)
+    published_at TIMESTAMPTZ NOT NULL
 );

@@ -59,7 +59,7 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
     let leases = store.leases();
     let mut queue = match &leases {
         None => Queue::All(config.sources.iter().enumerate()),
-        Some(leases) => Queue::Leased(Leased::new(leases.clone(), config, opts)),
+        Some(leases) => Queue::Leased(Box::new(Leased::new(leases.clone(), config, opts))),
     };
     let mut recorder = record::begin(store, opts.now)?;
     let mut rows: Vec<(usize, SourceReport)> = Vec::with_capacity(config.sources.len());
@@ -115,7 +115,7 @@ enum Queue<'c> {
     /// The state's one writer: every configured source, in config order.
     All(std::iter::Enumerate<std::slice::Iter<'c, crate::config::Source>>),
     /// One of several workers: the sources it leases, a batch at a time.
-    Leased(Leased<'c>),
+    Leased(Box<Leased<'c>>),
 }
 
 /// The sources a worker claims, and what it already did in this run.

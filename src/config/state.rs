@@ -152,7 +152,11 @@ impl StateUrl {
         if in_url && password.is_some() {
             return Err(format!("{origin} holds a password and another was given: keep one"));
         }
-        Ok(StateUrl { shown: redact::url(text), url: Secret::new(text.to_owned()), password: password.map(Secret::new) })
+        Ok(StateUrl {
+            shown: redact::url(text),
+            url: Secret::new(text.to_owned()),
+            password: password.map(Secret::new),
+        })
     }
 }
 

@@ -316,9 +316,11 @@ fn refuse_non_empty_file(path: &Path) -> Result<(), MigrateError> {
     let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)?;
     for table in TABLES {
         let exists: bool = conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)", [table.name], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                [table.name],
+                |r| r.get(0),
+            )
             .map_err(err)?;
         if exists && has_rows(&conn, table.name).map_err(err)? {
             return Err(MigrateError::NotEmpty { target: path.display().to_string(), table: table.name });
@@ -376,14 +378,14 @@ impl Reader for SqliteReader {
                 let cell = match r.get_ref(i).map_err(&err)? {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(n) => Value::Int(n),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8(t.to_vec()).map_err(|e| {
-                        MigrateError::Value {
+                    ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8(t.to_vec()).map_err(|e| MigrateError::Value {
                             state: self.store.path.display().to_string(),
                             table: table.name,
                             column: column_at(table, i),
                             message: format!("text that is not UTF-8: {e}"),
-                        }
-                    })?),
+                        })?)
+                    }
                     ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
                     ValueRef::Real(_) => {
                         return Err(MigrateError::Value {

@@ -102,7 +102,11 @@ fn migrate_state_copies_to_postgresql_and_back_and_never_prints_the_password() {
     let target = fresh_schema(&server);
     let run = feedmill(&p, &["migrate-state", "--to", target.as_str()], &[]);
     run.assert_code(0);
-    assert!(run.stderr.contains("entries") && run.stderr.contains("tombstones") && run.stderr.contains("copied "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("entries") && run.stderr.contains("tombstones") && run.stderr.contains("copied "),
+        "{}",
+        run.stderr
+    );
     for out in [&run.stdout, &run.stderr] {
         assert!(!out.contains(&password), "the password was printed: {out}");
     }

@@ -51,7 +51,9 @@ fn t0() -> DateTime<Utc> {
 
 /// An RSS document of `(guid, title, link)` items, dated an hour apart.
 fn feed(title: &str, items: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut out = format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>http://example.org/</link>");
+    let mut out = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>http://example.org/</link>"
+    );
     for (i, (guid, t, link)) in items.iter().enumerate() {
         out.push_str(&format!(
             "<item><guid isPermaLink=\"false\">{guid}</guid><title>{t}</title><link>{link}</link>\
@@ -118,10 +120,20 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
         "/a.xml",
         [Reply::ok(feed(
             "Alpha",
-            &[("a1", "Floods in the north", "http://example.org/floods"), ("a2", "Advert: buy now", "http://example.org/ad"), ("a3", "Harvest", "http://example.org/harvest")],
+            &[
+                ("a1", "Floods in the north", "http://example.org/floods"),
+                ("a2", "Advert: buy now", "http://example.org/ad"),
+                ("a3", "Harvest", "http://example.org/harvest"),
+            ],
         ))],
     );
-    server.route("/b.xml", [Reply::ok(feed("Beta", &[("b1", "Floods up north", "http://example.org/floods"), ("b2", "Roads", "http://example.org/roads")]))]);
+    server.route(
+        "/b.xml",
+        [Reply::ok(feed(
+            "Beta",
+            &[("b1", "Floods up north", "http://example.org/floods"), ("b2", "Roads", "http://example.org/roads")],
+        ))],
+    );
     let mut store = Store::open(&original, super::super::DEFAULT_BUSY_TIMEOUT).unwrap();
     run(&config(dir.path(), &server, "beta"), &mut store, t0(), dir.path().join("out"));
     // Run 2: `beta` renamed `gamma` (same URL: its ids stay); a1 leaves its feed.
@@ -129,7 +141,11 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
         "/a.xml",
         [Reply::ok(feed(
             "Alpha",
-            &[("a3", "Harvest", "http://example.org/harvest"), ("a2", "Advert: buy now", "http://example.org/ad"), ("a4", "Schools", "http://example.org/schools")],
+            &[
+                ("a3", "Harvest", "http://example.org/harvest"),
+                ("a2", "Advert: buy now", "http://example.org/ad"),
+                ("a4", "Schools", "http://example.org/schools"),
+            ],
         ))],
     );
     let renamed = config(dir.path(), &server, "gamma");
@@ -152,7 +168,8 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
     let copy = dir.path().join("copy/state.db");
     migrate_quietly(Place::Postgres(&pg_url), Place::Sqlite(&copy)).unwrap();
     assert_eq!(sqlite_dump(&copy), before, "PostgreSQL → SQLite");
-    let hosts = PgStore::open(&pg_url, testing::RUNTIME.handle().clone()).unwrap().texts("SELECT DISTINCT host FROM sources");
+    let hosts =
+        PgStore::open(&pg_url, testing::RUNTIME.handle().clone()).unwrap().texts("SELECT DISTINCT host FROM sources");
     assert_eq!(hosts, ["127.0.0.1"]);
 
     // Run 4 on each: a1 listed again (the tombstone keeps it out), a new entry; same clock, same feeds.
@@ -160,7 +177,12 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
         "/a.xml",
         [Reply::ok(feed(
             "Alpha",
-            &[("a1", "Floods in the north", "http://example.org/floods"), ("a3", "Harvest", "http://example.org/harvest"), ("a6", "Advert: sale", "http://example.org/sale"), ("a5", "Rain", "http://example.org/rain")],
+            &[
+                ("a1", "Floods in the north", "http://example.org/floods"),
+                ("a3", "Harvest", "http://example.org/harvest"),
+                ("a6", "Advert: sale", "http://example.org/sale"),
+                ("a5", "Rain", "http://example.org/rain"),
+            ],
         ))],
     );
     let now = t0() + Duration::hours(5);
@@ -244,10 +266,7 @@ fn a_copy_that_fails_midway_leaves_the_target_empty() {
     drop(store);
     let pg_url = StateUrl::for_tests(&testing::fresh_schema_url(&server_url));
     let err = migrate_quietly(Place::Sqlite(&source), Place::Postgres(&pg_url)).unwrap_err();
-    assert!(
-        matches!(err, MigrateError::Value { table: "entries", column: "in_feed", .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, MigrateError::Value { table: "entries", column: "in_feed", .. }), "{err:?}");
     assert!(pg_dump(&pg_url).iter().all(|(_, rows)| rows.is_empty()), "rows were left behind");
     // Empty, it takes the next copy.
     let store = Store::open(&source, super::super::DEFAULT_BUSY_TIMEOUT).unwrap();
@@ -267,8 +286,7 @@ const PG_ONLY: &[(&str, &[&str])] = &[
 
 #[test]
 fn every_column_of_both_schemas_is_copied_with_its_type_or_named_as_not_copied() {
-    let listed: BTreeMap<&str, Vec<(&str, Kind)>> =
-        TABLES.iter().map(|t| (t.name, t.columns.to_vec())).collect();
+    let listed: BTreeMap<&str, Vec<(&str, Kind)>> = TABLES.iter().map(|t| (t.name, t.columns.to_vec())).collect();
 
     let sqlite = Store::in_memory().unwrap();
     let tables = sqlite.texts("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -283,7 +301,18 @@ fn every_column_of_both_schemas_is_copied_with_its_type_or_named_as_not_copied()
     for (table, columns) in &found {
         let kinds: Vec<(&str, &str)> = listed[table.as_str()]
             .iter()
-            .map(|(c, k)| (*c, if matches!(k, Kind::Int | Kind::Int4) { "INTEGER" } else if *k == Kind::Text { "TEXT" } else { "BLOB" }))
+            .map(|(c, k)| {
+                (
+                    *c,
+                    if matches!(k, Kind::Int | Kind::Int4) {
+                        "INTEGER"
+                    } else if *k == Kind::Text {
+                        "TEXT"
+                    } else {
+                        "BLOB"
+                    },
+                )
+            })
             .collect();
         let columns: Vec<(&str, &str)> = columns.iter().map(|(c, t)| (c.as_str(), t.as_str())).collect();
         assert_eq!(columns, kinds, "SQLite's {table}");

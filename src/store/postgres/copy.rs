@@ -33,10 +33,7 @@ impl PgStore {
     pub(crate) fn reader(self) -> Result<PgReader, MigrateError> {
         let client = self.block(async {
             let client = self.detached().await?;
-            client
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .await
-                .map_err(self.db())?;
+            client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(self.db())?;
             Ok::<_, PgError>(client)
         })??;
         Ok(PgReader { store: self, client })
@@ -47,10 +44,7 @@ impl PgStore {
         let tables = TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ");
         let client = self.block(async {
             let client = self.detached().await?;
-            client
-                .batch_execute(&format!("BEGIN; LOCK TABLE {tables} IN EXCLUSIVE MODE"))
-                .await
-                .map_err(self.db())?;
+            client.batch_execute(&format!("BEGIN; LOCK TABLE {tables} IN EXCLUSIVE MODE")).await.map_err(self.db())?;
             Ok::<_, PgError>(client)
         })??;
         Ok(PgWriter { store: self, client })
@@ -71,9 +65,14 @@ impl Reader for PgReader {
         let (store, client) = (&self.store, &self.client);
         let order = table.rowid.map(|r| format!(" ORDER BY {r}")).unwrap_or_default();
         let rowid = table.rowid.unwrap_or_default();
-        let sql = format!("DECLARE copied NO SCROLL CURSOR FOR SELECT {} FROM {}{order}", select_list(table, rowid), table.name);
+        let sql = format!(
+            "DECLARE copied NO SCROLL CURSOR FOR SELECT {} FROM {}{order}",
+            select_list(table, rowid),
+            table.name
+        );
         store.block(client.batch_execute(&sql))?.map_err(store.db())?;
-        let kinds: Vec<Kind> = table.rowid.map(|_| Kind::Int).into_iter().chain(table.columns.iter().map(|c| c.1)).collect();
+        let kinds: Vec<Kind> =
+            table.rowid.map(|_| Kind::Int).into_iter().chain(table.columns.iter().map(|c| c.1)).collect();
         let fetch = format!("FETCH {FETCH} FROM copied");
         loop {
             let rows = store.block(client.query(&fetch, &[]))?.map_err(store.db())?;
@@ -154,7 +153,8 @@ impl Writer for PgWriter {
 
     fn write(&mut self, table: &'static Table, rows: &[Vec<Value>]) -> Result<(), MigrateError> {
         let (store, client) = (&self.store, &self.client);
-        let kinds: Vec<Kind> = table.rowid.map(|_| Kind::Int).into_iter().chain(table.columns.iter().map(|c| c.1)).collect();
+        let kinds: Vec<Kind> =
+            table.rowid.map(|_| Kind::Int).into_iter().chain(table.columns.iter().map(|c| c.1)).collect();
         // `sources.host`, PostgreSQL's alone: what `identify_sources` writes, from the configured URL.
         let host = (table.name == "sources")
             .then(|| table.columns.iter().position(|c| c.0 == "configured_url"))

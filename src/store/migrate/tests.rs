@@ -168,6 +168,13 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
     let copy = dir.path().join("copy/state.db");
     migrate_quietly(Place::Postgres(&pg_url), Place::Sqlite(&copy)).unwrap();
     assert_eq!(sqlite_dump(&copy), before, "PostgreSQL → SQLite");
+    // Each backend to its own kind, too.
+    let sqlite_twin = dir.path().join("twin.db");
+    migrate_quietly(Place::Sqlite(&original), Place::Sqlite(&sqlite_twin)).unwrap();
+    assert_eq!(sqlite_dump(&sqlite_twin), before, "SQLite → SQLite");
+    let pg_twin = StateUrl::for_tests(&testing::fresh_schema_url(&server_url));
+    migrate_quietly(Place::Postgres(&pg_url), Place::Postgres(&pg_twin)).unwrap();
+    assert_eq!(pg_dump(&pg_twin), before, "PostgreSQL → PostgreSQL");
     let hosts =
         PgStore::open(&pg_url, testing::RUNTIME.handle().clone()).unwrap().texts("SELECT DISTINCT host FROM sources");
     assert_eq!(hosts, ["127.0.0.1"]);
@@ -268,6 +275,14 @@ fn a_target_holding_a_state_is_refused_and_left_unchanged() {
     assert!(matches!(err, MigrateError::NotEmpty { table: "sources", .. }), "{err:?}");
     assert!(err.to_string().contains(pg_url.shown()), "{err}");
     assert_eq!(pg_dump(&pg_url), held);
+
+    // A run holding the source: no snapshot to take until it ends.
+    let running = RunLock::try_acquire(&source).unwrap();
+    let other = dir.path().join("other.db");
+    let err = migrate_quietly(Place::Sqlite(&source), Place::Sqlite(&other)).unwrap_err();
+    assert!(matches!(err, MigrateError::Lock(LockError::Held { .. })), "{err:?}");
+    drop(running);
+    migrate_quietly(Place::Sqlite(&source), Place::Sqlite(&other)).unwrap();
 
     // The source itself.
     let err = migrate_quietly(Place::Sqlite(&source), Place::Sqlite(&source)).unwrap_err();

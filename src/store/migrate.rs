@@ -76,7 +76,7 @@ pub(crate) enum Kind {
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Int(i64),
     Text(String),
@@ -244,6 +244,7 @@ pub fn migrate(
     let mut writer: Box<dyn Writer> = match to {
         Place::Sqlite(path) => {
             refuse_non_empty_file(path)?;
+            // A `run` started on the new file meanwhile would write into the copy.
             locks.push(lock(path, wait)?);
             Box::new(SqliteWriter::open(path)?)
         }
@@ -254,13 +255,14 @@ pub fn migrate(
     }
     let counts = copy(reader.as_mut(), writer.as_mut(), progress)?;
     writer.commit()?;
+    // The source's snapshot and run lock last until the copy is committed.
     drop(reader);
     drop(locks);
     Ok(counts)
 }
 
 /// Every table from `reader` to `writer`, in batches.
-pub(crate) fn copy(
+fn copy(
     reader: &mut dyn Reader,
     writer: &mut dyn Writer,
     progress: &mut dyn FnMut(&'static str, u64),

@@ -62,6 +62,9 @@ pub enum Command {
     /// With --source, what a configured source (feed or html) yields, selectors and filters applied;
     /// the state is neither read nor written.
     Parse(ParseArgs),
+    /// Copy the state (`[state] path` or `[state] url`) into a new, empty one: a PostgreSQL database
+    /// (postgresql://…) or a SQLite file; every id, history and tombstone kept.
+    MigrateState(MigrateStateArgs),
 }
 
 // The arguments of each command. No doc comments on these structs: a command's help is its variant's doc
@@ -202,6 +205,21 @@ pub struct ParseArgs {
     /// Time zone for dates that carry none (IANA name).
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub timezone: chrono_tz::Tz,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStateArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The new state: a postgresql:// (or postgres://) URL, or a SQLite file; it must be empty.
+    #[arg(long, value_name = "URL|FILE")]
+    pub to: String,
+    /// The environment variable holding the target database's password, when --to holds none.
+    #[arg(long, value_name = "VAR")]
+    pub to_password_env: Option<String>,
+    /// When a `run` or `watch` holds the state, wait for it instead of exiting.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `run --summary` formats.

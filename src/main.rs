@@ -68,5 +68,6 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
         Command::Discover(args) => cmd::discover::execute(args),
         Command::ImportOpml(args) => cmd::import_opml::execute(args, quiet),
         Command::Completions(args) => cmd::completions::execute(args),
+        Command::MigrateState(args) => cmd::migrate_state::execute(args, quiet),
     }
 }

@@ -46,6 +46,7 @@ pub mod explain;
 pub mod import_opml;
 pub mod init;
 mod memory;
+pub mod migrate_state;
 pub mod parse;
 pub mod run;
 pub mod serve;

@@ -73,25 +73,8 @@ impl Validator {
             v.diagnostics.push(Diagnostic::error(redact::text(&message), span.clone()));
             Err(())
         };
-        let parsed = match Url::parse(&text) {
-            Ok(u) => u,
-            Err(e) => return fail(self, format!("{origin} is not a valid URL: {e}")),
-        };
-        if !matches!(parsed.scheme(), "postgresql" | "postgres") {
-            return fail(
-                self,
-                format!("{origin} must be a postgresql:// or postgres:// URL, not `{}:`", parsed.scheme()),
-            );
-        }
-        if parsed.host_str().is_none_or(str::is_empty) {
-            return fail(self, format!("{origin} names no host: {}", redact::url(&text)));
-        }
-        // The client's own reading: an unknown `sslmode` or a bad port is a config error, not a failure
-        // at the first connection.
-        if let Err(e) = text.parse::<tokio_postgres::Config>() {
-            // Its Display is only "invalid connection string"; what is wrong is in the source.
-            let why = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
-            return fail(self, format!("{origin}: {e}{why}"));
+        if let Err(message) = check(&text, &origin) {
+            return fail(self, message);
         }
         let password = match &raw.password_env {
             None => None,
@@ -135,6 +118,45 @@ impl Validator {
             ));
         }
         Ok(Some(StateUrl { shown: redact::url(&text), url: Secret::new(text), password }))
+    }
+}
+
+/// The checks `[state] url` passes: scheme, host, and the client's own reading (an unknown `sslmode`
+/// or a bad port is an error here, not at the first connection). `origin` names where it came from.
+fn check(text: &str, origin: &str) -> Result<(), String> {
+    let parsed = Url::parse(text).map_err(|e| format!("{origin} is not a valid URL: {e}"))?;
+    if !matches!(parsed.scheme(), "postgresql" | "postgres") {
+        return Err(format!("{origin} must be a postgresql:// or postgres:// URL, not `{}:`", parsed.scheme()));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{origin} names no host: {}", redact::url(text)));
+    }
+    if let Err(e) = text.parse::<tokio_postgres::Config>() {
+        // Its Display is only "invalid connection string"; what is wrong is in the source.
+        let why = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+        return Err(format!("{origin}: {e}{why}"));
+    }
+    Ok(())
+}
+
+impl StateUrl {
+    /// A state URL given on the command line (`migrate-state --to`), checked as `[state] url` is and
+    /// its password registered first; `password`: one from the environment, when the URL holds none.
+    /// The error is redacted.
+    pub fn from_arg(text: &str, origin: &str, password: Option<String>) -> Result<StateUrl, String> {
+        let in_url = register_password(text);
+        if let Some(pw) = &password {
+            redact::register_value(pw);
+        }
+        check(text, origin).map_err(|m| redact::text(&m))?;
+        if in_url && password.is_some() {
+            return Err(format!("{origin} holds a password and another was given: keep one"));
+        }
+        Ok(StateUrl {
+            shown: redact::url(text),
+            url: Secret::new(text.to_owned()),
+            password: password.map(Secret::new),
+        })
     }
 }
 

@@ -42,7 +42,7 @@ pub use request::{BasicAuth, RequestSettings};
 mod retry;
 pub(crate) use retry::status_is_retryable;
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 mod websub;
 
 use std::collections::HashMap;

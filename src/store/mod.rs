@@ -31,6 +31,7 @@
 mod bulk;
 mod entries;
 mod lock;
+pub mod migrate;
 mod migrations;
 pub mod postgres;
 mod recorder;

@@ -26,6 +26,7 @@ mod http;
 mod identity;
 mod import;
 mod lock;
+mod migrate;
 mod outputs;
 mod properties;
 mod publisher;

@@ -11,6 +11,7 @@
 //!
 //! Errors name the database by its redacted URL ([`StateUrl::shown`]): never its password.
 
+mod copy;
 mod entries;
 mod lease;
 mod merge;

@@ -150,6 +150,20 @@ fn count_run(worker: &Option<(PgStore, String)>, report: &feedmill::report::RunR
     }
 }
 
+/// After a run of a long-running worker: whether the workers' config changed under it (another worker
+/// adopted a new one), said on stderr; the caller then stops and exits 2, as a worker started with
+/// another config does. A state that cannot be read now is not a change.
+fn config_changed(worker: &Option<(PgStore, String)>) -> bool {
+    let Some((store, _)) = worker else { return false };
+    match store.config_changed() {
+        Ok(Some(e)) => {
+            eprintln!("error: {}", feedmill::error::error_chain(&e));
+            true
+        }
+        Ok(None) | Err(_) => false,
+    }
+}
+
 /// Opens the state to read it (`status`, `explain`, `serve`): no lock, no worker.
 fn open_state(config: &Config, runtime: &tokio::runtime::Runtime) -> anyhow::Result<State> {
     Ok(match &config.state_url {
@@ -197,7 +211,7 @@ fn open_writer(config: &Config, runtime: &tokio::runtime::Runtime, how: &Writing
             &config.digest[..config.digest.len().min(12)],
         );
     }
-    let worker = postgres::Worker::this_process(config.fetch.per_host, config.state_lease, clock());
+    let worker = postgres::Worker::this_process(config.fetch.per_host, config.state_lease, &config.digest, clock());
     let id = worker.id.clone();
     let heartbeat = store.register(worker)?;
     if !how.quiet {

@@ -52,16 +52,22 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
             eprintln!("listening on http://{}", listener.local_addr().context("no local address")?);
         }
         let stop = stop_on_signal();
-        let serving = tokio::spawn(serve::serve(listener, Arc::clone(&server), stopped(stop.clone())));
+        let serving = tokio::spawn(serve::serve(listener, Arc::clone(&server), stopped(stop.subscribe())));
+        let mut changed = false;
         if let (Some(every), Some(state)) = (every, state.as_mut()) {
             let on_report = |now, report: &_| {
                 print_refresh(now, report, quiet);
                 server.observe(now, report);
                 super::count_run(&worker, report);
+                if super::config_changed(&worker) {
+                    changed = true;
+                    stop.send_replace(true);
+                }
                 super::memory::give_back();
             };
+            let until = stopped(stop.subscribe());
             let refreshed = with_state!(state, |store| {
-                pipeline::refresh_loop(&config, store, output, every, super::clock, stopped(stop), on_report).await
+                pipeline::refresh_loop(&config, store, output, every, super::clock, until, on_report).await
             });
             if refreshed.is_err() {
                 serving.abort();
@@ -72,7 +78,7 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
         if !quiet {
             eprintln!("stopped");
         }
-        Ok(EXIT_OK)
+        Ok(if changed { EXIT_FATAL } else { EXIT_OK })
     });
     drop(state);
     result

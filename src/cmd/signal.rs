@@ -1,15 +1,17 @@
 //! Stopping on SIGINT or SIGTERM, for the long-running commands (`watch`, `serve`): the signal is turned
 //! into a value they wait on, so each can finish what it is doing (a run, the requests in flight) first.
 
-/// Turns `true` on the first SIGINT or SIGTERM. A channel rather than a one-shot notification: the
-/// server and the refresh loop of `serve --watch` both wait on it.
-pub(super) fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
-    let (tx, rx) = tokio::sync::watch::channel(false);
+/// Turns `true` on the first SIGINT or SIGTERM, or when the command itself sets it (a worker whose
+/// config is no longer the workers'). A channel rather than a one-shot notification: the server and
+/// the refresh loop of `serve --watch` both wait on it (`subscribe`).
+pub(super) fn stop_on_signal() -> std::sync::Arc<tokio::sync::watch::Sender<bool>> {
+    let tx = std::sync::Arc::new(tokio::sync::watch::channel(false).0);
+    let on_signal = tx.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = tx.send(true);
+        on_signal.send_replace(true);
     });
-    rx
+    tx
 }
 
 /// Completes once `stop` is `true`.

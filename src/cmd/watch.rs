@@ -15,16 +15,21 @@ pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let mut state = super::open_writer(&config, &runtime, &how)?;
     let stop = runtime.block_on(async { stop_on_signal() });
     let worker = state.worker();
+    let mut changed = false;
     with_state!(&mut state, |store| runtime.block_on(pipeline::refresh_loop(
         &config,
         store,
         args.output.clone(),
         args.every,
         super::clock,
-        stopped(stop.clone()),
+        stopped(stop.subscribe()),
         |now, report| {
             print_refresh(now, report, quiet);
             super::count_run(&worker, report);
+            if super::config_changed(&worker) {
+                changed = true;
+                stop.send_replace(true);
+            }
             super::memory::give_back();
         },
     )))?;
@@ -32,7 +37,7 @@ pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
     if !quiet {
         eprintln!("stopped");
     }
-    Ok(EXIT_OK)
+    Ok(if changed { EXIT_FATAL } else { EXIT_OK })
 }
 
 /// One refresh of the loop: its summary line (unless quiet), then its failures.

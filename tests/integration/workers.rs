@@ -287,11 +287,21 @@ fn workers_refuse_another_config_unless_told_to_adopt_it() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("run another config") && stderr.contains("--adopt-config"), "{stderr}");
     assert!(!stderr.contains(&server_pg), "the URL is shown redacted: {stderr}");
+    // A worker left running with the first config notices the adoption after its next run, and
+    // stops with status 2 rather than record or publish by a config the others no longer run.
+    let running = spawn(&first, &url, &["watch", "--every", "1s"]);
+    wait_until("the running worker's first run", Duration::from_secs(30), || {
+        query(&url, "SELECT count(*) FROM workers") == ["1"]
+    });
     let (code, stderr) = finished(spawn(&other, &url, &["run", "--adopt-config"]));
     assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = finished(running);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the workers' config changed"), "{stderr}");
     // Now the first config is the odd one out.
     let (code, stderr) = finished(spawn(&first, &url, &["run"]));
     assert_eq!(code, 2, "{stderr}");
+    assert_eq!(query(&url, "SELECT count(*) FROM workers"), ["0"], "both stopped workers retired");
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub struct Claim<'a> {
 pub fn claim(store: &PgStore, claim: &Claim<'_>) -> Result<Claimed, StoreError> {
     let claimed = store.block(async {
         let mut client = store.client().await?;
+        store.check_config(&**client).await?;
         let (names, held_back) = claim_on(&mut client, claim).await.map_err(store.db())?;
         let rows = client
             .query(&format!("SELECT {STATE_COLUMNS} FROM sources WHERE name = ANY($1)"), &[&names])
@@ -206,17 +207,24 @@ pub struct Worker {
     pub per_host: usize,
     /// `[state] lease`: renewed every third of it while the worker lives.
     pub lease: Duration,
+    /// The digest of the config it runs (`Config::digest`).
+    pub config_digest: String,
     /// The sources it holds leases on and works on now: the ones its heartbeat renews.
     held: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Worker {
     /// This process as a worker.
-    pub fn this_process(per_host: usize, lease: Duration, started: chrono::DateTime<chrono::Utc>) -> Worker {
+    pub fn this_process(
+        per_host: usize,
+        lease: Duration,
+        config_digest: &str,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> Worker {
         let host = hostname();
         let pid = std::process::id();
         let id = format!("{host}:{pid}:{}", started.timestamp());
-        Worker { id, host, pid, per_host, lease, held: Arc::default() }
+        Worker { id, host, pid, per_host, lease, config_digest: config_digest.to_owned(), held: Arc::default() }
     }
 
     /// The sources the heartbeat renews now.

@@ -86,6 +86,11 @@ pub enum PgError {
     #[error("state database {url} was written by a newer feedmill (schema {found}, this one knows {known}): upgrade feedmill")]
     TooNew { url: String, found: i32, known: i32 },
     #[error(
+        "state database {url}: the workers' config changed (a worker started with --adopt-config): this one \
+         stops; start it again with the new feeds.toml"
+    )]
+    ConfigChanged { url: String },
+    #[error(
         "state database {url} needs tokio's multi-thread runtime (called from a current-thread one, which cannot block)"
     )]
     CurrentThread { url: String },
@@ -187,6 +192,34 @@ impl PgStore {
                 .map_err(self.db())
         })??;
         Ok(row.get(0))
+    }
+
+    /// [`PgError::ConfigChanged`] when the config the workers run (`meta`) is no longer this worker's:
+    /// another worker adopted a new one. `None` while it is, and for a store that is no worker.
+    pub fn config_changed(&self) -> Result<Option<StoreError>, StoreError> {
+        Ok(self.block(async {
+            let client = self.client().await?;
+            match self.check_config(&**client).await {
+                Err(e @ PgError::ConfigChanged { .. }) => Ok(Some(e.into())),
+                Err(e) => Err(e),
+                Ok(()) => Ok(None),
+            }
+        })??)
+    }
+
+    /// Fails with [`PgError::ConfigChanged`] when this store's worker no longer runs the workers'
+    /// config: checked before it claims sources and before it publishes, so a worker left running
+    /// with an old config neither records nor publishes by it.
+    async fn check_config(&self, client: &impl tokio_postgres::GenericClient) -> Result<(), PgError> {
+        let Some(worker) = &self.worker else { return Ok(()) };
+        let row =
+            client.query_opt("SELECT value FROM meta WHERE key = 'config_digest'", &[]).await.map_err(self.db())?;
+        match row.map(|r| r.get::<_, String>(0)) {
+            Some(digest) if digest != worker.config_digest => {
+                Err(PgError::ConfigChanged { url: self.shown.to_string() })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The worker registered with [`register`](Self::register).

@@ -64,7 +64,12 @@ impl Publish for PgStore {
                 .map_err(self.db())?;
             Ok::<_, PgError>(client)
         })??;
-        Ok(PgPublishLock { store: self.clone(), client: Some(client) })
+        let lock = PgPublishLock { store: self.clone(), client: Some(client) };
+        if let Some(client) = &lock.client {
+            // Dropped on the error, the lock is let go.
+            self.block(self.check_config(&***client))??;
+        }
+        Ok(lock)
     }
 
     fn publish(&self, lock: &mut PgPublishLock, files: &[PublishedFile]) -> Result<(), StoreError> {

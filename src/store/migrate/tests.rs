@@ -318,7 +318,7 @@ fn a_copy_that_fails_midway_leaves_the_target_empty() {
 const PG_ONLY: &[(&str, &[&str])] = &[
     ("sources", &["host", "leased_by", "lease_until"]),
     ("workers", &["id", "host", "pid", "started", "heartbeat", "counters"]),
-    ("published", &["dir", "name", "bytes", "etag", "published_at"]),
+    ("published", &["path", "bytes", "etag", "published_at"]),
     ("schema_version", &["version"]),
 ];
 

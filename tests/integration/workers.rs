@@ -239,7 +239,12 @@ fn three_workers_fetch_every_source_once_and_publish_what_one_sqlite_run_does() 
     if a["all/feed.json"] != b["all/feed.json"] {
         let ids = |bytes: &[u8]| -> HashSet<String> {
             let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-            v["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| format!("{} {} {}", i["id"].as_str().unwrap(), i["date_published"], i["title"]))
+                .collect()
         };
         let (x, y) = (ids(&a["all/feed.json"]), ids(&b["all/feed.json"]));
         panic!(
@@ -328,9 +333,21 @@ fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
     wait_until("every source recorded", Duration::from_secs(60), || {
         query(&url, "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL") == [n.to_string()]
     });
-    wait_until("the outputs of every source", Duration::from_secs(30), || {
-        p.path("output/all/feed.json").is_file() && published_ids(&p).len() == 2 * n
-    });
+    let start = Instant::now();
+    while !(p.path("output/all/feed.json").is_file() && published_ids(&p).len() == 2 * n) {
+        if start.elapsed() > Duration::from_secs(30) {
+            let published = if p.path("output/all/feed.json").is_file() { published_ids(&p).len() } else { 0 };
+            let logs: Vec<String> = others
+                .into_iter()
+                .map(|c| {
+                    Command::new("kill").args(["-TERM", &c.id().to_string()]).status().unwrap();
+                    finished(c).1
+                })
+                .collect();
+            panic!("timed out waiting for the outputs of every source: {published} published; workers said:\n{}", logs.join("\n---\n"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // `status` lists the three: the two alive with their pids, the victim gone.
     let status = Command::new(env!("CARGO_BIN_EXE_feedmill"))
         .args(["status", "--json"])

@@ -30,7 +30,14 @@ impl PgStore {
         let mut client = self.block(self.client())??;
         let tx = self.block(client.transaction())?.map_err(&db)?;
         self.block(tx.execute(LOCK, &[&LOCK_STORIES]))?.map_err(&db)?;
+        let pending: i64 = self.block(tx.query_one("SELECT count(*) FROM unstoried", &[]))?.map_err(&db)?.get(0);
         let merged = merge(&mut PgStories { store: self, tx: &tx, shared: None })?;
+        // Several workers: another may have built the outputs between this one's records (which
+        // bumped the content version) and this merge, from stories without these copies. The build
+        // key must move again for the merged copies to be published (the counts stay as they are).
+        if pending > 0 {
+            self.block(super::entries::bump_content_version(&tx, []))?.map_err(&db)?;
+        }
         self.block(tx.commit())?.map_err(&db)?;
         Ok(merged)
     }

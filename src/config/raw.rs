@@ -77,6 +77,9 @@ pub struct RawState {
     pub url: Option<Spanned<String>>,
     /// The environment variable holding the PostgreSQL password, kept out of the URL.
     pub password_env: Option<Spanned<String>>,
+    /// A PEM file of CA certificates the PostgreSQL server's certificate is checked against, instead of
+    /// the Mozilla roots (a private CA).
+    pub ca_file: Option<Spanned<String>>,
     /// `FEEDMILL_STATE_URL`, which replaces `url`; never read from the file.
     #[serde(skip)]
     pub env_url: Option<String>,

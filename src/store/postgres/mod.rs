@@ -21,6 +21,7 @@ mod stories;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -104,7 +105,8 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connects to the database `url` names (TLS when its `sslmode` asks: `require`, or `prefer`
-    /// against a server that offers it, verified against the Mozilla roots) and brings its schema up
+    /// against a server that offers it, verified against `[state] ca_file` or the Mozilla roots; see
+    /// `tls.rs`) and brings its schema up
     /// to date, under a lock so workers starting together migrate once. The pool's connections run on
     /// `handle`'s runtime, which must outlive the store.
     pub fn open(url: &StateUrl, handle: Handle) -> Result<PgStore, StoreError> {
@@ -116,8 +118,8 @@ impl PgStore {
             config.password(password);
         }
         config.connect_timeout(CONNECT_TIMEOUT);
-        let manager =
-            Manager::from_config(config, tls(&shown)?, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let tls = tls::MakeRustls::new(url.ca_certificates()).map_err(setup)?;
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -155,17 +157,6 @@ impl PgStore {
     fn db(&self) -> impl Fn(tokio_postgres::Error) -> PgError + '_ {
         move |source| PgError::Db { url: self.shown.to_string(), source }
     }
-}
-
-/// The TLS connector: rustls with ring (the provider reqwest already builds), the Mozilla roots.
-fn tls(url: &str) -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| PgError::Setup { url: url.to_owned(), message: format!("TLS: {e}") })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 impl Meta for PgStore {

@@ -43,9 +43,15 @@ const LOCK_MIGRATE: i32 = 1;
 const LOCK_CLAIM: i32 = 2;
 const LOCK_SOURCES: i32 = 3;
 const LOCK_STORIES: i32 = 4;
+/// Shared by each source's write, exclusive for dropping every signature after a signature version
+/// change (`recorder.rs`): the drop rewrites rows the writes rewrite too, in another order.
+const LOCK_SIGNATURES: i32 = 5;
 
 /// Takes an advisory lock (`$1`: one of the keys above) until the transaction ends.
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)";
+
+/// [`LOCK`], shared: any number of holders at once, none while one holds it exclusively.
+const LOCK_SHARED: &str = "SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), $1)";
 
 /// The server's own message when there is one (`tokio_postgres::Error` shows only "db error").
 fn describe(e: &tokio_postgres::Error) -> String {

@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 use url::Url;
 
-use super::{entries::bump_content_version, PgError, PgStore};
+use super::{entries::bump_content_version, PgError, PgStore, LOCK, LOCK_SHARED, LOCK_SIGNATURES};
 use crate::dedup::history::{Kept, Keys, SourceEntries};
 use crate::dedup::near::{Packed, SIGNATURE_VERSION};
 use crate::dedup::stories::StoryStore;
@@ -91,6 +91,9 @@ impl RunWrite for PgRecorder<'_> {
         let tx = store.block(self.client.transaction())?.map_err(&db)?;
         let saved = store
             .block(async {
+                // Before any row: a signature drop starting meanwhile waits for this write, or this
+                // write for it, never each for the other's rows.
+                tx.execute(&tx.prepare_cached(LOCK_SHARED).await?, &[&LOCK_SIGNATURES]).await?;
                 let saved = save_source(&tx, &u, listed).await?;
                 if let Some(dropped) = &u.filtered {
                     save_filtered(&tx, &u.name, dropped).await?;
@@ -553,12 +556,16 @@ async fn save_filtered(
 }
 
 /// After a signature version change, forgets every stored signature, for [`fill_signatures`] to
-/// compute again. The `meta` row is locked first, so two workers starting at once drop them once.
+/// compute again. The `meta` row is locked first, so two workers starting at once drop them once;
+/// then [`LOCK_SIGNATURES`], exclusive: the drop waits for the source writes in progress (each holds
+/// it shared) and new ones wait for it, instead of the two rewriting the same entries in different
+/// orders (a deadlock, which PostgreSQL would end by failing one of them).
 async fn drop_stale_signatures(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
     let version = SIGNATURE_VERSION.to_string();
     let stored: Option<String> =
         tx.query_opt("SELECT value FROM meta WHERE key = 'signature_version' FOR UPDATE", &[]).await?.map(|r| r.get(0));
     if stored.as_deref() != Some(version.as_str()) {
+        tx.execute(LOCK, &[&LOCK_SIGNATURES]).await?;
         tx.execute("UPDATE entries SET signature = NULL, bands = NULL WHERE signature IS NOT NULL", &[]).await?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('signature_version', $1)

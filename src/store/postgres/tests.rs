@@ -373,6 +373,53 @@ fn two_workers_recording_one_source_at_once_reconcile_one_after_the_other() {
 }
 
 #[test]
+fn a_signature_drop_waits_for_the_source_write_in_progress_and_every_entry_ends_signed() {
+    use crate::pipeline::Steps as _;
+    use crate::store::RunWrite as _;
+    let Some(server) = server_url() else { return };
+    let url = state_url(&fresh_schema_url(&server));
+    let mut one = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+    let mut two = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+    one.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    let feed = |n: usize| parsed("abai", (0..n).map(|i| copy("abai", &format!("a{i}"), i)).collect());
+    one.record(at(10), &[feed(50)]).unwrap();
+    let sign: crate::store::Signer = crate::dedup::near::Packed::of;
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        // Moved in: dropped if an assertion below fails, so the writer stops waiting for it.
+        let go_tx = go_tx;
+        // The first worker, started before the change was seen, is reconciling abai (60 entries now).
+        let writer = s.spawn(move || {
+            two.set_meta("signature_version", &crate::dedup::near::SIGNATURE_VERSION.to_string()).unwrap();
+            let mut recorder = two.recorder(at(20), sign).unwrap();
+            recorder.add(feed(60), &mut |kept, listed| {
+                let r = crate::dedup::history::reconcile(kept, listed, at(20));
+                held_tx.send(()).unwrap();
+                go.recv().unwrap();
+                r
+            })?;
+            recorder.commit()
+        });
+        held.recv().unwrap();
+        // Signatures of another version: the next recorder drops them all.
+        one.set_meta("signature_version", "0").unwrap();
+        let dropper = s.spawn(|| one.recorder(at(21), sign).and_then(|r| r.commit()));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!dropper.is_finished(), "the drop waits for the source write in progress");
+        go_tx.send(()).unwrap();
+        assert_eq!(writer.join().unwrap().unwrap()["abai"].new, 10);
+        dropper.join().unwrap().unwrap();
+    });
+    let unsigned: i64 = RUNTIME.block_on(async {
+        let client = connect(url.expose_url()).await;
+        client.query_one("SELECT COUNT(*) FROM entries WHERE signature IS NULL", &[]).await.unwrap().get(0)
+    });
+    assert_eq!(unsigned, 0, "the dropper's commit signed every entry again");
+    assert_eq!(one.entries(&["abai"]).unwrap().len(), 60);
+}
+
+#[test]
 fn a_merge_waits_for_the_merge_in_progress_so_copies_recorded_meanwhile_join_its_story() {
     use crate::pipeline::Steps as _;
     let Some(server) = server_url() else { return };

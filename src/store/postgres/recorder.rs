@@ -427,7 +427,8 @@ struct Saved {
     listed_before: Option<i64>,
 }
 
-/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`). Its
+/// Saves a source's state (its `host` the one it is fetched from), and when its feed last listed its
+/// entries (`listed`, kept when `None`). Its
 /// row is held to the commit, taken before its previous state is read: a purge, or another worker,
 /// waits for this source's write.
 async fn save_source(
@@ -472,7 +473,8 @@ async fn save_source(
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
             site_url = excluded.site_url, gone_since = excluded.gone_since,
-            listed_at = coalesce(excluded.listed_at, sources.listed_at), config_digest = excluded.config_digest",
+            listed_at = coalesce(excluded.listed_at, sources.listed_at), config_digest = excluded.config_digest,
+            host = excluded.host",
         )
         .await?,
         &[
@@ -498,7 +500,8 @@ async fn save_source(
             &listed.map(ts),
             &s.source_key,
             &s.config_digest,
-            &super::sources::host_of(&u.configured_url),
+            // Where it is fetched from: a redirect adopted to another host moves its `per_host` count.
+            &super::sources::host_of(s.url_in_use.as_deref().unwrap_or(&u.configured_url)),
         ],
     )
     .await?;

@@ -134,14 +134,16 @@ async fn identify_sources(
     struct Row {
         name: String,
         url: String,
+        /// The redirect target adopted for `url`, if any.
+        in_use: Option<String>,
         key: Option<String>,
         ranked: bool,
     }
     let rows: Vec<Row> = tx
-        .query("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY seq", &[])
+        .query("SELECT name, configured_url, url_in_use, source_key, rank IS NOT NULL FROM sources ORDER BY seq", &[])
         .await?
         .into_iter()
-        .map(|r| Row { name: r.get(0), url: r.get(1), key: r.get(2), ranked: r.get(3) })
+        .map(|r| Row { name: r.get(0), url: r.get(1), in_use: r.get(2), key: r.get(3), ranked: r.get(4) })
         .collect();
     let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
     let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
@@ -178,10 +180,16 @@ async fn identify_sources(
         )
         .await?;
     }
-    // A re-pointed source may have moved to another host.
-    for (name, url) in configured.iter().filter(|(name, _)| by_name.contains_key(name)) {
-        tx.execute("UPDATE sources SET host = $2 WHERE name = $1 AND host IS DISTINCT FROM $2", &[name, &host_of(url)])
-            .await?;
+    // A re-pointed source may have moved to another host; one still pointed where it was stays on the
+    // host of the redirect it adopted (the recorder moved it there).
+    for (name, url) in configured.iter() {
+        let Some(row) = by_name.get(name).map(|&i| &rows[i]) else { continue };
+        let fetched = row.in_use.as_deref().filter(|_| row.url == *url).unwrap_or(url);
+        tx.execute(
+            "UPDATE sources SET host = $2 WHERE name = $1 AND host IS DISTINCT FROM $2",
+            &[name, &host_of(fetched)],
+        )
+        .await?;
     }
     let mut next: i64 = tx.query_one("SELECT coalesce(max(rank), -1) + 1 FROM sources", &[]).await?.get(0);
     for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {

@@ -420,6 +420,31 @@ fn a_signature_drop_waits_for_the_source_write_in_progress_and_every_entry_ends_
 }
 
 #[test]
+fn a_redirect_adopted_to_another_host_moves_the_source_to_that_host_until_it_is_re_pointed() {
+    use super::testing::Seed as _;
+    use crate::pipeline::Steps as _;
+    let Some(mut store) = fresh() else { return };
+    let host = |store: &PgStore| store.texts("SELECT coalesce(host, '-') FROM sources WHERE name = 'abai'");
+    store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    assert_eq!(host(&store), ["abai.kz"]);
+    let mut update = parsed("abai", vec![copy("abai", "a", 1)]);
+    update.state.url_in_use = Some("https://News.Example.org/feed".into());
+    update.state.configured_url = Some("https://abai.kz/rss".into());
+    store.record(at(10), &[update.clone()]).unwrap();
+    assert_eq!(host(&store), ["news.example.org"], "the redirect's host");
+    // The next start identifies the same source: it stays where it is fetched from.
+    store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    assert_eq!(host(&store), ["news.example.org"]);
+    // Re-pointed by the config: the new URL's host, and so after its first write.
+    store.identify_sources(&[("abai", "https://qazaq.kz/abai.rss")]).unwrap();
+    assert_eq!(host(&store), ["qazaq.kz"]);
+    update.configured_url = "https://qazaq.kz/abai.rss".into();
+    update.state.url_in_use = None;
+    store.record(at(20), &[update]).unwrap();
+    assert_eq!(host(&store), ["qazaq.kz"]);
+}
+
+#[test]
 fn a_merge_waits_for_the_merge_in_progress_so_copies_recorded_meanwhile_join_its_story() {
     use crate::pipeline::Steps as _;
     let Some(server) = server_url() else { return };

@@ -1,8 +1,8 @@
 //! The PostgreSQL state (#21): one database shared by several workers, behind the same traits as the
-//! SQLite file. Groundwork so far (see `PG-STATUS.md`): the connection pool, the schema and its
-//! migrations, [`Meta`], [`Outputs`], [`SourceStates`], `Entries`, `Stories`, the run's write
-//! (`recorder.rs`), the story merge (`merge.rs`) and the source leases (`lease.rs`); `run` does not
-//! use it yet.
+//! SQLite file. Groundwork so far (see `PG-STATUS.md`): the connection pool and its TLS (`tls.rs`),
+//! the schema and its migrations, [`Meta`], [`Outputs`], [`SourceStates`](super::SourceStates),
+//! `Entries`, `Stories`, the run's write (`recorder.rs`), the story merge (`merge.rs`) and the source
+//! leases (`lease.rs`); `run` does not use it yet.
 //!
 //! The traits are synchronous (`traits.rs`): each method blocks on the runtime's handle until its
 //! statements are done, inside `block_in_place` when called from a worker of the multi-thread

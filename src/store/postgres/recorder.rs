@@ -580,20 +580,27 @@ async fn drop_stale_signatures(tx: &Transaction<'_>) -> Result<(), tokio_postgre
     Ok(())
 }
 
-/// Signs every entry that has none (those [`drop_stale_signatures`] dropped), a batch at a time;
-/// an entry this feedmill cannot read gets an empty signature, so it leaves the unsigned index. In
-/// `rowid` order: two workers filling at once lock the rows in the same order, so neither waits on
-/// the other in a circle.
+/// Signs every entry that has none (those [`drop_stale_signatures`] dropped), a batch at a time, each
+/// batch one statement; an entry this feedmill cannot read gets an empty signature, so it leaves the
+/// unsigned index. Under [`LOCK_SIGNATURES`], exclusive, once there is something to sign (the check
+/// itself waits for no one): no source write rewrites the same entries meanwhile, and a second
+/// worker filling at once finds them signed when its turn comes.
 async fn fill_signatures(tx: &Transaction<'_>, sign: Signer) -> Result<(), tokio_postgres::Error> {
+    let mut locked = false;
     loop {
-        let stale = tx
-            .query("SELECT source, id, entry FROM entries WHERE signature IS NULL ORDER BY rowid LIMIT 4096", &[])
-            .await?;
+        let stale =
+            tx.query("SELECT rowid, entry FROM entries WHERE signature IS NULL ORDER BY rowid LIMIT 4096", &[]).await?;
         if stale.is_empty() {
             return Ok(());
         }
-        let jsons: Vec<&str> = stale.iter().map(|r| r.get(2)).collect();
-        let parts = crate::cores::over_cores(jsons.len(), |range| {
+        if !locked {
+            tx.execute(LOCK, &[&LOCK_SIGNATURES]).await?;
+            locked = true;
+            // Read again: another worker may have signed them while this one waited.
+            continue;
+        }
+        let jsons: Vec<&str> = stale.iter().map(|r| r.get(1)).collect();
+        let packed: Vec<Packed> = crate::cores::over_cores(jsons.len(), |range| {
             jsons[range]
                 .iter()
                 .map(|json| {
@@ -601,15 +608,20 @@ async fn fill_signatures(tx: &Transaction<'_>, sign: Signer) -> Result<(), tokio
                         .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| sign(&e))
                 })
                 .collect::<Vec<_>>()
-        });
-        for (r, packed) in stale.iter().zip(parts.into_iter().flatten()) {
-            let (source, id): (&str, &str) = (r.get(0), r.get(1));
-            tx.execute(
-                "UPDATE entries SET signature = $3, bands = $4 WHERE source = $1 AND id = $2",
-                &[&source, &id, &packed.signature, &packed.bands],
-            )
-            .await?;
-        }
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        let rowids: Vec<i64> = stale.iter().map(|r| r.get(0)).collect();
+        let signatures: Vec<&[u8]> = packed.iter().map(|p| p.signature.as_slice()).collect();
+        let bands: Vec<&[u8]> = packed.iter().map(|p| p.bands.as_slice()).collect();
+        tx.execute(
+            "UPDATE entries AS e SET signature = n.signature, bands = n.bands
+             FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS n(rowid, signature, bands)
+             WHERE e.rowid = n.rowid",
+            &[&rowids, &signatures, &bands],
+        )
+        .await?;
     }
 }
 

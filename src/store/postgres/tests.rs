@@ -416,7 +416,9 @@ fn a_signature_drop_waits_for_the_source_write_in_progress_and_every_entry_ends_
         client.query_one("SELECT COUNT(*) FROM entries WHERE signature IS NULL", &[]).await.unwrap().get(0)
     });
     assert_eq!(unsigned, 0, "the dropper's commit signed every entry again");
-    assert_eq!(one.entries(&["abai"]).unwrap().len(), 60);
+    let stored = one.entries(&["abai"]).unwrap();
+    assert_eq!(stored.len(), 60);
+    assert!(stored.iter().all(|s| s.signature == Some(crate::dedup::near::Signature::of_entry(&s.entry))));
 }
 
 #[test]

@@ -117,6 +117,11 @@ fn a_private_ca_in_ca_file_gives_a_verified_tls_connection_with_channel_binding(
         assert!(ssl, "{host}: the connection is TLS");
         assert!(version.starts_with("TLSv1."), "{host}: {version}");
     }
+    // The right server under a name its certificate does not hold is refused.
+    let url = fresh_schema_url(&server).replace("@127.0.0.1:", "@db.invalid:") + "&hostaddr=127.0.0.1&sslmode=require";
+    let e = PgStore::open(&state_url(&url), RUNTIME.handle().clone()).err().expect("a name the certificate lacks");
+    let chain = format!("{:?}", e);
+    assert!(chain.contains("does not name the host the URL gives"), "{chain}");
 }
 
 #[test]
@@ -132,7 +137,11 @@ fn without_ca_file_a_server_outside_the_mozilla_roots_is_refused_naming_the_data
         cause = c.source();
     }
     assert!(e.to_string().contains("state database postgresql://***@127.0.0.1:"), "{chain}");
-    assert!(chain.contains("certificate") && chain.contains("UnknownIssuer"), "{chain}");
+    assert!(chain.contains("UnknownIssuer"), "rustls's words: {chain}");
+    assert!(
+        chain.contains("not signed by the Mozilla roots: name the CA that signed it in `[state] ca_file`"),
+        "{chain}"
+    );
     assert!(!chain.contains(&password), "{chain}");
 }
 

@@ -22,11 +22,14 @@ use tokio_rustls::TlsConnector;
 #[derive(Clone)]
 pub(super) struct MakeRustls {
     config: Arc<rustls::ClientConfig>,
+    /// What the server's certificate must chain to, for messages.
+    trusted: &'static str,
 }
 
 impl MakeRustls {
     /// Trusts `roots`: the CAs of `[state] ca_file` when given, else the Mozilla roots.
     pub(super) fn new(roots: Option<&[CertificateDer<'static>]>) -> Result<MakeRustls, String> {
+        let trusted = if roots.is_some() { "the CAs of `[state] ca_file`" } else { "the Mozilla roots" };
         let roots = match roots {
             None => rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() },
             Some(certs) => {
@@ -42,7 +45,7 @@ impl MakeRustls {
             .map_err(|e| format!("TLS: {e}"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Ok(MakeRustls { config: Arc::new(config) })
+        Ok(MakeRustls { config: Arc::new(config), trusted })
     }
 }
 
@@ -56,7 +59,7 @@ where
 
     fn make_tls_connect(&mut self, host: &str) -> Result<RustlsConnect, Self::Error> {
         let name = ServerName::try_from(host)?.to_owned();
-        Ok(RustlsConnect { name, connector: TlsConnector::from(Arc::clone(&self.config)) })
+        Ok(RustlsConnect { name, connector: TlsConnector::from(Arc::clone(&self.config)), trusted: self.trusted })
     }
 }
 
@@ -64,6 +67,7 @@ where
 pub(super) struct RustlsConnect {
     name: ServerName<'static>,
     connector: TlsConnector,
+    trusted: &'static str,
 }
 
 impl<S> TlsConnect<S> for RustlsConnect
@@ -77,8 +81,24 @@ where
 
     fn connect(self, stream: S) -> Self::Future {
         let connect = self.connector.connect(self.name, stream);
-        Box::pin(async move { connect.await.map(RustlsStream) })
+        let trusted = self.trusted;
+        Box::pin(async move { connect.await.map(RustlsStream).map_err(|e| explain(e, trusted)) })
     }
+}
+
+/// A certificate the client refused, said with what to do about it (rustls's own words kept).
+fn explain(e: io::Error, trusted: &str) -> io::Error {
+    use rustls::CertificateError::{NotValidForName, NotValidForNameContext, UnknownIssuer};
+    let hint = match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(UnknownIssuer)) => format!(
+            "the server's certificate is not signed by {trusted}: name the CA that signed it in `[state] ca_file`"
+        ),
+        Some(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. })) => {
+            "the server's certificate does not name the host the URL gives: use a name it holds".to_owned()
+        }
+        _ => return e,
+    };
+    io::Error::new(e.kind(), format!("{e} ({hint})"))
 }
 
 /// An established TLS connection to the server.

@@ -217,6 +217,10 @@ pub struct MigrateStateArgs {
     /// The environment variable holding the target database's password, when --to holds none.
     #[arg(long, value_name = "VAR")]
     pub to_password_env: Option<String>,
+    /// A PEM file of CA certificates the target database's certificate is checked against, instead of
+    /// the Mozilla roots (as `[state] ca_file`).
+    #[arg(long, value_name = "FILE")]
+    pub to_ca_file: Option<PathBuf>,
     /// When a `run` or `watch` holds the state, wait for it instead of exiting.
     #[arg(long)]
     pub wait: bool,

@@ -79,6 +79,9 @@ pub struct RawState {
     pub password_env: Option<Spanned<String>>,
     /// How long a PostgreSQL worker's lease on a source lasts unless renewed.
     pub lease: Option<Spanned<DurationValue>>,
+    /// A PEM file of CA certificates the PostgreSQL server's certificate is checked against, instead of
+    /// the Mozilla roots (a private CA).
+    pub ca_file: Option<Spanned<String>>,
     /// `FEEDMILL_STATE_URL`, which replaces `url`; never read from the file.
     #[serde(skip)]
     pub env_url: Option<String>,

@@ -4,9 +4,14 @@
 //! [`STATE_URL_ENV`] replaces it, so one config serves machines whose database differs. The password
 //! comes from the URL or from `password_env`. Both are registered with `crate::redact` as soon as they
 //! are read, and nothing here quotes the URL but through `redact::url`, so a password reaches the
-//! database and nowhere else.
+//! database and nowhere else. `ca_file` (PEM) replaces the Mozilla roots the server's certificate is
+//! checked against; it is read and parsed here, so a missing or broken file is a config error.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 use url::Url;
 
@@ -25,6 +30,14 @@ pub struct StateUrl {
     url: Secret,
     password: Option<Secret>,
     shown: String,
+    ca: Option<CaFile>,
+}
+
+/// `[state] ca_file`: where it is, and the certificates it held when the config was read.
+#[derive(Clone)]
+struct CaFile {
+    path: PathBuf,
+    certificates: Vec<CertificateDer<'static>>,
 }
 
 impl StateUrl {
@@ -42,6 +55,16 @@ impl StateUrl {
     pub fn shown(&self) -> &str {
         &self.shown
     }
+
+    /// The CA certificates of `[state] ca_file`, trusted instead of the Mozilla roots; `None`: those.
+    pub fn ca_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.ca.as_ref().map(|ca| ca.certificates.as_slice())
+    }
+
+    /// `[state] ca_file`, as resolved against the config's folder.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca.as_ref().map(|ca| ca.path.as_path())
+    }
 }
 
 impl fmt::Debug for StateUrl {
@@ -53,7 +76,7 @@ impl fmt::Debug for StateUrl {
 impl Validator {
     /// The PostgreSQL state `[state]` (or the environment) names; `Ok(None)`: the SQLite file. `Err`
     /// after an error was reported.
-    pub(super) fn state_url(&mut self, raw: &RawState) -> Result<Option<StateUrl>, ()> {
+    pub(super) fn state_url(&mut self, raw: &RawState, base_dir: &Path) -> Result<Option<StateUrl>, ()> {
         let (text, span, origin) = match (&raw.env_url, &raw.url) {
             (Some(env), _) => (env.trim().to_owned(), None, format!("`{STATE_URL_ENV}`")),
             (None, Some(url)) => (url.get_ref().trim().to_owned(), Some(url.span()), "`[state] url`".to_owned()),
@@ -62,6 +85,12 @@ impl Validator {
                     self.diagnostics.push(Diagnostic::warning(
                         "`[state] password_env` is not used without `[state] url` (the SQLite file needs no password)",
                         Some(var.span()),
+                    ));
+                }
+                if let Some(file) = &raw.ca_file {
+                    self.diagnostics.push(Diagnostic::warning(
+                        "`[state] ca_file` is not used without `[state] url` (the SQLite file needs no TLS)",
+                        Some(file.span()),
                     ));
                 }
                 return Ok(None);
@@ -117,7 +146,21 @@ impl Validator {
                 span.clone(),
             ));
         }
-        Ok(Some(StateUrl { shown: redact::url(&text), url: Secret::new(text), password }))
+        let ca = match &raw.ca_file {
+            None => None,
+            Some(file) => {
+                let path = base_dir.join(file.get_ref());
+                match read_ca_file(&path) {
+                    Ok(certificates) => Some(CaFile { path, certificates }),
+                    Err(why) => {
+                        let message = format!("`[state] ca_file` {}: {why}", path.display());
+                        self.diagnostics.push(Diagnostic::error(message, Some(file.span())));
+                        return Err(());
+                    }
+                }
+            }
+        };
+        Ok(Some(StateUrl { shown: redact::url(&text), url: Secret::new(text), password, ca }))
     }
 }
 
@@ -143,7 +186,12 @@ impl StateUrl {
     /// A state URL given on the command line (`migrate-state --to`), checked as `[state] url` is and
     /// its password registered first; `password`: one from the environment, when the URL holds none.
     /// The error is redacted.
-    pub fn from_arg(text: &str, origin: &str, password: Option<String>) -> Result<StateUrl, String> {
+    pub fn from_arg(
+        text: &str,
+        origin: &str,
+        password: Option<String>,
+        ca_file: Option<&Path>,
+    ) -> Result<StateUrl, String> {
         let in_url = register_password(text);
         if let Some(pw) = &password {
             redact::register_value(pw);
@@ -152,12 +200,36 @@ impl StateUrl {
         if in_url && password.is_some() {
             return Err(format!("{origin} holds a password and another was given: keep one"));
         }
+        let ca = match ca_file {
+            None => None,
+            Some(path) => Some(CaFile {
+                certificates: read_ca_file(path).map_err(|why| format!("{} {why}", path.display()))?,
+                path: path.to_owned(),
+            }),
+        };
         Ok(StateUrl {
             shown: redact::url(text),
             url: Secret::new(text.to_owned()),
             password: password.map(Secret::new),
+            ca,
         })
     }
+}
+
+/// The CA certificates in a PEM file, each checked as a trust anchor; why not, in words.
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("is not a PEM file of certificates: {e}"))?;
+    if certificates.is_empty() {
+        return Err("holds no certificate (`-----BEGIN CERTIFICATE-----`)".to_owned());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, certificate) in certificates.iter().enumerate() {
+        roots.add(certificate.clone()).map_err(|e| format!("certificate {} is not usable as a CA: {e}", i + 1))?;
+    }
+    Ok(certificates)
 }
 
 /// Registers the password a state URL holds, raw and decoded; whether it holds one. Only the password:
@@ -187,6 +259,13 @@ impl StateUrl {
     /// A test server's URL, taken as it is (its password registered like a configured one's).
     pub(crate) fn for_tests(url: &str) -> StateUrl {
         register_password(url);
-        StateUrl { shown: redact::url(url), url: Secret::new(url.to_owned()), password: None }
+        StateUrl { shown: redact::url(url), url: Secret::new(url.to_owned()), password: None, ca: None }
+    }
+
+    /// The same, trusting the CAs of the PEM file `ca_file` (a test cluster's own CA).
+    pub(crate) fn trusting_for_tests(mut self, ca_file: &Path) -> StateUrl {
+        let certificates = read_ca_file(ca_file).expect("the test cluster's CA");
+        self.ca = Some(CaFile { path: ca_file.to_owned(), certificates });
+        self
     }
 }

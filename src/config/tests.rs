@@ -633,3 +633,60 @@ fn a_postgresql_password_comes_from_the_environment_once() {
         "{e}"
     );
 }
+
+/// A self-signed CA certificate (ECDSA P-256, `CN=feedmill config test CA`), made with openssl.
+const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUbzD98e7/46j1rVmg0HKN4SmPEckwCgYIKoZIzj0EAwIw
+IjEgMB4GA1UEAwwXZmVlZG1pbGwgY29uZmlnIHRlc3QgQ0EwIBcNMjYxMjA3MTIz
+ODQ0WhgPMjEyNjExMTMxMjM4NDRaMCIxIDAeBgNVBAMMF2ZlZWRtaWxsIGNvbmZp
+ZyB0ZXN0IENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEbfzhP/38PhVsw6bh
+H2ngBTCt7Qt70re/n7SYqTyoWBV3VU1PTvwd0LKdU+l5dvAZwnLA1DWTgUPpRiU/
+1bF5HqNTMFEwHQYDVR0OBBYEFC+wACiKL2niF/95GZ9yviyDJeA+MB8GA1UdIwQY
+MBaAFC+wACiKL2niF/95GZ9yviyDJeA+MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZI
+zj0EAwIDSAAwRQIgGHxZZLF7beXeIP7kMJCjJPGm4sTGSiT21MA4UUUO1VQCIQDZ
+otmROKoPqI9ku6zQUow4b5YnYyfqnxIedGpBmJSLFQ==
+-----END CERTIFICATE-----
+";
+
+#[test]
+#[allow(clippy::disallowed_methods)] // test inputs, not outputs
+fn a_postgresql_ca_file_is_read_at_config_time_relative_to_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), TEST_CA).unwrap();
+    std::fs::write(dir.path().join("key.pem"), "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n")
+        .unwrap();
+    std::fs::write(dir.path().join("broken.pem"), "-----BEGIN CERTIFICATE-----\nnot base64!\n").unwrap();
+    std::fs::write(dir.path().join("junk.pem"), "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n")
+        .unwrap();
+    let with_ca = |file: &str| {
+        Config::parse(
+            &format!("[state]\nurl = \"postgresql://u:pw-ca-7f@db.example/feeds\"\nca_file = \"{file}\"\n{GOOD}"),
+            "feeds.toml",
+            dir.path(),
+        )
+    };
+    let c = with_ca("ca.pem").unwrap();
+    let url = c.state_url.as_ref().unwrap();
+    assert_eq!(url.ca_file(), Some(dir.path().join("ca.pem").as_path()));
+    assert_eq!(url.ca_certificates().map(<[_]>::len), Some(1));
+
+    for (file, why) in [
+        ("missing.pem", "cannot be read"),
+        ("key.pem", "holds no certificate"),
+        ("broken.pem", "is not a PEM file of certificates"),
+        ("junk.pem", "certificate 1 is not usable as a CA"),
+    ] {
+        let e = match with_ca(file) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{file} accepted"),
+        };
+        let named = format!("error: `[state] ca_file` {}: {why}", dir.path().join(file).display());
+        assert!(e.contains(&named), "{e}");
+        assert!(e.contains("feeds.toml:3:11"), "the line is shown: {e}");
+        assert!(!e.contains("pw-ca-7f"), "{e}");
+    }
+
+    // Without a PostgreSQL state it has nothing to do.
+    let c = Config::parse(&format!("[state]\nca_file = \"missing.pem\"\n{GOOD}"), "feeds.toml", dir.path()).unwrap();
+    assert!(c.warnings[0].message.contains("`[state] ca_file` is not used without `[state] url`"));
+}

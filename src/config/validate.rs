@@ -45,7 +45,7 @@ impl Validator {
         let output = self.output(raw.output, base_dir);
         let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
         let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
-        let state_url = self.state_url(&raw.state);
+        let state_url = self.state_url(&raw.state, base_dir);
         let state_busy_timeout = self
             .duration(raw.state.busy_timeout, "busy_timeout")
             .map(|d| d.unwrap_or(crate::store::DEFAULT_BUSY_TIMEOUT));

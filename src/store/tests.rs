@@ -597,6 +597,32 @@ fn a_renamed_source_is_found_by_its_url_and_a_re_pointed_one_by_its_name() {
 }
 
 #[test]
+fn an_entry_edited_with_a_new_date_moves_the_story_it_heads_and_a_dropped_one_leaves_the_feed() {
+    for (backend, mut store) in postgres::testing::backends() {
+        let dated = |id: &str, h: u32, title: &str| {
+            let mut e = entry(id, &format!("https://abai.kz/{id}"), title);
+            e.published = Some(at(h));
+            e
+        };
+        store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+        store.record(at(5), &[parsed(vec![dated("a", 1, "Бірінші"), dated("b", 2, "Екінші")])]).unwrap();
+        let modes = [crate::config::DedupMode::Exact];
+        assert_eq!(store.update_stories(&modes, &["abai"]).unwrap(), 2, "{backend}");
+        // `a` edited and re-dated, `b` gone from the feed, in one source's write.
+        let r = store.record(at(6), &[parsed(vec![dated("a", 3, "Бірінші, түзетілген")])]).unwrap();
+        assert_eq!((r["abai"].updated, r["abai"].new), (1, 0), "{backend}");
+        let heads = store.texts(
+            "SELECT head_id || ' ' || CAST(head_date AS TEXT) FROM story_members WHERE source = head_source
+             AND id = head_id ORDER BY head_id",
+        );
+        assert_eq!(heads, [format!("a {}", at(3).timestamp()), format!("b {}", at(2).timestamp())], "{backend}");
+        let rows = store.texts("SELECT id || ' ' || CAST(in_feed AS TEXT) || ' ' || entry FROM entries ORDER BY id");
+        assert!(rows[0].starts_with("a 1 ") && rows[0].contains("түзетілген"), "{backend}: {rows:?}");
+        assert!(rows[1].starts_with("b 0 "), "{backend}: {rows:?}");
+    }
+}
+
+#[test]
 fn migration_11_keys_every_source_by_its_name_so_no_id_changes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");

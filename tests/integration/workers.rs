@@ -344,7 +344,10 @@ fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
                     finished(c).1
                 })
                 .collect();
-            panic!("timed out waiting for the outputs of every source: {published} published; workers said:\n{}", logs.join("\n---\n"));
+            panic!(
+                "timed out waiting for the outputs of every source: {published} published; workers said:\n{}",
+                logs.join("\n---\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -1,9 +1,9 @@
 //! The PostgreSQL state (#21): one database shared by several workers, behind the same traits as the
-//! SQLite file. Groundwork so far (see `PG-STATUS.md`): the connection pool, the schema and its
-//! migrations, [`Meta`], [`Outputs`], [`SourceStates`], `Entries`, `Stories`, the run's write
-//! (`recorder.rs`), the story merge (`merge.rs`), the source leases (`lease.rs`) and publishing
-//! (`publish.rs`: the publish lock, the published files and their `LISTEN/NOTIFY`); `run` does not
-//! use it yet.
+//! SQLite file (README "Scaling out"): the connection pool and its TLS (`tls.rs`), the schema and its
+//! migrations, [`Meta`], [`Outputs`], [`SourceStates`](super::SourceStates), `Entries`, `Stories`,
+//! the run's write (`recorder.rs`), the story merge (`merge.rs`), the source leases and the workers
+//! (`lease.rs`), publishing (`publish.rs`: the publish lock, the published files and their
+//! `LISTEN/NOTIFY`) and `migrate-state`'s side (`copy.rs`).
 //!
 //! The traits are synchronous (`traits.rs`): each method blocks on the runtime's handle until its
 //! statements are done, inside `block_in_place` when called from a worker of the multi-thread
@@ -24,6 +24,7 @@ mod stories;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -47,9 +48,15 @@ const LOCK_CLAIM: i32 = 2;
 const LOCK_SOURCES: i32 = 3;
 const LOCK_STORIES: i32 = 4;
 const LOCK_PUBLISH: i32 = 5;
+/// Shared by each source's write, exclusive for dropping every signature after a signature version
+/// change (`recorder.rs`): the drop rewrites rows the writes rewrite too, in another order.
+const LOCK_SIGNATURES: i32 = 6;
 
 /// Takes an advisory lock (`$1`: one of the keys above) until the transaction ends.
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)";
+
+/// [`LOCK`], shared: any number of holders at once, none while one holds it exclusively.
+const LOCK_SHARED: &str = "SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), $1)";
 
 /// The server's own message when there is one (`tokio_postgres::Error` shows only "db error").
 fn describe(e: &tokio_postgres::Error) -> String {
@@ -114,12 +121,13 @@ pub struct PgStore {
     /// leases. `None` for the commands that only read.
     worker: Option<Arc<Worker>>,
     /// How to open a connection of its own, outside the pool (`serve`'s `LISTEN`).
-    connect: Arc<(tokio_postgres::Config, tokio_postgres_rustls::MakeRustlsConnect)>,
+    connect: Arc<(tokio_postgres::Config, tls::MakeRustls)>,
 }
 
 impl PgStore {
     /// Connects to the database `url` names (TLS when its `sslmode` asks: `require`, or `prefer`
-    /// against a server that offers it, verified against the Mozilla roots) and brings its schema up
+    /// against a server that offers it, verified against `[state] ca_file` or the Mozilla roots; see
+    /// `tls.rs`) and brings its schema up
     /// to date, under a lock so workers starting together migrate once. The pool's connections run on
     /// `handle`'s runtime, which must outlive the store.
     pub fn open(url: &StateUrl, handle: Handle) -> Result<PgStore, StoreError> {
@@ -131,7 +139,7 @@ impl PgStore {
             config.password(password);
         }
         config.connect_timeout(CONNECT_TIMEOUT);
-        let tls = tls(&shown)?;
+        let tls = tls::MakeRustls::new(url.ca_certificates()).map_err(setup)?;
         let connect = Arc::new((config.clone(), tls.clone()));
         let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
@@ -245,17 +253,6 @@ impl PgStore {
     fn db(&self) -> impl Fn(tokio_postgres::Error) -> PgError + '_ {
         move |source| PgError::Db { url: self.shown.to_string(), source }
     }
-}
-
-/// The TLS connector: rustls with ring (the provider reqwest already builds), the Mozilla roots.
-fn tls(url: &str) -> Result<tokio_postgres_rustls::MakeRustlsConnect, PgError> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| PgError::Setup { url: url.to_owned(), message: format!("TLS: {e}") })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 impl Meta for PgStore {

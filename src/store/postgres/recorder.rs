@@ -11,10 +11,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction as CachingTx;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 use url::Url;
 
-use super::{entries::bump_content_version, PgError, PgStore};
+use super::{entries::bump_content_version, PgError, PgStore, LOCK, LOCK_SHARED, LOCK_SIGNATURES};
 use crate::dedup::history::{Kept, Keys, SourceEntries};
 use crate::dedup::near::{Packed, SIGNATURE_VERSION};
 use crate::dedup::stories::StoryStore;
@@ -94,8 +96,9 @@ impl RunWrite for PgRecorder<'_> {
         let tx = store.block(self.client.transaction())?.map_err(&db)?;
         let saved = store
             .block(async {
-                // Held to the commit: a purge, or another worker, waits for this source's write.
-                tx.execute("SELECT name FROM sources WHERE name = $1 FOR UPDATE", &[&u.name]).await?;
+                // Before any row: a signature drop starting meanwhile waits for this write, or this
+                // write for it, never each for the other's rows.
+                tx.execute(&tx.prepare_cached(LOCK_SHARED).await?, &[&LOCK_SIGNATURES]).await?;
                 let saved = save_source(&tx, &u, listed).await?;
                 if let Some(dropped) = &u.filtered {
                     save_filtered(&tx, &u.name, dropped).await?;
@@ -106,18 +109,11 @@ impl RunWrite for PgRecorder<'_> {
         let mut changed = saved.shown_changed;
         let mut added = false;
         if let EntriesUpdate::Parsed(entries) = u.entries {
-            let mut kept = PgSourceEntries {
-                store,
-                tx: &tx,
-                source: &u.name,
-                now,
-                listed_before: saved.listed_before,
-                pending: Vec::new(),
-                tombstones: None,
-            };
+            let mut kept =
+                PgSourceEntries { store, tx: &tx, source: &u.name, tombstones: None, writes: Writes::default() };
             let mut r = reconcile(&mut kept, entries)?;
-            let pending = kept.pending;
-            let inserted = store.block(write_new(&tx, &u.name, pending, now, sign))?.map_err(&db)?;
+            let writes = kept.writes;
+            let inserted = store.block(write(&tx, &u.name, writes, saved.listed_before, now, sign))?.map_err(&db)?;
             r.new += inserted;
             added = inserted > 0;
             changed |= r.updated > 0 || added;
@@ -155,116 +151,187 @@ struct NewEntry {
     packed: Option<Packed>,
 }
 
-/// Signs the new entries that came unsigned (over the cores) and writes them, each listed in
-/// `unstoried` until the merge takes it; returns how many were written.
-async fn write_new(
-    tx: &Transaction<'_>,
+/// What the reconciliation wrote, held until it ends and then written in a few statements whatever
+/// its size (`write`): each entry a row of arrays (`unnest`), so a source costs a constant number of
+/// round trips, not one per entry.
+#[derive(Default)]
+struct Writes {
+    /// New entries, in the order met.
+    new: Vec<NewEntry>,
+    /// Kept entries written again as their feed lists them now.
+    rewritten: Vec<Row>,
+    /// Ids of rewritten entries whose date moved: the stories they head move in their feeds.
+    redated: Vec<(String, i64)>,
+    /// Rowids of kept entries the feed no longer lists.
+    unlisted: Vec<i64>,
+}
+
+/// An entry's columns, as `entry_columns!` unnests them.
+struct Row {
+    id: String,
+    url: Option<String>,
+    print: Option<Vec<u8>>,
+    json: String,
+    sort_date: i64,
+    text_size: i64,
+    has_content: i32,
+    signature: Option<Vec<u8>>,
+    bands: Option<Vec<u8>>,
+    digest: Option<Vec<u8>>,
+}
+
+impl Row {
+    fn new(entry: &Entry, keys: &Keys, json: String, packed: Option<Packed>) -> Row {
+        let (signature, bands) = packed.map(|p| (p.signature, p.bands)).unzip();
+        Row {
+            id: entry.id.clone(),
+            url: keys.url.clone(),
+            print: keys.print.map(|p| p.to_vec()),
+            json,
+            sort_date: ts(entry.sort_date()),
+            text_size: i64::try_from(keys.text_size).unwrap_or(i64::MAX),
+            has_content: i32::from(entry.content_html.is_some()),
+            signature,
+            bands,
+            digest: keys.digest.map(|d| d.to_vec()),
+        }
+    }
+}
+
+/// The arrays `$3`…`$12` of [`INSERT_NEW`] and [`REWRITE`] unnest, one element per entry (`$1` is the
+/// source, `$2` the time now); `entry_arrays` binds them.
+macro_rules! entry_columns {
+    () => {
+        "unnest($3::text[], $4::text[], $5::bytea[], $6::text[], $7::bigint[], $8::bigint[], $9::integer[],
+                $10::bytea[], $11::bytea[], $12::bytea[])
+         WITH ORDINALITY AS n(id, url, print, entry, sort_date, text_size, has_content, signature, bands, digest,
+                              ord)"
+    };
+}
+
+/// Inserts new entries in their order (so `rowid` order is the order written, as SQLite's), each
+/// listed in `unstoried` until the merge takes it. An id twice in one batch: the first is written.
+const INSERT_NEW: &str = concat!(
+    "WITH new AS (
+         INSERT INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed, entry,
+                              sort_date, text_size, has_content, signature, bands, raw_digest)
+         SELECT $1, n.id, n.url, n.print, $2, $2, 1, n.entry, n.sort_date, n.text_size, n.has_content,
+                n.signature, n.bands, n.digest
+         FROM ",
+    entry_columns!(),
+    "
+         ORDER BY n.ord
+         ON CONFLICT (source, id) DO NOTHING
+         RETURNING rowid
+     )
+     INSERT INTO unstoried (entry) SELECT rowid FROM new"
+);
+
+/// Writes kept entries again (each kept entry is matched once, so an id comes once); unchanged JSON
+/// keeps its signature (the `SET` expressions read the row as it was).
+const REWRITE: &str = concat!(
+    "UPDATE entries AS e SET canonical_url = n.url, fingerprint = n.print, last_seen = $2, in_feed = 1,
+            signature = CASE WHEN e.entry = n.entry THEN e.signature ELSE n.signature END,
+            bands = CASE WHEN e.entry = n.entry THEN e.bands ELSE n.bands END, entry = n.entry,
+            sort_date = n.sort_date, text_size = n.text_size, has_content = n.has_content, raw_digest = n.digest
+     FROM ",
+    entry_columns!(),
+    "
+     WHERE e.source = $1 AND e.id = n.id"
+);
+
+/// `rows` as the arrays of `entry_columns!`, to bind after the source and the time.
+fn entry_arrays(rows: &[Row]) -> [Box<dyn ToSql + Sync + '_>; 10] {
+    [
+        Box::new(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.url.as_deref()).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.print.as_deref()).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.json.as_str()).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.sort_date).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.text_size).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.has_content).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.signature.as_deref()).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.bands.as_deref()).collect::<Vec<_>>()),
+        Box::new(rows.iter().map(|r| r.digest.as_deref()).collect::<Vec<_>>()),
+    ]
+}
+
+/// Runs `sql` (prepared once per connection) on `rows` as `entry_columns!`; the rows it changed.
+async fn execute_rows(
+    tx: &CachingTx<'_>,
+    sql: &str,
     source: &str,
-    mut pending: Vec<NewEntry>,
+    now: i64,
+    rows: &[Row],
+) -> Result<u64, tokio_postgres::Error> {
+    let arrays = entry_arrays(rows);
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&source, &now];
+    params.extend(arrays.iter().map(|a| a.as_ref() as &(dyn ToSql + Sync)));
+    tx.execute(&tx.prepare_cached(sql).await?, &params).await
+}
+
+/// Writes what the reconciliation of `source` held back: kept entries rewritten and unlisted (at
+/// `listed_before` at the latest, when the feed listed them last), then the new ones, signed here
+/// when they came unsigned (over the cores); returns how many new ones were written.
+async fn write(
+    tx: &CachingTx<'_>,
+    source: &str,
+    mut writes: Writes,
+    listed_before: Option<i64>,
     now: DateTime<Utc>,
     sign: Signer,
 ) -> Result<usize, tokio_postgres::Error> {
-    let unsigned: Vec<&mut NewEntry> = pending.iter_mut().filter(|p| p.packed.is_none()).collect();
+    let now = ts(now);
+    if !writes.rewritten.is_empty() {
+        execute_rows(tx, REWRITE, source, now, &writes.rewritten).await?;
+    }
+    if !writes.redated.is_empty() {
+        let (ids, dates): (Vec<String>, Vec<i64>) = writes.redated.into_iter().unzip();
+        tx.execute(
+            &tx.prepare_cached(
+                "UPDATE story_members AS m SET head_date = n.date FROM unnest($2::text[], $3::bigint[]) AS n(id, date)
+                 WHERE m.head_source = $1 AND m.head_id = n.id",
+            )
+            .await?,
+            &[&source, &ids, &dates],
+        )
+        .await?;
+    }
+    if !writes.unlisted.is_empty() {
+        let listed = listed_before.unwrap_or(i64::MIN);
+        tx.execute(
+            &tx.prepare_cached(
+                "UPDATE entries SET in_feed = 0, last_seen = greatest(last_seen, $2) WHERE rowid = ANY($1)",
+            )
+            .await?,
+            &[&writes.unlisted, &listed],
+        )
+        .await?;
+    }
+    let unsigned: Vec<&mut NewEntry> = writes.new.iter_mut().filter(|p| p.packed.is_none()).collect();
     let signatures = crate::cores::over_cores(unsigned.len(), |range| {
         unsigned[range].iter().map(|p| sign(&p.entry)).collect::<Vec<_>>()
     });
     for (p, packed) in unsigned.into_iter().zip(signatures.into_iter().flatten()) {
         p.packed = Some(packed);
     }
-    let mut inserted = 0;
-    for p in pending {
-        let row = tx
-            .query_opt(
-                "INSERT INTO entries (source, id, canonical_url, fingerprint, first_seen, last_seen, in_feed, entry,
-                                      sort_date, text_size, has_content, signature, bands, raw_digest)
-                 VALUES ($1, $2, $3, $4, $5, $5, 1, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (source, id) DO NOTHING RETURNING rowid",
-                &entry_params(source, &p.entry, &p.keys, now, &p.json, p.packed.as_ref()).refs(),
-            )
-            .await?;
-        if let Some(row) = row {
-            // Until it is merged into the stories.
-            tx.execute("INSERT INTO unstoried (entry) VALUES ($1)", &[&row.get::<_, i64>(0)]).await?;
-            inserted += 1;
-        }
+    if writes.new.is_empty() {
+        return Ok(0);
     }
-    Ok(inserted)
+    let rows: Vec<Row> = writes.new.into_iter().map(|p| Row::new(&p.entry, &p.keys, p.json, p.packed)).collect();
+    let inserted = execute_rows(tx, INSERT_NEW, source, now, &rows).await?;
+    Ok(usize::try_from(inserted).unwrap_or(usize::MAX))
 }
 
-/// An entry's values as `write_new` and `rewrite` bind them: $1 source, $2 id, $3 canonical URL,
-/// $4 fingerprint, $5 now, $6 the JSON, $7 sort date, $8 text size, $9 has content, $10 signature,
-/// $11 band tags, $12 raw digest.
-struct EntryParams<'a> {
-    source: &'a str,
-    id: &'a str,
-    url: Option<&'a str>,
-    print: Option<Vec<u8>>,
-    now: i64,
-    json: &'a str,
-    sort_date: i64,
-    text_size: i64,
-    has_content: i32,
-    signature: Option<&'a [u8]>,
-    bands: Option<&'a [u8]>,
-    digest: Option<Vec<u8>>,
-}
-
-fn entry_params<'a>(
-    source: &'a str,
-    entry: &'a Entry,
-    keys: &'a Keys,
-    now: DateTime<Utc>,
-    json: &'a str,
-    packed: Option<&'a Packed>,
-) -> EntryParams<'a> {
-    EntryParams {
-        source,
-        id: &entry.id,
-        url: keys.url.as_deref(),
-        print: keys.print.map(|p| p.to_vec()),
-        now: ts(now),
-        json,
-        sort_date: ts(entry.sort_date()),
-        text_size: i64::try_from(keys.text_size).unwrap_or(i64::MAX),
-        has_content: i32::from(entry.content_html.is_some()),
-        signature: packed.map(|p| p.signature.as_slice()),
-        bands: packed.map(|p| p.bands.as_slice()),
-        digest: keys.digest.map(|d| d.to_vec()),
-    }
-}
-
-impl EntryParams<'_> {
-    fn refs(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 12] {
-        [
-            &self.source,
-            &self.id,
-            &self.url,
-            &self.print,
-            &self.now,
-            &self.json,
-            &self.sort_date,
-            &self.text_size,
-            &self.has_content,
-            &self.signature,
-            &self.bands,
-            &self.digest,
-        ]
-    }
-}
-
-/// [`SourceEntries`] on one source's transaction; each method blocks on its statements.
+/// [`SourceEntries`] on one source's transaction: reads block on their statements, writes are held
+/// in [`Writes`] until the reconciliation ends (nothing reads them back before).
 struct PgSourceEntries<'a, 't> {
     store: &'a PgStore,
-    tx: &'a Transaction<'t>,
+    tx: &'a CachingTx<'t>,
     source: &'a str,
-    now: DateTime<Utc>,
-    /// When the source's feed listed its entries before this run: a dropped entry keeps it as its own
-    /// last-seen time.
-    listed_before: Option<i64>,
-    /// The new entries, written once the reconciliation ends.
-    pending: Vec<NewEntry>,
     /// The source's tombstone keys, read when first asked.
     tombstones: Option<HashSet<String>>,
+    writes: Writes,
 }
 
 impl PgSourceEntries<'_, '_> {
@@ -277,11 +344,16 @@ impl SourceEntries for PgSourceEntries<'_, '_> {
     type Error = PgError;
 
     fn kept(&mut self) -> Result<Vec<Kept>, PgError> {
-        let rows = self.block(self.tx.query(
-            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
-             FROM entries WHERE source = $1 ORDER BY rowid",
-            &[&self.source],
-        ))?;
+        let rows = self.block(async {
+            let statement = self
+                .tx
+                .prepare_cached(
+                    "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
+                     FROM entries WHERE source = $1 ORDER BY rowid",
+                )
+                .await?;
+            self.tx.query(&statement, &[&self.source]).await
+        })?;
         Ok(rows
             .into_iter()
             .map(|r| Kept {
@@ -302,8 +374,10 @@ impl SourceEntries for PgSourceEntries<'_, '_> {
         let tombstones = match &mut self.tombstones {
             Some(t) => t,
             None => {
-                let rows =
-                    self.block(self.tx.query("SELECT key FROM tombstones WHERE source = $1", &[&self.source]))?;
+                let rows = self.block(async {
+                    let statement = self.tx.prepare_cached("SELECT key FROM tombstones WHERE source = $1").await?;
+                    self.tx.query(&statement, &[&self.source]).await
+                })?;
                 self.tombstones.insert(rows.into_iter().map(|r| r.get(0)).collect())
             }
         };
@@ -331,46 +405,22 @@ impl SourceEntries for PgSourceEntries<'_, '_> {
         keys: &Keys,
         signature: Option<Packed>,
     ) -> Result<(), PgError> {
-        let params = entry_params(self.source, entry, keys, self.now, encoded, signature.as_ref());
-        let date = ts(entry.sort_date());
-        let redate = kept.sort_date.map(ts) != Some(date);
-        self.block(async {
-            // Unchanged JSON keeps its signature.
-            self.tx
-                .execute(
-                    "UPDATE entries SET canonical_url = $3, fingerprint = $4, last_seen = $5, in_feed = 1,
-                            signature = CASE WHEN entry = $6 THEN signature ELSE $10 END,
-                            bands = CASE WHEN entry = $6 THEN bands ELSE $11 END, entry = $6,
-                            sort_date = $7, text_size = $8, has_content = $9, raw_digest = $12
-                     WHERE source = $1 AND id = $2",
-                    &params.refs(),
-                )
-                .await?;
-            if redate {
-                // The story it publishes moves in its feeds.
-                self.tx
-                    .execute(
-                        "UPDATE story_members SET head_date = $3 WHERE head_source = $1 AND head_id = $2",
-                        &[&self.source, &entry.id, &date],
-                    )
-                    .await?;
-            }
-            Ok(())
-        })
+        let row = Row::new(entry, keys, encoded.to_owned(), signature);
+        if kept.sort_date.map(ts) != Some(row.sort_date) {
+            self.writes.redated.push((entry.id.clone(), row.sort_date));
+        }
+        self.writes.rewritten.push(row);
+        Ok(())
     }
 
     fn add(&mut self, entry: Entry, encoded: String, keys: Keys, packed: Option<Packed>) -> Result<(), PgError> {
-        self.pending.push(NewEntry { entry, json: encoded, keys, packed });
+        self.writes.new.push(NewEntry { entry, json: encoded, keys, packed });
         Ok(())
     }
 
     fn unlist(&mut self, kept: &Kept) -> Result<(), PgError> {
-        let listed = self.listed_before.unwrap_or(i64::MIN);
-        self.block(self.tx.execute(
-            "UPDATE entries SET in_feed = 0, last_seen = greatest(last_seen, $2) WHERE rowid = $1",
-            &[&kept.handle, &listed],
-        ))
-        .map(drop)
+        self.writes.unlisted.push(kept.handle);
+        Ok(())
     }
 }
 
@@ -382,15 +432,24 @@ struct Saved {
     listed_before: Option<i64>,
 }
 
-/// Saves a source's state, and when its feed last listed its entries (`listed`, kept when `None`).
+/// Saves a source's state (its `host` the one it is fetched from), and when its feed last listed its
+/// entries (`listed`, kept when `None`). Its
+/// row is held to the commit, taken before its previous state is read: a purge, or another worker,
+/// waits for this source's write.
 async fn save_source(
-    tx: &Transaction<'_>,
+    tx: &CachingTx<'_>,
     u: &SourceUpdate,
     listed: Option<DateTime<Utc>>,
 ) -> Result<Saved, tokio_postgres::Error> {
     let s = &u.state;
     let before = tx
-        .query_opt("SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = $1", &[&u.name])
+        .query_opt(
+            &tx.prepare_cached(
+                "SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = $1 FOR UPDATE",
+            )
+            .await?,
+            &[&u.name],
+        )
         .await?;
     type Before = (Option<String>, Option<String>, Option<i64>, String);
     let before: Option<Before> = before.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
@@ -404,6 +463,7 @@ async fn save_source(
     let failures = i32::try_from(s.failures).unwrap_or(i32::MAX);
     let redirect_count = s.redirect.as_ref().map_or(0, |r| i32::try_from(r.count).unwrap_or(i32::MAX));
     tx.execute(
+        &tx.prepare_cached(
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
                               skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest,
@@ -418,7 +478,10 @@ async fn save_source(
             redirect_first_seen = excluded.redirect_first_seen, redirect_count = excluded.redirect_count,
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
             site_url = excluded.site_url, gone_since = excluded.gone_since,
-            listed_at = coalesce(excluded.listed_at, sources.listed_at), config_digest = excluded.config_digest",
+            listed_at = coalesce(excluded.listed_at, sources.listed_at), config_digest = excluded.config_digest,
+            host = excluded.host",
+        )
+        .await?,
         &[
             &u.name,
             &u.configured_url,
@@ -442,7 +505,8 @@ async fn save_source(
             &listed.map(ts),
             &s.source_key,
             &s.config_digest,
-            &super::sources::host_of(&u.configured_url),
+            // Where it is fetched from: a redirect adopted to another host moves its `per_host` count.
+            &super::sources::host_of(s.url_in_use.as_deref().unwrap_or(&u.configured_url)),
         ],
     )
     .await?;
@@ -450,47 +514,66 @@ async fn save_source(
     match &s.raw {
         Some(raw) => {
             tx.execute(
+                &tx.prepare_cached(
                 "INSERT INTO raw_bodies (source, configured_url, body, content_type, url) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (source) DO UPDATE SET configured_url = excluded.configured_url, body = excluded.body,
                     content_type = excluded.content_type, url = excluded.url",
+                )
+                .await?,
                 &[&u.name, &u.configured_url, &raw.deflated, &raw.content_type, &raw.url],
             )
             .await?;
         }
         None if url_changed => {
-            tx.execute("DELETE FROM raw_bodies WHERE source = $1", &[&u.name]).await?;
+            tx.execute(&tx.prepare_cached("DELETE FROM raw_bodies WHERE source = $1").await?, &[&u.name]).await?;
         }
         None => {}
     }
     Ok(saved)
 }
 
-/// Replaces what `[filters]` dropped from `source`.
+/// Replaces what `[filters]` dropped from `source`, in one statement (the deletion sees the rows from
+/// before it, not those inserted beside it), in the order dropped (`seq`).
 async fn save_filtered(
-    tx: &Transaction<'_>,
+    tx: &CachingTx<'_>,
     source: &str,
     dropped: &[crate::filter::Dropped],
 ) -> Result<(), tokio_postgres::Error> {
-    tx.execute("DELETE FROM filtered WHERE source = $1", &[&source]).await?;
-    for d in dropped {
-        let canonical =
-            d.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| crate::normalize::urls::canonical(&u));
-        tx.execute(
-            "INSERT INTO filtered (source, guid, url, canonical_url, title, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&source, &d.guid, &d.url, &canonical, &d.title, &d.reason],
+    let canonical: Vec<Option<String>> = dropped
+        .iter()
+        .map(|d| d.url.as_deref().and_then(|u| Url::parse(u).ok()).map(|u| crate::normalize::urls::canonical(&u)))
+        .collect();
+    let guids: Vec<Option<&str>> = dropped.iter().map(|d| d.guid.as_deref()).collect();
+    let urls: Vec<Option<&str>> = dropped.iter().map(|d| d.url.as_deref()).collect();
+    let titles: Vec<&str> = dropped.iter().map(|d| d.title.as_str()).collect();
+    let reasons: Vec<&str> = dropped.iter().map(|d| d.reason.as_str()).collect();
+    tx.execute(
+        &tx.prepare_cached(
+            "WITH gone AS (DELETE FROM filtered WHERE source = $1)
+         INSERT INTO filtered (source, guid, url, canonical_url, title, reason)
+         SELECT $1, f.guid, f.url, f.canonical_url, f.title, f.reason
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+              WITH ORDINALITY AS f(guid, url, canonical_url, title, reason, ord)
+         ORDER BY f.ord",
         )
-        .await?;
-    }
+        .await?,
+        &[&source, &guids, &urls, &canonical, &titles, &reasons],
+    )
+    .await?;
     Ok(())
 }
 
 /// After a signature version change, forgets every stored signature, for [`fill_signatures`] to
-/// compute again. The `meta` row is locked first, so two workers starting at once drop them once.
+/// compute again. The `meta` row is locked first, so two workers starting at once drop them once;
+/// then [`LOCK_SIGNATURES`], exclusive: the drop waits for the source writes in progress (each holds
+/// it shared) and new ones wait for it, instead of the two rewriting the same entries in different
+/// orders (a deadlock, which PostgreSQL would end by failing one of them).
 async fn drop_stale_signatures(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
     let version = SIGNATURE_VERSION.to_string();
     let stored: Option<String> =
         tx.query_opt("SELECT value FROM meta WHERE key = 'signature_version' FOR UPDATE", &[]).await?.map(|r| r.get(0));
     if stored.as_deref() != Some(version.as_str()) {
+        tx.execute(LOCK, &[&LOCK_SIGNATURES]).await?;
         tx.execute("UPDATE entries SET signature = NULL, bands = NULL WHERE signature IS NOT NULL", &[]).await?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('signature_version', $1)
@@ -502,20 +585,27 @@ async fn drop_stale_signatures(tx: &Transaction<'_>) -> Result<(), tokio_postgre
     Ok(())
 }
 
-/// Signs every entry that has none (those [`drop_stale_signatures`] dropped), a batch at a time;
-/// an entry this feedmill cannot read gets an empty signature, so it leaves the unsigned index. In
-/// `rowid` order: two workers filling at once lock the rows in the same order, so neither waits on
-/// the other in a circle.
+/// Signs every entry that has none (those [`drop_stale_signatures`] dropped), a batch at a time, each
+/// batch one statement; an entry this feedmill cannot read gets an empty signature, so it leaves the
+/// unsigned index. Under [`LOCK_SIGNATURES`], exclusive, once there is something to sign (the check
+/// itself waits for no one): no source write rewrites the same entries meanwhile, and a second
+/// worker filling at once finds them signed when its turn comes.
 async fn fill_signatures(tx: &Transaction<'_>, sign: Signer) -> Result<(), tokio_postgres::Error> {
+    let mut locked = false;
     loop {
-        let stale = tx
-            .query("SELECT source, id, entry FROM entries WHERE signature IS NULL ORDER BY rowid LIMIT 4096", &[])
-            .await?;
+        let stale =
+            tx.query("SELECT rowid, entry FROM entries WHERE signature IS NULL ORDER BY rowid LIMIT 4096", &[]).await?;
         if stale.is_empty() {
             return Ok(());
         }
-        let jsons: Vec<&str> = stale.iter().map(|r| r.get(2)).collect();
-        let parts = crate::cores::over_cores(jsons.len(), |range| {
+        if !locked {
+            tx.execute(LOCK, &[&LOCK_SIGNATURES]).await?;
+            locked = true;
+            // Read again: another worker may have signed them while this one waited.
+            continue;
+        }
+        let jsons: Vec<&str> = stale.iter().map(|r| r.get(1)).collect();
+        let packed: Vec<Packed> = crate::cores::over_cores(jsons.len(), |range| {
             jsons[range]
                 .iter()
                 .map(|json| {
@@ -523,15 +613,20 @@ async fn fill_signatures(tx: &Transaction<'_>, sign: Signer) -> Result<(), tokio
                         .map_or_else(|_| Packed { signature: Vec::new(), bands: Vec::new() }, |e| sign(&e))
                 })
                 .collect::<Vec<_>>()
-        });
-        for (r, packed) in stale.iter().zip(parts.into_iter().flatten()) {
-            let (source, id): (&str, &str) = (r.get(0), r.get(1));
-            tx.execute(
-                "UPDATE entries SET signature = $3, bands = $4 WHERE source = $1 AND id = $2",
-                &[&source, &id, &packed.signature, &packed.bands],
-            )
-            .await?;
-        }
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        let rowids: Vec<i64> = stale.iter().map(|r| r.get(0)).collect();
+        let signatures: Vec<&[u8]> = packed.iter().map(|p| p.signature.as_slice()).collect();
+        let bands: Vec<&[u8]> = packed.iter().map(|p| p.bands.as_slice()).collect();
+        tx.execute(
+            "UPDATE entries AS e SET signature = n.signature, bands = n.bands
+             FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS n(rowid, signature, bands)
+             WHERE e.rowid = n.rowid",
+            &[&rowids, &signatures, &bands],
+        )
+        .await?;
     }
 }
 

@@ -130,14 +130,16 @@ async fn identify_sources(
     struct Row {
         name: String,
         url: String,
+        /// The redirect target adopted for `url`, if any.
+        in_use: Option<String>,
         key: Option<String>,
         ranked: bool,
     }
     let rows: Vec<Row> = tx
-        .query("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY seq", &[])
+        .query("SELECT name, configured_url, url_in_use, source_key, rank IS NOT NULL FROM sources ORDER BY seq", &[])
         .await?
         .into_iter()
-        .map(|r| Row { name: r.get(0), url: r.get(1), key: r.get(2), ranked: r.get(3) })
+        .map(|r| Row { name: r.get(0), url: r.get(1), in_use: r.get(2), key: r.get(3), ranked: r.get(4) })
         .collect();
     let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
     let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
@@ -174,12 +176,16 @@ async fn identify_sources(
         )
         .await?;
     }
-    // A re-pointed source may have moved to another host: one statement for every source, as every
-    // worker's run starts here.
+    // A re-pointed source may have moved to another host; one still pointed where it was stays on the
+    // host of the redirect it adopted (the recorder moved it there). One statement for every source,
+    // as every worker's run starts here.
     let (names, hosts): (Vec<&str>, Vec<Option<String>>) = configured
         .iter()
-        .filter(|(name, _)| by_name.contains_key(name))
-        .map(|(name, url)| (*name, host_of(url)))
+        .filter_map(|(name, url)| {
+            let row = by_name.get(name).map(|&i| &rows[i])?;
+            let fetched = row.in_use.as_deref().filter(|_| row.url == *url).unwrap_or(url);
+            Some((*name, host_of(fetched)))
+        })
         .unzip();
     tx.execute(
         "UPDATE sources s SET host = c.host FROM unnest($1::text[], $2::text[]) AS c(name, host)

@@ -2,7 +2,10 @@
 //! when `FEEDMILL_TEST_POSTGRES` names a server (`.ci/postgres start` prints it), each test in a fresh
 //! schema of its own, so tests run in parallel and never see each other's rows. Without it the
 //! PostgreSQL half is skipped, saying why, unless `FEEDMILL_REQUIRE_POSTGRES=1` (CI), which fails.
+//! The cluster serves TLS with a CA of its own (`FEEDMILL_TEST_POSTGRES_CA`), which the test stores
+//! trust, so the client's default `sslmode=prefer` runs every store test over TLS.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::LazyLock;
 
@@ -15,6 +18,7 @@ use crate::store::{Entries, Outputs, SourceStates, Store};
 
 pub(crate) const URL_ENV: &str = "FEEDMILL_TEST_POSTGRES";
 const REQUIRE_ENV: &str = "FEEDMILL_REQUIRE_POSTGRES";
+const CA_ENV: &str = "FEEDMILL_TEST_POSTGRES_CA";
 
 /// The runtime every test store's connections run on; multi-thread, as `run`'s, so a store blocks
 /// on it from inside a task too.
@@ -37,6 +41,20 @@ pub(crate) fn server_url() -> Option<String> {
     }
 }
 
+/// The PEM file of the CA that signed the test server's certificate, when it serves TLS.
+pub(crate) fn server_ca() -> Option<PathBuf> {
+    std::env::var_os(CA_ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// `url` (the test server's) as a state URL, trusting the server's CA when it has one.
+pub(crate) fn state_url(url: &str) -> StateUrl {
+    let state = StateUrl::for_tests(url);
+    match server_ca() {
+        Some(ca) => state.trusting_for_tests(&ca),
+        None => state,
+    }
+}
+
 /// A URL of the test server whose connections work in a new, empty schema.
 pub(crate) fn fresh_schema_url(server: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -56,7 +74,7 @@ pub(crate) fn fresh_schema_url(server: &str) -> String {
 /// A PostgreSQL store in a fresh schema, or `None` when there is no test server.
 pub(crate) fn fresh() -> Option<PgStore> {
     let url = fresh_schema_url(&server_url()?);
-    Some(PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).expect("open the test database"))
+    Some(PgStore::open(&state_url(&url), RUNTIME.handle().clone()).expect("open the test database"))
 }
 
 /// What the store tests ask of every backend (the traits PostgreSQL implements so far); runs are

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::lease::{claim_on, renew_on};
-use super::testing::{fresh, fresh_schema_url, server_url, RUNTIME};
+use super::testing::{fresh, fresh_schema_url, server_ca, server_url, state_url, RUNTIME};
 use super::*;
 use crate::store::{Candidate, ClaimAsk, Entries, Record as _, SourceStates};
 
@@ -25,7 +25,7 @@ async fn connect(url: &str) -> tokio_postgres::Client {
 #[test]
 fn workers_starting_together_migrate_once_and_a_newer_state_is_refused() {
     let Some(server) = server_url() else { return };
-    let url = StateUrl::for_tests(&fresh_schema_url(&server));
+    let url = state_url(&fresh_schema_url(&server));
     // Four at once on an empty schema: the advisory lock lets one create the tables, the others wait
     // and find them made (without it, all four would try to create them).
     let opened: Vec<_> = std::thread::scope(|s| {
@@ -56,7 +56,7 @@ fn errors_name_the_database_without_its_password() {
     const CANARY: &str = "CANARY-pg-9d41";
     let mut wrong = url::Url::parse(&server).unwrap();
     wrong.set_password(Some(CANARY)).unwrap();
-    let url = StateUrl::for_tests(wrong.as_str());
+    let url = state_url(wrong.as_str());
     assert!(!format!("{url:?}").contains(CANARY));
     let e = PgStore::open(&url, RUNTIME.handle().clone()).err().expect("a wrong password fails");
     let mut chain = String::new();
@@ -68,6 +68,81 @@ fn errors_name_the_database_without_its_password() {
     assert!(chain.contains("password authentication failed"), "{chain}");
     assert!(chain.contains("127.0.0.1"), "the database is named: {chain}");
     assert!(!chain.contains(CANARY), "{chain}");
+}
+
+/// The test server's CA, or `None` (printed) when it serves no TLS and none is required.
+fn tls_server() -> Option<(String, std::path::PathBuf)> {
+    let server = server_url()?;
+    match server_ca() {
+        Some(ca) => Some((server, ca)),
+        None => {
+            assert!(
+                std::env::var("FEEDMILL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "FEEDMILL_TEST_POSTGRES_CA is not set: `.ci/postgres start` exports it"
+            );
+            eprintln!("TLS test skipped: FEEDMILL_TEST_POSTGRES_CA is not set");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_private_ca_in_ca_file_gives_a_verified_tls_connection_with_channel_binding() {
+    let Some((server, ca)) = tls_server() else { return };
+    // By address and by name (the certificate names both); `channel_binding=require` fails the login
+    // unless the binding hash (`tls.rs`) is the one the server computes.
+    for host in ["127.0.0.1", "localhost"] {
+        let url = fresh_schema_url(&server).replace("@127.0.0.1:", &format!("@{host}:"))
+            + "&sslmode=require&channel_binding=require";
+        let config = crate::config::Config::parse(
+            &format!(
+                "[state]\nurl = \"{url}\"\nca_file = \"{}\"\n[[sources]]\nname = \"a\"\nurl = \"a.xml\"\n",
+                ca.display()
+            ),
+            "feeds.toml",
+            std::path::Path::new("/"),
+        )
+        .unwrap();
+        let store = PgStore::open(config.state_url.as_ref().unwrap(), RUNTIME.handle().clone()).unwrap();
+        let (ssl, version): (bool, String) = store
+            .block(async {
+                let client = store.client().await.unwrap();
+                let row = client
+                    .query_one("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+                    .await
+                    .unwrap();
+                (row.get(0), row.get(1))
+            })
+            .unwrap();
+        assert!(ssl, "{host}: the connection is TLS");
+        assert!(version.starts_with("TLSv1."), "{host}: {version}");
+    }
+    // The right server under a name its certificate does not hold is refused.
+    let url = fresh_schema_url(&server).replace("@127.0.0.1:", "@db.invalid:") + "&hostaddr=127.0.0.1&sslmode=require";
+    let e = PgStore::open(&state_url(&url), RUNTIME.handle().clone()).err().expect("a name the certificate lacks");
+    let chain = format!("{:?}", e);
+    assert!(chain.contains("does not name the host the URL gives"), "{chain}");
+}
+
+#[test]
+fn without_ca_file_a_server_outside_the_mozilla_roots_is_refused_naming_the_database() {
+    let Some((server, _)) = tls_server() else { return };
+    let password = url::Url::parse(&server).unwrap().password().unwrap().to_owned();
+    let url = StateUrl::for_tests(&(fresh_schema_url(&server) + "&sslmode=require"));
+    let e = PgStore::open(&url, RUNTIME.handle().clone()).err().expect("an unknown CA is refused");
+    let mut chain = String::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(c) = cause {
+        chain.push_str(&format!("{c} / {c:?}\n"));
+        cause = c.source();
+    }
+    assert!(e.to_string().contains("state database postgresql://***@127.0.0.1:"), "{chain}");
+    assert!(chain.contains("UnknownIssuer"), "rustls's words: {chain}");
+    assert!(
+        chain.contains("not signed by the Mozilla roots: name the CA that signed it in `[state] ca_file`"),
+        "{chain}"
+    );
+    assert!(!chain.contains(&password), "{chain}");
 }
 
 #[test]
@@ -260,7 +335,7 @@ fn a_heartbeat_shows_the_worker_alive_and_renews_its_leases() {
 fn a_purge_waits_for_the_worker_recording_the_source_and_spares_what_it_saw_again() {
     let Some(server) = server_url() else { return };
     let url = fresh_schema_url(&server);
-    let mut store = PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).unwrap();
+    let mut store = PgStore::open(&state_url(&url), RUNTIME.handle().clone()).unwrap();
     store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
     let recorder = RUNTIME.block_on(async {
         let client = connect(&url).await;
@@ -326,7 +401,7 @@ fn parsed(source: &str, entries: Vec<crate::model::Entry>) -> crate::store::Sour
 fn two_workers_recording_one_source_at_once_reconcile_one_after_the_other() {
     use crate::pipeline::Steps as _;
     let Some(server) = server_url() else { return };
-    let url = StateUrl::for_tests(&fresh_schema_url(&server));
+    let url = state_url(&fresh_schema_url(&server));
     let mut one = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
     let mut two = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
     one.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
@@ -355,10 +430,84 @@ fn two_workers_recording_one_source_at_once_reconcile_one_after_the_other() {
 }
 
 #[test]
+fn a_signature_drop_waits_for_the_source_write_in_progress_and_every_entry_ends_signed() {
+    use crate::pipeline::Steps as _;
+    use crate::store::RunWrite as _;
+    let Some(server) = server_url() else { return };
+    let url = state_url(&fresh_schema_url(&server));
+    let mut one = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+    let mut two = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+    one.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    let feed = |n: usize| parsed("abai", (0..n).map(|i| copy("abai", &format!("a{i}"), i)).collect());
+    one.record(at(10), &[feed(50)]).unwrap();
+    let sign: crate::store::Signer = crate::dedup::near::Packed::of;
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        // Moved in: dropped if an assertion below fails, so the writer stops waiting for it.
+        let go_tx = go_tx;
+        // The first worker, started before the change was seen, is reconciling abai (60 entries now).
+        let writer = s.spawn(move || {
+            two.set_meta("signature_version", &crate::dedup::near::SIGNATURE_VERSION.to_string()).unwrap();
+            let mut recorder = two.recorder(at(20), sign).unwrap();
+            recorder.add(feed(60), &mut |kept, listed| {
+                let r = crate::dedup::history::reconcile(kept, listed, at(20));
+                held_tx.send(()).unwrap();
+                go.recv().unwrap();
+                r
+            })?;
+            recorder.commit()
+        });
+        held.recv().unwrap();
+        // Signatures of another version: the next recorder drops them all.
+        one.set_meta("signature_version", "0").unwrap();
+        let dropper = s.spawn(|| one.recorder(at(21), sign).and_then(|r| r.commit()));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!dropper.is_finished(), "the drop waits for the source write in progress");
+        go_tx.send(()).unwrap();
+        assert_eq!(writer.join().unwrap().unwrap()["abai"].new, 10);
+        dropper.join().unwrap().unwrap();
+    });
+    let unsigned: i64 = RUNTIME.block_on(async {
+        let client = connect(url.expose_url()).await;
+        client.query_one("SELECT COUNT(*) FROM entries WHERE signature IS NULL", &[]).await.unwrap().get(0)
+    });
+    assert_eq!(unsigned, 0, "the dropper's commit signed every entry again");
+    let stored = one.entries(&["abai"]).unwrap();
+    assert_eq!(stored.len(), 60);
+    assert!(stored.iter().all(|s| s.signature == Some(crate::dedup::near::Signature::of_entry(&s.entry))));
+}
+
+#[test]
+fn a_redirect_adopted_to_another_host_moves_the_source_to_that_host_until_it_is_re_pointed() {
+    use super::testing::Seed as _;
+    use crate::pipeline::Steps as _;
+    let Some(mut store) = fresh() else { return };
+    let host = |store: &PgStore| store.texts("SELECT coalesce(host, '-') FROM sources WHERE name = 'abai'");
+    store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    assert_eq!(host(&store), ["abai.kz"]);
+    let mut update = parsed("abai", vec![copy("abai", "a", 1)]);
+    update.state.url_in_use = Some("https://News.Example.org/feed".into());
+    update.state.configured_url = Some("https://abai.kz/rss".into());
+    store.record(at(10), &[update.clone()]).unwrap();
+    assert_eq!(host(&store), ["news.example.org"], "the redirect's host");
+    // The next start identifies the same source: it stays where it is fetched from.
+    store.identify_sources(&[("abai", "https://abai.kz/rss")]).unwrap();
+    assert_eq!(host(&store), ["news.example.org"]);
+    // Re-pointed by the config: the new URL's host, and so after its first write.
+    store.identify_sources(&[("abai", "https://qazaq.kz/abai.rss")]).unwrap();
+    assert_eq!(host(&store), ["qazaq.kz"]);
+    update.configured_url = "https://qazaq.kz/abai.rss".into();
+    update.state.url_in_use = None;
+    store.record(at(20), &[update]).unwrap();
+    assert_eq!(host(&store), ["qazaq.kz"]);
+}
+
+#[test]
 fn a_merge_waits_for_the_merge_in_progress_so_copies_recorded_meanwhile_join_its_story() {
     use crate::pipeline::Steps as _;
     let Some(server) = server_url() else { return };
-    let url = StateUrl::for_tests(&fresh_schema_url(&server));
+    let url = state_url(&fresh_schema_url(&server));
     let mut one = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
     let mut two = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
     let sources = ["abai", "qazaq"];
@@ -401,7 +550,7 @@ fn the_source_tasks_read_listed_entries_and_bodies_from_the_last_commit_without_
     use crate::pipeline::Steps as _;
     let Some(server) = server_url() else { return };
     let url = fresh_schema_url(&server);
-    let mut store = PgStore::open(&StateUrl::for_tests(&url), RUNTIME.handle().clone()).unwrap();
+    let mut store = PgStore::open(&state_url(&url), RUNTIME.handle().clone()).unwrap();
     let digest = [7u8; 16];
     let listed = crate::dedup::Listed { digest: Some(digest), ..crate::dedup::Listed::from(copy("abai", "a", 1)) };
     let mut update = parsed("abai", vec![]);

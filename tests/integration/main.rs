@@ -28,6 +28,7 @@ mod import;
 mod lock;
 mod migrate;
 mod outputs;
+mod pg;
 mod properties;
 mod publisher;
 mod round_trip;

@@ -11,35 +11,23 @@ use rusqlite::types::Value;
 use crate::test_server::{Reply, TestServer};
 use crate::util::{config, fixture, source, Project, Run};
 
-/// The test server's URL, or `None` (said) when there is none and none is required.
+/// The test server's URL, parsed.
 fn server() -> Option<url::Url> {
-    match std::env::var("FEEDMILL_TEST_POSTGRES") {
-        Ok(u) if !u.is_empty() => Some(url::Url::parse(&u).unwrap()),
-        _ => {
-            assert!(
-                std::env::var("FEEDMILL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "FEEDMILL_REQUIRE_POSTGRES=1 but FEEDMILL_TEST_POSTGRES is not set"
-            );
-            eprintln!("skipped: FEEDMILL_TEST_POSTGRES is not set");
-            None
-        }
-    }
+    crate::pg::server_url().map(|u| url::Url::parse(&u).unwrap())
 }
 
 /// `server` with its connections in a new, empty schema.
 fn fresh_schema(server: &url::Url) -> url::Url {
-    let schema = format!("cli_{}_{}", std::process::id(), fastrand::u32(..));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(server.as_str(), tokio_postgres::NoTls).await.unwrap();
-        let task = tokio::spawn(connection);
-        client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.unwrap();
-        drop(client);
-        let _ = task.await;
-    });
-    let mut url = server.clone();
-    url.query_pairs_mut().append_pair("options", &format!("-csearch_path={schema}"));
-    url
+    url::Url::parse(&crate::pg::fresh_schema(server.as_str())).unwrap()
+}
+
+/// `migrate-state ARGS --to TARGET`, trusting the test server's CA.
+fn migrate<'a>(args: &[&'a str], ca: &'a Option<String>) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    if let Some(ca) = ca {
+        all.extend(["--to-ca-file", ca.as_str()]);
+    }
+    all
 }
 
 fn feedmill(p: &Project, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -100,7 +88,8 @@ fn migrate_state_copies_to_postgresql_and_back_and_never_prints_the_password() {
 
     // SQLite → PostgreSQL, the password in the URL.
     let target = fresh_schema(&server);
-    let run = feedmill(&p, &["migrate-state", "--to", target.as_str()], &[]);
+    let ca = crate::pg::ca_file();
+    let run = feedmill(&p, &migrate(&["migrate-state", "--to", target.as_str()], &ca), &[]);
     run.assert_code(0);
     assert!(
         run.stderr.contains("entries") && run.stderr.contains("tombstones") && run.stderr.contains("copied "),
@@ -112,13 +101,14 @@ fn migrate_state_copies_to_postgresql_and_back_and_never_prints_the_password() {
     }
 
     // Again into the same database: refused, exit 2, the URL named without its password.
-    let again = feedmill(&p, &["migrate-state", "--to", target.as_str()], &[]);
+    let again = feedmill(&p, &migrate(&["migrate-state", "--to", target.as_str()], &ca), &[]);
     again.assert_code(2);
     assert!(again.stderr.contains("is not empty") && again.stderr.contains("127.0.0.1"), "{}", again.stderr);
     assert!(!again.stderr.contains(&password) && !again.stdout.contains(&password), "{}", again.stderr);
 
     // PostgreSQL → a new SQLite file: the state the runs left, row for row.
-    p.write("pg.toml", format!("{}\n[state]\nurl = \"{target}\"\n", config(&sources)));
+    let state = crate::pg::state_section(ca.as_deref(), &format!("url = \"{target}\""));
+    p.write("pg.toml", format!("{state}\n{}", config(&sources)));
     let back = feedmill(&p, &["migrate-state", "-c", "pg.toml", "--to", "back/state.db"], &[]);
     back.assert_code(0);
     assert!(!back.stderr.contains(&password), "{}", back.stderr);
@@ -138,7 +128,7 @@ fn migrate_state_copies_to_postgresql_and_back_and_never_prints_the_password() {
     bare.set_password(None).unwrap();
     let env = feedmill(
         &p,
-        &["migrate-state", "--to", bare.as_str(), "--to-password-env", "MIGRATE_PW"],
+        &migrate(&["migrate-state", "--to", bare.as_str(), "--to-password-env", "MIGRATE_PW"], &ca),
         &[("MIGRATE_PW", &password)],
     );
     env.assert_code(0);

@@ -1,67 +1,14 @@
 //! Several workers on one PostgreSQL state (#21): processes of the real binary sharing the sources
-//! through leases, against a real server (`FEEDMILL_TEST_POSTGRES`, started by `.ci/postgres`). Each
-//! test works in a fresh schema of its own. Without a server the tests are skipped, saying so, unless
-//! `FEEDMILL_REQUIRE_POSTGRES=1` (CI), which fails them.
+//! through leases, against a real server (`pg.rs`), each test in a fresh schema of its own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::pg::{ca_file, fresh_schema, query, server_url, state_section, try_query};
 use crate::test_server::{Reply, TestServer};
 use crate::util::{config, Project};
-
-const URL_ENV: &str = "FEEDMILL_TEST_POSTGRES";
-
-/// The test server's URL, or `None` (printed) when there is none and none is required.
-pub fn server_url() -> Option<String> {
-    match std::env::var(URL_ENV) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("FEEDMILL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "FEEDMILL_REQUIRE_POSTGRES=1 but {URL_ENV} is not set"
-            );
-            eprintln!("skipped: {URL_ENV} is not set (`eval \"$(.ci/postgres start)\"` starts a server)");
-            None
-        }
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
-}
-
-/// Runs `sql` on `url` and returns the first column of every row, as text.
-pub fn query(url: &str, sql: &str) -> Vec<String> {
-    try_query(url, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-/// [`query`], or the error (the tables are not there before the first worker made them).
-fn try_query(url: &str, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
-    block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-        let task = tokio::spawn(connection);
-        let rows = client.simple_query(sql).await;
-        drop(client);
-        let _ = task.await;
-        Ok(rows?
-            .into_iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or_default().to_owned()),
-                _ => None,
-            })
-            .collect())
-    })
-}
-
-/// A URL of `server` whose connections work in a new, empty schema.
-pub fn fresh_schema(server: &str) -> String {
-    let schema = format!("it_{}_{}", std::process::id(), fastrand::u64(..));
-    query(server, &format!("CREATE SCHEMA {schema}"));
-    let sep = if server.contains('?') { '&' } else { '?' };
-    format!("{server}{sep}options=-csearch_path%3D{schema}")
-}
 
 /// `feedmill ARGS` in `p` on the state `url`, started (not waited for).
 fn spawn(p: &Project, url: &str, args: &[&str]) -> Child {
@@ -182,6 +129,11 @@ fn sources(server: &TestServer, n: usize, delay: Duration) -> String {
     text
 }
 
+/// A config for the test server's state: `[state]` trusting its CA, with `state` lines, then `sources`.
+fn pg_config(sources: &str, state: &str) -> String {
+    format!("{}{}", state_section(ca_file().as_deref(), state), config(sources))
+}
+
 /// Every file under `dir` (relative path → bytes).
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -212,7 +164,7 @@ fn three_workers_fetch_every_source_once_and_publish_what_one_sqlite_run_does() 
     let server = TestServer::start();
     let n = 300;
     let settings = "[fetch]\nper_host = 6\nconcurrency = 4\n";
-    let text = config(&sources(&server, n, Duration::from_millis(15))).replace("[fetch]\n", settings);
+    let text = pg_config(&sources(&server, n, Duration::from_millis(15)), "").replace("[fetch]\n", settings);
     let shared = Project::new(&text);
     let workers: Vec<Child> = (0..3).map(|_| spawn(&shared, &url, &["run", "-q"])).collect();
     for (w, child) in workers.into_iter().enumerate() {
@@ -279,15 +231,17 @@ fn workers_refuse_another_config_unless_told_to_adopt_it() {
     let Some(server_pg) = server_url() else { return };
     let url = fresh_schema(&server_pg);
     let server = TestServer::start();
-    let first = Project::new(&config(&sources(&server, 2, Duration::ZERO)));
+    let first = Project::new(&pg_config(&sources(&server, 2, Duration::ZERO), ""));
     let (code, stderr) = finished(spawn(&first, &url, &["run"]));
     assert_eq!(code, 0, "{stderr}");
     // The same config in another layout, with comments: the same config.
-    let relaid =
-        Project::new(&format!("# the same\n{}", config(&sources(&server, 2, Duration::ZERO)).replace(" = ", "=")));
+    let relaid = Project::new(&format!(
+        "# the same\n{}",
+        pg_config(&sources(&server, 2, Duration::ZERO), "").replace(" = ", "=")
+    ));
     let (code, stderr) = finished(spawn(&relaid, &url, &["run"]));
     assert_eq!(code, 0, "{stderr}");
-    let other = Project::new(&config(&sources(&server, 3, Duration::ZERO)));
+    let other = Project::new(&pg_config(&sources(&server, 3, Duration::ZERO), ""));
     let (code, stderr) = finished(spawn(&other, &url, &["run"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("run another config") && stderr.contains("--adopt-config"), "{stderr}");
@@ -315,8 +269,8 @@ fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
     let url = fresh_schema(&server_pg);
     let server = TestServer::start();
     let n = 40;
-    let text = config(&sources(&server, n, Duration::from_millis(400)))
-        .replace("[fetch]\n", "[state]\nlease = \"2s\"\n\n[fetch]\nper_host = 8\nconcurrency = 4\n");
+    let text = pg_config(&sources(&server, n, Duration::from_millis(400)), "lease = \"2s\"")
+        .replace("[fetch]\n", "[fetch]\nper_host = 8\nconcurrency = 4\n");
     let p = Project::new(&text);
     let victim = spawn(&p, &url, &["watch", "--every", "1h"]);
     // The victim holds leases and is fetching when it dies.
@@ -390,6 +344,8 @@ fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
 struct OwnServer {
     url: String,
     dir: String,
+    /// The CA of its TLS certificate.
+    ca: Option<String>,
 }
 
 impl OwnServer {
@@ -398,13 +354,10 @@ impl OwnServer {
         let out = Command::new(&script).arg("start").stderr(Stdio::inherit()).output().expect(".ci/postgres start");
         assert!(out.status.success(), ".ci/postgres start failed");
         let text = String::from_utf8_lossy(&out.stdout);
-        let var = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-                .unwrap_or_else(|| panic!("no {name} in {text}"))
-                .to_owned()
-        };
-        OwnServer { url: var("FEEDMILL_TEST_POSTGRES"), dir: var("FEEDMILL_TEST_POSTGRES_DIR") }
+        let var = |name: &str| text.lines().find_map(|l| l.strip_prefix(&format!("export {name}="))).map(str::to_owned);
+        let url = var("FEEDMILL_TEST_POSTGRES").unwrap_or_else(|| panic!("no URL in {text}"));
+        let dir = var("FEEDMILL_TEST_POSTGRES_DIR").unwrap_or_else(|| panic!("no folder in {text}"));
+        OwnServer { url, dir, ca: var("FEEDMILL_TEST_POSTGRES_CA") }
     }
 
     /// Down for `down`, then up again on the same port.
@@ -436,8 +389,12 @@ fn workers_go_on_after_the_database_restarts_and_the_state_stays_whole() {
     let server = TestServer::start();
     // 90 entries: all in the feed, which holds 100.
     let n = 45;
-    let text = config(&sources(&server, n, Duration::from_millis(300)))
-        .replace("[fetch]\n", "[state]\nlease = \"3s\"\n\n[fetch]\nper_host = 8\nconcurrency = 3\n");
+    let text = format!(
+        "{}{}",
+        state_section(own.ca.as_deref(), "lease = \"3s\""),
+        config(&sources(&server, n, Duration::from_millis(300)))
+    )
+    .replace("[fetch]\n", "[fetch]\nper_host = 8\nconcurrency = 3\n");
     let p = Project::new(&text);
     let workers: Vec<Child> = (0..2).map(|_| spawn(&p, &url, &["watch", "--every", "1h"])).collect();
     wait_until("some sources recorded", Duration::from_secs(60), || {
@@ -476,11 +433,11 @@ fn serve_instances_give_the_published_bytes_and_every_worker_s_counters() {
     let Some(server_pg) = server_url() else { return };
     let url = fresh_schema(&server_pg);
     let server = TestServer::start();
-    let p = Project::new(&config(&sources(&server, 5, Duration::ZERO)));
+    let p = Project::new(&pg_config(&sources(&server, 5, Duration::ZERO), ""));
     let worker = spawn(&p, &url, &["watch", "--every", "1h"]);
     wait_until("the first build", Duration::from_secs(30), || p.path("output/all/feed.json").is_file());
     // Two instances, neither with the worker's folder: what they serve comes from the database.
-    let elsewhere = Project::new(&config(&sources(&server, 5, Duration::ZERO)));
+    let elsewhere = Project::new(&pg_config(&sources(&server, 5, Duration::ZERO), ""));
     let env = [("FEEDMILL_STATE_URL", url.as_str())];
     let (a, b) = (Served::start_with_env(&elsewhere, &[], &env), Served::start_with_env(&elsewhere, &[], &env));
     let (ra, rb) = (get(a.addr, "/all/feed.json", &[]), get(b.addr, "/all/feed.json", &[]));

@@ -202,7 +202,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::super::{run, Reparse, RunOptions};
-    use crate::config::{Config, StateUrl};
+    use crate::config::Config;
     use crate::report::RunReport;
     use crate::store::postgres::testing::{fresh, fresh_schema_url, server_url, RUNTIME};
     use crate::store::postgres::PgStore;
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn a_run_waits_for_the_publisher_holding_the_lock_and_the_next_finds_its_build_made() {
         let Some(server) = server_url() else { return };
-        let url = StateUrl::for_tests(&fresh_schema_url(&server));
+        let url = crate::store::postgres::testing::state_url(&fresh_schema_url(&server));
         let (holder, mut worker) = (
             PgStore::open(&url, RUNTIME.handle().clone()).unwrap(),
             PgStore::open(&url, RUNTIME.handle().clone()).unwrap(),

@@ -124,7 +124,6 @@ mod tests {
     use axum::http::{header, StatusCode};
 
     use super::*;
-    use crate::config::StateUrl;
     use crate::serve::{serve, Files, Server, Settings};
     use crate::store::postgres::testing::{fresh_schema_url, server_url, RUNTIME};
     use crate::store::{Publish, PublishedFile};
@@ -203,7 +202,7 @@ mod tests {
     #[test]
     fn serves_give_the_published_bytes_alike_and_follow_each_notify() {
         let Some(server) = server_url() else { return };
-        let url = StateUrl::for_tests(&fresh_schema_url(&server));
+        let url = crate::store::postgres::testing::state_url(&fresh_schema_url(&server));
         let open = || PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
         let publisher = open();
         RUNTIME.block_on(async {

@@ -494,6 +494,11 @@ fn entry_counts_recount_only_the_sources_a_write_added_to_or_purged_from() {
         store.record(at(1), &[feed("abai", &[1, 2]), feed("qazaq", &[1, 2, 3])]).unwrap();
         assert_eq!(counted(&*store), pairs(&[("abai", 2), ("qazaq", 3)]));
 
+        // The rest is SQLite's cache of the counts in `meta`; PostgreSQL counts at each read (its
+        // `entry_counts` says why), which `counted` checks above.
+        if backend != "sqlite" {
+            continue;
+        }
         // A count the write does not touch is carried over as it was kept, not counted again.
         let version = store.content_version().unwrap();
         let kept = HashMap::from([("abai", 2), ("qazaq", 99)]);
@@ -855,16 +860,19 @@ fn entries_are_read_counted_and_purged_with_tombstones_alike_on_every_backend() 
             "{backend}"
         );
 
-        // The counts kept with the version are the ones read; counts of another version are not.
-        let kept = |version: u64| serde_json::to_string(&(version, HashMap::from([("qazaq", 99)]))).unwrap();
-        store.set_meta(ENTRY_COUNTS_KEY, &kept(1)).unwrap();
-        assert_eq!(store.entry_counts().unwrap(), HashMap::from([("qazaq".into(), 99)]), "{backend}");
-        store.set_meta(ENTRY_COUNTS_KEY, &kept(0)).unwrap();
-        assert_eq!(
-            store.entry_counts().unwrap(),
-            HashMap::from([("abai".into(), 1), ("qazaq".into(), 1)]),
-            "{backend}"
-        );
+        // SQLite: the counts kept with the version are the ones read; counts of another version are
+        // not. (PostgreSQL keeps none: it counts at each read.)
+        if backend == "sqlite" {
+            let kept = |version: u64| serde_json::to_string(&(version, HashMap::from([("qazaq", 99)]))).unwrap();
+            store.set_meta(ENTRY_COUNTS_KEY, &kept(1)).unwrap();
+            assert_eq!(store.entry_counts().unwrap(), HashMap::from([("qazaq".into(), 99)]), "{backend}");
+            store.set_meta(ENTRY_COUNTS_KEY, &kept(0)).unwrap();
+            assert_eq!(
+                store.entry_counts().unwrap(),
+                HashMap::from([("abai".into(), 1), ("qazaq".into(), 1)]),
+                "{backend}"
+            );
+        }
         // Nothing older than the cutoff: nothing purged, the version stays.
         assert_eq!(store.purge(at(2), at(5)).unwrap(), 0, "{backend}");
         assert_eq!(store.content_version().unwrap(), 1, "{backend}");

@@ -160,7 +160,7 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
     }
     assert!(rows_of(&before, "sources").iter().any(|r| r[1] == Value::Text("gamma".into())));
 
-    let pg_url = StateUrl::for_tests(&testing::fresh_schema_url(&server_url));
+    let pg_url = testing::state_url(&testing::fresh_schema_url(&server_url));
     let counts = migrate_quietly(Place::Sqlite(&original), Place::Postgres(&pg_url)).unwrap();
     let expected: Vec<(&str, u64)> = before.iter().map(|(t, rows)| (*t, rows.len() as u64)).collect();
     assert_eq!(counts, expected);
@@ -172,7 +172,7 @@ fn a_state_built_by_runs_goes_to_postgresql_and_back_whole_and_publishes_the_sam
     let sqlite_twin = dir.path().join("twin.db");
     migrate_quietly(Place::Sqlite(&original), Place::Sqlite(&sqlite_twin)).unwrap();
     assert_eq!(sqlite_dump(&sqlite_twin), before, "SQLite → SQLite");
-    let pg_twin = StateUrl::for_tests(&testing::fresh_schema_url(&server_url));
+    let pg_twin = testing::state_url(&testing::fresh_schema_url(&server_url));
     migrate_quietly(Place::Postgres(&pg_url), Place::Postgres(&pg_twin)).unwrap();
     assert_eq!(pg_dump(&pg_twin), before, "PostgreSQL → PostgreSQL");
     let hosts =
@@ -266,7 +266,7 @@ fn a_target_holding_a_state_is_refused_and_left_unchanged() {
     assert_eq!(std::fs::read(&file).unwrap(), before);
 
     // A PostgreSQL schema holding a copy already.
-    let pg_url = StateUrl::for_tests(&testing::fresh_schema_url(&server_url));
+    let pg_url = testing::state_url(&testing::fresh_schema_url(&server_url));
     migrate_quietly(Place::Sqlite(&source), Place::Postgres(&pg_url)).unwrap();
     let pg = PgStore::open(&pg_url, testing::RUNTIME.handle().clone()).unwrap();
     pg.exec("UPDATE meta SET value = '8' WHERE key = 'content_version'", &[]);
@@ -302,7 +302,7 @@ fn a_copy_that_fails_midway_leaves_the_target_empty() {
         &[],
     );
     drop(store);
-    let pg_url = StateUrl::for_tests(&testing::fresh_schema_url(&server_url));
+    let pg_url = testing::state_url(&testing::fresh_schema_url(&server_url));
     let err = migrate_quietly(Place::Sqlite(&source), Place::Postgres(&pg_url)).unwrap_err();
     assert!(matches!(err, MigrateError::Value { table: "entries", column: "in_feed", .. }), "{err:?}");
     assert!(pg_dump(&pg_url).iter().all(|(_, rows)| rows.is_empty()), "rows were left behind");

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{PgError, PgStore};
 use crate::dedup::near::Signature;
-use crate::store::entries::{hex, ENTRY_COUNTS_KEY};
+use crate::store::entries::hex;
 use crate::store::{from_ts, stories, ts, Entries, FilteredEntry, Meta, StoreError, StoredEntry};
 
 /// An entry's last-seen time: its own, or its source's `listed_at` when the feed has since been
@@ -57,27 +57,13 @@ impl Entries for PgStore {
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }
 
-    /// As the last write that changed the entries counted them, else counted now; the version and
-    /// the cache are read in one statement, so they belong to one commit.
+    /// Counted now, in one statement (an index-only scan of the entries' primary key). SQLite keeps a
+    /// cache in `meta` rewritten by every write; shared by several workers, that one row would order
+    /// every source's write behind the others', and rewriting it costs O(sources) per source.
     fn entry_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
         let counts = self.block(async {
             let client = self.client().await?;
-            let row = client
-                .query_one(
-                    "SELECT (SELECT value FROM meta WHERE key = 'content_version'),
-                            (SELECT value FROM meta WHERE key = $1)",
-                    &[&ENTRY_COUNTS_KEY],
-                )
-                .await
-                .map_err(self.db())?;
-            let version: u64 = row.get::<_, Option<String>>(0).and_then(|v| v.parse().ok()).unwrap_or(0);
-            let cached = row.get::<_, Option<String>>(1).and_then(|json| {
-                serde_json::from_str::<(u64, HashMap<String, usize>)>(&json).ok().filter(|(v, _)| *v == version)
-            });
-            match cached {
-                Some((_, counts)) => Ok(counts),
-                None => count_entries(&**client).await.map_err(self.db()),
-            }
+            count_entries(&**client).await.map_err(self.db())
         })??;
         Ok(counts)
     }
@@ -172,8 +158,7 @@ async fn purge(tx: &Transaction<'_>, cutoff: i64, now: i64) -> Result<usize, tok
         forget(tx, source, id).await?;
     }
     if !doomed.is_empty() {
-        let sources: HashSet<&str> = doomed.iter().map(|r| r.get(0)).collect();
-        bump_content_version(tx, sources).await?;
+        bump_content_version(tx).await?;
     }
     Ok(doomed.len())
 }
@@ -221,48 +206,14 @@ async fn forget(tx: &Transaction<'_>, source: &str, id: &str) -> Result<(), toki
     Ok(())
 }
 
-/// Marks the stored entries changed and counts them per source for [`Entries::entry_counts`], as
-/// SQLite's `bump_content_version`: only the sources whose entries changed are counted again when the
-/// previous version's counts are kept. The `meta` row of the version is locked by the update until the
-/// transaction ends, so two workers' bumps are ordered and each counts over the other's commit.
-pub(super) async fn bump_content_version<'a>(
-    tx: &Transaction<'_>,
-    counts_changed: impl IntoIterator<Item = &'a str>,
-) -> Result<(), tokio_postgres::Error> {
-    let version: i64 = tx
-        .query_one(
-            "INSERT INTO meta (key, value) VALUES ('content_version', '1')
-             ON CONFLICT (key) DO UPDATE SET value = (CAST(meta.value AS BIGINT) + 1)::TEXT
-             RETURNING CAST(value AS BIGINT)",
-            &[],
-        )
-        .await?
-        .get(0);
-    let version = u64::try_from(version).unwrap_or(0);
-    let cached: Option<HashMap<String, usize>> = tx
-        .query_opt("SELECT value FROM meta WHERE key = $1", &[&ENTRY_COUNTS_KEY])
-        .await?
-        .and_then(|r| serde_json::from_str::<(u64, HashMap<String, usize>)>(r.get(0)).ok())
-        .filter(|(v, _)| *v + 1 == version)
-        .map(|(_, counts)| counts);
-    let counts = match cached {
-        Some(mut counts) => {
-            for source in counts_changed {
-                let n: i64 = tx.query_one("SELECT COUNT(*) FROM entries WHERE source = $1", &[&source]).await?.get(0);
-                match n {
-                    0 => counts.remove(source),
-                    n => counts.insert(source.to_owned(), count(n)),
-                };
-            }
-            counts
-        }
-        None => count_entries(tx).await?,
-    };
-    // A map of names to numbers always serializes.
-    let json = serde_json::to_string(&(version, counts)).unwrap_or_default();
+/// Marks the stored entries changed: the content version a build key holds moves on. The `meta` row is
+/// locked by the update until the transaction ends, so the last statement before the commit: two
+/// workers' writes wait for each other only that long.
+pub(super) async fn bump_content_version(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
     tx.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        &[&ENTRY_COUNTS_KEY, &json],
+        "INSERT INTO meta (key, value) VALUES ('content_version', '1')
+         ON CONFLICT (key) DO UPDATE SET value = (CAST(meta.value AS BIGINT) + 1)::TEXT",
+        &[],
     )
     .await
     .map(drop)

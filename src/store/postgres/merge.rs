@@ -34,9 +34,9 @@ impl PgStore {
         let merged = merge(&mut PgStories { store: self, tx: &tx, shared: None })?;
         // Several workers: another may have built the outputs between this one's records (which
         // bumped the content version) and this merge, from stories without these copies. The build
-        // key must move again for the merged copies to be published (the counts stay as they are).
+        // key must move again for the merged copies to be published.
         if pending > 0 {
-            self.block(super::entries::bump_content_version(&tx, []))?.map_err(&db)?;
+            self.block(super::entries::bump_content_version(&tx))?.map_err(&db)?;
         }
         self.block(tx.commit())?.map_err(&db)?;
         Ok(merged)

@@ -229,7 +229,6 @@ mod tests {
 
     use super::super::testing::{fresh_schema_url, server_url, RUNTIME};
     use super::*;
-    use crate::config::StateUrl;
 
     /// Round `round` of publisher `t`: its own bytes, and a file only even rounds have, so a build
     /// also removes the previous one's files.
@@ -247,7 +246,7 @@ mod tests {
     #[test]
     fn two_publishers_never_write_at_once_and_the_last_build_is_stored_whole() {
         let Some(server) = server_url() else { return };
-        let url = StateUrl::for_tests(&fresh_schema_url(&server));
+        let url = crate::store::postgres::testing::state_url(&fresh_schema_url(&server));
         let stores: Vec<PgStore> = (0..2).map(|_| PgStore::open(&url, RUNTIME.handle().clone()).unwrap()).collect();
         let start = Instant::now();
         let mut held: Vec<(Duration, Duration, Vec<PublishedFile>)> = std::thread::scope(|s| {
@@ -296,7 +295,7 @@ mod tests {
     #[test]
     fn an_unchanged_file_keeps_its_time_and_a_lost_lock_session_fails_the_store() {
         let Some(server) = server_url() else { return };
-        let url = StateUrl::for_tests(&fresh_schema_url(&server));
+        let url = crate::store::postgres::testing::state_url(&fresh_schema_url(&server));
         let store = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
         let publish = |files: &[PublishedFile]| {
             let mut lock = store.lock_publish().unwrap();

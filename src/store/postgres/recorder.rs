@@ -107,7 +107,6 @@ impl RunWrite for PgRecorder<'_> {
             })?
             .map_err(&db)?;
         let mut changed = saved.shown_changed;
-        let mut added = false;
         if let EntriesUpdate::Parsed(entries) = u.entries {
             let mut kept =
                 PgSourceEntries { store, tx: &tx, source: &u.name, tombstones: None, writes: Writes::default() };
@@ -115,14 +114,13 @@ impl RunWrite for PgRecorder<'_> {
             let writes = kept.writes;
             let inserted = store.block(write(&tx, &u.name, writes, saved.listed_before, now, sign))?.map_err(&db)?;
             r.new += inserted;
-            added = inserted > 0;
-            changed |= r.updated > 0 || added;
+            changed |= r.updated > 0 || inserted > 0;
             self.out.insert(u.name.clone(), r);
         }
         store
             .block(async {
                 if changed {
-                    bump_content_version(&tx, added.then_some(u.name.as_str())).await?;
+                    bump_content_version(&tx).await?;
                 }
                 tx.commit().await
             })?

@@ -8,7 +8,6 @@ use tokio_postgres::Transaction;
 
 use super::{PgError, PgStore, LOCK, LOCK_SOURCES};
 use crate::fetch::Validators;
-use crate::store::entries::ENTRY_COUNTS_KEY;
 use crate::store::sources::{comparable_location, Health, RawBody, RedirectSeen, Renamed, SourceState};
 use crate::store::{from_ts, SourceStates, StoreError};
 
@@ -200,7 +199,7 @@ async fn identify_sources(
         }
     }
     if !renamed.is_empty() {
-        bump_content_version(tx).await?;
+        super::entries::bump_content_version(tx).await?;
     }
     Ok(renamed)
 }
@@ -223,18 +222,5 @@ async fn rename_source(tx: &Transaction<'_>, from: &str, to: &str) -> Result<(),
     ] {
         tx.execute(sql, &[&from, &to]).await?;
     }
-    Ok(())
-}
-
-/// Bumps the content version in `tx`. The entry counts cached with the previous version are dropped,
-/// to be counted again whole: the cache is the `Entries` backend's, not written here yet.
-async fn bump_content_version(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('content_version', '1')
-         ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
-        &[],
-    )
-    .await?;
-    tx.execute("DELETE FROM meta WHERE key = $1", &[&ENTRY_COUNTS_KEY]).await?;
     Ok(())
 }

@@ -390,16 +390,12 @@ pub fn status_json(rows: &[SourceStatus], workers: Option<&[WorkerStatus]>) -> S
     serde_json::to_string_pretty(&Status { sources: rows, workers }).unwrap_or_default()
 }
 
-/// A worker sharing a PostgreSQL state, as `status` lists it.
+/// A worker sharing a PostgreSQL state, as `status` lists it: as the state holds it (its counters
+/// included), and whether it is alive.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkerStatus {
-    pub id: String,
-    pub host: String,
-    pub pid: u32,
-    pub started: chrono::DateTime<chrono::Utc>,
-    pub heartbeat: chrono::DateTime<chrono::Utc>,
-    /// Leases it holds that have not expired.
-    pub leases: u64,
+    #[serde(flatten)]
+    pub worker: crate::store::postgres::WorkerRow,
     /// Its heartbeat is younger than a lease: it runs (else it was killed or lost the database, and
     /// the sources it held go to the others as its leases expire).
     pub alive: bool,
@@ -410,8 +406,8 @@ pub fn workers_table(rows: &[WorkerStatus]) -> String {
     let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
     let header = ["worker", "host", "pid", "started", "last heartbeat", "leases"];
     let mut table: Vec<[String; 6]> = vec![header.map(str::to_owned)];
-    for w in rows {
-        let beat = if w.alive { when(w.heartbeat) } else { format!("{} (gone)", when(w.heartbeat)) };
+    for WorkerStatus { worker: w, alive } in rows {
+        let beat = if *alive { when(w.heartbeat) } else { format!("{} (gone)", when(w.heartbeat)) };
         table.push([w.id.clone(), w.host.clone(), w.pid.to_string(), when(w.started), beat, w.leases.to_string()]);
     }
     let widths: Vec<usize> =

@@ -25,14 +25,9 @@ pub fn execute(args: StatusArgs, quiet: bool) -> anyhow::Result<u8> {
         super::State::Postgres { store, .. } => Some(
             postgres::workers(store)?
                 .into_iter()
-                .map(|w| WorkerStatus {
-                    alive: now - w.heartbeat < chrono::Duration::from_std(config.state_lease).unwrap_or_default(),
-                    id: w.id,
-                    host: w.host,
-                    pid: w.pid,
-                    started: w.started,
-                    heartbeat: w.heartbeat,
-                    leases: w.leases,
+                .map(|worker| WorkerStatus {
+                    alive: now - worker.heartbeat < chrono::Duration::from_std(config.state_lease).unwrap_or_default(),
+                    worker,
                 })
                 .collect::<Vec<_>>(),
         ),

@@ -10,9 +10,26 @@ use crate::pg::{ca_file, fresh_schema, query, server_url, state_section, try_que
 use crate::test_server::{Reply, TestServer};
 use crate::util::{config, Project};
 
+thread_local! {
+    /// The workers this test's thread started and has not waited for yet.
+    static RUNNING: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Kills, when the test ends (a failed assertion included), the workers it left running: a `watch`
+/// outlives a test that panics otherwise.
+struct Reaper;
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for pid in RUNNING.take() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    }
+}
+
 /// `feedmill ARGS` in `p` on the state `url`, started (not waited for).
 fn spawn(p: &Project, url: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_feedmill"))
+    let child = Command::new(env!("CARGO_BIN_EXE_feedmill"))
         .args(args)
         .current_dir(p.dir.path())
         .env("FEEDMILL_STATE_URL", url)
@@ -22,11 +39,15 @@ fn spawn(p: &Project, url: &str, args: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start feedmill")
+        .expect("start feedmill");
+    RUNNING.with_borrow_mut(|r| r.push(child.id()));
+    child
 }
 
 fn finished(child: Child) -> (i32, String) {
+    let pid = child.id();
     let Output { status, stderr, .. } = child.wait_with_output().unwrap();
+    RUNNING.with_borrow_mut(|r| r.retain(|p| *p != pid));
     (status.code().unwrap_or(-1), String::from_utf8_lossy(&stderr).into_owned())
 }
 
@@ -159,6 +180,7 @@ fn published_ids(p: &Project) -> Vec<String> {
 
 #[test]
 fn three_workers_fetch_every_source_once_and_publish_what_one_sqlite_run_does() {
+    let _reaper = Reaper;
     let Some(server_pg) = server_url() else { return };
     let url = fresh_schema(&server_pg);
     let server = TestServer::start();
@@ -228,6 +250,7 @@ fn three_workers_fetch_every_source_once_and_publish_what_one_sqlite_run_does() 
 
 #[test]
 fn workers_refuse_another_config_unless_told_to_adopt_it() {
+    let _reaper = Reaper;
     let Some(server_pg) = server_url() else { return };
     let url = fresh_schema(&server_pg);
     let server = TestServer::start();
@@ -265,6 +288,7 @@ fn workers_refuse_another_config_unless_told_to_adopt_it() {
 
 #[test]
 fn a_killed_worker_s_sources_are_taken_over_when_its_leases_expire() {
+    let _reaper = Reaper;
     let Some(server_pg) = server_url() else { return };
     let url = fresh_schema(&server_pg);
     let server = TestServer::start();
@@ -381,6 +405,7 @@ impl Drop for OwnServer {
 
 #[test]
 fn workers_go_on_after_the_database_restarts_and_the_state_stays_whole() {
+    let _reaper = Reaper;
     if server_url().is_none() {
         return;
     }
@@ -429,6 +454,7 @@ fn workers_go_on_after_the_database_restarts_and_the_state_stays_whole() {
 
 #[test]
 fn serve_instances_give_the_published_bytes_and_every_worker_s_counters() {
+    let _reaper = Reaper;
     use crate::serve::{get, Served};
     let Some(server_pg) = server_url() else { return };
     let url = fresh_schema(&server_pg);

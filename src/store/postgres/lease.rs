@@ -276,8 +276,8 @@ impl crate::store::Leases for PgLeases {
     }
 }
 
-/// A worker as `status` lists it.
-#[derive(Debug, Clone, PartialEq)]
+/// A worker as the state holds it (`status`, `/metrics`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct WorkerRow {
     pub id: String,
     pub host: String,

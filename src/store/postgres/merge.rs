@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Transaction};
 
-use super::{PgError, PgStore, LOCK, LOCK_STORIES};
+use super::{PgError, PgStore, LOCK_STORIES};
 use crate::dedup::near::{self, Signature};
 use crate::dedup::stories::{Lookup, MergeOrder, NearCandidate, Seed, StoryStore};
 use crate::dedup::{DedupMode, Group, Joined, StoryCopy};
@@ -21,24 +21,57 @@ const COPY_COLUMNS_UNSIGNED: &str =
     "e.source, e.id, e.first_seen, e.sort_date, e.text_size, e.has_content, e.canonical_url, e.fingerprint, CAST(NULL AS BYTEA)";
 
 impl PgStore {
-    /// One transaction, under the merge's advisory lock; rolled back whole when `merge` fails.
+    /// One `REPEATABLE READ` transaction, under the merge's advisory lock; rolled back whole when
+    /// `merge` fails.
+    ///
+    /// The lock is a session lock taken before the transaction begins, so the transaction's one
+    /// snapshot is taken once the merge before it committed: it sees that merge's stories, and the
+    /// copies it took out of `unstoried` are gone from it. And one snapshot for the whole merge: the
+    /// copies other workers record meanwhile are neither read nor deleted from `unstoried` (a `DELETE`
+    /// touches only the rows its snapshot sees), and wait there for the next merge. (Under `READ
+    /// COMMITTED`, each statement's newer snapshot let `all_merged` delete copies recorded after
+    /// they were read: never merged, never published.)
     pub(super) fn pg_merge_stories<T>(
         &mut self,
         merge: impl FnOnce(&mut dyn StoryStore<Error = PgError>) -> Result<T, PgError>,
     ) -> Result<T, StoreError> {
         let db = self.db();
         let mut client = self.block(self.client())??;
-        let tx = self.block(client.transaction())?.map_err(&db)?;
-        self.block(tx.execute(LOCK, &[&LOCK_STORIES]))?.map_err(&db)?;
+        let lock = "SELECT pg_advisory_lock(hashtext(current_schema()), $1)";
+        self.block(client.execute(lock, &[&LOCK_STORIES]))?.map_err(&db)?;
+        let merged = self.merge_in_snapshot(&mut client, merge);
+        // Rolled back if it failed (a transaction dropped sends its ROLLBACK first, on this connection).
+        let unlock = "SELECT pg_advisory_unlock(hashtext(current_schema()), $1)";
+        let unlocked = self.block(async { client.query_one(unlock, &[&LOCK_STORIES]).await?.try_get::<_, bool>(0) });
+        if !matches!(unlocked, Ok(Ok(true))) {
+            tracing::warn!("{}: cannot release the merge lock; closing its connection", self.shown);
+            // Out of the pool and dropped: the session ends, and the lock with it.
+            drop(deadpool_postgres::Object::take(client));
+        }
+        merged
+    }
+
+    fn merge_in_snapshot<T>(
+        &self,
+        client: &mut tokio_postgres::Client,
+        merge: impl FnOnce(&mut dyn StoryStore<Error = PgError>) -> Result<T, PgError>,
+    ) -> Result<T, StoreError> {
+        let db = self.db();
+        let begin = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead);
+        let tx = self.block(begin.start())?.map_err(&db)?;
         let pending: i64 = self.block(tx.query_one("SELECT count(*) FROM unstoried", &[]))?.map_err(&db)?.get(0);
         let merged = merge(&mut PgStories { store: self, tx: &tx, shared: None })?;
+        self.block(tx.commit())?.map_err(&db)?;
         // Several workers: another may have built the outputs between this one's records (which
         // bumped the content version) and this merge, from stories without these copies. The build
-        // key must move again for the merged copies to be published.
+        // key must move again for the merged copies to be published: after the commit, so a build
+        // that reads the new version reads the new stories; and in a transaction of its own, as the
+        // snapshot's would fail on the version a recorder moved meanwhile.
         if pending > 0 {
+            let tx = self.block(client.transaction())?.map_err(&db)?;
             self.block(super::entries::bump_content_version(&tx))?.map_err(&db)?;
+            self.block(tx.commit())?.map_err(&db)?;
         }
-        self.block(tx.commit())?.map_err(&db)?;
         Ok(merged)
     }
 }
@@ -328,32 +361,66 @@ impl StoryStore for PgStories<'_, '_> {
     ) -> Result<(), PgError> {
         let key = mode.key();
         let name = |pos: usize| sources.get(pos).copied().unwrap_or_default();
+        // Sent as arrays, a few thousand members a statement, not a statement each: a merge from
+        // scratch writes every stored entry. A member met twice keeps its last row, as one statement
+        // each would have left it (`ON CONFLICT` cannot update one row twice in a statement).
+        let mut rows: HashMap<(&str, String), MemberRow> = HashMap::new();
+        let mut order: Vec<(&str, String)> = Vec::new();
         for group in changed {
             let head = group.head();
             let (head_source, head_id) = (name(head.source), head.id.clone());
             let head_date = group.head_date.timestamp();
-            for (seq, m) in group.members.iter().enumerate() {
-                let j = m.joined.as_ref();
-                self.execute(
-                    "INSERT INTO story_members (mode, source, id, head_source, head_id, head_date, seq, layer, joined, effect)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (mode, source, id) DO UPDATE SET head_source = excluded.head_source,
-                        head_id = excluded.head_id, head_date = excluded.head_date, seq = excluded.seq,
-                        layer = excluded.layer, joined = excluded.joined, effect = excluded.effect",
-                    &[
-                        &key,
-                        &name(m.source),
-                        &m.id,
-                        &head_source,
-                        &head_id,
-                        &head_date,
-                        &i64::try_from(seq).unwrap_or(i64::MAX),
-                        &j.map(|j| &j.layer),
-                        &j.map(|j| &j.head),
-                        &j.and_then(|j| j.effect.as_ref()),
-                    ],
-                )?;
+            for (seq, m) in group.members.into_iter().enumerate() {
+                let j = m.joined;
+                let row = MemberRow {
+                    head_source: head_source.to_owned(),
+                    head_id: head_id.clone(),
+                    head_date,
+                    seq: i64::try_from(seq).unwrap_or(i64::MAX),
+                    layer: j.as_ref().map(|j| j.layer.clone()),
+                    joined: j.as_ref().map(|j| j.head.clone()),
+                    effect: j.and_then(|j| j.effect),
+                };
+                let member = (name(m.source), m.id);
+                if rows.insert(member.clone(), row).is_none() {
+                    order.push(member);
+                }
             }
+        }
+        for chunk in order.chunks(MEMBERS_A_STATEMENT) {
+            let mut cols = MemberColumns::default();
+            for member in chunk {
+                let Some(r) = rows.remove(member) else { continue };
+                cols.source.push(member.0);
+                cols.id.push(&member.1);
+                cols.head_source.push(r.head_source);
+                cols.head_id.push(r.head_id);
+                cols.head_date.push(r.head_date);
+                cols.seq.push(r.seq);
+                cols.layer.push(r.layer);
+                cols.joined.push(r.joined);
+                cols.effect.push(r.effect);
+            }
+            self.execute(
+                "INSERT INTO story_members (mode, source, id, head_source, head_id, head_date, seq, layer, joined, effect)
+                 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                                          $8::text[], $9::text[], $10::text[])
+                 ON CONFLICT (mode, source, id) DO UPDATE SET head_source = excluded.head_source,
+                    head_id = excluded.head_id, head_date = excluded.head_date, seq = excluded.seq,
+                    layer = excluded.layer, joined = excluded.joined, effect = excluded.effect",
+                &[
+                    &key,
+                    &cols.source,
+                    &cols.id,
+                    &cols.head_source,
+                    &cols.head_id,
+                    &cols.head_date,
+                    &cols.seq,
+                    &cols.layer,
+                    &cols.joined,
+                    &cols.effect,
+                ],
+            )?;
         }
         Ok(())
     }
@@ -361,6 +428,34 @@ impl StoryStore for PgStories<'_, '_> {
     fn all_merged(&mut self) -> Result<(), PgError> {
         self.execute("DELETE FROM unstoried", &[])
     }
+}
+
+/// How many story members one statement writes.
+const MEMBERS_A_STATEMENT: usize = 4096;
+
+/// A story member's row but its key.
+struct MemberRow {
+    head_source: String,
+    head_id: String,
+    head_date: i64,
+    seq: i64,
+    layer: Option<String>,
+    joined: Option<String>,
+    effect: Option<String>,
+}
+
+/// Story members' rows as the arrays one statement takes.
+#[derive(Default)]
+struct MemberColumns<'a> {
+    source: Vec<&'a str>,
+    id: Vec<&'a str>,
+    head_source: Vec<String>,
+    head_id: Vec<String>,
+    head_date: Vec<i64>,
+    seq: Vec<i64>,
+    layer: Vec<Option<String>>,
+    joined: Vec<Option<String>>,
+    effect: Vec<Option<String>>,
 }
 
 /// How a member joined its story, from its `layer, joined, effect` columns, the first at `at`.

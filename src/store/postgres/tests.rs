@@ -546,6 +546,52 @@ fn a_merge_waits_for_the_merge_in_progress_so_copies_recorded_meanwhile_join_its
 }
 
 #[test]
+fn copies_recorded_during_a_merge_wait_in_unstoried_for_the_next_merge() {
+    use crate::pipeline::Steps as _;
+    let Some(server) = server_url() else { return };
+    let url = state_url(&fresh_schema_url(&server));
+    let mut one = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+    let mut two = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+    let sources = ["abai", "qazaq"];
+    one.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
+    let mode = crate::config::DedupMode::Exact;
+    one.record(at(10), &[parsed("abai", vec![copy("abai", "a", 1)])]).unwrap();
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    let unstoried = |url: &StateUrl| {
+        RUNTIME.block_on(async {
+            let client = connect(url.expose_url()).await;
+            client.query_one("SELECT count(*) FROM unstoried", &[]).await.unwrap().get::<_, i64>(0)
+        })
+    };
+    std::thread::scope(|s| {
+        // The first worker's merge has begun (its snapshot taken) when the second records a copy of
+        // another story; the merge goes on after that copy is committed.
+        let (one, held_tx) = (&mut one, held_tx);
+        let first = s.spawn(move || {
+            one.merge_stories(|stories| {
+                held_tx.send(()).unwrap();
+                go.recv().unwrap();
+                crate::dedup::stories::update(stories, &[mode], &sources)
+            })
+        });
+        held.recv().unwrap();
+        two.record(at(11), &[parsed("qazaq", vec![copy("qazaq", "q", 2)])]).unwrap();
+        go_tx.send(()).unwrap();
+        assert_eq!(first.join().unwrap().unwrap(), 1, "the merge took the copies of its snapshot only");
+    });
+    // Not deleted with the ones merged: it waits for the next merge, which takes it.
+    assert_eq!(unstoried(&url), 1);
+    assert_eq!(two.update_stories(&[mode], &sources).unwrap(), 1);
+    assert_eq!(unstoried(&url), 0);
+    let members = RUNTIME.block_on(async {
+        let client = connect(url.expose_url()).await;
+        client.query_one("SELECT count(*) FROM story_members", &[]).await.unwrap().get::<_, i64>(0)
+    });
+    assert_eq!(members, 2, "both copies are in a story");
+}
+
+#[test]
 fn the_source_tasks_read_listed_entries_and_bodies_from_the_last_commit_without_waiting() {
     use crate::pipeline::Steps as _;
     let Some(server) = server_url() else { return };

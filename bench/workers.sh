@@ -14,8 +14,8 @@
 #
 # Checked on every run: it exits 0, and the server's per-feed counters (`GET /_counts`) saw each source
 # asked exactly once and nothing else (all 200 cold, all 304 unchanged). Outputs compared with `diff -r`
-# (index.html's fetch times masked, as `compare.sh` does): each scaling run against the 1-worker one and
-# the SQLite one; in each round PostgreSQL's against SQLite's, after the cold and the all-304 run.
+# (index.html's fetch times masked, as `compare.sh` does): each PostgreSQL scaling run against the SQLite
+# one; in each round PostgreSQL's against SQLite's, after the cold and the all-304 run.
 #
 # The generated config has `[fetch] concurrency = CONCURRENCY` (16) and `per_host = PER_HOST` (64). Every
 # source is on 127.0.0.1 and `per_host` counts leases across all workers, so it is a shared limit here:

@@ -11,6 +11,12 @@
 #   DURATION=900 bench/soak.sh             # 15 minutes
 #   OUT=/tmp/soak-a FEEDMILL=/path/to/feedmill MALLOC_ARENA_MAX=2 bench/soak.sh
 #   SUMMARY=/tmp/soak-a/rss.csv bench/soak.sh    # the figures of a soak so far
+#   STATE_URL=postgresql://user:pw@127.0.0.1:5432/db bench/soak.sh   # one PostgreSQL worker
+#
+# STATE_URL: the first run and the watch keep their state on that PostgreSQL server (through
+# `FEEDMILL_STATE_URL`), in a new schema (`bench/pg-schema.sh`; its name goes to OUT/schema, the URL with
+# its password nowhere). Only the watch is sampled: the server's own memory is not the worker's. The WAL
+# column is then 0 (there is no SQLite file).
 #
 # EVERY is `watch --every` (default 20s, so every source is asked every cycle and each new post is met
 # within a cycle). COLD=1 starts the watch on an empty store instead of after a `feedmill run`. The
@@ -92,13 +98,20 @@ done
 # The store is filled by a `feedmill run` of its own first (a watch is normally started on a store that
 # has been running): a cold first refresh inside the watch would leave tens of MiB of freed heap that
 # later growth fills unseen, so RSS would stay flat for a long time even with a leak.
+if [[ -n ${STATE_URL:-} ]]; then
+    FEEDMILL_STATE_URL=$(bench/pg-schema.sh "$STATE_URL" soak)
+    export FEEDMILL_STATE_URL
+    echo "${FEEDMILL_STATE_URL##*search_path%3D}" >"$OUT/schema"
+fi
 if [[ ${COLD:-0} != 1 ]]; then
     "$FEEDMILL" -q run -c "$OUT/feeds.toml" 2>"$OUT/run.log" || { echo "the first run failed: $(tail -5 "$OUT/run.log")" >&2; exit 1; }
 fi
 "$FEEDMILL" watch -c "$OUT/feeds.toml" --every "$EVERY" 2>"$OUT/watch.log" &
 watch=$!
 start=$(date +%s.%N)
-echo "soak: $N sources, watch --every $EVERY, 1% new posts every ${CHANGE_EVERY}s, ${DURATION}s; pid $watch; $OUT" >&2
+state=SQLite
+[[ -z ${STATE_URL:-} ]] || state="PostgreSQL schema $(cat "$OUT/schema")"
+echo "soak: $N sources on $state, watch --every $EVERY, 1% new posts every ${CHANGE_EVERY}s, ${DURATION}s; pid $watch; $OUT" >&2
 
 csv=$OUT/rss.csv
 echo "seconds,rss_kib,hwm_kib,anon_kib,file_kib,shmem_kib,threads,fds,wal_kib,refreshes,cpu_s" >"$csv"

@@ -71,8 +71,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Helper {
-    /// Serve the corpus for a soak (`bench/soak.sh`): writes DIR/feeds.toml, then DIR/addr, and gives
-    /// 1% of the feeds a new post every 20 s until killed.
+    /// Serve the corpus for a soak (`bench/soak.sh`) or several workers (`bench/workers.sh`): writes
+    /// DIR/feeds.toml, then DIR/addr, and gives 1% of the feeds a new post every 20 s until killed.
     Serve(soak::Serve),
     /// Bare client: GET every URL of LIST (lines of `url[\tetag\tlast-modified]`).
     #[command(hide = true)]
@@ -136,7 +136,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     let work = tempfile::tempdir()?;
     let base = format!("http://{addr}");
     let config = work.path().join("feeds.toml");
-    write(&config, &feeds_toml(&base, &docs, args.concurrency))?;
+    write(&config, &feeds_toml(&base, &docs, args.concurrency, args.concurrency))?;
     let urls = work.path().join("urls.txt");
     write(&urls, &docs.iter().enumerate().map(|(i, d)| format!("{base}{}\n", d.path(i))).collect::<String>())?;
 
@@ -217,9 +217,9 @@ fn generate(sources: u64, entries: usize) -> Vec<Doc> {
     })
 }
 
-fn feeds_toml(base: &str, docs: &[Arc<Doc>], concurrency: u64) -> String {
+fn feeds_toml(base: &str, docs: &[Arc<Doc>], concurrency: u64, per_host: u64) -> String {
     let mut out = format!(
-        "[output]\ndir = \"out\"\nmax_items = 100\n\n[fetch]\nconcurrency = {concurrency}\nper_host = {concurrency}\n\n"
+        "[output]\ndir = \"out\"\nmax_items = 100\n\n[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n\n"
     );
     for (i, doc) in docs.iter().enumerate() {
         let _ = writeln!(

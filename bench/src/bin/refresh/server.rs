@@ -4,14 +4,17 @@
 //! feed `i`, sends an `ETag` and a `Last-Modified` with every answer, answers 304 when the request's
 //! `If-None-Match` matches (or, without one, when `If-Modified-Since` is the exact date it sent, as
 //! nginx does by default), and gzips every fourth feed for clients that accept it (pre-compressed, as a
-//! static server would). It counts what it served so each phase can report the requests it caused.
+//! static server would). It counts what it served so each phase can report the requests it caused,
+//! and how often each feed was asked for (`GET /_counts`, for scripts: several workers must fetch each
+//! feed once). An optional delay before every answer makes a run latency-bound, as on the internet.
 //! hyper on a 2-thread tokio runtime with a 4096-deep listen backlog: the server must never be what is
-//! measured.
+//! measured (the delay is a timer, not a blocked thread).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use feedmill_bench::FeedSpec;
@@ -90,6 +93,10 @@ impl std::ops::Sub for Served {
 #[derive(Default)]
 pub struct Site {
     docs: RwLock<Vec<Arc<Doc>>>,
+    /// Requests per feed, by index.
+    hits: Vec<AtomicU64>,
+    /// Waited before every answer.
+    delay: Duration,
     requests: AtomicU64,
     full: AtomicU64,
     not_modified: AtomicU64,
@@ -98,7 +105,17 @@ pub struct Site {
 
 impl Site {
     pub fn new(docs: Vec<Doc>) -> Site {
-        Site { docs: RwLock::new(docs.into_iter().map(Arc::new).collect()), ..Site::default() }
+        Site::with_delay(docs, Duration::ZERO)
+    }
+
+    /// A site that answers every request `delay` after it came.
+    pub fn with_delay(docs: Vec<Doc>, delay: Duration) -> Site {
+        Site {
+            hits: docs.iter().map(|_| AtomicU64::new(0)).collect(),
+            docs: RwLock::new(docs.into_iter().map(Arc::new).collect()),
+            delay,
+            ..Site::default()
+        }
     }
 
     pub fn docs(&self) -> Vec<Arc<Doc>> {
@@ -125,9 +142,28 @@ impl Site {
         }
     }
 
+    /// The counters as text, not counted as a request: a line `requests full not_modified bytes`, then
+    /// one line per feed with the requests it got.
+    fn counts(&self) -> Response<Full<Bytes>> {
+        let s = self.served();
+        let mut text = format!("{} {} {} {}\n", s.requests, s.full, s.not_modified, s.bytes);
+        for hits in &self.hits {
+            text.push_str(&hits.load(Ordering::Relaxed).to_string());
+            text.push('\n');
+        }
+        Response::new(Full::new(Bytes::from(text)))
+    }
+
     fn answer(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        if request.uri().path() == "/_counts" {
+            return self.counts();
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let index = request.uri().path().strip_prefix("/f").and_then(|p| p.split('.').next()?.parse().ok());
+        let index: Option<usize> =
+            request.uri().path().strip_prefix("/f").and_then(|p| p.split('.').next()?.parse().ok());
+        if let Some(hits) = index.and_then(|i| self.hits.get(i)) {
+            hits.fetch_add(1, Ordering::Relaxed);
+        }
         let Some(doc) = index.and_then(|i| self.doc(i)) else {
             return status(StatusCode::NOT_FOUND);
         };
@@ -182,7 +218,13 @@ pub async fn listen(site: Arc<Site>) -> std::io::Result<SocketAddr> {
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
                     let response = site.answer(&request);
-                    async move { Ok::<_, std::convert::Infallible>(response) }
+                    let delay = site.delay;
+                    async move {
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
+                        }
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
                 });
                 let _ =
                     hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;

@@ -8,6 +8,8 @@
 //! (tick `k` changes the feeds whose index is `k` modulo `100 / percent`), so every feed gains posts over
 //! the run and the store keeps growing at a real feed's pace rather than churning one category. It
 //! prints a line per tick with the server's counters, and stops on SIGTERM/SIGINT (the default action).
+//! `--change-every 0` never changes a feed and `--delay-ms` delays every answer: `bench/workers.sh`
+//! serves its latency-bound corpus this way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,12 +30,18 @@ pub struct Serve {
     /// Entries per feed.
     #[arg(long, default_value_t = 50)]
     pub entries: usize,
-    /// `concurrency` and `per_host` of the generated config.
+    /// `concurrency` of the generated config (and its `per_host`, unless `--per-host` is given).
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
-    /// Seconds between two rounds of new posts.
+    /// `per_host` of the generated config [default: `--concurrency`].
+    #[arg(long)]
+    pub per_host: Option<u64>,
+    /// Seconds between two rounds of new posts; 0: the feeds never change.
     #[arg(long, default_value_t = 20)]
     pub change_every: u64,
+    /// Milliseconds the server waits before every answer.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
     /// Percent of the feeds that gain a post each round (a divisor of 100).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub percent: u64,
@@ -41,18 +49,24 @@ pub struct Serve {
 
 pub fn serve(args: &Serve) -> anyhow::Result<()> {
     ensure!(100 % args.percent == 0, "--percent must divide 100");
-    ensure!(args.change_every > 0, "--change-every must be at least 1 second");
     std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
-    let site = Arc::new(Site::new(crate::generate(args.sources, args.entries)));
+    let delay = Duration::from_millis(args.delay_ms);
+    let site = Arc::new(Site::with_delay(crate::generate(args.sources, args.entries), delay));
     let docs = site.docs();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let addr = runtime.block_on(server::listen(Arc::clone(&site)))?;
     let base = format!("http://{addr}");
-    crate::write(&args.dir.join("feeds.toml"), &crate::feeds_toml(&base, &docs, args.concurrency))?;
+    let per_host = args.per_host.unwrap_or(args.concurrency);
+    crate::write(&args.dir.join("feeds.toml"), &crate::feeds_toml(&base, &docs, args.concurrency, per_host))?;
     // Written last: the harness waits for it, so the config is complete once it exists.
     crate::write(&args.dir.join("addr"), &format!("{addr}\n"))?;
     eprintln!("serving {} feeds on {base}", docs.len());
 
+    if args.change_every == 0 {
+        loop {
+            std::thread::park();
+        }
+    }
     let groups = 100 / args.percent;
     let mut before = site.served();
     for tick in 0u64.. {

@@ -4,8 +4,9 @@
 //!
 //! The claim is one transaction under an advisory lock: claims are short and rare (a batch at a time),
 //! and the `per_host` limit counts the leases every worker holds per host, which needs one decider;
-//! the candidates are read `FOR UPDATE SKIP LOCKED`, so a source whose row a worker holds (recording
-//! it) is passed over rather than waited for. Lease times are the database's clock (`now()`), so
+//! the batch chosen is locked `FOR UPDATE SKIP LOCKED`, so a source whose row a worker holds (recording
+//! it) is passed over rather than waited for. Only the batch: locking every due row at each claim
+//! wrote a lock into 10,000 rows a claim, and made the claim the bottleneck of four workers. Lease times are the database's clock (`now()`), so
 //! workers whose clocks differ agree on when a lease ends.
 
 use std::collections::{HashMap, HashSet};
@@ -83,7 +84,6 @@ pub(super) async fn claim_on(
                             AND (s.last_fetch IS NULL OR s.last_fetch < $7)
                             AND CASE WHEN s.next_fetch IS NOT NULL THEN s.next_fetch <= $7
                                      ELSE s.last_fetch IS NULL OR $8::bigint IS NULL OR s.last_fetch + $8 <= $7 END))
-                 FOR UPDATE OF s SKIP LOCKED
              ), held AS (
                  SELECT host, count(*) AS n FROM sources
                  WHERE lease_until > now() AND host IS NOT NULL GROUP BY host
@@ -92,8 +92,12 @@ pub(super) async fn claim_on(
                         f.host IS NULL OR row_number() OVER (PARTITION BY f.host ORDER BY f.due, f.rank NULLS LAST, f.name)
                             <= $9 - coalesce(h.n, 0) AS allowed
                  FROM free f LEFT JOIN held h ON h.host = f.host
+             ), chosen AS (
+                 SELECT name FROM judged WHERE allowed ORDER BY due, rank NULLS LAST, name LIMIT $10
+             ), locked AS (
+                 SELECT s.name FROM sources s WHERE s.name IN (SELECT name FROM chosen) FOR UPDATE OF s SKIP LOCKED
              )
-             (SELECT name, 0::bigint FROM judged WHERE allowed ORDER BY due, rank NULLS LAST, name LIMIT $10)
+             SELECT name, 0::bigint FROM locked
              UNION ALL
              (SELECT NULL, count(*) FROM judged WHERE NOT allowed)",
             &[&names, &urls, &digests, &ask.seen, &ask.force, &ask.reparse, &ask.now.timestamp(), &interval, &per_host, &batch],

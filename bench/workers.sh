@@ -24,6 +24,7 @@
 #   eval "$(.ci/postgres start)"                 # a throwaway cluster; or any server you can CREATE SCHEMA on
 #   STATE_URL=$FEEDMILL_TEST_POSTGRES bench/workers.sh
 #   N=2000 ROUNDS=1 WORKERS="1 2" bench/workers.sh
+#   ENTRIES=2 bench/workers.sh                   # 2-entry feeds: little CPU a source, the latency alone
 #   ROUNDS_N=2000 bench/workers.sh               # the scaling at N, the rounds at 2,000 sources
 #   FEEDMILL=/path/feedmill REFRESH=/path/refresh OUT=/tmp/w bench/workers.sh
 #
@@ -39,6 +40,8 @@ ROUNDS=${ROUNDS:-3}
 ROUNDS_N=${ROUNDS_N:-$N}
 WORKERS=${WORKERS:-1 2 4}
 DELAY_MS=${DELAY_MS:-100}
+# Entries per feed: 50, as the refresh corpus; 2 makes a run latency-bound even on two cores.
+ENTRIES=${ENTRIES:-50}
 CONCURRENCY=${CONCURRENCY:-16}
 PER_HOST=${PER_HOST:-64}
 STATE_URL=${STATE_URL:-${FEEDMILL_TEST_POSTGRES:-}}
@@ -75,7 +78,7 @@ trap 'exit 130' INT TERM
 
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
 rm -rf "$OUT/serve"
-"$REFRESH" serve "$OUT/serve" --sources "$N" --change-every 0 --delay-ms "$DELAY_MS" \
+"$REFRESH" serve "$OUT/serve" --sources "$N" --entries "$ENTRIES" --change-every 0 --delay-ms "$DELAY_MS" \
     --concurrency "$CONCURRENCY" --per-host "$PER_HOST" 2>"$OUT/server.log" &
 server=$!
 while [[ ! -s $OUT/serve/addr ]]; do
@@ -186,7 +189,7 @@ prepare() { # dir n
     config_of "$2" >"$1/feeds.toml"
 }
 
-echo "workers: $N sources (rounds: $ROUNDS_N), ${DELAY_MS} ms a response, concurrency $CONCURRENCY, per_host $PER_HOST; $OUT"
+echo "workers: $N sources of $ENTRIES entries (rounds: $ROUNDS_N), ${DELAY_MS} ms a response, concurrency $CONCURRENCY, per_host $PER_HOST; $OUT"
 
 # (a) -------------------------------------------------------------------------------------------------
 echo "(a) scaling, cold, $N sources: workers $WORKERS on PostgreSQL, and one SQLite run"

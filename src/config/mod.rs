@@ -285,6 +285,10 @@ impl Config {
     }
 }
 
+/// How long a write to the SQLite state waits for another program's lock on it before giving up, when
+/// `[state] busy_timeout` says nothing.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a PostgreSQL worker's lease lasts when `[state] lease` says nothing: a worker renews it every
 /// third of that, and a killed worker's sources wait this long before another takes them over.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);

@@ -46,9 +46,8 @@ impl Validator {
         let (fetch, concurrency, schedule) = self.fetch(raw.fetch);
         let state_path = base_dir.join(raw.state.path.as_deref().unwrap_or(".feedmill/state.db"));
         let state_url = self.state_url(&raw.state, base_dir);
-        let state_busy_timeout = self
-            .duration(raw.state.busy_timeout, "busy_timeout")
-            .map(|d| d.unwrap_or(crate::store::DEFAULT_BUSY_TIMEOUT));
+        let state_busy_timeout =
+            self.duration(raw.state.busy_timeout, "busy_timeout").map(|d| d.unwrap_or(super::DEFAULT_BUSY_TIMEOUT));
         let state_lease = self.duration(raw.state.lease, "lease").map(|d| d.unwrap_or(super::DEFAULT_LEASE));
         let global_dedup = self.dedup(raw.dedup, "", DedupMode::Near(NearSettings::default()), NearSettings::default());
 

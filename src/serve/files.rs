@@ -17,7 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{header, HeaderMap};
 use percent_encoding::percent_decode_str;
-use sha2::{Digest, Sha256};
+
+pub use crate::store::etag_of;
 
 /// What a request path names.
 #[derive(Debug, PartialEq, Eq)]
@@ -168,15 +169,6 @@ impl Etags {
         };
         Ok(Opened { etag, modified, bytes: Some(bytes) })
     }
-}
-
-/// A weak ETag: the first 128 bits of the SHA-256 of the file's bytes, quoted. Weak because the body
-/// sent may be gzip, brotli or the bytes as they are, all with this one tag: a strong tag promises the
-/// same bytes, which different encodings are not (RFC 9110 §8.8.3).
-pub fn etag_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("W/\"{hex}\"")
 }
 
 /// Whether the client's copy is current (RFC 9110 §13.1.2, §13.1.3): `If-None-Match` decides when

@@ -2,8 +2,8 @@
 //! either to its own kind), every id, history and tombstone unchanged, so the copy publishes what the
 //! original would.
 //!
-//! The tables and their columns are listed once ([`TABLES`]); each backend reads them as rows of plain
-//! [`Value`]s (`scan`) and writes them back (`write`), so the copy is generic over both directions. Row
+//! The tables and their columns are listed once (`TABLES`); each backend reads them as rows of plain
+//! `Value`s (`scan`) and writes them back (`write`), so the copy is generic over both directions. Row
 //! numbers other rows refer to are kept: entries' `rowid` (`unstoried` names entries by it), and the
 //! order sources and filtered entries were inserted in (SQLite's `rowid`, PostgreSQL's `seq`).
 //!

@@ -56,8 +56,8 @@ pub use recorder::Recorder;
 pub use sources::{Health, RawBody, RedirectSeen, Renamed, SourceState};
 pub use stories::{StoredStory, StoryHead};
 pub use traits::{
-    Backend, Candidate, ClaimAsk, Claimed, Entries, Leases, Listings, Meta, Outputs, Publish, PublishedFile, Reconcile,
-    Record, RunWrite, Signer, SourceStates, Stories,
+    etag_of, Backend, Candidate, ClaimAsk, Claimed, Entries, Leases, Listings, Meta, Outputs, Publish, PublishedFile,
+    Reconcile, Record, RunWrite, Signer, SourceStates, Stories,
 };
 
 #[cfg(test)]
@@ -96,8 +96,7 @@ pub enum StoreError {
     Postgres(Box<postgres::PgError>),
 }
 
-/// How long a write waits for another program's lock on the database before giving up.
-pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::config::DEFAULT_BUSY_TIMEOUT;
 
 /// A SQLite error on the database at `path`: "locked" when another connection's lock outlasted
 /// `busy_timeout`, the plain error otherwise.

@@ -306,6 +306,16 @@ pub trait Outputs: Meta {
     }
 }
 
+/// A file's weak ETag, a function of its bytes alone, so every `serve` (of a folder or of a
+/// state's published files) gives the same: the first 128 bits of the SHA-256 of the bytes, quoted. Weak because the body
+/// sent may be gzip, brotli or the bytes as they are, all with this one tag: a strong tag promises the
+/// same bytes, which different encodings are not (RFC 9110 §8.8.3).
+pub fn etag_of(bytes: &[u8]) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
+}
+
 /// One file of a build, as [`Publish::publish`] stores it: its path under the output folder (`/`
 /// separated: `all/rss.xml`) and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

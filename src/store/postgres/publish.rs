@@ -78,7 +78,7 @@ impl Publish for PgStore {
                 PgError::Setup { url: self.shown.to_string(), message: "the publish lock is gone".into() }.into()
             );
         };
-        let etags: Vec<String> = files.iter().map(|f| crate::serve::etag_of(&f.bytes)).collect();
+        let etags: Vec<String> = files.iter().map(|f| crate::store::etag_of(&f.bytes)).collect();
         self.block(async {
             let tx = client.transaction().await?;
             let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -285,7 +285,7 @@ mod tests {
         }
         let last = &held.last().unwrap().2;
         let mut expected: Vec<(String, Vec<u8>, String)> =
-            last.iter().map(|f| (f.path.clone(), f.bytes.clone(), crate::serve::etag_of(&f.bytes))).collect();
+            last.iter().map(|f| (f.path.clone(), f.bytes.clone(), crate::store::etag_of(&f.bytes))).collect();
         expected.sort();
         let stored = RUNTIME.block_on(stores[0].published()).unwrap();
         let stored: Vec<(String, Vec<u8>, String)> = stored.into_iter().map(|r| (r.path, r.bytes, r.etag)).collect();

@@ -136,11 +136,19 @@ struct Leased<'c> {
     dry: bool,
     /// Due sources the last claim left to other workers' hosts (`per_host`).
     held_back: u64,
+    /// The last claim got less than it asked because of `per_host`: the next waits until half the
+    /// reads are done, rather than asking after each (a claim a source, all of them queued on the
+    /// claim's lock, when several workers share one busy host).
+    starved: bool,
+    /// How long to wait next when nothing is in flight and `per_host` holds everything back.
+    pause: std::time::Duration,
 }
 
-/// How long a worker with nothing to read waits before asking again for the sources the `per_host`
-/// limit held back (other workers are reading from those hosts).
+/// How long a worker with nothing to read first waits before asking again for the sources the
+/// `per_host` limit held back (other workers are reading from those hosts); doubled at each empty
+/// claim, up to [`HELD_BACK_MAX`].
 const HELD_BACK_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+const HELD_BACK_MAX: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl<'c> Leased<'c> {
     fn new(leases: Arc<dyn Leases>, config: &'c Config, opts: &'c RunOptions) -> Self {
@@ -167,25 +175,33 @@ impl<'c> Leased<'c> {
             claimed: Default::default(),
             dry: false,
             held_back: 0,
+            starved: false,
+            pause: HELD_BACK_PAUSE,
         }
     }
 
     /// The next leased source, claiming a batch (twice the reads that fit) when none is left.
     fn next(&mut self, in_flight: usize) -> Result<Option<(usize, &'c crate::config::Source, SourceState)>, RunError> {
-        if self.claimed.is_empty() && !self.dry {
+        let room = self.config.concurrency.max(1);
+        if self.claimed.is_empty() && !self.dry && (!self.starved || in_flight <= room / 2) {
             let ask = ClaimAsk {
                 candidates: &self.candidates,
                 seen: &self.seen,
-                batch: (self.config.concurrency.max(1) * 2).saturating_sub(in_flight).max(1),
+                batch: (room * 2).saturating_sub(in_flight).max(1),
                 now: self.opts.now,
                 force: self.opts.force,
                 reparse: &self.reparse,
                 default_interval: self.opts.default_interval,
             };
+            let asked = ask.batch;
             let Claimed { sources, held_back } = self.leases.claim(&ask)?;
             tracing::debug!("claimed {} sources ({held_back} held back by per_host)", sources.len());
             self.dry = sources.is_empty();
             self.held_back = held_back;
+            self.starved = held_back > 0 && sources.len() < asked;
+            if !sources.is_empty() {
+                self.pause = HELD_BACK_PAUSE;
+            }
             self.seen.extend(sources.iter().map(|(name, _)| name.clone()));
             self.holding.extend(sources.iter().map(|(name, _)| name.clone()));
             self.claimed.extend(sources);
@@ -250,7 +266,9 @@ impl<'c> Queue<'c> {
         match self {
             Queue::Leased(leased) if leased.held_back > 0 => {
                 leased.dry = false;
-                Some(HELD_BACK_PAUSE)
+                let pause = leased.pause;
+                leased.pause = (pause * 2).min(HELD_BACK_MAX);
+                Some(pause)
             }
             Queue::Leased(leased) if leased.dry => None,
             Queue::Leased(_) => Some(std::time::Duration::ZERO),

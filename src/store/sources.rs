@@ -251,42 +251,52 @@ impl SourceStates for Store {
     }
 }
 
-/// [`SourceStates::identify_sources`] inside its transaction.
-fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::Result<Vec<Renamed>> {
-    struct Row {
-        name: String,
-        url: String,
-        key: Option<String>,
-        ranked: bool,
-    }
-    let rows: Vec<Row> = tx
-        .prepare("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY rowid")?
-        .query_map([], |r| Ok(Row { name: r.get(0)?, url: r.get(1)?, key: r.get(2)?, ranked: r.get(3)? }))?
-        .collect::<Result<_, _>>()?;
-    let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
+/// A stored source, as [`plan_identities`] reads it.
+pub(super) struct Known {
+    pub name: String,
+    pub url: String,
+    pub key: Option<String>,
+    pub ranked: bool,
+}
+
+/// What [`SourceStates::identify_sources`] does to a state, decided once for every backend.
+pub(super) struct Identities<'a> {
+    /// Stored sources the config renamed (found by their URL).
+    pub renamed: Vec<Renamed>,
+    /// New sources: name, configured URL, and their key (`name`, else `name-2`, … not yet taken).
+    pub new: Vec<(&'a str, &'a str, String)>,
+    /// The configured sources to rank, in config order, the next ranks to each.
+    pub to_rank: Vec<&'a str>,
+}
+
+/// The rules of [`SourceStates::identify_sources`]: a configured name the state does not know is a
+/// rename of a stored source the config no longer names with the same URL (the first stored), else a
+/// new source keyed by its name or the first `name-N` free; sources not ranked yet are ranked in config
+/// order. `known` in the order the sources were first stored.
+pub(super) fn plan_identities<'a>(known: &[Known], configured: &[(&'a str, &'a str)]) -> Identities<'a> {
+    let by_name: HashMap<&str, usize> = known.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
     let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
     // Renamed away: a stored source whose name the config no longer has, found by its URL.
     let mut orphans: HashMap<String, usize> = HashMap::new();
-    for (i, row) in rows.iter().enumerate().filter(|(_, r)| !in_config.contains(r.name.as_str())) {
+    for (i, row) in known.iter().enumerate().filter(|(_, r)| !in_config.contains(r.name.as_str())) {
         orphans.entry(comparable_location(&row.url)).or_insert(i);
     }
-    let mut keys: HashSet<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
+    let mut keys: HashSet<String> = known.iter().filter_map(|r| r.key.clone()).collect();
     // The configured sources still to rank: all of them once, after the migration; then the new ones.
     let mut unranked: HashSet<&str> = configured
         .iter()
         .map(|(name, _)| *name)
-        .filter(|name| by_name.get(name).is_none_or(|&i| !rows[i].ranked))
+        .filter(|name| by_name.get(name).is_none_or(|&i| !known[i].ranked))
         .collect();
-    let mut renamed = Vec::new();
+    let mut plan = Identities { renamed: Vec::new(), new: Vec::new(), to_rank: Vec::new() };
     for (name, url) in configured.iter().filter(|(name, _)| !by_name.contains_key(name)) {
         if let Some(i) = orphans.remove(&comparable_location(url)) {
-            let from = rows[i].name.clone();
+            let from = known[i].name.clone();
             tracing::info!(from = %from, to = %name, "source renamed: its entries keep their ids");
-            rename_source(tx, &from, name)?;
-            if rows[i].ranked {
+            if known[i].ranked {
                 unranked.remove(name);
             }
-            renamed.push(Renamed { from, to: (*name).to_owned() });
+            plan.renamed.push(Renamed { from, to: (*name).to_owned() });
             continue;
         }
         let key = (1..)
@@ -294,6 +304,23 @@ fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::
             .find(|k| !keys.contains(k))
             .unwrap_or_else(|| (*name).to_owned());
         keys.insert(key.clone());
+        plan.new.push((name, url, key));
+    }
+    plan.to_rank = configured.iter().map(|(name, _)| *name).filter(|name| unranked.contains(name)).collect();
+    plan
+}
+
+/// [`SourceStates::identify_sources`] inside its transaction: [`plan_identities`], carried out.
+fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::Result<Vec<Renamed>> {
+    let known: Vec<Known> = tx
+        .prepare("SELECT name, configured_url, source_key, rank IS NOT NULL FROM sources ORDER BY rowid")?
+        .query_map([], |r| Ok(Known { name: r.get(0)?, url: r.get(1)?, key: r.get(2)?, ranked: r.get(3)? }))?
+        .collect::<Result<_, _>>()?;
+    let plan = plan_identities(&known, configured);
+    for Renamed { from, to } in &plan.renamed {
+        rename_source(tx, from, to)?;
+    }
+    for (name, url, key) in &plan.new {
         exec(
             tx,
             "INSERT INTO sources (name, configured_url, source_key) VALUES (?1, ?2, ?3)",
@@ -301,16 +328,16 @@ fn identify_sources(tx: &Transaction, configured: &[(&str, &str)]) -> rusqlite::
         )?;
     }
     let mut next: i64 = tx.query_row("SELECT coalesce(max(rank), -1) + 1 FROM sources", [], |r| r.get(0))?;
-    for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {
+    for name in &plan.to_rank {
         if exec(tx, "UPDATE sources SET rank = ?2 WHERE name = ?1 AND rank IS NULL", params![name, next])? > 0 {
             next += 1;
         }
     }
-    if !renamed.is_empty() {
-        let names = renamed.iter().flat_map(|r| [r.from.as_str(), r.to.as_str()]);
+    if !plan.renamed.is_empty() {
+        let names = plan.renamed.iter().flat_map(|r| [r.from.as_str(), r.to.as_str()]);
         bump_content_version(tx, names)?;
     }
-    Ok(renamed)
+    Ok(plan.renamed)
 }
 
 /// Moves everything stored under the source name `from` to `to`, a name the state does not hold yet:

@@ -2,13 +2,13 @@
 //! statement each (one snapshot), and sources identified under an advisory lock, as two workers
 //! starting on a new config must not rank or key the new sources twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tokio_postgres::Transaction;
 
 use super::{PgError, PgStore, LOCK, LOCK_SOURCES};
 use crate::fetch::Validators;
-use crate::store::sources::{comparable_location, Health, RawBody, RedirectSeen, Renamed, SourceState};
+use crate::store::sources::{plan_identities, Health, Known, RawBody, RedirectSeen, Renamed, SourceState};
 use crate::store::{from_ts, SourceStates, StoreError};
 
 impl SourceStates for PgStore {
@@ -120,58 +120,37 @@ pub(super) fn host_of(location: &str) -> Option<String> {
     url::Url::parse(location).ok()?.host_str().map(str::to_ascii_lowercase)
 }
 
-/// [`SourceStates::identify_sources`] inside its transaction: SQLite's rules (`store/sources.rs`),
-/// step for step.
+/// [`SourceStates::identify_sources`] inside its transaction: the plan every backend follows
+/// (`store::sources::plan_identities`), carried out, and the hosts the `per_host` limit counts.
 async fn identify_sources(
     tx: &Transaction<'_>,
     configured: &[(&str, &str)],
 ) -> Result<Vec<Renamed>, tokio_postgres::Error> {
     struct Row {
-        name: String,
-        url: String,
-        /// The redirect target adopted for `url`, if any.
+        known: Known,
+        /// The redirect target adopted for its URL, if any.
         in_use: Option<String>,
-        key: Option<String>,
-        ranked: bool,
     }
     let rows: Vec<Row> = tx
         .query("SELECT name, configured_url, url_in_use, source_key, rank IS NOT NULL FROM sources ORDER BY seq", &[])
         .await?
         .into_iter()
-        .map(|r| Row { name: r.get(0), url: r.get(1), in_use: r.get(2), key: r.get(3), ranked: r.get(4) })
+        .map(|r| Row {
+            known: Known { name: r.get(0), url: r.get(1), key: r.get(3), ranked: r.get(4) },
+            in_use: r.get(2),
+        })
         .collect();
-    let by_name: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
-    let in_config: HashSet<&str> = configured.iter().map(|(name, _)| *name).collect();
-    let mut orphans: HashMap<String, usize> = HashMap::new();
-    for (i, row) in rows.iter().enumerate().filter(|(_, r)| !in_config.contains(r.name.as_str())) {
-        orphans.entry(comparable_location(&row.url)).or_insert(i);
+    let (known, in_use): (Vec<Known>, Vec<Option<String>>) = rows.into_iter().map(|r| (r.known, r.in_use)).unzip();
+    let plan = plan_identities(&known, configured);
+    let by_name: HashMap<&str, (&Known, Option<&str>)> =
+        known.iter().zip(&in_use).map(|(k, u)| (k.name.as_str(), (k, u.as_deref()))).collect();
+    for Renamed { from, to } in &plan.renamed {
+        rename_source(tx, from, to).await?;
     }
-    let mut keys: HashSet<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
-    let mut unranked: HashSet<&str> = configured
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| by_name.get(name).is_none_or(|&i| !rows[i].ranked))
-        .collect();
-    let mut renamed = Vec::new();
-    for (name, url) in configured.iter().filter(|(name, _)| !by_name.contains_key(name)) {
-        if let Some(i) = orphans.remove(&comparable_location(url)) {
-            let from = rows[i].name.clone();
-            tracing::info!(from = %from, to = %name, "source renamed: its entries keep their ids");
-            rename_source(tx, &from, name).await?;
-            if rows[i].ranked {
-                unranked.remove(name);
-            }
-            renamed.push(Renamed { from, to: (*name).to_owned() });
-            continue;
-        }
-        let key = (1..)
-            .map(|n| if n == 1 { (*name).to_owned() } else { format!("{name}-{n}") })
-            .find(|k| !keys.contains(k))
-            .unwrap_or_else(|| (*name).to_owned());
-        keys.insert(key.clone());
+    for (name, url, key) in &plan.new {
         tx.execute(
             "INSERT INTO sources (name, configured_url, source_key, host) VALUES ($1, $2, $3, $4)",
-            &[name, url, &key, &host_of(url)],
+            &[name, url, key, &host_of(url)],
         )
         .await?;
     }
@@ -181,8 +160,8 @@ async fn identify_sources(
     let (names, hosts): (Vec<&str>, Vec<Option<String>>) = configured
         .iter()
         .filter_map(|(name, url)| {
-            let row = by_name.get(name).map(|&i| &rows[i])?;
-            let fetched = row.in_use.as_deref().filter(|_| row.url == *url).unwrap_or(url);
+            let (row, in_use) = by_name.get(name)?;
+            let fetched = in_use.filter(|_| row.url == *url).unwrap_or(url);
             Some((*name, host_of(fetched)))
         })
         .unzip();
@@ -193,15 +172,15 @@ async fn identify_sources(
     )
     .await?;
     let mut next: i64 = tx.query_one("SELECT coalesce(max(rank), -1) + 1 FROM sources", &[]).await?.get(0);
-    for (name, _) in configured.iter().filter(|(name, _)| unranked.contains(name)) {
+    for name in &plan.to_rank {
         if tx.execute("UPDATE sources SET rank = $2 WHERE name = $1 AND rank IS NULL", &[name, &next]).await? > 0 {
             next += 1;
         }
     }
-    if !renamed.is_empty() {
+    if !plan.renamed.is_empty() {
         super::entries::bump_content_version(tx).await?;
     }
-    Ok(renamed)
+    Ok(plan.renamed)
 }
 
 /// Moves everything stored under the source name `from` to `to`, as SQLite's `rename_source` does.

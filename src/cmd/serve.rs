@@ -66,13 +66,9 @@ pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
                 super::memory::give_back();
             };
             let until = stopped(stop.subscribe());
-            let refreshed = with_state!(state, |store| {
+            with_state!(state, |store| {
                 pipeline::refresh_loop(&config, store, output, every, super::clock, until, on_report).await
             });
-            if refreshed.is_err() {
-                serving.abort();
-            }
-            refreshed?;
         }
         serving.await.context("the server stopped unexpectedly")?.context("the server failed")?;
         if !quiet {

@@ -32,7 +32,7 @@ pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
             }
             super::memory::give_back();
         },
-    )))?;
+    )));
     drop(state);
     if !quiet {
         eprintln!("stopped");

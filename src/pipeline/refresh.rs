@@ -20,7 +20,8 @@ use crate::store::{Backend, SourceStates, StoreError};
 /// How soon the loop tries again after the state could not be read.
 const RETRY: Duration = Duration::from_secs(5);
 
-/// Runs the pipeline whenever a source is due, at least every `every`, until `stop` completes.
+/// Runs the pipeline whenever a source is due, at least every `every`, until `stop` completes. It does
+/// not fail: what a run could not do is in its report, and a state it cannot read is tried again.
 pub async fn refresh_loop(
     config: &Config,
     store: &mut impl Backend,
@@ -29,7 +30,7 @@ pub async fn refresh_loop(
     clock: fn() -> DateTime<Utc>,
     stop: impl Future<Output = ()>,
     mut on_report: impl FnMut(DateTime<Utc>, &RunReport),
-) -> Result<(), StoreError> {
+) {
     tokio::pin!(stop);
     loop {
         let opts = RunOptions {
@@ -57,7 +58,7 @@ pub async fn refresh_loop(
         tracing::debug!(?wait, "sleeping until the next source is due");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = &mut stop => return Ok(()),
+            () = &mut stop => return,
         }
     }
 }

@@ -147,13 +147,18 @@ async fn identify_sources(
     for Renamed { from, to } in &plan.renamed {
         rename_source(tx, from, to).await?;
     }
-    for (name, url, key) in &plan.new {
-        tx.execute(
-            "INSERT INTO sources (name, configured_url, source_key, host) VALUES ($1, $2, $3, $4)",
-            &[name, url, key, &host_of(url)],
-        )
-        .await?;
-    }
+    // One statement each for the new sources and for the ranks: a first run on 10,000 sources made
+    // 20,000 round trips here (5 s) while every other worker waited on the lock.
+    let new_names: Vec<&str> = plan.new.iter().map(|(name, _, _)| *name).collect();
+    let new_urls: Vec<&str> = plan.new.iter().map(|(_, url, _)| *url).collect();
+    let new_keys: Vec<&str> = plan.new.iter().map(|(_, _, key)| key.as_str()).collect();
+    let new_hosts: Vec<Option<String>> = plan.new.iter().map(|(_, url, _)| host_of(url)).collect();
+    tx.execute(
+        "INSERT INTO sources (name, configured_url, source_key, host)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
+        &[&new_names, &new_urls, &new_keys, &new_hosts],
+    )
+    .await?;
     // A re-pointed source may have moved to another host; one still pointed where it was stays on the
     // host of the redirect it adopted (the recorder moved it there). One statement for every source,
     // as every worker's run starts here.
@@ -171,12 +176,17 @@ async fn identify_sources(
         &[&names, &hosts],
     )
     .await?;
-    let mut next: i64 = tx.query_one("SELECT coalesce(max(rank), -1) + 1 FROM sources", &[]).await?.get(0);
-    for name in &plan.to_rank {
-        if tx.execute("UPDATE sources SET rank = $2 WHERE name = $1 AND rank IS NULL", &[name, &next]).await? > 0 {
-            next += 1;
-        }
-    }
+    // The unranked ones in the plan's order take the next ranks, one after the other.
+    tx.execute(
+        "UPDATE sources s SET rank = base.next + c.n - 1
+         FROM (SELECT coalesce(max(rank), -1) + 1 AS next FROM sources) base,
+              (SELECT t.name, row_number() OVER (ORDER BY t.i) AS n
+               FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+               JOIN sources u ON u.name = t.name AND u.rank IS NULL) c
+         WHERE s.name = c.name",
+        &[&plan.to_rank],
+    )
+    .await?;
     if !plan.renamed.is_empty() {
         super::entries::bump_content_version(tx).await?;
     }

@@ -17,14 +17,16 @@
 # (index.html's fetch times masked, as `compare.sh` does): each PostgreSQL scaling run against the SQLite
 # one; in each round PostgreSQL's against SQLite's, after the cold and the all-304 run.
 #
-# The generated config has `[fetch] concurrency = CONCURRENCY` (16) and `per_host = PER_HOST` (64). Every
-# source is on 127.0.0.1 and `per_host` counts leases across all workers, so it is a shared limit here:
-# 4 workers × 16 in flight is 64.
+# The generated config has `[fetch] concurrency = CONCURRENCY` (16) and `per_host = PER_HOST` (64). The
+# sources are spread over HOSTS loopback addresses (127.0.0.1, 127.0.0.2, …; 16), as a real list spans
+# many hosts; `per_host` counts leases across all workers, so with HOSTS=1 it is one shared limit of 64
+# and 4 workers × 16 in flight fill it: the host's limit, not the workers, then sets the pace.
 #
 #   eval "$(.ci/postgres start)"                 # a throwaway cluster; or any server you can CREATE SCHEMA on
 #   STATE_URL=$FEEDMILL_TEST_POSTGRES bench/workers.sh
 #   N=2000 ROUNDS=1 WORKERS="1 2" bench/workers.sh
 #   ENTRIES=2 bench/workers.sh                   # 2-entry feeds: little CPU a source, the latency alone
+#   HOSTS=1 bench/workers.sh                     # every source on one host: per_host is the limit
 #   ROUNDS_N=2000 bench/workers.sh               # the scaling at N, the rounds at 2,000 sources
 #   FEEDMILL=/path/feedmill REFRESH=/path/refresh OUT=/tmp/w bench/workers.sh
 #
@@ -44,6 +46,7 @@ DELAY_MS=${DELAY_MS:-100}
 ENTRIES=${ENTRIES:-50}
 CONCURRENCY=${CONCURRENCY:-16}
 PER_HOST=${PER_HOST:-64}
+HOSTS=${HOSTS:-16}
 STATE_URL=${STATE_URL:-${FEEDMILL_TEST_POSTGRES:-}}
 OUT=${OUT:-$(mktemp -d /tmp/feedmill-workers.XXXXXX)}
 target=${CARGO_TARGET_DIR:-target}
@@ -79,7 +82,7 @@ trap 'exit 130' INT TERM
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
 rm -rf "$OUT/serve"
 "$REFRESH" serve "$OUT/serve" --sources "$N" --entries "$ENTRIES" --change-every 0 --delay-ms "$DELAY_MS" \
-    --concurrency "$CONCURRENCY" --per-host "$PER_HOST" 2>"$OUT/server.log" &
+    --concurrency "$CONCURRENCY" --per-host "$PER_HOST" --hosts "$HOSTS" 2>"$OUT/server.log" &
 server=$!
 while [[ ! -s $OUT/serve/addr ]]; do
     kill -0 "$server" 2>/dev/null || { echo "the server died: $(cat "$OUT/server.log")" >&2; exit 1; }
@@ -189,7 +192,7 @@ prepare() { # dir n
     config_of "$2" >"$1/feeds.toml"
 }
 
-echo "workers: $N sources of $ENTRIES entries (rounds: $ROUNDS_N), ${DELAY_MS} ms a response, concurrency $CONCURRENCY, per_host $PER_HOST; $OUT"
+echo "workers: $N sources of $ENTRIES entries (rounds: $ROUNDS_N), ${DELAY_MS} ms a response, concurrency $CONCURRENCY, per_host $PER_HOST, $HOSTS host(s); $OUT"
 
 # (a) -------------------------------------------------------------------------------------------------
 echo "(a) scaling, cold, $N sources: workers $WORKERS on PostgreSQL, and one SQLite run"
@@ -240,7 +243,7 @@ median() {
 }
 
 echo
-echo "(a) scaling: $N sources, cold, ${DELAY_MS} ms a response, concurrency $CONCURRENCY each, per_host $PER_HOST in all"
+echo "(a) scaling: $N sources, cold, ${DELAY_MS} ms a response, concurrency $CONCURRENCY each, per_host $PER_HOST over all workers, $HOSTS host(s)"
 printf '%-22s %9s %11s %9s %13s %9s %-8s %s\n' "" "wall s" "sources/s" "CPU s" "CPU ms/source" "speed-up" "fetched" "outputs"
 one=$(col scale postgresql 1 cold 7)
 row() { # label backend workers outputs

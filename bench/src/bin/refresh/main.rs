@@ -136,7 +136,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     let work = tempfile::tempdir()?;
     let base = format!("http://{addr}");
     let config = work.path().join("feeds.toml");
-    write(&config, &feeds_toml(&base, &docs, args.concurrency, args.concurrency))?;
+    write(&config, &feeds_toml(std::slice::from_ref(&base), &docs, args.concurrency, args.concurrency))?;
     let urls = work.path().join("urls.txt");
     write(&urls, &docs.iter().enumerate().map(|(i, d)| format!("{base}{}\n", d.path(i))).collect::<String>())?;
 
@@ -217,14 +217,16 @@ fn generate(sources: u64, entries: usize) -> Vec<Doc> {
     })
 }
 
-fn feeds_toml(base: &str, docs: &[Arc<Doc>], concurrency: u64, per_host: u64) -> String {
+/// The config of `docs`: source `i` is served from `bases[i % bases.len()]`.
+fn feeds_toml(bases: &[String], docs: &[Arc<Doc>], concurrency: u64, per_host: u64) -> String {
     let mut out = format!(
         "[output]\ndir = \"out\"\nmax_items = 100\n\n[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n\n"
     );
     for (i, doc) in docs.iter().enumerate() {
         let _ = writeln!(
             out,
-            "[[sources]]\nname = \"s{i}\"\nurl = \"{base}{}\"\ncategories = [\"c{:02}\"]\n",
+            "[[sources]]\nname = \"s{i}\"\nurl = \"{}{}\"\ncategories = [\"c{:02}\"]\n",
+            bases[i % bases.len()],
             doc.path(i),
             i % 20
         );

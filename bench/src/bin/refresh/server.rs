@@ -204,10 +204,16 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
-/// Starts serving `site` on a free loopback port; call inside the server's runtime.
+/// Starts serving `site` on a free port of 127.0.0.1; call inside the server's runtime.
 pub async fn listen(site: Arc<Site>) -> std::io::Result<SocketAddr> {
+    listen_on(site, std::net::Ipv4Addr::LOCALHOST).await
+}
+
+/// Starts serving `site` on a free port of `ip`, a loopback address: Linux routes all of 127.0.0.0/8
+/// to the loopback device, so 127.0.0.2 is another host to a client's per-host limit.
+pub async fn listen_on(site: Arc<Site>, ip: std::net::Ipv4Addr) -> std::io::Result<SocketAddr> {
     let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    socket.bind(SocketAddr::from((ip, 0)))?;
     let listener = socket.listen(4096)?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {

@@ -42,6 +42,10 @@ pub struct Serve {
     /// Milliseconds the server waits before every answer.
     #[arg(long, default_value_t = 0)]
     pub delay_ms: u64,
+    /// Loopback addresses to serve from (127.0.0.1, 127.0.0.2, …), the sources spread over them in
+    /// turn: as many hosts to a per-host limit.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=250))]
+    pub hosts: u8,
     /// Percent of the feeds that gain a post each round (a divisor of 100).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub percent: u64,
@@ -54,13 +58,20 @@ pub fn serve(args: &Serve) -> anyhow::Result<()> {
     let site = Arc::new(Site::with_delay(crate::generate(args.sources, args.entries), delay));
     let docs = site.docs();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let addr = runtime.block_on(server::listen(Arc::clone(&site)))?;
-    let base = format!("http://{addr}");
+    let addrs = runtime.block_on(async {
+        let mut addrs = Vec::new();
+        for host in 1..=args.hosts {
+            addrs.push(server::listen_on(Arc::clone(&site), std::net::Ipv4Addr::new(127, 0, 0, host)).await?);
+        }
+        Ok::<_, std::io::Error>(addrs)
+    })?;
+    let bases: Vec<String> = addrs.iter().map(|addr| format!("http://{addr}")).collect();
     let per_host = args.per_host.unwrap_or(args.concurrency);
-    crate::write(&args.dir.join("feeds.toml"), &crate::feeds_toml(&base, &docs, args.concurrency, per_host))?;
-    // Written last: the harness waits for it, so the config is complete once it exists.
-    crate::write(&args.dir.join("addr"), &format!("{addr}\n"))?;
-    eprintln!("serving {} feeds on {base}", docs.len());
+    crate::write(&args.dir.join("feeds.toml"), &crate::feeds_toml(&bases, &docs, args.concurrency, per_host))?;
+    // Written last: the harness waits for it, so the config is complete once it exists. Every address
+    // serves every feed and the same counters.
+    crate::write(&args.dir.join("addr"), &format!("{}\n", addrs[0]))?;
+    eprintln!("serving {} feeds on {}", docs.len(), bases.join(", "));
 
     if args.change_every == 0 {
         loop {

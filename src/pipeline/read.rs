@@ -96,11 +96,11 @@ pub(super) async fn read_and_record<S: Record + SourceStates + Entries>(
             f(&result.report);
         }
         let name = result.report.name.clone();
+        let recorded = result.update.is_some();
         if let Some(update) = result.update {
             record::record(&mut recorder, update, opts.now)?;
         }
-        // Recorded (each source is its own transaction on a shared state): another worker may take it.
-        queue.done(name)?;
+        queue.done(name, recorded)?;
         rows.push((i, result.report));
     }
     let reconciled = recorder.commit()?;
@@ -127,8 +127,8 @@ struct Leased<'c> {
     index: HashMap<&'c str, usize>,
     candidates: Vec<Candidate>,
     reparse: Vec<String>,
-    /// Claimed in this run: never claimed twice.
-    seen: Vec<String>,
+    /// This run's id for the claims ([`ClaimAsk::run`]).
+    run: String,
     /// Claimed and not yet released: given back if the run stops early.
     holding: HashSet<String>,
     claimed: std::collections::VecDeque<(String, SourceState)>,
@@ -170,7 +170,7 @@ impl<'c> Leased<'c> {
             index: config.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect(),
             candidates,
             reparse,
-            seen: Vec::new(),
+            run: run_id(opts.now),
             holding: HashSet::new(),
             claimed: Default::default(),
             dry: false,
@@ -180,29 +180,36 @@ impl<'c> Leased<'c> {
         }
     }
 
-    /// The next leased source, claiming a batch (twice the reads that fit) when none is left.
+    /// The next leased source, claiming a batch when none is left: four times the reads that fit, as
+    /// every claim waits on the one before (any worker's) and costs about as much whatever its size;
+    /// only the reads that fit while `per_host` holds sources back, as a lease held in the queue counts
+    /// against the host's limit without reading from it.
     fn next(&mut self, in_flight: usize) -> Result<Option<(usize, &'c crate::config::Source, SourceState)>, RunError> {
         let room = self.config.concurrency.max(1);
         if self.claimed.is_empty() && !self.dry && (!self.starved || in_flight <= room / 2) {
             let ask = ClaimAsk {
                 candidates: &self.candidates,
-                seen: &self.seen,
-                batch: (room * 2).saturating_sub(in_flight).max(1),
+                run: &self.run,
+                batch: (if self.starved { room } else { room * 4 }).saturating_sub(in_flight).max(1),
                 now: self.opts.now,
                 force: self.opts.force,
                 reparse: &self.reparse,
                 default_interval: self.opts.default_interval,
             };
             let asked = ask.batch;
+            let started = std::time::Instant::now();
             let Claimed { sources, held_back } = self.leases.claim(&ask)?;
-            tracing::debug!("claimed {} sources ({held_back} held back by per_host)", sources.len());
+            tracing::debug!(
+                "claimed {} sources in {:?} ({held_back} held back by per_host)",
+                sources.len(),
+                started.elapsed()
+            );
             self.dry = sources.is_empty();
             self.held_back = held_back;
             self.starved = held_back > 0 && sources.len() < asked;
             if !sources.is_empty() {
                 self.pause = HELD_BACK_PAUSE;
             }
-            self.seen.extend(sources.iter().map(|(name, _)| name.clone()));
             self.holding.extend(sources.iter().map(|(name, _)| name.clone()));
             self.claimed.extend(sources);
         }
@@ -220,17 +227,30 @@ impl<'c> Leased<'c> {
     }
 }
 
+/// An id no other run of this process shares (the worker's id tells processes apart): the run's clock,
+/// and a count, as two runs may share a clock.
+fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}.{n}", now.timestamp_micros())
+}
+
 impl Drop for Leased<'_> {
     /// A run that stopped early (a write failed, the database went away) gives back the sources it
     /// still holds, so other workers need not wait for the leases to expire; if the database cannot
     /// be told, they expire (the heartbeat no longer renews them).
     fn drop(&mut self) {
-        if self.holding.is_empty() {
-            return;
+        if !self.holding.is_empty() {
+            let names: Vec<String> = self.holding.drain().collect();
+            if let Err(e) = self.leases.release(&names) {
+                tracing::warn!("cannot give back {} leases: {}", names.len(), crate::error::error_chain(&e));
+            }
         }
-        let names: Vec<String> = self.holding.drain().collect();
-        if let Err(e) = self.leases.release(&names) {
-            tracing::warn!("cannot give back {} leases: {}", names.len(), crate::error::error_chain(&e));
+        // Else a worker's run that starts in a day would join this one's round and read nothing.
+        // If the database cannot be told, the round closes at this worker's next run, or once its
+        // heartbeat stops.
+        if let Err(e) = self.leases.end_run(&self.run) {
+            tracing::warn!("cannot end the run's round: {}", crate::error::error_chain(&e));
         }
     }
 }
@@ -250,11 +270,15 @@ impl<'c> Queue<'c> {
         }
     }
 
-    /// A source was read and recorded.
-    fn done(&mut self, name: String) -> Result<(), RunError> {
+    /// A source was read, and `recorded` or not. Either way another worker may take it now: each
+    /// source is its own transaction on a shared state, and recording it gave its lease back.
+    fn done(&mut self, name: String, recorded: bool) -> Result<(), RunError> {
         if let Queue::Leased(leased) = self {
             leased.holding.remove(&name);
-            leased.leases.release(std::slice::from_ref(&name))?;
+            match recorded {
+                true => leased.leases.recorded(&name),
+                false => leased.leases.release(std::slice::from_ref(&name))?,
+            }
             leased.dry = false;
         }
         Ok(())

@@ -104,11 +104,12 @@ pub struct ClaimAsk<'a> {
     /// The configured sources that may be read (enabled ones), with the URL and the shaping digest
     /// their config gives now: a source whose stored digest differs is due whatever its schedule.
     pub candidates: &'a [Candidate],
-    /// Sources this run already claimed: never twice in one run.
-    pub seen: &'a [String],
+    /// This run, among every run of every worker: a source is never claimed twice under it.
+    pub run: &'a str,
     /// At most this many sources.
     pub batch: usize,
-    /// The run's clock: due by it, and not fetched at or after it (by another worker meanwhile).
+    /// The run's clock: due by it. Not fetched at or after it either, or at or after the clock of the
+    /// earliest run in progress when this one first claimed (runs that overlap share their sources).
     pub now: DateTime<Utc>,
     /// `run --force`: due whatever the schedule, dead ones too.
     pub force: bool,
@@ -144,8 +145,16 @@ pub trait Leases: Send + Sync {
     /// worker's live leases. One decider at a time: two workers never hold one source.
     fn claim(&self, ask: &ClaimAsk<'_>) -> Result<Claimed, StoreError>;
 
-    /// Gives back the leases on `names`, once recorded (or not read after all).
+    /// Gives back the leases on `names`: sources not recorded (not read after all, or the run stopped).
     fn release(&self, names: &[String]) -> Result<(), StoreError>;
+
+    /// `name` was recorded ([`RunWrite::add`]), which gave its lease back in the same transaction:
+    /// the worker no longer holds it.
+    fn recorded(&self, name: &str);
+
+    /// The run `run` ([`ClaimAsk::run`]) claims no more: runs starting from now on do not join its
+    /// round (they read again what it read).
+    fn end_run(&self, run: &str) -> Result<(), StoreError>;
 }
 
 /// What [`RunWrite::add`] runs for a parsed feed: the source's kept entries lent (errors `E`), and the

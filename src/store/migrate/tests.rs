@@ -316,10 +316,11 @@ fn a_copy_that_fails_midway_leaves_the_target_empty() {
 
 /// What PostgreSQL's schema has beyond SQLite's, on purpose: the workers' runtime state, not copied.
 const PG_ONLY: &[(&str, &[&str])] = &[
-    ("sources", &["host", "leased_by", "lease_until"]),
-    ("workers", &["id", "host", "pid", "started", "heartbeat", "counters"]),
+    ("sources", &["host", "leased_by", "lease_until", "claimed_in", "offered", "offered_url", "offered_digest"]),
+    ("workers", &["id", "host", "pid", "started", "heartbeat", "counters", "run_id", "round_clock"]),
     ("published", &["path", "bytes", "etag", "published_at"]),
     ("schema_version", &["version"]),
+    ("offer", &["digest"]),
 ];
 
 #[test]

@@ -210,14 +210,11 @@ async fn forget(tx: &Transaction<'_>, source: &str, id: &str) -> Result<(), toki
 /// locked by the update until the transaction ends, so the last statement before the commit: two
 /// workers' writes wait for each other only that long.
 pub(super) async fn bump_content_version(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('content_version', '1')
-         ON CONFLICT (key) DO UPDATE SET value = (CAST(meta.value AS BIGINT) + 1)::TEXT",
-        &[],
-    )
-    .await
-    .map(drop)
+    tx.execute(BUMP_CONTENT_VERSION, &[]).await.map(drop)
 }
+
+pub(super) const BUMP_CONTENT_VERSION: &str = "INSERT INTO meta (key, value) VALUES ('content_version', '1')
+     ON CONFLICT (key) DO UPDATE SET value = (CAST(meta.value AS BIGINT) + 1)::TEXT";
 
 async fn count_entries(client: &impl GenericClient) -> Result<HashMap<String, usize>, tokio_postgres::Error> {
     let rows = client.query("SELECT source, COUNT(*) FROM entries GROUP BY source", &[]).await?;

@@ -9,7 +9,7 @@ use deadpool_postgres::Object;
 
 use super::{PgError, LOCK, LOCK_MIGRATE};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql"), include_str!("migrations/002_rounds.sql")];
 
 /// The schema version this feedmill writes.
 pub const KNOWN: i32 = MIGRATIONS.len() as i32;

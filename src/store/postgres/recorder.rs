@@ -4,7 +4,12 @@
 //! (`SELECT … FOR UPDATE`, the lock a purge takes too), lends the source's entries to the
 //! reconciliation on that transaction, signs and writes the source's new entries, bumps the content
 //! version when it changed something, and commits: the version's `meta` row is held only for that
-//! commit. New entries are signed per source (SQLite batches them across sources).
+//! commit. Recording a source also gives back the worker's lease on it. New entries are signed per
+//! source (SQLite batches them across sources).
+//!
+//! Statements that need no answer before the next are sent together (pipelined): a source's write is
+//! five round trips (begin; the lock and the row; the state, the filtered and the reads; the entries
+//! and the version; commit), each of which wakes this thread and the connection's.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -16,7 +21,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 use url::Url;
 
-use super::{entries::bump_content_version, PgError, PgStore, LOCK, LOCK_SHARED, LOCK_SIGNATURES};
+use futures_util::future::{try_join, try_join4, try_join5};
+
+use super::entries::BUMP_CONTENT_VERSION;
+use super::{PgError, PgStore, LOCK, LOCK_SHARED, LOCK_SIGNATURES};
 use crate::dedup::history::{Kept, Keys, SourceEntries};
 use crate::dedup::near::{Packed, SIGNATURE_VERSION};
 use crate::dedup::stories::StoryStore;
@@ -88,43 +96,68 @@ impl RunWrite for PgRecorder<'_> {
 
     fn add(&mut self, u: SourceUpdate, reconcile: Reconcile<'_, PgError>) -> Result<(), StoreError> {
         let (store, now, sign) = (self.store, self.now, self.sign);
+        let worker = store.worker().map(|w| w.id.as_str());
         let db = store.db();
         let listed = match &u.entries {
             EntriesUpdate::Parsed(_) | EntriesUpdate::Unchanged => Some(now),
             EntriesUpdate::Unknown => None,
         };
+        let parsed = matches!(u.entries, EntriesUpdate::Parsed(_));
+        // The statements that do not wait for each other's answers are sent together (pipelined): a
+        // round trip wakes both ends, and a source's write used to be fourteen of them.
         let tx = store.block(self.client.transaction())?.map_err(&db)?;
-        let saved = store
+        let (saved, kept, tombstones) = store
             .block(async {
-                // Before any row: a signature drop starting meanwhile waits for this write, or this
-                // write for it, never each for the other's rows.
-                tx.execute(&tx.prepare_cached(LOCK_SHARED).await?, &[&LOCK_SIGNATURES]).await?;
-                let saved = save_source(&tx, &u, listed).await?;
-                if let Some(dropped) = &u.filtered {
-                    save_filtered(&tx, &u.name, dropped).await?;
-                }
-                Ok::<_, tokio_postgres::Error>(saved)
+                let before = hold_source(&tx, &u.name).await?;
+                let filtered = async {
+                    match &u.filtered {
+                        Some(dropped) => save_filtered(&tx, &u.name, dropped).await,
+                        None => Ok(()),
+                    }
+                };
+                let (saved, (), kept, tombstones) = try_join4(
+                    save_source(&tx, &u, listed, before, worker),
+                    filtered,
+                    async {
+                        if parsed {
+                            kept_rows(&tx, &u.name).await.map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    },
+                    async {
+                        if parsed {
+                            tombstone_keys(&tx, &u.name).await.map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    },
+                )
+                .await?;
+                Ok::<_, tokio_postgres::Error>((saved, kept, tombstones))
             })?
             .map_err(&db)?;
         let mut changed = saved.shown_changed;
+        let mut writes = Writes::default();
         if let EntriesUpdate::Parsed(entries) = u.entries {
-            let mut kept =
-                PgSourceEntries { store, tx: &tx, source: &u.name, tombstones: None, writes: Writes::default() };
-            let mut r = reconcile(&mut kept, entries)?;
-            let writes = kept.writes;
-            let inserted = store.block(write(&tx, &u.name, writes, saved.listed_before, now, sign))?.map_err(&db)?;
-            r.new += inserted;
-            changed |= r.updated > 0 || inserted > 0;
+            let mut lent = PgSourceEntries { store, tx: &tx, source: &u.name, kept, tombstones, writes };
+            let r = reconcile(&mut lent, entries)?;
+            writes = lent.writes;
+            // A new entry whose id the source already holds is not written (`ON CONFLICT DO NOTHING`):
+            // counted as a change all the same, which costs a build that finds nothing to change.
+            changed |= r.updated > 0 || !writes.new.is_empty();
             self.out.insert(u.name.clone(), r);
         }
-        store
+        let inserted = store
             .block(async {
-                if changed {
-                    bump_content_version(&tx).await?;
-                }
-                tx.commit().await
+                let inserted = write(&tx, &u.name, writes, saved.listed_before, now, sign, changed).await?;
+                tx.commit().await?;
+                Ok::<_, tokio_postgres::Error>(inserted)
             })?
             .map_err(&db)?;
+        if let Some(r) = self.out.get_mut(&u.name).filter(|_| parsed) {
+            r.new += inserted;
+        }
         Ok(())
     }
 
@@ -268,9 +301,11 @@ async fn execute_rows(
     tx.execute(&tx.prepare_cached(sql).await?, &params).await
 }
 
-/// Writes what the reconciliation of `source` held back: kept entries rewritten and unlisted (at
-/// `listed_before` at the latest, when the feed listed them last), then the new ones, signed here
-/// when they came unsigned (over the cores); returns how many new ones were written.
+/// Writes what the reconciliation of `source` held back — kept entries rewritten and unlisted (at
+/// `listed_before` at the latest, when the feed listed them last), the new ones, signed here when they
+/// came unsigned (over the cores) — and moves the content version when `changed`: signed first, then
+/// every statement sent at once, the version's row last (it is held to the commit). Returns how many
+/// new entries were written.
 async fn write(
     tx: &CachingTx<'_>,
     source: &str,
@@ -278,34 +313,9 @@ async fn write(
     listed_before: Option<i64>,
     now: DateTime<Utc>,
     sign: Signer,
+    changed: bool,
 ) -> Result<usize, tokio_postgres::Error> {
     let now = ts(now);
-    if !writes.rewritten.is_empty() {
-        execute_rows(tx, REWRITE, source, now, &writes.rewritten).await?;
-    }
-    if !writes.redated.is_empty() {
-        let (ids, dates): (Vec<String>, Vec<i64>) = writes.redated.into_iter().unzip();
-        tx.execute(
-            &tx.prepare_cached(
-                "UPDATE story_members AS m SET head_date = n.date FROM unnest($2::text[], $3::bigint[]) AS n(id, date)
-                 WHERE m.head_source = $1 AND m.head_id = n.id",
-            )
-            .await?,
-            &[&source, &ids, &dates],
-        )
-        .await?;
-    }
-    if !writes.unlisted.is_empty() {
-        let listed = listed_before.unwrap_or(i64::MIN);
-        tx.execute(
-            &tx.prepare_cached(
-                "UPDATE entries SET in_feed = 0, last_seen = greatest(last_seen, $2) WHERE rowid = ANY($1)",
-            )
-            .await?,
-            &[&writes.unlisted, &listed],
-        )
-        .await?;
-    }
     let unsigned: Vec<&mut NewEntry> = writes.new.iter_mut().filter(|p| p.packed.is_none()).collect();
     let signatures = crate::cores::over_cores(unsigned.len(), |range| {
         unsigned[range].iter().map(|p| sign(&p.entry)).collect::<Vec<_>>()
@@ -313,11 +323,49 @@ async fn write(
     for (p, packed) in unsigned.into_iter().zip(signatures.into_iter().flatten()) {
         p.packed = Some(packed);
     }
-    if writes.new.is_empty() {
-        return Ok(0);
-    }
-    let rows: Vec<Row> = writes.new.into_iter().map(|p| Row::new(&p.entry, &p.keys, p.json, p.packed)).collect();
-    let inserted = execute_rows(tx, INSERT_NEW, source, now, &rows).await?;
+    let new: Vec<Row> = writes.new.into_iter().map(|p| Row::new(&p.entry, &p.keys, p.json, p.packed)).collect();
+    let (ids, dates): (Vec<String>, Vec<i64>) = writes.redated.into_iter().unzip();
+    let rewrite = async {
+        match writes.rewritten.is_empty() {
+            true => Ok(0),
+            false => execute_rows(tx, REWRITE, source, now, &writes.rewritten).await,
+        }
+    };
+    let redate = async {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let statement = tx
+            .prepare_cached(
+                "UPDATE story_members AS m SET head_date = n.date FROM unnest($2::text[], $3::bigint[]) AS n(id, date)
+                 WHERE m.head_source = $1 AND m.head_id = n.id",
+            )
+            .await?;
+        tx.execute(&statement, &[&source, &ids, &dates]).await
+    };
+    let unlist = async {
+        if writes.unlisted.is_empty() {
+            return Ok(0);
+        }
+        let listed = listed_before.unwrap_or(i64::MIN);
+        let statement = tx
+            .prepare_cached("UPDATE entries SET in_feed = 0, last_seen = greatest(last_seen, $2) WHERE rowid = ANY($1)")
+            .await?;
+        tx.execute(&statement, &[&writes.unlisted, &listed]).await
+    };
+    let insert = async {
+        match new.is_empty() {
+            true => Ok(0),
+            false => execute_rows(tx, INSERT_NEW, source, now, &new).await,
+        }
+    };
+    let bump = async {
+        match changed {
+            true => tx.execute(&tx.prepare_cached(BUMP_CONTENT_VERSION).await?, &[]).await,
+            false => Ok(0),
+        }
+    };
+    let (_, _, _, inserted, _) = try_join5(rewrite, redate, unlist, insert, bump).await?;
     Ok(usize::try_from(inserted).unwrap_or(usize::MAX))
 }
 
@@ -327,7 +375,9 @@ struct PgSourceEntries<'a, 't> {
     store: &'a PgStore,
     tx: &'a CachingTx<'t>,
     source: &'a str,
-    /// The source's tombstone keys, read when first asked.
+    /// The source's kept entries, read with its row (taken by the first `kept`).
+    kept: Option<Vec<Kept>>,
+    /// The source's tombstone keys, read with its row.
     tombstones: Option<HashSet<String>>,
     writes: Writes,
 }
@@ -342,41 +392,18 @@ impl SourceEntries for PgSourceEntries<'_, '_> {
     type Error = PgError;
 
     fn kept(&mut self) -> Result<Vec<Kept>, PgError> {
-        let rows = self.block(async {
-            let statement = self
-                .tx
-                .prepare_cached(
-                    "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
-                     FROM entries WHERE source = $1 ORDER BY rowid",
-                )
-                .await?;
-            self.tx.query(&statement, &[&self.source]).await
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Kept {
-                handle: r.get(0),
-                id: r.get(1),
-                url: r.get(2),
-                print: r.get(3),
-                first_seen: from_ts(r.get(4)),
-                encoded: r.get(5),
-                sort_date: r.get::<_, Option<i64>>(6).map(from_ts),
-                in_feed: r.get::<_, i32>(7) != 0,
-                digest: r.get(8),
-            })
-            .collect())
+        match self.kept.take() {
+            Some(kept) => Ok(kept),
+            None => self.block(kept_rows(self.tx, self.source)),
+        }
     }
 
     fn purged(&mut self, id: &str, url: Option<&str>, print: Option<&[u8; 32]>) -> Result<bool, PgError> {
         let tombstones = match &mut self.tombstones {
             Some(t) => t,
             None => {
-                let rows = self.block(async {
-                    let statement = self.tx.prepare_cached("SELECT key FROM tombstones WHERE source = $1").await?;
-                    self.tx.query(&statement, &[&self.source]).await
-                })?;
-                self.tombstones.insert(rows.into_iter().map(|r| r.get(0)).collect())
+                let keys = self.block(tombstone_keys(self.tx, self.source))?;
+                self.tombstones.insert(keys)
             }
         };
         Ok(tombstones.contains(id)
@@ -422,6 +449,52 @@ impl SourceEntries for PgSourceEntries<'_, '_> {
     }
 }
 
+/// `source`'s stored entries, in the order written.
+async fn kept_rows(tx: &CachingTx<'_>, source: &str) -> Result<Vec<Kept>, tokio_postgres::Error> {
+    let statement = tx
+        .prepare_cached(
+            "SELECT rowid, id, canonical_url, fingerprint, first_seen, entry, sort_date, in_feed, raw_digest
+             FROM entries WHERE source = $1 ORDER BY rowid",
+        )
+        .await?;
+    let rows = tx.query(&statement, &[&source]).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Kept {
+            handle: r.get(0),
+            id: r.get(1),
+            url: r.get(2),
+            print: r.get(3),
+            first_seen: from_ts(r.get(4)),
+            encoded: r.get(5),
+            sort_date: r.get::<_, Option<i64>>(6).map(from_ts),
+            in_feed: r.get::<_, i32>(7) != 0,
+            digest: r.get(8),
+        })
+        .collect())
+}
+
+/// The keys of `source`'s tombstones (ids, `url:` URLs, fingerprints).
+async fn tombstone_keys(tx: &CachingTx<'_>, source: &str) -> Result<HashSet<String>, tokio_postgres::Error> {
+    let statement = tx.prepare_cached("SELECT key FROM tombstones WHERE source = $1").await?;
+    Ok(tx.query(&statement, &[&source]).await?.into_iter().map(|r| r.get(0)).collect())
+}
+
+/// What a source's row held before this write: title, site, when its feed last listed its entries,
+/// configured URL.
+type Before = (Option<String>, Option<String>, Option<i64>, String);
+
+/// Takes the signatures' lock shared, then the source's row (to the commit), and reads what it held.
+/// Before any row: a signature drop starting meanwhile waits for this write, or this write for it,
+/// never each for the other's rows. Both sent at once, answered in order.
+async fn hold_source(tx: &CachingTx<'_>, name: &str) -> Result<Option<Before>, tokio_postgres::Error> {
+    let (lock, row) = try_join(tx.prepare_cached(LOCK_SHARED), tx.prepare_cached(HOLD_SOURCE)).await?;
+    let (_, before) = try_join(tx.execute(&lock, &[&LOCK_SIGNATURES]), tx.query_opt(&row, &[&name])).await?;
+    Ok(before.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))))
+}
+
+const HOLD_SOURCE: &str = "SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = $1 FOR UPDATE";
+
 /// What [`save_source`] replaced.
 struct Saved {
     /// Whether what the outputs show of the source (title, site) changed.
@@ -431,26 +504,17 @@ struct Saved {
 }
 
 /// Saves a source's state (its `host` the one it is fetched from), and when its feed last listed its
-/// entries (`listed`, kept when `None`). Its
-/// row is held to the commit, taken before its previous state is read: a purge, or another worker,
-/// waits for this source's write.
+/// entries (`listed`, kept when `None`), over `before` (what its row held, [`hold_source`]: a purge, or
+/// another worker, waits for this source's write). Recorded, the source is no longer `worker`'s to
+/// hold: its lease is given back in the same transaction.
 async fn save_source(
     tx: &CachingTx<'_>,
     u: &SourceUpdate,
     listed: Option<DateTime<Utc>>,
+    before: Option<Before>,
+    worker: Option<&str>,
 ) -> Result<Saved, tokio_postgres::Error> {
     let s = &u.state;
-    let before = tx
-        .query_opt(
-            &tx.prepare_cached(
-                "SELECT title, site_url, listed_at, configured_url FROM sources WHERE name = $1 FOR UPDATE",
-            )
-            .await?,
-            &[&u.name],
-        )
-        .await?;
-    type Before = (Option<String>, Option<String>, Option<i64>, String);
-    let before: Option<Before> = before.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
     let url_changed = before.as_ref().is_some_and(|(.., url)| *url != u.configured_url);
     let saved = Saved {
         shown_changed: before.as_ref().is_none_or(|(title, site, ..)| (title, site) != (&s.title, &s.site_url)),
@@ -460,8 +524,7 @@ async fn save_source(
     let hours: Vec<String> = s.skip_hours.iter().map(u8::to_string).collect();
     let failures = i32::try_from(s.failures).unwrap_or(i32::MAX);
     let redirect_count = s.redirect.as_ref().map_or(0, |r| i32::try_from(r.count).unwrap_or(i32::MAX));
-    tx.execute(
-        &tx.prepare_cached(
+    let upsert = tx.prepare_cached(
         "INSERT INTO sources (name, configured_url, url_in_use, etag, last_modified, body_hash, last_fetch, last_success,
                               last_error, failures, next_fetch, redirect_target, redirect_first_seen, redirect_count,
                               skip_hours, skip_days, title, site_url, gone_since, listed_at, source_key, config_digest,
@@ -477,56 +540,68 @@ async fn save_source(
             skip_hours = excluded.skip_hours, skip_days = excluded.skip_days, title = excluded.title,
             site_url = excluded.site_url, gone_since = excluded.gone_since,
             listed_at = coalesce(excluded.listed_at, sources.listed_at), config_digest = excluded.config_digest,
-            host = excluded.host",
+            host = excluded.host,
+            leased_by = CASE WHEN sources.leased_by = $24 THEN NULL ELSE sources.leased_by END,
+            lease_until = CASE WHEN sources.leased_by = $24 THEN NULL ELSE sources.lease_until END",
+    );
+    let upsert = upsert.await?;
+    let upserted = async {
+        tx.execute(
+            &upsert,
+            &[
+                &u.name,
+                &u.configured_url,
+                &s.url_in_use,
+                &s.validators.etag,
+                &s.validators.last_modified,
+                &s.body_hash,
+                &s.last_fetch.map(ts),
+                &s.last_success.map(ts),
+                &s.last_error,
+                &failures,
+                &s.next_fetch.map(ts),
+                &s.redirect.as_ref().map(|r| r.target.clone()),
+                &s.redirect.as_ref().map(|r| ts(r.first_seen)),
+                &redirect_count,
+                &join(&hours),
+                &join(&s.skip_days),
+                &s.title,
+                &s.site_url,
+                &s.gone_since.map(ts),
+                &listed.map(ts),
+                &s.source_key,
+                &s.config_digest,
+                // Where it is fetched from: a redirect adopted to another host moves its `per_host` count.
+                &super::sources::host_of(s.url_in_use.as_deref().unwrap_or(&u.configured_url)),
+                &worker,
+            ],
         )
-        .await?,
-        &[
-            &u.name,
-            &u.configured_url,
-            &s.url_in_use,
-            &s.validators.etag,
-            &s.validators.last_modified,
-            &s.body_hash,
-            &s.last_fetch.map(ts),
-            &s.last_success.map(ts),
-            &s.last_error,
-            &failures,
-            &s.next_fetch.map(ts),
-            &s.redirect.as_ref().map(|r| r.target.clone()),
-            &s.redirect.as_ref().map(|r| ts(r.first_seen)),
-            &redirect_count,
-            &join(&hours),
-            &join(&s.skip_days),
-            &s.title,
-            &s.site_url,
-            &s.gone_since.map(ts),
-            &listed.map(ts),
-            &s.source_key,
-            &s.config_digest,
-            // Where it is fetched from: a redirect adopted to another host moves its `per_host` count.
-            &super::sources::host_of(s.url_in_use.as_deref().unwrap_or(&u.configured_url)),
-        ],
-    )
-    .await?;
+        .await
+    };
     // A body read this run replaces the last one; none keeps it, unless it was read for another URL.
-    match &s.raw {
-        Some(raw) => {
-            tx.execute(
-                &tx.prepare_cached(
+    let raw = async {
+        match &s.raw {
+            Some(raw) => {
+                let statement = tx
+                    .prepare_cached(
                 "INSERT INTO raw_bodies (source, configured_url, body, content_type, url) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (source) DO UPDATE SET configured_url = excluded.configured_url, body = excluded.body,
                     content_type = excluded.content_type, url = excluded.url",
-                )
-                .await?,
-                &[&u.name, &u.configured_url, &raw.deflated, &raw.content_type, &raw.url],
-            )
-            .await?;
+                    )
+                    .await?;
+                tx.execute(&statement, &[&u.name, &u.configured_url, &raw.deflated, &raw.content_type, &raw.url])
+                    .await
+                    .map(drop)
+            }
+            None if url_changed => {
+                let statement = tx.prepare_cached("DELETE FROM raw_bodies WHERE source = $1").await?;
+                tx.execute(&statement, &[&u.name]).await.map(drop)
+            }
+            None => Ok(()),
         }
-        None if url_changed => {
-            tx.execute(&tx.prepare_cached("DELETE FROM raw_bodies WHERE source = $1").await?, &[&u.name]).await?;
-        }
-        None => {}
-    }
+    };
+    // The row first (a raw body refers to it), then the body, without waiting in between.
+    try_join(upserted, raw).await?;
     Ok(saved)
 }
 

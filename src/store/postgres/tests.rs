@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::lease::{claim_on, renew_on};
+use super::lease::{claim_on, end_run, renew_on};
 use super::testing::{fresh, fresh_schema_url, server_ca, server_url, state_url, RUNTIME};
 use super::*;
 use crate::store::{Candidate, ClaimAsk, Entries, Record as _, SourceStates};
@@ -187,7 +187,7 @@ fn claim_args<'a>(
 ) -> Claim<'a> {
     let ask = ClaimAsk {
         candidates,
-        seen: &[],
+        run: "1",
         batch,
         now: at(1_000_000),
         force: false,
@@ -279,6 +279,96 @@ fn the_per_host_limit_holds_across_workers_and_released_leases_free_it() {
         client.execute("UPDATE sources SET next_fetch = 500 WHERE leased_by IS NULL", &[]).await.unwrap();
     });
     assert_eq!(claim_at(&store, "w3", 100, 100, lease, at(0)), Vec::<String>::new());
+}
+
+#[test]
+fn runs_that_overlap_read_each_source_once_even_when_their_clocks_straddle_a_second() {
+    let Some(mut store) = fresh() else { return };
+    sources_on(&mut store, 4, &["a.example"]);
+    for (i, worker) in ["w1", "w2", "w3"].into_iter().enumerate() {
+        register_worker(&store, worker, "host", u32::try_from(i).unwrap()).unwrap();
+    }
+    let lease = Duration::from_secs(600);
+    let candidates = candidates(&store);
+    let claim_in = |worker: &str, now: i64, batch: usize| {
+        let mut args = claim_args(worker, &candidates, batch, 100, lease);
+        args.ask.now = at(now);
+        let mut got: Vec<String> = claim(&store, &args).unwrap().sources.into_iter().map(|(n, _)| n).collect();
+        got.sort();
+        got
+    };
+    // What recording does to a source: fetched at the run's clock, its lease given back.
+    let record = |names: &[String], clock: i64| {
+        RUNTIME.block_on(async {
+            let client = store.client().await.unwrap();
+            let sql = "UPDATE sources SET last_fetch = $2, leased_by = NULL, lease_until = NULL WHERE name = ANY($1)";
+            client.execute(sql, &[&names, &clock]).await.unwrap();
+        });
+    };
+    let first = claim_in("w1", 1_000_000, 2);
+    assert_eq!(first, ["s000", "s001"]);
+    record(&first, 1_000_000);
+    // Started a second later, while w1's run goes on: it joins w1's round, and reads the rest only.
+    let second = claim_in("w2", 1_000_001, 100);
+    assert_eq!(second, ["s002", "s003"], "what w1 read this round is not read again");
+    record(&second, 1_000_001);
+    end_run(&store, "w1", "1").unwrap();
+    end_run(&store, "w2", "1").unwrap();
+    // Once both ended, a run starts a round of its own: every source is due again.
+    assert_eq!(claim_in("w3", 1_000_002, 100), ["s000", "s001", "s002", "s003"]);
+}
+
+#[test]
+fn recording_a_source_gives_back_this_worker_s_lease_but_not_one_another_worker_took_over() {
+    use crate::pipeline::Steps as _;
+    let Some(mut store) = fresh() else { return };
+    store.identify_sources(&[("abai", "https://abai.kz/rss"), ("kaz", "https://kaz.kz/rss")]).unwrap();
+    let worker = Worker::this_process(8, Duration::from_secs(600), "digest", at(0));
+    let id = worker.id.clone();
+    let beat = store.register(worker).unwrap();
+    let candidates = candidates(&store);
+    let ask = claim_args(&id, &candidates, 10, 100, Duration::from_secs(600)).ask;
+    let leases = store.leases().unwrap();
+    assert_eq!(leases.claim(&ask).unwrap().sources.len(), 2);
+    let holders = |store: &PgStore| {
+        RUNTIME.block_on(async {
+            let client = store.client().await.unwrap();
+            let rows = client.query("SELECT leased_by, lease_until IS NOT NULL FROM sources ORDER BY name", &[]).await;
+            rows.unwrap().iter().map(|r| (r.get::<_, Option<String>>(0), r.get::<_, bool>(1))).collect::<Vec<_>>()
+        })
+    };
+    // kaz's lease expired and another worker took it over meanwhile.
+    RUNTIME.block_on(async {
+        let client = store.client().await.unwrap();
+        client.execute("UPDATE sources SET leased_by = 'other' WHERE name = 'kaz'", &[]).await.unwrap();
+    });
+    store
+        .record(at(10), &[parsed("abai", vec![copy("abai", "a1", 1)]), parsed("kaz", vec![copy("kaz", "k1", 2)])])
+        .unwrap();
+    beat.abort();
+    assert_eq!(holders(&store), [(None, false), (Some("other".to_owned()), true)]);
+}
+
+#[test]
+fn a_claim_takes_only_the_sources_its_config_offers_now() {
+    let Some(mut store) = fresh() else { return };
+    sources_on(&mut store, 3, &["a.example"]);
+    let lease = Duration::from_secs(600);
+    let every = candidates(&store);
+    let claim_of = |worker: &str, offered: &[Candidate]| {
+        let mut got: Vec<String> = claim(&store, &claim_args(worker, offered, 100, 100, lease))
+            .unwrap()
+            .sources
+            .into_iter()
+            .map(|s| s.0)
+            .collect();
+        got.sort();
+        got
+    };
+    let two: Vec<Candidate> = every.iter().filter(|c| c.name != "s002").cloned().collect();
+    assert_eq!(claim_of("w1", &two), ["s000", "s001"], "s002 is not offered");
+    // The config offers it again (enabled again): the next run's first claim takes it.
+    assert_eq!(claim_of("w2", &every), ["s002"]);
 }
 
 #[test]

@@ -236,9 +236,10 @@ fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 impl Drop for Leased<'_> {
-    /// A run that stopped early (a write failed, the database went away) gives back the sources it
-    /// still holds, so other workers need not wait for the leases to expire; if the database cannot
-    /// be told, they expire (the heartbeat no longer renews them).
+    /// The run's reading is over: a run that stopped early (a write failed, the database went away)
+    /// gives back the sources it still holds, so other workers need not wait for the leases to
+    /// expire; if the database cannot be told, they expire (the heartbeat no longer renews them).
+    /// Then the run leaves its round.
     fn drop(&mut self) {
         if !self.holding.is_empty() {
             let names: Vec<String> = self.holding.drain().collect();
@@ -246,9 +247,9 @@ impl Drop for Leased<'_> {
                 tracing::warn!("cannot give back {} leases: {}", names.len(), crate::error::error_chain(&e));
             }
         }
-        // Else a worker's run that starts in a day would join this one's round and read nothing.
-        // If the database cannot be told, the round closes at this worker's next run, or once its
-        // heartbeat stops.
+        // Left open, the round would take in a run another worker starts tomorrow, which would then
+        // read nothing this run read. If the database cannot be told, the round closes at this
+        // worker's next run, or once its heartbeat stops.
         if let Err(e) = self.leases.end_run(&self.run) {
             tracing::warn!("cannot end the run's round: {}", crate::error::error_chain(&e));
         }

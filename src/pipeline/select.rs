@@ -102,11 +102,18 @@ pub fn feeds(config: &Config, store: &impl Stories) -> Result<BTreeMap<String, V
             chosen.offer(head, &sources, entry.as_ref());
             Ok(!chosen.full())
         })?;
-        for (slug, heads) in chosen.into_lists() {
-            let mut entries = Vec::with_capacity(heads.len());
-            for head in &heads {
-                entries.extend(published(head)?);
-            }
+        let lists = chosen.into_lists();
+        // The stories chosen and not read during the walk, read together.
+        let mut unread: Vec<&StoryHead> = lists.values().flatten().collect();
+        unread.sort();
+        unread.dedup();
+        unread.retain(|head| !assembled.contains_key(*head));
+        for (head, story) in unread.iter().zip(store.stories(&mode, &unread, &positions)?) {
+            let story = story.and_then(|StoredStory { copies, head }| dedup::assemble(copies, head));
+            assembled.insert((*head).clone(), story.map(|s| s.entry));
+        }
+        for (slug, heads) in lists {
+            let entries = heads.iter().filter_map(|head| assembled.get(head).cloned().flatten()).collect();
             out.insert(slug, entries);
         }
     }

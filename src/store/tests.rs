@@ -973,6 +973,15 @@ fn check_stories<S: Stories + postgres::testing::Tested>(backend: &str, store: &
     assert_eq!(store.story(&mode, &head, &only_abai).unwrap().unwrap().copies.len(), 1, "{backend}");
     let gone = StoryHead { source: "abai".into(), id: "gone".into() };
     assert!(store.story(&mode, &gone, &positions).unwrap().is_none(), "{backend}");
+    // Read together, each as read alone, in the order asked.
+    let r = StoryHead { source: "qazaq".into(), id: "r".into() };
+    let shape =
+        |s: Option<StoredStory>| s.map(|s| (s.head, s.copies.into_iter().map(|(m, e)| (m, e.id)).collect::<Vec<_>>()));
+    let together: Vec<_> =
+        store.stories(&mode, &[&r, &gone, &head], &positions).unwrap().into_iter().map(shape).collect();
+    let alone: Vec<_> = [&r, &gone, &head].iter().map(|h| shape(store.story(&mode, h, &positions).unwrap())).collect();
+    assert_eq!(together, alone, "{backend}");
+    assert!(together[0].is_some() && together[1].is_none() && together[2].is_some(), "{backend}: {together:?}");
     assert_eq!(store.folded(&mode).unwrap(), HashMap::from([("qazaq".to_owned(), 1)]), "{backend}");
     assert!(store.folded(&crate::config::DedupMode::Off).unwrap().is_empty(), "{backend}");
 }

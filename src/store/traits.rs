@@ -258,6 +258,17 @@ pub trait Stories {
         positions: &HashMap<&str, usize>,
     ) -> Result<Option<StoredStory>, StoreError>;
 
+    /// [`Stories::story`] of each of `heads`, in one read where the backend can (a build reads a
+    /// story per item of every feed: on a database, a round trip each).
+    fn stories(
+        &self,
+        mode: &DedupMode,
+        heads: &[&StoryHead],
+        positions: &HashMap<&str, usize>,
+    ) -> Result<Vec<Option<StoredStory>>, StoreError> {
+        heads.iter().map(|head| self.story(mode, head, positions)).collect()
+    }
+
     /// Per source: its stored entries folded into another source's story under `mode`.
     fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError>;
 }

@@ -271,7 +271,8 @@ pub fn release(store: &PgStore, worker: &str, names: &[String]) -> Result<u64, S
 }
 
 /// Records a worker starting (`workers`: id, host, pid, start and heartbeat times), or starting again
-/// under the same id, for `status` to list.
+/// under the same id, for `status` to list; and forgets the workers gone for longer than [`GONE_KEPT`]
+/// (killed, or their machine lost), which `status` showed `gone` meanwhile.
 pub fn register_worker(store: &PgStore, worker: &str, host: &str, pid: u32) -> Result<(), StoreError> {
     let pid = i32::try_from(pid).unwrap_or(i32::MAX);
     store.block(async {
@@ -283,10 +284,21 @@ pub fn register_worker(store: &PgStore, worker: &str, host: &str, pid: u32) -> R
                 &[&worker, &host, &pid],
             )
             .await
+            .map_err(store.db())?;
+        client
+            .execute(
+                "DELETE FROM workers WHERE heartbeat < now() - make_interval(secs => $1)",
+                &[&GONE_KEPT.as_secs_f64()],
+            )
+            .await
             .map_err(store.db())
     })??;
     Ok(())
 }
+
+/// How long a worker that stopped beating stays listed (`gone`) before the next worker to start
+/// forgets it: long enough to be seen the morning after.
+pub const GONE_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// A worker's heartbeat: its `workers.heartbeat` and its live leases on `names` ([`renew`]) moved on together,
 /// in one transaction, so a worker seen alive holds its leases. Returns how many leases were renewed.

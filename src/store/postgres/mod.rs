@@ -36,7 +36,9 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use super::{Meta, Outputs, StoreError};
 use crate::config::StateUrl;
 
-pub use lease::{claim, count, heartbeat, register_worker, release, renew, retire, workers, Claim, Worker, WorkerRow};
+pub use lease::{
+    claim, count, heartbeat, register_worker, release, renew, retire, workers, Claim, Worker, WorkerRow, GONE_KEPT,
+};
 pub use migrations::KNOWN as SCHEMA_VERSION;
 pub use publish::{PgPublishLock, PublishedRow};
 

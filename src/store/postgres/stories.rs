@@ -56,31 +56,54 @@ impl Stories for PgStore {
         head: &StoryHead,
         positions: &HashMap<&str, usize>,
     ) -> Result<Option<StoredStory>, StoreError> {
+        // Prepared once per connection: a build reads a story per item of every feed, and preparing
+        // each again doubled its round trips.
+        let rows = self.block(async {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached(
+                    "SELECT m.source, m.id, m.layer, m.joined, m.effect, e.entry
+                     FROM story_members m JOIN entries e ON e.source = m.source AND e.id = m.id
+                     WHERE m.head_source = $1 AND m.head_id = $2 AND m.mode = $3 ORDER BY m.seq",
+                )
+                .await
+                .map_err(self.db())?;
+            client.query(&statement, &[&head.source, &head.id, &mode.key()]).await.map_err(self.db())
+        })??;
+        Ok(stored_story(head, &rows, positions))
+    }
+
+    /// One statement for every head: the members of all, grouped by head in the order asked.
+    fn stories(
+        &self,
+        mode: &DedupMode,
+        heads: &[&StoryHead],
+        positions: &HashMap<&str, usize>,
+    ) -> Result<Vec<Option<StoredStory>>, StoreError> {
+        let sources: Vec<&str> = heads.iter().map(|h| h.source.as_str()).collect();
+        let ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
         let rows = self.block(async {
             let client = self.client().await?;
             client
                 .query(
-                    "SELECT m.source, m.id, m.layer, m.joined, m.effect, e.entry
-                     FROM story_members m JOIN entries e ON e.source = m.source AND e.id = m.id
-                     WHERE m.head_source = $1 AND m.head_id = $2 AND m.mode = $3 ORDER BY m.seq",
-                    &[&head.source, &head.id, &mode.key()],
+                    "SELECT m.source, m.id, m.layer, m.joined, m.effect, e.entry, h.i
+                     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS h(source, id, i)
+                     JOIN story_members m ON m.head_source = h.source AND m.head_id = h.id AND m.mode = $3
+                     JOIN entries e ON e.source = m.source AND e.id = m.id
+                     ORDER BY h.i, m.seq",
+                    &[&sources, &ids, &mode.key()],
                 )
                 .await
                 .map_err(self.db())
         })??;
-        let mut copies = Vec::new();
-        let mut at = None;
-        for r in &rows {
-            let (source, id): (&str, String) = (r.get(0), r.get(1));
-            let (Some(&pos), Some(entry)) = (positions.get(source), stories::readable(source, r.get(5))) else {
-                continue;
-            };
-            if source == head.source && id == head.id {
-                at = Some(copies.len());
+        let mut by_head: Vec<Vec<Row>> = heads.iter().map(|_| Vec::new()).collect();
+        for row in rows {
+            let at = usize::try_from(row.get::<_, i64>(6) - 1).ok();
+            if let Some(members) = at.and_then(|i| by_head.get_mut(i)) {
+                members.push(row);
             }
-            copies.push((Member { source: pos, id, joined: joined(r) }, entry));
         }
-        Ok(at.map(|head| StoredStory { copies, head }))
+        Ok(heads.iter().zip(&by_head).map(|(head, rows)| stored_story(head, rows, positions)).collect())
     }
 
     fn folded(&self, mode: &DedupMode) -> Result<HashMap<String, usize>, StoreError> {
@@ -97,6 +120,24 @@ impl Stories for PgStore {
         })??;
         Ok(rows.into_iter().map(|r| (r.get(0), usize::try_from(r.get::<_, i64>(1)).unwrap_or(0))).collect())
     }
+}
+
+/// The story `head` publishes, from its members' rows (`source, id, layer, joined, effect, entry`, in
+/// the order they joined): `None` when its published copy is gone or unreadable.
+fn stored_story(head: &StoryHead, rows: &[Row], positions: &HashMap<&str, usize>) -> Option<StoredStory> {
+    let mut copies = Vec::new();
+    let mut at = None;
+    for r in rows {
+        let (source, id): (&str, String) = (r.get(0), r.get(1));
+        let (Some(&pos), Some(entry)) = (positions.get(source), stories::readable(source, r.get(5))) else {
+            continue;
+        };
+        if source == head.source && id == head.id {
+            at = Some(copies.len());
+        }
+        copies.push((Member { source: pos, id, joined: joined(r) }, entry));
+    }
+    at.map(|head| StoredStory { copies, head })
 }
 
 /// How a member joined its story, from its `layer, joined, effect` columns (2, 3, 4).

@@ -422,6 +422,26 @@ fn a_heartbeat_shows_the_worker_alive_and_renews_its_leases() {
 }
 
 #[test]
+fn a_worker_starting_forgets_the_workers_gone_for_a_day() {
+    let Some(store) = fresh() else { return };
+    let listed = |store: &PgStore| -> Vec<String> { workers(store).unwrap().into_iter().map(|w| w.id).collect() };
+    for (id, gone_for) in
+        [("killed-yesterday", GONE_KEPT + Duration::from_secs(60)), ("killed-an-hour-ago", Duration::from_secs(3600))]
+    {
+        register_worker(&store, id, "host", 1).unwrap();
+        RUNTIME.block_on(async {
+            let client = store.client().await.unwrap();
+            let sql = "UPDATE workers SET heartbeat = now() - make_interval(secs => $2) WHERE id = $1";
+            client.execute(sql, &[&id, &gone_for.as_secs_f64()]).await.unwrap();
+        });
+    }
+    register_worker(&store, "new", "host", 2).unwrap();
+    let mut ids = listed(&store);
+    ids.sort();
+    assert_eq!(ids, ["killed-an-hour-ago", "new"]);
+}
+
+#[test]
 fn a_purge_waits_for_the_worker_recording_the_source_and_spares_what_it_saw_again() {
     let Some(server) = server_url() else { return };
     let url = fresh_schema_url(&server);

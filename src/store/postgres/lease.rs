@@ -33,7 +33,7 @@ pub struct Claim<'a> {
 
 /// Leases due sources to `claim.worker` and reads their state under the lease: configured (among the
 /// candidates), unleased or whose lease expired, not claimed before in this run nor read by another
-/// run of its round ([`join_round`]), due by the run's clock — or forced, named by `--reparse`, or whose config changed —, oldest due first; per host no
+/// run of its round (`join_round`), due by the run's clock — or forced, named by `--reparse`, or whose config changed —, oldest due first; per host no
 /// more than `per_host` leases held by all workers.
 pub fn claim(store: &PgStore, claim: &Claim<'_>) -> Result<Claimed, StoreError> {
     let claimed = store.block(async {

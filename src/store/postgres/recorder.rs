@@ -138,16 +138,18 @@ impl RunWrite for PgRecorder<'_> {
             })?
             .map_err(&db)?;
         let mut changed = saved.shown_changed;
-        let mut writes = Writes::default();
-        if let EntriesUpdate::Parsed(entries) = u.entries {
-            let mut lent = PgSourceEntries { store, tx: &tx, source: &u.name, kept, tombstones, writes };
-            let r = reconcile(&mut lent, entries)?;
-            writes = lent.writes;
-            // A new entry whose id the source already holds is not written (`ON CONFLICT DO NOTHING`):
-            // counted as a change all the same, which costs a build that finds nothing to change.
-            changed |= r.updated > 0 || !writes.new.is_empty();
-            self.out.insert(u.name.clone(), r);
-        }
+        let (reconciled, writes) = match u.entries {
+            EntriesUpdate::Parsed(entries) => {
+                let writes = Writes::default();
+                let mut lent = PgSourceEntries { store, tx: &tx, source: &u.name, kept, tombstones, writes };
+                let r = reconcile(&mut lent, entries)?;
+                // A new entry whose id the source already holds is not written (`ON CONFLICT DO
+                // NOTHING`): counted as a change all the same, which costs a build that finds nothing new.
+                changed |= r.updated > 0 || !lent.writes.new.is_empty();
+                (Some(r), lent.writes)
+            }
+            EntriesUpdate::Unchanged | EntriesUpdate::Unknown => (None, Writes::default()),
+        };
         let inserted = store
             .block(async {
                 let inserted = write(&tx, &u.name, writes, saved.listed_before, now, sign, changed).await?;
@@ -155,8 +157,9 @@ impl RunWrite for PgRecorder<'_> {
                 Ok::<_, tokio_postgres::Error>(inserted)
             })?
             .map_err(&db)?;
-        if let Some(r) = self.out.get_mut(&u.name).filter(|_| parsed) {
+        if let Some(mut r) = reconciled {
             r.new += inserted;
+            self.out.insert(u.name, r);
         }
         Ok(())
     }

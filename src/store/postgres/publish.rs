@@ -6,6 +6,7 @@
 //! connection held by [`PgPublishLock`], and the files are stored on that same connection, so a
 //! publisher whose session was lost (and its lock with it) fails to store instead of racing the next.
 
+use std::collections::HashMap;
 use std::future::poll_fn;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,9 +31,17 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// The publish lock, held on one pooled connection; dropped, it is released (or, when the release
 /// fails, the connection is closed, which releases it too).
+///
+/// A connection that carried files' bytes is closed too, not given back to the pool: tokio-postgres
+/// keeps a connection's write buffers as large as the largest message it ever sent (a build's
+/// `index.html` is 0.7 MiB at 1,000 sources), so with publishes landing on each pooled connection in
+/// turn, a `watch` grew by some 2 MiB a connection over its first hour (heaptrack, bench/README.md).
+/// One new connection per changed build costs a few milliseconds.
 pub struct PgPublishLock {
     store: PgStore,
     client: Option<Object>,
+    /// Whether [`Publish::publish`] sent any file's bytes on `client`.
+    sent: bool,
 }
 
 impl Drop for PgPublishLock {
@@ -47,6 +56,8 @@ impl Drop for PgPublishLock {
         if !matches!(unlocked, Ok(Ok(true))) {
             tracing::warn!("{}: cannot release the publish lock; closing its connection", self.store.shown);
             // Out of the pool and dropped: the session ends, and the lock with it.
+            drop(Object::take(client));
+        } else if self.sent {
             drop(Object::take(client));
         }
     }
@@ -64,7 +75,7 @@ impl Publish for PgStore {
                 .map_err(self.db())?;
             Ok::<_, PgError>(client)
         })??;
-        let lock = PgPublishLock { store: self.clone(), client: Some(client) };
+        let lock = PgPublishLock { store: self.clone(), client: Some(client), sent: false };
         if let Some(client) = &lock.client {
             // Dropped on the error, the lock is let go.
             self.block(self.check_config(&***client))??;
@@ -79,22 +90,32 @@ impl Publish for PgStore {
             );
         };
         let etags: Vec<String> = files.iter().map(|f| crate::store::etag_of(&f.bytes)).collect();
+        let sent = &mut lock.sent;
         self.block(async {
             let tx = client.transaction().await?;
             let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
             let mut changed = tx.execute("DELETE FROM published WHERE NOT (path = ANY($1))", &[&paths]).await?;
-            // An unchanged file keeps its row, and so its time (`Last-Modified`), as the folder's
-            // unchanged files keep their mtime.
+            // Only the files whose ETag (a digest of the bytes) changed are sent: a build rewrites a
+            // few of its files. An unchanged file keeps its row, and so its time (`Last-Modified`),
+            // as the folder's unchanged files keep their mtime.
+            let stored: HashMap<String, String> = tx
+                .query("SELECT path, etag FROM published", &[])
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, tokio_postgres::Error>>()?;
             let upsert = tx
                 .prepare(
                     "INSERT INTO published (path, bytes, etag, published_at) VALUES ($1, $2, $3, now())
                      ON CONFLICT (path) DO UPDATE
-                     SET bytes = excluded.bytes, etag = excluded.etag, published_at = excluded.published_at
-                     WHERE published.bytes <> excluded.bytes",
+                     SET bytes = excluded.bytes, etag = excluded.etag, published_at = excluded.published_at",
                 )
                 .await?;
             for (file, etag) in files.iter().zip(&etags) {
-                changed += tx.execute(&upsert, &[&file.path, &file.bytes, etag]).await?;
+                if stored.get(&file.path) != Some(etag) {
+                    *sent = true;
+                    changed += tx.execute(&upsert, &[&file.path, &file.bytes, etag]).await?;
+                }
             }
             if changed > 0 {
                 // Delivered at the commit, and only then: a listener never loads half a build.
@@ -290,6 +311,36 @@ mod tests {
         let stored = RUNTIME.block_on(stores[0].published()).unwrap();
         let stored: Vec<(String, Vec<u8>, String)> = stored.into_iter().map(|r| (r.path, r.bytes, r.etag)).collect();
         assert_eq!(stored, expected, "the rows are the last build's files, and only those");
+    }
+
+    #[test]
+    fn a_connection_that_sent_files_leaves_the_pool_and_an_unchanged_build_sends_none() {
+        let Some(server) = server_url() else { return };
+        let url = crate::store::postgres::testing::state_url(&fresh_schema_url(&server));
+        let store = PgStore::open(&url, RUNTIME.handle().clone()).unwrap();
+        let backend = |lock: &PgPublishLock| -> i32 {
+            RUNTIME.block_on(async {
+                lock.client.as_ref().unwrap().query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0)
+            })
+        };
+        let files = build(0, 2);
+        let mut lock = store.lock_publish().unwrap();
+        let sent_on = backend(&lock);
+        store.publish(&mut lock, &files).unwrap();
+        assert!(lock.sent);
+        drop(lock);
+
+        let mut lock = store.lock_publish().unwrap();
+        let next = backend(&lock);
+        assert_ne!(next, sent_on, "the connection that carried the files was closed, not pooled again");
+        store.publish(&mut lock, &files).unwrap();
+        assert!(!lock.sent, "the same build again: no file's bytes are sent");
+        drop(lock);
+        let lock = store.lock_publish().unwrap();
+        assert_eq!(backend(&lock), next, "a connection that sent no file goes back to the pool");
+        drop(lock);
+        let stored = RUNTIME.block_on(store.published()).unwrap();
+        assert_eq!(stored.iter().map(|r| &r.path).collect::<Vec<_>>(), ["all/rss.xml", "extra/0-2.xml", "index.html"]);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! `feedmill serve`: the output folder over HTTP, plus `/metrics` and `/healthz` for operators.
 //!
-//! Every file goes out with a strong `ETag` (a hash of its bytes), `Last-Modified` (its mtime) and
-//! `Cache-Control: public, max-age=N`, where N is the refresh interval: a reader polling more often than
-//! feedmill refreshes is answered from its own cache, and a conditional request for an unchanged file
-//! gets a 304 without the file being read. Bodies are compressed with gzip or brotli when the client
+//! Every file goes out with a weak `ETag` (a hash of its bytes; weak, as the one tag stands for every
+//! encoding of them), `Last-Modified` (its mtime) and `Cache-Control: public, max-age=N`, where N is
+//! the refresh interval: a reader polling more often than feedmill refreshes is answered from its own
+//! cache, and a conditional request for an unchanged file gets a 304 without the file being read. Bodies are compressed with gzip or brotli when the client
 //! asks for it (`Vary: Accept-Encoding`). `files` decides which file a path names and refuses any path
 //! that would lead out of the folder.
 //!

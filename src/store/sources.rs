@@ -348,6 +348,7 @@ fn rename_source(tx: &Transaction, from: &str, to: &str) -> rusqlite::Result<()>
         "UPDATE entries SET source = ?2, entry = json_set(entry, '$.source', ?2) WHERE source = ?1",
         "UPDATE OR REPLACE tombstones SET source = ?2 WHERE source = ?1",
         "UPDATE raw_bodies SET source = ?2 WHERE source = ?1",
+        "UPDATE filtered SET source = ?2 WHERE source = ?1",
         "UPDATE story_members SET source = ?2 WHERE source = ?1",
         "UPDATE story_members SET head_source = ?2 WHERE head_source = ?1",
     ] {

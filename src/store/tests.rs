@@ -569,9 +569,17 @@ fn a_first_run_builds_the_entry_indexes_once_the_table_is_full() {
 fn a_renamed_source_is_found_by_its_url_and_a_re_pointed_one_by_its_name() {
     for (backend, mut store) in postgres::testing::backends() {
         store.identify_sources(&[("abai", "https://abai.kz/rss"), ("qazaq", "https://qazaq.kz/rss")]).unwrap();
-        store
-            .record(at(1), &[parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])])
-            .unwrap();
+        let dropped = crate::filter::Dropped {
+            guid: Some("ad-1".into()),
+            url: Some("https://abai.kz/ad/1".into()),
+            title: "Жарнама".into(),
+            reason: "filters.block[0]".into(),
+        };
+        let update = SourceUpdate {
+            filtered: Some(vec![dropped]),
+            ..parsed(vec![entry("urn:feedmill:abai:1", "https://abai.kz/post/1", "Бірінші")])
+        };
+        store.record(at(1), &[update]).unwrap();
         let modes = [crate::config::DedupMode::Exact];
         assert_eq!(store.update_stories(&modes, &["abai", "qazaq"]).unwrap(), 1);
 
@@ -587,6 +595,8 @@ fn a_renamed_source_is_found_by_its_url_and_a_re_pointed_one_by_its_name() {
         assert_eq!(stored[0].entry.id, "urn:feedmill:abai:1");
         assert_eq!(stored[0].entry.source, "abai-kz", "the outputs show the new name");
         assert_eq!(store.entry_counts().unwrap()["abai-kz"], 1);
+        assert_eq!(store.filtered_counts().unwrap(), HashMap::from([("abai-kz".to_owned(), 1)]), "{backend}");
+        assert_eq!(store.find_filtered("ad-1").unwrap()[0].source, "abai-kz", "{backend}");
         // Reordered too, and still merged from the stories kept: nothing is merged again from scratch.
         let order = store.first_met_order(&["qazaq", "abai-kz"]).unwrap();
         assert_eq!(order, ["abai-kz", "qazaq"], "first met first");

@@ -206,6 +206,7 @@ async fn rename_source(tx: &Transaction<'_>, from: &str, to: &str) -> Result<(),
          AND EXISTS (SELECT 1 FROM tombstones t WHERE t.source = $1 AND t.key = n.key)",
         "UPDATE tombstones SET source = $2 WHERE source = $1",
         "UPDATE raw_bodies SET source = $2 WHERE source = $1",
+        "UPDATE filtered SET source = $2 WHERE source = $1",
         "UPDATE story_members SET source = $2 WHERE source = $1",
         "UPDATE story_members SET head_source = $2 WHERE head_source = $1",
     ] {

@@ -16,6 +16,7 @@ use super::watch::print_refresh;
 use crate::cli::ServeArgs;
 
 pub fn execute(args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
+    super::memory::settle();
     let ServeArgs { config, output, listen, watch, every, wait, adopt_config } = args;
     let Some(config) = super::load(&config.config, quiet)? else { return Ok(EXIT_FATAL) };
     let runtime = super::runtime()?;

@@ -9,6 +9,7 @@ use super::signal::{stop_on_signal, stopped};
 use crate::cli::WatchArgs;
 
 pub fn execute(args: WatchArgs, quiet: bool) -> anyhow::Result<u8> {
+    super::memory::settle();
     let Some(config) = super::load(&args.config.config, quiet)? else { return Ok(EXIT_FATAL) };
     let runtime = super::runtime()?;
     let how = super::Writing { wait: args.wait, quiet, adopt_config: args.adopt_config };

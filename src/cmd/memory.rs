@@ -82,13 +82,11 @@ mod tests {
     /// while another measures.
     static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    /// The process's anonymous resident memory, in KiB, counted page by page (`smaps_rollup`): the
-    /// `RssAnon` of `/proc/self/status` is a counter each CPU updates in batches, which lagged by
-    /// megabytes behind another thread's faults.
+    /// The process's anonymous resident memory, in KiB.
     #[cfg(target_os = "linux")]
     fn rss_anon_kib() -> u64 {
-        let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap();
-        let line = rollup.lines().find(|l| l.starts_with("Anonymous:")).unwrap();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 

@@ -23,16 +23,16 @@ const M_TRIM_THRESHOLD: std::ffi::c_int = -1;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
 /// Free memory a `free` may leave at the top of an arena: glibc's default, which it would otherwise
 /// raise as it goes.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const TRIM_THRESHOLD: usize = 128 * 1024;
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
 /// Blocks from this size on get pages of their own, returned when freed, instead of a place in an
 /// arena. glibc starts at 128 KiB and raises it (up to 32 MiB) as blocks are freed; 1 MiB keeps
 /// bodies, rows and most files in the arenas, and a build's largest files and the store's largest
 /// buffers out of them.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: usize = 1024 * 1024;
 
 /// Pins glibc's trim and mmap thresholds (see the module's comment), for the commands that run for

@@ -3,9 +3,9 @@
 //! Every file goes out with a weak `ETag` (a hash of its bytes; weak, as the one tag stands for every
 //! encoding of them), `Last-Modified` (its mtime) and `Cache-Control: public, max-age=N`, where N is
 //! the refresh interval: a reader polling more often than feedmill refreshes is answered from its own
-//! cache, and a conditional request for an unchanged file gets a 304 without the file being read. Bodies are compressed with gzip or brotli when the client
-//! asks for it (`Vary: Accept-Encoding`). `files` decides which file a path names and refuses any path
-//! that would lead out of the folder.
+//! cache, and a conditional request for an unchanged file gets a 304 without the file being read.
+//! Bodies are compressed with gzip or brotli when the client asks for it (`Vary: Accept-Encoding`).
+//! `files` decides which file a path names and refuses any path that would lead out of the folder.
 //!
 //! The server only reads: the folder, and the state database for `/metrics` (opened read-only at each
 //! scrape). The refresh loop of `serve --watch` runs beside it in the same process and reports each

@@ -35,8 +35,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A connection that carried files' bytes is closed too, not given back to the pool: tokio-postgres
 /// keeps a connection's write buffers as large as the largest message it ever sent (a build's
 /// `index.html` is 0.7 MiB at 1,000 sources), so with publishes landing on each pooled connection in
-/// turn, a `watch` grew by some 2 MiB a connection over its first hour (heaptrack, bench/README.md).
-/// One new connection per changed build costs a few milliseconds.
+/// turn, a `watch` kept up to about 2 MiB more on each of them (heaptrack, bench/README.md). The
+/// cost is one connection opened per changed build.
 pub struct PgPublishLock {
     store: PgStore,
     client: Option<Object>,

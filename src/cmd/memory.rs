@@ -2,7 +2,7 @@
 //!
 //! A refresh over 1,000 sources allocates and frees some 15 to 25 MiB (bodies, parsed feeds, the
 //! window's signatures, a build's files) while the heap kept between refreshes stays at 3 to 5 MiB
-//! (heaptrack over 10- and 15-minute soaks: flat, nothing leaked). glibc's malloc keeps freed memory in
+//! (heaptrack over 10- and 15-minute soaks: nothing leaked). glibc's malloc keeps freed memory in
 //! the arena of the thread that allocated it, and a refresh allocates on several threads (the
 //! runtime's workers, the blocking pool, the signing threads). Two things then keep it resident:
 //!
@@ -10,10 +10,11 @@
 //!   (`malloc_trim(0)`) after each refresh hands back every free page inside them;
 //! - the free top of each thread's arena, which `malloc_trim` does not touch (it trims the top of
 //!   the main arena only). glibc shrinks that top when a `free` leaves more than the trim threshold
-//!   there, but the threshold moves up to twice the largest block ever given back to the system
-//!   (glibc's dynamic mmap threshold): after a few multi-MiB blocks it was 8 MiB or more, and a
-//!   PostgreSQL worker's thread arenas held 4 to 8 MiB of free top each (`malloc_stats`: 2.7 MiB in
-//!   use of 33 MiB resident), more of them as the refreshes went on. [`settle`] pins the thresholds.
+//!   there, but glibc raises that threshold to twice the largest block it has given back to the
+//!   system (its dynamic mmap threshold), and a refresh frees blocks of several MiB. A PostgreSQL
+//!   worker's thread arenas held 4 to 8 MiB each (`malloc_stats`: 2.7 MiB in use, 34 MiB of
+//!   anonymous memory resident), more of them as the refreshes went on. [`settle`] pins the
+//!   thresholds.
 //!
 //! Figures in bench/README.md (Soak), beside the arena limit and jemalloc.
 
@@ -26,14 +27,14 @@ const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
 /// Free memory a `free` may leave at the top of an arena: glibc's default, which it would otherwise
 /// raise as it goes.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const TRIM_THRESHOLD: usize = 128 * 1024;
+const TRIM_THRESHOLD: std::ffi::c_int = 128 * 1024;
 
 /// Blocks from this size on get pages of their own, returned when freed, instead of a place in an
 /// arena. glibc starts at 128 KiB and raises it (up to 32 MiB) as blocks are freed; 1 MiB keeps
 /// bodies, rows and most files in the arenas, and a build's largest files and the store's largest
 /// buffers out of them.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: usize = 1024 * 1024;
+const MMAP_THRESHOLD: std::ffi::c_int = 1024 * 1024;
 
 /// Pins glibc's trim and mmap thresholds (see the module's comment), for the commands that run for
 /// days. Call once, at the start.
@@ -45,7 +46,6 @@ pub fn settle() {
         fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
     }
     for (param, value) in [(M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD)] {
-        let value = std::ffi::c_int::try_from(value).unwrap_or(std::ffi::c_int::MAX);
         // SAFETY: `mallopt` takes two integers and changes glibc's own settings under its lock.
         if unsafe { mallopt(param, value) } != 1 {
             tracing::debug!(param, value, "mallopt refused");

@@ -88,10 +88,7 @@ pub fn feeds(config: &Config, store: &impl Stories) -> Result<BTreeMap<String, V
             if let Some(entry) = assembled.get(head) {
                 return Ok(entry.clone());
             }
-            let story = store
-                .story(&mode, head, &positions)?
-                .and_then(|StoredStory { copies, head }| dedup::assemble(copies, head));
-            let entry = story.map(|s| s.entry);
+            let entry = published_entry(store.story(&mode, head, &positions)?);
             assembled.insert(head.clone(), entry.clone());
             Ok(entry)
         };
@@ -109,8 +106,7 @@ pub fn feeds(config: &Config, store: &impl Stories) -> Result<BTreeMap<String, V
         unread.dedup();
         unread.retain(|head| !assembled.contains_key(*head));
         for (head, story) in unread.iter().zip(store.stories(&mode, &unread, &positions)?) {
-            let story = story.and_then(|StoredStory { copies, head }| dedup::assemble(copies, head));
-            assembled.insert((*head).clone(), story.map(|s| s.entry));
+            assembled.insert((*head).clone(), published_entry(story));
         }
         for (slug, heads) in lists {
             let entries = heads.iter().filter_map(|head| assembled.get(head).cloned().flatten()).collect();
@@ -122,6 +118,11 @@ pub fn feeds(config: &Config, store: &impl Stories) -> Result<BTreeMap<String, V
 
 /// Identifies what an output folder holds: the config parts that shape outputs, the folder, the store's
 /// content version and feedmill's version.
+/// The entry a stored story publishes: its copies assembled, richer ones upgrading the head's text.
+fn published_entry(story: Option<StoredStory>) -> Option<Entry> {
+    story.and_then(|StoredStory { copies, head }| dedup::assemble(copies, head)).map(|s| s.entry)
+}
+
 fn build_key(config: &Config, out_dir: &Path, content_version: u64, health: &HashMap<String, Health>) -> String {
     let sources: Vec<_> =
         config.sources.iter().map(|s| (&s.name, &s.url, &s.categories, &s.title, s.publish_url)).collect();

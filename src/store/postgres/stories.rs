@@ -56,24 +56,12 @@ impl Stories for PgStore {
         head: &StoryHead,
         positions: &HashMap<&str, usize>,
     ) -> Result<Option<StoredStory>, StoreError> {
-        // Prepared once per connection: a build reads a story per item of every feed, and preparing
-        // each again doubled its round trips.
-        let rows = self.block(async {
-            let client = self.client().await?;
-            let statement = client
-                .prepare_cached(
-                    "SELECT m.source, m.id, m.layer, m.joined, m.effect, e.entry
-                     FROM story_members m JOIN entries e ON e.source = m.source AND e.id = m.id
-                     WHERE m.head_source = $1 AND m.head_id = $2 AND m.mode = $3 ORDER BY m.seq",
-                )
-                .await
-                .map_err(self.db())?;
-            client.query(&statement, &[&head.source, &head.id, &mode.key()]).await.map_err(self.db())
-        })??;
-        Ok(stored_story(head, &rows, positions))
+        Ok(self.stories(mode, &[head], positions)?.pop().flatten())
     }
 
-    /// One statement for every head: the members of all, grouped by head in the order asked.
+    /// One statement for every head: the members of all, grouped by head in the order asked. Prepared
+    /// once per connection: the walk of a build reads stories one at a time, and preparing each
+    /// again doubled its round trips.
     fn stories(
         &self,
         mode: &DedupMode,
@@ -84,17 +72,17 @@ impl Stories for PgStore {
         let ids: Vec<&str> = heads.iter().map(|h| h.id.as_str()).collect();
         let rows = self.block(async {
             let client = self.client().await?;
-            client
-                .query(
+            let statement = client
+                .prepare_cached(
                     "SELECT m.source, m.id, m.layer, m.joined, m.effect, e.entry, h.i
                      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS h(source, id, i)
                      JOIN story_members m ON m.head_source = h.source AND m.head_id = h.id AND m.mode = $3
                      JOIN entries e ON e.source = m.source AND e.id = m.id
                      ORDER BY h.i, m.seq",
-                    &[&sources, &ids, &mode.key()],
                 )
                 .await
-                .map_err(self.db())
+                .map_err(self.db())?;
+            client.query(&statement, &[&sources, &ids, &mode.key()]).await.map_err(self.db())
         })??;
         let mut by_head: Vec<Vec<Row>> = heads.iter().map(|_| Vec::new()).collect();
         for row in rows {
